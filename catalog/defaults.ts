@@ -1,0 +1,48 @@
+/** Internal ports of the reference platform, by the id used in `visualkit:ports`. */
+export const DEFAULT_PORTS = {
+    platformApi: 3001,
+    websocket: 3002,
+    chatwoot: 3003,
+    vkAgent: 3004,
+    vkAgentRtp: 5005,
+    janusHttp: 8088,
+    janusWs: 8188,
+    janusAdmin: 7088,
+} as const;
+export type PortId = keyof typeof DEFAULT_PORTS;
+
+/** Public hostname labels of the reference, by the route id used in `visualkit:hostnames`. `@` is the domain. */
+export const DEFAULT_HOSTNAMES = {
+    api: "api",
+    ws: "ws",
+    agent: "agent",
+    janus: "janus",
+    janusApi: "janus-api",
+    support: "support",
+    cdn: "cdn",
+    landing: "@",
+    app: "app",
+    meet: "meet",
+    www: "www",
+} as const;
+export type RouteId = keyof typeof DEFAULT_HOSTNAMES;
+
+/** Ports the host itself uses (SSH, Caddy on HTTP/HTTPS and HTTP/3); no service may take them. */
+export const RESERVED_HOST_PORTS = [
+    { protocol: "tcp", port: 22, owner: "SSH" },
+    { protocol: "tcp", port: 80, owner: "Caddy (HTTP)" },
+    { protocol: "tcp", port: 443, owner: "Caddy (HTTPS)" },
+    { protocol: "udp", port: 443, owner: "Caddy (HTTP/3)" },
+    { protocol: "tcp", port: 2019, owner: "Caddy admin API" },
+] as const;
+
+/** The user bridge network of the reference compose files (vk-agent reaches Janus at its gateway). */
+export const PLATFORM_NETWORK = { name: "visualkit", subnet: "172.18.0.0/16", gateway: "172.18.0.1" } as const;
+/** vk-agent's fixed address on that network: Janus sends the call's RTP there. */
+export const VK_AGENT_ADDRESS = "172.18.0.2";
+/** Where the persistent Hetzner volume is mounted. */
+export const DATA_DIR = "/mnt/data";
+/** Widget CDN files: the reference's path, a link into the data volume so the files survive a rebuild. */
+export const WIDGET_CDN_ROOT = "/opt/widget-cdn";
+/** The host every service runs on today. */
+export const MAIN_HOST = "main";

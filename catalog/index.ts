@@ -1,0 +1,181 @@
+import type { PlatformConfig } from "../config/types";
+import { DATA_DIR, MAIN_HOST, PLATFORM_NETWORK, VK_AGENT_ADDRESS, WIDGET_CDN_ROOT, type PortId, type RouteId } from "./defaults";
+import type { Catalog, PagesSiteSpec, PortSpec, ProxyTarget, PublicCheck, RouteSpec, ServiceSpec, StaticTarget } from "./types";
+
+export * from "./types";
+
+type CatalogInput = Pick<PlatformConfig, "domain" | "ports" | "hostnames" | "janus" | "images" | "pages">;
+
+export function fqdn(label: string, domain: string): string {
+    return label === "@" ? domain : `${label}.${domain}`;
+}
+
+/** Builds the catalog from validated config. Pure: same config, same catalog. */
+export function buildCatalog(cfg: CatalogInput): Catalog {
+    const port = (id: string, portId: PortId, protocol: "tcp" | "udp", exposure: PortSpec["exposure"], containerPort?: number): PortSpec => ({
+        id,
+        protocol,
+        port: cfg.ports[portId],
+        endPort: cfg.ports[portId],
+        containerPort: containerPort ?? cfg.ports[portId],
+        exposure,
+        configKey: `visualkit:ports.${portId}`,
+    });
+    const route = (id: RouteId, target: ProxyTarget | StaticTarget, check?: PublicCheck): RouteSpec => ({
+        id,
+        label: cfg.hostnames[id],
+        hostname: fqdn(cfg.hostnames[id], cfg.domain),
+        target,
+        proxied: false,
+        check,
+    });
+    const http = (path: string, expectStatus = 200): PublicCheck => ({ kind: "http", path, expectStatus });
+    const ws = (subprotocol?: string): PublicCheck => ({ kind: "websocket", path: "/", expectStatus: 101, subprotocol });
+    const loopback = "127.0.0.1";
+    const separateWs = cfg.images.websocket !== undefined;
+
+    const services: ServiceSpec[] = [
+        {
+            id: "platform-api",
+            description: "Fastify + tRPC backend and its WebSocket server",
+            host: MAIN_HOST,
+            bindAddress: loopback,
+            containers: [
+                {
+                    name: "platform-api",
+                    image: "platformApi",
+                    publishes: separateWs ? ["http"] : ["http", "ws"],
+                    health: { kind: "http", port: cfg.ports.platformApi, path: "/health" },
+                },
+                ...(separateWs ? [{ name: "platform-ws", image: "websocket" as const, publishes: ["ws"] }] : []),
+            ],
+            ports: [port("http", "platformApi", "tcp", "proxied"), port("ws", "websocket", "tcp", "proxied")],
+            routes: [
+                route("api", { kind: "proxy", port: "http" }, http("/health")),
+                route("ws", { kind: "proxy", port: "ws", websocket: {} }, ws()),
+            ],
+        },
+        {
+            id: "vk-agent",
+            description: "Python voice AI agent bridging Janus RTP and the Gemini Live API",
+            host: MAIN_HOST,
+            bindAddress: loopback,
+            networkAddress: VK_AGENT_ADDRESS,
+            containers: [
+                { name: "vk-agent", image: "vkAgent", publishes: ["http"], health: { kind: "http", port: cfg.ports.vkAgent, path: "/health" } },
+            ],
+            // RTP from Janus arrives over the bridge network; the reference published it to the world.
+            ports: [port("http", "vkAgent", "tcp", "proxied"), port("rtp", "vkAgentRtp", "udp", "internal")],
+            routes: [route("agent", { kind: "proxy", port: "http" }, http("/health"))],
+        },
+        {
+            id: "janus",
+            description: "Janus WebRTC gateway (host networking, listeners on the bridge gateway only)",
+            host: MAIN_HOST,
+            bindAddress: PLATFORM_NETWORK.gateway,
+            containers: [{ name: "janus-gateway", image: "janus", publishes: [], health: { kind: "http", port: cfg.ports.janusHttp, path: "/janus/info" } }],
+            ports: [
+                port("http", "janusHttp", "tcp", "proxied"),
+                port("ws", "janusWs", "tcp", "proxied"),
+                port("admin", "janusAdmin", "tcp", "internal"),
+                {
+                    id: "rtp",
+                    protocol: "udp",
+                    port: cfg.janus.rtpPorts.from,
+                    endPort: cfg.janus.rtpPorts.to,
+                    containerPort: cfg.janus.rtpPorts.from,
+                    exposure: "public",
+                    configKey: "visualkit:janusRtpPorts",
+                },
+            ],
+            routes: [
+                route("janus", { kind: "proxy", port: "ws", websocket: { subprotocol: "janus-protocol" } }, ws("janus-protocol")),
+                route("janusApi", { kind: "proxy", port: "http" }, http("/janus/info")),
+            ],
+        },
+        {
+            id: "chatwoot",
+            description: "Chatwoot support chat: rails, sidekiq, Postgres (pgvector) and Redis",
+            host: MAIN_HOST,
+            bindAddress: loopback,
+            containers: [
+                { name: "chatwoot-rails", image: "chatwoot", publishes: ["http"], health: { kind: "http", port: 3000, path: "/api" } },
+                { name: "chatwoot-sidekiq", image: "chatwoot", publishes: [], health: { kind: "command", test: ["CMD-SHELL", "pgrep -f sidekiq >/dev/null"] } },
+                { name: "chatwoot-postgres", image: "postgres", publishes: [], health: { kind: "command", test: ["CMD-SHELL", "pg_isready -U \"$POSTGRES_USER\" -d \"$POSTGRES_DB\""] } },
+                { name: "chatwoot-redis", image: "redis", publishes: [], health: { kind: "command", test: ["CMD-SHELL", "redis-cli -a \"$REDIS_PASSWORD\" --no-auth-warning ping | grep -q PONG"] } },
+            ],
+            ports: [port("http", "chatwoot", "tcp", "proxied", 3000)],
+            routes: [
+                // Chatwoot's widget is embedded in customers' pages, so its X-Frame-Options must go.
+                route("support", { kind: "proxy", port: "http", removeResponseHeaders: ["X-Frame-Options"] }, http("/api")),
+            ],
+        },
+        {
+            id: "widget-cdn",
+            description: "Static widget SDK files served by Caddy from the data volume",
+            host: MAIN_HOST,
+            bindAddress: loopback,
+            containers: [],
+            ports: [],
+            routes: [
+                route("cdn", {
+                    kind: "static",
+                    root: WIDGET_CDN_ROOT,
+                    headers: {
+                        "Access-Control-Allow-Origin": "*",
+                        "Access-Control-Allow-Methods": "GET, OPTIONS",
+                        "Cache-Control": "public, max-age=31536000, immutable",
+                    },
+                }),
+            ],
+        },
+    ];
+
+    const url = (id: RouteId, scheme: "https" | "wss") => `${scheme}://${fqdn(cfg.hostnames[id], cfg.domain)}`;
+    const apiEnv = { VITE_API_URL: url("api", "https"), VITE_WS_URL: url("ws", "wss") };
+    const site = (id: PagesSiteSpec["id"], routeId: RouteId, buildEnv: Record<string, string>): PagesSiteSpec => ({
+        id,
+        project: `visualkit-${id}${cfg.pages.projectSuffix}`,
+        label: cfg.hostnames[routeId],
+        hostname: fqdn(cfg.hostnames[routeId], cfg.domain),
+        rootDir: `${cfg.pages.appsDir}/${id}`,
+        buildEnv,
+    });
+    const pages = cfg.pages.enabled
+        ? [
+              site("landing", "landing", { VITE_APP_URL: url("app", "https") }),
+              site("dashboard", "app", { ...apiEnv, VITE_SUPPORT_URL: url("support", "https"), VITE_CDN_URL: url("cdn", "https") }),
+              site("meeting", "meet", { ...apiEnv, VITE_JANUS_URL: url("janus", "wss"), VITE_AGENT_URL: url("agent", "https") }),
+          ]
+        : [];
+
+    return deepFreeze({
+        domain: cfg.domain,
+        hosts: [{ name: MAIN_HOST, dataDir: DATA_DIR, network: { ...PLATFORM_NETWORK } }],
+        services,
+        pages,
+        redirects: [{ id: "www", label: cfg.hostnames.www, hostname: fqdn(cfg.hostnames.www, cfg.domain), to: `https://${cfg.domain}`, status: 301 as const }],
+    });
+}
+
+/** Every route of every service (the hostnames that land on a VPS). */
+export function hostRoutes(catalog: Catalog, host?: string): { service: ServiceSpec; route: RouteSpec }[] {
+    return catalog.services
+        .filter((s) => host === undefined || s.host === host)
+        .flatMap((service) => service.routes.map((route) => ({ service, route })));
+}
+
+/** The port a proxy route sends traffic to. */
+export function upstreamOf(service: ServiceSpec, target: ProxyTarget): PortSpec {
+    const p = service.ports.find((x) => x.id === target.port);
+    if (!p) throw new Error(`catalog: service ${service.id} routes to unknown port ${target.port}`);
+    return p;
+}
+
+export function deepFreeze<T>(value: T): T {
+    if (value && typeof value === "object" && !Object.isFrozen(value)) {
+        Object.freeze(value);
+        for (const v of Object.values(value)) deepFreeze(v);
+    }
+    return value;
+}

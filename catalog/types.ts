@@ -1,0 +1,142 @@
+/**
+ * The service catalog: plain data describing what runs on the platform. Every DNS record, Caddy site, firewall
+ * rule, container port binding, health check and stack output is derived from it, so a port or hostname is
+ * written once.
+ */
+
+export type Protocol = "tcp" | "udp";
+
+/**
+ * - `proxied`: reachable from the internet only through Caddy; the port listens on a loopback/bridge address.
+ * - `public`: opened in the host firewall to the whole internet (media ranges).
+ * - `internal`: never reachable from outside the host.
+ */
+export type Exposure = "proxied" | "public" | "internal";
+
+export interface PortSpec {
+    /** Id unique within the service, e.g. `http`. */
+    readonly id: string;
+    readonly protocol: Protocol;
+    /** Port on the host (first port of a range). */
+    readonly port: number;
+    /** Last port of a range; equal to `port` for a single port. */
+    readonly endPort: number;
+    /** Port inside the container when it differs from the host port (Chatwoot listens on 3000). */
+    readonly containerPort: number;
+    readonly exposure: Exposure;
+    /** The config key that sets this port, for error messages. */
+    readonly configKey: string;
+}
+
+export interface ProxyTarget {
+    readonly kind: "proxy";
+    /** Id of the port (in the same service) requests go to. */
+    readonly port: string;
+    /** WebSocket endpoint; `subprotocol` is what clients must offer (Janus requires `janus-protocol`). */
+    readonly websocket?: { readonly subprotocol?: string };
+    /** Response headers the upstream sets that must not reach the browser. */
+    readonly removeResponseHeaders?: readonly string[];
+}
+
+export interface StaticTarget {
+    readonly kind: "static";
+    /** Folder on the host the files are served from. */
+    readonly root: string;
+    /** Response headers set on every file. */
+    readonly headers: Readonly<Record<string, string>>;
+}
+
+export interface PublicCheck {
+    readonly kind: "http" | "websocket";
+    readonly path: string;
+    readonly expectStatus: number;
+    readonly subprotocol?: string;
+}
+
+export interface RouteSpec {
+    /** Id as used in `visualkit:hostnames`, e.g. `janusApi`. */
+    readonly id: string;
+    /** Label under the domain; `@` is the domain itself. */
+    readonly label: string;
+    /** Fully qualified hostname. */
+    readonly hostname: string;
+    readonly target: ProxyTarget | StaticTarget;
+    /** Cloudflare proxy on the DNS record. The reference keeps VPS hostnames DNS-only (Caddy terminates TLS). */
+    readonly proxied: boolean;
+    /** How the smoke checker proves the route works from the internet. */
+    readonly check?: PublicCheck;
+}
+
+export type ContainerHealth =
+    | { readonly kind: "http"; readonly port: number; readonly path: string }
+    | { readonly kind: "command"; readonly test: readonly string[] };
+
+export interface HealthTiming {
+    readonly intervalSeconds: number;
+    readonly timeoutSeconds: number;
+    readonly retries: number;
+    readonly startPeriodSeconds: number;
+}
+
+export interface ContainerSpec {
+    /** Container name on the host, as `docker ps` shows it. */
+    readonly name: string;
+    /** Which `image*` config key supplies the image. */
+    readonly image: ImageKey;
+    /** Ids of the service ports this container publishes on the host. */
+    readonly publishes: readonly string[];
+    readonly health?: ContainerHealth;
+}
+
+export interface ServiceSpec {
+    readonly id: string;
+    readonly description: string;
+    /** Name of the host (see `Catalog.hosts`) the service runs on. */
+    readonly host: string;
+    /** Host address its published ports listen on: loopback, or the bridge gateway for host-networked Janus. */
+    readonly bindAddress: string;
+    /** Fixed address on the platform bridge network, where other containers must reach it. */
+    readonly networkAddress?: string;
+    readonly containers: readonly ContainerSpec[];
+    readonly ports: readonly PortSpec[];
+    readonly routes: readonly RouteSpec[];
+}
+
+export interface HostSpec {
+    readonly name: string;
+    /** Mount point of the persistent data volume. */
+    readonly dataDir: string;
+    /** The user bridge network the containers share (fixed so host-networked Janus and vk-agent can meet). */
+    readonly network: { readonly name: string; readonly subnet: string; readonly gateway: string };
+}
+
+export interface PagesSiteSpec {
+    readonly id: "landing" | "dashboard" | "meeting";
+    /** Cloudflare Pages project name (with the stack's suffix). */
+    readonly project: string;
+    readonly label: string;
+    readonly hostname: string;
+    /** Folder of the app in the repository. */
+    readonly rootDir: string;
+    /** Build-time variables derived from the catalog, so a renamed hostname never leaves a stale URL in a build. */
+    readonly buildEnv: Readonly<Record<string, string>>;
+}
+
+export interface RedirectSpec {
+    readonly id: string;
+    readonly label: string;
+    readonly hostname: string;
+    /** Target origin; path and query are kept. */
+    readonly to: string;
+    readonly status: 301 | 302;
+}
+
+export type ImageKey = "platformApi" | "websocket" | "vkAgent" | "janus" | "chatwoot" | "postgres" | "redis";
+
+export interface Catalog {
+    readonly domain: string;
+    readonly hosts: readonly HostSpec[];
+    readonly services: readonly ServiceSpec[];
+    readonly pages: readonly PagesSiteSpec[];
+    readonly redirects: readonly RedirectSpec[];
+}

@@ -1,0 +1,80 @@
+import type { ConfigIssue } from "../config/issues";
+import { RESERVED_HOST_PORTS } from "./defaults";
+import type { Catalog, PortSpec } from "./types";
+
+const PAGES_PROJECT = /^[a-z0-9](?:[a-z0-9-]{0,56}[a-z0-9])?$/;
+
+/**
+ * Checks what only the assembled catalog can show: two routes on one hostname, two services on one host port
+ * (or a port inside a UDP range), a port the host itself needs, and Pages project names Cloudflare rejects.
+ */
+export function validateCatalog(catalog: Catalog, stack: string): ConfigIssue[] {
+    const issues: ConfigIssue[] = [];
+    const set = (key: string, value: string) => `pulumi config set --path '${key}' ${value} -s ${stack}`;
+
+    // Hostnames: routes, Pages sites and redirects share one namespace.
+    const owners = new Map<string, string>();
+    const named = [
+        ...catalog.services.flatMap((s) => s.routes.map((r) => ({ id: r.id, hostname: r.hostname }))),
+        ...catalog.pages.map((p) => ({ id: p.id === "landing" ? "landing" : p.id === "dashboard" ? "app" : "meet", hostname: p.hostname })),
+        ...catalog.redirects.map((r) => ({ id: r.id, hostname: r.hostname })),
+    ];
+    for (const { id, hostname } of named) {
+        const other = owners.get(hostname);
+        if (other !== undefined) {
+            issues.push({
+                key: `visualkit:hostnames.${id}`,
+                problem: `hostname ${hostname} is already used by route "${other}"`,
+                fix: `give one of them another label, e.g. ${set(`visualkit:hostnames.${id}`, `${id.toLowerCase()}2`)}`,
+            });
+        } else {
+            owners.set(hostname, id);
+        }
+    }
+
+    // Host ports, per host and protocol; ranges included.
+    for (const host of catalog.hosts) {
+        const taken: { p: PortSpec; owner: string }[] = [];
+        for (const s of catalog.services.filter((x) => x.host === host.name)) {
+            for (const p of s.ports) {
+                if (p.endPort - p.port < 1 && p.exposure === "public" && p.protocol === "udp" && p.configKey === "visualkit:janusRtpPorts") {
+                    issues.push({ key: p.configKey, problem: `range ${p.port}-${p.endPort} has fewer than 2 ports; Janus needs a pair per stream`, fix: `pulumi config set visualkit:janusRtpPorts 10000-60000 -s ${stack}` });
+                }
+                for (const r of RESERVED_HOST_PORTS) {
+                    if (r.protocol === p.protocol && r.port >= p.port && r.port <= p.endPort) {
+                        issues.push({ key: p.configKey, problem: `${p.protocol} ${rangeText(p)} includes port ${r.port}, which the host uses for ${r.owner}`, fix: `choose a port that is free, e.g. ${suggest(p)}` });
+                    }
+                }
+                for (const t of taken) {
+                    if (t.p.protocol === p.protocol && t.p.port <= p.endPort && p.port <= t.p.endPort) {
+                        issues.push({
+                            key: p.configKey,
+                            problem: `${p.protocol} ${rangeText(p)} (${s.id} ${p.id}) collides with ${rangeText(t.p)} (${t.owner}) on host ${host.name}`,
+                            fix: `give each service its own port: change ${p.configKey} or ${t.p.configKey}`,
+                        });
+                    }
+                }
+                taken.push({ p, owner: `${s.id} ${p.id}` });
+            }
+        }
+    }
+
+    for (const p of catalog.pages) {
+        if (!PAGES_PROJECT.test(p.project)) {
+            issues.push({
+                key: "visualkit:pagesProjectSuffix",
+                problem: `Pages project name "${p.project}" is not valid (lowercase letters, digits and hyphens, at most 58 characters)`,
+                fix: `use a suffix such as -dev: pulumi config set visualkit:pagesProjectSuffix -dev -s ${stack}`,
+            });
+        }
+    }
+    return issues;
+}
+
+function rangeText(p: PortSpec): string {
+    return p.port === p.endPort ? String(p.port) : `${p.port}-${p.endPort}`;
+}
+
+function suggest(p: PortSpec): string {
+    return p.configKey === "visualkit:janusRtpPorts" ? "10000-60000" : String(p.port < 1024 ? p.port + 3000 : p.port + 1);
+}

@@ -1,0 +1,104 @@
+/**
+ * Every config key the program reads, in one table. `Pulumi.yaml` declares the same keys (a test keeps the two
+ * equal) and the README's config table is checked against it, so a key cannot be added in one place only.
+ *
+ * Keys are written without the `visualkit:` namespace here; in `Pulumi.<stack>.yaml` they are `visualkit:<key>`.
+ */
+export type KeyType = "string" | "integer" | "boolean" | "array" | "object";
+
+export interface KeySpec {
+    readonly key: string;
+    readonly type: KeyType;
+    readonly description: string;
+    /** Default when the stack file leaves the key out. No default and not `optional` means required. */
+    readonly default?: string | number | boolean | readonly string[];
+    /** Read as a Pulumi secret (`pulumi config set --secret`). Never declared in Pulumi.yaml, never committed. */
+    readonly secret?: boolean;
+    /** May be absent (objects and some secrets); a declared default of "" also means "unset". */
+    readonly optional?: boolean;
+    /** Required only when this other key is set (a password that goes with a server name). */
+    readonly requiredWith?: string;
+}
+
+export const NAMESPACE = "visualkit";
+
+export const KEYS: readonly KeySpec[] = [
+    // Environment and names
+    { key: "environment", type: "string", description: "Which kind of stack this is: dev or prod. prod turns on the strict rules (pinned images)." },
+    { key: "domain", type: "string", description: "Domain every hostname lives under, e.g. visualkit.live (prod) or dev.visualkit.live (dev)." },
+    { key: "cloudflareZone", type: "string", description: "Cloudflare zone that holds the domain; the domain is the zone or a subdomain of it." },
+    { key: "cloudflareZoneId", type: "string", default: "", description: "Zone id (32 hex characters); when empty the zone is looked up by name." },
+    { key: "cloudflareAccountId", type: "string", description: "Cloudflare account id (32 hex characters) that owns the Pages projects." },
+    { key: "acmeEmail", type: "string", description: "E-mail address Caddy gives Let's Encrypt for certificate notices." },
+    { key: "logLevel", type: "string", default: "info", description: "Log level of Caddy and Janus: debug, info or warn." },
+
+    // Host
+    { key: "serverType", type: "string", description: "Hetzner server type, e.g. cx22 (dev) or cx32 (prod; Chatwoot alone wants 4 GB RAM)." },
+    { key: "serverLocation", type: "string", default: "nbg1", description: "Hetzner location: fsn1, nbg1, hel1, ash, hil or sin." },
+    { key: "serverImage", type: "string", default: "debian-12", description: "Hetzner OS image for new servers; cloud-init targets Debian 12." },
+    { key: "serverBackups", type: "boolean", description: "Hetzner automatic backups (+20% of the server price)." },
+    { key: "protect", type: "boolean", description: "Protect IPs, server and data volume from deletion and keep the volume on destroy." },
+    { key: "volumeSizeGb", type: "integer", description: "Size of the persistent data volume in GB (Hetzner minimum 10; can grow, never shrink)." },
+    { key: "sshPublicKeys", type: "array", description: "OpenSSH public keys allowed to log in as root; the server accepts no other login." },
+    { key: "sshAllowedCidrs", type: "array", description: "CIDRs allowed to reach SSH (TCP 22); everything else is dropped by the firewall." },
+    { key: "sshPrivateKey", type: "string", secret: true, optional: true, description: "Private key for day-2 SSH and the Docker provider; when unset the ssh-agent (SSH_AUTH_SOCK) is used." },
+    { key: "caddyVersion", type: "string", default: "2.6.2", description: "Caddy version the server runs (Debian 12's package is 2.6.2); newer-only directives are rendered only when it supports them." },
+
+    // Containers
+    { key: "imagePlatformApi", type: "string", description: "Image of platform-api (Fastify + tRPC API on 3001, WebSocket server on 3002)." },
+    { key: "imageWebsocket", type: "string", default: "", description: "Separate image for the WebSocket server; empty means platform-api serves 3002 itself." },
+    { key: "imageVkAgent", type: "string", description: "Image of vk-agent (Python voice AI bridge between Janus and Gemini)." },
+    { key: "imageJanus", type: "string", description: "Image of the Janus WebRTC gateway (a maintained build; the reference's canyan image is unmaintained since 2021)." },
+    { key: "imageChatwoot", type: "string", description: "Chatwoot image used for both rails and sidekiq." },
+    { key: "imagePostgres", type: "string", default: "pgvector/pgvector:pg16", description: "Postgres image for Chatwoot (pgvector build, which Chatwoot requires)." },
+    { key: "imageRedis", type: "string", default: "redis:7.4-alpine", description: "Redis image for Chatwoot." },
+    { key: "registryServer", type: "string", default: "", description: "Private registry host (e.g. ghcr.io) to log in to; empty means public images only." },
+    { key: "registryUsername", type: "string", default: "", description: "User name for registryServer." },
+    { key: "registryPassword", type: "string", secret: true, optional: true, requiredWith: "registryServer", description: "Password or token for registryServer; required when registryServer is set." },
+    { key: "ports", type: "object", optional: true, description: "Overrides of internal ports by id (platformApi, websocket, chatwoot, vkAgent, vkAgentRtp, janusHttp, janusWs, janusAdmin)." },
+    { key: "hostnames", type: "object", optional: true, description: "Overrides of public hostname labels by route id (api, ws, agent, janus, janusApi, support, cdn, app, meet, www)." },
+    { key: "platformApiEnv", type: "object", optional: true, description: "Plain environment variables of platform-api (name: value)." },
+    { key: "platformApiSecretEnv", type: "object", secret: true, optional: true, description: "Secret environment variables of platform-api, set with --secret --path 'platformApiSecretEnv.NAME'." },
+    { key: "vkAgentEnv", type: "object", optional: true, description: "Plain environment variables of vk-agent." },
+    { key: "geminiApiKey", type: "string", secret: true, description: "Gemini API key for vk-agent." },
+
+    // Janus
+    { key: "janusRtpPorts", type: "string", default: "10000-60000", description: "UDP port range Janus uses for media; the firewall opens exactly this range." },
+    { key: "janusStunServer", type: "string", default: "stun.l.google.com:19302", description: "STUN server (host:port) Janus uses to learn its public address; empty disables STUN." },
+
+    // Chatwoot
+    { key: "chatwootSmtpAddress", type: "string", default: "", description: "SMTP host for Chatwoot mail; empty disables outgoing mail." },
+    { key: "chatwootSmtpPort", type: "integer", default: 587, description: "SMTP port for Chatwoot mail." },
+    { key: "chatwootSmtpUsername", type: "string", default: "", description: "SMTP user name for Chatwoot mail." },
+    { key: "chatwootMailerSender", type: "string", default: "", description: "From address of Chatwoot mail, e.g. VisualKit <support@visualkit.live>." },
+    { key: "chatwootSmtpPassword", type: "string", secret: true, optional: true, requiredWith: "chatwootSmtpAddress", description: "SMTP password; required when chatwootSmtpAddress is set." },
+    { key: "widgetCdnSourceDir", type: "string", default: "", description: "Local folder whose files are synced to the widget CDN on pulumi up; empty leaves the CDN files alone." },
+
+    // Cloudflare Pages
+    { key: "pagesEnabled", type: "boolean", default: true, description: "Create the Cloudflare Pages projects (landing, dashboard, meeting) and their DNS." },
+    { key: "pagesProjectSuffix", type: "string", default: "", description: "Suffix of every Pages project name, e.g. -dev, so dev never touches prod projects." },
+    { key: "pagesGitOwner", type: "string", default: "", description: "GitHub owner of the apps repository the Pages projects build from." },
+    { key: "pagesGitRepo", type: "string", default: "", description: "GitHub repository the Pages projects build from." },
+    { key: "pagesProductionBranch", type: "string", default: "main", description: "Branch that Pages deploys to production." },
+    { key: "pagesBuildCommand", type: "string", default: "pnpm build", description: "Build command of every Pages project." },
+    { key: "pagesOutputDir", type: "string", default: "dist", description: "Build output folder of every Pages project." },
+    { key: "pagesAppsDir", type: "string", default: "apps", description: "Folder of the apps in the repository; each project's root dir is <pagesAppsDir>/<app>." },
+
+    // E-mail DNS
+    { key: "emailMx", type: "array", default: [], description: "MX records as 'priority host', e.g. '10 mx.zoho.com'; empty means no e-mail records at all." },
+    { key: "emailSpf", type: "string", default: "", description: "SPF TXT value at the domain, e.g. v=spf1 include:zoho.com ~all." },
+    { key: "emailDkim", type: "string", default: "", description: "DKIM TXT value (v=DKIM1; k=rsa; p=...) published at emailDkimSelector._domainkey." },
+    { key: "emailDkimSelector", type: "string", default: "zmail", description: "DKIM selector (Zoho uses zmail)." },
+    { key: "emailDmarcPolicy", type: "string", default: "none", description: "DMARC policy: none, quarantine or reject." },
+    { key: "emailDmarcRua", type: "string", default: "", description: "Where DMARC aggregate reports go, e.g. mailto:dmarc@visualkit.live; empty means no rua tag." },
+];
+
+/** Provider credentials: read by the providers themselves, checked here so a missing one is reported with the rest. */
+export const PROVIDER_SECRETS = [
+    { key: "hcloud:token", env: "HCLOUD_TOKEN", description: "Hetzner Cloud API token (read and write)." },
+    { key: "cloudflare:apiToken", env: "CLOUDFLARE_API_TOKEN", description: "Cloudflare API token with Zone DNS, Zone Settings, Page Rules/Rulesets and Pages edit rights." },
+] as const;
+
+export function fullKey(key: string): string {
+    return key.includes(":") ? key : `${NAMESPACE}:${key}`;
+}

@@ -1,0 +1,407 @@
+import { buildCatalog } from "../catalog";
+import { DEFAULT_HOSTNAMES, DEFAULT_PORTS, type PortId, type RouteId } from "../catalog/defaults";
+import type { Catalog } from "../catalog/types";
+import { validateCatalog } from "../catalog/validate";
+import type { ConfigIssue } from "./issues";
+import { fullKey, KEYS, PROVIDER_SECRETS, type KeySpec } from "./keys";
+import { SecretString } from "./secret";
+import type { DmarcPolicy, Environment, LogLevel, PlatformConfig } from "./types";
+import {
+    checkCidr,
+    checkDkim,
+    checkDomain,
+    checkEmail,
+    checkLabel,
+    checkSshPublicKey,
+    ENV_NAME,
+    isPinned,
+    isPort,
+    parseImageRef,
+    parsePortRange,
+} from "./validators";
+
+/** Config exactly as the Pulumi runtime hands it over: full keys to raw strings (objects and arrays as JSON). */
+export interface RawConfig {
+    readonly project: string;
+    readonly stack: string;
+    readonly values: Readonly<Record<string, string>>;
+    readonly secretKeys: ReadonlySet<string>;
+    /** Environment variables that can stand in for provider credentials (HCLOUD_TOKEN, CLOUDFLARE_API_TOKEN). */
+    readonly env: Readonly<Record<string, string | undefined>>;
+}
+
+export const HETZNER_LOCATIONS = ["fsn1", "nbg1", "hel1", "ash", "hil", "sin"] as const;
+const SPEC = new Map(KEYS.map((k) => [k.key, k]));
+
+/**
+ * Normalize → validate: turns raw config into the typed config and the catalog built from it. Collects every
+ * problem (catalog conflicts included) and returns the config only when there are none.
+ */
+export function parseConfig(raw: RawConfig): { config?: PlatformConfig; catalog?: Catalog; issues: ConfigIssue[] } {
+    const issues: ConfigIssue[] = [];
+    const stack = raw.stack;
+    const setCmd = (key: string, value: string, secret = false) =>
+        `pulumi config set ${secret ? "--secret " : ""}${fullKey(key)} ${value} -s ${stack}`;
+    const add = (key: string, problem: string, fix: string) => issues.push({ key: fullKey(key), problem, fix });
+
+    // Unknown keys in our namespace are almost always typos; say which key was meant.
+    for (const k of Object.keys(raw.values)) {
+        if (!k.startsWith("visualkit:")) continue;
+        const name = k.slice("visualkit:".length);
+        if (!SPEC.has(name)) {
+            const near = closest(name, [...SPEC.keys()]);
+            add(name, "is not a key this program reads", near ? `did you mean visualkit:${near}? Rename it in Pulumi.${stack}.yaml` : `remove it from Pulumi.${stack}.yaml`);
+        }
+    }
+
+    const rawOf = (key: string): string | undefined => {
+        const v = raw.values[fullKey(key)];
+        return v === undefined ? undefined : v;
+    };
+    const spec = (key: string): KeySpec => {
+        const s = SPEC.get(key);
+        if (!s) throw new Error(`config: ${key} is not declared in config/keys.ts`);
+        return s;
+    };
+    const missing = (key: string) => add(key, "is required", `${setCmd(key, "<value>")}  (${spec(key).description})`);
+
+    // Plain keys must not hold secrets in the clear, and secret keys must be secret.
+    for (const s of KEYS) {
+        if (s.secret && rawOf(s.key) !== undefined && !raw.secretKeys.has(fullKey(s.key))) {
+            add(s.key, "is stored in plain text in the stack file but is a secret", `${setCmd(s.key, "<value>", true)} (this overwrites the plain value)`);
+        }
+    }
+
+    const str = (key: string): string | undefined => {
+        const v = rawOf(key);
+        const d = spec(key).default;
+        if (v !== undefined) return v.trim();
+        if (d !== undefined) return String(d);
+        if (!spec(key).optional) missing(key);
+        return undefined;
+    };
+    const optStr = (key: string): string | undefined => {
+        const v = str(key);
+        return v === "" ? undefined : v;
+    };
+    const bool = (key: string): boolean | undefined => {
+        const v = str(key);
+        if (v === undefined) return undefined;
+        if (v === "true" || v === "false") return v === "true";
+        add(key, `must be true or false, not "${v}"`, setCmd(key, "true"));
+        return undefined;
+    };
+    const int = (key: string): number | undefined => {
+        const v = str(key);
+        if (v === undefined) return undefined;
+        if (/^\d+$/.test(v)) return Number(v);
+        add(key, `must be a whole number, not "${v}"`, setCmd(key, "<number>"));
+        return undefined;
+    };
+    const json = (key: string): unknown => {
+        const v = rawOf(key);
+        if (v === undefined) return undefined;
+        try {
+            return JSON.parse(v);
+        } catch {
+            return v;
+        }
+    };
+    const list = (key: string): string[] | undefined => {
+        const v = rawOf(key) === undefined ? spec(key).default : json(key);
+        if (v === undefined) {
+            if (!spec(key).optional) add(key, "is required", `add it as a YAML list in Pulumi.${stack}.yaml (${spec(key).description})`);
+            return undefined;
+        }
+        if (!Array.isArray(v) || v.some((x) => typeof x !== "string")) {
+            add(key, "must be a list of strings", `write it as a YAML list under visualkit:${key} in Pulumi.${stack}.yaml`);
+            return undefined;
+        }
+        return v.map((x: string) => x.trim());
+    };
+    const obj = (key: string): Record<string, unknown> => {
+        const v = json(key);
+        if (v === undefined) return {};
+        if (typeof v !== "object" || v === null || Array.isArray(v)) {
+            add(key, "must be a map of name: value", `write it as a YAML map under visualkit:${key} in Pulumi.${stack}.yaml`);
+            return {};
+        }
+        return v as Record<string, unknown>;
+    };
+    const oneOf = <T extends string>(key: string, allowed: readonly T[]): T | undefined => {
+        const v = str(key);
+        if (v === undefined) return undefined;
+        if ((allowed as readonly string[]).includes(v)) return v as T;
+        add(key, `must be one of ${allowed.join(", ")}, not "${v}"`, setCmd(key, allowed[0]));
+        return undefined;
+    };
+    const checked = (key: string, value: string | undefined, check: (v: string) => string | undefined, example: string) => {
+        if (value === undefined) return undefined;
+        const why = check(value);
+        if (why) {
+            add(key, `"${value}" ${why}`, setCmd(key, example));
+            return undefined;
+        }
+        return value;
+    };
+    const requiredNow = (key: string): boolean => {
+        const w = spec(key).requiredWith;
+        return w === undefined ? !spec(key).optional : (rawOf(w) ?? "") !== "";
+    };
+    const secret = (key: string, required: boolean): SecretString | undefined => {
+        const v = rawOf(key);
+        if (v === undefined || v === "") {
+            if (required) add(key, "is a required secret and is not set", setCmd(key, "<value>", true));
+            return undefined;
+        }
+        return new SecretString(v);
+    };
+
+    // Names
+    const environment = oneOf<Environment>("environment", ["dev", "prod"]);
+    const domain = checked("domain", str("domain"), checkDomain, "dev.visualkit.live");
+    const zone = checked("cloudflareZone", str("cloudflareZone"), checkDomain, "visualkit.live");
+    if (domain && zone && domain !== zone && !domain.endsWith(`.${zone}`)) {
+        add("domain", `${domain} is not inside the Cloudflare zone ${zone}`, `use a domain under ${zone} (e.g. dev.${zone}) or fix visualkit:cloudflareZone`);
+    }
+    const hex32 = (v: string) => (/^[0-9a-f]{32}$/.test(v) ? undefined : "is not a Cloudflare id (32 lowercase hex characters, shown on the zone's overview page)");
+    const zoneId = checked("cloudflareZoneId", optStr("cloudflareZoneId"), hex32, "<32-hex zone id>");
+    const accountId = checked("cloudflareAccountId", str("cloudflareAccountId"), hex32, "<32-hex account id>");
+    const acmeEmail = checked("acmeEmail", str("acmeEmail"), checkEmail, "ops@visualkit.live");
+    const logLevel = oneOf<LogLevel>("logLevel", ["debug", "info", "warn"]);
+
+    // Host
+    const serverType = checked("serverType", str("serverType"), (v) => (/^[a-z]+\d+[a-z]*$/.test(v) ? undefined : "is not a Hetzner server type such as cx22 or cpx31"), "cx22");
+    const location = oneOf("serverLocation", HETZNER_LOCATIONS);
+    const image = str("serverImage");
+    const backups = bool("serverBackups");
+    const protect = bool("protect");
+    let volumeSizeGb = int("volumeSizeGb");
+    if (volumeSizeGb !== undefined && (volumeSizeGb < 10 || volumeSizeGb > 10240)) {
+        add("volumeSizeGb", `${volumeSizeGb} GB is outside what Hetzner volumes allow (10 to 10240 GB)`, setCmd("volumeSizeGb", "10"));
+        volumeSizeGb = undefined;
+    }
+    const publicKeys = list("sshPublicKeys");
+    if (publicKeys && publicKeys.length === 0) add("sshPublicKeys", "is empty, so nobody could log in", `add your key: the line of ~/.ssh/id_ed25519.pub under visualkit:sshPublicKeys in Pulumi.${stack}.yaml`);
+    publicKeys?.forEach((k, i) => {
+        const why = checkSshPublicKey(k);
+        if (why) add(`sshPublicKeys[${i}]`, `"${k.slice(0, 40)}${k.length > 40 ? "…" : ""}" ${why}`, `paste the whole public key line (ssh-keygen -y -f ~/.ssh/id_ed25519 prints it)`);
+    });
+    const cidrs = list("sshAllowedCidrs");
+    if (cidrs && cidrs.length === 0) add("sshAllowedCidrs", "is empty, so SSH (and every deployment step over SSH) would be unreachable", `add your address, e.g. 203.0.113.7/32, under visualkit:sshAllowedCidrs in Pulumi.${stack}.yaml`);
+    cidrs?.forEach((c, i) => {
+        const why = checkCidr(c);
+        if (why) add(`sshAllowedCidrs[${i}]`, `"${c}" ${why}`, `use a CIDR such as 203.0.113.7/32 (one address) or 2001:db8::/64 in Pulumi.${stack}.yaml`);
+    });
+    const caddyVersion = checked("caddyVersion", str("caddyVersion"), (v) => (/^\d+\.\d+(\.\d+)?$/.test(v) ? undefined : "is not a version such as 2.6.2"), "2.6.2");
+
+    // Images
+    const imageKeys = { platformApi: "imagePlatformApi", vkAgent: "imageVkAgent", janus: "imageJanus", chatwoot: "imageChatwoot", postgres: "imagePostgres", redis: "imageRedis" } as const;
+    const images: Record<string, string> = {};
+    const imageOf = (key: string): string | undefined => {
+        const v = key === "imageWebsocket" ? optStr(key) : str(key);
+        if (v === undefined) return undefined;
+        const ref = parseImageRef(v);
+        if (!ref) {
+            add(key, `"${v}" is not an image reference (registry/name:tag or name@sha256:digest, no spaces, lowercase name)`, setCmd(key, "ghcr.io/visualkit/name:1.2.3"));
+            return undefined;
+        }
+        if (environment === "prod" && !isPinned(ref)) {
+            add(key, `"${v}" is not pinned; prod deploys only a version tag or a digest, never latest`, setCmd(key, `${ref.repository}:<version>`));
+        }
+        return v;
+    };
+    for (const [id, key] of Object.entries(imageKeys)) {
+        const v = imageOf(key);
+        if (v !== undefined) images[id] = v;
+    }
+    const websocketImage = imageOf("imageWebsocket");
+    const registryServer = optStr("registryServer");
+    const registryUsername = optStr("registryUsername");
+    const registryPassword = secret("registryPassword", requiredNow("registryPassword"));
+    if (registryServer && !registryUsername) add("registryUsername", `is required when visualkit:registryServer is set`, setCmd("registryUsername", "<user>"));
+
+    // Ports and hostnames: overrides of the catalog's defaults, by id.
+    const ports: Record<string, number> = { ...DEFAULT_PORTS };
+    for (const [id, v] of Object.entries(obj("ports"))) {
+        if (!(id in DEFAULT_PORTS)) {
+            add(`ports.${id}`, "is not a port id", `use one of ${Object.keys(DEFAULT_PORTS).join(", ")}`);
+        } else if (typeof v !== "number" || !isPort(v)) {
+            add(`ports.${id}`, `${JSON.stringify(v)} is not a port between 1 and 65535`, `pulumi config set --path 'visualkit:ports.${id}' ${DEFAULT_PORTS[id as PortId]} -s ${stack}`);
+        } else {
+            ports[id] = v;
+        }
+    }
+    const hostnames: Record<string, string> = { ...DEFAULT_HOSTNAMES };
+    for (const [id, v] of Object.entries(obj("hostnames"))) {
+        if (!(id in DEFAULT_HOSTNAMES)) {
+            add(`hostnames.${id}`, "is not a route id", `use one of ${Object.keys(DEFAULT_HOSTNAMES).join(", ")}`);
+        } else if (typeof v !== "string" || (v !== "@" && checkLabel(v) !== undefined)) {
+            add(`hostnames.${id}`, `${JSON.stringify(v)} ${checkLabel(String(v))}`, `pulumi config set --path 'visualkit:hostnames.${id}' ${DEFAULT_HOSTNAMES[id as RouteId]} -s ${stack}`);
+        } else {
+            hostnames[id] = v;
+        }
+    }
+
+    // Environment variables
+    const envMap = (key: string, values: Record<string, unknown>): Record<string, string> => {
+        const out: Record<string, string> = {};
+        for (const [name, v] of Object.entries(values)) {
+            if (!ENV_NAME.test(name)) add(`${key}.${name}`, `"${name}" is not a valid environment variable name (letters, digits, underscore; not starting with a digit)`, `rename it in Pulumi.${stack}.yaml`);
+            else if (typeof v !== "string" && typeof v !== "number" && typeof v !== "boolean") add(`${key}.${name}`, "must be a string, number or boolean", `quote the value in Pulumi.${stack}.yaml`);
+            else out[name] = String(v);
+        }
+        return out;
+    };
+    const platformApiEnv = envMap("platformApiEnv", obj("platformApiEnv"));
+    const vkAgentEnv = envMap("vkAgentEnv", obj("vkAgentEnv"));
+    const platformApiSecretEnv = Object.fromEntries(Object.entries(envMap("platformApiSecretEnv", obj("platformApiSecretEnv"))).map(([k, v]) => [k, new SecretString(v)]));
+    const geminiApiKey = secret("geminiApiKey", true);
+    const sshPrivateKey = secret("sshPrivateKey", false);
+
+    // Janus
+    const rtpText = str("janusRtpPorts");
+    let rtpPorts = rtpText === undefined ? undefined : parsePortRange(rtpText);
+    if (rtpText !== undefined) {
+        if (!rtpPorts) add("janusRtpPorts", `"${rtpText}" is not a port range such as 10000-60000`, setCmd("janusRtpPorts", "10000-60000"));
+        else if (!isPort(rtpPorts.from) || !isPort(rtpPorts.to)) add("janusRtpPorts", `"${rtpText}" has a port outside 1-65535`, setCmd("janusRtpPorts", "10000-60000"));
+        else if (rtpPorts.from > rtpPorts.to) add("janusRtpPorts", `"${rtpText}" is inverted: the first port is above the last`, setCmd("janusRtpPorts", `${rtpPorts.to}-${rtpPorts.from}`));
+        else if (rtpPorts.to - rtpPorts.from < 1) add("janusRtpPorts", `"${rtpText}" has fewer than 2 ports; Janus needs a pair per stream`, setCmd("janusRtpPorts", "10000-60000"));
+        if (issues.some((i) => i.key === "visualkit:janusRtpPorts")) rtpPorts = undefined;
+    }
+    const stunText = optStr("janusStunServer");
+    let stun: { host: string; port: number } | undefined;
+    if (stunText !== undefined) {
+        const m = stunText.replace(/^stun:/, "").match(/^([a-z0-9.-]+):(\d+)$/i);
+        if (!m || checkDomain(m[1].toLowerCase()) !== undefined || !isPort(Number(m[2]))) add("janusStunServer", `"${stunText}" is not host:port`, setCmd("janusStunServer", "stun.l.google.com:19302"));
+        else stun = { host: m[1].toLowerCase(), port: Number(m[2]) };
+    }
+
+    // Chatwoot mail
+    const smtpAddress = optStr("chatwootSmtpAddress");
+    const smtpPort = int("chatwootSmtpPort");
+    if (smtpPort !== undefined && !isPort(smtpPort)) add("chatwootSmtpPort", `${smtpPort} is not a port between 1 and 65535`, setCmd("chatwootSmtpPort", "587"));
+    const smtpUsername = str("chatwootSmtpUsername") ?? "";
+    const sender = str("chatwootMailerSender") ?? "";
+    const smtpPassword = secret("chatwootSmtpPassword", requiredNow("chatwootSmtpPassword"));
+
+    // Pages
+    const pagesEnabled = bool("pagesEnabled");
+    const gitOwner = str("pagesGitOwner") ?? "";
+    const gitRepo = str("pagesGitRepo") ?? "";
+    if (pagesEnabled) {
+        if (!gitOwner) add("pagesGitOwner", "is required when visualkit:pagesEnabled is true", setCmd("pagesGitOwner", "<github-owner>"));
+        if (!gitRepo) add("pagesGitRepo", "is required when visualkit:pagesEnabled is true", setCmd("pagesGitRepo", "<repository>"));
+    }
+
+    // E-mail
+    const mx = (list("emailMx") ?? []).flatMap((entry, i) => {
+        const m = entry.match(/^(\d+)\s+(\S+?)\.?$/);
+        if (!m || Number(m[1]) > 65535 || checkDomain(m[2].toLowerCase()) !== undefined) {
+            add(`emailMx[${i}]`, `"${entry}" is not 'priority host', e.g. '10 mx.zoho.com'`, `fix the entry in Pulumi.${stack}.yaml`);
+            return [];
+        }
+        return [{ priority: Number(m[1]), host: m[2].toLowerCase() }];
+    });
+    const spf = checked("emailSpf", optStr("emailSpf"), (v) => (v.startsWith("v=spf1 ") ? undefined : "is not an SPF record (it starts with 'v=spf1 ')"), "'v=spf1 include:zoho.com ~all'");
+    const dkimValue = checked("emailDkim", optStr("emailDkim"), checkDkim, "'v=DKIM1; k=rsa; p=<key from Zoho>'");
+    const dkimSelector = checked("emailDkimSelector", str("emailDkimSelector"), (v) => (checkLabel(v) === undefined ? undefined : "is not a DKIM selector (one hostname label)"), "zmail");
+    const dmarcPolicy = oneOf<DmarcPolicy>("emailDmarcPolicy", ["none", "quarantine", "reject"]);
+    const rua = checked(
+        "emailDmarcRua",
+        optStr("emailDmarcRua"),
+        (v) => (v.split(",").every((a) => a.trim().startsWith("mailto:") && checkEmail(a.trim().slice(7)) === undefined) ? undefined : "is not a list of mailto: addresses"),
+        "mailto:dmarc@visualkit.live",
+    );
+
+    // Provider credentials: only reported, the providers read them.
+    for (const p of PROVIDER_SECRETS) {
+        const v = raw.values[p.key];
+        if ((v === undefined || v === "") && !raw.env[p.env]) {
+            issues.push({ key: p.key, problem: `is not set (${p.description})`, fix: `${setCmd(p.key, "<token>", true)}  (or export ${p.env})` });
+        } else if (v !== undefined && v !== "" && !raw.secretKeys.has(p.key)) {
+            issues.push({ key: p.key, problem: "is stored in plain text in the stack file", fix: setCmd(p.key, "<token>", true) });
+        }
+    }
+
+    const widgetCdnSourceDir = optStr("widgetCdnSourceDir");
+    const pages = {
+        enabled: pagesEnabled ?? false,
+        projectSuffix: str("pagesProjectSuffix") ?? "",
+        git: { owner: gitOwner, repo: gitRepo },
+        productionBranch: str("pagesProductionBranch") ?? "",
+        buildCommand: str("pagesBuildCommand") ?? "",
+        outputDir: str("pagesOutputDir") ?? "",
+        appsDir: str("pagesAppsDir") ?? "",
+    };
+
+    // Conflicts only the assembled catalog shows (two routes on one hostname, two services on one port) are
+    // reported with the rest, so the user sees every problem in one run.
+    let catalog: Catalog | undefined;
+    if (rtpPorts) {
+        catalog = buildCatalog({
+            domain: domain ?? "invalid.example",
+            ports: ports as Record<PortId, number>,
+            hostnames: hostnames as Record<RouteId, string>,
+            janus: { rtpPorts, stun },
+            images: { ...(images as PlatformConfig["images"]), ...(websocketImage ? { websocket: websocketImage } : {}) },
+            pages,
+        });
+        issues.push(...validateCatalog(catalog, stack));
+    }
+    if (issues.length > 0 || !catalog) return { issues };
+
+    const config: PlatformConfig = {
+        project: raw.project,
+        stack,
+        environment: environment!,
+        domain: domain!,
+        cloudflare: { zone: zone!, zoneId, accountId: accountId! },
+        acmeEmail: acmeEmail!,
+        logLevel: logLevel!,
+        server: { type: serverType!, location: location!, image: image!, backups: backups!, volumeSizeGb: volumeSizeGb! },
+        protect: protect!,
+        ssh: { publicKeys: publicKeys!, allowedCidrs: cidrs!, privateKey: sshPrivateKey },
+        caddyVersion: caddyVersion!,
+        images: { ...(images as PlatformConfig["images"]), ...(websocketImage ? { websocket: websocketImage } : {}) },
+        registry: registryServer ? { server: registryServer, username: registryUsername!, password: registryPassword! } : undefined,
+        ports: ports as Record<PortId, number>,
+        hostnames: hostnames as Record<RouteId, string>,
+        env: { platformApi: platformApiEnv, vkAgent: vkAgentEnv },
+        secretEnv: { platformApi: platformApiSecretEnv },
+        geminiApiKey: geminiApiKey!,
+        janus: { rtpPorts: rtpPorts!, stun },
+        chatwoot: { smtp: smtpAddress ? { address: smtpAddress, port: smtpPort!, username: smtpUsername, password: smtpPassword!, sender } : undefined },
+        widgetCdnSourceDir,
+        pages,
+        email:
+            mx.length > 0 || spf || dkimValue
+                ? { mx, spf, dkim: dkimValue ? { selector: dkimSelector!, value: dkimValue } : undefined, dmarc: { policy: dmarcPolicy!, rua } }
+                : undefined,
+    };
+    return { config, catalog, issues };
+}
+
+/** The declared key nearest to a misspelt one (edit distance ≤ 3), for "did you mean". */
+function closest(word: string, candidates: string[]): string | undefined {
+    let best: { c: string; d: number } | undefined;
+    for (const c of candidates) {
+        const d = editDistance(word.toLowerCase(), c.toLowerCase());
+        if (d <= 3 && (!best || d < best.d)) best = { c, d };
+    }
+    return best?.c;
+}
+
+function editDistance(a: string, b: string): number {
+    const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+    for (let i = 1; i <= a.length; i++) {
+        let prev = row[0];
+        row[0] = i;
+        for (let j = 1; j <= b.length; j++) {
+            const tmp = row[j];
+            row[j] = Math.min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+            prev = tmp;
+        }
+    }
+    return row[b.length];
+}

@@ -1,0 +1,71 @@
+import type { PortId, RouteId } from "../catalog/defaults";
+import type { ImageKey } from "../catalog/types";
+import type { PortRange } from "./validators";
+import type { SecretString } from "./secret";
+
+export type Environment = "dev" | "prod";
+export type LogLevel = "debug" | "info" | "warn";
+export type DmarcPolicy = "none" | "quarantine" | "reject";
+
+/** The validated, typed, frozen stack configuration. Built once by `loadConfig()`; nothing else reads config. */
+export interface PlatformConfig {
+    readonly project: string;
+    readonly stack: string;
+    readonly environment: Environment;
+    readonly domain: string;
+    readonly cloudflare: { readonly zone: string; readonly zoneId?: string; readonly accountId: string };
+    readonly acmeEmail: string;
+    readonly logLevel: LogLevel;
+    readonly server: {
+        readonly type: string;
+        readonly location: string;
+        readonly image: string;
+        readonly backups: boolean;
+        readonly volumeSizeGb: number;
+    };
+    readonly protect: boolean;
+    readonly ssh: {
+        readonly publicKeys: readonly string[];
+        readonly allowedCidrs: readonly string[];
+        readonly privateKey?: SecretString;
+    };
+    readonly caddyVersion: string;
+    /** Image per catalog image key; `websocket` only when a separate WebSocket image is configured. */
+    readonly images: Readonly<Record<Exclude<ImageKey, "websocket">, string>> & { readonly websocket?: string };
+    readonly registry?: { readonly server: string; readonly username: string; readonly password: SecretString };
+    readonly ports: Readonly<Record<PortId, number>>;
+    readonly hostnames: Readonly<Record<RouteId, string>>;
+    readonly env: {
+        readonly platformApi: Readonly<Record<string, string>>;
+        readonly vkAgent: Readonly<Record<string, string>>;
+    };
+    readonly secretEnv: { readonly platformApi: Readonly<Record<string, SecretString>> };
+    readonly geminiApiKey: SecretString;
+    readonly janus: { readonly rtpPorts: PortRange; readonly stun?: { readonly host: string; readonly port: number } };
+    readonly chatwoot: {
+        readonly smtp?: {
+            readonly address: string;
+            readonly port: number;
+            readonly username: string;
+            readonly password: SecretString;
+            readonly sender: string;
+        };
+    };
+    readonly widgetCdnSourceDir?: string;
+    readonly pages: {
+        readonly enabled: boolean;
+        readonly projectSuffix: string;
+        readonly git: { readonly owner: string; readonly repo: string };
+        readonly productionBranch: string;
+        readonly buildCommand: string;
+        readonly outputDir: string;
+        readonly appsDir: string;
+    };
+    /** Absent when the stack publishes no e-mail records (dev). */
+    readonly email?: {
+        readonly mx: readonly { readonly priority: number; readonly host: string }[];
+        readonly spf?: string;
+        readonly dkim?: { readonly selector: string; readonly value: string };
+        readonly dmarc: { readonly policy: DmarcPolicy; readonly rua?: string };
+    };
+}

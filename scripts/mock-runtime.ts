@@ -1,0 +1,214 @@
+import { createHash } from "node:crypto";
+import * as pulumi from "@pulumi/pulumi";
+import { SECRET_PLACEHOLDER } from "../config/secret";
+import { publishedFiles, resetPublishedFiles } from "../lib/artifacts";
+
+/**
+ * Runs the real program in-process under Pulumi's mocks: no CLI, no credentials, no network. Records every
+ * registered resource (type, name, parent, inputs) and resolves the stack outputs and generated files, with
+ * every secret replaced by "[secret]". Shared by `npm run render` and the tests.
+ */
+
+export interface RecordedResource {
+    readonly type: string;
+    readonly name: string;
+    readonly parent: string | null;
+    readonly custom: boolean;
+    /** Inputs as the provider would receive them; secret values are "[secret]". */
+    readonly inputs: Record<string, unknown>;
+    /** The same inputs with secret values kept (tests compare them); never written to disk. */
+    readonly rawInputs: Record<string, unknown>;
+    /** Names of the inputs that are secrets. */
+    readonly secretInputs: readonly string[];
+    /** Resource options the program set that reviewers care about. */
+    readonly options: { protect?: boolean; retainOnDelete?: boolean; ignoreChanges?: string[]; deleteBeforeReplace?: boolean; dependsOn: string[] };
+}
+
+export interface MockRunResult {
+    readonly resources: RecordedResource[];
+    readonly outputs: Record<string, unknown>;
+    /** Outputs with secrets kept, for assertions. */
+    readonly rawOutputs: Record<string, unknown>;
+    /** Generated files by relative path, as deployed (secrets appear as the mocks' "[secret]" values). */
+    readonly files: Map<string, string>;
+    readonly invokes: { token: string; inputs: Record<string, unknown> }[];
+}
+
+export interface MockRunOptions {
+    readonly project: string;
+    readonly stack: string;
+    /** Full keys (visualkit:domain) to raw strings, as the CLI passes config. */
+    readonly config: Record<string, string>;
+    readonly secretKeys: readonly string[];
+    /** The program: Pulumi calls index.ts's exported function the same way. */
+    readonly program: () => Promise<Record<string, unknown>>;
+    /** Extra state per resource type, merged over the built-in fakes (tests use it to pin a value). */
+    readonly state?: (type: string, name: string, inputs: Record<string, unknown>) => Record<string, unknown> | undefined;
+    /** Invoke results by token; an invoke with no answer here or built in fails the run. */
+    readonly invokes?: Record<string, (inputs: Record<string, unknown>) => Record<string, unknown>>;
+}
+
+const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+const SIG_KEY = "4dabf18193072939515e22adb298388d";
+
+function isSecretWrapper(v: unknown): v is { value: unknown } {
+    return typeof v === "object" && v !== null && (v as Record<string, unknown>)[SIG_KEY] === SECRET_SIG;
+}
+
+/** Replaces every secret wrapper with the placeholder (redact) or its value (keep). */
+function unwrap(v: unknown, redact: boolean): unknown {
+    if (isSecretWrapper(v)) return redact ? SECRET_PLACEHOLDER : unwrap(v.value, redact);
+    if (Array.isArray(v)) return v.map((x) => unwrap(x, redact));
+    if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, unwrap(x, redact)]));
+    return v;
+}
+
+/** Deterministic fake numbers so two renders are byte-identical. */
+function fakeNumber(seed: string, modulo: number): number {
+    return parseInt(createHash("sha256").update(seed).digest("hex").slice(0, 8), 16) % modulo;
+}
+
+/** Realistic computed state for the provider resources the program uses (documentation IP ranges only). */
+function builtinState(type: string, name: string, inputs: Record<string, unknown>): Record<string, unknown> {
+    const n = fakeNumber(`${type}::${name}`, 9_000_000) + 1_000_000;
+    switch (type) {
+        case "hcloud:index/primaryIp:PrimaryIp":
+            return inputs.type === "ipv6"
+                ? { ipAddress: "2001:db8:1:2::1", ipNetwork: "2001:db8:1:2::/64" }
+                : { ipAddress: `203.0.113.${(n % 200) + 10}` };
+        case "hcloud:index/server:Server":
+            return { ipv4Address: "203.0.113.10", ipv6Address: "2001:db8:1:2::1", ipv6Network: "2001:db8:1:2::/64", status: "running" };
+        case "hcloud:index/volume:Volume":
+            return { linuxDevice: `/dev/disk/by-id/scsi-0HC_Volume_${n}` };
+        case "hcloud:index/sshKey:SshKey":
+            return { fingerprint: createHash("md5").update(String(inputs.publicKey)).digest("hex").replace(/(..)(?!$)/g, "$1:") };
+        case "random:index/randomPassword:RandomPassword":
+            return { result: SECRET_PLACEHOLDER, bcryptHash: SECRET_PLACEHOLDER };
+        case "cloudflare:index/pagesProject:PagesProject":
+            return { subdomain: `${String(inputs.name)}.pages.dev`, domains: [] };
+        case "command:remote:Command":
+        case "command:local:Command":
+            return { stdout: "", stderr: "" };
+        default:
+            return {};
+    }
+}
+
+function builtinInvoke(token: string, inputs: Record<string, unknown>): Record<string, unknown> | undefined {
+    if (token === "cloudflare:index/getZone:getZone") {
+        const name = String((inputs.filter as Record<string, unknown> | undefined)?.name ?? "zone");
+        const zoneId = createHash("sha256").update(`zone:${name}`).digest("hex").slice(0, 32);
+        return { id: zoneId, zoneId, name, status: "active" };
+    }
+    return undefined;
+}
+
+/** Resolves outputs and promises inside a value; secret outputs become the placeholder when redacting. */
+async function resolve(v: unknown, redact: boolean): Promise<unknown> {
+    if (pulumi.Output.isInstance(v)) {
+        const o = v as unknown as { promise(): Promise<unknown>; isSecret: Promise<boolean> };
+        const [value, secret] = await Promise.all([o.promise(), o.isSecret]);
+        if (secret && redact) return SECRET_PLACEHOLDER;
+        return resolve(value, redact);
+    }
+    if (v instanceof Promise) return resolve(await v, redact);
+    if (Array.isArray(v)) return Promise.all(v.map((x) => resolve(x, redact)));
+    if (v && typeof v === "object" && !pulumi.Resource.isInstance(v)) {
+        const entries = await Promise.all(Object.entries(v).map(async ([k, x]) => [k, await resolve(x, redact)] as const));
+        return Object.fromEntries(entries.filter(([, x]) => x !== undefined));
+    }
+    return v;
+}
+
+export async function runWithMocks(opts: MockRunOptions): Promise<MockRunResult> {
+    const records: Omit<RecordedResource, "parent" | "options">[] = [];
+    const parents = new Map<string, string | null>();
+    const options = new Map<string, RecordedResource["options"]>();
+    const invokes: MockRunResult["invokes"] = [];
+    const failures: string[] = [];
+
+    pulumi.runtime.setMocks(
+        {
+            newResource(args) {
+                const inputs = args.inputs as Record<string, unknown>;
+                const plain = unwrap(inputs, false) as Record<string, unknown>;
+                const state = { ...plain, ...builtinState(args.type, args.name, plain), ...(opts.state?.(args.type, args.name, plain) ?? {}) };
+                if (args.type !== "pulumi:pulumi:Stack") {
+                    records.push({
+                        type: args.type,
+                        name: args.name,
+                        custom: args.custom ?? true,
+                        inputs: unwrap(inputs, true) as Record<string, unknown>,
+                        rawInputs: plain,
+                        secretInputs: Object.keys(inputs).filter((k) => isSecretWrapper(inputs[k])),
+                    });
+                }
+                const id = args.custom === false ? "" : String(fakeNumber(`${args.type}::${args.name}`, 90_000_000) + 10_000_000);
+                return { id, state };
+            },
+            call(args) {
+                const inputs = unwrap(args.inputs, false) as Record<string, unknown>;
+                invokes.push({ token: args.token, inputs });
+                const answer = opts.invokes?.[args.token]?.(inputs) ?? builtinInvoke(args.token, inputs);
+                if (answer === undefined) {
+                    failures.push(`un-mocked invoke ${args.token}`);
+                    throw new Error(`un-mocked invoke ${args.token}: add it to the mock runtime`);
+                }
+                return answer;
+            },
+        },
+        opts.project,
+        opts.stack,
+        false,
+    );
+    pulumi.runtime.setAllConfig(opts.config, [...opts.secretKeys]);
+    resetPublishedFiles();
+
+    let programOutputs: Record<string, unknown> = {};
+    await pulumi.runtime.runInPulumiStack(async () => {
+        // Legacy stack transformations see each resource's parent object and options before registration.
+        pulumi.runtime.registerStackTransformation((t) => {
+            const key = `${t.type}::${t.name}`;
+            const parent = t.opts.parent as (pulumi.Resource & { __name?: string }) | undefined;
+            parents.set(key, parent?.__name ?? null);
+            const o = t.opts as pulumi.CustomResourceOptions;
+            const deps = ([] as unknown[]).concat(o.dependsOn ?? []) as (pulumi.Resource & { __name?: string })[];
+            options.set(key, {
+                protect: o.protect,
+                retainOnDelete: o.retainOnDelete,
+                ignoreChanges: o.ignoreChanges,
+                deleteBeforeReplace: o.deleteBeforeReplace,
+                dependsOn: deps.map((d) => String(d.__name)),
+            });
+            return undefined;
+        });
+        programOutputs = await opts.program();
+        return programOutputs;
+    });
+    // Let registrations that were started but not awaited by the program finish.
+    const settings = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> };
+    await settings.waitForRPCs();
+    if (failures.length > 0) throw new Error(failures.join("\n"));
+
+    const stackName = `${opts.project}-${opts.stack}`;
+    const resources: RecordedResource[] = records.map((r) => {
+        const key = `${r.type}::${r.name}`;
+        const parent = parents.get(key) ?? null;
+        return {
+            ...r,
+            parent: parent === stackName ? null : parent,
+            options: options.get(key) ?? { dependsOn: [] },
+        };
+    });
+    const files = new Map<string, string>();
+    for (const [path, content] of [...publishedFiles().entries()].sort(([a], [b]) => a.localeCompare(b))) {
+        files.set(path, String(await resolve(content, false)));
+    }
+    return {
+        resources,
+        outputs: (await resolve(programOutputs, true)) as Record<string, unknown>,
+        rawOutputs: (await resolve(programOutputs, false)) as Record<string, unknown>,
+        files,
+        invokes,
+    };
+}

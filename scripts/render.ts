@@ -1,0 +1,34 @@
+import { readdirSync } from "node:fs";
+import { join } from "node:path";
+import { ConfigError } from "../config/issues";
+import { renderedFiles, renderStack, ROOT, writeRendered } from "./rendering";
+
+/**
+ * `npm run render -- <stack>` (default dev): runs the real program under mocks with Pulumi.<stack>.yaml and
+ * writes rendered/<stack>/ (resources.json, outputs.json and every generated file). Needs no CLI, credentials or
+ * network. On invalid config it prints every problem, exits 1 and leaves rendered/ untouched.
+ */
+async function cli(): Promise<void> {
+    const stack = process.argv[2] ?? "dev";
+    const available = readdirSync(ROOT).flatMap((f) => f.match(/^Pulumi\.(.+)\.yaml$/)?.slice(1) ?? []);
+    if (!available.includes(stack)) {
+        console.error(`render: no stack "${stack}" (Pulumi.${stack}.yaml not found); stacks here: ${available.join(", ")}`);
+        process.exit(2);
+    }
+    try {
+        const result = await renderStack(stack);
+        const files = renderedFiles(result);
+        const dir = join(ROOT, "rendered", stack);
+        writeRendered(dir, files);
+        console.log(`rendered ${stack}: ${result.resources.length} resources, ${files.size} files in rendered/${stack}/`);
+    } catch (e) {
+        if (e instanceof ConfigError) {
+            console.error(e.message);
+        } else {
+            console.error(`render ${stack} failed: ${(e as Error).stack ?? e}`);
+        }
+        process.exit(1);
+    }
+}
+
+void cli();

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Makes sure the real tools the tests drive are installed: each generated file is checked by the program that
+# will consume it on the server. As root (CI, containers) it installs what is missing from Debian; otherwise it
+# prints the command to run and fails, so no test is silently skipped.
+set -euo pipefail
+
+# command -> Debian package
+declare -A tools=(
+  [caddy]=caddy
+  [janus]=janus
+  [janus-cfgconv]=janus
+  [cloud-init]=cloud-init
+  [shellcheck]=shellcheck
+)
+
+missing=()
+for cmd in "${!tools[@]}"; do
+  command -v "$cmd" >/dev/null 2>&1 || missing+=("${tools[$cmd]}")
+done
+[ "${#missing[@]}" -eq 0 ] && exit 0
+mapfile -t packages < <(printf '%s\n' "${missing[@]}" | sort -u)
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "test tools missing: ${packages[*]}" >&2
+  echo "install them with: sudo apt-get install -y --no-install-recommends ${packages[*]}" >&2
+  exit 1
+fi
+echo "installing test tools: ${packages[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
+# The Debian packages start services on install where an init system runs; the tests start their own.
+for svc in caddy janus; do
+  systemctl disable --now "$svc" >/dev/null 2>&1 || true
+done

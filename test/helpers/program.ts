@@ -1,0 +1,54 @@
+import { resolve } from "node:path";
+import { runWithMocks, type MockRunOptions, type MockRunResult, type RecordedResource } from "../../scripts/mock-runtime";
+import { readStackConfig } from "../../scripts/stack-config";
+
+/**
+ * Runs the real program (index.ts) under mocks, with a stack file's config plus overrides, and gives awaited
+ * access to everything it registered. Every invoke must be mocked: an un-mocked one fails the run.
+ */
+export const ROOT = resolve(__dirname, "..", "..");
+
+export interface ProgramRun extends MockRunResult {
+    /** Resources of one type token. */
+    ofType(type: string): RecordedResource[];
+    /** The one resource with this name; fails when there is none or more. */
+    named(name: string): RecordedResource;
+}
+
+export interface RunOptions {
+    /** Config overrides (short keys get the visualkit: namespace); `undefined` removes a key. */
+    readonly set?: Record<string, string | number | boolean | object | undefined>;
+    /** Keys (short or full) to mark as secret. */
+    readonly secrets?: readonly string[];
+    readonly state?: MockRunOptions["state"];
+    readonly invokes?: MockRunOptions["invokes"];
+}
+
+export function stackConfig(stack: string, opts: RunOptions = {}): { project: string; config: Record<string, string>; secretKeys: string[] } {
+    const base = readStackConfig(ROOT, stack);
+    const config = { ...base.config };
+    const secretKeys = new Set(base.secretKeys);
+    const full = (k: string) => (k.includes(":") ? k : `visualkit:${k}`);
+    for (const [k, v] of Object.entries(opts.set ?? {})) {
+        if (v === undefined) delete config[full(k)];
+        else config[full(k)] = typeof v === "string" ? v : JSON.stringify(v);
+    }
+    for (const k of opts.secrets ?? []) secretKeys.add(full(k));
+    return { project: base.project, config, secretKeys: [...secretKeys] };
+}
+
+export async function runProgram(stack: string, opts: RunOptions = {}): Promise<ProgramRun> {
+    const { project, config, secretKeys } = stackConfig(stack, opts);
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const program = require("../../index") as () => Promise<Record<string, unknown>>;
+    const result = await runWithMocks({ project, stack, config, secretKeys, program, state: opts.state, invokes: opts.invokes });
+    return {
+        ...result,
+        ofType: (type) => result.resources.filter((r) => r.type === type),
+        named(name) {
+            const found = result.resources.filter((r) => r.name === name);
+            if (found.length !== 1) throw new Error(`expected one resource named ${name}, found ${found.length}`);
+            return found[0];
+        },
+    };
+}

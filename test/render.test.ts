@@ -1,0 +1,84 @@
+import { execFileSync, spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync, cpSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, relative } from "node:path";
+import { renderedFiles, renderStack } from "../scripts/rendering";
+import { ROOT } from "./helpers/program";
+
+function listFiles(dir: string): string[] {
+    return readdirSync(dir).flatMap((f) => {
+        const p = join(dir, f);
+        return statSync(p).isDirectory() ? listFiles(p) : [p];
+    });
+}
+
+describe.each(["dev", "prod"])("rendered/%s", (stack) => {
+    test("the committed folder equals a fresh render (run `npm run render -- " + stack + "` and commit)", async () => {
+        const fresh = renderedFiles(await renderStack(stack));
+        const dir = join(ROOT, "rendered", stack);
+        const committed = new Map(listFiles(dir).map((p) => [relative(dir, p), readFileSync(p, "utf8")]));
+        expect([...committed.keys()].sort()).toEqual([...fresh.keys()].sort());
+        for (const [path, content] of fresh) expect({ path, content: committed.get(path) }).toEqual({ path, content });
+    });
+
+    test("two renders are byte-identical", async () => {
+        const a = renderedFiles(await renderStack(stack));
+        const b = renderedFiles(await renderStack(stack));
+        expect(b).toEqual(a);
+    });
+
+    test("no secret value reaches a rendered file; secret inputs are replaced by [secret]", async () => {
+        const result = await renderStack(stack);
+        const files = renderedFiles(result);
+        for (const r of result.resources) {
+            for (const key of r.secretInputs) expect({ resource: r.name, key, value: r.inputs[key] }).toEqual({ resource: r.name, key, value: "[secret]" });
+        }
+        const all = [...files.values()].join("\n");
+        expect(all).not.toMatch(/-----BEGIN [A-Z ]*PRIVATE KEY-----/);
+        expect(all).not.toMatch(/"secure":|v1:[A-Za-z0-9+/=]{20,}/);
+    });
+});
+
+describe("the render command", () => {
+    const runRender = (cwd: string, stack: string) =>
+        spawnSync(process.execPath, [join(cwd, "scripts", "run-ts.js"), join(cwd, "scripts", "render.ts"), stack], { cwd, encoding: "utf8" });
+
+    function copyProject(): string {
+        const dir = mkdtempSync(join(tmpdir(), "vk-render-"));
+        for (const f of readdirSync(ROOT)) {
+            if (f === "node_modules" || f === ".git") continue;
+            cpSync(join(ROOT, f), join(dir, f), { recursive: true });
+        }
+        execFileSync("ln", ["-s", join(ROOT, "node_modules"), join(dir, "node_modules")]);
+        return dir;
+    }
+
+    test("invalid config: exit 1, every problem listed, rendered/ left exactly as it was", () => {
+        const dir = copyProject();
+        try {
+            const file = join(dir, "Pulumi.dev.yaml");
+            const broken = readFileSync(file, "utf8")
+                .replace("visualkit:domain: dev.visualkit.live", "visualkit:domain: Dev..visualkit")
+                .replace("203.0.113.0/24", "203.0.113.0/99")
+                .replace("visualkit:acmeEmail: ops@visualkit.live", "visualkit:acmeEmail: not-an-email");
+            writeFileSync(file, broken);
+            const before = listFiles(join(dir, "rendered")).map((p) => [p, readFileSync(p, "utf8")]);
+            const res = runRender(dir, "dev");
+            expect(res.status).toBe(1);
+            expect(res.stderr).toContain("visualkit:domain");
+            expect(res.stderr).toContain("visualkit:sshAllowedCidrs[0]");
+            expect(res.stderr).toContain("visualkit:acmeEmail");
+            expect(res.stderr).toMatch(/fix: /);
+            const after = listFiles(join(dir, "rendered")).map((p) => [p, readFileSync(p, "utf8")]);
+            expect(after).toEqual(before);
+        } finally {
+            rmSync(dir, { recursive: true, force: true });
+        }
+    });
+
+    test("an unknown stack is refused with the list of stacks", () => {
+        const res = runRender(ROOT, "staging");
+        expect(res.status).toBe(2);
+        expect(res.stderr).toContain("stacks here: dev, prod");
+    });
+});
