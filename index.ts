@@ -1,19 +1,31 @@
-import { loadConfig } from "./config";
-import { GeneratedSecrets } from "./components/generated-secrets";
 import { hostRoutes } from "./catalog";
+import { GeneratedSecrets } from "./components/generated-secrets";
+import { loadConfig } from "./config";
+import type { HostHandle } from "./lib/host";
 
 /**
  * The VisualKit platform. Pulumi calls the exported function and uses what it returns as the stack outputs;
  * the offline render (`npm run render`) and the tests call it the same way under mocks.
  *
- * Order matters only here: config is parsed and validated first, so a bad stack file fails before any resource
- * is registered.
+ * Normalize → validate → create: config is parsed and validated first, so a bad stack file fails with every
+ * problem listed before any resource is registered.
  */
 async function main() {
     const { config, catalog } = loadConfig();
     const name = `visualkit-${config.stack}`;
-    new GeneratedSecrets(`${name}-secrets`);
+    const secrets = new GeneratedSecrets(`${name}-secrets`);
 
+    // Hosts: one per catalog host, looked up by the name each service gives.
+    const hosts: Record<string, HostHandle> = {};
+
+    // Cloudflare: DNS records from the catalog, e-mail records, Pages projects, www redirect, zone settings.
+
+    // Caddy: the Caddyfile rendered from the catalog, installed on each host that serves routes.
+
+    // Docker services on each host.
+
+    void secrets;
+    void hosts;
     return {
         stack: config.stack,
         environment: config.environment,
