@@ -165,6 +165,7 @@ export async function runWithMocks(opts: MockRunOptions): Promise<MockRunResult>
     resetPublishedFiles();
 
     let programOutputs: Record<string, unknown> = {};
+    let programError: unknown;
     await pulumi.runtime.runInPulumiStack(async () => {
         // Legacy stack transformations see each resource's parent object and options before registration.
         pulumi.runtime.registerStackTransformation((t) => {
@@ -182,9 +183,15 @@ export async function runWithMocks(opts: MockRunOptions): Promise<MockRunResult>
             });
             return undefined;
         });
-        programOutputs = await opts.program();
+        try {
+            programOutputs = await opts.program();
+        } catch (e) {
+            // Rethrown below: an error escaping the stack's init becomes an unhandled rejection inside the SDK.
+            programError = e;
+        }
         return programOutputs;
     });
+    if (programError !== undefined) throw programError;
     // Let registrations that were started but not awaited by the program finish.
     const settings = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> };
     await settings.waitForRPCs();

@@ -1,0 +1,245 @@
+import { parseConfig, type RawConfig } from "../../config/parse";
+import { ConfigError } from "../../config/issues";
+import { runProgram, stackConfig } from "../helpers/program";
+
+/** The committed stack file, as the CLI would pass it, with overrides (undefined removes a key). */
+function raw(stack: "dev" | "prod", set: Record<string, unknown> = {}, opts: { plain?: string[]; env?: Record<string, string> } = {}): RawConfig {
+    const { project, config, secretKeys } = stackConfig(stack);
+    const values: Record<string, string> = { ...config };
+    const keys = new Set(secretKeys);
+    for (const [k, v] of Object.entries(set)) {
+        const key = k.includes(":") ? k : `visualkit:${k}`;
+        if (v === undefined) delete values[key];
+        else values[key] = typeof v === "string" ? v : JSON.stringify(v);
+    }
+    for (const k of opts.plain ?? []) keys.delete(k);
+    return { project, stack, values, secretKeys: keys, env: opts.env ?? {} };
+}
+
+function problems(r: RawConfig): { key: string; problem: string; fix: string }[] {
+    return parseConfig(r).issues.map((i) => ({ ...i }));
+}
+
+function expectOnly(r: RawConfig, key: string, problem: RegExp, fix?: RegExp): void {
+    const found = problems(r);
+    expect(found.map((p) => p.key)).toEqual([key]);
+    expect(found[0].problem).toMatch(problem);
+    if (fix) expect(found[0].fix).toMatch(fix);
+}
+
+describe("the committed stacks", () => {
+    test.each(["dev", "prod"] as const)("%s parses with no problems into a frozen config and catalog", (stack) => {
+        const { config, catalog, issues } = parseConfig(raw(stack));
+        expect(issues).toEqual([]);
+        expect(config?.stack).toBe(stack);
+        expect(catalog?.domain).toBe(stack === "prod" ? "visualkit.live" : "dev.visualkit.live");
+    });
+});
+
+// Each rule: a failing case naming the key and the fix, and a passing neighbour.
+describe("validation rules", () => {
+    test("missing required keys are each reported with the command that sets them", () => {
+        const found = problems(raw("prod", { domain: undefined, acmeEmail: undefined, serverType: undefined }));
+        expect(found.map((p) => p.key).sort()).toEqual(["visualkit:acmeEmail", "visualkit:domain", "visualkit:serverType"]);
+        expect(found.find((p) => p.key === "visualkit:domain")?.fix).toMatch(/^pulumi config set visualkit:domain <value> -s prod/);
+    });
+
+    test.each([
+        ["Visualkit.live", false],
+        ["visualkit..live", false],
+        ["-bad.visualkit.live", false],
+        ["visualkit", false],
+        ["staging.visualkit.live", true],
+    ])("domain %s valid=%s", (domain, ok) => {
+        const found = problems(raw("prod", { domain }));
+        if (ok) expect(found).toEqual([]);
+        else expect(found.map((p) => p.key)).toContain("visualkit:domain");
+    });
+
+    test("a domain outside the Cloudflare zone is refused", () => {
+        expectOnly(raw("dev", { domain: "dev.example.com" }), "visualkit:domain", /not inside the Cloudflare zone visualkit\.live/);
+    });
+
+    test("a malformed hostname label is refused; a good override is used", () => {
+        expectOnly(raw("prod", { hostnames: { api: "API_1" } }), "visualkit:hostnames.api", /not a hostname label/, /--path 'visualkit:hostnames.api' api/);
+        expect(parseConfig(raw("prod", { hostnames: { api: "backend" } })).catalog?.services[0].routes[0].hostname).toBe("backend.visualkit.live");
+    });
+
+    test("two routes on one hostname are refused", () => {
+        expectOnly(raw("prod", { hostnames: { ws: "api" } }), "visualkit:hostnames.ws", /api\.visualkit\.live is already used by route "api"/);
+        expect(problems(raw("prod", { hostnames: { ws: "socket" } }))).toEqual([]);
+    });
+
+    test("a Pages hostname cannot collide with a VPS hostname either", () => {
+        expect(problems(raw("prod", { hostnames: { app: "api" } })).map((p) => p.key)).toEqual(["visualkit:hostnames.app"]);
+    });
+
+    test.each([0, 70000, 3.5, "3001"])("port %p outside 1-65535 (or not a number) is refused", (port) => {
+        expectOnly(raw("prod", { ports: { platformApi: port } }), "visualkit:ports.platformApi", /not a port between 1 and 65535/);
+    });
+
+    test("two services on one host port are refused, naming both", () => {
+        const found = problems(raw("prod", { ports: { vkAgent: 3001 } }));
+        expect(found).toHaveLength(1);
+        expect(found[0].key).toBe("visualkit:ports.vkAgent");
+        expect(found[0].problem).toMatch(/tcp 3001 \(vk-agent http\) collides with 3001 \(platform-api http\)/);
+        expect(problems(raw("prod", { ports: { vkAgent: 3005 } }))).toEqual([]);
+    });
+
+    test("TCP and UDP on the same number do not collide", () => {
+        expect(problems(raw("prod", { ports: { vkAgentRtp: 3001 } }))).toEqual([]);
+    });
+
+    test("a port the host needs (SSH, Caddy) is refused", () => {
+        expectOnly(raw("prod", { ports: { platformApi: 443 } }), "visualkit:ports.platformApi", /443, which the host uses for Caddy \(HTTPS\)/);
+    });
+
+    test.each(["203.0.113.0/33", "203.0.113.5/24", "300.1.1.1/32", "2001:db8::1/48", "example.com/32", "203.0.113.7"])("CIDR %s is refused", (cidr) => {
+        expectOnly(raw("prod", { sshAllowedCidrs: [cidr] }), "visualkit:sshAllowedCidrs[0]", /CIDR|prefix|host bits/);
+    });
+
+    test.each(["203.0.113.7/32", "0.0.0.0/0", "2001:db8::/48", "::/0", "2001:db8:0:0:0:0:0:1/128"])("CIDR %s is accepted", (cidr) => {
+        expect(problems(raw("prod", { sshAllowedCidrs: [cidr] }))).toEqual([]);
+    });
+
+    test("an empty CIDR list is refused (it would lock everyone out)", () => {
+        expectOnly(raw("prod", { sshAllowedCidrs: [] }), "visualkit:sshAllowedCidrs", /is empty/);
+    });
+
+    test.each(["ghcr.io/visualkit/api :1.0", "Ghcr.io/Visualkit/API:1", "nginx:", "nginx@sha256:123"])("image %p is not an image reference", (image) => {
+        expectOnly(raw("dev", { imagePlatformApi: image }), "visualkit:imagePlatformApi", /not an image reference/);
+    });
+
+    test.each(["ghcr.io/visualkit/platform-api:latest", "ghcr.io/visualkit/platform-api"])("prod refuses the unpinned image %s; dev accepts it", (image) => {
+        expectOnly(raw("prod", { imagePlatformApi: image }), "visualkit:imagePlatformApi", /not pinned/, /platform-api:<version>/);
+        expect(problems(raw("dev", { imagePlatformApi: image }))).toEqual([]);
+    });
+
+    test("prod accepts a digest-pinned image and a registry with a port", () => {
+        const digest = `registry.example.com:5000/vk/api@sha256:${"a".repeat(64)}`;
+        expect(problems(raw("prod", { imagePlatformApi: digest }))).toEqual([]);
+    });
+
+    test.each([
+        ["60000-10000", /inverted/],
+        ["10000-10000", /fewer than 2 ports/],
+        ["10000-70000", /outside 1-65535/],
+        ["ten-twenty", /not a port range/],
+    ])("Janus RTP range %s is refused", (range, why) => {
+        expectOnly(raw("prod", { janusRtpPorts: range }), "visualkit:janusRtpPorts", why);
+    });
+
+    test("a Janus RTP range overlapping a service port is refused", () => {
+        const found = problems(raw("prod", { janusRtpPorts: "5000-6000" }));
+        expect(found.map((p) => p.key)).toEqual(["visualkit:janusRtpPorts"]);
+        expect(found[0].problem).toMatch(/5000-6000 \(janus rtp\)|collides/);
+    });
+
+    test("the RTP range is the one the catalog opens", () => {
+        const janus = parseConfig(raw("prod", { janusRtpPorts: "20000-20999" })).catalog?.services.find((s) => s.id === "janus");
+        expect(janus?.ports.find((p) => p.id === "rtp")).toMatchObject({ port: 20000, endPort: 20999, protocol: "udp", exposure: "public" });
+    });
+
+    test("an unknown Hetzner location is refused with the list of locations", () => {
+        expectOnly(raw("prod", { serverLocation: "fra1" }), "visualkit:serverLocation", /one of fsn1, nbg1, hel1, ash, hil, sin/);
+    });
+
+    test.each(["ops", "ops@", "ops@localhost", "o ps@visualkit.live"])("e-mail %s is refused", (email) => {
+        expectOnly(raw("prod", { acmeEmail: email }), "visualkit:acmeEmail", /not an e-mail address/);
+    });
+
+    test("an SSH key that is not an OpenSSH public key is refused", () => {
+        expectOnly(raw("prod", { sshPublicKeys: ["ssh-ed25519 notbase64!"] }), "visualkit:sshPublicKeys[0]", /not an OpenSSH public key/);
+        // A private key pasted by mistake, and a blob whose type does not match the declared one.
+        expectOnly(raw("prod", { sshPublicKeys: ["-----BEGIN OPENSSH PRIVATE KEY-----"] }), "visualkit:sshPublicKeys[0]", /not an OpenSSH public key/);
+        const ed = "AAAAC3NzaC1lZDI1NTE5AAAAIEWtOjFYbf4ORWFI8STa7hIP6udHFvc03LP90/G8BUoe";
+        expectOnly(raw("prod", { sshPublicKeys: [`ssh-rsa ${ed} x`] }), "visualkit:sshPublicKeys[0]", /not an OpenSSH public key/);
+        expect(problems(raw("prod", { sshPublicKeys: [`ssh-ed25519 ${ed}`] }))).toEqual([]);
+    });
+
+    test.each([[9, false], [10, true], [10241, false]])("volume size %d GB valid=%s", (size, ok) => {
+        const found = problems(raw("prod", { volumeSizeGb: String(size) }));
+        if (ok) expect(found).toEqual([]);
+        else expect(found.map((p) => p.key)).toEqual(["visualkit:volumeSizeGb"]);
+    });
+
+    test.each([
+        ["cloudflareAccountId", "1234"],
+        ["cloudflareAccountId", "0123456789ABCDEF0123456789ABCDEF"],
+        ["cloudflareZoneId", "zone-visualkit"],
+    ])("%s %s is not a Cloudflare id", (key, value) => {
+        expectOnly(raw("prod", { [key]: value }), `visualkit:${key}`, /not a Cloudflare id/);
+    });
+
+    test.each(["hello", "v=DKIM1; k=rsa", "v=DKIM2; p=MIGf", "v=DKIM1; k=dsa; p=MIGf", "v=DKIM1; p=not base64!"])("DKIM %p is refused", (dkim) => {
+        expectOnly(raw("prod", { emailDkim: dkim }), "visualkit:emailDkim", /not a DKIM record/);
+    });
+
+    test.each(["monitor", "None", ""])("DMARC policy %p is refused", (policy) => {
+        expectOnly(raw("prod", { emailDmarcPolicy: policy }), "visualkit:emailDmarcPolicy", /one of none, quarantine, reject/);
+    });
+
+    test.each(["quarantine", "reject"])("DMARC policy %s is accepted", (policy) => {
+        expect(parseConfig(raw("prod", { emailDmarcPolicy: policy })).config?.email?.dmarc.policy).toBe(policy);
+    });
+
+    test("an environment variable name that is not one is refused", () => {
+        expectOnly(raw("prod", { platformApiEnv: { "1BAD": "x" } }), "visualkit:platformApiEnv.1BAD", /not a valid environment variable name/);
+        expectOnly(raw("prod", { vkAgentEnv: { "LOG-LEVEL": "x" } }), "visualkit:vkAgentEnv.LOG-LEVEL", /not a valid environment variable name/);
+        expect(parseConfig(raw("prod", { vkAgentEnv: { LOG_LEVEL: "debug", WORKERS: 2 } })).config?.env.vkAgent).toEqual({ LOG_LEVEL: "debug", WORKERS: "2" });
+    });
+
+    test("a misspelt key is reported with the key it probably meant", () => {
+        expectOnly(raw("prod", { serverTyp: "cx32" }), "visualkit:serverTyp", /not a key this program reads/, /did you mean visualkit:serverType/);
+    });
+
+    test("booleans and integers must be what they claim", () => {
+        const found = problems(raw("prod", { protect: "yes", volumeSizeGb: "ten" }));
+        expect(found.map((p) => p.key).sort()).toEqual(["visualkit:protect", "visualkit:volumeSizeGb"]);
+    });
+});
+
+describe("secrets", () => {
+    test("every missing required secret is listed with its exact `pulumi config set --secret` command", () => {
+        const r = raw("prod", { geminiApiKey: undefined, "hcloud:token": undefined, "cloudflare:apiToken": undefined, chatwootSmtpAddress: "smtp.zoho.eu" });
+        const found = problems(r);
+        expect(found.map((p) => p.key).sort()).toEqual(["cloudflare:apiToken", "hcloud:token", "visualkit:chatwootSmtpPassword", "visualkit:geminiApiKey"]);
+        expect(found.find((p) => p.key === "visualkit:geminiApiKey")?.fix).toBe("pulumi config set --secret visualkit:geminiApiKey <value> -s prod");
+        expect(found.find((p) => p.key === "hcloud:token")?.fix).toMatch(/^pulumi config set --secret hcloud:token <token> -s prod .*HCLOUD_TOKEN/);
+    });
+
+    test("a provider token from the environment is enough", () => {
+        const r = raw("prod", { "hcloud:token": undefined }, { env: { HCLOUD_TOKEN: "x" } });
+        expect(problems(r)).toEqual([]);
+    });
+
+    test("a secret stored in plain text is refused, with the command that encrypts it", () => {
+        expectOnly(raw("prod", {}, { plain: ["visualkit:geminiApiKey"] }), "visualkit:geminiApiKey", /plain text/, /--secret visualkit:geminiApiKey/);
+    });
+
+    test("secret values never print: the config shows [secret] wherever it is stringified", () => {
+        const { config } = parseConfig(raw("prod", { geminiApiKey: "AIza-real-key" }));
+        expect(JSON.stringify(config)).not.toContain("AIza-real-key");
+        expect(`${config?.geminiApiKey}`).toBe("[secret]");
+        expect(config?.geminiApiKey.reveal()).toBe("AIza-real-key");
+    });
+});
+
+describe("reporting", () => {
+    test("all problems are collected and reported at once", () => {
+        const r = raw("prod", { domain: "BAD", serverLocation: "mars", acmeEmail: "x", sshAllowedCidrs: ["1.2.3.4/40"], imageRedis: "redis", geminiApiKey: undefined });
+        const err = new ConfigError("prod", parseConfig(r).issues);
+        for (const key of ["domain", "serverLocation", "acmeEmail", "sshAllowedCidrs[0]", "imageRedis", "geminiApiKey"]) {
+            expect(err.message).toContain(`visualkit:${key}:`);
+        }
+        expect(err.message).toMatch(/^Invalid configuration for stack "prod" \(6 problems\)/);
+    });
+
+    test("the program fails before registering any resource when config is invalid", async () => {
+        const registered: string[] = [];
+        await expect(
+            runProgram("dev", { set: { domain: "not a domain", serverLocation: "moon" }, state: (type) => void (type !== "pulumi:pulumi:Stack" && registered.push(type)) }),
+        ).rejects.toThrow(/visualkit:domain[\s\S]*visualkit:serverLocation/);
+        expect(registered).toEqual([]);
+    });
+});
