@@ -4,12 +4,15 @@ import { ConfigError } from "../config/issues";
 import { renderedFiles, renderStack, ROOT, writeRendered } from "./rendering";
 
 /**
- * `npm run render -- <stack>` (default dev): runs the real program under mocks with Pulumi.<stack>.yaml and
+ * `npm run render -- <stack> [--out <dir>]` (default dev, rendered/<stack>): runs the real program under mocks with Pulumi.<stack>.yaml and
  * writes rendered/<stack>/ (resources.json, outputs.json and every generated file). Needs no CLI, credentials or
  * network. On invalid config it prints every problem, exits 1 and leaves rendered/ untouched.
  */
 async function cli(): Promise<void> {
-    const stack = process.argv[2] ?? "dev";
+    const args = process.argv.slice(2);
+    const outFlag = args.indexOf("--out");
+    const outDir = outFlag >= 0 ? args.splice(outFlag, 2)[1] : undefined;
+    const stack = args[0] ?? "dev";
     const available = readdirSync(ROOT).flatMap((f) => f.match(/^Pulumi\.(.+)\.yaml$/)?.slice(1) ?? []);
     if (!available.includes(stack)) {
         console.error(`render: no stack "${stack}" (Pulumi.${stack}.yaml not found); stacks here: ${available.join(", ")}`);
@@ -18,9 +21,9 @@ async function cli(): Promise<void> {
     try {
         const result = await renderStack(stack);
         const files = renderedFiles(result);
-        const dir = join(ROOT, "rendered", stack);
+        const dir = outDir ?? join(ROOT, "rendered", stack);
         writeRendered(dir, files);
-        console.log(`rendered ${stack}: ${result.resources.length} resources, ${files.size} files in rendered/${stack}/`);
+        console.log(`rendered ${stack}: ${result.resources.length} resources, ${files.size} files in ${outDir ?? `rendered/${stack}/`}`);
     } catch (e) {
         if (e instanceof ConfigError) {
             console.error(e.message);
