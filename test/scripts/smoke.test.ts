@@ -1,0 +1,246 @@
+import { execFileSync, spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import * as http from "node:http";
+import * as https from "node:https";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { WebSocketServer } from "ws";
+import type { HealthCheck } from "../../lib/health-checks";
+import { ROOT } from "../helpers/program";
+
+/**
+ * The real CLI (`npm run smoke` = scripts/run-ts.js scripts/smoke.ts) in a child process against stub servers
+ * on 127.0.0.1. Certificates come from a CA made here with the openssl CLI; the checker trusts it through --ca.
+ */
+
+const TIMEOUT_MS = 1500;
+let dir: string;
+const servers: (http.Server | https.Server)[] = [];
+const urls: Record<string, string> = {};
+
+function openssl(...args: string[]): void {
+    execFileSync("openssl", args, { cwd: dir, stdio: "pipe" });
+}
+
+/** A leaf certificate for 127.0.0.1 signed by `ca`, valid for `days` (negative: already expired). */
+function leaf(name: string, days: number, ca = "ca"): { key: string; cert: string } {
+    openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", `${name}.key`, "-out", `${name}.csr`, "-subj", "/CN=127.0.0.1");
+    writeFileSync(join(dir, "san.ext"), "subjectAltName=IP:127.0.0.1\n");
+    openssl("x509", "-req", "-in", `${name}.csr`, "-CA", `${ca}.pem`, "-CAkey", `${ca}.key`, "-CAcreateserial", "-days", String(days), "-extfile", "san.ext", "-out", `${name}.pem`);
+    return { key: readFileSync(join(dir, `${name}.key`), "utf8"), cert: readFileSync(join(dir, `${name}.pem`), "utf8") };
+}
+
+function rootCa(name: string): void {
+    openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", `${name}.key`, "-out", `${name}.pem`, "-days", "365", "-subj", `/CN=${name}`);
+}
+
+async function listen<T extends http.Server | https.Server>(server: T): Promise<T> {
+    servers.push(server);
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    return server;
+}
+
+const port = (s: http.Server | https.Server) => (s.address() as AddressInfo).port;
+
+function statusServer(status: number): http.RequestListener {
+    return (req, res) => {
+        res.writeHead(req.url === "/health" ? status : 404, { "content-type": "text/plain" });
+        res.end("stub\n");
+    };
+}
+
+/** Holds every request until `n` are waiting at once: only a checker that runs its checks concurrently passes. */
+function barrier(n: number): http.RequestListener {
+    const waiting: http.ServerResponse[] = [];
+    return (_req, res) => {
+        waiting.push(res);
+        if (waiting.length >= n) for (const r of waiting.splice(0)) r.writeHead(200).end("together\n");
+    };
+}
+
+/** A WebSocket endpoint that refuses a handshake without `required` and otherwise picks it, like Janus. */
+function websocketStub(server: http.Server | https.Server, required?: string): void {
+    new WebSocketServer({
+        server,
+        verifyClient: (info, cb) => cb(!required || String(info.req.headers["sec-websocket-protocol"] ?? "").split(/,\s*/).includes(required), 400),
+        handleProtocols: (offered) => (required && offered.has(required) ? required : false),
+    });
+}
+
+beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), "vk-smoke-"));
+    rootCa("ca");
+    rootCa("other-ca");
+    const soon = leaf("soon", 5);
+    const later = leaf("later", 90);
+    const expired = leaf("expired", -1);
+    const untrusted = leaf("untrusted", 90, "other-ca");
+
+    const ok = await listen(http.createServer(statusServer(200)));
+    const failing = await listen(http.createServer(statusServer(500)));
+    const hanging = await listen(http.createServer(() => undefined));
+    const together = await listen(http.createServer(barrier(3)));
+    const janus = await listen(http.createServer(statusServer(426)));
+    websocketStub(janus, "janus-protocol");
+    const plainWs = await listen(http.createServer(statusServer(426)));
+    websocketStub(plainWs);
+    const tlsSoon = await listen(https.createServer(soon, statusServer(200)));
+    const tlsLater = await listen(https.createServer(later, statusServer(200)));
+    websocketStub(tlsLater);
+    const tlsExpired = await listen(https.createServer(expired, statusServer(200)));
+    const tlsUntrusted = await listen(https.createServer(untrusted, statusServer(200)));
+    const closed = await listen(http.createServer());
+    const closedPort = port(closed);
+    await new Promise((r) => closed.close(r));
+
+    Object.assign(urls, {
+        ok: `http://127.0.0.1:${port(ok)}/health`,
+        failing: `http://127.0.0.1:${port(failing)}/health`,
+        hanging: `http://127.0.0.1:${port(hanging)}/health`,
+        together: `http://127.0.0.1:${port(together)}/`,
+        janus: `ws://127.0.0.1:${port(janus)}/`,
+        plainWs: `ws://127.0.0.1:${port(plainWs)}/`,
+        tlsSoon: `https://127.0.0.1:${port(tlsSoon)}/health`,
+        tlsLater: `https://127.0.0.1:${port(tlsLater)}/health`,
+        wssLater: `wss://127.0.0.1:${port(tlsLater)}/`,
+        tlsExpired: `https://127.0.0.1:${port(tlsExpired)}/health`,
+        tlsUntrusted: `https://127.0.0.1:${port(tlsUntrusted)}/health`,
+        refused: `http://127.0.0.1:${closedPort}/health`,
+    });
+});
+
+afterAll(async () => {
+    for (const s of servers) s.closeAllConnections();
+    await Promise.all(servers.filter((s) => s.listening).map((s) => new Promise((r) => s.close(r))));
+    rmSync(dir, { recursive: true, force: true });
+});
+
+const http200 = (name: string, url = urls[name]): HealthCheck => ({ name, url, kind: "http", expectStatus: 200 });
+const ws = (name: string, url: string, subprotocol?: string): HealthCheck => ({ name, url, kind: "websocket", expectStatus: 101, ...(subprotocol ? { subprotocol } : {}) });
+
+interface Run {
+    code: number | null;
+    stdout: string;
+    stderr: string;
+    /** Table rows by check name: [name, kind, url, status, ms, cert days, result]. */
+    rows: Map<string, string[]>;
+}
+
+/** Runs the CLI asynchronously (the stub servers live in this process) with the outputs as a file or on stdin. */
+function smoke(outputs: unknown, opts: { stdin?: boolean; args?: string[] } = {}): Promise<Run> {
+    const file = join(dir, `outputs-${Math.random().toString(36).slice(2)}.json`);
+    const text = typeof outputs === "string" ? outputs : JSON.stringify(outputs);
+    if (!opts.stdin) writeFileSync(file, text);
+    const args = [join(ROOT, "scripts", "run-ts.js"), join(ROOT, "scripts", "smoke.ts"), opts.stdin ? "-" : file, ...(opts.args ?? ["--timeout", String(TIMEOUT_MS), "--ca", join(dir, "ca.pem")])];
+    return new Promise((resolve, reject) => {
+        const child = spawn(process.execPath, args, { cwd: ROOT });
+        let stdout = "";
+        let stderr = "";
+        child.stdout.on("data", (d) => (stdout += d));
+        child.stderr.on("data", (d) => (stderr += d));
+        child.on("error", reject);
+        child.on("close", (code) => {
+            const rows = new Map(
+                stdout
+                    .split("\n")
+                    .slice(1)
+                    .filter((l) => l.includes("  "))
+                    .map((l) => {
+                        const cells = l.split(/ {2,}/);
+                        return [cells[0], [...cells.slice(0, 6), cells.slice(6).join("  ")]] as [string, string[]];
+                    }),
+            );
+            resolve({ code, stdout, stderr, rows });
+        });
+        child.stdin.end(opts.stdin ? text : "");
+    });
+}
+
+describe("npm run smoke", () => {
+    test("every kind of endpoint gets its row: status, cert days and verdict; a failure makes the exit code 1", async () => {
+        const checks = [
+            http200("ok"),
+            http200("failing"),
+            http200("hanging"),
+            ws("janus", urls.janus, "janus-protocol"),
+            ws("janusNoProtocol", urls.janus),
+            ws("plainWs", urls.plainWs),
+            ws("wrongProtocol", urls.plainWs, "janus-protocol"),
+            http200("tlsSoon"),
+            http200("tlsLater"),
+            ws("wssLater", urls.wssLater),
+            http200("tlsExpired"),
+            http200("tlsUntrusted"),
+            http200("refused"),
+        ];
+        const run = await smoke({ stack: "dev", healthChecks: checks });
+        expect(run.code).toBe(1);
+        expect(run.stdout.split("\n")[0]).toMatch(/^NAME +KIND +URL +STATUS +MS +CERT DAYS +RESULT$/);
+        const row = (name: string) => {
+            const r = run.rows.get(name);
+            if (!r) throw new Error(`no row for ${name} in:\n${run.stdout}`);
+            const [, kind, url, status, ms, certDays, result] = r;
+            expect(url).toBe(checks.find((c) => c.name === name)?.url);
+            expect(ms).toMatch(/^\d+$/);
+            return { kind, status, certDays, result };
+        };
+        expect(row("ok")).toEqual({ kind: "http", status: "200", certDays: "-", result: "OK" });
+        expect(row("failing")).toEqual({ kind: "http", status: "500", certDays: "-", result: "FAIL expected status 200, got 500" });
+        expect(row("hanging")).toEqual({ kind: "http", status: "-", certDays: "-", result: `FAIL timed out after ${TIMEOUT_MS} ms` });
+        expect(row("janus")).toEqual({ kind: "websocket(janus-protocol)", status: "101", certDays: "-", result: "OK" });
+        expect(row("janusNoProtocol")).toEqual({ kind: "websocket", status: "400", certDays: "-", result: "FAIL expected a WebSocket handshake (101), got 400" });
+        expect(row("plainWs")).toEqual({ kind: "websocket", status: "101", certDays: "-", result: "OK" });
+        expect(row("wrongProtocol")).toEqual({ kind: "websocket(janus-protocol)", status: "101", certDays: "-", result: "FAIL server did not accept subprotocol janus-protocol" });
+        // A 5-day certificate checked seconds after it was made has 4 whole days left.
+        expect(row("tlsSoon")).toEqual({ kind: "http", status: "200", certDays: "4", result: "WARN certificate expires in 4 days (< 14)" });
+        expect(row("tlsLater")).toEqual({ kind: "http", status: "200", certDays: "89", result: "OK" });
+        expect(row("wssLater")).toEqual({ kind: "websocket", status: "101", certDays: "89", result: "OK" });
+        expect(row("tlsExpired")).toMatchObject({ status: "-", certDays: "-", result: expect.stringMatching(/^FAIL TLS: .*\(CERT_HAS_EXPIRED\)$/) });
+        expect(row("tlsUntrusted")).toMatchObject({ status: "-", certDays: "-", result: expect.stringMatching(/^FAIL TLS: /) });
+        expect(row("refused")).toMatchObject({ status: "-", result: expect.stringMatching(/^FAIL .*ECONNREFUSED/) });
+        expect(run.rows.size).toBe(checks.length);
+        expect(run.stdout).toContain(`${checks.length} checks: 5 ok, 1 warning, 7 failed`);
+    });
+
+    test("checks run concurrently: three requests a stub only answers together all pass", async () => {
+        const run = await smoke({ healthChecks: [1, 2, 3].map((i) => http200(`together${i}`, urls.together)) });
+        expect(run.stdout).toContain("3 checks: 3 ok, 0 warning, 0 failed");
+        expect(run.code).toBe(0);
+    });
+
+    test("warnings alone keep the exit code 0; `-` reads `pulumi stack output --json` from stdin", async () => {
+        const stackOutput = { schemaVersion: 1, host: { ipv4: "[secret]" }, endpoints: {}, healthChecks: [http200("ok"), http200("tlsSoon"), ws("janus", urls.janus, "janus-protocol")] };
+        const run = await smoke(stackOutput, { stdin: true });
+        expect(run.stderr).toBe("");
+        expect([...run.rows.keys()]).toEqual(["ok", "tlsSoon", "janus"]);
+        expect(run.rows.get("tlsSoon")?.[6]).toMatch(/^WARN /);
+        expect(run.code).toBe(0);
+    });
+
+    test("without --ca the test CA is not trusted: verification stays on", async () => {
+        const run = await smoke({ healthChecks: [http200("tlsLater")] }, { args: ["--timeout", String(TIMEOUT_MS)] });
+        expect(run.rows.get("tlsLater")?.[6]).toMatch(/^FAIL TLS: /);
+        expect(run.code).toBe(1);
+    });
+
+    test.each([
+        ["not JSON", "{", /not JSON/],
+        ["no healthChecks", { endpoints: {} }, /no healthChecks list/],
+        ["a hidden list", { healthChecks: "[secret]" }, /no healthChecks list/],
+        ["an empty list", { healthChecks: [] }, /nothing to check/],
+        ["every bad entry named", { healthChecks: [{ name: "a", url: "ftp://x", kind: "http", expectStatus: 200 }, { name: "b", url: "http://x", kind: "tcp", expectStatus: 99 }] }, /healthChecks\[0\]\.url scheme ftp:[\s\S]*healthChecks\[1\]\.kind[\s\S]*healthChecks\[1\]\.expectStatus/],
+    ])("bad outputs (%s): exit 2 with the reason and usage, no table", async (_label, outputs, message) => {
+        const run = await smoke(outputs);
+        expect(run.code).toBe(2);
+        expect(run.stderr).toMatch(message);
+        expect(run.stderr).toContain("usage: npm run smoke");
+        expect(run.stdout).toBe("");
+    });
+
+    test("bad flags: exit 2", async () => {
+        const run = await smoke({ healthChecks: [http200("ok")] }, { args: ["--timeout", "soon"] });
+        expect(run.code).toBe(2);
+        expect(run.stderr).toContain("--timeout must be a positive whole number");
+    });
+});
