@@ -1,0 +1,191 @@
+import type { PlatformConfig } from "../config/types";
+import { hostRoutes } from "./index";
+import type { Catalog, RedirectSpec } from "./types";
+
+/**
+ * The DNS record set of a stack, derived from the catalog and the e-mail config. Pure: no `@pulumi/*` import.
+ * Values only known after deploy (a host's addresses, a Pages project's pages.dev name) are symbolic references
+ * that the CloudflareDns component resolves, so this list is the one place that decides which records exist.
+ */
+
+export type DnsRecordType = "A" | "AAAA" | "CNAME" | "MX" | "TXT";
+
+export type DnsContent =
+    | { readonly kind: "literal"; readonly value: string }
+    /** The IPv4 (A) or IPv6 (AAAA) address of a catalog host. */
+    | { readonly kind: "hostAddress"; readonly host: string; readonly family: "ipv4" | "ipv6" }
+    /** The `<name>.pages.dev` subdomain Cloudflare gives a Pages project (it appends a suffix when the name is taken). */
+    | { readonly kind: "pagesSubdomain"; readonly project: string };
+
+export interface DnsRecordSpec {
+    /** Unique and stable across renames of the hostname: becomes part of the resource name. */
+    readonly key: string;
+    /** Relative to the zone, as the Cloudflare dashboard shows it; `@` is the zone apex. */
+    readonly name: string;
+    /** Fully qualified name. */
+    readonly hostname: string;
+    readonly type: DnsRecordType;
+    readonly content: DnsContent;
+    readonly proxied: boolean;
+    /** MX only. */
+    readonly priority?: number;
+    readonly comment: string;
+}
+
+export interface DnsInput {
+    readonly zone: string;
+    readonly project: string;
+    readonly stack: string;
+    readonly email?: PlatformConfig["email"];
+}
+
+/**
+ * Whether this stack owns zone-wide settings (the redirect ruleset and TLS settings). A zone has one entrypoint
+ * ruleset per phase and one value per setting, and dev (`dev.visualkit.live`) shares the zone with prod, so only
+ * the stack whose domain is the zone itself manages them; any other stack manages only records under its domain.
+ */
+export function ownsZone(domain: string, zone: string): boolean {
+    return domain === zone;
+}
+
+/** `api.dev.visualkit.live` in zone `visualkit.live` → `api.dev`; the zone itself → `@`. */
+export function relativeName(hostname: string, zone: string): string {
+    if (hostname === zone) return "@";
+    if (!hostname.endsWith(`.${zone}`)) throw new Error(`dns: ${hostname} is not inside the zone ${zone}`);
+    return hostname.slice(0, -(zone.length + 1));
+}
+
+/**
+ * TXT content as Cloudflare stores it: quoted RFC 1035 character strings of at most 255 bytes. Sending it in this
+ * form keeps state equal to what the API returns; unquoted or longer strings are rewritten by the API and show as
+ * a diff on every preview (cloudflare/terraform-provider-cloudflare#6238).
+ */
+export function txtContent(text: string): string {
+    const escaped = (s: string) => s.replace(/\\/g, "\\\\").replace(/"/g, '\\"');
+    const chunks: string[] = [];
+    for (let i = 0; i < text.length; i += 255) chunks.push(text.slice(i, i + 255));
+    return (chunks.length ? chunks : [""]).map((c) => `"${escaped(c)}"`).join(" ");
+}
+
+export function dmarcValue(dmarc: NonNullable<PlatformConfig["email"]>["dmarc"]): string {
+    return [`v=DMARC1`, `p=${dmarc.policy}`, ...(dmarc.rua ? [`rua=${dmarc.rua}`] : [])].join("; ");
+}
+
+const kebab = (id: string) => id.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+
+/** Every record the stack manages. Throws when two records would share a name and type. */
+export function deriveDnsRecords(catalog: Catalog, input: DnsInput): DnsRecordSpec[] {
+    const records: DnsRecordSpec[] = [];
+    const comment = (purpose: string) => `Managed by Pulumi ${input.project}/${input.stack}: ${purpose}`;
+    const add = (r: Omit<DnsRecordSpec, "name">) => records.push({ ...r, name: relativeName(r.hostname, input.zone) });
+    const literal = (value: string): DnsContent => ({ kind: "literal", value });
+
+    // VPS hostnames: DNS-only unless the catalog says otherwise; Caddy terminates TLS on the host.
+    for (const { service, route } of hostRoutes(catalog)) {
+        for (const [type, family] of [["A", "ipv4"], ["AAAA", "ipv6"]] as const) {
+            add({
+                key: `${kebab(route.id)}-${type.toLowerCase()}`,
+                hostname: route.hostname,
+                type,
+                content: { kind: "hostAddress", host: service.host, family },
+                proxied: route.proxied,
+                comment: comment(`${service.id} on host ${service.host}`),
+            });
+        }
+    }
+
+    // Pages sites: proxied CNAME to the project's pages.dev name; at the apex Cloudflare flattens it.
+    for (const site of catalog.pages) {
+        add({
+            key: `${site.id}-cname`,
+            hostname: site.hostname,
+            type: "CNAME",
+            content: { kind: "pagesSubdomain", project: site.project },
+            proxied: true,
+            comment: comment(`Pages project ${site.project}`),
+        });
+    }
+
+    // Redirect-only hostnames need a proxied record for the redirect rule to see the request; 100:: is the
+    // reserved address Cloudflare documents for such "originless" records (support docs, Error 1034).
+    if (ownsZone(catalog.domain, input.zone)) {
+        for (const r of catalog.redirects) {
+            add({ key: `${r.id}-aaaa`, hostname: r.hostname, type: "AAAA", content: literal("100::"), proxied: true, comment: comment(`redirect to ${r.to}`) });
+        }
+    }
+
+    const email = input.email;
+    if (email) {
+        for (const mx of email.mx) {
+            add({
+                key: `mx-${mx.host.replace(/\./g, "-")}`,
+                hostname: catalog.domain,
+                type: "MX",
+                content: literal(mx.host),
+                proxied: false,
+                priority: mx.priority,
+                comment: comment("mail exchanger"),
+            });
+        }
+        if (email.spf) add({ key: "spf", hostname: catalog.domain, type: "TXT", content: literal(txtContent(email.spf)), proxied: false, comment: comment("SPF") });
+        if (email.dkim) {
+            add({
+                key: "dkim",
+                hostname: `${email.dkim.selector}._domainkey.${catalog.domain}`,
+                type: "TXT",
+                content: literal(txtContent(email.dkim.value)),
+                proxied: false,
+                comment: comment("DKIM"),
+            });
+        }
+        add({ key: "dmarc", hostname: `_dmarc.${catalog.domain}`, type: "TXT", content: literal(txtContent(dmarcValue(email.dmarc))), proxied: false, comment: comment("DMARC") });
+    }
+
+    assertUnique(records, input.zone);
+    return records;
+}
+
+function assertUnique(records: readonly DnsRecordSpec[], zone: string): void {
+    const keys = new Set<string>();
+    const slots = new Set<string>();
+    for (const r of records) {
+        if (keys.has(r.key)) throw new Error(`dns: two records have the key ${r.key}`);
+        keys.add(r.key);
+        // A name has one record per type; MX is the exception, one per mail host.
+        const slot = r.type === "MX" ? `${r.hostname} MX ${literalOf(r)}` : `${r.hostname} ${r.type}`;
+        if (slots.has(slot)) throw new Error(`dns: ${r.hostname} would get two ${r.type} records`);
+        slots.add(slot);
+    }
+    // Below the apex a CNAME excludes every other record; at the apex Cloudflare flattens it, so MX/TXT may stay.
+    for (const c of records.filter((r) => r.type === "CNAME" && r.hostname !== zone)) {
+        const others = [...new Set(records.filter((r) => r.hostname === c.hostname && r !== c).map((r) => r.type))];
+        if (others.length > 0) {
+            throw new Error(`dns: ${c.hostname} would have a CNAME and ${others.join(", ")} records; below the zone apex a CNAME cannot share its name: move one of them to another hostname`);
+        }
+    }
+}
+
+function literalOf(r: DnsRecordSpec): string {
+    return r.content.kind === "literal" ? r.content.value : r.content.kind;
+}
+
+/** The zone's redirect rules, as plain data: match exactly the source hostname, keep path and query. */
+export interface RedirectRule {
+    readonly ref: string;
+    readonly description: string;
+    readonly expression: string;
+    readonly targetExpression: string;
+    readonly statusCode: number;
+    readonly preserveQueryString: boolean;
+}
+
+export function redirectRules(redirects: readonly RedirectSpec[]): RedirectRule[] {
+    return redirects.map((r) => ({
+        ref: `redirect_${r.id}`,
+        description: `${r.hostname} to ${r.to}, path and query kept`,
+        expression: `(http.host eq "${r.hostname}")`,
+        targetExpression: `concat("${r.to}", http.request.uri.path)`,
+        statusCode: r.status,
+        preserveQueryString: true,
+    }));
+}
