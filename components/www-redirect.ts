@@ -1,0 +1,54 @@
+import * as cloudflare from "@pulumi/cloudflare";
+import * as pulumi from "@pulumi/pulumi";
+import type { RedirectRule } from "../catalog/dns";
+
+export interface WwwRedirectArgs {
+    /** Zone the redirect ruleset belongs to. */
+    zoneId: pulumi.Input<string>;
+    /** The rules, from `redirectRules` (catalog/dns.ts); each matches one hostname exactly. */
+    rules: readonly RedirectRule[];
+    /** Shown on the ruleset in the dashboard: which project and stack own it. */
+    description: string;
+}
+
+/**
+ * The zone's dynamic-redirect entrypoint ruleset (www → apex with 301, path and query kept), replacing the
+ * reference's Railway app. A zone has exactly one entrypoint ruleset per phase, so only the stack that owns the
+ * zone creates this (see `ownsZone` in catalog/dns.ts); it replaces any redirect rules made in the dashboard.
+ */
+export class WwwRedirect extends pulumi.ComponentResource {
+    public readonly rulesetId: pulumi.Output<string>;
+
+    constructor(name: string, args: WwwRedirectArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("visualkit:cloudflare:WwwRedirect", name, {}, opts);
+        const ruleset = new cloudflare.Ruleset(
+            `${name}-ruleset`,
+            {
+                zoneId: args.zoneId,
+                kind: "zone",
+                phase: "http_request_dynamic_redirect",
+                name: "default",
+                description: args.description,
+                // ref, description and enabled are set although optional: the API fills in what is left out and the
+                // provider then reports an update on every run (pulumi/pulumi-cloudflare#939).
+                rules: args.rules.map((r) => ({
+                    ref: r.ref,
+                    description: r.description,
+                    enabled: true,
+                    expression: r.expression,
+                    action: "redirect",
+                    actionParameters: {
+                        fromValue: {
+                            statusCode: r.statusCode,
+                            preserveQueryString: r.preserveQueryString,
+                            targetUrl: { expression: r.targetExpression },
+                        },
+                    },
+                })),
+            },
+            { parent: this },
+        );
+        this.rulesetId = ruleset.id;
+        this.registerOutputs({ rulesetId: this.rulesetId });
+    }
+}
