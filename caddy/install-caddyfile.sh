@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Installs a new Caddyfile without ever leaving Caddy on a broken one:
+#   validate a temp copy → keep the current file as a backup → move the new one in place → reload (not restart,
+#   so open connections and certificates stay) → on failure put the backup back, reload it, exit non-zero.
+# A failed reload is atomic in Caddy (the running config stays), so the site keeps serving the old config either way.
+#
+# Usage: install-caddyfile.sh [FILE]   (FILE or "-" = stdin; default stdin)
+# Environment (defaults are the Debian package's layout; the tests point them at a temp dir):
+#   CADDYFILE         target file                      /etc/caddy/Caddyfile
+#   CADDYFILE_BACKUP  copy of the previous file        $CADDYFILE.previous
+#   CADDY_ADMIN       admin endpoint for the reload    (empty: the address the new Caddyfile sets, else localhost:2019)
+#   CADDY_BIN         caddy executable                 caddy
+set -euo pipefail
+
+source_file="${1:--}"
+target="${CADDYFILE:-/etc/caddy/Caddyfile}"
+backup="${CADDYFILE_BACKUP:-$target.previous}"
+caddy="${CADDY_BIN:-caddy}"
+address_args=()
+if [ -n "${CADDY_ADMIN:-}" ]; then
+  address_args=(--address "$CADDY_ADMIN")
+fi
+
+fail() {
+  echo "install-caddyfile: $1" >&2
+  exit 1
+}
+
+command -v "$caddy" >/dev/null 2>&1 || fail "caddy executable '$caddy' not found"
+target_dir="$(dirname "$target")"
+mkdir -p "$target_dir"
+
+# The work folder sits next to the target so each final mv is an atomic rename on the same filesystem.
+work="$(mktemp -d "$target_dir/.caddyfile-install.XXXXXX")"
+trap 'rm -rf -- "$work"' EXIT
+new_file="$work/Caddyfile"
+
+if [ "$source_file" = "-" ]; then
+  cat >"$new_file"
+else
+  cat -- "$source_file" >"$new_file"
+fi
+[ -s "$new_file" ] || fail "the new Caddyfile is empty; nothing installed"
+chmod 0644 "$new_file"
+
+reload() {
+  "$caddy" reload --config "$target" --adapter caddyfile "${address_args[@]}" 2>&1
+}
+
+if ! output="$("$caddy" validate --config "$new_file" --adapter caddyfile 2>&1)"; then
+  printf '%s\n' "$output" >&2
+  fail "caddy validate rejected the new Caddyfile; $target was not changed and Caddy keeps its running config"
+fi
+
+had_previous=false
+if [ -f "$target" ]; then
+  cp -p -- "$target" "$backup"
+  had_previous=true
+fi
+mv -f -- "$new_file" "$target"
+
+if output="$(reload)"; then
+  printf '%s\n' "$output"
+  echo "install-caddyfile: $target installed and Caddy reloaded (previous file kept as $backup)"
+  exit 0
+fi
+printf '%s\n' "$output" >&2
+
+if [ "$had_previous" = false ]; then
+  rm -f -- "$target"
+  fail "caddy reload rejected the new Caddyfile; it was removed again (there was no previous file)"
+fi
+cp -p -- "$backup" "$work/Caddyfile.restore"
+mv -f -- "$work/Caddyfile.restore" "$target"
+# Caddy already rolled back in memory; reloading the restored file makes sure disk and memory agree.
+if ! restored="$(reload)"; then
+  printf '%s\n' "$restored" >&2
+  echo "install-caddyfile: warning: reloading the restored file also failed; Caddy keeps the config it was running" >&2
+fi
+fail "caddy reload rejected the new Caddyfile; the previous $target was restored"

@@ -1,0 +1,139 @@
+import { hostRoutes, upstreamOf } from "../catalog";
+import type { Catalog, ProxyTarget, RouteSpec, ServiceSpec, StaticTarget } from "../catalog/types";
+
+/**
+ * The Caddyfile, rendered from the catalog: one site per route of a host. Pure (no `@pulumi/*` import) so tests
+ * feed it to the real Caddy; the CaddyConfig component deploys exactly this text. The output is `caddy fmt`-clean
+ * (tabs, one blank line between blocks) so the file on the server reads like a hand-written one.
+ */
+
+export interface CaddyfileOptions {
+    /** Catalog host whose routes become sites (`main`). */
+    readonly host: string;
+    /** Account e-mail for Let's Encrypt / ZeroSSL expiry notices. */
+    readonly acmeEmail: string;
+    /** Caddy version on the server; directives newer than it are left out (see `supports`). */
+    readonly caddyVersion: string;
+    /** Level of Caddy's own log (access logs are always written). */
+    readonly logLevel: "debug" | "info" | "warn";
+    /** Test mode: the same sites and directives, served over plain HTTP on 127.0.0.1. */
+    readonly loopback?: LoopbackOptions;
+}
+
+export interface LoopbackOptions {
+    /** The one HTTP port every site shares; requests are routed by their `Host` header. */
+    readonly httpPort: number;
+    /** Admin endpoint port on 127.0.0.1 (what `caddy reload --address` talks to). */
+    readonly adminPort: number;
+    /** Catalog upstream (`172.18.0.1:8188`) → stand-in (`127.0.0.1:40001`); every proxied upstream must be mapped. */
+    readonly upstreams: Readonly<Record<string, string>>;
+    /** Catalog static root (`/opt/widget-cdn`) → local folder. */
+    readonly staticRoots?: Readonly<Record<string, string>>;
+    /** Folder for the access log instead of /var/log/caddy. */
+    readonly logDir: string;
+}
+
+/** Debian's caddy package creates this folder owned by the `caddy` user. */
+export const CADDY_LOG_DIR = "/var/log/caddy";
+export const ACCESS_LOG = "access.log";
+/** Browsers remember HTTPS-only for a year; no `preload`, which is hard to undo. */
+export const HSTS = "max-age=31536000; includeSubDomains";
+/**
+ * Caddy closes every proxied WebSocket when its config is reloaded (caddyserver/caddy#3143), which would drop live
+ * calls on each deploy. 2.7 added `stream_close_delay`: old streams survive the reload for this long. Debian 12's
+ * 2.6.2 lacks it, so it is rendered only when `caddyVersion` is 2.7 or newer.
+ */
+export const STREAM_CLOSE_DELAY = { since: "2.7.0", value: "30m" } as const;
+
+/** True when `version` (2.6.2, 2.7) is at least `min`. */
+export function supports(version: string, min: string): boolean {
+    const parse = (v: string) => v.split(".").map((x) => Number.parseInt(x, 10) || 0);
+    const [a, b] = [parse(version), parse(min)];
+    for (let i = 0; i < Math.max(a.length, b.length); i++) {
+        if ((a[i] ?? 0) !== (b[i] ?? 0)) return (a[i] ?? 0) > (b[i] ?? 0);
+    }
+    return true;
+}
+
+/** A Caddyfile token: bare when it can be, double-quoted otherwise. */
+export function token(value: string): string {
+    return /^[^\s"{}#\\]+$/.test(value) ? value : `"${value.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`;
+}
+
+function block(head: string, body: readonly string[]): string[] {
+    return [head === "" ? "{" : `${head} {`, ...body.map((l) => (l === "" ? "" : `\t${l}`)), "}"];
+}
+
+/** `address:port` of a proxy route's upstream: the address the service binds, never a wildcard. */
+export function upstreamAddress(service: ServiceSpec, target: ProxyTarget): string {
+    const address = service.bindAddress;
+    if (["", "0.0.0.0", "::", "[::]", "localhost"].includes(address)) {
+        throw new Error(`caddy: service ${service.id} binds "${address}"; upstreams must be the exact loopback or bridge address it listens on`);
+    }
+    const host = address.includes(":") ? `[${address}]` : address;
+    return `${host}:${upstreamOf(service, target).port}`;
+}
+
+function globalOptions(opts: CaddyfileOptions): string[] {
+    const lo = opts.loopback;
+    return block("", [
+        `email ${token(opts.acmeEmail)}`,
+        ...(lo ? [`admin 127.0.0.1:${lo.adminPort}`, `http_port ${lo.httpPort}`, "default_bind 127.0.0.1"] : []),
+        ...block("log", ["format json", `level ${opts.logLevel.toUpperCase()}`]),
+    ]);
+}
+
+/** What every site shares: compression, HSTS and a rotated JSON access log (one file for all sites). */
+function siteSnippet(opts: CaddyfileOptions): string[] {
+    const file = `${opts.loopback?.logDir ?? CADDY_LOG_DIR}/${ACCESS_LOG}`;
+    return block("(site)", [
+        "encode zstd gzip",
+        `header Strict-Transport-Security ${token(HSTS)}`,
+        ...block("log", [...block(`output file ${token(file)}`, ["roll_size 100MiB", "roll_keep 10", "roll_keep_for 30d"]), "format json"]),
+    ]);
+}
+
+function proxyBody(service: ServiceSpec, target: ProxyTarget, opts: CaddyfileOptions): string[] {
+    const address = upstreamAddress(service, target);
+    const upstream = opts.loopback ? opts.loopback.upstreams[address] : address;
+    if (!upstream) throw new Error(`caddy loopback: no stand-in for upstream ${address} (service ${service.id})`);
+    const inner = [
+        // Removed in the proxy itself: a site-level `header` would run before the upstream's headers exist.
+        ...(target.removeResponseHeaders ?? []).map((h) => `header_down -${h}`),
+        ...(target.websocket && supports(opts.caddyVersion, STREAM_CLOSE_DELAY.since) ? [`stream_close_delay ${STREAM_CLOSE_DELAY.value}`] : []),
+    ];
+    return inner.length === 0 ? [`reverse_proxy ${upstream}`] : block(`reverse_proxy ${upstream}`, inner);
+}
+
+function staticBody(target: StaticTarget, opts: CaddyfileOptions): string[] {
+    const root = opts.loopback?.staticRoots?.[target.root] ?? target.root;
+    const headers = Object.entries(target.headers).map(([k, v]) => `${k} ${token(v)}`);
+    return [
+        `root * ${token(root)}`,
+        ...(headers.length > 0 ? block("header", headers) : []),
+        // file_server answers OPTIONS with 405, which fails a CORS preflight; answer it with the headers above.
+        "@preflight method OPTIONS",
+        "respond @preflight 204",
+        "file_server",
+    ];
+}
+
+function site(service: ServiceSpec, route: RouteSpec, opts: CaddyfileOptions): string[] {
+    const address = opts.loopback ? `http://${route.hostname}` : route.hostname;
+    const body = route.target.kind === "proxy" ? proxyBody(service, route.target, opts) : staticBody(route.target, opts);
+    return [`# ${route.id}: ${service.description}`, ...block(address, ["import site", ...body])];
+}
+
+/** The whole Caddyfile for one host. Same catalog and options, same bytes. */
+export function renderCaddyfile(catalog: Catalog, opts: CaddyfileOptions): string {
+    const sections = [
+        [
+            "# Generated by the VisualKit Pulumi program from the service catalog (caddy/render.ts).",
+            "# Edits made on the server are replaced by the next deployment.",
+            ...globalOptions(opts),
+        ],
+        siteSnippet(opts),
+        ...hostRoutes(catalog, opts.host).map(({ service, route }) => site(service, route, opts)),
+    ];
+    return sections.map((s) => s.join("\n")).join("\n\n") + "\n";
+}

@@ -1,0 +1,162 @@
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { gunzipSync } from "node:zlib";
+import WebSocket from "ws";
+import { hostRoutes } from "../../catalog";
+import type { StaticTarget } from "../../catalog/types";
+import { ACCESS_LOG, HSTS, renderCaddyfile } from "../../caddy/render";
+import { CaddyProcess, caddyEnv, freePort, get, proxiedUpstreams, stackCatalog, stackOptions, StubUpstream } from "../helpers/caddy";
+
+/**
+ * The loopback rendering of the PROD catalog, served by the real Caddy on 127.0.0.1, with a stand-in server per
+ * upstream that answers with its own name. Proves routing, WebSockets, header rules and the CDN end to end.
+ */
+
+const { config, catalog } = stackCatalog("prod");
+const routes = hostRoutes(catalog, "main");
+const byId = (id: string) => routes.find((r) => r.route.id === id)!.route;
+const cdnTarget = byId("cdn").target as StaticTarget;
+const upstreams = proxiedUpstreams(catalog);
+
+const tmp = mkdtempSync(join(tmpdir(), "vk-caddy-e2e-"));
+const cdnDir = join(tmp, "widget-cdn");
+const widget = `/* VisualKit widget */\n${"window.visualkit = window.visualkit || {};\n".repeat(40)}`;
+const stubs = new Map<string, StubUpstream>();
+let caddy: CaddyProcess;
+let httpPort: number;
+
+beforeAll(async () => {
+    mkdirSync(join(cdnDir, "v1"), { recursive: true });
+    writeFileSync(join(cdnDir, "v1", "widget.js"), widget);
+    for (const address of upstreams.keys()) stubs.set(address, await StubUpstream.start(address));
+    httpPort = await freePort();
+    const adminPort = await freePort();
+    const text = renderCaddyfile(catalog, {
+        ...stackOptions(config),
+        loopback: {
+            httpPort,
+            adminPort,
+            upstreams: Object.fromEntries([...stubs].map(([address, stub]) => [address, stub.address])),
+            staticRoots: { [cdnTarget.root]: cdnDir },
+            logDir: join(tmp, "log"),
+        },
+    });
+    writeFileSync(join(tmp, "Caddyfile"), text);
+    caddy = await CaddyProcess.start(join(tmp, "Caddyfile"), caddyEnv(tmp), adminPort, httpPort);
+});
+
+afterAll(async () => {
+    await caddy?.stop();
+    for (const stub of stubs.values()) await stub.stop();
+    rmSync(tmp, { recursive: true, force: true });
+});
+
+function openWebSocket(host: string, protocols: string[]): Promise<{ protocol: string; message: { upstream: string; protocol: string } }> {
+    return new Promise((ok, fail) => {
+        const socket = new WebSocket(`ws://127.0.0.1:${httpPort}/`, protocols, { headers: { host } });
+        socket.on("message", (data) => {
+            ok({ protocol: socket.protocol, message: JSON.parse(String(data)) });
+            socket.close();
+        });
+        socket.on("error", fail);
+        socket.on("unexpected-response", (_, res) => fail(new Error(`upgrade refused: HTTP ${res.statusCode}`)));
+    });
+}
+
+describe("the prod catalog behind the real Caddy (loopback)", () => {
+    test("the stand-ins cover every proxied upstream of the catalog (janus on the bridge gateway included)", () => {
+        expect([...upstreams.keys()].sort()).toEqual(["127.0.0.1:3001", "127.0.0.1:3002", "127.0.0.1:3003", "127.0.0.1:3004", "172.18.0.1:8088", "172.18.0.1:8188"]);
+    });
+
+    test.each(routes.filter((r) => r.route.target.kind === "proxy").map((r) => [r.route.hostname, r.route.id] as const))(
+        "Host %s reaches its own upstream",
+        async (hostname, id) => {
+            const [address] = [...upstreams].find(([, ids]) => ids.includes(id))!;
+            const res = await get(httpPort, hostname, "/some/path?x=1");
+            expect(res.status).toBe(200);
+            expect(JSON.parse(res.body)).toEqual({ upstream: address, host: hostname, path: "/some/path?x=1" });
+            expect(res.headers["strict-transport-security"]).toBe(HSTS);
+        },
+    );
+
+    test("a WebSocket upgrade through the ws site reaches the WebSocket server", async () => {
+        const { message } = await openWebSocket(byId("ws").hostname, []);
+        expect(message.upstream).toBe("127.0.0.1:3002");
+    });
+
+    test("a WebSocket upgrade through the janus site keeps the janus-protocol subprotocol both ways", async () => {
+        const { protocol, message } = await openWebSocket(byId("janus").hostname, ["janus-protocol"]);
+        expect(message).toEqual({ upstream: "172.18.0.1:8188", protocol: "janus-protocol" });
+        expect(protocol).toBe("janus-protocol");
+    });
+
+    test("support responses carry no X-Frame-Options although the upstream sends one", async () => {
+        const direct = await get(stubs.get("127.0.0.1:3003")!.port, "support.visualkit.live");
+        expect(direct.headers["x-frame-options"]).toBe("SAMEORIGIN");
+        const res = await get(httpPort, byId("support").hostname);
+        expect(res.headers["x-upstream"]).toBe("127.0.0.1:3003");
+        expect(res.headers["x-frame-options"]).toBeUndefined();
+    });
+
+    test("other sites pass the upstream's X-Frame-Options through untouched", async () => {
+        const res = await get(httpPort, byId("api").hostname);
+        expect(res.headers["x-frame-options"]).toBe("SAMEORIGIN");
+    });
+
+    test("cdn serves the widget file with the CORS, Cache-Control and HSTS headers", async () => {
+        const res = await get(httpPort, byId("cdn").hostname, "/v1/widget.js");
+        expect(res.status).toBe(200);
+        expect(res.body).toBe(widget);
+        expect(res.headers["access-control-allow-origin"]).toBe("*");
+        expect(res.headers["access-control-allow-methods"]).toBe("GET, OPTIONS");
+        expect(res.headers["cache-control"]).toBe("public, max-age=31536000, immutable");
+        expect(res.headers["strict-transport-security"]).toBe(HSTS);
+        expect(res.headers["x-upstream"]).toBeUndefined();
+    });
+
+    test("cdn answers a CORS preflight with 204 and the CORS headers", async () => {
+        const res = await get(httpPort, byId("cdn").hostname, "/v1/widget.js", {
+            method: "OPTIONS",
+            headers: { origin: "https://customer.example", "access-control-request-method": "GET" },
+        });
+        expect(res.status).toBe(204);
+        expect(res.headers["access-control-allow-origin"]).toBe("*");
+        expect(res.headers["access-control-allow-methods"]).toBe("GET, OPTIONS");
+    });
+
+    test("responses are compressed for clients that accept it", async () => {
+        const res = await new Promise<{ encoding?: string; body: Buffer }>((ok, fail) => {
+            const req = require("node:http").request(
+                { host: "127.0.0.1", port: httpPort, path: "/v1/widget.js", headers: { host: byId("cdn").hostname, "accept-encoding": "gzip" }, agent: false },
+                (r: import("node:http").IncomingMessage) => {
+                    const chunks: Buffer[] = [];
+                    r.on("data", (c: Buffer) => chunks.push(c));
+                    r.on("end", () => ok({ encoding: r.headers["content-encoding"], body: Buffer.concat(chunks) }));
+                },
+            );
+            req.on("error", fail);
+            req.end();
+        });
+        expect(res.encoding).toBe("gzip");
+        expect(gunzipSync(res.body).toString("utf8")).toBe(widget);
+    });
+
+    test("an unknown Host gets no upstream's content", async () => {
+        const res = await get(httpPort, "unknown.visualkit.live", "/v1/widget.js");
+        expect(res.headers["x-upstream"]).toBeUndefined();
+        expect(res.body).not.toContain("upstream");
+        expect(res.body).not.toContain("VisualKit widget");
+    });
+
+    test("every request lands in the JSON access log with its host", async () => {
+        await get(httpPort, byId("agent").hostname, "/logged");
+        const lines = () =>
+            readFileSync(join(tmp, "log", ACCESS_LOG), "utf8")
+                .trim()
+                .split("\n")
+                .map((l) => JSON.parse(l) as { request: { host: string; uri: string } });
+        const entry = lines().find((l) => l.request.uri === "/logged");
+        expect(entry?.request.host).toBe(byId("agent").hostname);
+    });
+});

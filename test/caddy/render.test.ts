@@ -1,0 +1,164 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Catalog, ServiceSpec } from "../../catalog/types";
+import { HSTS, renderCaddyfile, STREAM_CLOSE_DELAY, supports, upstreamAddress, type CaddyfileOptions } from "../../caddy/render";
+import { caddyCli, caddyEnv, stackCatalog, stackOptions } from "../helpers/caddy";
+
+const tmp = mkdtempSync(join(tmpdir(), "vk-caddy-render-"));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+function writeTemp(name: string, text: string): string {
+    const file = join(tmp, name);
+    writeFileSync(file, text);
+    return file;
+}
+
+/** Site blocks by address: the comment line, the address line and the body. */
+function sites(text: string): Map<string, string> {
+    const blocks = text.split("\n\n").filter((b) => b.startsWith("# ") && !b.startsWith("# Generated"));
+    return new Map(blocks.map((b) => [b.split("\n")[1].replace(/ \{$/, ""), b.trimEnd()]));
+}
+
+const prod = stackCatalog("prod");
+const prodText = renderCaddyfile(prod.catalog, stackOptions(prod.config));
+
+describe.each(["dev", "prod"])("the %s Caddyfile checked by the real Caddy", (stack) => {
+    const { config, catalog } = stackCatalog(stack);
+    const text = renderCaddyfile(catalog, stackOptions(config));
+
+    test("caddy validate accepts it", () => {
+        const res = caddyCli(["validate", "--adapter", "caddyfile", "--config", writeTemp(`${stack}.Caddyfile`, text)], caddyEnv(tmp));
+        expect({ status: res.status, stderr: res.status === 0 ? "" : res.stderr }).toEqual({ status: 0, stderr: "" });
+        expect(res.stdout).toContain("Valid configuration");
+    });
+
+    test("caddy fmt leaves it unchanged", () => {
+        const res = caddyCli(["fmt", writeTemp(`${stack}.fmt.Caddyfile`, text)]);
+        expect(res.status).toBe(0);
+        expect(res.stdout).toBe(text);
+    });
+});
+
+describe("sites derived from the catalog", () => {
+    test("the prod sites are the reference's, with the containers' exact bind addresses as upstreams", () => {
+        const upstreams = [...sites(prodText)].map(([address, block]) => [address, block.match(/reverse_proxy (\S+)/)?.[1] ?? block.match(/root \* (\S+)/)?.[1]]);
+        expect(upstreams).toEqual([
+            ["api.visualkit.live", "127.0.0.1:3001"],
+            ["ws.visualkit.live", "127.0.0.1:3002"],
+            ["agent.visualkit.live", "127.0.0.1:3004"],
+            ["janus.visualkit.live", "172.18.0.1:8188"],
+            ["janus-api.visualkit.live", "172.18.0.1:8088"],
+            ["support.visualkit.live", "127.0.0.1:3003"],
+            ["cdn.visualkit.live", "/opt/widget-cdn"],
+        ]);
+        expect(prodText).not.toMatch(/0\.0\.0\.0|localhost/);
+    });
+
+    test("support drops X-Frame-Options from the upstream's responses; cdn serves files with CORS and a year of caching", () => {
+        const all = sites(prodText);
+        expect(all.get("support.visualkit.live")).toContain("header_down -X-Frame-Options");
+        const cdn = all.get("cdn.visualkit.live")!;
+        expect(cdn).toContain("Access-Control-Allow-Origin *");
+        expect(cdn).toContain('Access-Control-Allow-Methods "GET, OPTIONS"');
+        expect(cdn).toContain('Cache-Control "public, max-age=31536000, immutable"');
+        expect(cdn).toContain("file_server");
+    });
+
+    test("global options: ACME e-mail, JSON logs with rotation; every site imports compression, HSTS and the access log", () => {
+        expect(prodText).toMatch(/^\{\n\temail ops@visualkit\.live\n/m);
+        expect(prodText).toContain(`header Strict-Transport-Security "${HSTS}"`);
+        expect(prodText).toMatch(/\(site\) \{\n\tencode zstd gzip\n/);
+        expect(prodText).toMatch(/output file \/var\/log\/caddy\/access\.log \{\n\t+roll_size \S+\n\t+roll_keep \d+/);
+        for (const [address, block] of sites(prodText)) expect({ address, imports: block.includes("\timport site\n") }).toEqual({ address, imports: true });
+    });
+
+    test("a dev Caddyfile uses the dev hostnames and its log level", () => {
+        const dev = stackCatalog("dev");
+        const text = renderCaddyfile(dev.catalog, stackOptions(dev.config));
+        expect([...sites(text).keys()]).toContain("api.dev.visualkit.live");
+        expect(text).toContain("level DEBUG");
+    });
+});
+
+describe("table: the catalog decides which sites exist", () => {
+    const extra: ServiceSpec = {
+        id: "status-page",
+        description: "Status page",
+        host: "main",
+        bindAddress: "127.0.0.1",
+        containers: [],
+        ports: [{ id: "http", protocol: "tcp", port: 3100, endPort: 3100, containerPort: 3100, exposure: "proxied", configKey: "visualkit:ports.status" }],
+        routes: [{ id: "status", label: "status", hostname: "status.visualkit.live", target: { kind: "proxy", port: "http" }, proxied: false }],
+    };
+    const withServices = (services: readonly ServiceSpec[]): Catalog => ({ ...prod.catalog, services });
+    const opts = stackOptions(prod.config);
+
+    test.each([
+        ["adding a service adds exactly its site", withServices([...prod.catalog.services, extra]), ["status.visualkit.live"], []],
+        ["removing a service removes exactly its sites", withServices(prod.catalog.services.filter((s) => s.id !== "janus")), [], ["janus.visualkit.live", "janus-api.visualkit.live"]],
+        ["a service on another host is not on this host's Caddyfile", withServices([...prod.catalog.services, { ...extra, host: "edge" }]), [], []],
+    ])("%s", (_, catalog, added, removed) => {
+        const before = sites(prodText);
+        const after = sites(renderCaddyfile(catalog, opts));
+        expect([...after.keys()].filter((k) => !before.has(k))).toEqual(added);
+        expect([...before.keys()].filter((k) => !after.has(k))).toEqual(removed);
+        for (const [address, block] of after) if (before.has(address)) expect(block).toBe(before.get(address));
+    });
+
+    test("an added site is a reverse proxy to its own port", () => {
+        const text = renderCaddyfile(withServices([...prod.catalog.services, extra]), opts);
+        expect(sites(text).get("status.visualkit.live")).toContain("reverse_proxy 127.0.0.1:3100");
+    });
+
+    test.each(["0.0.0.0", "::", "localhost"])("a service bound to %s is refused (upstreams must be exact addresses)", (bindAddress) => {
+        expect(() => upstreamAddress({ ...extra, bindAddress }, { kind: "proxy", port: "http" })).toThrow(/status-page binds/);
+    });
+});
+
+describe("version gating of stream_close_delay (Caddy 2.7+)", () => {
+    const render = (caddyVersion: string) => renderCaddyfile(prod.catalog, { ...stackOptions(prod.config), caddyVersion });
+    const withDelay = (text: string) => [...sites(text)].filter(([, b]) => b.includes("stream_close_delay")).map(([a]) => a);
+
+    test.each([
+        ["2.6.2", []],
+        ["2.7.0", ["ws.visualkit.live", "janus.visualkit.live"]],
+        ["2.10", ["ws.visualkit.live", "janus.visualkit.live"]],
+    ])("Caddy %s: WebSocket sites with the delay: %j", (version, expected) => {
+        expect(withDelay(render(version))).toEqual(expected);
+    });
+
+    test("the gate is needed: Caddy 2.6.2 rejects the 2.7 rendering", () => {
+        const text = render("2.7.6");
+        expect(text).toContain(`stream_close_delay ${STREAM_CLOSE_DELAY.value}`);
+        const res = caddyCli(["validate", "--adapter", "caddyfile", "--config", writeTemp("v27.Caddyfile", text)], caddyEnv(tmp));
+        expect(res.status).not.toBe(0);
+        expect(res.stderr).toContain("stream_close_delay");
+    });
+
+    test.each([
+        ["2.6.2", "2.7.0", false],
+        ["2.7", "2.7.0", true],
+        ["2.10.0", "2.7.0", true],
+        ["3.0", "2.7.0", true],
+    ])("supports(%s, %s) is %s", (version, min, expected) => {
+        expect(supports(version, min)).toBe(expected);
+    });
+});
+
+describe("loopback mode is the same renderer", () => {
+    test("with identity remaps it differs from the production text only in the global options and the http:// scheme", () => {
+        const identity = Object.fromEntries([...sites(prodText).values()].flatMap((b) => [...b.matchAll(/reverse_proxy (\S+)/g)].map((m) => [m[1], m[1]])));
+        const options: CaddyfileOptions = { ...stackOptions(prod.config), loopback: { httpPort: 18080, adminPort: 18019, upstreams: identity, logDir: "/var/log/caddy" } };
+        const loopback = renderCaddyfile(prod.catalog, options);
+        const globals = /^\{\n[\s\S]*?\n\}\n/m;
+        expect(loopback.match(globals)?.[0]).toContain("admin 127.0.0.1:18019");
+        expect(loopback.match(globals)?.[0]).toContain("default_bind 127.0.0.1");
+        expect(loopback.replace(globals, "").replace(/^http:\/\//gm, "")).toBe(prodText.replace(globals, ""));
+    });
+
+    test("an upstream without a stand-in is an error, not a silently missing site", () => {
+        const options: CaddyfileOptions = { ...stackOptions(prod.config), loopback: { httpPort: 18080, adminPort: 18019, upstreams: {}, logDir: tmp } };
+        expect(() => renderCaddyfile(prod.catalog, options)).toThrow(/no stand-in for upstream 127\.0\.0\.1:3001/);
+    });
+});
