@@ -1,0 +1,85 @@
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import * as command from "@pulumi/command";
+import * as pulumi from "@pulumi/pulumi";
+import { renderCaddyfile } from "../caddy/render";
+import type { Catalog } from "../catalog/types";
+import { publishFile } from "../lib/artifacts";
+import type { HostHandle } from "../lib/host";
+
+/**
+ * The install script, kept as a real file so shellcheck and the tests check what runs on the server. Found next to
+ * the sources (ts-node, tests) or one level up when the program runs precompiled from bin/.
+ */
+export function installScriptPath(): string {
+    const candidates = [join(__dirname, "..", "caddy", "install-caddyfile.sh"), join(__dirname, "..", "..", "caddy", "install-caddyfile.sh")];
+    const found = candidates.find((p) => existsSync(p));
+    if (!found) throw new Error(`CaddyConfig: install script not found (looked at ${candidates.join(", ")})`);
+    return found;
+}
+
+/** One POSIX-shell word, whatever the text contains. */
+export function shellQuote(text: string): string {
+    return `'${text.replace(/'/g, `'\\''`)}'`;
+}
+
+export interface CaddyConfigArgs {
+    /** Host Caddy runs on: its routes in the catalog become sites, and the install waits until it is ready. */
+    host: HostHandle;
+    /** The service catalog; only routes of services on `host.name` are rendered. */
+    catalog: Catalog;
+    /** Account e-mail Caddy gives the ACME CA (expiry notices). */
+    acmeEmail: pulumi.Input<string>;
+    /**
+     * Caddy version installed on the host; directives newer than it are left out, so a wrong value either loses
+     * `stream_close_delay` (too low) or makes the install fail validation (too high).
+     * @default "2.6.2"
+     */
+    caddyVersion?: pulumi.Input<string>;
+    /**
+     * Level of Caddy's own log; `debug` is verbose (every TLS and proxy step) and meant for short investigations.
+     * @default "info"
+     */
+    logLevel?: pulumi.Input<"debug" | "info" | "warn">;
+    /**
+     * Path of the published copy under rendered/<stack>/; give each host its own when there is more than one.
+     * @default "Caddyfile"
+     */
+    publishAs?: string;
+}
+
+/**
+ * The Caddyfile of one host: rendered from the catalog, published for review, and installed over SSH by
+ * validate → backup → move → reload, rolled back on failure. It runs again only when the text changes; the server
+ * itself is never touched, so a route change is one small in-place step.
+ */
+export class CaddyConfig extends pulumi.ComponentResource {
+    /** The Caddyfile exactly as installed. */
+    public readonly caddyfile: pulumi.Output<string>;
+    /** SHA-256 of the Caddyfile; the install runs again when it changes. */
+    public readonly sha256: pulumi.Output<string>;
+    /** What the install script printed (Caddy's reload log and the confirmation line). */
+    public readonly installOutput: pulumi.Output<string>;
+
+    constructor(name: string, args: CaddyConfigArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("visualkit:caddy:CaddyConfig", name, {}, opts);
+        this.caddyfile = pulumi
+            .all([args.acmeEmail, args.caddyVersion ?? "2.6.2", args.logLevel ?? "info"])
+            .apply(([acmeEmail, caddyVersion, logLevel]) => renderCaddyfile(args.catalog, { host: args.host.name, acmeEmail, caddyVersion, logLevel }));
+        this.sha256 = publishFile(args.publishAs ?? "Caddyfile", this.caddyfile);
+
+        const install = new command.remote.Command(
+            `${name}-install`,
+            {
+                connection: args.host.connection,
+                // The script travels in the command and the Caddyfile on stdin: one SSH step, no leftover files.
+                create: `bash -c ${shellQuote(readFileSync(installScriptPath(), "utf8"))} install-caddyfile`,
+                stdin: this.caddyfile,
+                triggers: [this.sha256],
+            },
+            { parent: this, dependsOn: [args.host.ready] },
+        );
+        this.installOutput = install.stdout;
+        this.registerOutputs({ caddyfile: this.caddyfile, sha256: this.sha256, installOutput: this.installOutput });
+    }
+}
