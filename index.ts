@@ -1,7 +1,9 @@
 import { hostRoutes } from "./catalog";
 import { GeneratedSecrets } from "./components/generated-secrets";
 import { loadConfig } from "./config";
+import { publishFile } from "./lib/artifacts";
 import type { HostHandle } from "./lib/host";
+import { renderArchitecture } from "./render/architecture";
 
 /**
  * The VisualKit platform. Pulumi calls the exported function and uses what it returns as the stack outputs;
@@ -23,6 +25,9 @@ async function main() {
     // Caddy: the Caddyfile rendered from the catalog, installed on each host that serves routes.
 
     // Docker services on each host.
+
+    // The architecture picture (rendered/<stack>/architecture.md), drawn from the same catalog as everything above.
+    publishFile("architecture.md", renderArchitecture(catalog, { stack: config.stack }));
 
     void secrets;
     void hosts;

@@ -1,0 +1,173 @@
+import { RESERVED_HOST_PORTS } from "../catalog/defaults";
+import type { Catalog, ContainerSpec, HostSpec, PortSpec, RouteSpec, ServiceSpec } from "../catalog/types";
+
+/**
+ * The architecture picture: Markdown with a Mermaid flowchart and two tables, generated from the catalog so it can
+ * never disagree with what is deployed. Pure (no `@pulumi/*` import); index.ts publishes it as architecture.md.
+ *
+ * Picture: browsers → Cloudflare (DNS-only records of the VPS hostnames, Pages sites, the www redirect) → Caddy on
+ * each host → the containers and the ports they listen on; plus the UDP media path Browser ⇄ Janus ⇄ vk-agent ⇄
+ * Gemini, which bypasses Caddy.
+ */
+
+export interface ArchitectureOptions {
+    readonly stack: string;
+}
+
+/** Mermaid node ids: letters, digits and `_`, prefixed so no id is a keyword such as `end`. */
+function nodeId(prefix: string, ...parts: string[]): string {
+    return [prefix, ...parts].join("_").replace(/[^A-Za-z0-9_]/g, "_");
+}
+
+/** A quoted Mermaid label: `"` and `#` are entity-coded, `\n` becomes a line break. */
+function label(text: string): string {
+    return `"${text.replace(/#/g, "#35;").replace(/"/g, "#quot;").replace(/\n/g, "<br/>")}"`;
+}
+
+function portText(p: PortSpec): string {
+    return p.port === p.endPort ? String(p.port) : `${p.port}-${p.endPort}`;
+}
+
+/** Where a port listens: the service's bind address, its bridge address for internal UDP, every address when public. */
+function listenAddress(service: ServiceSpec, p: PortSpec): string {
+    const address = p.exposure === "public" ? "0.0.0.0" : p.protocol === "udp" && service.networkAddress ? service.networkAddress : service.bindAddress;
+    const inside = p.containerPort !== p.port ? ` → container ${p.containerPort}` : "";
+    return `${address}:${portText(p)}/${p.protocol}${inside}`;
+}
+
+/** Ports a container listens on: those it publishes; ports nobody publishes belong to the service's first container. */
+function portsOf(service: ServiceSpec, container: ContainerSpec): PortSpec[] {
+    const published = new Set(service.containers.flatMap((c) => c.publishes));
+    const first = service.containers[0] === container;
+    return service.ports.filter((p) => container.publishes.includes(p.id) || (first && !published.has(p.id)));
+}
+
+/** The container a route's traffic reaches (the one listening on the route's upstream port). */
+function containerOf(service: ServiceSpec, route: RouteSpec): ContainerSpec | undefined {
+    if (route.target.kind !== "proxy") return undefined;
+    const portId = route.target.port;
+    return service.containers.find((c) => portsOf(service, c).some((p) => p.id === portId));
+}
+
+function scheme(route: RouteSpec): string {
+    return route.target.kind === "proxy" && route.target.websocket ? "wss" : "https";
+}
+
+function hostLines(catalog: Catalog, host: HostSpec): string[] {
+    const caddyPorts = RESERVED_HOST_PORTS.filter((p) => p.owner.startsWith("Caddy (")).map((p) => `${p.protocol.toUpperCase()} ${p.port}`);
+    const services = catalog.services.filter((s) => s.host === host.name);
+    const caddy = nodeId("caddy", host.name);
+    const lines = [
+        `  subgraph ${nodeId("host", host.name)}[${label(`Hetzner host ${host.name} · Docker network ${host.network.name} ${host.network.subnet}`)}]`,
+        `    ${caddy}[${label(`Caddy · TLS\n${caddyPorts.join(", ")}`)}]`,
+    ];
+    const files: string[] = [];
+    const edges: string[] = [];
+    for (const service of services) {
+        for (const c of service.containers) {
+            const ports = portsOf(service, c).map((p) => `${p.id} ${listenAddress(service, p)} (${p.exposure})`);
+            lines.push(`    ${nodeId("c", c.name)}[${label([c.name, ...ports].join("\n"))}]`);
+        }
+        for (const route of service.routes) {
+            const text = `${scheme(route)}://${route.hostname}`;
+            if (route.target.kind === "static") {
+                const id = nodeId("files", route.id);
+                files.push(`    ${id}[(${label(`files ${route.target.root}`)})]`);
+                edges.push(`  ${caddy} -->|${label(text)}| ${id}`);
+                continue;
+            }
+            const c = containerOf(service, route);
+            const upstream = service.ports.find((p) => route.target.kind === "proxy" && p.id === route.target.port);
+            if (c && upstream) edges.push(`  ${caddy} -->|${label(`${text} → ${service.bindAddress}:${upstream.port}`)}| ${nodeId("c", c.name)}`);
+        }
+    }
+    lines.push(...files, "  end");
+    return [...lines, ...edges];
+}
+
+/** Browser ⇄ Janus (public UDP range) ⇄ vk-agent (internal RTP) ⇄ Gemini; left out when those services are not in the catalog. */
+function mediaLines(catalog: Catalog): string[] {
+    const janus = catalog.services.find((s) => s.id === "janus");
+    const agent = catalog.services.find((s) => s.id === "vk-agent");
+    const janusRtp = janus?.ports.find((p) => p.protocol === "udp" && p.exposure === "public");
+    const agentRtp = agent?.ports.find((p) => p.protocol === "udp");
+    if (!janus?.containers[0] || !agent?.containers[0] || !janusRtp || !agentRtp) return [];
+    const j = nodeId("c", janus.containers[0].name);
+    const a = nodeId("c", agent.containers[0].name);
+    return [
+        `  browser <-.->|${label(`WebRTC media · UDP ${portText(janusRtp)} (public)`)}| ${j}`,
+        `  ${j} <-.->|${label(`RTP · ${listenAddress(agent, agentRtp)} (${agentRtp.exposure})`)}| ${a}`,
+        `  ${a} <-->|${label("Live API · WSS")}| gemini`,
+    ];
+}
+
+export function renderMermaid(catalog: Catalog): string {
+    const lines = ["flowchart LR", `  browser([${label("Browsers and widget embeds")}])`, `  gemini([${label("Gemini Live API (Google)")}])`];
+    lines.push(`  subgraph cloudflare[${label(`Cloudflare · ${catalog.domain}`)}]`);
+    const dnsEdges: string[] = [];
+    for (const host of catalog.hosts) {
+        for (const service of catalog.services.filter((s) => s.host === host.name)) {
+            for (const route of service.routes) {
+                const id = nodeId("dns", route.id);
+                lines.push(`    ${id}[${label(`${route.hostname}\nA + AAAA · ${route.proxied ? "proxied" : "DNS only"}`)}]`);
+                dnsEdges.push(`  ${id} --> ${nodeId("caddy", host.name)}`);
+            }
+        }
+    }
+    for (const site of catalog.pages) lines.push(`    ${nodeId("pages", site.id)}[${label(`${site.hostname}\nPages ${site.project} · ${site.rootDir}`)}]`);
+    for (const r of catalog.redirects) lines.push(`    ${nodeId("redirect", r.id)}[${label(`${r.hostname}\nredirect ${r.status} → ${r.to}`)}]`);
+    lines.push("  end");
+    lines.push(`  browser -->|${label("HTTPS · WSS")}| cloudflare`);
+    for (const r of catalog.redirects) {
+        const target = catalog.pages.find((p) => `https://${p.hostname}` === r.to);
+        if (target) lines.push(`  ${nodeId("redirect", r.id)} -.-> ${nodeId("pages", target.id)}`);
+    }
+    for (const host of catalog.hosts) lines.push(...hostLines(catalog, host));
+    lines.push(...dnsEdges, ...mediaLines(catalog));
+    return lines.join("\n") + "\n";
+}
+
+function cell(text: string): string {
+    return text.replace(/\|/g, "\\|");
+}
+
+export function renderArchitecture(catalog: Catalog, opts: ArchitectureOptions): string {
+    const hostnames = [
+        ...catalog.services.flatMap((s) =>
+            s.routes.map((r) => {
+                const to = r.target.kind === "static" ? `files ${r.target.root}` : `${s.id} ${s.bindAddress}:${s.ports.find((p) => r.target.kind === "proxy" && p.id === r.target.port)?.port}`;
+                return `| \`${scheme(r)}://${r.hostname}\` | A + AAAA, ${r.proxied ? "proxied" : "DNS only"} | Caddy on ${s.host} → ${cell(to)} |`;
+            }),
+        ),
+        ...catalog.pages.map((p) => `| \`https://${p.hostname}\` | CNAME → ${p.project}.pages.dev, proxied | Cloudflare Pages \`${p.project}\` (${p.rootDir}) |`),
+        ...catalog.redirects.map((r) => `| \`https://${r.hostname}\` | proxied | redirect ${r.status} → ${r.to} |`),
+    ];
+    const ports = catalog.services.flatMap((s) =>
+        s.ports.map((p) => `| ${s.host} | ${s.id} | ${p.id} | \`${listenAddress(s, p)}\` | ${p.exposure} | \`${p.configKey}\` |`),
+    );
+    return [
+        `# Architecture of the \`${opts.stack}\` stack`,
+        "",
+        "Generated by `npm run render` from the service catalog (`catalog/`); do not edit — change the catalog or the",
+        "stack config and re-render. Dotted lines carry UDP media, which does not pass through Caddy.",
+        "",
+        "```mermaid",
+        renderMermaid(catalog).trimEnd(),
+        "```",
+        "",
+        "## Public hostnames",
+        "",
+        "| URL | DNS | Served by |",
+        "|---|---|---|",
+        ...hostnames,
+        "",
+        "## Ports",
+        "",
+        "`proxied`: reachable only through Caddy; `public`: open in the host firewall; `internal`: never reachable from outside the host.",
+        "",
+        "| Host | Service | Port | Listens on | Exposure | Set by |",
+        "|---|---|---|---|---|---|",
+        ...ports,
+        "",
+    ].join("\n");
+}

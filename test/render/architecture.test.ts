@@ -1,0 +1,154 @@
+import type { Catalog } from "../../catalog/types";
+import { parseConfig } from "../../config/parse";
+import { renderArchitecture, renderMermaid } from "../../render/architecture";
+import { runProgram, stackConfig, type RunOptions } from "../helpers/program";
+
+function catalogOf(stack: "dev" | "prod", set: RunOptions["set"] = {}): Catalog {
+    const { project, config, secretKeys } = stackConfig(stack, { set });
+    const parsed = parseConfig({ project, stack, values: config, secretKeys: new Set(secretKeys), env: {} });
+    if (!parsed.catalog) throw new Error(parsed.issues.map((i) => `${i.key}: ${i.problem}`).join("\n"));
+    return parsed.catalog;
+}
+
+const KEYWORDS = new Set(["end", "subgraph", "graph", "flowchart", "style", "class", "classDef", "click", "linkStyle", "direction", "default"]);
+const ID = /^[A-Za-z][A-Za-z0-9_]*$/;
+const LABEL = String.raw`"[^"|]*"`;
+const NODE = new RegExp(String.raw`^(\w+)(?:\[${LABEL}\]|\(\[${LABEL}\]\)|\[\(${LABEL}\)\])$`);
+const SUBGRAPH = new RegExp(String.raw`^subgraph (\w+)\[${LABEL}\]$`);
+const EDGE = new RegExp(String.raw`^(\w+) (?:-->|<-->|-\.->|<-\.->)(?:\|${LABEL}\|)? (\w+)$`);
+
+/**
+ * A structural check of the Mermaid subset the renderer emits (mermaid-cli needs a browser download, so it cannot
+ * run here): every line is a node, subgraph, `end` or edge; subgraphs balance; ids are valid, not keywords, defined
+ * once; every edge joins defined ids; labels hold no raw quote, pipe or HTML other than <br/>, `#` only as an entity.
+ */
+function mermaidProblems(src: string): string[] {
+    const problems: string[] = [];
+    const lines = src.trimEnd().split("\n");
+    if (lines[0] !== "flowchart LR") problems.push(`first line is ${JSON.stringify(lines[0])}`);
+    const defined = new Set<string>();
+    const edges: [string, string][] = [];
+    let depth = 0;
+    const define = (id: string) => {
+        if (!ID.test(id) || KEYWORDS.has(id)) problems.push(`bad id ${id}`);
+        if (defined.has(id)) problems.push(`${id} defined twice`);
+        defined.add(id);
+    };
+    for (const raw of lines.slice(1)) {
+        const line = raw.trim();
+        let m: RegExpMatchArray | null;
+        if (line === "end") {
+            if (--depth < 0) problems.push("end without subgraph");
+        } else if ((m = line.match(SUBGRAPH))) {
+            depth++;
+            define(m[1]);
+        } else if ((m = line.match(NODE))) {
+            define(m[1]);
+        } else if ((m = line.match(EDGE))) {
+            edges.push([m[1], m[2]]);
+        } else {
+            problems.push(`not a node, subgraph or edge: ${line}`);
+        }
+        for (const l of line.match(/"[^"]*"/g) ?? []) {
+            if (/<(?!br\/>)/.test(l)) problems.push(`HTML in label ${l}`);
+            if (/#(?!35;|quot;)/.test(l)) problems.push(`bare # in label ${l}`);
+        }
+    }
+    if (depth !== 0) problems.push(`${depth} subgraph(s) not closed`);
+    for (const [a, b] of edges) for (const id of [a, b]) if (!defined.has(id)) problems.push(`edge to undefined ${id}`);
+    return problems;
+}
+
+const mermaidBlock = (md: string) => md.match(/```mermaid\n([\s\S]*?)```/)?.[1] ?? "";
+
+describe.each(["dev", "prod"] as const)("architecture picture of %s", (stack) => {
+    const catalog = catalogOf(stack);
+    const md = renderArchitecture(catalog, { stack });
+    const diagram = mermaidBlock(md);
+
+    test("is one Mermaid block the structural check accepts", () => {
+        expect(md.match(/```mermaid/g)).toHaveLength(1);
+        expect(mermaidProblems(diagram)).toEqual([]);
+    });
+
+    test("the diagram shows every catalog hostname, container and port", () => {
+        const hostnames = [...catalog.services.flatMap((s) => s.routes.map((r) => r.hostname)), ...catalog.pages.map((p) => p.hostname), ...catalog.redirects.map((r) => r.hostname)];
+        expect(hostnames.length).toBeGreaterThan(7);
+        for (const h of hostnames) expect({ h, shown: diagram.includes(`${h}<br/>`) }).toEqual({ h, shown: true });
+        for (const s of catalog.services) {
+            for (const c of s.containers) expect(diagram).toContain(`["${c.name}`);
+            for (const p of s.ports) {
+                const port = p.port === p.endPort ? `${p.port}` : `${p.port}-${p.endPort}`;
+                expect({ service: s.id, port: p.id, shown: diagram.includes(`${p.id} `) && diagram.includes(`:${port}/${p.protocol}`) }).toEqual({ service: s.id, port: p.id, shown: true });
+            }
+        }
+        for (const site of catalog.pages) expect(diagram).toContain(`Pages ${site.project}`);
+    });
+
+    test("every VPS hostname goes Cloudflare → Caddy → the container listening on its upstream port", () => {
+        expect(diagram).toContain(`caddy_main -->|"https://${catalog.services[0].routes[0].hostname} → 127.0.0.1:3001"| c_platform_api`);
+        expect(diagram).toContain(`caddy_main -->|"wss://janus.${catalog.domain} → 172.18.0.1:8188"| c_janus_gateway`);
+        expect(diagram).toContain(`caddy_main -->|"https://support.${catalog.domain} → 127.0.0.1:3003"| c_chatwoot_rails`);
+        for (const r of catalog.services.flatMap((s) => s.routes)) expect(diagram).toContain(`dns_${r.id} --> caddy_main`);
+    });
+
+    test("the media path: Browser ⇄ Janus RTP range (public) ⇄ vk-agent RTP (internal) ⇄ Gemini", () => {
+        expect(diagram).toContain(`browser <-.->|"WebRTC media · UDP 10000-60000 (public)"| c_janus_gateway`);
+        expect(diagram).toContain(`c_janus_gateway <-.->|"RTP · 172.18.0.2:5005/udp (internal)"| c_vk_agent`);
+        expect(diagram).toMatch(/c_vk_agent <-->\|"[^"]*"\| gemini/);
+    });
+
+    test("the tables list every hostname URL and every port with the config key that sets it", () => {
+        for (const s of catalog.services) {
+            for (const r of s.routes) expect(md).toMatch(new RegExp(`\\| \`(https|wss)://${r.hostname.replace(/\./g, "\\.")}\` \\|`));
+            for (const p of s.ports) expect(md).toContain(`| ${s.host} | ${s.id} | ${p.id} |`);
+        }
+        expect(md).toContain("`visualkit:janusRtpPorts`");
+    });
+});
+
+describe("the picture follows the config", () => {
+    test("renaming a hostname in the stack config renames it in the published architecture.md", async () => {
+        const before = (await runProgram("prod")).files.get("architecture.md") ?? "";
+        const after = (await runProgram("prod", { set: { hostnames: { api: "backend" } } })).files.get("architecture.md") ?? "";
+        const apiHost = /(?<![\w-])api\.visualkit\.live/;
+        expect(before).toMatch(apiHost);
+        expect(after).not.toMatch(apiHost);
+        expect(mermaidBlock(after)).toContain(`caddy_main -->|"https://backend.visualkit.live → 127.0.0.1:3001"| c_platform_api`);
+        expect(mermaidProblems(mermaidBlock(after))).toEqual([]);
+    });
+
+    test("another RTP range or port moves the media path; no Pages means no Pages nodes", () => {
+        const diagram = renderMermaid(catalogOf("dev", { janusRtpPorts: "20000-20999", ports: { vkAgentRtp: 6006 }, pagesEnabled: false }));
+        expect(diagram).toContain("UDP 20000-20999 (public)");
+        expect(diagram).toContain("172.18.0.2:6006/udp (internal)");
+        expect(diagram).not.toMatch(/pages_/);
+        expect(mermaidProblems(diagram)).toEqual([]);
+    });
+
+    test("a catalog without Janus draws no media path and stays valid; labels are entity-coded", () => {
+        const base = catalogOf("prod");
+        const catalog: Catalog = {
+            ...base,
+            services: base.services.filter((s) => s.id !== "janus").map((s) => (s.id === "chatwoot" ? { ...s, containers: [{ ...s.containers[0], name: 'rails "#1"' }] } : s)),
+        };
+        const diagram = renderMermaid(catalog);
+        expect(diagram).not.toContain("janus");
+        expect(diagram).not.toContain("<-.->");
+        expect(diagram).toContain("rails #quot;#35;1#quot;");
+        expect(mermaidProblems(diagram)).toEqual([]);
+    });
+});
+
+describe("the structural check can fail", () => {
+    test.each([
+        ["an unclosed subgraph", 'flowchart LR\n  subgraph a["A"]\n    b["B"]', /not closed/],
+        ["a keyword as id", 'flowchart LR\n  end["E"]', /not a node|bad id/],
+        ["an edge to nothing", 'flowchart LR\n  a["A"]\n  a --> b', /edge to undefined b/],
+        ["a raw quote", 'flowchart LR\n  a["say "hi""]', /not a node/],
+        ["a bare #", 'flowchart LR\n  a["#1"]', /bare #/],
+        ["another diagram type", 'graph TD\n  a["A"]', /first line/],
+    ])("%s", (_name, src, problem) => {
+        expect(mermaidProblems(src).join("\n")).toMatch(problem);
+    });
+});
