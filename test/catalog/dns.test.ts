@@ -1,19 +1,9 @@
 import { deriveDnsRecords, dmarcValue, ownsZone, redirectRules, relativeName, txtContent, type DnsRecordSpec } from "../../catalog/dns";
 import type { Catalog } from "../../catalog/types";
-import { parseConfig } from "../../config/parse";
-import type { PlatformConfig } from "../../config/types";
-import { stackConfig, type RunOptions } from "../helpers/program";
-
-/** Config and catalog of a committed stack file with overrides, as the program would build them. */
-function load(stack: "dev" | "prod", set: RunOptions["set"] = {}): { config: PlatformConfig; catalog: Catalog } {
-    const { project, config, secretKeys } = stackConfig(stack, { set });
-    const parsed = parseConfig({ project, stack, values: config, secretKeys: new Set(secretKeys), env: {} });
-    if (!parsed.config || !parsed.catalog) throw new Error(parsed.issues.map((i) => `${i.key}: ${i.problem}`).join("\n"));
-    return { config: parsed.config, catalog: parsed.catalog };
-}
+import { parsedStack, type RunOptions } from "../helpers/program";
 
 function records(stack: "dev" | "prod", set: RunOptions["set"] = {}): DnsRecordSpec[] {
-    const { config, catalog } = load(stack, set);
+    const { config, catalog } = parsedStack(stack, { set });
     return deriveDnsRecords(catalog, { zone: config.cloudflare.zone, project: config.project, stack, email: config.email });
 }
 
@@ -34,7 +24,7 @@ describe("prod record set", () => {
                 "@ MX dns-only mx2.zoho.com 20",
                 "@ MX dns-only mx3.zoho.com 50",
                 '@ TXT dns-only "v=spf1 include:zoho.com ~all"',
-                `zmail._domainkey TXT dns-only "${load("prod").config.email?.dkim?.value}"`,
+                `zmail._domainkey TXT dns-only "${parsedStack("prod").config.email?.dkim?.value}"`,
                 '_dmarc TXT dns-only "v=DMARC1; p=none; rua=mailto:dmarc@visualkit.live"',
             ].sort(),
         );
@@ -95,7 +85,7 @@ describe("derivation follows the catalog", () => {
     });
 
     test("a route the catalog marks proxied gets proxied A and AAAA records", () => {
-        const { config, catalog } = load("prod");
+        const { config, catalog } = parsedStack("prod");
         const proxiedApi: Catalog = {
             ...catalog,
             services: catalog.services.map((s) => ({ ...s, routes: s.routes.map((r) => (r.id === "api" ? { ...r, proxied: true } : r)) })),
@@ -106,7 +96,7 @@ describe("derivation follows the catalog", () => {
     });
 
     test("every service hostname gets one A and one AAAA pointing at the service's own host", () => {
-        const { catalog } = load("prod");
+        const { catalog } = parsedStack("prod");
         const rs = records("prod");
         for (const s of catalog.services) {
             for (const route of s.routes) {
@@ -176,7 +166,7 @@ function matches(expression: string, host: string): boolean {
 
 describe("redirect rules", () => {
     test("the www rule matches www only and sends path and query to the apex with 301", () => {
-        const { catalog } = load("prod");
+        const { catalog } = parsedStack("prod");
         const [rule, ...rest] = redirectRules(catalog.redirects);
         expect(rest).toEqual([]);
         const hosts = ["www.visualkit.live", "visualkit.live", "app.visualkit.live", "www.dev.visualkit.live", "wwwvisualkit.live", "api.visualkit.live"];

@@ -1,18 +1,15 @@
 import * as pulumi from "@pulumi/pulumi";
 import { deriveDnsRecords, type DnsRecordSpec } from "../../catalog/dns";
 import { CloudflareDns } from "../../components/cloudflare-dns";
-import { parseConfig } from "../../config/parse";
 import { runWithMocks, type MockRunResult } from "../../scripts/mock-runtime";
-import { stackConfig } from "../helpers/program";
+import { parsedStack } from "../helpers/program";
 
 const ZONE_INVOKE = "cloudflare:index/getZone:getZone";
 const RECORD = "cloudflare:index/dnsRecord:DnsRecord";
 
 function prodRecords(): DnsRecordSpec[] {
-    const { project, config, secretKeys } = stackConfig("prod");
-    const parsed = parseConfig({ project, stack: "prod", values: config, secretKeys: new Set(secretKeys), env: {} });
-    if (!parsed.config || !parsed.catalog) throw new Error("prod stack file does not parse");
-    return deriveDnsRecords(parsed.catalog, { zone: "visualkit.live", project, stack: "prod", email: parsed.config.email });
+    const { config, catalog } = parsedStack("prod");
+    return deriveDnsRecords(catalog, { zone: config.cloudflare.zone, project: config.project, stack: "prod", email: config.email });
 }
 
 /** Runs one CloudflareDns under the mocks, with a fake host (documentation addresses) in place of HetznerHost. */

@@ -1,4 +1,7 @@
 import { resolve } from "node:path";
+import type { Catalog } from "../../catalog/types";
+import { parseConfig } from "../../config/parse";
+import type { PlatformConfig } from "../../config/types";
 import { runWithMocks, type MockRunOptions, type MockRunResult, type RecordedResource } from "../../scripts/mock-runtime";
 import { readStackConfig } from "../../scripts/stack-config";
 
@@ -51,4 +54,12 @@ export async function runProgram(stack: string, opts: RunOptions = {}): Promise<
             return found[0];
         },
     };
+}
+
+/** The typed config and catalog a stack file (plus overrides) parses into, without running the program. */
+export function parsedStack(stack: string, opts: RunOptions = {}): { config: PlatformConfig; catalog: Catalog } {
+    const { project, config, secretKeys } = stackConfig(stack, opts);
+    const parsed = parseConfig({ project, stack, values: config, secretKeys: new Set(secretKeys), env: {} });
+    if (!parsed.config || !parsed.catalog) throw new Error(parsed.issues.map((i) => `${i.key}: ${i.problem}`).join("\n"));
+    return { config: parsed.config, catalog: parsed.catalog };
 }
