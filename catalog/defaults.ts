@@ -27,13 +27,17 @@ export const DEFAULT_HOSTNAMES = {
 } as const;
 export type RouteId = keyof typeof DEFAULT_HOSTNAMES;
 
-/** Ports the host itself uses (SSH, Caddy on HTTP/HTTPS and HTTP/3); no service may take them. */
+/**
+ * Ports the host itself uses (SSH, Caddy on HTTP/HTTPS and HTTP/3); no service may take them. `firewall` says who
+ * the host firewall lets in: `ssh` only visualkit:sshAllowedCidrs, `routes` everyone when the host serves routes,
+ * `closed` nobody.
+ */
 export const RESERVED_HOST_PORTS = [
-    { protocol: "tcp", port: 22, owner: "SSH" },
-    { protocol: "tcp", port: 80, owner: "Caddy (HTTP)" },
-    { protocol: "tcp", port: 443, owner: "Caddy (HTTPS)" },
-    { protocol: "udp", port: 443, owner: "Caddy (HTTP/3)" },
-    { protocol: "tcp", port: 2019, owner: "Caddy admin API" },
+    { protocol: "tcp", port: 22, owner: "SSH", firewall: "ssh" },
+    { protocol: "tcp", port: 80, owner: "Caddy (HTTP)", firewall: "routes" },
+    { protocol: "tcp", port: 443, owner: "Caddy (HTTPS)", firewall: "routes" },
+    { protocol: "udp", port: 443, owner: "Caddy (HTTP/3)", firewall: "routes" },
+    { protocol: "tcp", port: 2019, owner: "Caddy admin API", firewall: "closed" },
 ] as const;
 
 /** The user bridge network of the reference compose files (vk-agent reaches Janus at its gateway). */
@@ -44,5 +48,9 @@ export const VK_AGENT_ADDRESS = "172.18.0.2";
 export const DATA_DIR = "/mnt/data";
 /** Widget CDN files: the reference's path, a link into the data volume so the files survive a rebuild. */
 export const WIDGET_CDN_ROOT = "/opt/widget-cdn";
+/** Folders on the data volume (relative to DATA_DIR) that hold state, so each survives a server rebuild. */
+export const DATA_FOLDERS = { postgres: "postgres", redis: "redis", chatwootStorage: "chatwoot/storage", widgetCdn: "widget-cdn" } as const;
+/** The reference's per-service folders under /opt, where deploy steps put configs (Janus's .jcfg files, ...). */
+export const APP_DIRS = ["/opt/chatwoot", "/opt/dashboard", "/opt/janus/config", "/opt/platform-api", "/opt/vk-agent"] as const;
 /** The host every service runs on today. */
 export const MAIN_HOST = "main";
