@@ -1,0 +1,201 @@
+import { readFileSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { parse } from "yaml";
+import { ROOT } from "./helpers/program";
+
+/**
+ * The GitHub workflows, parsed with a YAML library: triggers, jobs, steps and permissions. `if:` conditions are
+ * evaluated (GitHub's expression subset used here: ==, !=, &&, ||, quoted strings, context paths) for the events
+ * that matter, so "prod only by a manual run on main" is checked as behaviour, not as text.
+ */
+
+type Step = { name?: string; uses?: string; run?: string; with?: Record<string, unknown>; env?: Record<string, string> };
+type Job = {
+    name?: string;
+    if?: string;
+    needs?: string | string[];
+    uses?: string;
+    with?: Record<string, unknown>;
+    secrets?: unknown;
+    environment?: string;
+    permissions?: Record<string, string> | string;
+    env?: Record<string, string>;
+    steps?: Step[];
+    concurrency?: { group: string; "cancel-in-progress": boolean };
+};
+type Workflow = { on: Record<string, unknown>; permissions?: Record<string, string> | string; jobs: Record<string, Job> };
+
+const DIR = join(ROOT, ".github", "workflows");
+const files = readdirSync(DIR).filter((f) => f.endsWith(".yml"));
+const texts = Object.fromEntries(files.map((f) => [f, readFileSync(join(DIR, f), "utf8")]));
+const workflows: Record<string, Workflow> = Object.fromEntries(files.map((f) => [f, parse(texts[f]) as Workflow]));
+const pr = workflows["pull-request.yml"];
+const deploy = workflows["deploy.yml"];
+const up = workflows["pulumi-up.yml"];
+const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { devDependencies: Record<string, string>; engines: { node: string } };
+
+/** Evaluates a GitHub `if:` of the simple form used here against a context object. */
+function evaluate(expr: string, ctx: Record<string, unknown>): boolean {
+    const js = expr
+        .replace(/^\$\{\{\s*|\s*\}\}$/g, "")
+        .replace(/'([^']*)'/g, (_m, s: string) => JSON.stringify(s))
+        .replace(/!=/g, "!==")
+        .replace(/([^!=])==/g, "$1===")
+        .replace(/\b(github|inputs)((?:\.[\w-]+)+)/g, (m) => `ctx(${JSON.stringify(m)})`);
+    const lookup = (path: string) => path.split(".").reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], ctx);
+    return Boolean(new Function("ctx", `return (${js});`)(lookup));
+}
+
+const steps = (job: Job) => job.steps ?? [];
+const stepIndex = (job: Job, pred: (s: Step) => boolean) => steps(job).findIndex(pred);
+const runs = (job: Job, text: string | RegExp) => stepIndex(job, (s) => (typeof text === "string" ? (s.run ?? "").includes(text) : text.test(s.run ?? "")));
+const pulumiSteps = (job: Job) => steps(job).filter((s) => s.uses?.startsWith("pulumi/actions@"));
+
+describe("every workflow", () => {
+    test("the expected files exist and parse", () => {
+        expect(files.sort()).toEqual(["deploy.yml", "pull-request.yml", "pulumi-up.yml"]);
+    });
+
+    test.each(files)("%s: read-only by default, no write-all, write only where a job needs it", (file) => {
+        const wf = workflows[file];
+        expect(wf.permissions).toEqual({ contents: "read" });
+        expect(texts[file]).not.toMatch(/write-all/);
+        for (const [id, job] of Object.entries(wf.jobs)) {
+            if (job.permissions === undefined) continue;
+            expect(typeof job.permissions).toBe("object");
+            const writes = Object.entries(job.permissions as Record<string, string>).filter(([, v]) => v !== "read" && v !== "none");
+            const allowed = file === "pull-request.yml" && id === "preview" ? [["pull-requests", "write"]] : [];
+            expect({ job: id, writes }).toEqual({ job: id, writes: allowed });
+        }
+    });
+
+    test.each(files)("%s: every action is pinned to a major version or a commit", (file) => {
+        for (const job of Object.values(workflows[file].jobs)) {
+            for (const uses of [job.uses, ...steps(job).map((s) => s.uses)].filter((u): u is string => !!u)) {
+                if (uses.startsWith("./")) continue;
+                expect({ uses, pinned: /@(v\d+(\.\d+){0,2}|[0-9a-f]{40})$/.test(uses) }).toEqual({ uses, pinned: true });
+            }
+        }
+    });
+
+    test("Node 22 everywhere, the lower bound of package.json engines", () => {
+        expect(pkg.engines.node).toMatch(/^>=22\b/);
+        const setups = files.flatMap((f) => Object.values(workflows[f].jobs).flatMap((j) => steps(j).filter((s) => s.uses?.startsWith("actions/setup-node@"))));
+        expect(setups.length).toBeGreaterThanOrEqual(3);
+        for (const s of setups) expect(s.with?.["node-version"]).toBe(22);
+    });
+
+    test("every pulumi/actions step uses the CLI version pinned in package.json and the shared state backend", () => {
+        const all = files.flatMap((f) => Object.values(workflows[f].jobs).flatMap(pulumiSteps));
+        expect(all.length).toBe(3);
+        for (const s of all) {
+            expect(s.with?.["pulumi-version"]).toBe(pkg.devDependencies.pulumi);
+            expect(s.with?.["cloud-url"]).toBe("${{ secrets.PULUMI_BACKEND_URL }}");
+        }
+    });
+
+    test("secrets come from exactly the documented repository secrets", () => {
+        const used = new Set(Object.values(texts).flatMap((t) => [...t.matchAll(/secrets\.([A-Z_]+)/g)].map((m) => m[1])));
+        expect([...used].sort()).toEqual(
+            ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "CLOUDFLARE_API_TOKEN", "HCLOUD_TOKEN", "PULUMI_ACCESS_TOKEN", "PULUMI_BACKEND_URL", "PULUMI_CONFIG_PASSPHRASE", "SSH_DEPLOY_KEY"].sort(),
+        );
+    });
+});
+
+describe("pull-request.yml", () => {
+    test("runs on pull requests to main, nothing else", () => {
+        expect(Object.keys(pr.on)).toEqual(["pull_request"]);
+        expect(pr.on.pull_request).toEqual({ branches: ["main"] });
+    });
+
+    test("test job: npm ci, the apt tools as root, typecheck, npm test, then rendered/ must be unchanged", () => {
+        const job = pr.jobs.test;
+        const order = [runs(job, /^npm ci$/), runs(job, "sudo bash scripts/test-tools.sh"), runs(job, "npm run typecheck"), runs(job, /^npm test$/), runs(job, "git diff --exit-code")];
+        expect(order.every((i) => i >= 0)).toBe(true);
+        expect([...order].sort((a, b) => a - b)).toEqual(order);
+        const render = steps(job)[order[4]].run ?? "";
+        expect(render).toContain("npm run render -- dev");
+        expect(render).toContain("npm run render -- prod");
+        expect(render).toMatch(/git diff --exit-code.* rendered\//);
+        expect(job.permissions).toBeUndefined();
+    });
+
+    test("preview job: after the tests, same-repo PRs only, both stacks previewed with the diff commented on the PR", () => {
+        const job = pr.jobs.preview;
+        expect(job.needs).toBe("test");
+        expect(evaluate(job.if ?? "", { github: { repository: "visualkit/infra", event: { pull_request: { head: { repo: { full_name: "visualkit/infra" } } } } } })).toBe(true);
+        expect(evaluate(job.if ?? "", { github: { repository: "visualkit/infra", event: { pull_request: { head: { repo: { full_name: "someone/fork" } } } } } })).toBe(false);
+        const previews = pulumiSteps(job);
+        expect(previews.map((s) => s.with?.["stack-name"]).sort()).toEqual(["dev", "prod"]);
+        for (const s of previews) expect(s.with).toMatchObject({ command: "preview", "comment-on-pr": true });
+        const agent = stepIndex(job, (s) => !!s.uses?.startsWith("webfactory/ssh-agent@"));
+        expect(agent).toBeGreaterThanOrEqual(0);
+        expect(steps(job)[agent].with?.["ssh-private-key"]).toBe("${{ secrets.SSH_DEPLOY_KEY }}");
+        expect(agent).toBeLessThan(stepIndex(job, (s) => !!s.uses?.startsWith("pulumi/actions@")));
+        expect(job.env).toMatchObject({
+            PULUMI_CONFIG_PASSPHRASE: "${{ secrets.PULUMI_CONFIG_PASSPHRASE }}",
+            PULUMI_BACKEND_URL: "${{ secrets.PULUMI_BACKEND_URL }}",
+            HCLOUD_TOKEN: "${{ secrets.HCLOUD_TOKEN }}",
+            CLOUDFLARE_API_TOKEN: "${{ secrets.CLOUDFLARE_API_TOKEN }}",
+        });
+    });
+
+    test("preview job posts the committed rendered/ diff against the PR's base as a sticky comment", () => {
+        const job = pr.jobs.preview;
+        expect(steps(job)[0]).toMatchObject({ uses: expect.stringMatching(/^actions\/checkout@/), with: { "fetch-depth": 0 } });
+        const diff = runs(job, /git diff [^\n]*"\$BASE_SHA"\.\.\.HEAD -- rendered\//);
+        expect(diff).toBeGreaterThanOrEqual(0);
+        expect(steps(job)[diff].env?.BASE_SHA).toBe("${{ github.event.pull_request.base.sha }}");
+        const comment = stepIndex(job, (s) => !!s.uses?.startsWith("marocchino/sticky-pull-request-comment@"));
+        expect(comment).toBeGreaterThan(diff);
+        expect(steps(job)[comment].with).toMatchObject({ header: "rendered-diff", path: "rendered-diff.md" });
+    });
+});
+
+describe("deploy.yml and pulumi-up.yml", () => {
+    const events = {
+        "push to main": { github: { event_name: "push", ref: "refs/heads/main" }, inputs: {} },
+        "manual prod on main": { github: { event_name: "workflow_dispatch", ref: "refs/heads/main" }, inputs: { stack: "prod" } },
+        "manual prod on a branch": { github: { event_name: "workflow_dispatch", ref: "refs/heads/feature" }, inputs: { stack: "prod" } },
+        "manual dev": { github: { event_name: "workflow_dispatch", ref: "refs/heads/main" }, inputs: { stack: "dev" } },
+    };
+    const jobsFor = (ctx: Record<string, unknown>) => Object.entries(deploy.jobs).filter(([, j]) => j.if === undefined || evaluate(j.if, ctx)).map(([id]) => id);
+
+    test("triggers: push to main and the manual run, nothing else", () => {
+        expect(Object.keys(deploy.on).sort()).toEqual(["push", "workflow_dispatch"]);
+        expect(deploy.on.push).toEqual({ branches: ["main"] });
+        expect((deploy.on.workflow_dispatch as { inputs: { stack: { options: string[] } } }).inputs.stack.options.sort()).toEqual(["dev", "prod"]);
+    });
+
+    test.each([
+        ["push to main", ["dev"]],
+        ["manual prod on main", ["prod"]],
+        ["manual prod on a branch", []],
+        ["manual dev", ["dev"]],
+    ] as const)("%s deploys %j", (event, expected) => {
+        expect(jobsFor(events[event])).toEqual(expected);
+    });
+
+    test("each stack goes through pulumi-up.yml; prod behind the `production` environment", () => {
+        expect(deploy.jobs.dev).toMatchObject({ uses: "./.github/workflows/pulumi-up.yml", with: { stack: "dev", environment: "dev" }, secrets: "inherit" });
+        expect(deploy.jobs.prod).toMatchObject({ uses: "./.github/workflows/pulumi-up.yml", with: { stack: "prod", environment: "production" }, secrets: "inherit" });
+    });
+
+    test("pulumi-up.yml: only callable, gated by the caller's environment, one update per stack at a time", () => {
+        expect(Object.keys(up.on)).toEqual(["workflow_call"]);
+        const job = up.jobs.up;
+        expect(job.environment).toBe("${{ inputs.environment }}");
+        expect(job.concurrency).toEqual({ group: "pulumi-${{ inputs.stack }}", "cancel-in-progress": false });
+        expect(job.env).toMatchObject({ PULUMI_CONFIG_PASSPHRASE: "${{ secrets.PULUMI_CONFIG_PASSPHRASE }}", HCLOUD_TOKEN: "${{ secrets.HCLOUD_TOKEN }}", CLOUDFLARE_API_TOKEN: "${{ secrets.CLOUDFLARE_API_TOKEN }}" });
+    });
+
+    test("pulumi-up.yml: ssh-agent with the deploy key, `pulumi up` of the input stack, then the smoke checker on its outputs", () => {
+        const job = up.jobs.up;
+        const agent = stepIndex(job, (s) => !!s.uses?.startsWith("webfactory/ssh-agent@"));
+        const upStep = stepIndex(job, (s) => !!s.uses?.startsWith("pulumi/actions@"));
+        const smoke = runs(job, "npm run -s smoke -- outputs.json");
+        expect(steps(job)[upStep].with).toMatchObject({ command: "up", "stack-name": "${{ inputs.stack }}" });
+        expect(0 <= agent && agent < upStep && upStep < smoke).toBe(true);
+        expect(steps(job)[smoke].run).toContain('pulumi stack output --json --stack "$STACK" > outputs.json');
+    });
+});
