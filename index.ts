@@ -1,5 +1,6 @@
 import { hostRoutes } from "./catalog";
 import { GeneratedSecrets } from "./components/generated-secrets";
+import { HetznerHost } from "./components/hetzner-host";
 import { loadConfig } from "./config";
 import { publishFile } from "./lib/artifacts";
 import type { HostHandle } from "./lib/host";
@@ -19,6 +20,24 @@ async function main() {
 
     // Hosts: one per catalog host, looked up by the name each service gives.
     const hosts: Record<string, HostHandle> = {};
+    const servers = catalog.hosts.map((host) => {
+        const server = new HetznerHost(`${name}-${host.name}`, {
+            host,
+            catalog,
+            serverType: config.server.type,
+            location: config.server.location,
+            image: config.server.image,
+            backups: config.server.backups,
+            volumeSizeGb: config.server.volumeSizeGb,
+            protect: config.protect,
+            sshPublicKeys: config.ssh.publicKeys,
+            sshAllowedCidrs: config.ssh.allowedCidrs,
+            sshPrivateKey: config.ssh.privateKey,
+            labels: { project: config.project, stack: config.stack },
+        });
+        hosts[host.name] = server;
+        return server;
+    });
 
     // Cloudflare: DNS records from the catalog, e-mail records, Pages projects, www redirect, zone settings.
 
@@ -35,6 +54,9 @@ async function main() {
         stack: config.stack,
         environment: config.environment,
         domain: config.domain,
+        hosts: Object.fromEntries(
+            servers.map((s) => [s.name, { name: s.serverName, id: s.serverId, ipv4: s.ipv4, ipv6: s.ipv6, location: s.location, type: s.serverType, ssh: s.ssh }]),
+        ),
         endpoints: Object.fromEntries(
             hostRoutes(catalog).map(({ route }) => [route.id, `${route.target.kind === "proxy" && route.target.websocket ? "wss" : "https"}://${route.hostname}`]),
         ),

@@ -68,6 +68,11 @@ function fakeNumber(seed: string, modulo: number): number {
     return parseInt(createHash("sha256").update(seed).digest("hex").slice(0, 8), 16) % modulo;
 }
 
+/** The id the mocks give a custom resource (tests use it to check references between resources). */
+export function fakeId(type: string, name: string): string {
+    return String(fakeNumber(`${type}::${name}`, 90_000_000) + 10_000_000);
+}
+
 /** Realistic computed state for the provider resources the program uses (documentation IP ranges only). */
 function builtinState(type: string, name: string, inputs: Record<string, unknown>): Record<string, unknown> {
     const n = fakeNumber(`${type}::${name}`, 9_000_000) + 1_000_000;
@@ -79,7 +84,8 @@ function builtinState(type: string, name: string, inputs: Record<string, unknown
         case "hcloud:index/server:Server":
             return { ipv4Address: "203.0.113.10", ipv6Address: "2001:db8:1:2::1", ipv6Network: "2001:db8:1:2::/64", status: "running" };
         case "hcloud:index/volume:Volume":
-            return { linuxDevice: `/dev/disk/by-id/scsi-0HC_Volume_${n}` };
+            // Hetzner names the device after the volume id (the id the mocks give it below).
+            return { linuxDevice: `/dev/disk/by-id/scsi-0HC_Volume_${fakeId(type, name)}` };
         case "hcloud:index/sshKey:SshKey":
             return { fingerprint: createHash("md5").update(String(inputs.publicKey)).digest("hex").replace(/(..)(?!$)/g, "$1:") };
         case "random:index/randomPassword:RandomPassword":
@@ -143,7 +149,7 @@ export async function runWithMocks(opts: MockRunOptions): Promise<MockRunResult>
                         secretInputs: Object.keys(inputs).filter((k) => isSecretWrapper(inputs[k])),
                     });
                 }
-                const id = args.custom === false ? "" : String(fakeNumber(`${args.type}::${args.name}`, 90_000_000) + 10_000_000);
+                const id = args.custom === false ? "" : fakeId(args.type, args.name);
                 return { id, state };
             },
             call(args) {

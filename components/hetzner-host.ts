@@ -1,0 +1,211 @@
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import * as command from "@pulumi/command";
+import * as hcloud from "@pulumi/hcloud";
+import * as pulumi from "@pulumi/pulumi";
+import { firewallRules } from "../catalog/firewall";
+import type { Catalog, HostSpec } from "../catalog/types";
+import type { SecretString } from "../config/secret";
+import { publishFile } from "../lib/artifacts";
+import type { HostHandle } from "../lib/host";
+import { hostLayout, renderCloudInit } from "../render/cloud-init";
+
+export interface HetznerHostArgs {
+    /** The catalog host this server is: its name (the `role` label) and the data volume's mount point. */
+    host: HostSpec;
+    /** The service catalog; the firewall opens what the services on this host expose and nothing else. */
+    catalog: Catalog;
+    /** Hetzner server type, e.g. `cx22`; a change resizes the server in place (it is stopped for a minute or two). */
+    serverType: string;
+    /** Hetzner location of the server, its IPs and its volume; a change replaces all of them. */
+    location: string;
+    /** OS image for new servers; cloud-init targets Debian 12. @default "debian-12" */
+    image?: string;
+    /** Hetzner automatic backups: seven daily snapshots for +20% of the server price. @default false */
+    backups?: boolean;
+    /** Size of the data volume in GB (at least 10); it can grow (then run resize2fs on the host), never shrink. */
+    volumeSizeGb: number;
+    /**
+     * Pulumi and Hetzner deletion protection on the IPs, the server (also rebuild) and the volume, which is also kept
+     * when the stack is destroyed. Turning it off takes a `pulumi up` before anything can be deleted.
+     * @default false
+     */
+    protect?: boolean;
+    /** OpenSSH public keys that may log in as root; the server gets exactly these at creation. */
+    sshPublicKeys: readonly string[];
+    /** CIDRs allowed to reach SSH; the machine running `pulumi up` must be inside one of them. */
+    sshAllowedCidrs: readonly string[];
+    /** Private key for the readiness check; when absent the command provider uses the ssh-agent (SSH_AUTH_SOCK). @default undefined */
+    sshPrivateKey?: SecretString;
+    /** Labels on every Hetzner resource, e.g. project and stack; `role` is set to the host's name. @default {} */
+    labels?: Record<string, string>;
+    /** How long the readiness check waits for cloud-init, Docker and Caddy on a new server. @default 900 */
+    readyTimeoutSeconds?: number;
+}
+
+/**
+ * One Hetzner Cloud host: SSH keys, IPv4 and IPv6 primary IPs that outlive the server, the server bootstrapped by
+ * cloud-init, a firewall derived from the catalog, a persistent data volume, and a readiness step that everything
+ * deployed onto the host depends on.
+ */
+export class HetznerHost extends pulumi.ComponentResource implements HostHandle {
+    public readonly name: string;
+    public readonly serverId: pulumi.Output<string>;
+    public readonly serverName: pulumi.Output<string>;
+    public readonly location: pulumi.Output<string>;
+    public readonly serverType: pulumi.Output<string>;
+    public readonly ipv4: pulumi.Output<string>;
+    public readonly ipv6: pulumi.Output<string>;
+    public readonly volumeId: pulumi.Output<string>;
+    /** `ssh root@<ipv4>`, ready to paste. */
+    public readonly ssh: pulumi.Output<string>;
+    public readonly connection: pulumi.Output<command.types.input.remote.ConnectionArgs>;
+    public readonly ready: pulumi.Resource;
+
+    constructor(name: string, args: HetznerHostArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("visualkit:hetzner:HetznerHost", name, {}, opts);
+        const protect = args.protect ?? false;
+        const labels = { ...(args.labels ?? {}), role: args.host.name };
+        const location = args.location;
+        this.name = args.host.name;
+
+        // Only "type blob", named by its hash: Hetzner refuses a second key with the same blob, so neither a comment
+        // edit nor removing another key from the list may replace a key.
+        const publicKeys = new Map(
+            args.sshPublicKeys.map((line) => {
+                const publicKey = line.trim().split(/\s+/).slice(0, 2).join(" ");
+                return [createHash("sha256").update(publicKey).digest("hex").slice(0, 8), publicKey] as const;
+            }),
+        );
+        const keys = [...publicKeys].map(
+            ([id, publicKey]) => new hcloud.SshKey(`${name}-ssh-${id}`, { name: `${name}-${id}`, publicKey, labels }, { parent: this }),
+        );
+
+        const primaryIp = (type: "ipv4" | "ipv6") =>
+            new hcloud.PrimaryIp(
+                `${name}-${type}`,
+                { name: `${name}-${type}`, type, location, assigneeType: "server", autoDelete: false, deleteProtection: protect, labels },
+                { parent: this, protect },
+            );
+        const ipv4 = primaryIp("ipv4");
+        const ipv6 = primaryIp("ipv6");
+
+        const volume = new hcloud.Volume(
+            `${name}-data`,
+            { name: `${name}-data`, size: args.volumeSizeGb, location, automount: false, deleteProtection: protect, labels },
+            { parent: this, protect, retainOnDelete: protect },
+        );
+
+        const userData = volume.linuxDevice.apply((volumeDevice) =>
+            renderCloudInit({ volumeDevice, mountScript: hostScript("mount-data-volume.sh"), ...hostLayout(args.host) }),
+        );
+        publishFile("cloud-init.yaml", userData);
+
+        const server = new hcloud.Server(
+            `${name}-server`,
+            {
+                name,
+                serverType: args.serverType,
+                location,
+                image: args.image ?? "debian-12",
+                backups: args.backups ?? false,
+                labels,
+                sshKeys: keys.map((k) => k.id),
+                userData,
+                publicNets: [{ ipv4Enabled: true, ipv4: ipv4.id.apply(Number), ipv6Enabled: true, ipv6: ipv6.id.apply(Number) }],
+                deleteProtection: protect,
+                rebuildProtection: protect,
+                // Lets Docker stop the containers (and Postgres flush) before the server is deleted.
+                shutdownBeforeDeletion: true,
+            },
+            {
+                parent: this,
+                // hcloud replaces the server when userData or sshKeys change (https://github.com/pulumi/pulumi-hcloud/issues/482,
+                // upstream hetznercloud/terraform-provider-hcloud#372 and #737). Both are bootstrap: they take effect on a
+                // new server only; a running server gets day-2 changes over SSH and the Docker API, never a rebuild.
+                ignoreChanges: ["userData", "sshKeys"],
+                // The primary IPs can be assigned to one server at a time and the name is unique per project, so a
+                // replacement must delete the old server before it creates the new one.
+                deleteBeforeReplace: true,
+            },
+        );
+
+        const firewall = new hcloud.Firewall(
+            `${name}-firewall`,
+            {
+                name,
+                labels,
+                rules: firewallRules(args.catalog, args.host.name, args.sshAllowedCidrs).map((r) => ({
+                    direction: "in",
+                    protocol: r.protocol,
+                    port: r.port,
+                    sourceIps: [...r.sourceIps],
+                    description: r.description,
+                })),
+            },
+            { parent: this },
+        );
+        const firewallAttachment = new hcloud.FirewallAttachment(
+            `${name}-firewall-attachment`,
+            { firewallId: firewall.id.apply(Number), serverIds: [server.id.apply(Number)] },
+            { parent: this },
+        );
+        const volumeAttachment = new hcloud.VolumeAttachment(
+            `${name}-data-attachment`,
+            { serverId: server.id.apply(Number), volumeId: volume.id.apply(Number), automount: false },
+            { parent: this },
+        );
+
+        this.serverId = server.id;
+        this.serverName = server.name;
+        this.location = server.location;
+        this.serverType = server.serverType;
+        this.ipv4 = ipv4.ipAddress;
+        this.ipv6 = ipv6.ipNetwork.apply(ipv6HostAddress);
+        this.volumeId = volume.id;
+        this.ssh = pulumi.interpolate`ssh root@${this.ipv4}`;
+        const privateKey = args.sshPrivateKey ? pulumi.secret(args.sshPrivateKey.reveal()) : undefined;
+        this.connection = pulumi.output({ host: this.ipv4, user: "root", ...(privateKey ? { privateKey } : {}) });
+
+        const timeout = args.readyTimeoutSeconds ?? 900;
+        this.ready = new command.remote.Command(
+            `${name}-ready`,
+            {
+                connection: this.connection,
+                create: `bash -s -- ${timeout}`,
+                stdin: hostScript("wait-ready.sh"),
+                // The IPs outlive the server, so only the server's id tells a new server (which must be waited for).
+                triggers: [server.id],
+            },
+            { parent: this, dependsOn: [server, firewallAttachment, volumeAttachment] },
+        );
+
+        this.registerOutputs({
+            serverId: this.serverId,
+            serverName: this.serverName,
+            location: this.location,
+            serverType: this.serverType,
+            ipv4: this.ipv4,
+            ipv6: this.ipv6,
+            volumeId: this.volumeId,
+            ssh: this.ssh,
+        });
+    }
+}
+
+/** Hetzner routes a /64 to the server and configures its first address, `<prefix>::1`, on the interface. */
+export function ipv6HostAddress(network: string): string {
+    const prefix = network.split("/")[0];
+    if (!prefix.endsWith("::")) throw new Error(`unexpected IPv6 network "${network}": expected a /64 such as 2001:db8:1:2::/64`);
+    return `${prefix}1`;
+}
+
+/** A shell script from scripts/host/, found from this file whether it runs from source or compiled to bin/. */
+function hostScript(file: string): string {
+    for (let dir = __dirname; ; dir = dirname(dir)) {
+        const path = join(dir, "scripts", "host", file);
+        if (existsSync(path)) return readFileSync(path, "utf8");
+        if (dirname(dir) === dir) throw new Error(`scripts/host/${file} not found in any folder above ${__dirname}`);
+    }
+}

@@ -1,0 +1,101 @@
+import { Document } from "yaml";
+import { APP_DIRS, DATA_FOLDERS, WIDGET_CDN_ROOT } from "../catalog/defaults";
+import type { HostSpec } from "../catalog/types";
+
+/**
+ * cloud-init user data of a new host (Debian 12), rendered from plain values. It runs once, on the server's first
+ * boot; the component ignores later changes to it, so everything that changes after that is applied over SSH.
+ *
+ * Package choices, both from Debian's own archive so unattended-upgrades (which follows Debian-Security only)
+ * patches them with the rest of the system and no third-party apt key has to be trusted or fetched at boot:
+ * - Docker: `docker.io` (Engine 20.10, patched by the Debian security team). The platform only talks to the
+ *   Engine API (the Docker provider over SSH); it needs neither compose nor buildx from Docker's repository.
+ * - Caddy: `caddy` 2.6.2, which is visualkit:caddyVersion's default; the Caddyfile renderer leaves out directives
+ *   newer than the configured version.
+ */
+
+/** Where the volume script is installed on the host; operators can run it again by hand. */
+export const MOUNT_SCRIPT_PATH = "/usr/local/sbin/visualkit-mount-data";
+
+export interface CloudInitInput {
+    /** Stable device path of the data volume (Hetzner: /dev/disk/by-id/scsi-0HC_Volume_<id>). */
+    readonly volumeDevice: string;
+    /** Mount point of the data volume. */
+    readonly dataDir: string;
+    /** Folders created on the volume, relative to `dataDir`. */
+    readonly dataFolders: readonly string[];
+    /** Folders created on the root disk. */
+    readonly appDirs: readonly string[];
+    /** Symbolic links created after the volume is mounted: `path` points at `target`. */
+    readonly links: readonly { readonly path: string; readonly target: string }[];
+    /** Text of scripts/host/mount-data-volume.sh. */
+    readonly mountScript: string;
+}
+
+/** The folders and links of a catalog host: the reference's /opt layout, state on the volume. */
+export function hostLayout(host: HostSpec): Pick<CloudInitInput, "dataDir" | "dataFolders" | "appDirs" | "links"> {
+    return {
+        dataDir: host.dataDir,
+        dataFolders: Object.values(DATA_FOLDERS),
+        appDirs: [...APP_DIRS],
+        // Caddy serves the reference's path; the files live on the volume so they survive a rebuild.
+        links: [{ path: WIDGET_CDN_ROOT, target: `${host.dataDir}/${DATA_FOLDERS.widgetCdn}` }],
+    };
+}
+
+const SSHD_HARDENING = [
+    "# VisualKit: keys only. sshd keeps the first value it reads, and this file sorts before 50-cloud-init.conf.",
+    "PasswordAuthentication no",
+    "KbdInteractiveAuthentication no",
+    "PermitRootLogin prohibit-password",
+    "",
+].join("\n");
+
+const AUTO_UPGRADES = ['APT::Periodic::Update-Package-Lists "1";', 'APT::Periodic::Unattended-Upgrade "1";', ""].join("\n");
+
+// live-restore keeps containers running while unattended-upgrades restarts dockerd; json-file logs are capped.
+const DOCKER_DAEMON = JSON.stringify({ "live-restore": true, "log-driver": "json-file", "log-opts": { "max-size": "10m", "max-file": "5" } }, null, 2) + "\n";
+
+/** Quotes a word for sh when it needs it. */
+export function shellWord(word: string): string {
+    return /^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'"'"'`)}'`;
+}
+
+const command = (...words: string[]) => words.map(shellWord).join(" ");
+
+export function renderCloudInit(input: CloudInitInput): string {
+    const dockerAfterMount = ["[Unit]", "# With nofail the boot goes on without the volume; Docker must not, or Postgres would start empty.", `RequiresMountsFor=${input.dataDir}`, ""].join("\n");
+    const config = {
+        package_update: true,
+        package_upgrade: true,
+        packages: ["caddy", "curl", "docker.io", "unattended-upgrades"],
+        // The platform logs in as root with a key, as the reference does; passwords are off everywhere.
+        disable_root: false,
+        ssh_pwauth: false,
+        write_files: [
+            { path: "/etc/ssh/sshd_config.d/10-visualkit.conf", permissions: "0644", content: SSHD_HARDENING },
+            { path: "/etc/docker/daemon.json", permissions: "0644", content: DOCKER_DAEMON },
+            { path: "/etc/systemd/system/docker.service.d/10-visualkit-data.conf", permissions: "0644", content: dockerAfterMount },
+            // Deferred: written after the packages are installed, so the unattended-upgrades package cannot replace it.
+            { path: "/etc/apt/apt.conf.d/20auto-upgrades", permissions: "0644", content: AUTO_UPGRADES, defer: true },
+            { path: MOUNT_SCRIPT_PATH, permissions: "0755", content: input.mountScript },
+        ],
+        // One sh script (cloud-init writes the lines to a file): `set -eu` stops it at the first failure, so no
+        // folder is created on the root disk when the volume did not mount, and `cloud-init status` reports error.
+        runcmd: [
+            "set -eu",
+            command("sshd", "-t"),
+            command("systemctl", "reload", "ssh"),
+            command(MOUNT_SCRIPT_PATH, input.volumeDevice, input.dataDir, ...input.dataFolders),
+            command("install", "-d", "-m", "0755", ...input.appDirs),
+            ...input.links.map((l) => command("ln", "-sfn", l.target, l.path)),
+            command("systemctl", "enable", "--now", "docker.service", "caddy.service", "unattended-upgrades.service"),
+        ],
+    };
+    const doc = new Document(config);
+    doc.commentBefore = [
+        " VisualKit host bootstrap, rendered by render/cloud-init.ts. It runs once, on the server's first boot;",
+        " changing it does not touch a running server (day-2 changes go over SSH and the Docker API).",
+    ].join("\n");
+    return `#cloud-config\n${doc.toString({ lineWidth: 0 })}`;
+}

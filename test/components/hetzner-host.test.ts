@@ -1,0 +1,208 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { ipv6HostAddress } from "../../components/hetzner-host";
+import { fakeId } from "../../scripts/mock-runtime";
+import { readStackConfig } from "../../scripts/stack-config";
+import { ROOT, runProgram, type ProgramRun } from "../helpers/program";
+
+const T = {
+    host: "visualkit:hetzner:HetznerHost",
+    server: "hcloud:index/server:Server",
+    ip: "hcloud:index/primaryIp:PrimaryIp",
+    key: "hcloud:index/sshKey:SshKey",
+    firewall: "hcloud:index/firewall:Firewall",
+    firewallAttachment: "hcloud:index/firewallAttachment:FirewallAttachment",
+    volume: "hcloud:index/volume:Volume",
+    volumeAttachment: "hcloud:index/volumeAttachment:VolumeAttachment",
+    command: "command:remote:Command",
+};
+const ANY = "0.0.0.0/0,::/0";
+
+type Rule = { direction: string; protocol: string; port?: string; sourceIps: string[] };
+const one = (run: ProgramRun, type: string) => {
+    const found = run.ofType(type);
+    expect(found).toHaveLength(1);
+    return found[0];
+};
+const rules = (run: ProgramRun) => (one(run, T.firewall).inputs.rules as Rule[]).map((r) => `${r.direction} ${r.protocol} ${r.port ?? "-"} from ${r.sourceIps.join(",")}`);
+const stackValue = (stack: string, key: string) => JSON.parse(readStackConfig(ROOT, stack).config[`visualkit:${key}`]) as string[];
+
+describe.each(["dev", "prod"])("HetznerHost in %s", (stack) => {
+    let run: ProgramRun;
+    beforeAll(async () => {
+        run = await runProgram(stack);
+    });
+
+    test("one host component per catalog host; every Hetzner resource is its child", () => {
+        const host = one(run, T.host);
+        expect(host.name).toBe(`visualkit-${stack}-main`);
+        for (const type of [T.server, T.ip, T.key, T.firewall, T.firewallAttachment, T.volume, T.volumeAttachment, T.command]) {
+            for (const r of run.ofType(type)) expect({ name: r.name, parent: r.parent }).toEqual({ name: r.name, parent: host.name });
+        }
+    });
+
+    test("the firewall has exactly the derived rules and no others: SSH from the config, ICMP, Caddy, Janus RTP", () => {
+        const ssh = stackValue(stack, "sshAllowedCidrs").join(",");
+        expect(rules(run)).toEqual([
+            `in tcp 22 from ${ssh}`,
+            `in icmp - from ${ANY}`,
+            `in tcp 80 from ${ANY}`,
+            `in tcp 443 from ${ANY}`,
+            `in udp 443 from ${ANY}`,
+            `in udp 10000-60000 from ${ANY}`,
+        ]);
+    });
+
+    test("the firewall is attached to the server", () => {
+        const attachment = one(run, T.firewallAttachment);
+        expect(attachment.inputs).toEqual({
+            firewallId: Number(fakeId(T.firewall, `visualkit-${stack}-main-firewall`)),
+            serverIds: [Number(fakeId(T.server, `visualkit-${stack}-main-server`))],
+        });
+    });
+
+    test("the server ignores userData and sshKeys changes (hcloud would replace it) and is replaced delete-first", () => {
+        const server = one(run, T.server);
+        expect(server.options.ignoreChanges).toEqual(expect.arrayContaining(["userData", "sshKeys"]));
+        expect(server.options.deleteBeforeReplace).toBe(true);
+    });
+
+    test("the server gets exactly the configured keys, without their comments", () => {
+        const configured = stackValue(stack, "sshPublicKeys").map((k) => k.split(" ").slice(0, 2).join(" "));
+        const keys = run.ofType(T.key);
+        expect(keys.map((k) => k.inputs.publicKey).sort()).toEqual([...configured].sort());
+        expect(one(run, T.server).inputs.sshKeys).toEqual(keys.map((k) => fakeId(T.key, k.name)));
+    });
+
+    test("both addresses are primary IPs assigned to the server, kept when it is deleted", () => {
+        const ips = run.ofType(T.ip);
+        expect(ips.map((ip) => ip.inputs.type).sort()).toEqual(["ipv4", "ipv6"]);
+        for (const ip of ips) expect(ip.inputs).toMatchObject({ assigneeType: "server", autoDelete: false, location: "nbg1" });
+        const byType = (t: string) => Number(fakeId(T.ip, ips.find((ip) => ip.inputs.type === t)!.name));
+        expect(one(run, T.server).inputs.publicNets).toEqual([{ ipv4Enabled: true, ipv4: byType("ipv4"), ipv6Enabled: true, ipv6: byType("ipv6") }]);
+    });
+
+    test("the volume is attached to the server, and the user data mounts exactly that volume", () => {
+        const volume = one(run, T.volume);
+        const volumeId = fakeId(T.volume, volume.name);
+        expect(one(run, T.volumeAttachment).inputs).toEqual({ serverId: Number(fakeId(T.server, `visualkit-${stack}-main-server`)), volumeId: Number(volumeId), automount: false });
+        expect(run.files.get("cloud-init.yaml")).toContain(`/usr/local/sbin/visualkit-mount-data /dev/disk/by-id/scsi-0HC_Volume_${volumeId} /mnt/data `);
+    });
+
+    test("the published cloud-init.yaml is the user data the server boots with", () => {
+        expect(run.files.get("cloud-init.yaml")).toBe(one(run, T.server).inputs.userData);
+    });
+
+    test("the server is labelled with project, stack and role", () => {
+        expect(one(run, T.server).inputs.labels).toEqual({ project: "visualkit", stack, role: "main" });
+    });
+
+    test("the readiness check runs the repository's wait-ready.sh over SSH as root, after server, firewall and volume", () => {
+        const ready = one(run, T.command);
+        expect(ready.inputs.stdin).toBe(readFileSync(join(ROOT, "scripts/host/wait-ready.sh"), "utf8"));
+        expect(ready.inputs.create).toBe("bash -s -- 900");
+        expect(ready.inputs.connection).toEqual({ host: (run.outputs.hosts as Record<string, { ipv4: string }>).main.ipv4, user: "root", port: 22 });
+        expect(ready.inputs.triggers).toEqual([fakeId(T.server, `visualkit-${stack}-main-server`)]);
+        expect(ready.options.dependsOn.sort()).toEqual([`visualkit-${stack}-main-data-attachment`, `visualkit-${stack}-main-firewall-attachment`, `visualkit-${stack}-main-server`]);
+    });
+
+    test("stack outputs: server name, id, IPv4, IPv6, location, type and an ssh command line", () => {
+        const host = (run.outputs.hosts as Record<string, Record<string, string>>).main;
+        expect(host).toEqual({
+            name: `visualkit-${stack}-main`,
+            id: fakeId(T.server, `visualkit-${stack}-main-server`),
+            ipv4: expect.stringMatching(/^203\.0\.113\.\d+$/),
+            ipv6: "2001:db8:1:2::1",
+            location: "nbg1",
+            type: stack === "prod" ? "cx32" : "cx22",
+            ssh: `ssh root@${host.ipv4}`,
+        });
+    });
+});
+
+describe("stack differences", () => {
+    let dev: ProgramRun;
+    let prod: ProgramRun;
+    beforeAll(async () => {
+        // One at a time: the mocks are process-wide.
+        dev = await runProgram("dev");
+        prod = await runProgram("prod");
+    });
+    const protection = (run: ProgramRun) =>
+        [...run.ofType(T.ip), ...run.ofType(T.volume), ...run.ofType(T.server)].map((r) => ({
+            name: r.name.replace(/^visualkit-\w+-/, ""),
+            protect: r.options.protect ?? false,
+            retainOnDelete: r.options.retainOnDelete ?? false,
+            hetzner: [r.inputs.deleteProtection, r.inputs.rebuildProtection].filter((x) => x !== undefined),
+        }));
+
+    test("prod protects both IPs and the volume (and keeps the volume on destroy); the server has Hetzner delete/rebuild protection", () => {
+        expect(protection(prod)).toEqual([
+            { name: "main-ipv4", protect: true, retainOnDelete: false, hetzner: [true] },
+            { name: "main-ipv6", protect: true, retainOnDelete: false, hetzner: [true] },
+            { name: "main-data", protect: true, retainOnDelete: true, hetzner: [true] },
+            { name: "main-server", protect: false, retainOnDelete: false, hetzner: [true, true] },
+        ]);
+    });
+
+    test("dev protects nothing", () => {
+        expect(protection(dev)).toEqual([
+            { name: "main-ipv4", protect: false, retainOnDelete: false, hetzner: [false] },
+            { name: "main-ipv6", protect: false, retainOnDelete: false, hetzner: [false] },
+            { name: "main-data", protect: false, retainOnDelete: false, hetzner: [false] },
+            { name: "main-server", protect: false, retainOnDelete: false, hetzner: [false, false] },
+        ]);
+    });
+
+    test("server type, backups and volume size come from each stack file", () => {
+        const pick = (run: ProgramRun) => ({ type: one(run, T.server).inputs.serverType, backups: one(run, T.server).inputs.backups, size: one(run, T.volume).inputs.size });
+        expect(pick(dev)).toEqual({ type: "cx22", backups: false, size: 10 });
+        expect(pick(prod)).toEqual({ type: "cx32", backups: true, size: 50 });
+    });
+});
+
+describe("config drives the host", () => {
+    test("SSH is open to exactly the configured CIDRs", async () => {
+        const run = await runProgram("dev", { set: { sshAllowedCidrs: ["198.51.100.7/32"] } });
+        expect(rules(run).filter((r) => r.includes(" 22 "))).toEqual(["in tcp 22 from 198.51.100.7/32"]);
+    });
+
+    test("visualkit:janusRtpPorts opens exactly that UDP range and no other", async () => {
+        const run = await runProgram("dev", { set: { janusRtpPorts: "20000-20999" } });
+        expect(rules(run).filter((r) => r.includes(" udp ") && !r.includes(" 443 "))).toEqual([`in udp 20000-20999 from ${ANY}`]);
+    });
+
+    test("one configured key means one key on the server; a key listed twice is uploaded once", async () => {
+        const key = stackValue("dev", "sshPublicKeys")[0];
+        const run = await runProgram("dev", { set: { sshPublicKeys: [key, key.replace(/ \S+ example-replace-me$/, " other-comment")] } });
+        expect(run.ofType(T.key).map((k) => k.inputs.publicKey)).toEqual([key.split(" ").slice(0, 2).join(" ")]);
+        expect(one(run, T.server).inputs.sshKeys).toHaveLength(1);
+    });
+
+    test("with visualkit:sshPrivateKey the readiness check connects with that key, kept secret", async () => {
+        const privateKey = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----\n";
+        const run = await runProgram("dev", { set: { sshPrivateKey: privateKey }, secrets: ["sshPrivateKey"] });
+        const ready = one(run, T.command);
+        expect(ready.secretInputs).toContain("connection");
+        expect(ready.inputs.connection).toBe("[secret]");
+        expect(ready.rawInputs.connection).toMatchObject({ user: "root", privateKey });
+    });
+
+    test("without it no key is sent: the command provider falls back to the ssh-agent", async () => {
+        const run = await runProgram("dev");
+        expect(one(run, T.command).rawInputs.connection).not.toHaveProperty("privateKey");
+    });
+});
+
+describe("ipv6HostAddress", () => {
+    test.each([
+        ["2001:db8:1:2::/64", "2001:db8:1:2::1"],
+        ["2a01:4f8:c17:e1d1::/64", "2a01:4f8:c17:e1d1::1"],
+    ])("%s → %s (the address Hetzner configures on the server)", (network, address) => {
+        expect(ipv6HostAddress(network)).toBe(address);
+    });
+
+    test("refuses a network it cannot read", () => {
+        expect(() => ipv6HostAddress("2001:db8:1:2:3:4:5:6/64")).toThrow(/expected a \/64/);
+    });
+});

@@ -1,0 +1,139 @@
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parse } from "yaml";
+import { DATA_DIR, PLATFORM_NETWORK } from "../../catalog/defaults";
+import { hostLayout, MOUNT_SCRIPT_PATH, renderCloudInit, shellWord } from "../../render/cloud-init";
+import { ROOT, runProgram } from "../helpers/program";
+
+interface UserData {
+    packages: string[];
+    write_files: { path: string; content: string; permissions: string; defer?: boolean }[];
+    runcmd: (string | string[])[];
+    [key: string]: unknown;
+}
+
+const HOST_SCRIPTS = join(ROOT, "scripts", "host");
+let dir: string;
+const files = new Map<string, string>();
+
+beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), "vk-cloud-init-"));
+    for (const stack of ["dev", "prod"]) files.set(stack, (await runProgram(stack)).files.get("cloud-init.yaml")!);
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function write(name: string, content: string): string {
+    const path = join(dir, name);
+    writeFileSync(path, content);
+    return path;
+}
+
+const schema = (path: string) => spawnSync("cloud-init", ["schema", "--config-file", path], { encoding: "utf8" });
+const shellcheck = (path: string, shell?: string) => spawnSync("shellcheck", [...(shell ? ["-s", shell] : []), path], { encoding: "utf8" });
+
+/** The runcmd script as cloud-init writes it: a /bin/sh file, one line per entry, list entries shell-quoted. */
+function runcmdScript(data: UserData): string {
+    return ["#!/bin/sh", ...data.runcmd.map((c) => (Array.isArray(c) ? c.map(shellWord).join(" ") : c)), ""].join("\n");
+}
+
+describe.each(["dev", "prod"])("rendered/%s/cloud-init.yaml", (stack) => {
+    const text = () => files.get(stack)!;
+    const data = () => parse(text()) as UserData;
+
+    test("passes the real `cloud-init schema`", () => {
+        const res = schema(write(`${stack}.yaml`, text()));
+        expect({ status: res.status, out: res.stdout + res.stderr }).toEqual({ status: 0, out: expect.stringContaining("Valid cloud-config") });
+    });
+
+    test("starts with #cloud-config and fits Hetzner's 32 KiB user data limit", () => {
+        expect(text().split("\n")[0]).toBe("#cloud-config");
+        expect(Buffer.byteLength(text())).toBeLessThan(32 * 1024);
+    });
+
+    test("updates and upgrades packages, installs Docker Engine, Caddy and unattended-upgrades, and enables them", () => {
+        expect(data()).toMatchObject({ package_update: true, package_upgrade: true });
+        expect(data().packages).toEqual(expect.arrayContaining(["docker.io", "caddy", "unattended-upgrades"]));
+        expect(data().runcmd).toContain("systemctl enable --now docker.service caddy.service unattended-upgrades.service");
+    });
+
+    test("SSH takes keys only: no passwords, no keyboard-interactive, root by key", () => {
+        expect(data()).toMatchObject({ ssh_pwauth: false, disable_root: false });
+        const sshd = data().write_files.find((f) => f.path.startsWith("/etc/ssh/sshd_config.d/"))!;
+        expect(sshd.content.split("\n")).toEqual(expect.arrayContaining(["PasswordAuthentication no", "KbdInteractiveAuthentication no", "PermitRootLogin prohibit-password"]));
+        const runcmd = data().runcmd;
+        expect(runcmd.indexOf("sshd -t")).toBeLessThan(runcmd.indexOf("systemctl reload ssh"));
+    });
+
+    test("unattended security upgrades are switched on after the package is installed", () => {
+        const auto = data().write_files.find((f) => f.path === "/etc/apt/apt.conf.d/20auto-upgrades")!;
+        expect(auto).toMatchObject({ defer: true, content: expect.stringContaining('APT::Periodic::Unattended-Upgrade "1";') });
+    });
+
+    test("mounts the volume at the catalog's data dir before anything is created, and Docker waits for the mount", () => {
+        const runcmd = data().runcmd as string[];
+        expect(runcmd[0]).toBe("set -eu");
+        const mount = runcmd.findIndex((c) => c.startsWith(`${MOUNT_SCRIPT_PATH} /dev/disk/by-id/scsi-0HC_Volume_`));
+        expect(runcmd[mount]).toMatch(new RegExp(` ${DATA_DIR} postgres redis chatwoot/storage widget-cdn$`));
+        expect(mount).toBeLessThan(runcmd.findIndex((c) => c.startsWith("install -d")));
+        expect(mount).toBeLessThan(runcmd.findIndex((c) => c.startsWith("ln ")));
+        expect(data().write_files.find((f) => f.path === MOUNT_SCRIPT_PATH)).toMatchObject({ permissions: "0755", content: readFileSync(join(HOST_SCRIPTS, "mount-data-volume.sh"), "utf8") });
+        expect(data().write_files.find((f) => f.path.startsWith("/etc/systemd/system/docker.service.d/"))?.content).toContain(`RequiresMountsFor=${DATA_DIR}`);
+    });
+
+    test("creates the reference's /opt folders and serves the widget CDN from the volume", () => {
+        expect(data().runcmd).toContain("install -d -m 0755 /opt/chatwoot /opt/dashboard /opt/janus/config /opt/platform-api /opt/vk-agent");
+        expect(data().runcmd).toContain(`ln -sfn ${DATA_DIR}/widget-cdn /opt/widget-cdn`);
+    });
+
+    test("shellcheck passes on the runcmd script and on every script it writes", () => {
+        const scripts = [
+            { name: `${stack}-runcmd.sh`, content: runcmdScript(data()) },
+            ...data().write_files.filter((f) => f.content.startsWith("#!")).map((f, i) => ({ name: `${stack}-write-file-${i}.sh`, content: f.content })),
+        ];
+        expect(scripts.length).toBeGreaterThanOrEqual(2);
+        for (const s of scripts) {
+            const res = shellcheck(write(s.name, s.content));
+            expect({ script: s.name, status: res.status, out: res.stdout }).toEqual({ script: s.name, status: 0, out: "" });
+        }
+    });
+});
+
+describe("the checks can fail", () => {
+    test("`cloud-init schema` rejects a broken user data file", () => {
+        const broken = files.get("dev")!.replace("package_update: true", "package_update: sometimes").replace(/^runcmd:\n/m, "runcmd: 5\nx_runcmd:\n");
+        const res = schema(write("broken.yaml", broken));
+        expect(res.status).not.toBe(0);
+        expect(res.stdout + res.stderr).toMatch(/package_update: 'sometimes' is not of type 'boolean'/);
+    });
+
+    test("shellcheck rejects a runcmd line with an unquoted expansion", () => {
+        const res = shellcheck(write("bad-runcmd.sh", runcmdScript({ packages: [], write_files: [], runcmd: ["set -eu", "rm -rf $TARGET/*"] })), "sh");
+        expect(res.status).not.toBe(0);
+        expect(res.stdout).toContain("SC2086");
+    });
+});
+
+test("shellcheck passes on every shell script in scripts/host", () => {
+    const scripts = readdirSync(HOST_SCRIPTS).filter((f) => f.endsWith(".sh"));
+    expect(scripts).toEqual(expect.arrayContaining(["mount-data-volume.sh", "wait-ready.sh"]));
+    for (const f of scripts) {
+        const res = shellcheck(join(HOST_SCRIPTS, f));
+        expect({ script: f, status: res.status, out: res.stdout }).toEqual({ script: f, status: 0, out: "" });
+    }
+});
+
+describe("renderCloudInit", () => {
+    const input = { volumeDevice: "/dev/disk/by-id/scsi-0HC_Volume_42", mountScript: "#!/bin/sh\necho mount\n", ...hostLayout({ name: "main", dataDir: "/srv/data", network: PLATFORM_NETWORK }) };
+
+    test("is pure: the same values give the same text", () => {
+        expect(renderCloudInit(input)).toBe(renderCloudInit({ ...input }));
+    });
+
+    test("follows the host's data dir and quotes what the shell would split", () => {
+        const data = parse(renderCloudInit({ ...input, volumeDevice: "/dev/odd name" })) as UserData;
+        expect(data.runcmd).toContain(`${MOUNT_SCRIPT_PATH} '/dev/odd name' /srv/data postgres redis chatwoot/storage widget-cdn`);
+        expect(data.runcmd).toContain("ln -sfn /srv/data/widget-cdn /opt/widget-cdn");
+    });
+});
