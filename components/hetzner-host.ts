@@ -32,7 +32,7 @@ export interface HetznerHostArgs {
      * @default false
      */
     protect?: boolean;
-    /** OpenSSH public keys that may log in as root; the server gets exactly these at creation. */
+    /** OpenSSH public keys that may log in as root: given to a new server, and kept in sync on a running one. */
     sshPublicKeys: readonly string[];
     /** CIDRs allowed to reach SSH; the machine running `pulumi up` must be inside one of them. */
     sshAllowedCidrs: readonly string[];
@@ -46,8 +46,8 @@ export interface HetznerHostArgs {
 
 /**
  * One Hetzner Cloud host: SSH keys, IPv4 and IPv6 primary IPs that outlive the server, the server bootstrapped by
- * cloud-init, a firewall derived from the catalog, a persistent data volume, and a readiness step that everything
- * deployed onto the host depends on.
+ * cloud-init, a firewall derived from the catalog, a persistent data volume, a readiness step that everything
+ * deployed onto the host depends on, and root's authorized_keys kept equal to the configured keys.
  */
 export class HetznerHost extends pulumi.ComponentResource implements HostHandle {
     public readonly name: string;
@@ -72,14 +72,14 @@ export class HetznerHost extends pulumi.ComponentResource implements HostHandle 
 
         // Only "type blob", named by its hash: Hetzner refuses a second key with the same blob, so neither a comment
         // edit nor removing another key from the list may replace a key.
-        const publicKeys = new Map(
-            args.sshPublicKeys.map((line) => {
-                const publicKey = line.trim().split(/\s+/).slice(0, 2).join(" ");
-                return [createHash("sha256").update(publicKey).digest("hex").slice(0, 8), publicKey] as const;
-            }),
-        );
+        const publicKeys = new Map<string, { publicKey: string; line: string }>();
+        for (const line of args.sshPublicKeys.map((l) => l.trim())) {
+            const publicKey = line.split(/\s+/).slice(0, 2).join(" ");
+            const id = createHash("sha256").update(publicKey).digest("hex").slice(0, 8);
+            if (!publicKeys.has(id)) publicKeys.set(id, { publicKey, line });
+        }
         const keys = [...publicKeys].map(
-            ([id, publicKey]) => new hcloud.SshKey(`${name}-ssh-${id}`, { name: `${name}-${id}`, publicKey, labels }, { parent: this }),
+            ([id, { publicKey }]) => new hcloud.SshKey(`${name}-ssh-${id}`, { name: `${name}-${id}`, publicKey, labels }, { parent: this }),
         );
 
         const primaryIp = (type: "ipv4" | "ipv6") =>
@@ -179,6 +179,13 @@ export class HetznerHost extends pulumi.ComponentResource implements HostHandle 
                 triggers: [server.id],
             },
             { parent: this, dependsOn: [server, firewallAttachment, volumeAttachment] },
+        );
+        // The server's sshKeys are fixed at creation (see ignoreChanges above); this keeps root's keys equal to the
+        // config on every `pulumi up`, so removing a key revokes it.
+        new command.remote.Command(
+            `${name}-authorized-keys`,
+            { connection: this.connection, create: hostScript("install-authorized-keys.sh"), stdin: [...publicKeys.values()].map((k) => `${k.line}\n`).join("") },
+            { parent: this, dependsOn: [this.ready] },
         );
 
         this.registerOutputs({

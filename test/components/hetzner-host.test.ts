@@ -25,6 +25,7 @@ const one = (run: ProgramRun, type: string) => {
     return found[0];
 };
 const rules = (run: ProgramRun) => (one(run, T.firewall).inputs.rules as Rule[]).map((r) => `${r.direction} ${r.protocol} ${r.port ?? "-"} from ${r.sourceIps.join(",")}`);
+const ready = (run: ProgramRun) => run.ofType(T.command).find((c) => c.name.endsWith("-ready"))!;
 const stackValue = (stack: string, key: string) => JSON.parse(readStackConfig(ROOT, stack).config[`visualkit:${key}`]) as string[];
 
 describe.each(["dev", "prod"])("HetznerHost in %s", (stack) => {
@@ -98,12 +99,20 @@ describe.each(["dev", "prod"])("HetznerHost in %s", (stack) => {
     });
 
     test("the readiness check runs the repository's wait-ready.sh over SSH as root, after server, firewall and volume", () => {
-        const ready = one(run, T.command);
-        expect(ready.inputs.stdin).toBe(readFileSync(join(ROOT, "scripts/host/wait-ready.sh"), "utf8"));
-        expect(ready.inputs.create).toBe("bash -s -- 900");
-        expect(ready.inputs.connection).toEqual({ host: (run.outputs.hosts as Record<string, { ipv4: string }>).main.ipv4, user: "root", port: 22 });
-        expect(ready.inputs.triggers).toEqual([fakeId(T.server, `visualkit-${stack}-main-server`)]);
-        expect(ready.options.dependsOn.sort()).toEqual([`visualkit-${stack}-main-data-attachment`, `visualkit-${stack}-main-firewall-attachment`, `visualkit-${stack}-main-server`]);
+        const check = run.named(`visualkit-${stack}-main-ready`);
+        expect(check.inputs.stdin).toBe(readFileSync(join(ROOT, "scripts/host/wait-ready.sh"), "utf8"));
+        expect(check.inputs.create).toBe("bash -s -- 900");
+        expect(check.inputs.connection).toEqual({ host: (run.outputs.hosts as Record<string, { ipv4: string }>).main.ipv4, user: "root", port: 22 });
+        expect(check.inputs.triggers).toEqual([fakeId(T.server, `visualkit-${stack}-main-server`)]);
+        expect(check.options.dependsOn.sort()).toEqual([`visualkit-${stack}-main-data-attachment`, `visualkit-${stack}-main-firewall-attachment`, `visualkit-${stack}-main-server`]);
+    });
+
+    test("after the host is ready, root's authorized_keys is set to exactly the configured keys (a removed key is revoked)", () => {
+        const keys = run.named(`visualkit-${stack}-main-authorized-keys`);
+        expect(keys.inputs.stdin).toBe(stackValue(stack, "sshPublicKeys").join("\n") + "\n");
+        expect(keys.inputs.create).toBe(readFileSync(join(ROOT, "scripts/host/install-authorized-keys.sh"), "utf8"));
+        expect(keys.inputs.connection).toEqual(run.named(`visualkit-${stack}-main-ready`).inputs.connection);
+        expect(keys.options.dependsOn).toEqual([`visualkit-${stack}-main-ready`]);
     });
 
     test("stack outputs: server name, id, IPv4, IPv6, location, type and an ssh command line", () => {
@@ -177,20 +186,21 @@ describe("config drives the host", () => {
         const run = await runProgram("dev", { set: { sshPublicKeys: [key, key.replace(/ \S+ example-replace-me$/, " other-comment")] } });
         expect(run.ofType(T.key).map((k) => k.inputs.publicKey)).toEqual([key.split(" ").slice(0, 2).join(" ")]);
         expect(one(run, T.server).inputs.sshKeys).toHaveLength(1);
+        expect(run.named("visualkit-dev-main-authorized-keys").inputs.stdin).toBe(`${key}\n`);
     });
 
     test("with visualkit:sshPrivateKey the readiness check connects with that key, kept secret", async () => {
         const privateKey = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----\n";
         const run = await runProgram("dev", { set: { sshPrivateKey: privateKey }, secrets: ["sshPrivateKey"] });
-        const ready = one(run, T.command);
-        expect(ready.secretInputs).toContain("connection");
-        expect(ready.inputs.connection).toBe("[secret]");
-        expect(ready.rawInputs.connection).toMatchObject({ user: "root", privateKey });
+        const cmd = ready(run);
+        expect(cmd.secretInputs).toContain("connection");
+        expect(cmd.inputs.connection).toBe("[secret]");
+        expect(cmd.rawInputs.connection).toMatchObject({ user: "root", privateKey });
     });
 
     test("without it no key is sent: the command provider falls back to the ssh-agent", async () => {
         const run = await runProgram("dev");
-        expect(one(run, T.command).rawInputs.connection).not.toHaveProperty("privateKey");
+        expect(ready(run).rawInputs.connection).not.toHaveProperty("privateKey");
     });
 });
 

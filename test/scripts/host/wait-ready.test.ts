@@ -28,6 +28,13 @@ test("cloud-init finished with errors: exit 1 with its long status and where to 
     expect(res.stderr).toContain("/var/log/cloud-init-output.log");
 });
 
+test("cloud-init done with recoverable errors (exit 2 since cloud-init 23.4): a warning, and the host is ready", () => {
+    stub(stubs, "cloud-init", 'if [ "$2" = "--long" ]; then echo "status: done"; echo "recoverable_errors: DEPRECATED: 1"; exit 0; fi; exit 2');
+    const res = run("60");
+    expect(res.status).toBe(0);
+    expect(res.stderr).toContain("warning: cloud-init finished with recoverable errors: status: done recoverable_errors: DEPRECATED: 1");
+});
+
 test("cloud-init still running when the time is up: exit 1, bounded by the timeout", () => {
     stub(stubs, "cloud-init", "exec sleep 30");
     const res = run("1");
