@@ -16,7 +16,10 @@ export interface HetznerHostArgs {
     host: HostSpec;
     /** The service catalog; the firewall opens what the services on this host expose and nothing else. */
     catalog: Catalog;
-    /** Hetzner server type, e.g. `cx22`; a change resizes the server in place (it is stopped for a minute or two). */
+    /**
+     * Hetzner server type, e.g. `cx22`. A change resizes the server in place: it is stopped for a minute or two, and
+     * its disk grows with it, so it cannot go back to a smaller type later.
+     */
     serverType: string;
     /** Hetzner location of the server, its IPs and its volume; a change replaces all of them. */
     location: string;
@@ -27,8 +30,9 @@ export interface HetznerHostArgs {
     /** Size of the data volume in GB (at least 10); it can grow (then run resize2fs on the host), never shrink. */
     volumeSizeGb: number;
     /**
-     * Pulumi and Hetzner deletion protection on the IPs, the server (also rebuild) and the volume, which is also kept
-     * when the stack is destroyed. Turning it off takes a `pulumi up` before anything can be deleted.
+     * Pulumi `protect` plus Hetzner's delete protection on both IPs and the volume (which is also kept when the stack
+     * is destroyed), Hetzner's delete and rebuild protection on the server. Turning it off takes a `pulumi up` before
+     * anything can be deleted.
      * @default false
      */
     protect?: boolean;
@@ -36,7 +40,7 @@ export interface HetznerHostArgs {
     sshPublicKeys: readonly string[];
     /** CIDRs allowed to reach SSH; the machine running `pulumi up` must be inside one of them. */
     sshAllowedCidrs: readonly string[];
-    /** Private key for the readiness check; when absent the command provider uses the ssh-agent (SSH_AUTH_SOCK). @default undefined */
+    /** Private key for the SSH steps; when absent the command provider uses the ssh-agent (SSH_AUTH_SOCK). @default undefined */
     sshPrivateKey?: SecretString;
     /** Labels on every Hetzner resource, e.g. project and stack; `role` is set to the host's name. @default {} */
     labels?: Record<string, string>;
