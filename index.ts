@@ -1,4 +1,5 @@
 import { hostRoutes } from "./catalog";
+import { CaddyConfig } from "./components/caddy-config";
 import { GeneratedSecrets } from "./components/generated-secrets";
 import { HetznerHost } from "./components/hetzner-host";
 import { loadConfig } from "./config";
@@ -42,6 +43,17 @@ async function main() {
     // Cloudflare: DNS records from the catalog, e-mail records, Pages projects, www redirect, zone settings.
 
     // Caddy: the Caddyfile rendered from the catalog, installed on each host that serves routes.
+    const caddyHosts = catalog.hosts.filter((host) => hostRoutes(catalog, host.name).length > 0);
+    for (const host of caddyHosts) {
+        new CaddyConfig(`${name}-${host.name}-caddy`, {
+            host: hosts[host.name],
+            catalog,
+            acmeEmail: config.acmeEmail,
+            caddyVersion: config.caddyVersion,
+            logLevel: config.logLevel,
+            publishAs: caddyHosts.length === 1 ? "Caddyfile" : `${host.name}/Caddyfile`,
+        });
+    }
 
     // Docker services on each host.
 

@@ -50,8 +50,8 @@ export interface CaddyConfigArgs {
 
 /**
  * The Caddyfile of one host: rendered from the catalog, published for review, and installed over SSH by
- * validate → backup → move → reload, rolled back on failure. It runs again only when the text changes; the server
- * itself is never touched, so a route change is one small in-place step.
+ * validate → backup → move → reload, rolled back on failure. It runs again only when the text changes (or the server is
+ * replaced); the server itself is never touched, so a route change is one small in-place step.
  */
 export class CaddyConfig extends pulumi.ComponentResource {
     /** The Caddyfile exactly as installed. */
@@ -68,6 +68,9 @@ export class CaddyConfig extends pulumi.ComponentResource {
             .apply(([acmeEmail, caddyVersion, logLevel]) => renderCaddyfile(args.catalog, { host: args.host.name, acmeEmail, caddyVersion, logLevel }));
         this.sha256 = publishFile(args.publishAs ?? "Caddyfile", this.caddyfile);
 
+        // A replaced server keeps its primary IPs, so the connection looks unchanged; its readiness step is replaced
+        // with it (new id), and the fresh Debian Caddy must get this Caddyfile again.
+        const hostInstance = pulumi.CustomResource.isInstance(args.host.ready) ? args.host.ready.id : pulumi.output("");
         const install = new command.remote.Command(
             `${name}-install`,
             {
@@ -75,7 +78,7 @@ export class CaddyConfig extends pulumi.ComponentResource {
                 // The script travels in the command and the Caddyfile on stdin: one SSH step, no leftover files.
                 create: `bash -c ${shellQuote(readFileSync(installScriptPath(), "utf8"))} install-caddyfile`,
                 stdin: this.caddyfile,
-                triggers: [this.sha256],
+                triggers: [this.sha256, hostInstance],
             },
             { parent: this, dependsOn: [args.host.ready] },
         );

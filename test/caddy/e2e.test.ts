@@ -6,14 +6,15 @@ import WebSocket from "ws";
 import { hostRoutes } from "../../catalog";
 import type { StaticTarget } from "../../catalog/types";
 import { ACCESS_LOG, HSTS, renderCaddyfile } from "../../caddy/render";
-import { CaddyProcess, caddyEnv, freePort, get, proxiedUpstreams, stackCatalog, stackOptions, StubUpstream } from "../helpers/caddy";
+import { CaddyProcess, caddyEnv, freePort, get, proxiedUpstreams, stackOptions, StubUpstream } from "../helpers/caddy";
+import { parsedStack } from "../helpers/program";
 
 /**
  * The loopback rendering of the PROD catalog, served by the real Caddy on 127.0.0.1, with a stand-in server per
  * upstream that answers with its own name. Proves routing, WebSockets, header rules and the CDN end to end.
  */
 
-const { config, catalog } = stackCatalog("prod");
+const { config, catalog } = parsedStack("prod");
 const routes = hostRoutes(catalog, "main");
 const byId = (id: string) => routes.find((r) => r.route.id === id)!.route;
 const cdnTarget = byId("cdn").target as StaticTarget;

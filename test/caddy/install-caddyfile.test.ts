@@ -3,8 +3,8 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { renderCaddyfile } from "../../caddy/render";
-import { CaddyProcess, caddyEnv, freePort, get, proxiedUpstreams, stackCatalog, stackOptions, StubUpstream } from "../helpers/caddy";
-import { ROOT } from "../helpers/program";
+import { CaddyProcess, caddyEnv, freePort, get, proxiedUpstreams, stackOptions, StubUpstream } from "../helpers/caddy";
+import { parsedStack, ROOT } from "../helpers/program";
 
 /**
  * The install script run locally against the real Caddy, the way the component runs it on the server: the
@@ -12,7 +12,7 @@ import { ROOT } from "../helpers/program";
  */
 
 const SCRIPT = join(ROOT, "caddy", "install-caddyfile.sh");
-const { config, catalog } = stackCatalog("prod");
+const { config, catalog } = parsedStack("prod");
 const apiUpstream = [...proxiedUpstreams(catalog)].find(([, ids]) => ids.includes("api"))![0];
 
 const tmp = mkdtempSync(join(tmpdir(), "vk-caddy-install-"));

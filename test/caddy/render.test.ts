@@ -3,7 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Catalog, ServiceSpec } from "../../catalog/types";
 import { HSTS, renderCaddyfile, STREAM_CLOSE_DELAY, supports, upstreamAddress, type CaddyfileOptions } from "../../caddy/render";
-import { caddyCli, caddyEnv, stackCatalog, stackOptions } from "../helpers/caddy";
+import { caddyCli, caddyEnv, stackOptions } from "../helpers/caddy";
+import { parsedStack } from "../helpers/program";
 
 const tmp = mkdtempSync(join(tmpdir(), "vk-caddy-render-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -20,11 +21,11 @@ function sites(text: string): Map<string, string> {
     return new Map(blocks.map((b) => [b.split("\n")[1].replace(/ \{$/, ""), b.trimEnd()]));
 }
 
-const prod = stackCatalog("prod");
+const prod = parsedStack("prod");
 const prodText = renderCaddyfile(prod.catalog, stackOptions(prod.config));
 
 describe.each(["dev", "prod"])("the %s Caddyfile checked by the real Caddy", (stack) => {
-    const { config, catalog } = stackCatalog(stack);
+    const { config, catalog } = parsedStack(stack);
     const text = renderCaddyfile(catalog, stackOptions(config));
 
     test("caddy validate accepts it", () => {
@@ -74,7 +75,7 @@ describe("sites derived from the catalog", () => {
     });
 
     test("a dev Caddyfile uses the dev hostnames and its log level", () => {
-        const dev = stackCatalog("dev");
+        const dev = parsedStack("dev");
         const text = renderCaddyfile(dev.catalog, stackOptions(dev.config));
         expect([...sites(text).keys()]).toContain("api.dev.visualkit.live");
         expect(text).toContain("level DEBUG");

@@ -9,21 +9,21 @@ import { CaddyConfig, shellQuote } from "../../components/caddy-config";
 import { sha256 } from "../../lib/artifacts";
 import type { HostHandle } from "../../lib/host";
 import { runWithMocks, type MockRunResult } from "../../scripts/mock-runtime";
-import { stackCatalog, stackOptions } from "../helpers/caddy";
-import { ROOT } from "../helpers/program";
+import { stackOptions } from "../helpers/caddy";
+import { parsedStack, ROOT, runProgram, type ProgramRun } from "../helpers/program";
 
 const INSTALL = "command:remote:Command";
-const prod = stackCatalog("prod");
+const prod = parsedStack("prod");
 
 /** One CaddyConfig under the mocks, on a fake host whose readiness is a stand-in resource. */
-function runCaddy(catalog: Catalog = prod.catalog, caddyVersion?: string): Promise<MockRunResult> {
+function runCaddy(catalog: Catalog = prod.catalog, caddyVersion?: string, readyName = "main-ready"): Promise<MockRunResult> {
     return runWithMocks({
         project: "visualkit",
         stack: "prod",
         config: {},
         secretKeys: [],
         program: async () => {
-            const ready = new random.RandomId("main-ready", { byteLength: 4 });
+            const ready = new random.RandomId(readyName, { byteLength: 4 });
             const host: HostHandle = {
                 name: "main",
                 ipv4: pulumi.output("203.0.113.10"),
@@ -32,7 +32,7 @@ function runCaddy(catalog: Catalog = prod.catalog, caddyVersion?: string): Promi
                 ready,
             };
             const caddy = new CaddyConfig("caddy-main", { host, catalog, acmeEmail: prod.config.acmeEmail, caddyVersion, logLevel: "info" });
-            return { sha256: caddy.sha256, caddyfile: caddy.caddyfile };
+            return { sha256: caddy.sha256, caddyfile: caddy.caddyfile, readyId: ready.id };
         },
     });
 }
@@ -60,11 +60,18 @@ describe("CaddyConfig (fake host under mocks)", () => {
         expect(install.inputs.stdin).toBe(run.files.get("Caddyfile"));
     });
 
-    test("the install is triggered by the hash of the text", async () => {
+    test("the install is triggered by the hash of the text (and the host's readiness step, which a new server replaces)", async () => {
         const run = await runCaddy();
         const text = run.files.get("Caddyfile")!;
-        expect(installOf(run).inputs.triggers).toEqual([sha256(text)]);
+        expect(installOf(run).inputs.triggers).toEqual([sha256(text), run.outputs.readyId]);
         expect(run.outputs.sha256).toBe(sha256(text));
+    });
+
+    test("a replaced server (new readiness step behind the same IPs) re-triggers the install with the same text", async () => {
+        const [before, after] = [await runCaddy(), await runCaddy(prod.catalog, undefined, "main-ready-new-server")];
+        const [a, b] = [installOf(before).inputs.triggers as string[], installOf(after).inputs.triggers as string[]];
+        expect(b[0]).toBe(a[0]);
+        expect(b[1]).not.toBe(a[1]);
     });
 
     test("the command runs the repository's install script, reading the Caddyfile from stdin", async () => {
@@ -95,5 +102,28 @@ describe("CaddyConfig (fake host under mocks)", () => {
     test("the configured Caddy version reaches the renderer", async () => {
         expect(String(installOf(await runCaddy(prod.catalog, "2.6.2")).inputs.stdin)).not.toContain("stream_close_delay");
         expect(String(installOf(await runCaddy(prod.catalog, "2.8.4")).inputs.stdin)).toContain("stream_close_delay");
+    });
+});
+
+describe("CaddyConfig in the program", () => {
+    test("one per host that serves routes, installing after that host's readiness step; the file is rendered/<stack>/Caddyfile", async () => {
+        const run = await runProgram("prod");
+        expect(run.ofType("visualkit:caddy:CaddyConfig").map((r) => r.name)).toEqual(["visualkit-prod-main-caddy"]);
+        const install = run.named("visualkit-prod-main-caddy-install");
+        expect(install.options.dependsOn).toEqual(["visualkit-prod-main-ready"]);
+        expect(install.rawInputs.stdin).toBe(run.files.get("Caddyfile"));
+        expect(run.files.get("Caddyfile")).toBe(renderCaddyfile(prod.catalog, stackOptions(prod.config)));
+    });
+
+    test("changing a route reinstalls the Caddyfile and never touches the server or the host's own steps", async () => {
+        const before = await runProgram("prod");
+        const after = await runProgram("prod", { set: { hostnames: { support: "help" } } });
+        const inputs = (run: ProgramRun, name: string) => JSON.stringify(run.named(name).inputs);
+        const changed = after.resources.filter((r) => before.resources.some((b) => b.name === r.name) && inputs(after, r.name) !== inputs(before, r.name)).map((r) => r.name);
+        expect(changed).toContain("visualkit-prod-main-caddy-install");
+        const hostSide = after.resources.filter((r) => r.type.startsWith("hcloud:") || r.parent === "visualkit-prod-main").map((r) => r.name);
+        expect(hostSide.length).toBeGreaterThan(0);
+        expect(changed.filter((n) => hostSide.includes(n))).toEqual([]);
+        expect(String(after.named("visualkit-prod-main-caddy-install").rawInputs.stdin)).toContain("help.visualkit.live {");
     });
 });

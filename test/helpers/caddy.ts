@@ -4,24 +4,13 @@ import type { AddressInfo } from "node:net";
 import { WebSocketServer } from "ws";
 import { hostRoutes } from "../../catalog";
 import type { Catalog } from "../../catalog/types";
-import { parseConfig } from "../../config/parse";
 import type { PlatformConfig } from "../../config/types";
 import { upstreamAddress, type CaddyfileOptions } from "../../caddy/render";
-import { readStackConfig } from "../../scripts/stack-config";
-import { ROOT } from "./program";
 
 /**
- * Drives the real Caddy (Debian's 2.6.2) from tests: stack catalogs, stand-in upstreams, a Caddy process on
+ * Drives the real Caddy (Debian's 2.6.2) from tests: stand-in upstreams, a Caddy process on
  * 127.0.0.1 and plain HTTP requests with a chosen Host header. Nothing here skips: a missing caddy fails.
  */
-
-/** A stack's validated config and catalog, read from Pulumi.<stack>.yaml exactly as the render does. */
-export function stackCatalog(stack: string): { config: PlatformConfig; catalog: Catalog } {
-    const { project, config, secretKeys } = readStackConfig(ROOT, stack);
-    const parsed = parseConfig({ project, stack, values: config, secretKeys: new Set(secretKeys), env: {} });
-    if (!parsed.config || !parsed.catalog) throw new Error(`${stack}: ${JSON.stringify(parsed.issues)}`);
-    return { config: parsed.config, catalog: parsed.catalog };
-}
 
 /** The renderer options the component uses for a stack's config. */
 export function stackOptions(config: PlatformConfig): CaddyfileOptions {
