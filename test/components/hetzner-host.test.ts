@@ -37,9 +37,11 @@ describe.each(["dev", "prod"])("HetznerHost in %s", (stack) => {
     test("one host component per catalog host; every Hetzner resource is its child", () => {
         const host = one(run, T.host);
         expect(host.name).toBe(`visualkit-${stack}-main`);
-        for (const type of [T.server, T.ip, T.key, T.firewall, T.firewallAttachment, T.volume, T.volumeAttachment, T.command]) {
+        for (const type of [T.server, T.ip, T.key, T.firewall, T.firewallAttachment, T.volume, T.volumeAttachment]) {
             for (const r of run.ofType(type)) expect({ name: r.name, parent: r.parent }).toEqual({ name: r.name, parent: host.name });
         }
+        const commands = run.resources.filter((r) => r.parent === host.name && r.type === T.command).map((r) => r.name);
+        expect(commands.sort()).toEqual([`${host.name}-authorized-keys`, `${host.name}-ready`]);
     });
 
     test("the firewall has exactly the derived rules and no others: SSH from the config, ICMP, Caddy, Janus RTP", () => {
