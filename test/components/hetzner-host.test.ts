@@ -25,7 +25,7 @@ const one = (run: ProgramRun, type: string) => {
     return found[0];
 };
 const rules = (run: ProgramRun) => (one(run, T.firewall).inputs.rules as Rule[]).map((r) => `${r.direction} ${r.protocol} ${r.port ?? "-"} from ${r.sourceIps.join(",")}`);
-const ready = (run: ProgramRun) => run.ofType(T.command).find((c) => c.name.endsWith("-ready"))!;
+const ready = (run: ProgramRun) => run.named("visualkit-dev-main-ready");
 const stackValue = (stack: string, key: string) => JSON.parse(readStackConfig(ROOT, stack).config[`visualkit:${key}`]) as string[];
 
 describe.each(["dev", "prod"])("HetznerHost in %s", (stack) => {
