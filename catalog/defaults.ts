@@ -40,8 +40,11 @@ export const RESERVED_HOST_PORTS = [
     { protocol: "tcp", port: 2019, owner: "Caddy admin API", firewall: "closed" },
 ] as const;
 
-/** The user bridge network of the reference compose files (vk-agent reaches Janus at its gateway). */
-export const PLATFORM_NETWORK = { name: "visualkit", subnet: "172.18.0.0/16", gateway: "172.18.0.1" } as const;
+/**
+ * The user bridge network of the reference compose files (vk-agent reaches Janus at its gateway). Docker hands out
+ * addresses only from `ipRange`, so the fixed addresses below it (vk-agent's) are never taken by another container.
+ */
+export const PLATFORM_NETWORK = { name: "visualkit", subnet: "172.18.0.0/16", gateway: "172.18.0.1", ipRange: "172.18.128.0/17" } as const;
 /** vk-agent's fixed address on that network: Janus sends the call's RTP there. */
 export const VK_AGENT_ADDRESS = "172.18.0.2";
 /** Where the persistent Hetzner volume is mounted. */

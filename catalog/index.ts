@@ -47,7 +47,7 @@ export function buildCatalog(cfg: CatalogInput): Catalog {
                     publishes: separateWs ? ["http"] : ["http", "ws"],
                     health: { kind: "http", port: cfg.ports.platformApi, path: "/health" },
                 },
-                ...(separateWs ? [{ name: "platform-ws", image: "websocket" as const, publishes: ["ws"] }] : []),
+                ...(separateWs ? [{ name: "platform-ws", image: "websocket" as const, publishes: ["ws"], health: { kind: "tcp" as const, port: cfg.ports.websocket } }] : []),
             ],
             ports: [port("http", "platformApi", "tcp", "proxied"), port("ws", "websocket", "tcp", "proxied")],
             routes: [

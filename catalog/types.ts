@@ -67,8 +67,10 @@ export interface RouteSpec {
     readonly check?: PublicCheck;
 }
 
+/** `port` is the port inside the container; `tcp` only proves something accepts connections (servers with no health URL). */
 export type ContainerHealth =
     | { readonly kind: "http"; readonly port: number; readonly path: string }
+    | { readonly kind: "tcp"; readonly port: number }
     | { readonly kind: "command"; readonly test: readonly string[] };
 
 export interface HealthTiming {
@@ -107,7 +109,7 @@ export interface HostSpec {
     /** Mount point of the persistent data volume. */
     readonly dataDir: string;
     /** The user bridge network the containers share (fixed so host-networked Janus and vk-agent can meet). */
-    readonly network: { readonly name: string; readonly subnet: string; readonly gateway: string };
+    readonly network: { readonly name: string; readonly subnet: string; readonly gateway: string; readonly ipRange: string };
 }
 
 export interface PagesSiteSpec {
