@@ -1,0 +1,214 @@
+import type { Catalog, PortSpec } from "../catalog/types";
+import type { LogLevel } from "../config/types";
+
+/**
+ * Janus configuration (`janus.jcfg` and the HTTP and WebSocket transports), rendered from the reference's values and
+ * the catalog. Pure (no `@pulumi/*` import): the tests start the real Janus from Debian with this exact text, and the
+ * JanusGateway component uploads it into the container.
+ *
+ * Where the reference's files did not do what they say, this follows what Janus 1.x actually reads:
+ * `rtp_port_range` only in `media` (the copy under `nat` is ignored), `http`/`port` in the HTTP transport's `general`
+ * section (the reference's `http:` section is not read), `min_nack_queue` instead of the removed `max_nack_queue`.
+ */
+
+/** Folders Janus reads; the image decides them. */
+export interface JanusLayout {
+    readonly configs: string;
+    readonly plugins: string;
+    readonly transports: string;
+    readonly events: string;
+    readonly loggers: string;
+}
+
+/**
+ * The layout of images/janus/Dockerfile: Debian's `janus` package, with /usr/lib/janus linked to the multiarch
+ * folder (x86_64-linux-gnu or aarch64-linux-gnu) so one rendering fits both architectures.
+ */
+export const JANUS_IMAGE_LAYOUT: JanusLayout = {
+    configs: "/etc/janus",
+    plugins: "/usr/lib/janus/plugins",
+    transports: "/usr/lib/janus/transports",
+    events: "/usr/lib/janus/events",
+    loggers: "/usr/lib/janus/loggers",
+};
+
+/** Numeric user the image runs Janus as (uploaded files are owned by it; names would resolve on the deploying machine). */
+export const JANUS_IMAGE_UID = 10001;
+
+/** Janus's debug_level: 3 warnings and errors, 4 info (Janus's default), 5 verbose. 7 would log every packet. */
+export const JANUS_DEBUG_LEVEL: Readonly<Record<LogLevel, number>> = { debug: 5, info: 4, warn: 3 };
+
+/** Transports besides HTTP and WebSockets are never configured; they are not loaded at all. */
+export const DISABLED_TRANSPORTS = ["libjanus_mqtt.so", "libjanus_nanomsg.so", "libjanus_pfunix.so", "libjanus_rabbitmq.so"] as const;
+/**
+ * Plugins run with their built-in defaults (the reference shipped no plugin configs either), except those that
+ * cannot start without one: Duktape and Lua need a script, Record&Play a recordings folder.
+ */
+export const DISABLED_PLUGINS = ["libjanus_duktape.so", "libjanus_lua.so", "libjanus_recordplay.so"] as const;
+/** The JSON logger only logs to a file its own config names; Janus logs to stdout, which Docker rotates. */
+export const DISABLED_LOGGERS = ["libjanus_jsonlog.so"] as const;
+
+/**
+ * Host interfaces whose addresses browsers can never reach: Docker's bridges and veths. Janus would otherwise offer
+ * them as ICE candidates to every caller (partial names match, e.g. `br-` matches every user bridge).
+ */
+export const ICE_IGNORE_LIST = ["vmnet", "docker", "br-", "veth"] as const;
+
+/** System folders no recording or plugin may write into (Debian's default list). */
+const PROTECTED_FOLDERS = ["/bin", "/boot", "/dev", "/etc", "/initrd", "/lib", "/lib32", "/lib64", "/proc", "/sbin", "/sys", "/usr", "/var"];
+
+export const JANUS_FILES = ["janus.jcfg", "janus.transport.http.jcfg", "janus.transport.websockets.jcfg"] as const;
+export type JanusFile = (typeof JANUS_FILES)[number];
+
+export interface JanusSettings {
+    readonly debugLevel: number;
+    /** Address the HTTP, WebSocket and admin listeners bind to. */
+    readonly bindAddress: string;
+    readonly ports: { readonly http: number; readonly ws: number; readonly admin: number };
+    /** UDP range for media: the range the host firewall opens. */
+    readonly rtpPorts: { readonly from: number; readonly to: number };
+    /** Omitted: Janus learns no public address by STUN (a Hetzner VPS has its public address on eth0 anyway). */
+    readonly stun?: { readonly host: string; readonly port: number };
+    readonly layout: JanusLayout;
+}
+
+/** The settings of the catalog's `janus` service: ports and bind address from the catalog, STUN and log level from config. */
+export function janusSettings(
+    catalog: Catalog,
+    cfg: { readonly logLevel: LogLevel; readonly janus: { readonly stun?: { readonly host: string; readonly port: number } } },
+    layout: JanusLayout = JANUS_IMAGE_LAYOUT,
+): JanusSettings {
+    const service = catalog.services.find((s) => s.id === "janus");
+    if (!service) throw new Error("catalog: no janus service");
+    const port = (id: string): PortSpec => {
+        const p = service.ports.find((x) => x.id === id);
+        if (!p) throw new Error(`catalog: janus has no port ${id}`);
+        return p;
+    };
+    const rtp = port("rtp");
+    return {
+        debugLevel: JANUS_DEBUG_LEVEL[cfg.logLevel],
+        bindAddress: service.bindAddress,
+        ports: { http: port("http").port, ws: port("ws").port, admin: port("admin").port },
+        rtpPorts: { from: rtp.port, to: rtp.endPort },
+        ...(cfg.janus.stun ? { stun: { ...cfg.janus.stun } } : {}),
+        layout,
+    };
+}
+
+/**
+ * Test mode of the same rendering: only listener ports, bind address and folders change, and STUN is left out (Janus
+ * exits when its STUN server cannot be resolved, and tests have no network).
+ */
+export function janusTestSettings(
+    settings: JanusSettings,
+    test: { readonly bindAddress: string; readonly ports: JanusSettings["ports"]; readonly layout: JanusLayout },
+): JanusSettings {
+    return { debugLevel: settings.debugLevel, rtpPorts: settings.rtpPorts, bindAddress: test.bindAddress, ports: test.ports, layout: test.layout };
+}
+
+/** Every file, by name in the configs folder. `adminSecret` goes into janus.jcfg only. */
+export function renderJanusFiles(s: JanusSettings, adminSecret: string): Record<JanusFile, string> {
+    return {
+        "janus.jcfg": renderJanusMain(s, adminSecret),
+        "janus.transport.http.jcfg": renderJanusHttp(s),
+        "janus.transport.websockets.jcfg": renderJanusWebsockets(s),
+    };
+}
+
+export function renderJanusMain(s: JanusSettings, adminSecret: string): string {
+    return jcfg([
+        section("general", [
+            ["configs_folder", s.layout.configs],
+            ["plugins_folder", s.layout.plugins],
+            ["transports_folder", s.layout.transports],
+            ["events_folder", s.layout.events],
+            ["loggers_folder", s.layout.loggers],
+            ["log_to_stdout", true],
+            // Docker keeps the log; escape codes would only clutter it.
+            ["debug_colors", false],
+            ["debug_level", s.debugLevel],
+            ["admin_secret", adminSecret],
+            ["protected_folders", PROTECTED_FOLDERS],
+        ]),
+        section("nat", [
+            ...(s.stun ? ([["stun_server", s.stun.host], ["stun_port", s.stun.port]] as Entry[]) : []),
+            ["nice_debug", false],
+            ["full_trickle", true],
+            ["ice_lite", false],
+            ["ice_tcp", false],
+            ["ice_ignore_list", ICE_IGNORE_LIST.join(",")],
+        ]),
+        section("media", [
+            ["rtp_port_range", `${s.rtpPorts.from}-${s.rtpPorts.to}`],
+            // The reference's max_nack_queue = 1000 no longer exists; min_nack_queue (ms) is its successor.
+            ["min_nack_queue", 1000],
+        ]),
+        section("plugins", [["disable", DISABLED_PLUGINS.join(",")]]),
+        section("transports", [["disable", DISABLED_TRANSPORTS.join(",")]]),
+        section("loggers", [["disable", DISABLED_LOGGERS.join(",")]]),
+    ]);
+}
+
+export function renderJanusHttp(s: JanusSettings): string {
+    return jcfg([
+        section("general", [
+            ["json", "indented"],
+            ["base_path", "/janus"],
+            ["http", true],
+            ["port", s.ports.http],
+            ["ip", s.bindAddress],
+            ["https", false],
+        ]),
+        // The admin API (sessions, handles, log level at run time) answers only on the bind address and needs the secret.
+        section("admin", [
+            ["admin_base_path", "/admin"],
+            ["admin_http", true],
+            ["admin_port", s.ports.admin],
+            ["admin_ip", s.bindAddress],
+            ["admin_https", false],
+        ]),
+        section("cors", [["allow_origin", "*"]]),
+    ]);
+}
+
+export function renderJanusWebsockets(s: JanusSettings): string {
+    return jcfg([
+        section("general", [
+            ["json", "indented"],
+            ["ws", true],
+            ["ws_port", s.ports.ws],
+            ["ws_ip", s.bindAddress],
+            ["wss", false],
+            ["ws_logging", "err,warn"],
+        ]),
+        section("admin", [
+            ["admin_ws", false],
+            ["admin_wss", false],
+        ]),
+    ]);
+}
+
+type Value = string | number | boolean | readonly string[];
+type Entry = readonly [string, Value];
+
+function section(name: string, entries: readonly Entry[]): string {
+    const lines = entries.map(([k, v]) => `\t${k} = ${value(v)}`);
+    return `${name}: {\n${lines.join("\n")}\n}\n`;
+}
+
+function value(v: Value): string {
+    if (typeof v === "string") return quote(v);
+    if (typeof v === "number" || typeof v === "boolean") return String(v);
+    return `[\n${v.map((x) => `\t\t${quote(x)}`).join(",\n")}\n\t]`;
+}
+
+/** libconfig string: backslash and double quote escaped; control characters are never valid config values. */
+function quote(s: string): string {
+    if (/[\u0000-\u001f]/.test(s)) throw new Error(`janus config: value ${JSON.stringify(s)} contains a control character`);
+    return `"${s.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`;
+}
+
+function jcfg(sections: readonly string[]): string {
+    return `# Generated by render/janus.ts from the stack config and the service catalog; edit those, not this file.\n\n${sections.join("\n")}`;
+}

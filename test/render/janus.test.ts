@@ -1,0 +1,180 @@
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import WebSocket from "ws";
+import {
+    JANUS_FILES,
+    JANUS_IMAGE_LAYOUT,
+    janusSettings,
+    janusTestSettings,
+    renderJanusFiles,
+    type JanusLayout,
+    type JanusSettings,
+} from "../../render/janus";
+import { freePort, waitFor } from "../helpers/caddy";
+import { parsedStack } from "../helpers/program";
+
+/** The Janus configuration, checked by Debian's janus-cfgconv and by a real Janus 1.1.2 started with it. */
+
+const SECRET = "test-admin-secret-0123456789";
+
+function writeFiles(dir: string, files: Record<string, string>): void {
+    for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+}
+
+function cfgconv(path: string) {
+    const res = spawnSync("janus-cfgconv", ["--parse", path], { encoding: "utf8" });
+    return { status: res.status, out: `${res.stdout}${res.stderr}` };
+}
+
+/** Debian's multiarch folder of the installed package (x86_64-linux-gnu here). */
+function debianLayout(configs: string): JanusLayout {
+    const arch = readdirSync("/usr/lib").find((d) => d.endsWith("-linux-gnu") && existsSync(`/usr/lib/${d}/janus/plugins`));
+    if (!arch) throw new Error("Debian's janus package is not installed (scripts/test-tools.sh installs it)");
+    const base = `/usr/lib/${arch}/janus`;
+    return { configs, plugins: `${base}/plugins`, transports: `${base}/transports`, events: `${base}/events`, loggers: `${base}/loggers` };
+}
+
+describe.each(["dev", "prod"])("%s Janus rendering", (stack) => {
+    const { config, catalog } = parsedStack(stack);
+    const settings = janusSettings(catalog, config);
+    const janus = catalog.services.find((s) => s.id === "janus")!;
+    const port = (id: string) => janus.ports.find((p) => p.id === id)!;
+    let dir: string;
+    beforeAll(() => {
+        dir = mkdtempSync(join(tmpdir(), `janus-${stack}-`));
+        writeFiles(dir, renderJanusFiles(settings, SECRET));
+    });
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+    test.each([...JANUS_FILES])("janus-cfgconv accepts %s", (file) => {
+        const { status, out } = cfgconv(join(dir, file));
+        expect(out).not.toContain("[ERR]");
+        expect(status).toBe(0);
+    });
+
+    test("listeners are on the bridge gateway with the catalog's ports; media uses the firewall's range", () => {
+        expect(settings.bindAddress).toBe(catalog.hosts[0].network.gateway);
+        const http = cfgconv(join(dir, "janus.transport.http.jcfg")).out;
+        expect(http).toContain(`port: ${port("http").port}`);
+        expect(http).toContain(`admin_port: ${port("admin").port}`);
+        expect(http.match(/ip: (.*)/g)).toEqual([`ip: ${settings.bindAddress}`, `ip: ${settings.bindAddress}`]);
+        const ws = cfgconv(join(dir, "janus.transport.websockets.jcfg")).out;
+        expect(ws).toContain(`ws_port: ${port("ws").port}`);
+        expect(ws).toContain(`ws_ip: ${settings.bindAddress}`);
+        const main = cfgconv(join(dir, "janus.jcfg")).out;
+        expect(main).toContain(`rtp_port_range: ${port("rtp").port}-${port("rtp").endPort}`);
+        expect(main).toContain(`configs_folder: ${JANUS_IMAGE_LAYOUT.configs}`);
+        expect(main).toContain(`stun_server: ${config.janus.stun!.host}`);
+        expect(main).toContain(`stun_port: ${config.janus.stun!.port}`);
+        expect(main).toContain(`debug_level: ${{ debug: 5, info: 4, warn: 3 }[config.logLevel]}`);
+    });
+});
+
+test("an empty janusStunServer leaves STUN out entirely", () => {
+    const { config, catalog } = parsedStack("prod", { set: { janusStunServer: "" } });
+    const main = renderJanusFiles(janusSettings(catalog, config), SECRET)["janus.jcfg"];
+    expect(main).not.toMatch(/stun/);
+});
+
+test("a changed RTP range or port reaches the rendered files", () => {
+    const { config, catalog } = parsedStack("prod", { set: { janusRtpPorts: "20000-20999", ports: { janusWs: 9188 } } });
+    const files = renderJanusFiles(janusSettings(catalog, config), SECRET);
+    expect(files["janus.jcfg"]).toContain('rtp_port_range = "20000-20999"');
+    expect(files["janus.transport.websockets.jcfg"]).toContain("ws_port = 9188");
+});
+
+test("test mode changes only ports, bind address and folders, and leaves STUN out", () => {
+    const { config, catalog } = parsedStack("prod");
+    const prod = janusSettings(catalog, config);
+    const test = janusTestSettings(prod, { bindAddress: "127.0.0.1", ports: { http: 1, ws: 2, admin: 3 }, layout: debianLayout("/tmp/x") });
+    const changed = /^\s*(configs_folder|plugins_folder|transports_folder|events_folder|loggers_folder|port|ip|ws_port|ws_ip|admin_port|admin_ip|stun_server|stun_port) = /;
+    const keep = (text: string) => text.split("\n").filter((l) => !changed.test(l));
+    const a = renderJanusFiles(prod, SECRET);
+    const b = renderJanusFiles(test, SECRET);
+    for (const f of JANUS_FILES) expect(keep(b[f])).toEqual(keep(a[f]));
+    expect(b["janus.jcfg"]).not.toMatch(/stun/);
+});
+
+describe("a real Janus started with the test-mode rendering", () => {
+    let dir: string;
+    let janus: ChildProcess;
+    let log = "";
+    let s: JanusSettings;
+
+    beforeAll(async () => {
+        dir = mkdtempSync(join(tmpdir(), "janus-run-"));
+        const { config, catalog } = parsedStack("prod");
+        const ports = { http: await freePort(), ws: await freePort(), admin: await freePort() };
+        s = janusTestSettings(janusSettings(catalog, config), { bindAddress: "127.0.0.1", ports, layout: debianLayout(dir) });
+        writeFiles(dir, renderJanusFiles(s, SECRET));
+        janus = spawn("janus", ["--configs-folder", dir], { stdio: ["ignore", "pipe", "pipe"] });
+        janus.stdout!.on("data", (d) => (log += d));
+        janus.stderr!.on("data", (d) => (log += d));
+        await waitFor(
+            `Janus on 127.0.0.1:${ports.http}`,
+            async () => {
+                if (janus.exitCode !== null) throw new Error(`janus exited with ${janus.exitCode}:\n${log}`);
+                const r = await fetch(`http://127.0.0.1:${ports.http}/janus/info`);
+                return r.ok;
+            },
+            150,
+        );
+    });
+
+    afterAll(async () => {
+        if (janus && janus.exitCode === null) {
+            const exited = new Promise((ok) => janus.once("exit", ok));
+            janus.kill("SIGTERM");
+            await exited;
+        }
+        rmSync(dir, { recursive: true, force: true });
+    });
+
+    test("GET /janus/info answers server_info, with only HTTP and WebSockets loaded", async () => {
+        const r = await fetch(`http://127.0.0.1:${s.ports.http}/janus/info`);
+        expect(r.status).toBe(200);
+        const info = (await r.json()) as { janus: string; version_string: string; transports: Record<string, unknown> };
+        expect(info.janus).toBe("server_info");
+        expect(info.version_string).toBe("1.1.2");
+        expect(Object.keys(info.transports).sort()).toEqual(["janus.transport.http", "janus.transport.websockets"]);
+    });
+
+    test("a janus-protocol WebSocket answers an info request", async () => {
+        const ws = new WebSocket(`ws://127.0.0.1:${s.ports.ws}`, "janus-protocol");
+        try {
+            await new Promise((ok, fail) => {
+                ws.once("open", ok);
+                ws.once("error", fail);
+            });
+            expect(ws.protocol).toBe("janus-protocol");
+            const reply = new Promise<Record<string, unknown>>((ok) => ws.once("message", (m) => ok(JSON.parse(String(m)))));
+            ws.send(JSON.stringify({ janus: "info", transaction: "t-1" }));
+            expect(await reply).toMatchObject({ janus: "server_info", transaction: "t-1" });
+        } finally {
+            ws.close();
+        }
+    });
+
+    test("the admin API accepts the rendered admin secret and refuses any other", async () => {
+        const ask = async (secret: string) => {
+            const r = await fetch(`http://127.0.0.1:${s.ports.admin}/admin`, {
+                method: "POST",
+                body: JSON.stringify({ janus: "list_sessions", transaction: "a-1", admin_secret: secret }),
+            });
+            return (await r.json()) as { janus: string };
+        };
+        expect((await ask(SECRET)).janus).toBe("success");
+        expect((await ask("wrong")).janus).toBe("error");
+    });
+
+    test("Janus read the media section (RTP range, NACK queue) and uses no STUN server", async () => {
+        const r = await fetch(`http://127.0.0.1:${s.ports.http}/janus/info`);
+        const info = (await r.json()) as Record<string, unknown>;
+        expect(info["min-nack-queue"]).toBe(1000);
+        expect(log).toContain(`RTP port range: ${s.rtpPorts.from} -- ${s.rtpPorts.to}`);
+        expect(log).not.toMatch(/STUN server to use/);
+        expect(log).not.toMatch(/\[(ERR|FATAL)\](?! \[config\.c)/);
+    });
+});
