@@ -1,0 +1,77 @@
+import { createHash } from "node:crypto";
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { join, relative, sep } from "node:path";
+import { gzipSync } from "node:zlib";
+
+/**
+ * A deterministic .tar.gz of a local folder (sorted entries, owner 0, mtime 0, fixed modes): the same files always
+ * give the same bytes and the same hash, so a sync runs only when the content changed. Plain ustar, which every
+ * `tar` reads; no dependency.
+ */
+export interface PackedFolder {
+    readonly archive: Buffer;
+    /** SHA-256 of the archive: the content hash a sync is triggered on. */
+    readonly sha256: string;
+    /** Relative paths of the files, sorted, with `/` separators. */
+    readonly files: readonly string[];
+}
+
+export function packFolder(dir: string): PackedFolder {
+    const files: string[] = [];
+    const dirs: string[] = [];
+    const walk = (d: string) => {
+        for (const entry of readdirSync(d, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+            const full = join(d, entry.name);
+            const rel = relative(dir, full).split(sep).join("/");
+            if (entry.isDirectory()) {
+                dirs.push(rel);
+                walk(full);
+            } else if (entry.isFile() || (entry.isSymbolicLink() && statSync(full).isFile())) {
+                files.push(rel);
+            }
+        }
+    };
+    walk(dir);
+    const blocks: Buffer[] = [];
+    for (const rel of [...dirs, ...files].sort()) {
+        const isDir = dirs.includes(rel);
+        const content = isDir ? Buffer.alloc(0) : readFileSync(join(dir, rel));
+        blocks.push(header(isDir ? `${rel}/` : rel, content.length, isDir), content, Buffer.alloc((512 - (content.length % 512)) % 512));
+    }
+    blocks.push(Buffer.alloc(1024));
+    const archive = gzipSync(Buffer.concat(blocks), { level: 9 });
+    return { archive, sha256: createHash("sha256").update(archive).digest("hex"), files };
+}
+
+function header(path: string, size: number, isDir: boolean): Buffer {
+    const h = Buffer.alloc(512);
+    const bytes = Buffer.byteLength(path);
+    let name = path;
+    let prefix = "";
+    if (bytes > 100) {
+        // ustar keeps long paths as prefix + "/" + name, split at a slash.
+        const cut = path.lastIndexOf("/", path.length - 2);
+        prefix = path.slice(0, cut);
+        name = path.slice(cut + 1);
+        if (cut < 0 || Buffer.byteLength(prefix) > 155 || Buffer.byteLength(name) > 100) throw new Error(`tar: path too long for ustar: ${path}`);
+    }
+    const put = (text: string, offset: number, length: number) => h.write(text, offset, length, "utf8");
+    const octal = (n: number, length: number) => `${n.toString(8).padStart(length - 1, "0")}\0`;
+    put(name, 0, 100);
+    put(octal(isDir ? 0o755 : 0o644, 8), 100, 8);
+    put(octal(0, 8), 108, 8);
+    put(octal(0, 8), 116, 8);
+    put(octal(size, 12), 124, 12);
+    put(octal(0, 12), 136, 12);
+    put("        ", 148, 8);
+    put(isDir ? "5" : "0", 156, 1);
+    put("ustar\0", 257, 6);
+    put("00", 263, 2);
+    put("root", 265, 32);
+    put("root", 297, 32);
+    put(prefix, 345, 155);
+    let sum = 0;
+    for (const b of h) sum += b;
+    put(sum.toString(8).padStart(6, "0") + "\0 ", 148, 8);
+    return h;
+}
