@@ -98,7 +98,7 @@ function proxyBody(service: ServiceSpec, target: ProxyTarget, opts: CaddyfileOpt
     const upstream = opts.loopback ? opts.loopback.upstreams[address] : address;
     if (!upstream) throw new Error(`caddy loopback: no stand-in for upstream ${address} (service ${service.id})`);
     const inner = [
-        // Removed in the proxy itself: a site-level `header` would run before the upstream's headers exist.
+        // Stripped as the upstream's response enters Caddy, so it holds whatever other handlers the site gains.
         ...(target.removeResponseHeaders ?? []).map((h) => `header_down -${h}`),
         ...(target.websocket && supports(opts.caddyVersion, STREAM_CLOSE_DELAY.since) ? [`stream_close_delay ${STREAM_CLOSE_DELAY.value}`] : []),
     ];
