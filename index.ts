@@ -5,6 +5,7 @@ import { HetznerHost } from "./components/hetzner-host";
 import { loadConfig } from "./config";
 import { publishFile } from "./lib/artifacts";
 import type { HostHandle } from "./lib/host";
+import { stackOutputs } from "./lib/outputs";
 import { renderArchitecture } from "./render/architecture";
 
 /**
@@ -62,17 +63,13 @@ async function main() {
 
     void secrets;
     void hosts;
-    return {
+    // The outputs contract (lib/outputs.ts, checked against outputs.schema.json): other tools rely on its shape.
+    return stackOutputs({
         stack: config.stack,
         environment: config.environment,
-        domain: config.domain,
-        hosts: Object.fromEntries(
-            servers.map((s) => [s.name, { name: s.serverName, id: s.serverId, ipv4: s.ipv4, ipv6: s.ipv6, location: s.location, type: s.serverType, ssh: s.ssh }]),
-        ),
-        endpoints: Object.fromEntries(
-            hostRoutes(catalog).map(({ route }) => [route.id, `${route.target.kind === "proxy" && route.target.websocket ? "wss" : "https"}://${route.hostname}`]),
-        ),
-    };
+        catalog,
+        hosts: Object.fromEntries(servers.map((s) => [s.name, s])),
+    });
 }
 
 export = main;

@@ -1,14 +1,8 @@
 import type { Catalog } from "../../catalog/types";
-import { parseConfig } from "../../config/parse";
 import { renderArchitecture, renderMermaid } from "../../render/architecture";
-import { runProgram, stackConfig, type RunOptions } from "../helpers/program";
+import { parsedStack, runProgram, type RunOptions } from "../helpers/program";
 
-function catalogOf(stack: "dev" | "prod", set: RunOptions["set"] = {}): Catalog {
-    const { project, config, secretKeys } = stackConfig(stack, { set });
-    const parsed = parseConfig({ project, stack, values: config, secretKeys: new Set(secretKeys), env: {} });
-    if (!parsed.catalog) throw new Error(parsed.issues.map((i) => `${i.key}: ${i.problem}`).join("\n"));
-    return parsed.catalog;
-}
+const catalogOf = (stack: "dev" | "prod", set: RunOptions["set"] = {}): Catalog => parsedStack(stack, { set }).catalog;
 
 const KEYWORDS = new Set(["end", "subgraph", "graph", "flowchart", "style", "class", "classDef", "click", "linkStyle", "direction", "default"]);
 const ID = /^[A-Za-z][A-Za-z0-9_]*$/;

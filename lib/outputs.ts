@@ -1,0 +1,146 @@
+import * as pulumi from "@pulumi/pulumi";
+import type { Catalog } from "../catalog/types";
+import type { Environment } from "../config/types";
+import { publishedFiles, sha256 } from "./artifacts";
+import { healthChecks, routeUrl, type HealthCheck } from "./health-checks";
+
+/**
+ * The stack outputs contract: what `pulumi stack output --json` prints and other tools (the smoke checker, CI,
+ * StackReferences) rely on. Flat, small, documented in outputs.schema.json, which a test validates the rendered
+ * outputs of both stacks against. Adding a key is a minor change (add it to the schema too); renaming or removing
+ * one, or changing a value's shape, bumps OUTPUTS_SCHEMA_VERSION.
+ */
+export const OUTPUTS_SCHEMA_VERSION = 1;
+
+/** One host; `hosts` is keyed by the catalog host name (`main`). */
+export interface HostOutput {
+    /** Hetzner server name, e.g. `visualkit-prod-main`. */
+    readonly name: string;
+    /** Hetzner server id. */
+    readonly id: string;
+    readonly ipv4: string;
+    readonly ipv6: string;
+    readonly location: string;
+    readonly type: string;
+    /** Ready-to-run login command, e.g. `ssh root@203.0.113.10`. */
+    readonly ssh: string;
+}
+
+export interface DnsRecordOutput {
+    readonly name: string;
+    readonly type: string;
+    readonly content: string;
+    readonly proxied: boolean;
+    readonly priority?: number;
+}
+
+export interface PagesProjectOutput {
+    /** Catalog site id: landing, dashboard or meeting. */
+    readonly site: string;
+    readonly name: string;
+    readonly url: string;
+    readonly pagesDevUrl: string;
+}
+
+export interface StackOutputs {
+    readonly schemaVersion: typeof OUTPUTS_SCHEMA_VERSION;
+    readonly stack: string;
+    readonly environment: Environment;
+    readonly domain: string;
+    /** The first catalog host, where every service runs today; `hosts` has them all. */
+    readonly host: HostOutput;
+    readonly hosts: Readonly<Record<string, HostOutput>>;
+    /** Every public URL by route, site or redirect id. */
+    readonly endpoints: Readonly<Record<string, string>>;
+    readonly healthChecks: readonly HealthCheck[];
+    readonly dnsRecords: readonly DnsRecordOutput[];
+    readonly pagesProjects: readonly PagesProjectOutput[];
+    /** SHA-256 (hex) of every generated file by its path under rendered/<stack>/. */
+    readonly files: Readonly<Record<string, string>>;
+}
+
+/** Each leaf may still be unresolved: Pulumi resolves the returned object before it stores the outputs. */
+type Unresolved<T> = T extends string | number | boolean
+    ? pulumi.Input<T>
+    : T extends readonly (infer U)[]
+      ? pulumi.Input<readonly U[]> | readonly Unresolved<U>[]
+      : { readonly [K in keyof T]: Unresolved<T[K]> };
+
+/** What a host component offers (HetznerHost); structural so the contract does not depend on one implementation. */
+export interface HostSource {
+    readonly serverName: pulumi.Input<string>;
+    readonly serverId: pulumi.Input<string>;
+    readonly ipv4: pulumi.Input<string>;
+    readonly ipv6: pulumi.Input<string>;
+    readonly location: pulumi.Input<string>;
+    readonly serverType: pulumi.Input<string>;
+    readonly ssh: pulumi.Input<string>;
+}
+
+/** What a Pages component offers (PagesSite) for one catalog site. */
+export interface PagesSource {
+    readonly projectName: pulumi.Input<string>;
+    readonly pagesDevUrl: pulumi.Input<string>;
+}
+
+export interface OutputsInput {
+    readonly stack: string;
+    readonly environment: Environment;
+    readonly catalog: Catalog;
+    /** Hosts by catalog name; every catalog host must be here. */
+    readonly hosts: Readonly<Record<string, HostSource>>;
+    /**
+     * The zone's records as created (CloudflareDns.records).
+     * @default [] (no Cloudflare component wired)
+     */
+    readonly dnsRecords?: pulumi.Input<readonly DnsRecordOutput[]>;
+    /**
+     * Pages projects by catalog site id; when given, every catalog site must be there.
+     * @default {} and no pagesProjects (no Pages component wired)
+     */
+    readonly pages?: Readonly<Record<string, PagesSource>>;
+}
+
+/** Every public URL, from the catalog alone: VPS routes (https/wss), Pages sites and redirects. */
+export function endpointsOf(catalog: Catalog): Record<string, string> {
+    return Object.fromEntries([
+        ...catalog.services.flatMap((s) => s.routes.map((r) => [r.id, routeUrl(r)])),
+        ...catalog.pages.map((p) => [p.id, `https://${p.hostname}`]),
+        ...catalog.redirects.map((r) => [r.id, `https://${r.hostname}`]),
+    ]);
+}
+
+function hostOutput(host: HostSource): Unresolved<HostOutput> {
+    return { name: host.serverName, id: host.serverId, ipv4: host.ipv4, ipv6: host.ipv6, location: host.location, type: host.serverType, ssh: host.ssh };
+}
+
+/** The hashes of every file published so far; call it after every component is constructed. */
+function fileHashes(): Record<string, pulumi.Output<string>> {
+    const files = [...publishedFiles().entries()].sort(([a], [b]) => a.localeCompare(b));
+    // A hash reveals nothing of a secret the file embeds, and tools compare hashes in plain text.
+    return Object.fromEntries(files.map(([path, text]) => [path, pulumi.unsecret(text.apply(sha256))]));
+}
+
+export function stackOutputs(input: OutputsInput): Unresolved<StackOutputs> {
+    const { catalog } = input;
+    const missing = catalog.hosts.filter((h) => !input.hosts[h.name]).map((h) => h.name);
+    if (missing.length > 0) throw new Error(`stack outputs: no host component for catalog host(s) ${missing.join(", ")}`);
+    const hosts = Object.fromEntries(catalog.hosts.map((h) => [h.name, hostOutput(input.hosts[h.name])]));
+    return {
+        schemaVersion: OUTPUTS_SCHEMA_VERSION,
+        stack: input.stack,
+        environment: input.environment,
+        domain: catalog.domain,
+        host: hosts[catalog.hosts[0].name],
+        hosts,
+        endpoints: endpointsOf(catalog),
+        healthChecks: healthChecks(catalog),
+        dnsRecords: input.dnsRecords ?? [],
+        pagesProjects: (input.pages ? catalog.pages : []).map((site) => {
+            const source = input.pages?.[site.id];
+            if (!source) throw new Error(`stack outputs: no Pages component for site ${site.id}`);
+            return { site: site.id, name: source.projectName, url: `https://${site.hostname}`, pagesDevUrl: source.pagesDevUrl };
+        }),
+        files: fileHashes(),
+    };
+}
