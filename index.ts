@@ -1,7 +1,12 @@
 import { hostRoutes } from "./catalog";
+import { deriveDnsRecords, ownsZone, redirectRules } from "./catalog/dns";
 import { CaddyConfig } from "./components/caddy-config";
+import { CloudflareDns } from "./components/cloudflare-dns";
 import { GeneratedSecrets } from "./components/generated-secrets";
 import { HetznerHost } from "./components/hetzner-host";
+import { PagesSite } from "./components/pages-site";
+import { WwwRedirect } from "./components/www-redirect";
+import { ZoneSettings } from "./components/zone-settings";
 import { loadConfig } from "./config";
 import { publishFile } from "./lib/artifacts";
 import type { HostHandle } from "./lib/host";
@@ -42,6 +47,36 @@ async function main() {
     });
 
     // Cloudflare: DNS records from the catalog, e-mail records, Pages projects, www redirect, zone settings.
+    const cf = config.cloudflare;
+    const pages = catalog.pages.map((site) => {
+        const pagesSite = new PagesSite(`${name}-pages-${site.id}`, {
+            accountId: cf.accountId,
+            site,
+            git: config.pages.git,
+            productionBranch: config.pages.productionBranch,
+            buildCommand: config.pages.buildCommand,
+            outputDir: config.pages.outputDir,
+        });
+        return [site, pagesSite] as const;
+    });
+    const hostFor = (hostName: string): HostHandle => {
+        const handle = hosts[hostName];
+        if (!handle) throw new Error(`index.ts: a catalog service runs on host "${hostName}", but no host of that name was created`);
+        return handle;
+    };
+    const dns = new CloudflareDns(`${name}-dns`, {
+        zone: cf.zone,
+        zoneId: cf.zoneId,
+        records: deriveDnsRecords(catalog, { zone: cf.zone, project: config.project, stack: config.stack, email: config.email }),
+        hosts: Object.fromEntries(catalog.services.map((s) => [s.host, hostFor(s.host)])),
+        pagesSubdomains: Object.fromEntries(pages.map(([site, p]) => [site.project, p.subdomain])),
+    });
+    // Zone-wide things (one redirect entrypoint ruleset, one value per setting) belong to the stack whose domain is
+    // the zone; dev lives inside prod's zone and must not take them over.
+    if (ownsZone(catalog.domain, cf.zone)) {
+        new WwwRedirect(`${name}-redirects`, { zoneId: dns.zoneId, rules: redirectRules(catalog.redirects), description: `Managed by Pulumi ${config.project}/${config.stack}` });
+        new ZoneSettings(`${name}-zone`, { zoneId: dns.zoneId });
+    }
 
     // Caddy: the Caddyfile rendered from the catalog, installed on each host that serves routes.
     const caddyHosts = catalog.hosts.filter((host) => hostRoutes(catalog, host.name).length > 0);
@@ -69,6 +104,8 @@ async function main() {
         environment: config.environment,
         catalog,
         hosts: Object.fromEntries(servers.map((s) => [s.name, s])),
+        dnsRecords: dns.records,
+        pages: Object.fromEntries(pages.map(([site, p]) => [site.id, p])),
     });
 }
 

@@ -2,15 +2,7 @@ import * as cloudflare from "@pulumi/cloudflare";
 import * as pulumi from "@pulumi/pulumi";
 import type { DnsContent, DnsRecordSpec } from "../catalog/dns";
 import type { HostHandle } from "../lib/host";
-
-/** A record as the stack outputs show it: content resolved, name fully qualified. */
-export interface DnsRecordOutput {
-    name: string;
-    type: string;
-    content: string;
-    proxied: boolean;
-    priority?: number;
-}
+import type { DnsRecordOutput } from "../lib/outputs";
 
 export interface CloudflareDnsArgs {
     /** Zone name, e.g. `visualkit.live`; looked up through the API when `zoneId` is not given. */

@@ -2,7 +2,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { deriveDnsRecords, type DnsRecordSpec } from "../../catalog/dns";
 import { CloudflareDns } from "../../components/cloudflare-dns";
 import { runWithMocks, type MockRunResult } from "../../scripts/mock-runtime";
-import { parsedStack } from "../helpers/program";
+import { hostRoutes } from "../../catalog";
+import { parsedStack, runProgram, type ProgramRun, type RunOptions } from "../helpers/program";
 
 const ZONE_INVOKE = "cloudflare:index/getZone:getZone";
 const RECORD = "cloudflare:index/dnsRecord:DnsRecord";
@@ -80,3 +81,164 @@ describe("CloudflareDns (constructed directly, fake host)", () => {
         await expect(runDns({ hosts: ["edge"] })).rejects.toThrow(/points at host "main", which has no HostHandle/);
     });
 });
+
+const PROJECT = "cloudflare:index/pagesProject:PagesProject";
+const DOMAIN = "cloudflare:index/pagesDomain:PagesDomain";
+const RULESET = "cloudflare:index/ruleset:Ruleset";
+const SETTING = "cloudflare:index/zoneSetting:ZoneSetting";
+
+/** What the catalog, Pages and e-mail config require, written independently of catalog/dns.ts. */
+function required(stack: "dev" | "prod", set: RunOptions["set"] = {}): string[] {
+    const { config, catalog } = parsedStack(stack, { set });
+    const rows = [
+        ...hostRoutes(catalog).flatMap(({ route }) => [`${route.hostname} A ${route.proxied}`, `${route.hostname} AAAA ${route.proxied}`]),
+        ...catalog.pages.map((p) => `${p.hostname} CNAME true`),
+        ...(catalog.domain === config.cloudflare.zone ? catalog.redirects.map((r) => `${r.hostname} AAAA true`) : []),
+        ...(config.email?.mx ?? []).map(() => `${catalog.domain} MX false`),
+        ...(config.email?.spf ? [`${catalog.domain} TXT false`] : []),
+        ...(config.email?.dkim ? [`${config.email.dkim.selector}._domainkey.${catalog.domain} TXT false`] : []),
+        ...(config.email ? [`_dmarc.${catalog.domain} TXT false`] : []),
+    ];
+    return rows.sort();
+}
+
+const recordRows = (run: ProgramRun) => run.ofType(RECORD).map((r) => `${r.inputs.name} ${r.inputs.type} ${r.inputs.proxied}`).sort();
+
+describe.each(["prod", "dev"] as const)("program (%s stack)", (stack) => {
+    let run: ProgramRun;
+    beforeAll(async () => {
+        run = await runProgram(stack);
+    });
+
+    test("the DNS records are exactly what catalog, Pages and e-mail config require", () => {
+        expect(recordRows(run)).toEqual(required(stack));
+    });
+
+    test("no name has two records of one type (MX aside, one per mail host)", () => {
+        const slots = run.ofType(RECORD).map((r) => `${r.inputs.name} ${r.inputs.type}${r.inputs.type === "MX" ? ` ${r.inputs.content}` : ""}`);
+        expect(new Set(slots).size).toBe(slots.length);
+    });
+
+    test("every VPS hostname has an A and an AAAA record to its host's addresses, proxied only if the catalog says so", () => {
+        const { catalog } = parsedStack(stack);
+        const host = (run.outputs.hosts as Record<string, { ipv4: string; ipv6: string }>).main;
+        for (const { route } of hostRoutes(catalog)) {
+            const mine = run.ofType(RECORD).filter((r) => r.inputs.name === route.hostname);
+            expect(mine.map((r) => [r.inputs.type, r.inputs.content, r.inputs.proxied])).toEqual([
+                ["A", host.ipv4, route.proxied],
+                ["AAAA", host.ipv6, route.proxied],
+            ]);
+        }
+    });
+
+    test("every site address in the deployed Caddyfile has an A and an AAAA record", () => {
+        const caddyfile = run.files.get("Caddyfile") ?? "";
+        const sites = [...caddyfile.matchAll(/^([a-z0-9][a-z0-9.-]*) \{$/gm)].map((m) => m[1]);
+        expect(sites.sort()).toEqual(hostRoutes(parsedStack(stack).catalog).map(({ route }) => route.hostname).sort());
+        for (const site of sites) {
+            expect(run.ofType(RECORD).filter((r) => r.inputs.name === site).map((r) => r.inputs.type).sort()).toEqual(["A", "AAAA"]);
+        }
+    });
+
+    test("every Pages custom domain has a proxied CNAME to its project's pages.dev name", () => {
+        const domains = run.ofType(DOMAIN);
+        expect(domains.length).toBe(3);
+        for (const d of domains) {
+            const cname = run.ofType(RECORD).filter((r) => r.inputs.name === d.inputs.name && r.inputs.type === "CNAME");
+            expect(cname.map((r) => [r.inputs.content, r.inputs.proxied])).toEqual([[`${d.inputs.projectName}.pages.dev`, true]]);
+        }
+    });
+
+    test("every record comment names the project and this stack", () => {
+        for (const r of run.ofType(RECORD)) expect(r.inputs.comment).toMatch(new RegExp(`^Managed by Pulumi visualkit/${stack}: `));
+    });
+
+    test("Pages projects build apps/<name> from the configured repository with the catalog's URLs baked in", () => {
+        const { config, catalog } = parsedStack(stack);
+        expect(run.ofType(PROJECT).map((p) => p.inputs.name).sort()).toEqual(catalog.pages.map((p) => p.project).sort());
+        for (const site of catalog.pages) {
+            const p = run.ofType(PROJECT).find((x) => x.inputs.name === site.project)!;
+            expect(p.inputs).toMatchObject({
+                accountId: config.cloudflare.accountId,
+                productionBranch: config.pages.productionBranch,
+                buildConfig: { buildCommand: "pnpm build", destinationDir: "dist", rootDir: `apps/${site.id}` },
+                source: { type: "github", config: { owner: "visualkit", repoName: "visualkit", productionBranch: config.pages.productionBranch } },
+            });
+            const env = Object.fromEntries(Object.entries(site.buildEnv).map(([k, value]) => [k, { type: "plain_text", value }]));
+            expect(p.inputs.deploymentConfigs).toEqual({ production: { envVars: env }, preview: { envVars: env } });
+        }
+    });
+
+    test("outputs list every DNS record and every Pages project with its pages.dev URL and custom domain", () => {
+        const out = run.outputs.dnsRecords as { name: string; type: string; content: string; proxied: boolean }[];
+        expect(out.map((r) => `${r.name} ${r.type} ${r.proxied}`).sort()).toEqual(recordRows(run));
+        expect(out.every((r) => typeof r.content === "string" && r.content.length > 0)).toBe(true);
+        const { catalog } = parsedStack(stack);
+        expect(run.outputs.pagesProjects).toEqual(catalog.pages.map((p) => ({ site: p.id, name: p.project, url: `https://${p.hostname}`, pagesDevUrl: `https://${p.project}.pages.dev` })));
+    });
+});
+
+describe("zone-wide resources", () => {
+    let prod: ProgramRun;
+    let dev: ProgramRun;
+    beforeAll(async () => {
+        [prod, dev] = [await runProgram("prod"), await runProgram("dev")];
+    });
+
+    test("prod owns the zone: one dynamic-redirect ruleset whose only rule sends www (and nothing else) to the apex", () => {
+        const run = prod;
+        const [ruleset, ...more] = run.ofType(RULESET);
+        expect(more).toEqual([]);
+        expect(ruleset.inputs).toMatchObject({ kind: "zone", phase: "http_request_dynamic_redirect" });
+        const rules = ruleset.inputs.rules as { expression: string; action: string; enabled: boolean; actionParameters: { fromValue: Record<string, unknown> } }[];
+        expect(rules).toHaveLength(1);
+        const hosts = ["www.visualkit.live", "visualkit.live", "app.visualkit.live", "api.visualkit.live", "www.dev.visualkit.live"];
+        expect(hosts.filter((h) => exactHost(rules[0].expression) === h)).toEqual(["www.visualkit.live"]);
+        expect(rules[0]).toMatchObject({ action: "redirect", enabled: true });
+        expect(rules[0].actionParameters.fromValue).toEqual({
+            statusCode: 301,
+            preserveQueryString: true,
+            targetUrl: { expression: 'concat("https://visualkit.live", http.request.uri.path)' },
+        });
+    });
+
+    test("prod sets SSL Full (strict), Always Use HTTPS and TLS 1.2 on the zone its records live in", () => {
+        const run = prod;
+        const settings = Object.fromEntries(run.ofType(SETTING).map((s) => [s.inputs.settingId, s.inputs.value]));
+        expect(settings).toEqual({ ssl: "strict", always_use_https: "on", min_tls_version: "1.2" });
+        const zoneIds = new Set([...run.ofType(SETTING), ...run.ofType(RULESET), ...run.ofType(RECORD)].map((r) => r.inputs.zoneId));
+        expect(zoneIds.size).toBe(1);
+    });
+
+    test("dev shares the zone and creates no zone-wide resource: no ruleset, no zone setting, no www record", () => {
+        const run = dev;
+        expect(run.ofType(RULESET)).toEqual([]);
+        expect(run.ofType(SETTING)).toEqual([]);
+        expect(run.ofType(RECORD).filter((r) => String(r.inputs.name).startsWith("www."))).toEqual([]);
+        expect(run.ofType(RECORD).every((r) => String(r.inputs.name).endsWith("dev.visualkit.live"))).toBe(true);
+    });
+});
+
+describe("switches", () => {
+    test.each(["dev", "prod"] as const)("pagesEnabled=false in %s removes projects, domains and their CNAMEs, nothing else", async (stack) => {
+        const on = await runProgram(stack);
+        const off = await runProgram(stack, { set: { pagesEnabled: false } });
+        expect(off.ofType(PROJECT)).toEqual([]);
+        expect(off.ofType(DOMAIN)).toEqual([]);
+        expect(recordRows(off)).toEqual(recordRows(on).filter((r) => !r.includes(" CNAME ")));
+        expect(off.outputs.pagesProjects).toEqual([]);
+    });
+
+    test("a configured zone id is used as is, with no lookup", async () => {
+        const run = await runProgram("prod", { set: { cloudflareZoneId: "0123456789abcdef0123456789abcdef" } });
+        expect(run.invokes.filter((i) => i.token === ZONE_INVOKE)).toEqual([]);
+        expect(new Set(run.ofType(RECORD).map((r) => r.inputs.zoneId))).toEqual(new Set(["0123456789abcdef0123456789abcdef"]));
+    });
+});
+
+/** The host an expression compares against, when it is exactly one `http.host eq` test; anything else fails. */
+function exactHost(expression: string): string {
+    const m = /^\(http\.host eq "([^"]+)"\)$/.exec(expression);
+    if (!m) throw new Error(`redirect expression is not a single exact host match: ${expression}`);
+    return m[1];
+}
