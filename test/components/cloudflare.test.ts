@@ -14,7 +14,7 @@ function prodRecords(): DnsRecordSpec[] {
 }
 
 /** Runs one CloudflareDns under the mocks, with a fake host (documentation addresses) in place of HetznerHost. */
-async function runDns(opts: { zoneId?: string; hosts?: string[]; records?: DnsRecordSpec[] } = {}): Promise<MockRunResult & { outputs: Record<string, unknown> }> {
+async function runDns(opts: { zoneId?: string; hosts?: string[]; records?: DnsRecordSpec[] } = {}): Promise<MockRunResult> {
     const records = opts.records ?? prodRecords();
     return runWithMocks({
         project: "visualkit",
