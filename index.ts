@@ -1,10 +1,17 @@
 import { hostRoutes } from "./catalog";
+import { DATA_FOLDERS } from "./catalog/defaults";
 import { deriveDnsRecords, ownsZone, redirectRules } from "./catalog/dns";
 import { CaddyConfig } from "./components/caddy-config";
+import { Chatwoot } from "./components/chatwoot";
 import { CloudflareDns } from "./components/cloudflare-dns";
+import { DockerHost } from "./components/docker-host";
 import { GeneratedSecrets } from "./components/generated-secrets";
 import { HetznerHost } from "./components/hetzner-host";
+import { JanusGateway } from "./components/janus-gateway";
 import { PagesSite } from "./components/pages-site";
+import { PlatformApi } from "./components/platform-api";
+import { VkAgent } from "./components/vk-agent";
+import { WidgetCdn } from "./components/widget-cdn";
 import { WwwRedirect } from "./components/www-redirect";
 import { ZoneSettings } from "./components/zone-settings";
 import { loadConfig } from "./config";
@@ -12,6 +19,7 @@ import { publishFile } from "./lib/artifacts";
 import type { HostHandle } from "./lib/host";
 import { stackOutputs } from "./lib/outputs";
 import { renderArchitecture } from "./render/architecture";
+import { janusSettings } from "./render/janus";
 
 /**
  * The VisualKit platform. Pulumi calls the exported function and uses what it returns as the stack outputs;
@@ -91,18 +99,59 @@ async function main() {
         });
     }
 
-    // Docker services on each host.
+    // Docker services on each host: its engine over SSH once the host is ready, the platform network, then one
+    // component per catalog service placed there.
+    for (const host of catalog.hosts) {
+        const placed = new Map(catalog.services.filter((s) => s.host === host.name).map((s) => [s.id, s]));
+        if (placed.size === 0) continue;
+        const instance = servers.find((s) => s.name === host.name)!.serverId;
+        const docker = new DockerHost(`${name}-${host.name}-docker`, { host: hosts[host.name], spec: host, instance, registry: config.registry });
+        const platformApi = placed.get("platform-api");
+        if (platformApi) {
+            new PlatformApi(`${name}-platform-api`, { docker, service: platformApi, images: config.images, env: config.env.platformApi, secretEnv: config.secretEnv.platformApi });
+        }
+        const janus = catalog.services.find((s) => s.id === "janus");
+        const vkAgent = placed.get("vk-agent");
+        if (vkAgent && janus) {
+            new VkAgent(`${name}-vk-agent`, { docker, service: vkAgent, janus, network: host.network, image: config.images.vkAgent, env: config.env.vkAgent, geminiApiKey: config.geminiApiKey });
+        }
+        if (janus && placed.has("janus")) {
+            new JanusGateway(`${name}-janus`, { docker, service: janus, settings: janusSettings(catalog, config), image: config.images.janus, adminSecret: secrets.janusAdminSecret });
+        }
+        const chatwoot = placed.get("chatwoot");
+        if (chatwoot) {
+            new Chatwoot(`${name}-chatwoot`, {
+                docker,
+                service: chatwoot,
+                host,
+                images: config.images,
+                secrets: { postgresPassword: secrets.postgresPassword, redisPassword: secrets.redisPassword, secretKeyBase: secrets.chatwootSecretKeyBase },
+                smtp: config.chatwoot.smtp,
+            });
+        }
+        const cdn = placed.get("widget-cdn")?.routes.find((r) => r.target.kind === "static");
+        if (cdn && cdn.target.kind === "static") {
+            new WidgetCdn(`${name}-widget-cdn`, {
+                host: hosts[host.name],
+                instance,
+                folder: `${host.dataDir}/${DATA_FOLDERS.widgetCdn}`,
+                root: cdn.target.root,
+                sourceDir: config.widgetCdnSourceDir,
+            });
+        }
+    }
 
     // The architecture picture (rendered/<stack>/architecture.md), drawn from the same catalog as everything above.
-    publishFile("architecture.md", renderArchitecture(catalog, { stack: config.stack }));
+    // Redirects exist only in the stack that owns the zone (see the Cloudflare part above).
+    const redirects = ownsZone(catalog.domain, config.cloudflare.zone) ? catalog.redirects : [];
+    publishFile("architecture.md", renderArchitecture(catalog, { stack: config.stack, redirects }));
 
-    void secrets;
-    void hosts;
     // The outputs contract (lib/outputs.ts, checked against outputs.schema.json): other tools rely on its shape.
     return stackOutputs({
         stack: config.stack,
         environment: config.environment,
         catalog,
+        redirects,
         hosts: Object.fromEntries(servers.map((s) => [s.name, s])),
         dnsRecords: dns.records,
         pages: Object.fromEntries(pages.map(([site, p]) => [site.id, p])),

@@ -95,6 +95,14 @@ function builtinState(type: string, name: string, inputs: Record<string, unknown
         case "command:remote:Command":
         case "command:local:Command":
             return { stdout: "", stderr: "" };
+        case "docker:index/remoteImage:RemoteImage": {
+            // The image id is a function of the reference, so tests can tell which image a container runs.
+            const digest = createHash("sha256").update(String(inputs.name)).digest("hex");
+            return { imageId: `sha256:${digest}`, repoDigest: `${String(inputs.name).split(/[:@]/)[0]}@sha256:${digest}` };
+        }
+        case "docker:index/container:Container":
+            // An attached one-shot container has run to completion; 0 is a successful run.
+            return inputs.attach === true ? { exitCode: 0, containerLogs: "" } : {};
         default:
             return {};
     }

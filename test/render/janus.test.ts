@@ -13,7 +13,7 @@ import {
     type JanusSettings,
 } from "../../render/janus";
 import { freePort, waitFor } from "../helpers/caddy";
-import { parsedStack } from "../helpers/program";
+import { parsedStack, runProgram } from "../helpers/program";
 
 /** The Janus configuration, checked by Debian's janus-cfgconv and by a real Janus 1.1.2 started with it. */
 
@@ -177,4 +177,13 @@ describe("a real Janus started with the test-mode rendering", () => {
         expect(log).not.toMatch(/STUN server to use/);
         expect(log).not.toMatch(/\[(ERR|FATAL)\](?! \[config\.c)/);
     });
+});
+test("the admin secret in rendered janus.jcfg is the generated one", async () => {
+    const run = await runProgram("prod", {
+        state: (type, name) => (type === "random:index/randomPassword:RandomPassword" ? { result: `generated-${name}` } : undefined),
+    });
+    const password = run.ofType("random:index/randomPassword:RandomPassword").find((r) => r.name.endsWith("-janus-admin"))!;
+    const main = run.files.get("janus/janus.jcfg")!;
+    expect(main).toContain(`admin_secret = "generated-${password.name}"`);
+    expect(main.match(/admin_secret/g)).toHaveLength(1);
 });

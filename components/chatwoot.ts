@@ -1,0 +1,205 @@
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import { DATA_FOLDERS } from "../catalog/defaults";
+import type { ContainerSpec, HostSpec, ServiceSpec } from "../catalog/types";
+import type { SecretString } from "../config/secret";
+import { envEntries, instanceLabels, LOG_DRIVER, LOG_OPTS, pullImage, serviceContainer } from "../lib/containers";
+import { routeUrl } from "../lib/health-checks";
+import type { DockerHost } from "./docker-host";
+
+/** Ports inside the Chatwoot network (the images' defaults); nothing outside the network reaches them. */
+const POSTGRES_PORT = 5432;
+const REDIS_PORT = 6379;
+const POSTGRES_USER = "chatwoot";
+const POSTGRES_DB = "chatwoot_production";
+/** Rails boots slowly (asset manifest, Bootsnap) and its entrypoint waits for Postgres first. */
+const RAILS_START_SECONDS = 180;
+/** The job container's Docker name: `docker logs chatwoot-prepare` shows the last run. */
+export const PREPARE_CONTAINER = "chatwoot-prepare";
+export const PREPARE_COMMAND = ["bundle", "exec", "rails", "db:chatwoot_prepare"];
+
+/** The image id rails and sidekiq may use, once the preparation exited 0; otherwise the deployment stops here. */
+export function preparedImageId(exitCode: number | undefined, imageId: string): string {
+    if (exitCode !== 0) {
+        throw new Error(`${PREPARE_CONTAINER} (${PREPARE_COMMAND.join(" ")}) exited with code ${exitCode}; see \`docker logs ${PREPARE_CONTAINER}\` on the host`);
+    }
+    return imageId;
+}
+
+export interface ChatwootArgs {
+    /** Docker engine of the host; Chatwoot gets its own network, created after the platform network. */
+    docker: DockerHost;
+    /** The catalog's `chatwoot` service: container names, the published port, health checks, the support route. */
+    service: ServiceSpec;
+    /** The catalog host: Postgres, Redis and uploaded files live on its data volume (`dataDir`). */
+    host: HostSpec;
+    /** Image references; rails and sidekiq share `chatwoot`, and a new one re-runs the database preparation. */
+    images: { readonly chatwoot: string; readonly postgres: string; readonly redis: string };
+    /** Generated secrets (GeneratedSecrets): database and Redis passwords, Rails SECRET_KEY_BASE. */
+    secrets: { readonly postgresPassword: pulumi.Input<string>; readonly redisPassword: pulumi.Input<string>; readonly secretKeyBase: pulumi.Input<string> };
+    /** Outgoing mail; without it Chatwoot sends no e-mail (invitations, password resets). @default undefined */
+    smtp?: { readonly address: string; readonly port: number; readonly username: string; readonly password: SecretString; readonly sender: string };
+}
+
+/**
+ * Chatwoot: rails (published on loopback for Caddy) and sidekiq from one image, Postgres (pgvector) and Redis with
+ * their data on the persistent volume. `db:chatwoot_prepare` (create or migrate the database) runs as a one-shot
+ * container before rails and sidekiq on the first deployment and after every image change, and they are not
+ * (re)created unless it exited 0; Chatwoot's own docs make this a manual step after each upgrade.
+ */
+export class Chatwoot extends pulumi.ComponentResource {
+    public readonly frontendUrl: pulumi.Output<string>;
+    /** Exit code of the last database preparation (0 once it succeeded). */
+    public readonly prepareExitCode: pulumi.Output<number>;
+
+    constructor(name: string, args: ChatwootArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("visualkit:docker:Chatwoot", name, {}, opts);
+        const provider = args.docker.provider;
+        const child = { parent: this, provider };
+        const engine = args.docker;
+        const spec = (suffix: string): ContainerSpec => {
+            const c = args.service.containers.find((x) => x.name === `chatwoot-${suffix}`);
+            if (!c) throw new Error(`catalog: chatwoot has no container chatwoot-${suffix}`);
+            return c;
+        };
+        const [railsSpec, sidekiqSpec, postgresSpec, redisSpec] = ["rails", "sidekiq", "postgres", "redis"].map(spec);
+        const route = args.service.routes[0];
+        if (!route) throw new Error("catalog: chatwoot has no route; FRONTEND_URL needs its public hostname");
+        const frontendUrl = routeUrl(route);
+        const data = (folder: string) => `${args.host.dataDir}/${folder}`;
+        const pgPassword = pulumi.secret(args.secrets.postgresPassword);
+        const redisPassword = pulumi.secret(args.secrets.redisPassword);
+
+        // Postgres and Redis are reachable from rails and sidekiq only, not from the other services' network. Docker
+        // picks this network's subnet from its pool; created first, it could take the platform network's fixed one.
+        const network = new docker.Network(
+            `${name}-network`,
+            { name: `${args.host.network.name}-chatwoot`, driver: "bridge", labels: instanceLabels(engine) },
+            { ...child, dependsOn: [args.docker.network] },
+        );
+        const networksAdvanced = [{ name: network.name }];
+
+        const postgresImage = pullImage(`${name}-postgres-image`, args.images.postgres, engine, { parent: this });
+        const postgres = serviceContainer(
+            `${name}-postgres`,
+            {
+                service: args.service,
+                container: postgresSpec,
+                image: postgresImage.imageId,
+                envs: envEntries({ POSTGRES_USER, POSTGRES_DB }, { POSTGRES_PASSWORD: pgPassword }),
+                extra: { networksAdvanced, volumes: [{ hostPath: data(DATA_FOLDERS.postgres), containerPath: "/var/lib/postgresql/data" }] },
+            },
+            engine,
+            { parent: this },
+        );
+
+        const redisImage = pullImage(`${name}-redis-image`, args.images.redis, engine, { parent: this });
+        const redis = serviceContainer(
+            `${name}-redis`,
+            {
+                service: args.service,
+                container: redisSpec,
+                image: redisImage.imageId,
+                // The health check's redis-cli reads the password from here.
+                envs: envEntries({}, { REDIS_PASSWORD: redisPassword }),
+                extra: {
+                    networksAdvanced,
+                    // A config file rather than `--requirepass` keeps the password out of the process list; the image's
+                    // entrypoint still drops to the redis user and owns /data.
+                    command: ["redis-server", "/usr/local/etc/redis/redis.conf"],
+                    uploads: [
+                        {
+                            file: "/usr/local/etc/redis/redis.conf",
+                            content: pulumi.secret(pulumi.interpolate`port ${REDIS_PORT}\nrequirepass "${redisPassword}"\nappendonly yes\ndir /data\n`),
+                        },
+                    ],
+                    volumes: [{ hostPath: data(DATA_FOLDERS.redis), containerPath: "/data" }],
+                },
+            },
+            engine,
+            { parent: this },
+        );
+
+        const smtp = args.smtp;
+        const envs = envEntries(
+            {
+                RAILS_ENV: "production",
+                NODE_ENV: "production",
+                INSTALLATION_ENV: "docker",
+                RAILS_LOG_TO_STDOUT: "true",
+                FRONTEND_URL: frontendUrl,
+                // Accounts are created by an administrator; the public sign-up form stays off.
+                ENABLE_ACCOUNT_SIGNUP: "false",
+                ACTIVE_STORAGE_SERVICE: "local",
+                POSTGRES_HOST: postgresSpec.name,
+                POSTGRES_PORT: String(POSTGRES_PORT),
+                POSTGRES_USERNAME: POSTGRES_USER,
+                POSTGRES_DATABASE: POSTGRES_DB,
+                REDIS_URL: `redis://${redisSpec.name}:${REDIS_PORT}`,
+                ...(smtp
+                    ? {
+                          MAILER_SENDER_EMAIL: smtp.sender || `support@${new URL(frontendUrl).hostname}`,
+                          SMTP_ADDRESS: smtp.address,
+                          SMTP_PORT: String(smtp.port),
+                          SMTP_USERNAME: smtp.username,
+                          SMTP_AUTHENTICATION: "login",
+                          SMTP_ENABLE_STARTTLS_AUTO: "true",
+                          SMTP_DOMAIN: new URL(frontendUrl).hostname,
+                      }
+                    : {}),
+            },
+            {
+                SECRET_KEY_BASE: pulumi.secret(args.secrets.secretKeyBase),
+                POSTGRES_PASSWORD: pgPassword,
+                REDIS_PASSWORD: redisPassword,
+                ...(smtp ? { SMTP_PASSWORD: pulumi.secret(smtp.password.reveal()) } : {}),
+            },
+        );
+        const storage = [{ hostPath: data(DATA_FOLDERS.chatwootStorage), containerPath: "/app/storage" }];
+        // Chatwoot's compose file starts rails through this script: it waits for Postgres and clears a stale server.pid.
+        const entrypoints = ["docker/entrypoints/rails.sh"];
+
+        const image = pullImage(`${name}-image`, args.images.chatwoot, engine, { parent: this });
+        // Replaced with the image (or the env), so it runs once per Chatwoot version. `attach` makes the provider wait for
+        // the exit; the provider records a failing exit code without failing, so the check below does.
+        const prepare = new docker.Container(
+            `${name}-prepare`,
+            {
+                name: PREPARE_CONTAINER,
+                image: image.imageId,
+                labels: instanceLabels(engine),
+                envs,
+                entrypoints,
+                command: PREPARE_COMMAND,
+                networksAdvanced,
+                volumes: storage,
+                restart: "no",
+                mustRun: false,
+                attach: true,
+                logs: true,
+                logDriver: LOG_DRIVER,
+                logOpts: { ...LOG_OPTS },
+            },
+            { ...child, dependsOn: [postgres, redis], deleteBeforeReplace: true, additionalSecretOutputs: ["containerLogs"] },
+        );
+        // Rails and sidekiq take the image id only through this check: a failed preparation stops `pulumi up` before
+        // either is replaced, with the container to look at.
+        const preparedImage = pulumi.all([prepare.exitCode, image.imageId]).apply(([code, id]) => preparedImageId(code, id));
+
+        const app = (suffix: string, container: ContainerSpec, extra: { command: string[]; entrypoints?: string[] }, startPeriodSeconds?: number) =>
+            serviceContainer(
+                `${name}-${suffix}`,
+                { service: args.service, container, image: preparedImage, envs, startPeriodSeconds, extra: { ...extra, networksAdvanced, volumes: storage } },
+                engine,
+                { parent: this, dependsOn: [prepare, postgres, redis] },
+            );
+        const httpPort = args.service.ports.find((p) => p.id === railsSpec.publishes[0]);
+        if (!httpPort) throw new Error("catalog: chatwoot-rails publishes no port");
+        app("rails", railsSpec, { entrypoints, command: ["bundle", "exec", "rails", "s", "-p", String(httpPort.containerPort), "-b", "0.0.0.0"] }, RAILS_START_SECONDS);
+        app("sidekiq", sidekiqSpec, { command: ["bundle", "exec", "sidekiq", "-C", "config/sidekiq.yml"] }, 60);
+
+        this.frontendUrl = pulumi.output(frontendUrl);
+        this.prepareExitCode = prepare.exitCode;
+        this.registerOutputs({ frontendUrl: this.frontendUrl, prepareExitCode: this.prepareExitCode });
+    }
+}

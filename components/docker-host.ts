@@ -1,0 +1,89 @@
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import type { HostSpec } from "../catalog/types";
+import type { SecretString } from "../config/secret";
+import { instanceLabels, type Engine } from "../lib/containers";
+import type { HostHandle } from "../lib/host";
+
+/**
+ * Options for the `ssh` the Docker provider runs (`ssh root@<ip> docker system dial-stdio`). The key comes from the
+ * ssh-agent (SSH_AUTH_SOCK): on a laptop the usual agent, in CI an agent loaded with the deploy key. Host keys are
+ * not pinned, like @pulumi/command's connection: the primary IPs outlive the server, so a rebuilt server would
+ * otherwise be refused as a changed host; SSH itself only answers visualkit:sshAllowedCidrs.
+ */
+export const DOCKER_SSH_OPTS = [
+    "-o", "StrictHostKeyChecking=no",
+    "-o", "UserKnownHostsFile=/dev/null",
+    "-o", "LogLevel=ERROR",
+    "-o", "BatchMode=yes",
+    "-o", "ConnectTimeout=20",
+    "-o", "ServerAliveInterval=30",
+];
+
+export interface DockerHostArgs {
+    /** The host whose Docker engine is driven; nothing is sent to it before `host.ready`. */
+    host: HostHandle;
+    /** Its catalog entry: the platform bridge network (name, subnet, gateway, dynamic range). */
+    spec: HostSpec;
+    /**
+     * Identity of the machine behind the address (the Hetzner server id). The IPs outlive the server, so without it a
+     * rebuilt server's empty engine would look unchanged to Pulumi; with it every image, network and container is
+     * recreated there. Changes only when the server is replaced.
+     */
+    instance: pulumi.Input<string>;
+    /**
+     * Private registry login for image pulls; the password is kept as a secret in the provider's config.
+     * @default undefined (public images only)
+     */
+    registry?: { readonly server: string; readonly username: string; readonly password: SecretString };
+}
+
+/**
+ * The Docker engine of one host, reached over SSH, and the platform's user bridge network on it. The network's
+ * fixed subnet and gateway are what let the host-networked Janus and the vk-agent container find each other at
+ * addresses known before deployment.
+ */
+export class DockerHost extends pulumi.ComponentResource implements Engine {
+    public readonly provider: docker.Provider;
+    public readonly instance: pulumi.Output<string>;
+    public readonly network: docker.Network;
+    /** Name of the platform network, for containers' `networksAdvanced`. */
+    public readonly networkName: pulumi.Output<string>;
+    /** The network's gateway: the host's own address on the bridge. */
+    public readonly gateway: pulumi.Output<string>;
+
+    constructor(name: string, args: DockerHostArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("visualkit:docker:DockerHost", name, {}, opts);
+        const net = args.spec.network;
+        this.instance = pulumi.output(args.instance);
+        this.provider = new docker.Provider(
+            `${name}-provider`,
+            {
+                host: pulumi.interpolate`ssh://root@${args.host.ipv4}`,
+                sshOpts: DOCKER_SSH_OPTS,
+                ...(args.registry
+                    ? {
+                          registryAuth: [
+                              { address: args.registry.server, username: args.registry.username, password: pulumi.secret(args.registry.password.reveal()) },
+                          ],
+                      }
+                    : {}),
+            },
+            { parent: this, dependsOn: [args.host.ready] },
+        );
+        this.network = new docker.Network(
+            `${name}-network`,
+            {
+                name: net.name,
+                driver: "bridge",
+                // Dynamic addresses come from ipRange only, so a fixed address (vk-agent's) can never be taken first.
+                ipamConfigs: [{ subnet: net.subnet, gateway: net.gateway, ipRange: net.ipRange }],
+                labels: instanceLabels(this),
+            },
+            { parent: this, provider: this.provider },
+        );
+        this.networkName = this.network.name;
+        this.gateway = pulumi.output(net.gateway);
+        this.registerOutputs({ networkName: this.networkName, gateway: this.gateway, instance: this.instance });
+    }
+}

@@ -1,0 +1,71 @@
+import * as pulumi from "@pulumi/pulumi";
+import type { ServiceSpec } from "../catalog/types";
+import { publishFile } from "../lib/artifacts";
+import { pullImage, serviceContainer } from "../lib/containers";
+import { JANUS_FILES, JANUS_IMAGE_UID, renderJanusHttp, renderJanusMain, renderJanusWebsockets, type JanusFile, type JanusSettings } from "../render/janus";
+import type { DockerHost } from "./docker-host";
+
+export interface JanusGatewayArgs {
+    /** Docker engine of the host; Janus uses host networking, the platform network only for its gateway address. */
+    docker: DockerHost;
+    /** The catalog's `janus` service (container name, health check). */
+    service: ServiceSpec;
+    /** Rendering settings, from `janusSettings(catalog, config)`: listeners, RTP range, STUN, log level, folders. */
+    settings: JanusSettings;
+    /**
+     * Janus image; it must have the layout of images/janus/Dockerfile (configs in /etc/janus, plugins under
+     * /usr/lib/janus) and curl for the health check.
+     */
+    image: string;
+    /** Admin API secret (from GeneratedSecrets); it ends up in janus.jcfg only. */
+    adminSecret: pulumi.Input<string>;
+}
+
+/**
+ * The Janus WebRTC gateway on host networking (its media range is wide; publishing 50 000 UDP ports through Docker
+ * would be slow and pointless). Its HTTP, WebSocket and admin listeners bind to the platform network's gateway,
+ * reachable by Caddy on the host and by vk-agent, never by the internet. The rendered configs are uploaded into the
+ * container at creation: a config change replaces this one container and touches nothing else.
+ */
+export class JanusGateway extends pulumi.ComponentResource {
+    public readonly containerName: pulumi.Output<string>;
+    /** SHA-256 of each deployed config file (plain: a hash reveals nothing of the secret inside). */
+    public readonly configHashes: pulumi.Output<Record<string, string>>;
+
+    constructor(name: string, args: JanusGatewayArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("visualkit:docker:JanusGateway", name, {}, opts);
+        const s = args.settings;
+        const texts: Record<JanusFile, pulumi.Output<string>> = {
+            "janus.jcfg": pulumi.secret(pulumi.output(args.adminSecret).apply((secret) => renderJanusMain(s, secret))),
+            "janus.transport.http.jcfg": pulumi.output(renderJanusHttp(s)),
+            "janus.transport.websockets.jcfg": pulumi.output(renderJanusWebsockets(s)),
+        };
+        const hashes = Object.fromEntries(JANUS_FILES.map((f) => [f, publishFile(`janus/${f}`, texts[f])]));
+
+        const image = pullImage(`${name}-image`, args.image, args.docker, { parent: this });
+        const container = serviceContainer(
+            `${name}-container`,
+            {
+                service: args.service,
+                container: args.service.containers[0],
+                image: image.imageId,
+                hostNetwork: true,
+                extra: {
+                    uploads: JANUS_FILES.map((f) => ({
+                        file: `${s.layout.configs}/${f}`,
+                        content: texts[f],
+                        // Only the image's Janus user may read the file holding the admin secret.
+                        owner: String(JANUS_IMAGE_UID),
+                        permissions: f === "janus.jcfg" ? "0400" : "0444",
+                    })),
+                },
+            },
+            args.docker,
+            { parent: this },
+        );
+
+        this.containerName = container.name;
+        this.configHashes = pulumi.all(hashes);
+        this.registerOutputs({ containerName: this.containerName, configHashes: this.configHashes });
+    }
+}

@@ -1,0 +1,123 @@
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import type { ContainerSpec, PortSpec, ServiceSpec } from "../catalog/types";
+import { ENV_NAME } from "../config/validators";
+import { healthcheckTest } from "../render/healthcheck";
+
+/**
+ * What every long-running container of the platform shares, so no service can forget one of them: restart policy,
+ * bounded logs, a health check the deployment waits for, and ports published only where the catalog says.
+ */
+
+/** The reference's timing (platform-api's compose file): a check every 30 s, 10 s timeout, unhealthy after 3 failures. */
+export const HEALTH_TIMING = { intervalSeconds: 30, timeoutSeconds: 10, retries: 3 } as const;
+/** Restarts after crashes and reboots, but a container an operator stopped stays stopped. */
+export const RESTART_POLICY = "unless-stopped";
+/** At most 3 files of 10 MB per container: logs can never fill the disk. */
+export const LOG_DRIVER = "json-file";
+export const LOG_OPTS: Readonly<Record<string, string>> = { "max-size": "10m", "max-file": "3" };
+/** Published ports listen here only: Docker's published ports bypass the host firewall, Caddy is the public entry. */
+export const PUBLISH_ADDRESS = "127.0.0.1";
+
+/** A host's Docker engine: the provider that reaches it and the identity of the machine behind it. */
+export interface Engine {
+    readonly provider: docker.Provider;
+    /** Changes only when the machine is replaced (see DockerHost). */
+    readonly instance: pulumi.Output<string>;
+}
+
+/** Docker labels are part of a container's and network's identity (a change recreates them): ties them to the machine. */
+export const INSTANCE_LABEL = "live.visualkit.instance";
+export function instanceLabels(engine: Engine): docker.types.input.ContainerLabel[] {
+    return [{ label: INSTANCE_LABEL, value: engine.instance }];
+}
+
+/**
+ * Pulls an image onto the host. The container references the image *id*, so a new tag or digest in config replaces
+ * exactly the containers that use it (referencing `repoDigest` instead replaces on every run:
+ * https://github.com/pulumi/pulumi-docker/issues/1431).
+ */
+export function pullImage(resourceName: string, ref: string, engine: Engine, opts: { parent: pulumi.Resource }): docker.RemoteImage {
+    return new docker.RemoteImage(resourceName, { name: ref, triggers: { [INSTANCE_LABEL]: engine.instance } }, { ...opts, provider: engine.provider });
+}
+
+/**
+ * `NAME=value` entries sorted by name; every secret entry is its own Pulumi secret, so the plain ones stay readable
+ * in previews while the secret ones show as `[secret]`.
+ */
+export function envEntries(
+    plain: Readonly<Record<string, pulumi.Input<string>>>,
+    secret: Readonly<Record<string, pulumi.Input<string>>> = {},
+): pulumi.Input<string>[] {
+    const names = [...Object.keys(plain), ...Object.keys(secret)];
+    for (const n of names) {
+        if (!ENV_NAME.test(n)) throw new Error(`environment variable name "${n}" is not valid`);
+        if (names.indexOf(n) !== names.lastIndexOf(n)) throw new Error(`environment variable ${n} is set twice`);
+    }
+    const entry = (n: string, v: pulumi.Input<string>) => (typeof v === "string" ? `${n}=${v}` : pulumi.interpolate`${n}=${v}`);
+    return names.sort().map((n) => (n in secret ? pulumi.secret(entry(n, secret[n])) : entry(n, plain[n])));
+}
+
+/** The host ports a catalog container publishes, on the loopback address and TCP only. */
+export function publishedPorts(service: ServiceSpec, container: ContainerSpec): docker.types.input.ContainerPort[] {
+    return container.publishes.map((id) => {
+        const p: PortSpec | undefined = service.ports.find((x) => x.id === id);
+        if (!p) throw new Error(`catalog: container ${container.name} publishes unknown port ${id}`);
+        if (p.protocol !== "tcp") throw new Error(`catalog: container ${container.name} publishes ${p.protocol} port ${p.port}; only TCP is ever published`);
+        if (service.bindAddress !== PUBLISH_ADDRESS) throw new Error(`catalog: ${service.id} binds ${service.bindAddress}; published ports listen on ${PUBLISH_ADDRESS} only`);
+        return { internal: p.containerPort, external: p.port, ip: PUBLISH_ADDRESS, protocol: "tcp" };
+    });
+}
+
+export interface ServiceContainerArgs {
+    /** Catalog service the container belongs to (ports, bind address). */
+    readonly service: ServiceSpec;
+    /** Catalog container: its name on the host, the ports it publishes and its health check. */
+    readonly container: ContainerSpec;
+    /** Image id, from `pullImage(...).imageId`. */
+    readonly image: pulumi.Input<string>;
+    /** From `envEntries`. */
+    readonly envs?: pulumi.Input<string>[];
+    /** Seconds the service may take to boot before failed checks count. @default 30 */
+    readonly startPeriodSeconds?: number;
+    /** Host networking: nothing is published and the health check probes the service's bind address. @default false */
+    readonly hostNetwork?: boolean;
+    /** The rest of the container's arguments (networks, volumes, command, uploads). */
+    readonly extra?: Omit<docker.ContainerArgs, "name" | "image" | "labels" | "envs" | "ports" | "healthcheck" | "restart" | "logDriver" | "logOpts" | "wait" | "waitTimeout" | "networkMode">;
+}
+
+/**
+ * A long-running service container. `pulumi up` waits until Docker reports it healthy and fails with its name
+ * otherwise: the wait covers the start period plus enough intervals for the retries to run out.
+ */
+export function serviceContainer(resourceName: string, a: ServiceContainerArgs, engine: Engine, opts: pulumi.CustomResourceOptions): docker.Container {
+    const health = a.container.health;
+    if (!health) throw new Error(`catalog: container ${a.container.name} has no health check; pulumi up could not wait for it`);
+    const startPeriod = a.startPeriodSeconds ?? 30;
+    const t = HEALTH_TIMING;
+    return new docker.Container(
+        resourceName,
+        {
+            ...a.extra,
+            name: a.container.name,
+            image: a.image,
+            labels: instanceLabels(engine),
+            envs: a.envs ?? [],
+            restart: RESTART_POLICY,
+            logDriver: LOG_DRIVER,
+            logOpts: { ...LOG_OPTS },
+            ...(a.hostNetwork ? { networkMode: "host" } : { ports: publishedPorts(a.service, a.container) }),
+            healthcheck: {
+                tests: healthcheckTest(health, a.hostNetwork ? a.service.bindAddress : PUBLISH_ADDRESS),
+                interval: `${t.intervalSeconds}s`,
+                timeout: `${t.timeoutSeconds}s`,
+                retries: t.retries,
+                startPeriod: `${startPeriod}s`,
+            },
+            wait: true,
+            waitTimeout: startPeriod + t.intervalSeconds * (t.retries + 1) + t.timeoutSeconds,
+        },
+        // A container's name and published ports are unique on the host: the old one must go before the new one starts.
+        { ...opts, provider: engine.provider, deleteBeforeReplace: true },
+    );
+}
