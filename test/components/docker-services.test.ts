@@ -204,6 +204,16 @@ test("a rebuilt server (new server id behind the same IPs) gets every image, net
     }
 });
 
+test("a Janus config change replaces the Janus container and touches no other Docker resource", async () => {
+    const docker = (run: ProgramRun) => new Map(run.resources.filter((r) => r.type.startsWith("docker:") || r.type.startsWith("pulumi:providers:docker")).map((r) => [r.name, JSON.stringify(r.rawInputs)]));
+    const before = docker(await runProgram("prod"));
+    const after = docker(await runProgram("prod", { set: { janusStunServer: "stun.example.net:3478", logLevel: "debug" } }));
+    expect([...after.keys()].sort()).toEqual([...before.keys()].sort());
+    const changed = [...after.keys()].filter((k) => after.get(k) !== before.get(k));
+    // uploads are part of the container's identity: the provider replaces it, and only it.
+    expect(changed).toEqual(["visualkit-prod-janus-container"]);
+});
+
 test("a separate WebSocket image adds platform-ws for the WS port; platform-api keeps only the API", async () => {
     const run = await runProgram("prod", { set: { imageWebsocket: "ghcr.io/visualkit/ws:1.0.0" } });
     const named = (n: string) => run.ofType(CONTAINER).find((c) => c.rawInputs.name === n)!;
