@@ -1,5 +1,5 @@
 import { RESERVED_HOST_PORTS } from "../catalog/defaults";
-import type { Catalog, ContainerSpec, HostSpec, PortSpec, RouteSpec, ServiceSpec } from "../catalog/types";
+import type { Catalog, ContainerSpec, HostSpec, PortSpec, RedirectSpec, RouteSpec, ServiceSpec } from "../catalog/types";
 
 /**
  * The architecture picture: Markdown with a Mermaid flowchart and two tables, generated from the catalog so it can
@@ -12,6 +12,11 @@ import type { Catalog, ContainerSpec, HostSpec, PortSpec, RouteSpec, ServiceSpec
 
 export interface ArchitectureOptions {
     readonly stack: string;
+    /**
+     * The redirects the stack actually serves (only the stack that owns the Cloudflare zone has them).
+     * @default every redirect in the catalog
+     */
+    readonly redirects?: readonly RedirectSpec[];
 }
 
 /** Mermaid node ids: letters, digits and `_`, prefixed so no id is a keyword such as `end`. */
@@ -101,7 +106,7 @@ function mediaLines(catalog: Catalog): string[] {
     ];
 }
 
-export function renderMermaid(catalog: Catalog): string {
+export function renderMermaid(catalog: Catalog, redirects: readonly RedirectSpec[] = catalog.redirects): string {
     const lines = ["flowchart LR", `  browser([${label("Browsers and widget embeds")}])`, `  gemini([${label("Gemini Live API (Google)")}])`];
     lines.push(`  subgraph cloudflare[${label(`Cloudflare · ${catalog.domain}`)}]`);
     const dnsEdges: string[] = [];
@@ -115,10 +120,10 @@ export function renderMermaid(catalog: Catalog): string {
         }
     }
     for (const site of catalog.pages) lines.push(`    ${nodeId("pages", site.id)}[${label(`${site.hostname}\nPages ${site.project} · ${site.rootDir}`)}]`);
-    for (const r of catalog.redirects) lines.push(`    ${nodeId("redirect", r.id)}[${label(`${r.hostname}\nredirect ${r.status} → ${r.to}`)}]`);
+    for (const r of redirects) lines.push(`    ${nodeId("redirect", r.id)}[${label(`${r.hostname}\nredirect ${r.status} → ${r.to}`)}]`);
     lines.push("  end");
     lines.push(`  browser -->|${label("HTTPS · WSS")}| cloudflare`);
-    for (const r of catalog.redirects) {
+    for (const r of redirects) {
         const target = catalog.pages.find((p) => `https://${p.hostname}` === r.to);
         if (target) lines.push(`  ${nodeId("redirect", r.id)} -.-> ${nodeId("pages", target.id)}`);
     }
@@ -132,6 +137,7 @@ function cell(text: string): string {
 }
 
 export function renderArchitecture(catalog: Catalog, opts: ArchitectureOptions): string {
+    const redirects = opts.redirects ?? catalog.redirects;
     const hostnames = [
         ...catalog.services.flatMap((s) =>
             s.routes.map((r) => {
@@ -140,7 +146,7 @@ export function renderArchitecture(catalog: Catalog, opts: ArchitectureOptions):
             }),
         ),
         ...catalog.pages.map((p) => `| \`https://${p.hostname}\` | CNAME → ${p.project}.pages.dev, proxied | Cloudflare Pages \`${p.project}\` (${p.rootDir}) |`),
-        ...catalog.redirects.map((r) => `| \`https://${r.hostname}\` | proxied | redirect ${r.status} → ${r.to} |`),
+        ...redirects.map((r) => `| \`https://${r.hostname}\` | proxied | redirect ${r.status} → ${r.to} |`),
     ];
     const ports = catalog.services.flatMap((s) =>
         s.ports.map((p) => `| ${s.host} | ${s.id} | ${p.id} | \`${listenAddress(s, p)}\` | ${p.exposure} | \`${p.configKey}\` |`),
@@ -152,7 +158,7 @@ export function renderArchitecture(catalog: Catalog, opts: ArchitectureOptions):
         "stack config and re-render. Dotted lines carry UDP media, which does not pass through Caddy.",
         "",
         "```mermaid",
-        renderMermaid(catalog).trimEnd(),
+        renderMermaid(catalog, redirects).trimEnd(),
         "```",
         "",
         "## Public hostnames",

@@ -35,8 +35,24 @@ describe.each(["dev", "prod"] as const)("stack outputs of %s", (stack) => {
             landing: `https://${domain}`,
             dashboard: `https://app.${domain}`,
             meeting: `https://meet.${domain}`,
-            www: `https://www.${domain}`,
+            // The www redirect lives in the stack that owns the zone; dev is a subdomain of prod's zone.
+            ...(stack === "prod" ? { www: `https://www.${domain}` } : {}),
         });
+    });
+
+    test("every endpoint has its DNS records: A + AAAA to the host for VPS routes, a proxied CNAME to pages.dev for Pages", () => {
+        const records = (host: string) => out.dnsRecords.filter((r) => r.name === host).map((r) => `${r.type} ${r.content}${r.proxied ? " proxied" : ""}`);
+        const pagesDev = Object.fromEntries(out.pagesProjects.map((p) => [p.url, new URL(p.pagesDevUrl).hostname]));
+        for (const url of Object.values(out.endpoints)) {
+            const host = new URL(url).hostname;
+            const expected = pagesDev[`https://${host}`]
+                ? [`CNAME ${pagesDev[`https://${host}`]} proxied`]
+                : host.startsWith("www.")
+                  ? [expect.stringMatching(/^AAAA .* proxied$/)]
+                  : [`A ${out.host.ipv4}`, `AAAA ${out.host.ipv6}`];
+            expect({ host, records: records(host).filter((r) => /^(A|AAAA|CNAME) /.test(r)) }).toEqual({ host, records: expected });
+        }
+        expect(out.pagesProjects.map((p) => p.url).sort()).toEqual([out.endpoints.landing, out.endpoints.dashboard, out.endpoints.meeting].sort());
     });
 
     test("healthChecks: the catalog's route checks, Janus with its subprotocol; the smoke checker accepts them", () => {
@@ -78,6 +94,6 @@ describe("the outputs follow the config", () => {
 describe("stackOutputs", () => {
     test("refuses to build outputs without a host component for a catalog host", () => {
         const { catalog } = parsedStack("dev");
-        expect(() => stackOutputs({ stack: "dev", environment: "dev", catalog, hosts: {} })).toThrow("no host component for catalog host(s) main");
+        expect(() => stackOutputs({ stack: "dev", environment: "dev", catalog, redirects: [], hosts: {} })).toThrow("no host component for catalog host(s) main");
     });
 });

@@ -112,6 +112,15 @@ describe("the picture follows the config", () => {
         expect(mermaidProblems(mermaidBlock(after))).toEqual([]);
     });
 
+    test("the www redirect is drawn only for the stack that owns the zone (prod), as in the outputs", async () => {
+        const dev = (await runProgram("dev")).files.get("architecture.md") ?? "";
+        const prod = (await runProgram("prod")).files.get("architecture.md") ?? "";
+        expect(prod).toContain(`redirect_www["www.visualkit.live<br/>redirect 301 → https://visualkit.live"]`);
+        expect(prod).toContain("redirect_www -.-> pages_landing");
+        expect(dev).not.toMatch(/redirect_www|www\.dev\.visualkit\.live/);
+        expect(mermaidProblems(mermaidBlock(dev))).toEqual([]);
+    });
+
     test("another RTP range or port moves the media path; no Pages means no Pages nodes", () => {
         const diagram = renderMermaid(catalogOf("dev", { janusRtpPorts: "20000-20999", ports: { vkAgentRtp: 6006 }, pagesEnabled: false }));
         expect(diagram).toContain("UDP 20000-20999 (public)");
