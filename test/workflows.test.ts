@@ -53,7 +53,7 @@ const pulumiSteps = (job: Job) => steps(job).filter((s) => s.uses?.startsWith("p
 
 describe("every workflow", () => {
     test("the expected files exist and parse", () => {
-        expect(files.sort()).toEqual(["deploy.yml", "pull-request.yml", "pulumi-up.yml"]);
+        expect(files.sort()).toEqual(["deploy.yml", "janus-image.yml", "pull-request.yml", "pulumi-up.yml"]);
     });
 
     test.each(files)("%s: read-only by default, no write-all, write only where a job needs it", (file) => {
@@ -64,7 +64,8 @@ describe("every workflow", () => {
             if (job.permissions === undefined) continue;
             expect(typeof job.permissions).toBe("object");
             const writes = Object.entries(job.permissions as Record<string, string>).filter(([, v]) => v !== "read" && v !== "none");
-            const allowed = file === "pull-request.yml" && id === "preview" ? [["pull-requests", "write"]] : [];
+            const needs: Record<string, [string, string][]> = { "pull-request.yml/preview": [["pull-requests", "write"]], "janus-image.yml/build": [["packages", "write"]] };
+            const allowed = needs[`${file}/${id}`] ?? [];
             expect({ job: id, writes }).toEqual({ job: id, writes: allowed });
         }
     });
@@ -97,7 +98,7 @@ describe("every workflow", () => {
     test("secrets come from exactly the documented repository secrets", () => {
         const used = new Set(Object.values(texts).flatMap((t) => [...t.matchAll(/secrets\.([A-Z_]+)/g)].map((m) => m[1])));
         expect([...used].sort()).toEqual(
-            ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "CLOUDFLARE_API_TOKEN", "HCLOUD_TOKEN", "PULUMI_ACCESS_TOKEN", "PULUMI_BACKEND_URL", "PULUMI_CONFIG_PASSPHRASE", "SSH_DEPLOY_KEY"].sort(),
+            ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "CLOUDFLARE_API_TOKEN", "GITHUB_TOKEN", "HCLOUD_TOKEN", "PULUMI_ACCESS_TOKEN", "PULUMI_BACKEND_URL", "PULUMI_CONFIG_PASSPHRASE", "SSH_DEPLOY_KEY"].sort(),
         );
     });
 });
@@ -197,5 +198,25 @@ describe("deploy.yml and pulumi-up.yml", () => {
         expect(steps(job)[upStep].with).toMatchObject({ command: "up", "stack-name": "${{ inputs.stack }}" });
         expect(0 <= agent && agent < upStep && upStep < smoke).toBe(true);
         expect(steps(job)[smoke].run).toContain('pulumi stack output --json --stack "$STACK" > outputs.json');
+    });
+});
+
+describe("janus-image.yml", () => {
+    const wf = workflows["janus-image.yml"];
+    const job = wf.jobs.build;
+
+    test("rebuilds on changes to images/janus on main, weekly and by hand", () => {
+        expect(wf.on.push).toEqual({ branches: ["main"], paths: ["images/janus/**"] });
+        expect(wf.on.schedule).toHaveLength(1);
+        expect(Object.keys(wf.on).sort()).toEqual(["push", "schedule", "workflow_dispatch"]);
+    });
+
+    test("pushes the Dockerfile's Janus version, for both architectures, to ghcr.io with the job's own token", () => {
+        const build = steps(job).find((s) => s.uses?.startsWith("docker/build-push-action@"));
+        expect(build?.with).toMatchObject({ context: "images/janus", platforms: "linux/amd64,linux/arm64", push: true });
+        const dockerfile = readFileSync(join(ROOT, "images/janus/Dockerfile"), "utf8");
+        expect(dockerfile).toMatch(/^ARG JANUS_UPSTREAM_VERSION=\d+\.\d+\.\d+$/m);
+        expect(steps(job)[runs(job, "JANUS_UPSTREAM_VERSION")].run).toContain('"$image:$version-debian12"');
+        expect(steps(job).find((s) => s.uses?.startsWith("docker/login-action@"))?.with).toMatchObject({ registry: "ghcr.io", password: "${{ secrets.GITHUB_TOKEN }}" });
     });
 });
