@@ -57,3 +57,9 @@ export const DATA_FOLDERS = { postgres: "postgres", redis: "redis", chatwootStor
 export const APP_DIRS = ["/opt/chatwoot", "/opt/dashboard", "/opt/janus/config", "/opt/platform-api", "/opt/vk-agent"] as const;
 /** The host every service runs on today. */
 export const MAIN_HOST = "main";
+
+/** Environment variables the program derives for vk-agent (from the catalog and geminiApiKey); config may not set them. */
+export const VK_AGENT_DERIVED_ENV = ["VK_AGENT_JANUS_WS_URL", "VK_AGENT_RTP_HOST", "VK_AGENT_RTP_PORT", "GEMINI_API_KEY", "VK_AGENT_GEMINI_API_KEY"] as const;
+
+/** The Janus image runs as an unprivileged user, so every port it binds must be 1024 or above. */
+export const UNPRIVILEGED_PORT_FLOOR = 1024;

@@ -1,5 +1,5 @@
 import type { ConfigIssue } from "../config/issues";
-import { RESERVED_HOST_PORTS } from "./defaults";
+import { RESERVED_HOST_PORTS, UNPRIVILEGED_PORT_FLOOR } from "./defaults";
 import type { Catalog, PortSpec } from "./types";
 
 const PAGES_PROJECT = /^[a-z0-9](?:[a-z0-9-]{0,56}[a-z0-9])?$/;
@@ -39,6 +39,9 @@ export function validateCatalog(catalog: Catalog, stack: string): ConfigIssue[] 
             for (const p of s.ports) {
                 if (p.endPort - p.port < 1 && p.exposure === "public" && p.protocol === "udp" && p.configKey === "visualkit:janusRtpPorts") {
                     issues.push({ key: p.configKey, problem: `range ${p.port}-${p.endPort} has fewer than 2 ports; Janus needs a pair per stream`, fix: `pulumi config set visualkit:janusRtpPorts 10000-60000 -s ${stack}` });
+                }
+                if (s.id === "janus" && p.port < UNPRIVILEGED_PORT_FLOOR) {
+                    issues.push({ key: p.configKey, problem: `${p.protocol} ${rangeText(p)} is below ${UNPRIVILEGED_PORT_FLOOR}; Janus runs as an unprivileged user and cannot bind it`, fix: `choose a port of ${UNPRIVILEGED_PORT_FLOOR} or above, e.g. ${suggest(p)}` });
                 }
                 for (const r of RESERVED_HOST_PORTS) {
                     if (r.protocol === p.protocol && r.port >= p.port && r.port <= p.endPort) {

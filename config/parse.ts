@@ -1,5 +1,5 @@
 import { buildCatalog } from "../catalog";
-import { DEFAULT_HOSTNAMES, DEFAULT_PORTS, type PortId, type RouteId } from "../catalog/defaults";
+import { DEFAULT_HOSTNAMES, DEFAULT_PORTS, VK_AGENT_DERIVED_ENV, type PortId, type RouteId } from "../catalog/defaults";
 import type { Catalog } from "../catalog/types";
 import { validateCatalog } from "../catalog/validate";
 import type { ConfigIssue } from "./issues";
@@ -255,6 +255,9 @@ export function parseConfig(raw: RawConfig): { config?: PlatformConfig; catalog?
     };
     const platformApiEnv = envMap("platformApiEnv", obj("platformApiEnv"));
     const vkAgentEnv = envMap("vkAgentEnv", obj("vkAgentEnv"));
+    for (const name of Object.keys(vkAgentEnv).filter((n) => (VK_AGENT_DERIVED_ENV as readonly string[]).includes(n))) {
+        add(`vkAgentEnv.${name}`, "is set by the program (derived from the catalog, or from geminiApiKey)", `remove it from visualkit:vkAgentEnv in Pulumi.${stack}.yaml`);
+    }
     const platformApiSecretEnv = Object.fromEntries(Object.entries(envMap("platformApiSecretEnv", obj("platformApiSecretEnv"))).map(([k, v]) => [k, new SecretString(v)]));
     const geminiApiKey = secret("geminiApiKey", true);
     const sshPrivateKey = secret("sshPrivateKey", false);
@@ -348,6 +351,12 @@ export function parseConfig(raw: RawConfig): { config?: PlatformConfig; catalog?
             pages,
         });
         issues.push(...validateCatalog(catalog, stack));
+        // Below the zone apex a CNAME may not share its name with other records (no CNAME flattening there).
+        const emailAtDomain = (mx.length > 0 || spf !== undefined) && domain !== undefined && zone !== undefined && domain !== zone;
+        const siteAtDomain = catalog.pages.find((p) => p.hostname === domain);
+        if (emailAtDomain && siteAtDomain) {
+            add("emailMx", `e-mail records at ${domain} would sit beside the CNAME of the Pages site "${siteAtDomain.id}", which DNS forbids below the zone apex`, `leave e-mail out of this stack, or move the site: pulumi config set --path 'visualkit:hostnames.landing' www2 -s ${stack}`);
+        }
     }
     if (issues.length > 0 || !catalog) return { issues };
 

@@ -51,7 +51,7 @@ describe("validation rules", () => {
         ["visualkit", false],
         ["staging.visualkit.live", true],
     ])("domain %s valid=%s", (domain, ok) => {
-        const found = problems(raw("prod", { domain }));
+        const found = problems(raw("dev", { domain }));
         if (ok) expect(found).toEqual([]);
         else expect(found.map((p) => p.key)).toContain("visualkit:domain");
     });
@@ -241,5 +241,24 @@ describe("reporting", () => {
             runProgram("dev", { set: { domain: "not a domain", serverLocation: "moon" }, state: (type) => void (type !== "pulumi:pulumi:Stack" && registered.push(type)) }),
         ).rejects.toThrow(/visualkit:domain[\s\S]*visualkit:serverLocation/);
         expect(registered).toEqual([]);
+    });
+});
+
+describe("rules learnt from the components", () => {
+    test("a variable the program derives for vk-agent cannot be set in vkAgentEnv", () => {
+        expectOnly(raw("prod", { vkAgentEnv: { VK_AGENT_RTP_HOST: "10.0.0.1" } }), "visualkit:vkAgentEnv.VK_AGENT_RTP_HOST", /set by the program/);
+        expectOnly(raw("prod", { vkAgentEnv: { GEMINI_API_KEY: "x" } }), "visualkit:vkAgentEnv.GEMINI_API_KEY", /set by the program/);
+    });
+
+    test("Janus ports below 1024 are refused (the image runs unprivileged); 1024 and above are fine", () => {
+        expectOnly(raw("prod", { ports: { janusHttp: 880 } }), "visualkit:ports.janusHttp", /below 1024; Janus runs as an unprivileged user/);
+        expect(problems(raw("prod", { janusRtpPorts: "1000-2000" })).map((p) => p.key)).toEqual(["visualkit:janusRtpPorts"]);
+        expect(problems(raw("prod", { ports: { janusHttp: 1088 } }))).toEqual([]);
+    });
+
+    test("e-mail below the zone apex cannot share its name with the landing site's CNAME", () => {
+        expectOnly(raw("dev", { emailMx: ["10 mx.zoho.com"] }), "visualkit:emailMx", /beside the CNAME of the Pages site "landing"/);
+        expect(problems(raw("dev", { emailMx: ["10 mx.zoho.com"], pagesEnabled: "false" }))).toEqual([]);
+        expect(problems(raw("prod"))).toEqual([]);
     });
 });
