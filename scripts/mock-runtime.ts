@@ -205,10 +205,13 @@ export async function runWithMocks(opts: MockRunOptions): Promise<MockRunResult>
         }
         return programOutputs;
     });
-    if (programError !== undefined) throw programError;
+
     // Let registrations that were started but not awaited by the program finish.
     const settings = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> };
-    await settings.waitForRPCs();
+    // Drain registrations even when the program failed: a late registerOutputs reaching the next run's monitor
+    // would crash the process ("unknown resource").
+    await settings.waitForRPCs().catch(() => undefined);
+    if (programError !== undefined) throw programError;
     if (failures.length > 0) throw new Error(failures.join("\n"));
 
     const stackName = `${opts.project}-${opts.stack}`;

@@ -230,5 +230,5 @@ test("a failed db:chatwoot_prepare stops the deployment before rails and sidekiq
 });
 
 test("vkAgentEnv may not override what the program derives", async () => {
-    await expect(runProgram("prod", { set: { vkAgentEnv: { VK_AGENT_RTP_HOST: "10.0.0.1" } } })).rejects.toThrow(/visualkit:vkAgentEnv\.VK_AGENT_RTP_HOST is set by the program/);
+    await expect(runProgram("prod", { set: { vkAgentEnv: { VK_AGENT_RTP_HOST: "10.0.0.1" } } })).rejects.toThrow(/visualkit:vkAgentEnv\.VK_AGENT_RTP_HOST: is set by the program/);
 });
