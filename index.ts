@@ -1,6 +1,6 @@
 import { hostRoutes } from "./catalog";
 import { DATA_FOLDERS } from "./catalog/defaults";
-import { deriveDnsRecords, ownsZone, redirectRules } from "./catalog/dns";
+import { deriveDnsRecords, redirectRules } from "./catalog/dns";
 import { CaddyConfig } from "./components/caddy-config";
 import { Chatwoot } from "./components/chatwoot";
 import { CloudflareDns } from "./components/cloudflare-dns";
@@ -80,8 +80,8 @@ async function main() {
         pagesSubdomains: Object.fromEntries(pages.map(([site, p]) => [site.project, p.subdomain])),
     });
     // Zone-wide things (one redirect entrypoint ruleset, one value per setting) belong to the stack whose domain is
-    // the zone; dev lives inside prod's zone and must not take them over.
-    if (ownsZone(catalog.domain, cf.zone)) {
+    // the zone (catalog.ownsZone); dev lives inside prod's zone and must not take them over.
+    if (catalog.ownsZone) {
         new WwwRedirect(`${name}-redirects`, { zoneId: dns.zoneId, rules: redirectRules(catalog.redirects), description: `Managed by Pulumi ${config.project}/${config.stack}` });
         new ZoneSettings(`${name}-zone`, { zoneId: dns.zoneId });
     }
@@ -142,16 +142,13 @@ async function main() {
     }
 
     // The architecture picture (rendered/<stack>/architecture.md), drawn from the same catalog as everything above.
-    // Redirects exist only in the stack that owns the zone (see the Cloudflare part above).
-    const redirects = ownsZone(catalog.domain, config.cloudflare.zone) ? catalog.redirects : [];
-    publishFile("architecture.md", renderArchitecture(catalog, { stack: config.stack, redirects }));
+    publishFile("architecture.md", renderArchitecture(catalog, { stack: config.stack }));
 
     // The outputs contract (lib/outputs.ts, checked against outputs.schema.json): other tools rely on its shape.
     return stackOutputs({
         stack: config.stack,
         environment: config.environment,
         catalog,
-        redirects,
         hosts: Object.fromEntries(servers.map((s) => [s.name, s])),
         dnsRecords: dns.records,
         pages: Object.fromEntries(pages.map(([site, p]) => [site.id, p])),

@@ -39,14 +39,6 @@ export interface DnsInput {
     readonly email?: PlatformConfig["email"];
 }
 
-/**
- * Whether this stack owns zone-wide settings (the redirect ruleset and TLS settings). A zone has one entrypoint
- * ruleset per phase and one value per setting, and dev (`dev.visualkit.live`) shares the zone with prod, so only
- * the stack whose domain is the zone itself manages them; any other stack manages only records under its domain.
- */
-export function ownsZone(domain: string, zone: string): boolean {
-    return domain === zone;
-}
 
 /** `api.dev.visualkit.live` in zone `visualkit.live` → `api.dev`; the zone itself → `@`. */
 export function relativeName(hostname: string, zone: string): string {
@@ -108,10 +100,8 @@ export function deriveDnsRecords(catalog: Catalog, input: DnsInput): DnsRecordSp
 
     // Redirect-only hostnames need a proxied record for the redirect rule to see the request; 100:: is the
     // reserved address Cloudflare documents for such "originless" records (support docs, Error 1034).
-    if (ownsZone(catalog.domain, input.zone)) {
-        for (const r of catalog.redirects) {
-            add({ key: `${r.id}-aaaa`, hostname: r.hostname, type: "AAAA", content: literal("100::"), proxied: true, comment: comment(`redirect to ${r.to}`) });
-        }
+    for (const r of catalog.redirects) {
+        add({ key: `${r.id}-aaaa`, hostname: r.hostname, type: "AAAA", content: literal("100::"), proxied: true, comment: comment(`redirect to ${r.to}`) });
     }
 
     const email = input.email;

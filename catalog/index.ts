@@ -4,7 +4,7 @@ import type { Catalog, PagesSiteSpec, PortSpec, ProxyTarget, PublicCheck, RouteS
 
 export * from "./types";
 
-type CatalogInput = Pick<PlatformConfig, "domain" | "ports" | "hostnames" | "janus" | "images" | "pages">;
+type CatalogInput = Pick<PlatformConfig, "domain" | "ports" | "hostnames" | "janus" | "images" | "pages"> & { readonly zone: string };
 
 export function fqdn(label: string, domain: string): string {
     return label === "@" ? domain : `${label}.${domain}`;
@@ -149,12 +149,15 @@ export function buildCatalog(cfg: CatalogInput): Catalog {
           ]
         : [];
 
+    const ownsZone = cfg.domain === cfg.zone;
     return deepFreeze({
         domain: cfg.domain,
+        zone: cfg.zone,
+        ownsZone,
         hosts: [{ name: MAIN_HOST, dataDir: DATA_DIR, network: { ...PLATFORM_NETWORK } }],
         services,
         pages,
-        redirects: [{ id: "www", label: cfg.hostnames.www, hostname: fqdn(cfg.hostnames.www, cfg.domain), to: `https://${cfg.domain}`, status: 301 as const }],
+        redirects: ownsZone ? [{ id: "www", label: cfg.hostnames.www, hostname: fqdn(cfg.hostnames.www, cfg.domain), to: `https://${cfg.domain}`, status: 301 as const }] : [],
     });
 }
 

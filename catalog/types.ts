@@ -137,8 +137,17 @@ export type ImageKey = "platformApi" | "websocket" | "vkAgent" | "janus" | "chat
 
 export interface Catalog {
     readonly domain: string;
+    /** The Cloudflare zone the domain lives in. */
+    readonly zone: string;
+    /**
+     * Whether this stack owns the zone's zone-wide settings (the redirect ruleset, TLS settings). A zone has one
+     * entrypoint ruleset per phase and one value per setting, and dev (`dev.visualkit.live`) shares prod's zone, so
+     * only the stack whose domain is the zone itself manages them.
+     */
+    readonly ownsZone: boolean;
     readonly hosts: readonly HostSpec[];
     readonly services: readonly ServiceSpec[];
     readonly pages: readonly PagesSiteSpec[];
+    /** Redirect-only hostnames; empty unless the stack owns the zone (their rules live in the zone's one ruleset). */
     readonly redirects: readonly RedirectSpec[];
 }

@@ -344,6 +344,7 @@ export function parseConfig(raw: RawConfig): { config?: PlatformConfig; catalog?
     if (rtpPorts) {
         catalog = buildCatalog({
             domain: domain ?? "invalid.example",
+            zone: zone ?? domain ?? "invalid.example",
             ports: ports as Record<PortId, number>,
             hostnames: hostnames as Record<RouteId, string>,
             janus: { rtpPorts, stun },

@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import type { Catalog, RedirectSpec } from "../catalog/types";
+import type { Catalog } from "../catalog/types";
 import type { Environment } from "../config/types";
 import { publishedFiles, sha256 } from "./artifacts";
 import { healthChecks, routeUrl, type HealthCheck } from "./health-checks";
@@ -87,8 +87,6 @@ export interface OutputsInput {
     readonly stack: string;
     readonly environment: Environment;
     readonly catalog: Catalog;
-    /** The redirects the stack serves (only the stack that owns the Cloudflare zone has them). */
-    readonly redirects: readonly RedirectSpec[];
     /** Hosts by catalog name; every catalog host must be here. */
     readonly hosts: Readonly<Record<string, HostSource>>;
     /**
@@ -103,12 +101,12 @@ export interface OutputsInput {
     readonly pages?: Readonly<Record<string, PagesSource>>;
 }
 
-/** Every public URL: VPS routes (https/wss) and Pages sites from the catalog, plus the redirects served. */
-export function endpointsOf(catalog: Catalog, redirects: readonly RedirectSpec[]): Record<string, string> {
+/** Every public URL: VPS routes (https/wss), Pages sites and redirects from the catalog. */
+export function endpointsOf(catalog: Catalog): Record<string, string> {
     return Object.fromEntries([
         ...catalog.services.flatMap((s) => s.routes.map((r) => [r.id, routeUrl(r)])),
         ...catalog.pages.map((p) => [p.id, `https://${p.hostname}`]),
-        ...redirects.map((r) => [r.id, `https://${r.hostname}`]),
+        ...catalog.redirects.map((r) => [r.id, `https://${r.hostname}`]),
     ]);
 }
 
@@ -135,7 +133,7 @@ export function stackOutputs(input: OutputsInput): Unresolved<StackOutputs> {
         domain: catalog.domain,
         host: hosts[catalog.hosts[0].name],
         hosts,
-        endpoints: endpointsOf(catalog, input.redirects),
+        endpoints: endpointsOf(catalog),
         healthChecks: healthChecks(catalog),
         dnsRecords: input.dnsRecords ?? [],
         pagesProjects: (input.pages ? catalog.pages : []).map((site) => {

@@ -1,5 +1,5 @@
 import { RESERVED_HOST_PORTS } from "../catalog/defaults";
-import type { Catalog, ContainerSpec, HostSpec, PortSpec, RedirectSpec, RouteSpec, ServiceSpec } from "../catalog/types";
+import type { Catalog, ContainerSpec, HostSpec, PortSpec, RouteSpec, ServiceSpec } from "../catalog/types";
 
 /**
  * The architecture picture: Markdown with a Mermaid flowchart and two tables, generated from the catalog so it can
@@ -12,11 +12,6 @@ import type { Catalog, ContainerSpec, HostSpec, PortSpec, RedirectSpec, RouteSpe
 
 export interface ArchitectureOptions {
     readonly stack: string;
-    /**
-     * The redirects the stack actually serves (only the stack that owns the Cloudflare zone has them).
-     * @default every redirect in the catalog
-     */
-    readonly redirects?: readonly RedirectSpec[];
 }
 
 /** Mermaid node ids: letters, digits and `_`, prefixed so no id is a keyword such as `end`. */
@@ -106,7 +101,8 @@ function mediaLines(catalog: Catalog): string[] {
     ];
 }
 
-export function renderMermaid(catalog: Catalog, redirects: readonly RedirectSpec[] = catalog.redirects): string {
+export function renderMermaid(catalog: Catalog): string {
+    const redirects = catalog.redirects;
     const lines = ["flowchart LR", `  browser([${label("Browsers and widget embeds")}])`, `  gemini([${label("Gemini Live API (Google)")}])`];
     lines.push(`  subgraph cloudflare[${label(`Cloudflare · ${catalog.domain}`)}]`);
     const dnsEdges: string[] = [];
@@ -137,7 +133,7 @@ function cell(text: string): string {
 }
 
 export function renderArchitecture(catalog: Catalog, opts: ArchitectureOptions): string {
-    const redirects = opts.redirects ?? catalog.redirects;
+    const redirects = catalog.redirects;
     const hostnames = [
         ...catalog.services.flatMap((s) =>
             s.routes.map((r) => {
@@ -158,7 +154,7 @@ export function renderArchitecture(catalog: Catalog, opts: ArchitectureOptions):
         "stack config and re-render. Dotted lines carry UDP media, which does not pass through Caddy.",
         "",
         "```mermaid",
-        renderMermaid(catalog, redirects).trimEnd(),
+        renderMermaid(catalog).trimEnd(),
         "```",
         "",
         "## Public hostnames",

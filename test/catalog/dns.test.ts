@@ -1,4 +1,4 @@
-import { deriveDnsRecords, dmarcValue, ownsZone, redirectRules, relativeName, txtContent, type DnsRecordSpec } from "../../catalog/dns";
+import { deriveDnsRecords, dmarcValue, redirectRules, relativeName, txtContent, type DnsRecordSpec } from "../../catalog/dns";
 import type { Catalog } from "../../catalog/types";
 import { parsedStack, type RunOptions } from "../helpers/program";
 
@@ -115,10 +115,12 @@ describe("derivation follows the catalog", () => {
 
 describe("zone ownership", () => {
     test.each([
-        ["visualkit.live", "visualkit.live", true],
-        ["dev.visualkit.live", "visualkit.live", false],
-    ])("%s in zone %s owns zone-wide settings: %s", (domain, zone, owns) => {
-        expect(ownsZone(domain, zone)).toBe(owns);
+        ["prod", true, ["www"]],
+        ["dev", false, []],
+    ] as const)("%s owns the zone-wide settings: %s, and so has the redirects %j", (stack, owns, redirects) => {
+        const { catalog } = parsedStack(stack);
+        expect(catalog.ownsZone).toBe(owns);
+        expect(catalog.redirects.map((r) => r.id)).toEqual(redirects);
     });
 
     test.each([

@@ -8,6 +8,7 @@ const SSH = ["203.0.113.0/24", "2001:db8::/32"];
 function catalog(rtp = { from: 10000, to: 60000 }, ports: Partial<typeof DEFAULT_PORTS> = {}): Catalog {
     return buildCatalog({
         domain: "visualkit.live",
+        zone: "visualkit.live",
         ports: { ...DEFAULT_PORTS, ...ports },
         hostnames: DEFAULT_HOSTNAMES,
         janus: { rtpPorts: rtp },

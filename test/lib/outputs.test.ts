@@ -94,6 +94,6 @@ describe("the outputs follow the config", () => {
 describe("stackOutputs", () => {
     test("refuses to build outputs without a host component for a catalog host", () => {
         const { catalog } = parsedStack("dev");
-        expect(() => stackOutputs({ stack: "dev", environment: "dev", catalog, redirects: [], hosts: {} })).toThrow("no host component for catalog host(s) main");
+        expect(() => stackOutputs({ stack: "dev", environment: "dev", catalog, hosts: {} })).toThrow("no host component for catalog host(s) main");
     });
 });
