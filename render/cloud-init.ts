@@ -48,6 +48,9 @@ const SSHD_HARDENING = [
     "PasswordAuthentication no",
     "KbdInteractiveAuthentication no",
     "PermitRootLogin prohibit-password",
+    "# The Docker provider and the remote commands open many sessions at once; the default 10:30:100 drops some",
+    "# (docker/compose#10117). Unauthenticated sessions are still limited, and only the SSH CIDRs reach port 22.",
+    "MaxStartups 30:30:100",
     "",
 ].join("\n");
 

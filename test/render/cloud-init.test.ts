@@ -61,7 +61,7 @@ describe.each(["dev", "prod"])("rendered/%s/cloud-init.yaml", (stack) => {
     test("SSH takes keys only: no passwords, no keyboard-interactive, root by key", () => {
         expect(data()).toMatchObject({ ssh_pwauth: false, disable_root: false });
         const sshd = data().write_files.find((f) => f.path.startsWith("/etc/ssh/sshd_config.d/"))!;
-        expect(sshd.content.split("\n")).toEqual(expect.arrayContaining(["PasswordAuthentication no", "KbdInteractiveAuthentication no", "PermitRootLogin prohibit-password"]));
+        expect(sshd.content.split("\n")).toEqual(expect.arrayContaining(["PasswordAuthentication no", "KbdInteractiveAuthentication no", "PermitRootLogin prohibit-password", "MaxStartups 30:30:100"]));
         const runcmd = data().runcmd;
         expect(runcmd.indexOf("sshd -t")).toBeLessThan(runcmd.indexOf("systemctl reload ssh"));
     });
