@@ -1,39 +1,24 @@
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import type { Catalog } from "../../catalog/types";
 import { renderCaddyfile } from "../../caddy/render";
 import { CaddyConfig, shellQuote } from "../../components/caddy-config";
 import { sha256 } from "../../lib/artifacts";
-import type { HostHandle } from "../../lib/host";
-import { runWithMocks, type MockRunResult } from "../../scripts/mock-runtime";
+import type { MockRunResult } from "../../scripts/mock-runtime";
 import { stackOptions } from "../helpers/caddy";
-import { parsedStack, ROOT, runProgram, type ProgramRun } from "../helpers/program";
+import { fakeHost, parsedStack, ROOT, runComponents, runProgram, type ProgramRun } from "../helpers/program";
 
 const INSTALL = "command:remote:Command";
 const prod = parsedStack("prod");
 
 /** One CaddyConfig under the mocks, on a fake host whose readiness is a stand-in resource. */
 function runCaddy(catalog: Catalog = prod.catalog, caddyVersion?: string, readyName = "main-ready"): Promise<MockRunResult> {
-    return runWithMocks({
-        project: "visualkit",
-        stack: "prod",
-        config: {},
-        secretKeys: [],
-        program: async () => {
-            const ready = new random.RandomId(readyName, { byteLength: 4 });
-            const host: HostHandle = {
-                name: "main",
-                ipv4: pulumi.output("203.0.113.10"),
-                ipv6: pulumi.output("2001:db8::1"),
-                connection: pulumi.output({ host: "203.0.113.10", user: "root" }),
-                ready,
-            };
-            const caddy = new CaddyConfig("caddy-main", { host, catalog, acmeEmail: prod.config.acmeEmail, caddyVersion, logLevel: "info" });
-            return { sha256: caddy.sha256, caddyfile: caddy.caddyfile, readyId: ready.id };
-        },
+    return runComponents(async () => {
+        const ready = new random.RandomId(readyName, { byteLength: 4 });
+        const caddy = new CaddyConfig("caddy-main", { host: fakeHost(ready), catalog, acmeEmail: prod.config.acmeEmail, caddyVersion, logLevel: "info" });
+        return { sha256: caddy.sha256, caddyfile: caddy.caddyfile, readyId: ready.id };
     });
 }
 

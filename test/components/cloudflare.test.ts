@@ -1,9 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import { deriveDnsRecords, type DnsRecordSpec } from "../../catalog/dns";
 import { CloudflareDns } from "../../components/cloudflare-dns";
-import { runWithMocks, type MockRunResult } from "../../scripts/mock-runtime";
+import type { MockRunResult } from "../../scripts/mock-runtime";
 import { hostRoutes } from "../../catalog";
-import { parsedStack, runProgram, type ProgramRun, type RunOptions } from "../helpers/program";
+import { parsedStack, runComponents, runProgram, type ProgramRun, type RunOptions } from "../helpers/program";
 
 const ZONE_INVOKE = "cloudflare:index/getZone:getZone";
 const RECORD = "cloudflare:index/dnsRecord:DnsRecord";
@@ -16,19 +16,13 @@ function prodRecords(): DnsRecordSpec[] {
 /** Runs one CloudflareDns under the mocks, with a fake host (documentation addresses) in place of HetznerHost. */
 async function runDns(opts: { zoneId?: string; hosts?: string[]; records?: DnsRecordSpec[] } = {}): Promise<MockRunResult> {
     const records = opts.records ?? prodRecords();
-    return runWithMocks({
-        project: "visualkit",
-        stack: "prod",
-        config: {},
-        secretKeys: [],
-        program: async () => {
-            const hosts = Object.fromEntries((opts.hosts ?? ["main"]).map((h) => [h, { ipv4: pulumi.output("203.0.113.10"), ipv6: pulumi.output("2001:db8::1") }]));
-            const pagesSubdomains = Object.fromEntries(
-                records.flatMap((r) => (r.content.kind === "pagesSubdomain" ? [[r.content.project, pulumi.output(`${r.content.project}-x1.pages.dev`)]] : [])),
-            );
-            const dns = new CloudflareDns("dns", { zone: "visualkit.live", zoneId: opts.zoneId, records, hosts, pagesSubdomains });
-            return { zoneId: dns.zoneId, records: dns.records };
-        },
+    return runComponents(async () => {
+        const hosts = Object.fromEntries((opts.hosts ?? ["main"]).map((h) => [h, { ipv4: pulumi.output("203.0.113.10"), ipv6: pulumi.output("2001:db8::1") }]));
+        const pagesSubdomains = Object.fromEntries(
+            records.flatMap((r) => (r.content.kind === "pagesSubdomain" ? [[r.content.project, pulumi.output(`${r.content.project}-x1.pages.dev`)]] : [])),
+        );
+        const dns = new CloudflareDns("dns", { zone: "visualkit.live", zoneId: opts.zoneId, records, hosts, pagesSubdomains });
+        return { zoneId: dns.zoneId, records: dns.records };
     });
 }
 

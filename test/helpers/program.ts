@@ -1,4 +1,6 @@
 import { resolve } from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import type { HostHandle } from "../../lib/host";
 import type { Catalog } from "../../catalog/types";
 import { parseConfig } from "../../config/parse";
 import type { PlatformConfig } from "../../config/types";
@@ -62,4 +64,20 @@ export function parsedStack(stack: string, opts: RunOptions = {}): { config: Pla
     const parsed = parseConfig({ project, stack, values: config, secretKeys: new Set(secretKeys), env: {} });
     if (!parsed.config || !parsed.catalog) throw new Error(parsed.issues.map((i) => `${i.key}: ${i.problem}`).join("\n"));
     return { config: parsed.config, catalog: parsed.catalog };
+}
+
+/** Runs components built directly (not through index.ts) under the mocks, with no stack config. */
+export function runComponents(program: () => Promise<Record<string, unknown>>, stack = "prod"): Promise<MockRunResult> {
+    return runWithMocks({ project: "visualkit", stack, config: {}, secretKeys: [], program });
+}
+
+/** A stand-in for HetznerHost: documentation addresses, and `ready` as the host's readiness step. */
+export function fakeHost(ready: pulumi.Resource, name = "main"): HostHandle {
+    return {
+        name,
+        ipv4: pulumi.output("203.0.113.10"),
+        ipv6: pulumi.output("2001:db8::1"),
+        connection: pulumi.output({ host: "203.0.113.10", user: "root" }),
+        ready,
+    };
 }
