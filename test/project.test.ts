@@ -1,0 +1,44 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { parse } from "yaml";
+import { ROOT } from "./helpers/program";
+
+const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as {
+    main?: string;
+    engines?: { node?: string };
+    dependencies: Record<string, string>;
+    devDependencies: Record<string, string>;
+};
+const tsconfig = JSON.parse(readFileSync(join(ROOT, "tsconfig.json"), "utf8")) as { compilerOptions: Record<string, unknown> };
+const project = parse(readFileSync(join(ROOT, "Pulumi.yaml"), "utf8")) as { main?: string; runtime: { name: string; options?: Record<string, unknown> } };
+
+describe("how `pulumi up` runs the program", () => {
+    test("the entry point is the TypeScript source, never a build output that could be stale", () => {
+        // Pulumi's Node.js host takes package.json "main" when Pulumi.yaml has none.
+        expect(project.main ?? pkg.main).toBe("index.ts");
+    });
+
+    test("TypeScript is transpiled without type-checking at run time (tsconfig noCheck), and type-checked by npm test", () => {
+        expect(project.runtime).toMatchObject({ name: "nodejs", options: { typescript: true } });
+        expect(tsconfig.compilerOptions.noCheck).toBe(true);
+        const scripts = (JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> }).scripts;
+        expect(scripts.typecheck).toContain("--noCheck false");
+        expect(scripts.test).toMatch(/typecheck/);
+    });
+});
+
+describe("dependencies", () => {
+    test.each([...Object.entries(pkg.dependencies), ...Object.entries(pkg.devDependencies)])("%s is pinned to an exact version (%s)", (_name, version) => {
+        expect(version).toMatch(/^\d+\.\d+\.\d+$/);
+    });
+
+    test("Cloudflare is the v6 provider (DnsRecord, not the deprecated Record)", () => {
+        expect(pkg.dependencies["@pulumi/cloudflare"]).toMatch(/^6\./);
+    });
+
+    test("the supported Node is declared and matches the SDK's floor", () => {
+        const sdkEngines = (JSON.parse(readFileSync(join(ROOT, "node_modules", "@pulumi", "pulumi", "package.json"), "utf8")) as { engines: { node: string } }).engines.node;
+        expect(sdkEngines).toBe(">=22");
+        expect(pkg.engines?.node).toMatch(/^>=22\b/);
+    });
+});
