@@ -11,6 +11,18 @@ export const DEFAULT_PORTS = {
 } as const;
 export type PortId = keyof typeof DEFAULT_PORTS;
 
+/**
+ * The ports the images listen on inside their containers. `visualkit:ports` moves the host side only: the apps are
+ * not told another port, so the container side stays what the image uses (Chatwoot's rails listens on 3000).
+ */
+export const CONTAINER_PORTS: Readonly<Partial<Record<PortId, number>>> = {
+    platformApi: 3001,
+    websocket: 3002,
+    vkAgent: 3004,
+    vkAgentRtp: 5005,
+    chatwoot: 3000,
+};
+
 /** Public hostname labels of the reference, by the route id used in `visualkit:hostnames`. `@` is the domain. */
 export const DEFAULT_HOSTNAMES = {
     api: "api",

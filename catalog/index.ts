@@ -1,5 +1,5 @@
 import type { PlatformConfig } from "../config/types";
-import { DATA_DIR, MAIN_HOST, PLATFORM_NETWORK, VK_AGENT_ADDRESS, WIDGET_CDN_ROOT, type PortId, type RouteId } from "./defaults";
+import { CONTAINER_PORTS, DATA_DIR, MAIN_HOST, PLATFORM_NETWORK, VK_AGENT_ADDRESS, WIDGET_CDN_ROOT, type PortId, type RouteId } from "./defaults";
 import type { Catalog, PagesSiteSpec, PortSpec, ProxyTarget, PublicCheck, RouteSpec, ServiceSpec, StaticTarget } from "./types";
 
 export * from "./types";
@@ -12,12 +12,13 @@ export function fqdn(label: string, domain: string): string {
 
 /** Builds the catalog from validated config. Pure: same config, same catalog. */
 export function buildCatalog(cfg: CatalogInput): Catalog {
-    const port = (id: string, portId: PortId, protocol: "tcp" | "udp", exposure: PortSpec["exposure"], containerPort?: number): PortSpec => ({
+    // Host-networked services (Janus) have no container side: their configs are rendered with the host port.
+    const port = (id: string, portId: PortId, protocol: "tcp" | "udp", exposure: PortSpec["exposure"]): PortSpec => ({
         id,
         protocol,
         port: cfg.ports[portId],
         endPort: cfg.ports[portId],
-        containerPort: containerPort ?? cfg.ports[portId],
+        containerPort: CONTAINER_PORTS[portId] ?? cfg.ports[portId],
         exposure,
         configKey: `visualkit:ports.${portId}`,
     });
@@ -45,9 +46,9 @@ export function buildCatalog(cfg: CatalogInput): Catalog {
                     name: "platform-api",
                     image: "platformApi",
                     publishes: separateWs ? ["http"] : ["http", "ws"],
-                    health: { kind: "http", port: cfg.ports.platformApi, path: "/health" },
+                    health: { kind: "http", port: CONTAINER_PORTS.platformApi!, path: "/health" },
                 },
-                ...(separateWs ? [{ name: "platform-ws", image: "websocket" as const, publishes: ["ws"], health: { kind: "tcp" as const, port: cfg.ports.websocket } }] : []),
+                ...(separateWs ? [{ name: "platform-ws", image: "websocket" as const, publishes: ["ws"], health: { kind: "tcp" as const, port: CONTAINER_PORTS.websocket! } }] : []),
             ],
             ports: [port("http", "platformApi", "tcp", "proxied"), port("ws", "websocket", "tcp", "proxied")],
             routes: [
@@ -62,7 +63,7 @@ export function buildCatalog(cfg: CatalogInput): Catalog {
             bindAddress: loopback,
             networkAddress: VK_AGENT_ADDRESS,
             containers: [
-                { name: "vk-agent", image: "vkAgent", publishes: ["http"], health: { kind: "http", port: cfg.ports.vkAgent, path: "/health" } },
+                { name: "vk-agent", image: "vkAgent", publishes: ["http"], health: { kind: "http", port: CONTAINER_PORTS.vkAgent!, path: "/health" } },
             ],
             // RTP from Janus arrives over the bridge network; the reference published it to the world.
             ports: [port("http", "vkAgent", "tcp", "proxied"), port("rtp", "vkAgentRtp", "udp", "internal")],
@@ -99,12 +100,12 @@ export function buildCatalog(cfg: CatalogInput): Catalog {
             host: MAIN_HOST,
             bindAddress: loopback,
             containers: [
-                { name: "chatwoot-rails", image: "chatwoot", publishes: ["http"], health: { kind: "http", port: 3000, path: "/api" } },
+                { name: "chatwoot-rails", image: "chatwoot", publishes: ["http"], health: { kind: "http", port: CONTAINER_PORTS.chatwoot!, path: "/api" } },
                 { name: "chatwoot-sidekiq", image: "chatwoot", publishes: [], health: { kind: "command", test: ["CMD-SHELL", "pgrep -f sidekiq >/dev/null"] } },
                 { name: "chatwoot-postgres", image: "postgres", publishes: [], health: { kind: "command", test: ["CMD-SHELL", "pg_isready -U \"$POSTGRES_USER\" -d \"$POSTGRES_DB\""] } },
                 { name: "chatwoot-redis", image: "redis", publishes: [], health: { kind: "command", test: ["CMD-SHELL", "redis-cli -a \"$REDIS_PASSWORD\" --no-auth-warning ping | grep -q PONG"] } },
             ],
-            ports: [port("http", "chatwoot", "tcp", "proxied", 3000)],
+            ports: [port("http", "chatwoot", "tcp", "proxied")],
             routes: [
                 // Chatwoot's widget is embedded in customers' pages, so its X-Frame-Options must go.
                 route("support", { kind: "proxy", port: "http", removeResponseHeaders: ["X-Frame-Options"] }, http("/api")),
