@@ -207,7 +207,7 @@ export function parseConfig(raw: RawConfig): { config?: PlatformConfig; catalog?
             return undefined;
         }
         if (environment === "prod" && !isPinned(ref)) {
-            add(key, `"${v}" is not pinned; prod deploys only a version tag or a digest, never latest`, setCmd(key, `${ref.repository}:<version>`));
+            add(key, `"${v}" is not pinned; prod deploys only a version tag (1.2.3, v4.7.0) or a digest, never latest or a branch tag`, setCmd(key, `${ref.repository}:<version>`));
         }
         return v;
     };

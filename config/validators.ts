@@ -102,9 +102,16 @@ export function parseImageRef(ref: string): ImageRef | undefined {
     return { repository: m[1], tag: m[2], digest: m[3] };
 }
 
-/** Pinned: a digest, or a tag other than "latest". */
+/** Tags that name a branch or channel, not a release: they move, so prod refuses them. */
+const MOVING_TAGS = /^(latest|main|master|develop|dev|edge|nightly|stable|beta|alpha|canary|rc|next|unstable|testing)(-|$)/;
+
+/**
+ * Pinned: a digest, or a version tag — one with a digit in it (1.2.3, v4.7.0, pg16, 7.4-alpine) that does not start
+ * with a branch or channel name (latest, main, edge, stable, …).
+ */
 export function isPinned(ref: ImageRef): boolean {
-    return ref.digest !== undefined || (ref.tag !== undefined && ref.tag !== "latest");
+    if (ref.digest !== undefined) return true;
+    return ref.tag !== undefined && /\d/.test(ref.tag) && !MOVING_TAGS.test(ref.tag);
 }
 
 export const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;

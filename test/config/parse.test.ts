@@ -110,9 +110,20 @@ describe("validation rules", () => {
         expectOnly(raw("dev", { imagePlatformApi: image }), "visualkit:imagePlatformApi", /not an image reference/);
     });
 
-    test.each(["ghcr.io/visualkit/platform-api:latest", "ghcr.io/visualkit/platform-api"])("prod refuses the unpinned image %s; dev accepts it", (image) => {
-        expectOnly(raw("prod", { imagePlatformApi: image }), "visualkit:imagePlatformApi", /not pinned/, /platform-api:<version>/);
+    test.each([
+        "ghcr.io/visualkit/platform-api:latest",
+        "ghcr.io/visualkit/platform-api",
+        "ghcr.io/visualkit/platform-api:main",
+        "nginx:stable",
+        "nginx:edge",
+        "redis:latest-alpine",
+    ])("prod refuses the unpinned image %s; dev accepts it", (image) => {
+        expectOnly(raw("prod", { imagePlatformApi: image }), "visualkit:imagePlatformApi", /not pinned/, /:<version>/);
         expect(problems(raw("dev", { imagePlatformApi: image }))).toEqual([]);
+    });
+
+    test.each(["redis:7.4-alpine", "pgvector/pgvector:pg16", "chatwoot/chatwoot:v4.7.0", "ghcr.io/visualkit/janus:1.1.2-debian12-20261122"])("prod accepts the version tag %s", (image) => {
+        expect(problems(raw("prod", { imageRedis: image }))).toEqual([]);
     });
 
     test("prod accepts a digest-pinned image and a registry with a port", () => {
