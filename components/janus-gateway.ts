@@ -61,7 +61,9 @@ export class JanusGateway extends pulumi.ComponentResource {
                 },
             },
             args.docker,
-            { parent: this },
+            // Host networking gives no implicit ordering: its listeners bind the platform network's gateway, an address
+            // the host has only once that network exists, so on a new server Janus must wait for it.
+            { parent: this, dependsOn: [args.docker.network] },
         );
 
         this.containerName = container.name;

@@ -151,6 +151,12 @@ describe.each(["dev", "prod"])("%s Docker services", (stack) => {
         expect(janus.secretInputs).toContain("uploads");
     });
 
+    test("Janus starts after the platform network exists: it binds the network's gateway address", () => {
+        const [network] = run.ofType("docker:index/network:Network").filter((n) => n.rawInputs.name === catalog.hosts[0].network.name);
+        expect(service("janus").bindAddress).toBe(catalog.hosts[0].network.gateway);
+        expect(containerNamed("janus-gateway").options.dependsOn).toContain(network.name);
+    });
+
     test("Chatwoot: db:chatwoot_prepare runs after Postgres and Redis and before rails and sidekiq, once per image", () => {
         const prepare = containerNamed("chatwoot-prepare");
         expect(prepare.rawInputs).toMatchObject({ command: ["bundle", "exec", "rails", "db:chatwoot_prepare"], attach: true, mustRun: false, restart: "no", logOpts: LOG_OPTS });
