@@ -43,6 +43,7 @@ async function main() {
             location: config.server.location,
             image: config.server.image,
             backups: config.server.backups,
+            rebootstrap: config.server.rebootstrap,
             volumeSizeGb: config.server.volumeSizeGb,
             protect: config.protect,
             sshPublicKeys: config.ssh.publicKeys,

@@ -1,17 +1,16 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 
-export interface GeneratedSecretsArgs {
-    /**
-     * Change a value here (any string) to rotate every generated secret on the next `pulumi up`.
-     * @default "1"
-     */
-    rotation?: string;
-}
+/** Nothing to choose: the lengths and alphabet are fixed so the values never change by accident. */
+export type GeneratedSecretsArgs = Record<string, never>;
 
 /**
  * Passwords only the platform itself needs (database, Redis, Janus admin, Chatwoot SECRET_KEY_BASE): generated
  * once, kept in the stack's encrypted state, never typed by a person.
+ *
+ * They are never regenerated on purpose: Postgres and Redis take their password only when their data folder is
+ * first created on the volume, so a new value would lock Chatwoot out. Rotating one means changing it inside the
+ * service first (`ALTER USER`, `CONFIG SET requirepass`) and then replacing the resource with `pulumi up --replace`.
  */
 export class GeneratedSecrets extends pulumi.ComponentResource {
     public readonly postgresPassword: pulumi.Output<string>;
@@ -20,11 +19,10 @@ export class GeneratedSecrets extends pulumi.ComponentResource {
     public readonly chatwootSecretKeyBase: pulumi.Output<string>;
 
     constructor(name: string, args: GeneratedSecretsArgs = {}, opts?: pulumi.ComponentResourceOptions) {
-        super("visualkit:secrets:GeneratedSecrets", name, {}, opts);
-        const keepers = { rotation: args.rotation ?? "1" };
+        super("visualkit:secrets:GeneratedSecrets", name, args, opts);
         // Letters and digits only: these values end up in URLs (redis://, postgres://) and shell-quoted files.
         const make = (id: string, length: number) =>
-            pulumi.secret(new random.RandomPassword(`${name}-${id}`, { length, special: false, keepers }, { parent: this }).result);
+            pulumi.secret(new random.RandomPassword(`${name}-${id}`, { length, special: false }, { parent: this }).result);
         this.postgresPassword = make("postgres", 32);
         this.redisPassword = make("redis", 32);
         this.janusAdminSecret = make("janus-admin", 32);

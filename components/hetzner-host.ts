@@ -27,6 +27,12 @@ export interface HetznerHostArgs {
     image?: string;
     /** Hetzner automatic backups: seven daily snapshots for +20% of the server price. @default false */
     backups?: boolean;
+    /**
+     * Let a changed bootstrap (user data, SSH keys, image) replace the server; the IPs and the volume stay, and every
+     * day-2 step re-runs on the new server. Off, those changes are ignored and a running server is never rebuilt.
+     * @default false
+     */
+    rebootstrap?: boolean;
     /** Size of the data volume in GB (at least 10); it can grow (then run resize2fs on the host), never shrink. */
     volumeSizeGb: number;
     /**
@@ -125,10 +131,11 @@ export class HetznerHost extends pulumi.ComponentResource implements HostHandle 
             },
             {
                 parent: this,
-                // hcloud replaces the server when userData or sshKeys change (https://github.com/pulumi/pulumi-hcloud/issues/482,
-                // upstream hetznercloud/terraform-provider-hcloud#372 and #737). Both are bootstrap: they take effect on a
-                // new server only; a running server gets day-2 changes over SSH and the Docker API, never a rebuild.
-                ignoreChanges: ["userData", "sshKeys"],
+                // hcloud replaces the server when userData, sshKeys or image change (https://github.com/pulumi/pulumi-hcloud/issues/482,
+                // upstream hetznercloud/terraform-provider-hcloud#372 and #737). All three are bootstrap: a running server gets
+                // day-2 changes over SSH and the Docker API, never a rebuild. Ignored inputs keep their recorded values even
+                // when the server is replaced for another reason, so applying a new bootstrap takes `rebootstrap`.
+                ignoreChanges: args.rebootstrap ? [] : ["userData", "sshKeys", "image"],
                 // The primary IPs can be assigned to one server at a time and the name is unique per project, so a
                 // replacement must delete the old server before it creates the new one.
                 deleteBeforeReplace: true,
@@ -188,7 +195,13 @@ export class HetznerHost extends pulumi.ComponentResource implements HostHandle 
         // config on every `pulumi up`, so removing a key revokes it.
         new command.remote.Command(
             `${name}-authorized-keys`,
-            { connection: this.connection, create: hostScript("install-authorized-keys.sh"), stdin: [...publicKeys.values()].map((k) => `${k.line}\n`).join("") },
+            {
+                connection: this.connection,
+                create: hostScript("install-authorized-keys.sh"),
+                stdin: [...publicKeys.values()].map((k) => `${k.line}\n`).join(""),
+                // A new server behind the same IPs starts from its creation-time keys: sync it too.
+                triggers: [server.id],
+            },
             { parent: this, dependsOn: [this.ready] },
         );
 

@@ -37,11 +37,12 @@ export const KEYS: readonly KeySpec[] = [
     { key: "serverLocation", type: "string", default: "nbg1", description: "Hetzner location: fsn1, nbg1, hel1, ash, hil or sin." },
     { key: "serverImage", type: "string", default: "debian-12", description: "Hetzner OS image for new servers; cloud-init targets Debian 12." },
     { key: "serverBackups", type: "boolean", description: "Hetzner automatic backups (+20% of the server price)." },
+    { key: "serverRebootstrap", type: "boolean", default: false, description: "When true, a changed bootstrap (cloud-init, SSH keys, serverImage) replaces the server on the next pulumi up; IPs and volume stay. Set it back to false afterwards." },
     { key: "protect", type: "boolean", description: "Protect IPs, server and data volume from deletion and keep the volume on destroy." },
     { key: "volumeSizeGb", type: "integer", description: "Size of the persistent data volume in GB (Hetzner minimum 10; can grow, never shrink)." },
     { key: "sshPublicKeys", type: "array", description: "OpenSSH public keys allowed to log in as root; the server accepts no other login." },
     { key: "sshAllowedCidrs", type: "array", description: "CIDRs allowed to reach SSH (TCP 22); everything else is dropped by the firewall." },
-    { key: "sshPrivateKey", type: "string", secret: true, optional: true, description: "Private key for day-2 SSH and the Docker provider; when unset the ssh-agent (SSH_AUTH_SOCK) is used." },
+    { key: "sshPrivateKey", type: "string", secret: true, optional: true, description: "Private key for the day-2 SSH commands; when unset they use the ssh-agent. The Docker provider always uses the ssh-agent." },
     { key: "caddyVersion", type: "string", default: "2.6.2", description: "Caddy version the server runs (Debian 12's package is 2.6.2); newer-only directives are rendered only when it supports them." },
 
     // Containers

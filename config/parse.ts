@@ -175,6 +175,7 @@ export function parseConfig(raw: RawConfig): { config?: PlatformConfig; catalog?
     const location = oneOf("serverLocation", HETZNER_LOCATIONS);
     const image = str("serverImage");
     const backups = bool("serverBackups");
+    const rebootstrap = bool("serverRebootstrap");
     const protect = bool("protect");
     let volumeSizeGb = int("volumeSizeGb");
     if (volumeSizeGb !== undefined && (volumeSizeGb < 10 || volumeSizeGb > 10240)) {
@@ -369,7 +370,7 @@ export function parseConfig(raw: RawConfig): { config?: PlatformConfig; catalog?
         cloudflare: { zone: zone!, zoneId, accountId: accountId! },
         acmeEmail: acmeEmail!,
         logLevel: logLevel!,
-        server: { type: serverType!, location: location!, image: image!, backups: backups!, volumeSizeGb: volumeSizeGb! },
+        server: { type: serverType!, location: location!, image: image!, backups: backups!, rebootstrap: rebootstrap!, volumeSizeGb: volumeSizeGb! },
         protect: protect!,
         ssh: { publicKeys: publicKeys!, allowedCidrs: cidrs!, privateKey: sshPrivateKey },
         caddyVersion: caddyVersion!,

@@ -21,6 +21,8 @@ export interface PlatformConfig {
         readonly location: string;
         readonly image: string;
         readonly backups: boolean;
+        /** Let bootstrap changes replace the server (normally ignored, see HetznerHost). */
+        readonly rebootstrap: boolean;
         readonly volumeSizeGb: number;
     };
     readonly protect: boolean;

@@ -64,9 +64,9 @@ describe.each(["dev", "prod"])("HetznerHost in %s", (stack) => {
         });
     });
 
-    test("the server ignores userData and sshKeys changes (hcloud would replace it) and is replaced delete-first", () => {
+    test("the server ignores userData, sshKeys and image changes (hcloud would replace it) and is replaced delete-first", () => {
         const server = one(run, T.server);
-        expect(server.options.ignoreChanges).toEqual(expect.arrayContaining(["userData", "sshKeys"]));
+        expect([...(server.options.ignoreChanges ?? [])].sort()).toEqual(["image", "sshKeys", "userData"]);
         expect(server.options.deleteBeforeReplace).toBe(true);
     });
 
@@ -115,6 +115,8 @@ describe.each(["dev", "prod"])("HetznerHost in %s", (stack) => {
         expect(keys.inputs.create).toBe(readFileSync(join(ROOT, "scripts/host/install-authorized-keys.sh"), "utf8"));
         expect(keys.inputs.connection).toEqual(run.named(`visualkit-${stack}-main-ready`).inputs.connection);
         expect(keys.options.dependsOn).toEqual([`visualkit-${stack}-main-ready`]);
+        // A replaced server (same IPs) gets its keys synced again.
+        expect(keys.inputs.triggers).toEqual([fakeId(T.server, `visualkit-${stack}-main-server`)]);
     });
 
     test("stack outputs: server name, id, IPv4, IPv6, location, type and an ssh command line", () => {
@@ -217,4 +219,11 @@ describe("ipv6HostAddress", () => {
     test("refuses a network it cannot read", () => {
         expect(() => ipv6HostAddress("2001:db8:1:2:3:4:5:6/64")).toThrow(/expected a \/64/);
     });
+});
+
+test("visualkit:serverRebootstrap lets a changed bootstrap replace the server: nothing is ignored", async () => {
+    const run = await runProgram("dev", { set: { serverRebootstrap: "true" } });
+    const server = run.ofType(T.server)[0];
+    expect(server.options.ignoreChanges ?? []).toEqual([]);
+    expect(server.options.deleteBeforeReplace).toBe(true);
 });
