@@ -1,4 +1,4 @@
-import { readdirSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { ConfigError } from "../config/issues";
 import { renderedFiles, renderStack, ROOT, writeRendered } from "./rendering";
@@ -12,6 +12,11 @@ async function cli(): Promise<void> {
     const args = process.argv.slice(2);
     const outFlag = args.indexOf("--out");
     const outDir = outFlag >= 0 ? args.splice(outFlag, 2)[1] : undefined;
+    // The output folder is replaced whole: refuse one that holds anything but an earlier render.
+    if (outDir !== undefined && existsSync(outDir) && readdirSync(outDir).length > 0 && !existsSync(join(outDir, "resources.json"))) {
+        console.error(`render: --out ${outDir} is a folder with other content; it would be replaced. Give an empty or new folder.`);
+        process.exit(2);
+    }
     const stack = args[0] ?? "dev";
     const available = readdirSync(ROOT).flatMap((f) => f.match(/^Pulumi\.(.+)\.yaml$/)?.slice(1) ?? []);
     if (!available.includes(stack)) {

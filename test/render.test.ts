@@ -101,6 +101,19 @@ describe("the render command", () => {
         }
     });
 
+    test("--out refuses a folder with other content (it would be replaced) and leaves it alone", () => {
+        const dir = mkdtempSync(join(tmpdir(), "vk-out-"));
+        try {
+            writeFileSync(join(dir, "notes.txt"), "keep me");
+            const res = spawnSync(process.execPath, [join(ROOT, "scripts", "run-ts.js"), join(ROOT, "scripts", "render.ts"), "dev", "--out", dir], { encoding: "utf8" });
+            expect(res.status).toBe(2);
+            expect(res.stderr).toContain("other content");
+            expect(readFileSync(join(dir, "notes.txt"), "utf8")).toBe("keep me");
+        } finally {
+            rmSync(dir, { recursive: true, force: true });
+        }
+    });
+
     test("an unknown stack is refused with the list of stacks", () => {
         const res = runRender(ROOT, "staging");
         expect(res.status).toBe(2);
