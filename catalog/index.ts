@@ -137,6 +137,7 @@ export function buildCatalog(cfg: CatalogInput): Catalog {
     const site = (id: PagesSiteSpec["id"], routeId: RouteId, buildEnv: Record<string, string>): PagesSiteSpec => ({
         id,
         project: `visualkit-${id}${cfg.pages.projectSuffix}`,
+        routeId,
         label: cfg.hostnames[routeId],
         hostname: fqdn(cfg.hostnames[routeId], cfg.domain),
         rootDir: `${cfg.pages.appsDir}/${id}`,

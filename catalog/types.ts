@@ -116,6 +116,8 @@ export interface PagesSiteSpec {
     readonly id: "landing" | "dashboard" | "meeting";
     /** Cloudflare Pages project name (with the stack's suffix). */
     readonly project: string;
+    /** Id of its hostname in `visualkit:hostnames` (`landing`, `app`, `meet`). */
+    readonly routeId: string;
     readonly label: string;
     readonly hostname: string;
     /** Folder of the app in the repository. */

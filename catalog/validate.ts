@@ -16,7 +16,7 @@ export function validateCatalog(catalog: Catalog, stack: string): ConfigIssue[] 
     const owners = new Map<string, string>();
     const named = [
         ...catalog.services.flatMap((s) => s.routes.map((r) => ({ id: r.id, hostname: r.hostname }))),
-        ...catalog.pages.map((p) => ({ id: p.id === "landing" ? "landing" : p.id === "dashboard" ? "app" : "meet", hostname: p.hostname })),
+        ...catalog.pages.map((p) => ({ id: p.routeId, hostname: p.hostname })),
         ...catalog.redirects.map((r) => ({ id: r.id, hostname: r.hostname })),
     ];
     for (const { id, hostname } of named) {
