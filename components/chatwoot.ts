@@ -18,10 +18,17 @@ const RAILS_START_SECONDS = 180;
 export const PREPARE_CONTAINER = "chatwoot-prepare";
 export const PREPARE_COMMAND = ["bundle", "exec", "rails", "db:chatwoot_prepare"];
 
-/** The image id rails and sidekiq may use, once the preparation exited 0; otherwise the deployment stops here. */
-export function preparedImageId(exitCode: number | undefined, imageId: string): string {
+/**
+ * The image id rails and sidekiq may use, once the preparation exited 0; otherwise the deployment stops here. The
+ * failed run stays in the state and re-runs by itself only with a new image or env, so the message gives the command
+ * that re-runs it (`urn`: the job container's URN).
+ */
+export function preparedImageId(exitCode: number | undefined, imageId: string, urn: string): string {
     if (exitCode !== 0) {
-        throw new Error(`${PREPARE_CONTAINER} (${PREPARE_COMMAND.join(" ")}) exited with code ${exitCode}; see \`docker logs ${PREPARE_CONTAINER}\` on the host`);
+        throw new Error(
+            `${PREPARE_CONTAINER} (${PREPARE_COMMAND.join(" ")}) exited with code ${exitCode}. Read its output with \`docker logs ${PREPARE_CONTAINER}\` on the host, ` +
+                `fix the cause, then run it again with \`pulumi up --replace '${urn}'\` (it re-runs by itself only when the Chatwoot image or its environment changes).`,
+        );
     }
     return imageId;
 }
@@ -184,7 +191,7 @@ export class Chatwoot extends pulumi.ComponentResource {
         );
         // Rails and sidekiq take the image id only through this check: a failed preparation stops `pulumi up` before
         // either is replaced, with the container to look at.
-        const preparedImage = pulumi.all([prepare.exitCode, image.imageId]).apply(([code, id]) => preparedImageId(code, id));
+        const preparedImage = pulumi.all([prepare.exitCode, image.imageId, prepare.urn]).apply(([code, id, urn]) => preparedImageId(code, id, urn));
 
         const app = (suffix: string, container: ContainerSpec, extra: { command: string[]; entrypoints?: string[] }, startPeriodSeconds?: number) =>
             serviceContainer(

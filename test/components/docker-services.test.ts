@@ -228,11 +228,14 @@ test("a separate WebSocket image adds platform-ws for the WS port; platform-api 
     expect((named("platform-ws").rawInputs.healthcheck as { tests: string[] }).tests[1]).toContain("127.0.0.1 3002");
 });
 
-test("a failed db:chatwoot_prepare stops the deployment before rails and sidekiq, naming the container", () => {
+test("a failed db:chatwoot_prepare stops the deployment before rails and sidekiq, naming the container and the retry command", () => {
     // Rails and sidekiq get their image only through this check (see the ordering test above).
-    expect(preparedImageId(0, "sha256:abc")).toBe("sha256:abc");
-    expect(() => preparedImageId(1, "sha256:abc")).toThrow(/chatwoot-prepare .*exited with code 1.*docker logs chatwoot-prepare/);
-    expect(() => preparedImageId(undefined, "sha256:abc")).toThrow(/exited with code undefined/);
+    const urn = "urn:pulumi:prod::visualkit::pulumi:pulumi:Stack$visualkit:docker:Chatwoot$docker:index/container:Container::visualkit-prod-chatwoot-prepare";
+    expect(preparedImageId(0, "sha256:abc", urn)).toBe("sha256:abc");
+    expect(() => preparedImageId(1, "sha256:abc", urn)).toThrow(/chatwoot-prepare .*exited with code 1.*docker logs chatwoot-prepare/);
+    expect(() => preparedImageId(undefined, "sha256:abc", urn)).toThrow(/exited with code undefined/);
+    // The failed run stays in the state and is retried only on a new image or env: the message gives the command.
+    expect(() => preparedImageId(1, "sha256:abc", urn)).toThrow(`pulumi up --replace '${urn}'`);
 });
 
 test("vkAgentEnv may not override what the program derives", async () => {
