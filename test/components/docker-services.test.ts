@@ -185,6 +185,11 @@ describe.each(["dev", "prod"])("%s Docker services", (stack) => {
         expect(published.map((c) => [c.rawInputs.name, c.rawInputs.ports])).toEqual([
             ["chatwoot-rails", [{ external: 3003, internal: 3000, ip: "127.0.0.1", protocol: "tcp" }]],
         ]);
+        // Rails listens on the catalog's container port, the one Docker publishes and the health check probes.
+        const http = service("chatwoot").ports.find((p) => p.id === "http")!;
+        const command = rails.rawInputs.command as string[];
+        expect(command[command.indexOf("-p") + 1]).toBe(String(http.containerPort));
+        expect((rails.rawInputs.healthcheck as { tests: string[] }).tests.join(" ")).toContain(`:${http.containerPort}/api`);
     });
 
     test("the Docker provider reaches the host over SSH after it is ready, with the registry login as a secret", () => {
