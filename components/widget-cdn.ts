@@ -1,11 +1,46 @@
-import { existsSync, mkdirSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import { packFolder } from "../lib/tar";
+import { packFolder, type PackedFolder } from "../lib/tar";
 import type { HostHandle } from "../lib/host";
 import { renderWidgetFolderScript, renderWidgetSyncScript } from "../render/widget-cdn";
+
+/**
+ * Where the archives are written, relative to the project folder: CopyFile reads `localPath` on the machine running
+ * `pulumi up`, and the provider runs in the project folder (https://github.com/pulumi/pulumi/pull/706), so this
+ * path is the same on every laptop and CI runner and changes only with the content. Under node_modules, so git
+ * ignores it.
+ */
+export const ARCHIVE_CACHE_DIR = "node_modules/.cache/visualkit-widget-cdn";
+/** Archives of other content are removed after a day: a younger one may be another stack's run from this checkout. */
+const ARCHIVE_MAX_AGE_MS = 24 * 60 * 60 * 1000;
+const PROJECT_ROOT = resolve(__dirname, "..");
+
+/** Writes the archive to the cache (unless it is already there intact), removes stale ones; returns its relative path. */
+function cacheArchive(packed: PackedFolder): string {
+    const dir = resolve(PROJECT_ROOT, ARCHIVE_CACHE_DIR);
+    const name = `${packed.sha256}.tar.gz`;
+    const path = join(dir, name);
+    mkdirSync(dir, { recursive: true });
+    if (existsSync(path) && createHash("sha256").update(readFileSync(path)).digest("hex") === packed.sha256) {
+        const now = new Date();
+        utimesSync(path, now, now);
+    } else {
+        // Written aside and renamed: an interrupted run never leaves a truncated archive under the content's name.
+        const tmp = `${path}.${process.pid}.tmp`;
+        writeFileSync(tmp, packed.archive);
+        renameSync(tmp, path);
+    }
+    for (const other of readdirSync(dir)) {
+        if (other === name || !/\.tar\.gz(\.\d+\.tmp)?$/.test(other)) continue;
+        const full = join(dir, other);
+        const st = statSync(full, { throwIfNoEntry: false });
+        if (st && Date.now() - st.mtimeMs > ARCHIVE_MAX_AGE_MS) rmSync(full, { force: true });
+    }
+    return `${ARCHIVE_CACHE_DIR}/${name}`;
+}
 
 export interface WidgetCdnArgs {
     /** The host Caddy serves the CDN from (SSH connection, readiness). */
@@ -56,19 +91,14 @@ export class WidgetCdn extends pulumi.ComponentResource {
             contentHash = packed.sha256;
             fileCount = packed.files.length;
             const short = packed.sha256.slice(0, 16);
-            // CopyFile uploads a local file; named by the hash, the archive is written once per content.
-            const localDir = join(tmpdir(), "visualkit-widget-cdn");
-            const localPath = join(localDir, `${short}.tar.gz`);
-            if (!existsSync(localPath)) {
-                mkdirSync(localDir, { recursive: true });
-                writeFileSync(localPath, packed.archive);
-            }
+            const localPath = cacheArchive(packed);
             const remotePath = `/var/tmp/visualkit-widget-cdn-${short}.tar.gz`;
+            // No ignoreChanges on localPath: Pulumi would send the path from the state, even on a replacement, so every
+            // later upload would read the first archive (stale content, or a missing file on another machine).
             const upload = new command.remote.CopyFile(
                 `${name}-upload`,
                 { connection, localPath, remotePath, triggers: [packed.sha256, args.instance] },
-                // The temp folder differs between machines (laptop, CI); only the content decides a new upload.
-                { parent: this, dependsOn: [folder], ignoreChanges: ["localPath"] },
+                { parent: this, dependsOn: [folder] },
             );
             new command.remote.Command(
                 `${name}-sync`,

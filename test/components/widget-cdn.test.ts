@@ -1,8 +1,10 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { isAbsolute, join, resolve } from "node:path";
+import { gunzipSync } from "node:zlib";
+import { ARCHIVE_CACHE_DIR } from "../../components/widget-cdn";
 import { packFolder } from "../../lib/tar";
-import { runProgram } from "../helpers/program";
+import { ROOT, runProgram } from "../helpers/program";
 
 /** The widget CDN in the program's graph: the folder always, the sync only with visualkit:widgetCdnSourceDir. */
 
@@ -32,7 +34,10 @@ test("with a source folder: one upload and one sync, both triggered on the conte
     expect(upload.type).toBe("command:remote:CopyFile");
     expect(upload.rawInputs.remotePath).toBe(`/var/tmp/visualkit-widget-cdn-${hash.slice(0, 16)}.tar.gz`);
     expect((upload.rawInputs.triggers as string[])[0]).toBe(hash);
-    expect(upload.options.ignoreChanges).toEqual(["localPath"]);
+    // The same path on every machine (laptop, CI): relative to the project, named by the content only.
+    expect(upload.rawInputs.localPath).toBe(`${ARCHIVE_CACHE_DIR}/${hash}.tar.gz`);
+    expect(isAbsolute(String(upload.rawInputs.localPath))).toBe(false);
+    expect(upload.options.ignoreChanges).toBeUndefined();
     expect((sync.rawInputs.triggers as string[])[0]).toBe(hash);
     expect(sync.rawInputs.create).toContain(`tar -xzf '${upload.rawInputs.remotePath}'`);
     expect(sync.options.dependsOn).toEqual([upload.name]);
@@ -41,4 +46,46 @@ test("with a source folder: one upload and one sync, both triggered on the conte
 
 test("a source folder that does not exist is a clear error naming the key", async () => {
     await expect(runProgram("prod", { set: { widgetCdnSourceDir: join(src, "missing") } })).rejects.toThrow(/visualkit:widgetCdnSourceDir: .*missing is not a folder/);
+});
+
+test("a second deploy with other content uploads the new content from a new path", async () => {
+    const next = mkdtempSync(join(tmpdir(), "widget-src-"));
+    try {
+        writeFileSync(join(next, "sdk.js"), "console.log('widget v2')");
+        const upload = async (dir: string) => (await runProgram("prod", { set: { widgetCdnSourceDir: dir } })).named("visualkit-prod-widget-cdn-upload");
+        const first = (await upload(src)).rawInputs;
+        const latest = await upload(next);
+        const second = latest.rawInputs;
+        expect(second.localPath).not.toBe(first.localPath);
+        expect(second.remotePath).not.toBe(first.remotePath);
+        expect((second.triggers as string[])[0]).not.toBe((first.triggers as string[])[0]);
+        // What the provider gets: Pulumi fills an ignored property from the state, on a replacement too. It reads the
+        // path relative to the project folder (its working directory).
+        const sent = (latest.options.ignoreChanges ?? []).includes("localPath") ? first.localPath : second.localPath;
+        const uploaded = gunzipSync(readFileSync(resolve(ROOT, String(sent)))).toString("latin1");
+        expect(uploaded).toContain("console.log('widget v2')");
+        expect(uploaded).not.toContain("console.log('widget')");
+    } finally {
+        rmSync(next, { recursive: true, force: true });
+    }
+});
+
+test("archives of other content are removed once a day old; younger ones may belong to a concurrent run", async () => {
+    const cache = resolve(ROOT, ARCHIVE_CACHE_DIR);
+    mkdirSync(cache, { recursive: true });
+    const stale = join(cache, `${"0".repeat(63)}1.tar.gz`);
+    const fresh = join(cache, `${"0".repeat(63)}2.tar.gz`);
+    writeFileSync(stale, "old");
+    writeFileSync(fresh, "other stack");
+    const twoDaysAgo = new Date(Date.now() - 2 * 24 * 3600 * 1000);
+    utimesSync(stale, twoDaysAgo, twoDaysAgo);
+    try {
+        const run = await runProgram("prod", { set: { widgetCdnSourceDir: src } });
+        expect(existsSync(resolve(ROOT, String(run.named("visualkit-prod-widget-cdn-upload").rawInputs.localPath)))).toBe(true);
+        expect(existsSync(stale)).toBe(false);
+        expect(existsSync(fresh)).toBe(true);
+    } finally {
+        rmSync(stale, { force: true });
+        rmSync(fresh, { force: true });
+    }
 });
