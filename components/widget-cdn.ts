@@ -47,7 +47,7 @@ export interface WidgetCdnArgs {
     host: HostHandle;
     /** Identity of the machine (Hetzner server id): a new server gets the folder and the files again. */
     instance: pulumi.Input<string>;
-    /** Folder on the data volume that holds the files, e.g. /mnt/data/widget-cdn. */
+    /** Path on the data volume the root links to, e.g. /mnt/data/widget-cdn: a link to the live release in `<folder>-releases`. */
     folder: string;
     /** The static root of the catalog's `cdn` route (/opt/widget-cdn), linked to `folder`. */
     root: string;
@@ -59,9 +59,9 @@ export interface WidgetCdnArgs {
 }
 
 /**
- * The widget SDK's static files: the folder on the persistent volume and the link Caddy serves, and, when a local
- * folder is configured, its content synced as one archive triggered on the content hash (unchanged files upload
- * nothing; the archive is stored outside the stack state).
+ * The widget SDK's static files: releases on the persistent volume, the link to the live one and the link Caddy
+ * serves, and, when a local folder is configured, its content synced as one archive triggered on the content hash
+ * (unchanged files upload nothing; the archive is stored outside the stack state) and switched in atomically.
  */
 export class WidgetCdn extends pulumi.ComponentResource {
     /** SHA-256 of the synced archive; empty when no source folder is configured. */
@@ -93,18 +93,14 @@ export class WidgetCdn extends pulumi.ComponentResource {
             const short = packed.sha256.slice(0, 16);
             const localPath = cacheArchive(packed);
             const remotePath = `/var/tmp/visualkit-widget-cdn-${short}.tar.gz`;
+            const syncScript = renderWidgetSyncScript(remotePath, args.folder, short);
+            // The sync deletes the archive, and a changed script alone would re-run it (a Command's update runs
+            // `create` again): the script is a trigger of both, so the archive is uploaded again first.
+            const triggers = [packed.sha256, args.instance, syncScript];
             // No ignoreChanges on localPath: Pulumi would send the path from the state, even on a replacement, so every
             // later upload would read the first archive (stale content, or a missing file on another machine).
-            const upload = new command.remote.CopyFile(
-                `${name}-upload`,
-                { connection, localPath, remotePath, triggers: [packed.sha256, args.instance] },
-                { parent: this, dependsOn: [folder] },
-            );
-            new command.remote.Command(
-                `${name}-sync`,
-                { connection, create: renderWidgetSyncScript(remotePath, args.folder), triggers: [packed.sha256, args.instance] },
-                { parent: this, dependsOn: [upload] },
-            );
+            const upload = new command.remote.CopyFile(`${name}-upload`, { connection, localPath, remotePath, triggers }, { parent: this, dependsOn: [folder] });
+            new command.remote.Command(`${name}-sync`, { connection, create: syncScript, triggers }, { parent: this, dependsOn: [upload] });
         }
 
         this.contentHash = pulumi.output(contentHash);

@@ -8,42 +8,97 @@ export function shellQuote(s: string): string {
     return `'${s.replace(/'/g, `'"'"'`)}'`;
 }
 
+/** Strips what could end a double-quoted shell string, for paths shown in messages. */
+const shown = (s: string) => s.replace(/["$`\\]/g, "");
+
 /**
- * Makes sure the files folder exists on the data volume and that the static root Caddy serves links to it.
- * A real folder at the root (a server set up by hand) is left alone and reported.
+ * The releases folder next to the data folder (`/mnt/data/widget-cdn` → `/mnt/data/widget-cdn-releases`), and the
+ * data folder's link target for a release, relative so the volume may be mounted elsewhere.
+ */
+function layout(folder: string): { releases: string; linkPrefix: string } {
+    const base = folder.replace(/\/+$/, "").split("/").pop() ?? "";
+    if (!/^[A-Za-z0-9._-]+$/.test(base)) throw new Error(`widget-cdn: the data folder ${folder} must end in a plain name (letters, digits, . _ -)`);
+    return { releases: `${folder.replace(/\/+$/, "")}-releases`, linkPrefix: `${base}-releases/` };
+}
+
+/** rename(2) replaces a link in one step: a reader resolves the old target or the new one, never nothing. */
+const SWAP = ['swap() { ln -sfn "$1" "$2.next"; mv -T "$2.next" "$2"; }'];
+
+/**
+ * Makes the data folder a link to a release under `<folder>-releases` and the static root Caddy serves a link to the
+ * data folder (so Caddy serves /opt/widget-cdn → /mnt/data/widget-cdn → widget-cdn-releases/<release>). A real data
+ * folder (a new volume, or the layout before releases) becomes the first release, served without a gap: the root
+ * points at the copy while the folder turns into a link. A real folder at the root (a server set up by hand) is left
+ * alone and reported.
  */
 export function renderWidgetFolderScript(folder: string, root: string): string {
-    const [f, r] = [shellQuote(folder), shellQuote(root)];
+    const { releases, linkPrefix } = layout(folder);
     return [
         "set -eu",
-        `install -d -m 0755 ${f}`,
-        `if [ -L ${r} ] || [ ! -e ${r} ]; then`,
-        `  mkdir -p "$(dirname ${r})"`,
-        `  ln -sfn ${f} ${r}`,
+        ...SWAP,
+        `releases=${shellQuote(releases)}`,
+        `folder=${shellQuote(folder)}`,
+        `root=${shellQuote(root)}`,
+        'install -d -m 0755 "$releases"',
+        'if [ ! -L "$folder" ]; then',
+        '  release=$(mktemp -d "$releases/initial.XXXXXX")',
+        '  chmod 0755 "$release"',
+        '  if [ -d "$folder" ]; then',
+        '    cp -a "$folder/." "$release/"',
+        '    if [ -L "$root" ]; then swap "$release" "$root"; fi',
+        '    mv "$folder" "$release.replaced"',
+        "  fi",
+        `  swap "${linkPrefix}$(basename "$release")" "$folder"`,
+        '  rm -rf "$release.replaced"',
+        "fi",
+        'if [ -L "$root" ] || [ ! -e "$root" ]; then',
+        '  if [ "$(readlink "$root" || true)" != "$folder" ]; then',
+        '    mkdir -p "$(dirname "$root")"',
+        '    swap "$folder" "$root"',
+        "  fi",
         "else",
-        `  echo "widget-cdn: ${root.replace(/["$`\\]/g, "")} is a real folder, not a link to ${folder.replace(/["$`\\]/g, "")}; Caddy serves it as it is" >&2`,
+        `  echo "widget-cdn: ${shown(root)} is a real folder, not a link to ${shown(folder)}; Caddy serves it as it is" >&2`,
         "fi",
         "",
     ].join("\n");
 }
 
 /**
- * Replaces the folder's content with an uploaded archive: unpacked next to it, then swapped in with two renames, so
- * Caddy never serves half a release and files removed locally disappear from the CDN.
+ * Unpacks an uploaded archive as a new release (named by `release`, the content hash) and switches the data folder's
+ * link to it with one rename, so Caddy never serves half a release or nothing, and files removed locally disappear
+ * from the CDN. The previous release is kept (rollback, requests already reading it); older ones are removed.
  */
-export function renderWidgetSyncScript(archive: string, folder: string): string {
-    const [a, f] = [shellQuote(archive), shellQuote(folder)];
+export function renderWidgetSyncScript(archive: string, folder: string, release: string): string {
+    const { releases, linkPrefix } = layout(folder);
+    if (!/^[0-9a-zA-Z_-]+$/.test(release)) throw new Error(`widget-cdn: release name ${release} must be letters, digits, - or _`);
     return [
         "set -eu",
-        `new=$(mktemp -d ${f}.new.XXXXXX)`,
-        `tar -xzf ${a} -C "$new" --no-same-owner --no-same-permissions`,
-        `find "$new" -type d -exec chmod 0755 {} +`,
-        `find "$new" -type f -exec chmod 0644 {} +`,
-        `rm -rf ${f}.old`,
-        `if [ -d ${f} ]; then mv ${f} ${f}.old; fi`,
-        `mv "$new" ${f}`,
-        `rm -rf ${f}.old ${a}`,
-        `echo "widget-cdn: $(find ${f} -type f | wc -l) files in ${folder.replace(/["$`\\]/g, "")}"`,
+        ...SWAP,
+        `releases=${shellQuote(releases)}`,
+        `folder=${shellQuote(folder)}`,
+        `archive=${shellQuote(archive)}`,
+        'if [ ! -L "$folder" ]; then',
+        `  echo "widget-cdn: ${shown(folder)} is not a link to a release; the folder step sets it up" >&2`,
+        "  exit 1",
+        "fi",
+        'if [ ! -f "$archive" ]; then',
+        `  echo "widget-cdn: ${shown(archive)} is missing (each sync removes it); replace the upload step to send it again" >&2`,
+        "  exit 1",
+        "fi",
+        `new=$(mktemp -d "$releases/${release}.XXXXXX")`,
+        'tar -xzf "$archive" -C "$new" --no-same-owner --no-same-permissions',
+        'find "$new" -type d -exec chmod 0755 {} +',
+        'find "$new" -type f -exec chmod 0644 {} +',
+        'previous=$(basename "$(readlink "$folder")")',
+        `swap "${linkPrefix}$(basename "$new")" "$folder"`,
+        'for old in "$releases"/*; do',
+        '  case "$(basename "$old")" in',
+        '    "$(basename "$new")" | "$previous") ;;',
+        '    *) rm -rf "$old" ;;',
+        "  esac",
+        "done",
+        'rm -f "$archive"',
+        `echo "widget-cdn: $(find "$new" -type f | wc -l) files in ${shown(folder)} -> $(readlink "$folder")"`,
         "",
     ].join("\n");
 }

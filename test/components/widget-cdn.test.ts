@@ -20,8 +20,9 @@ afterAll(() => rmSync(src, { recursive: true, force: true }));
 test("without a source folder: the folder and link are ensured after readiness, files are left alone", async () => {
     const run = await runProgram("prod");
     const folder = run.named("visualkit-prod-widget-cdn-folder");
-    expect(folder.rawInputs.create).toContain("install -d -m 0755 '/mnt/data/widget-cdn'");
-    expect(folder.rawInputs.create).toContain("ln -sfn '/mnt/data/widget-cdn' '/opt/widget-cdn'");
+    expect(folder.rawInputs.create).toContain("folder='/mnt/data/widget-cdn'");
+    expect(folder.rawInputs.create).toContain("releases='/mnt/data/widget-cdn-releases'");
+    expect(folder.rawInputs.create).toContain("root='/opt/widget-cdn'");
     expect(folder.options.dependsOn).toEqual(["visualkit-prod-main-ready"]);
     expect(run.resources.filter((r) => r.name.startsWith("visualkit-prod-widget-cdn-")).map((r) => r.name)).toEqual(["visualkit-prod-widget-cdn-folder"]);
 });
@@ -39,7 +40,11 @@ test("with a source folder: one upload and one sync, both triggered on the conte
     expect(isAbsolute(String(upload.rawInputs.localPath))).toBe(false);
     expect(upload.options.ignoreChanges).toBeUndefined();
     expect((sync.rawInputs.triggers as string[])[0]).toBe(hash);
-    expect(sync.rawInputs.create).toContain(`tar -xzf '${upload.rawInputs.remotePath}'`);
+    // The sync removes the archive: a new sync script (same content) must come with a new upload.
+    expect(upload.rawInputs.triggers).toContain(sync.rawInputs.create);
+    expect(sync.rawInputs.triggers).toEqual(upload.rawInputs.triggers);
+    expect(sync.rawInputs.create).toContain(`archive='${upload.rawInputs.remotePath}'`);
+    expect(sync.rawInputs.create).toContain(`"$releases/${hash.slice(0, 16)}.XXXXXX"`);
     expect(sync.options.dependsOn).toEqual([upload.name]);
     expect(upload.options.dependsOn).toEqual(["visualkit-prod-widget-cdn-folder"]);
 });
