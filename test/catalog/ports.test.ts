@@ -33,3 +33,10 @@ describe("a port override moves the host side only", () => {
         expect(JSON.stringify((agent.inputs.healthcheck as { tests: string[] }).tests)).toContain(":3004/health");
     });
 });
+
+test("a port the program tells the service (vk-agent's RTP via VK_AGENT_RTP_PORT) moves on both sides", async () => {
+    const run = await runProgram("prod", { set: { ports: { vkAgentRtp: 6006 } } });
+    const agent = run.ofType("docker:index/container:Container").find((c) => c.inputs.name === "vk-agent")!;
+    // envs is one secret list (it holds the Gemini key), so read the raw inputs.
+    expect(agent.rawInputs.envs).toEqual(expect.arrayContaining(["VK_AGENT_RTP_PORT=6006"]));
+});
