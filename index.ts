@@ -44,6 +44,7 @@ async function main() {
             image: config.server.image,
             backups: config.server.backups,
             rebootstrap: config.server.rebootstrap,
+            publishAs: catalog.hosts.length === 1 ? "cloud-init.yaml" : `${host.name}/cloud-init.yaml`,
             volumeSizeGb: config.server.volumeSizeGb,
             protect: config.protect,
             sshPublicKeys: config.ssh.publicKeys,

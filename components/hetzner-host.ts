@@ -33,6 +33,11 @@ export interface HetznerHostArgs {
      * @default false
      */
     rebootstrap?: boolean;
+    /**
+     * Path under rendered/<stack>/ the user data is published as; one per host once there is more than one.
+     * @default "cloud-init.yaml"
+     */
+    publishAs?: string;
     /** Size of the data volume in GB (at least 10); it can grow (then run resize2fs on the host), never shrink. */
     volumeSizeGb: number;
     /**
@@ -110,7 +115,7 @@ export class HetznerHost extends pulumi.ComponentResource implements HostHandle 
         const userData = volume.linuxDevice.apply((volumeDevice) =>
             renderCloudInit({ volumeDevice, mountScript: hostScript("mount-data-volume.sh"), ...hostLayout(args.host) }),
         );
-        publishFile("cloud-init.yaml", userData);
+        publishFile(args.publishAs ?? "cloud-init.yaml", userData);
 
         const server = new hcloud.Server(
             `${name}-server`,

@@ -1,9 +1,9 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { ipv6HostAddress } from "../../components/hetzner-host";
+import { HetznerHost, ipv6HostAddress } from "../../components/hetzner-host";
 import { fakeId } from "../../scripts/mock-runtime";
 import { readStackConfig } from "../../scripts/stack-config";
-import { ROOT, runProgram, type ProgramRun } from "../helpers/program";
+import { parsedStack, ROOT, runComponents, runProgram, type ProgramRun } from "../helpers/program";
 
 const T = {
     host: "visualkit:hetzner:HetznerHost",
@@ -226,4 +226,25 @@ test("visualkit:serverRebootstrap lets a changed bootstrap replace the server: n
     const server = run.ofType(T.server)[0];
     expect(server.options.ignoreChanges ?? []).toEqual([]);
     expect(server.options.deleteBeforeReplace).toBe(true);
+});
+
+test("two hosts publish their user data side by side (publishAs), so a second host needs no rewrite", async () => {
+    const { config, catalog } = parsedStack("dev");
+    const hostArgs = (name: string) => ({
+        host: { ...catalog.hosts[0], name },
+        catalog,
+        serverType: config.server.type,
+        location: config.server.location,
+        volumeSizeGb: config.server.volumeSizeGb,
+        sshPublicKeys: config.ssh.publicKeys,
+        sshAllowedCidrs: config.ssh.allowedCidrs,
+        publishAs: `${name}/cloud-init.yaml`,
+    });
+    const run = await runComponents(async () => {
+        new HetznerHost("vk-a", hostArgs("a"));
+        new HetznerHost("vk-b", hostArgs("b"));
+        return {};
+    }, "dev");
+    expect([...run.files.keys()].sort()).toEqual(["a/cloud-init.yaml", "b/cloud-init.yaml"]);
+    expect(run.resources.filter((r) => r.type === T.server).map((s) => s.name).sort()).toEqual(["vk-a-server", "vk-b-server"]);
 });
