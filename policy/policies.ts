@@ -1,0 +1,276 @@
+import { isIPv4, isIPv6 } from "node:net";
+import { isPinned, parseImageRef } from "../config/validators";
+
+/**
+ * The platform's invariants as plain data and functions, with no @pulumi import: policy/index.ts wraps them in a
+ * CrossGuard PolicyPack, and the tests run them against the recorded resources of both stacks. Each message says
+ * what to do. A policy sees a resource the way CrossGuard hands it over: type, name, inputs (secrets already
+ * decrypted, see pulumi/pulumi-policy#241) and the resource options CrossGuard exposes.
+ */
+
+/** What a policy sees of one resource (the subset of @pulumi/policy's PolicyResource these rules read). */
+export interface PolicyResourceView {
+    readonly type: string;
+    readonly name: string;
+    readonly props: Record<string, unknown>;
+    /** @pulumi/policy 1.21 exposes protect but not retainOnDelete (PolicyResourceOptions has no such field). */
+    readonly opts: { readonly protect: boolean };
+}
+
+/** One inbound opening the catalog declares public: a protocol and an inclusive port range. */
+export interface DeclaredOpening {
+    readonly protocol: "tcp" | "udp";
+    readonly from: number;
+    readonly to: number;
+    readonly why: string;
+}
+
+/** What the rules need from the stack (built from its config and catalog by policy/context.ts). */
+export interface PolicyContext {
+    readonly stack: string;
+    readonly environment: "dev" | "prod";
+    /** visualkit:sshAllowedCidrs: the only sources TCP 22 may be open to. */
+    readonly sshAllowedCidrs: readonly string[];
+    /** Every port the catalog declares public (Caddy's 80/443 and each `public` service port), from anywhere. */
+    readonly publicOpenings: readonly DeclaredOpening[];
+    /** Every value of the stack's plain (not `secure:`) config: a secret-looking env var must not hold one. */
+    readonly plainValues: ReadonlySet<string>;
+}
+
+export type Report = (message: string) => void;
+
+export interface PlatformPolicy {
+    readonly name: string;
+    readonly description: string;
+    /** Checks one resource. */
+    readonly resource?: (r: PolicyResourceView, ctx: PolicyContext, report: Report) => void;
+    /** Checks the whole stack at once (rules about what must exist). */
+    readonly stack?: (resources: readonly PolicyResourceView[], ctx: PolicyContext, report: Report) => void;
+}
+
+export const TYPES = {
+    container: "docker:index/container:Container",
+    remoteImage: "docker:index/remoteImage:RemoteImage",
+    server: "hcloud:index/server:Server",
+    primaryIp: "hcloud:index/primaryIp:PrimaryIp",
+    volume: "hcloud:index/volume:Volume",
+    firewall: "hcloud:index/firewall:Firewall",
+} as const;
+
+/**
+ * The component the backup work (issue 12) registers in each stack. Until that lands, prod has none, so the rule
+ * that asks for it is switched by REQUIRE_BACKUP_COMPONENT; set it to true when the component ships.
+ */
+export const BACKUP_COMPONENT_TYPE = "visualkit:backup:Backups";
+export const REQUIRE_BACKUP_COMPONENT = false;
+
+/** Env var names that carry credentials: their values must come from Pulumi secrets, never plain config. */
+export const SECRET_ENV_NAME = /(PASSWORD|PASSWD|PASSPHRASE|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|ACCESS_?KEY|CREDENTIAL|_KEY$|^KEY$)/i;
+
+const LOOPBACK = "127.0.0.1";
+
+type Port = { ip?: string; protocol?: string; internal?: number; external?: number };
+const ports = (r: PolicyResourceView): Port[] => (Array.isArray(r.props.ports) ? (r.props.ports as Port[]) : []);
+const label = (r: PolicyResourceView) => `${r.name} (${r.type.split(":").pop()})`;
+
+/** Private, loopback or link-local: an address the internet cannot reach directly. */
+export function isPrivateAddress(ip: string): boolean {
+    if (isIPv4(ip)) {
+        const [a, b] = ip.split(".").map(Number);
+        return a === 127 || a === 10 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 169 && b === 254);
+    }
+    if (isIPv6(ip)) {
+        const low = ip.toLowerCase();
+        return low === "::1" || /^f[cd]/.test(low) || /^fe[89ab]/.test(low);
+    }
+    return false;
+}
+
+const loopbackPorts: PlatformPolicy = {
+    name: "container-ports-loopback-only",
+    description: "Containers publish ports on 127.0.0.1 only: Docker-published ports bypass host firewalls, Caddy is the public entry.",
+    resource(r, _ctx, report) {
+        if (r.type !== TYPES.container) return;
+        for (const p of ports(r)) {
+            if (p.ip !== LOOPBACK) {
+                report(`${label(r)} publishes ${p.external}/${p.protocol ?? "tcp"} on ${p.ip ?? "every interface (0.0.0.0)"}; publish it on 127.0.0.1 (lib/containers.ts) and route it through Caddy, or mark the port public in the catalog so the firewall opens it on the host.`);
+            }
+        }
+    },
+};
+
+const noUdp: PlatformPolicy = {
+    name: "container-no-udp-published",
+    description: "No container publishes a UDP port: media ports reach containers over the Docker bridge or host networking (Janus), which the firewall governs.",
+    resource(r, _ctx, report) {
+        if (r.type !== TYPES.container) return;
+        for (const p of ports(r)) {
+            if (p.protocol === "udp") {
+                report(`${label(r)} publishes ${p.external}/udp; remove the published port and reach the container on the Docker bridge (as vk-agent's RTP is), or serve the range from a host-networked service whose range the catalog declares public.`);
+            }
+        }
+    },
+};
+
+const prodProtected: PlatformPolicy = {
+    name: "prod-server-ips-volume-protected",
+    description: "In prod the server carries Hetzner delete and rebuild protection, the primary IPs and the data volume Pulumi protect and Hetzner delete protection.",
+    resource(r, ctx, report) {
+        if (ctx.environment !== "prod") return;
+        const fix = `set visualkit:protect true in Pulumi.${ctx.stack}.yaml (components/hetzner-host.ts applies it)`;
+        if (r.type === TYPES.server) {
+            if (r.props.deleteProtection !== true || r.props.rebuildProtection !== true) report(`${label(r)} lacks Hetzner delete/rebuild protection; ${fix}.`);
+        } else if (r.type === TYPES.primaryIp || r.type === TYPES.volume) {
+            const missing = [!r.opts.protect && "Pulumi protect", r.props.deleteProtection !== true && "Hetzner deleteProtection"].filter(Boolean);
+            if (missing.length) report(`${label(r)} lacks ${missing.join(" and ")}; ${fix}. Every DNS record and all data depend on it.`);
+        }
+    },
+};
+
+type FirewallRule = { direction?: string; protocol?: string; port?: string; sourceIps?: string[] };
+
+function portRange(port: string | undefined): { from: number; to: number } | undefined {
+    if (port === undefined || port === "any") return { from: 1, to: 65535 };
+    const m = port.match(/^(\d+)(?:-(\d+))?$/);
+    return m ? { from: Number(m[1]), to: Number(m[2] ?? m[1]) } : undefined;
+}
+
+const firewallCatalog: PlatformPolicy = {
+    name: "firewall-opens-only-catalog-ports",
+    description: "The host firewall opens nothing the catalog does not declare public; TCP 22 only from visualkit:sshAllowedCidrs.",
+    resource(r, ctx, report) {
+        if (r.type !== TYPES.firewall) return;
+        const rules = Array.isArray(r.props.rules) ? (r.props.rules as FirewallRule[]) : [];
+        for (const rule of rules.filter((x) => (x.direction ?? "in") === "in")) {
+            const what = `${rule.protocol}${rule.port ? ` ${rule.port}` : ""} from ${(rule.sourceIps ?? []).join(", ")}`;
+            if (rule.protocol === "icmp") continue; // ping and path-MTU discovery, opened on purpose on every host
+            const range = portRange(rule.port);
+            if ((rule.protocol !== "tcp" && rule.protocol !== "udp") || range === undefined) {
+                report(`${label(r)} opens ${what}; only TCP/UDP ports the catalog declares public (and ICMP) may be opened.`);
+                continue;
+            }
+            if (rule.protocol === "tcp" && range.from === 22 && range.to === 22) {
+                const foreign = (rule.sourceIps ?? []).filter((c) => !ctx.sshAllowedCidrs.includes(c));
+                if (foreign.length) report(`${label(r)} opens SSH to ${foreign.join(", ")}, which visualkit:sshAllowedCidrs does not list; add the CIDR to visualkit:sshAllowedCidrs in Pulumi.${ctx.stack}.yaml instead of a firewall rule.`);
+                continue;
+            }
+            const declared = ctx.publicOpenings.some((o) => o.protocol === rule.protocol && o.from <= range.from && range.to <= o.to);
+            if (!declared) report(`${label(r)} opens ${what}, which the catalog does not declare public; declare the port public in catalog/index.ts (the firewall is derived from it) or remove the rule.`);
+        }
+    },
+};
+
+const prodImagesPinned: PlatformPolicy = {
+    name: "prod-images-pinned",
+    description: "In prod every image is a digest or a version tag (config/validators.ts isPinned), never latest or a branch tag.",
+    resource(r, ctx, report) {
+        if (ctx.environment !== "prod" || r.type !== TYPES.remoteImage) return;
+        const name = String(r.props.name ?? "");
+        const ref = parseImageRef(name);
+        if (ref === undefined || !isPinned(ref)) {
+            report(`${label(r)} pulls ${name}, which moves; set its visualkit:image* key in Pulumi.${ctx.stack}.yaml to a version tag (e.g. :1.4.2) or a digest (@sha256:…).`);
+        }
+    },
+};
+
+const noPlainSecretEnv: PlatformPolicy = {
+    name: "no-plain-secret-env",
+    description: "An env var whose name says secret (PASSWORD, SECRET, TOKEN, KEY, …) never takes its value from plain stack config.",
+    resource(r, ctx, report) {
+        if (r.type !== TYPES.container || !Array.isArray(r.props.envs)) return;
+        for (const entry of r.props.envs as unknown[]) {
+            if (typeof entry !== "string") continue;
+            const eq = entry.indexOf("=");
+            const name = entry.slice(0, eq);
+            const value = entry.slice(eq + 1);
+            if (eq > 0 && value !== "" && SECRET_ENV_NAME.test(name) && ctx.plainValues.has(value)) {
+                report(`${label(r)} sets ${name} from a plain value of Pulumi.${ctx.stack}.yaml; store it encrypted: pulumi config set --secret --path 'visualkit:platformApiSecretEnv.${name}' <value> -s ${ctx.stack}, and remove the plain entry.`);
+            }
+        }
+    },
+};
+
+/** Reads `key = value` from a Janus .jcfg text (libconfig; values quoted or bare). */
+function jcfgValue(text: string, key: string): string | undefined {
+    const m = text.match(new RegExp(`^\\s*${key}\\s*=\\s*"?([^"\\n]*)"?\\s*$`, "m"));
+    return m?.[1].trim();
+}
+
+const janusAdminPrivate: PlatformPolicy = {
+    name: "janus-admin-api-private",
+    description: "The Janus admin API (HTTP or WebSocket) listens only on a private or loopback address, never on every interface or a public one.",
+    resource(r, _ctx, report) {
+        if (r.type !== TYPES.container || !Array.isArray(r.props.uploads)) return;
+        for (const u of r.props.uploads as { file?: string; content?: string }[]) {
+            const file = String(u.file ?? "");
+            const text = String(u.content ?? "");
+            const transports = [
+                { file: "janus.transport.http.jcfg", on: ["admin_http", "admin_https"], ip: "admin_ip" },
+                { file: "janus.transport.websockets.jcfg", on: ["admin_ws", "admin_wss"], ip: "admin_ws_ip" },
+            ];
+            for (const t of transports.filter((x) => file.endsWith(x.file))) {
+                if (!t.on.some((k) => jcfgValue(text, k) === "true")) continue;
+                const ip = jcfgValue(text, t.ip);
+                if (ip === undefined || !isPrivateAddress(ip)) {
+                    report(`${label(r)} serves the Janus admin API (${t.file}) on ${ip ?? "every interface"}; bind ${t.ip} to the Docker bridge gateway (render/janus.ts) so only the host reaches it.`);
+                }
+            }
+        }
+    },
+};
+
+const logsAndRestart: PlatformPolicy = {
+    name: "container-log-rotation-and-restart",
+    description: "Every container rotates its logs (json-file with max-size and max-file, or local) and has a restart policy; one-shot jobs (attach) run once.",
+    resource(r, _ctx, report) {
+        if (r.type !== TYPES.container) return;
+        const opts = (r.props.logOpts ?? {}) as Record<string, string>;
+        const rotates = r.props.logDriver === "local" || (r.props.logDriver === "json-file" && !!opts["max-size"] && !!opts["max-file"]);
+        if (!rotates) report(`${label(r)} does not rotate its logs (logDriver ${String(r.props.logDriver ?? "unset")}); build it with lib/containers.ts, which sets json-file 3 × 10 MB, so a chatty container cannot fill the disk.`);
+        // A one-shot job (attach: true, e.g. chatwoot-prepare) runs to completion once: restarting it would loop.
+        if (r.props.attach === true) return;
+        if (!["unless-stopped", "always", "on-failure"].includes(String(r.props.restart ?? ""))) {
+            report(`${label(r)} has restart policy ${String(r.props.restart ?? "unset")}; use unless-stopped (lib/containers.ts) so it comes back after a crash or a reboot.`);
+        }
+    },
+};
+
+/** The backup rule; `requireComponent` also asks for the BACKUP_COMPONENT_TYPE resource (exported for its test). */
+export const prodBackupsPolicy = (requireComponent: boolean): PlatformPolicy => ({
+    name: "prod-backups-configured",
+    description: `In prod the server has Hetzner backups and the stack has a ${BACKUP_COMPONENT_TYPE} component (once the backup work lands).`,
+    resource(r, ctx, report) {
+        if (ctx.environment !== "prod" || r.type !== TYPES.server) return;
+        if (r.props.backups !== true) report(`${label(r)} has no Hetzner backups; set visualkit:serverBackups true in Pulumi.${ctx.stack}.yaml.`);
+    },
+    stack(resources, ctx, report) {
+        if (ctx.environment !== "prod" || !requireComponent) return;
+        if (!resources.some((r) => r.type === BACKUP_COMPONENT_TYPE)) {
+            report(`stack ${ctx.stack} has no ${BACKUP_COMPONENT_TYPE}: the data volume (Postgres, uploads, CDN releases) is not backed up; configure the backup repository in Pulumi.${ctx.stack}.yaml.`);
+        }
+    },
+});
+
+/** Every policy of the pack, in the order reports are printed. */
+export const POLICIES: readonly PlatformPolicy[] = [
+    loopbackPorts,
+    noUdp,
+    prodProtected,
+    firewallCatalog,
+    prodImagesPinned,
+    noPlainSecretEnv,
+    janusAdminPrivate,
+    logsAndRestart,
+    prodBackupsPolicy(REQUIRE_BACKUP_COMPONENT),
+];
+
+/** Runs every policy over a stack's resources; the violations by policy name (tests and a quick local check). */
+export function evaluate(resources: readonly PolicyResourceView[], ctx: PolicyContext, policies: readonly PlatformPolicy[] = POLICIES): { policy: string; message: string }[] {
+    const out: { policy: string; message: string }[] = [];
+    for (const p of policies) {
+        const report = (message: string) => out.push({ policy: p.name, message });
+        for (const r of resources) p.resource?.(r, ctx, report);
+        p.stack?.(resources, ctx, report);
+    }
+    return out;
+}
