@@ -19,6 +19,7 @@ import { publishFile } from "./lib/artifacts";
 import type { HostHandle } from "./lib/host";
 import { stackOutputs } from "./lib/outputs";
 import { renderArchitecture } from "./render/architecture";
+import { renderCost } from "./render/cost";
 import { janusSettings } from "./render/janus";
 
 /**
@@ -145,6 +146,16 @@ async function main() {
 
     // The architecture picture (rendered/<stack>/architecture.md), drawn from the same catalog as everything above.
     publishFile("architecture.md", renderArchitecture(catalog, { stack: config.stack }));
+    // The monthly cost (rendered/<stack>/cost.md), from the same config; the pull-request comment compares it with main's.
+    publishFile(
+        "cost.md",
+        renderCost({
+            stack: config.stack,
+            hosts: catalog.hosts.map((h) => ({ name: h.name, serverType: config.server.type, backups: config.server.backups, volumeSizeGb: config.server.volumeSizeGb })),
+            pagesProjects: catalog.pages.length,
+            backupObjectStorage: false,
+        }),
+    );
 
     // The outputs contract (lib/outputs.ts, checked against outputs.schema.json): other tools rely on its shape.
     return stackOutputs({

@@ -1,4 +1,5 @@
 import { buildCatalog } from "../catalog";
+import { KNOWN_SERVER_TYPES } from "../render/cost";
 import { DEFAULT_HOSTNAMES, DEFAULT_PORTS, VK_AGENT_DERIVED_ENV, type PortId, type RouteId } from "../catalog/defaults";
 import type { Catalog } from "../catalog/types";
 import { validateCatalog } from "../catalog/validate";
@@ -171,7 +172,13 @@ export function parseConfig(raw: RawConfig): { config?: PlatformConfig; catalog?
     const logLevel = oneOf<LogLevel>("logLevel", ["debug", "info", "warn"]);
 
     // Host
-    const serverType = checked("serverType", str("serverType"), (v) => (/^[a-z]+\d+[a-z]*$/.test(v) ? undefined : "is not a Hetzner server type such as cx22 or cpx31"), "cx22");
+    // Only priced types: the cost in every pull request (render/cost.ts) would otherwise be a silent €0.
+    const serverType = checked(
+        "serverType",
+        str("serverType"),
+        (v) => (KNOWN_SERVER_TYPES.includes(v) ? undefined : `is not a server type in catalog/prices.json (known: ${KNOWN_SERVER_TYPES.join(", ")}); pick one, or add the type with its monthly price from hetzner.com/cloud to catalog/prices.json`),
+        "cx22",
+    );
     const location = oneOf("serverLocation", HETZNER_LOCATIONS);
     const image = str("serverImage");
     const backups = bool("serverBackups");
