@@ -12,6 +12,7 @@ import { ROOT } from "./helpers/program";
 type Step = { name?: string; uses?: string; run?: string; with?: Record<string, unknown>; env?: Record<string, string> };
 type Job = {
     name?: string;
+    strategy?: { "fail-fast"?: boolean; matrix: Record<string, unknown> };
     if?: string;
     needs?: string | string[];
     uses?: string;
@@ -32,6 +33,7 @@ const workflows: Record<string, Workflow> = Object.fromEntries(files.map((f) => 
 const pr = workflows["pull-request.yml"];
 const deploy = workflows["deploy.yml"];
 const up = workflows["pulumi-up.yml"];
+const drift = workflows["drift.yml"];
 const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { devDependencies: Record<string, string>; engines: { node: string } };
 
 /** Evaluates a GitHub `if:` of the simple form used here against a context object. */
@@ -53,7 +55,7 @@ const pulumiSteps = (job: Job) => steps(job).filter((s) => s.uses?.startsWith("p
 
 describe("every workflow", () => {
     test("the expected files exist and parse", () => {
-        expect(files.sort()).toEqual(["deploy.yml", "janus-image.yml", "pull-request.yml", "pulumi-up.yml"]);
+        expect(files.sort()).toEqual(["deploy.yml", "drift.yml", "janus-image.yml", "pull-request.yml", "pulumi-up.yml"]);
     });
 
     test.each(files)("%s: read-only by default, no write-all, write only where a job needs it", (file) => {
@@ -64,7 +66,11 @@ describe("every workflow", () => {
             if (job.permissions === undefined) continue;
             expect(typeof job.permissions).toBe("object");
             const writes = Object.entries(job.permissions as Record<string, string>).filter(([, v]) => v !== "read" && v !== "none");
-            const needs: Record<string, [string, string][]> = { "pull-request.yml/preview": [["pull-requests", "write"]], "janus-image.yml/build": [["packages", "write"]] };
+            const needs: Record<string, [string, string][]> = {
+                "pull-request.yml/preview": [["pull-requests", "write"]],
+                "janus-image.yml/build": [["packages", "write"]],
+                "drift.yml/report": [["issues", "write"]],
+            };
             const allowed = needs[`${file}/${id}`] ?? [];
             expect({ job: id, writes }).toEqual({ job: id, writes: allowed });
         }
@@ -93,6 +99,18 @@ describe("every workflow", () => {
             expect(s.with?.["pulumi-version"]).toBe(pkg.devDependencies.pulumi);
             expect(s.with?.["cloud-url"]).toBe("${{ secrets.PULUMI_BACKEND_URL }}");
         }
+    });
+
+    test("every preview and every update runs under the policy pack (policy/)", () => {
+        const viaAction = files.flatMap((f) => Object.values(workflows[f].jobs).flatMap(pulumiSteps)).filter((s) => ["preview", "up"].includes(String(s.with?.command)));
+        expect(viaAction.length).toBe(3);
+        for (const s of viaAction) expect({ step: s.name, policyPacks: s.with?.policyPacks }).toEqual({ step: s.name, policyPacks: "policy" });
+        const viaCli = files.flatMap((f) => Object.values(workflows[f].jobs).flatMap((j) => steps(j).filter((s) => /\bpulumi (preview|up)\b/.test(s.run ?? ""))));
+        expect(viaCli.length).toBeGreaterThanOrEqual(1);
+        for (const s of viaCli) expect(s.run).toMatch(/pulumi (preview|up)\b[^\n]* --policy-pack policy\b/);
+        // The pack's own files, where the CLI looks for them.
+        expect(readFileSync(join(ROOT, "policy/PulumiPolicy.yaml"), "utf8")).toMatch(/^runtime: nodejs$/m);
+        expect(pkg.devDependencies["@pulumi/policy"]).toMatch(/^\d+\.\d+\.\d+$/);
     });
 
     test("secrets come from exactly the documented repository secrets", () => {
@@ -150,6 +168,57 @@ describe("pull-request.yml", () => {
         const comment = stepIndex(job, (s) => !!s.uses?.startsWith("marocchino/sticky-pull-request-comment@"));
         expect(comment).toBeGreaterThan(diff);
         expect(steps(job)[comment].with).toMatchObject({ header: "rendered-diff", path: "rendered-diff.md" });
+    });
+
+    test("preview job comments each stack's monthly cost against the base branch's render", () => {
+        const job = pr.jobs.preview;
+        const cost = runs(job, "npm run -s cost-diff -- base-rendered rendered dev prod > cost-diff.md");
+        expect(cost).toBeGreaterThanOrEqual(0);
+        expect(steps(job)[cost].run).toContain('git show "$BASE_SHA:rendered/$stack/cost.md"');
+        expect(steps(job)[cost].env?.BASE_SHA).toBe("${{ github.event.pull_request.base.sha }}");
+        const comment = steps(job).findIndex((s, i) => i > cost && !!s.uses?.startsWith("marocchino/sticky-pull-request-comment@"));
+        expect(steps(job)[comment].with).toMatchObject({ header: "cost", path: "cost-diff.md" });
+    });
+});
+
+describe("drift.yml", () => {
+    const check = drift.jobs.check;
+    const report = drift.jobs.report;
+
+    test("nightly and by hand, nothing else; both stacks, one failing stack does not cancel the other", () => {
+        expect(Object.keys(drift.on).sort()).toEqual(["schedule", "workflow_dispatch"]);
+        const cron = (drift.on.schedule as { cron: string }[])[0].cron.split(" ");
+        expect(cron.slice(2)).toEqual(["*", "*", "*"]);
+        for (const job of [check, report]) expect(job.strategy).toEqual({ "fail-fast": false, matrix: { stack: ["dev", "prod"] } });
+        expect(check.concurrency).toEqual({ group: "pulumi-${{ matrix.stack }}", "cancel-in-progress": false });
+    });
+
+    test("check: a refresh preview that fails on any difference, then smoke on the live outputs, both recorded", () => {
+        const preview = runs(check, "pulumi preview");
+        const text = steps(check)[preview].run ?? "";
+        for (const flag of ["--stack \"$STACK\"", "--refresh", "--expect-no-changes", "--policy-pack policy"]) expect(text).toContain(flag);
+        expect(text).toContain("set -o pipefail");
+        const smoke = runs(check, "npm run -s smoke -- outputs.json");
+        expect(steps(check)[smoke].run).toContain('pulumi stack output --json --stack "$STACK" > outputs.json');
+        expect(preview).toBeLessThan(smoke);
+        for (const i of [preview, smoke]) expect((steps(check)[i] as { "continue-on-error"?: boolean })["continue-on-error"]).toBe(true);
+        const upload = stepIndex(check, (s) => !!s.uses?.startsWith("actions/upload-artifact@"));
+        expect(upload).toBeGreaterThan(smoke);
+        expect(steps(check)[upload].with).toMatchObject({ name: "drift-${{ matrix.stack }}", path: "drift-report/" });
+        expect(check.env?.STACK).toBe("${{ matrix.stack }}");
+        expect(check.permissions).toBeUndefined();
+    });
+
+    test("report: after every finished check, writes issues with the job token and holds no cloud credential", () => {
+        expect(report.needs).toBe("check");
+        expect(report.if).toBe("${{ !cancelled() }}");
+        expect(report.permissions).toEqual({ contents: "read", issues: "write" });
+        expect(JSON.stringify(report)).not.toMatch(/HCLOUD|CLOUDFLARE|PULUMI_|AWS_|SSH_DEPLOY_KEY/);
+        const issue = runs(report, "npm run -s drift-issue -- --stack");
+        expect(steps(report)[issue].env).toEqual({ GITHUB_TOKEN: "${{ secrets.GITHUB_TOKEN }}", STACK: "${{ matrix.stack }}" });
+        const download = stepIndex(report, (s) => !!s.uses?.startsWith("actions/download-artifact@"));
+        expect(download).toBeGreaterThanOrEqual(0);
+        expect(download).toBeLessThan(issue);
     });
 });
 
