@@ -1,28 +1,31 @@
 import { readFileSync } from "node:fs";
 import { runChecks } from "./smoke/check";
-import { parseHealthChecks } from "./smoke/input";
+import { certificateChecks, parseHealthChecks } from "./smoke/input";
 import { formatTable } from "./smoke/table";
 
 /**
- * `npm run smoke -- <outputs.json | -> [--timeout <ms>] [--warn-days <n>] [--ca <pem-file>]...`
+ * `npm run smoke -- <outputs.json | -> [--timeout <ms>] [--warn-days <n>] [--fail-days <n>] [--ca <pem-file>]...`
  *
  * Runs every entry of the stack outputs' `healthChecks` at once: the HTTP status, the WebSocket handshake with its
- * subprotocol, and for https/wss the days until the certificate expires. Prints a table; exit 0 when nothing
+ * subprotocol, and for https/wss the days until the certificate expires (warning under 21 days, failure under 7);
+ * every other https/wss hostname of `endpoints` gets a certificate check. Prints a table; exit 0 when nothing
  * failed (warnings included), 1 when a check failed, 2 on bad usage or unreadable outputs.
  */
-const USAGE = "usage: npm run smoke -- <outputs.json | -> [--timeout <ms>] [--warn-days <n>] [--ca <pem-file>]...";
+const USAGE = "usage: npm run smoke -- <outputs.json | -> [--timeout <ms>] [--warn-days <n>] [--fail-days <n>] [--ca <pem-file>]...";
 
 interface Args {
     readonly source: string;
     readonly timeoutMs: number;
     readonly warnDays: number;
+    readonly failDays: number;
     readonly ca: string[];
 }
 
 function parseArgs(argv: readonly string[]): Args {
     let source: string | undefined;
     let timeoutMs = 10_000;
-    let warnDays = 14;
+    let warnDays = 21;
+    let failDays = 7;
     const ca: string[] = [];
     for (let i = 0; i < argv.length; i++) {
         const arg = argv[i];
@@ -38,13 +41,15 @@ function parseArgs(argv: readonly string[]): Args {
         };
         if (arg === "--timeout") timeoutMs = positive(value());
         else if (arg === "--warn-days") warnDays = positive(value());
+        else if (arg === "--fail-days") failDays = positive(value());
         else if (arg === "--ca") ca.push(readFileSync(value(), "utf8"));
         else if (arg.startsWith("--")) throw new Error(`unknown option ${arg}`);
         else if (source === undefined) source = arg;
         else throw new Error(`unexpected argument ${arg}`);
     }
     if (source === undefined) throw new Error("which outputs? give a file, or - to read stdin");
-    return { source, timeoutMs, warnDays, ca };
+    if (failDays > warnDays) throw new Error(`--fail-days (${failDays}) must not exceed --warn-days (${warnDays})`);
+    return { source, timeoutMs, warnDays, failDays, ca };
 }
 
 function readSource(source: string): string {
@@ -60,12 +65,14 @@ async function cli(): Promise<void> {
     let checks;
     try {
         args = parseArgs(process.argv.slice(2));
-        checks = parseHealthChecks(readSource(args.source), args.source === "-" ? "stdin" : args.source);
+        const text = readSource(args.source);
+        const health = parseHealthChecks(text, args.source === "-" ? "stdin" : args.source);
+        checks = [...health, ...certificateChecks(text, health)];
     } catch (e) {
         console.error(`smoke: ${(e as Error).message}\n${USAGE}`);
         process.exit(2);
     }
-    const results = await runChecks(checks, { timeoutMs: args.timeoutMs, warnDays: args.warnDays, ca: args.ca });
+    const results = await runChecks(checks, { timeoutMs: args.timeoutMs, warnDays: args.warnDays, failDays: args.failDays, ca: args.ca });
     process.stdout.write(formatTable(results));
     process.exitCode = results.some((r) => r.verdict === "fail") ? 1 : 0;
 }

@@ -1,10 +1,19 @@
 import type { HealthCheck } from "../../lib/health-checks";
-import { probe, websocketAccept, type ProbeOptions, type Reply } from "./probe";
+import { probe, probeCertificate, websocketAccept, type ProbeOptions, type Reply } from "./probe";
 
 export type Verdict = "ok" | "warn" | "fail";
 
+/** A public hostname checked for its certificate only (an endpoint without a health check). */
+export interface CertificateCheck {
+    readonly name: string;
+    readonly url: string;
+    readonly kind: "certificate";
+}
+
+export type SmokeCheck = HealthCheck | CertificateCheck;
+
 export interface CheckResult {
-    readonly check: HealthCheck;
+    readonly check: SmokeCheck;
     readonly verdict: Verdict;
     /** Why it warns or fails; empty when ok. */
     readonly message: string;
@@ -16,8 +25,19 @@ export interface CheckResult {
 }
 
 export interface CheckOptions extends ProbeOptions {
-    /** A certificate expiring in fewer days than this is a warning (Let's Encrypt renews 30 days ahead). */
+    /** A certificate expiring in fewer days than this is a warning (Caddy renews Let's Encrypt certificates 30 days ahead). */
     readonly warnDays: number;
+    /** ... and in fewer days than this a failure: renewal has been failing for three weeks. */
+    readonly failDays: number;
+}
+
+/** The certificate's verdict: Let's Encrypt no longer e-mails expiry notices, so this is the only warning. */
+function certificateVerdict(certDays: number | undefined, opts: CheckOptions): { verdict: Verdict; message: string } | undefined {
+    if (certDays === undefined) return undefined;
+    if (certDays < 0) return { verdict: "fail", message: "certificate has expired" };
+    if (certDays < opts.failDays) return { verdict: "fail", message: `certificate expires in ${certDays} days (< ${opts.failDays}); renewal is failing: journalctl -u caddy on the host` };
+    if (certDays < opts.warnDays) return { verdict: "warn", message: `certificate expires in ${certDays} days (< ${opts.warnDays})` };
+    return undefined;
 }
 
 const DAY_MS = 86_400_000;
@@ -47,9 +67,19 @@ function describeError(e: unknown): string {
     return err?.message ?? String(e);
 }
 
-export async function runCheck(check: HealthCheck, opts: CheckOptions): Promise<CheckResult> {
+export async function runCheck(check: SmokeCheck, opts: CheckOptions): Promise<CheckResult> {
     const started = performance.now();
     const elapsed = () => Math.round(performance.now() - started);
+    if (check.kind === "certificate") {
+        let validTo: number | undefined;
+        try {
+            validTo = await probeCertificate(check.url, opts);
+        } catch (e) {
+            return { check, verdict: "fail", message: describeError(e), ms: elapsed() };
+        }
+        const certDays = validTo === undefined ? undefined : Math.floor((validTo - Date.now()) / DAY_MS);
+        return { check, ms: elapsed(), certDays, ...(certificateVerdict(certDays, opts) ?? { verdict: "ok", message: "" }) };
+    }
     let reply: Reply;
     try {
         reply = await probe(check, opts);
@@ -61,14 +91,10 @@ export async function runCheck(check: HealthCheck, opts: CheckOptions): Promise<
     const base = { check, status: reply.status, ms, certDays };
     const problem = problemWith(check, reply);
     if (problem) return { ...base, verdict: "fail", message: problem };
-    if (certDays !== undefined && certDays < 0) return { ...base, verdict: "fail", message: "certificate has expired" };
-    if (certDays !== undefined && certDays < opts.warnDays) {
-        return { ...base, verdict: "warn", message: `certificate expires in ${certDays} days (< ${opts.warnDays})` };
-    }
-    return { ...base, verdict: "ok", message: "" };
+    return { ...base, ...(certificateVerdict(certDays, opts) ?? { verdict: "ok", message: "" }) };
 }
 
 /** Every check at once; each is bounded by its own timeout, so the whole run takes at most about one timeout. */
-export function runChecks(checks: readonly HealthCheck[], opts: CheckOptions): Promise<CheckResult[]> {
+export function runChecks(checks: readonly SmokeCheck[], opts: CheckOptions): Promise<CheckResult[]> {
     return Promise.all(checks.map((c) => runCheck(c, opts)));
 }

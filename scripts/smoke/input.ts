@@ -1,4 +1,5 @@
 import type { HealthCheck } from "../../lib/health-checks";
+import type { CertificateCheck } from "./check";
 
 /**
  * Reads the `healthChecks` list out of stack outputs as `pulumi stack output --json` prints them (with or without
@@ -41,4 +42,32 @@ export function parseHealthChecks(text: string, source: string): HealthCheck[] {
     if (problems.length > 0) throw new Error(problems.join("\n"));
     if (checks.length === 0) throw new Error(`${source}: the healthChecks list is empty; nothing to check`);
     return checks;
+}
+
+/**
+ * Every public https/wss hostname in the outputs' `endpoints` that no health check already reaches (Pages sites,
+ * the www redirect): each gets a certificate-only check, so no hostname's certificate can expire unnoticed.
+ */
+export function certificateChecks(text: string, checks: readonly HealthCheck[]): CertificateCheck[] {
+    const endpoints = (JSON.parse(text) as { endpoints?: unknown }).endpoints;
+    if (!endpoints || typeof endpoints !== "object" || Array.isArray(endpoints)) return [];
+    const origin = (u: URL) => `${u.hostname}:${u.port || 443}`;
+    const secure = (raw: unknown): URL | undefined => {
+        try {
+            const u = new URL(String(raw));
+            return u.protocol === "https:" || u.protocol === "wss:" ? u : undefined;
+        } catch {
+            return undefined;
+        }
+    };
+    const seen = new Set(checks.map((c) => secure(c.url)).filter((u): u is URL => !!u).map(origin));
+    const names = new Set(checks.map((c) => c.name));
+    const out: CertificateCheck[] = [];
+    for (const [id, raw] of Object.entries(endpoints as Record<string, unknown>)) {
+        const url = secure(raw);
+        if (!url || seen.has(origin(url))) continue;
+        seen.add(origin(url));
+        out.push({ name: names.has(id) ? `${id}-certificate` : id, url: `https://${url.host}/`, kind: "certificate" });
+    }
+    return out;
 }

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from "node:crypto";
 import * as http from "node:http";
 import * as https from "node:https";
 import type { Socket } from "node:net";
-import { rootCertificates, type TLSSocket } from "node:tls";
+import { connect as tlsConnect, rootCertificates, type TLSSocket } from "node:tls";
 import type { HealthCheck } from "../../lib/health-checks";
 
 /**
@@ -99,5 +99,34 @@ export function probe(check: HealthCheck, opts: ProbeOptions): Promise<Reply> {
         });
         req.on("error", (err) => settle(() => reject(err)));
         req.end();
+    });
+}
+
+/**
+ * A TLS handshake only, for a public hostname with no health check (Pages sites, the www redirect, …): the
+ * certificate is verified like every other and its notAfter returned. No request is sent.
+ */
+export function probeCertificate(rawUrl: string, opts: ProbeOptions): Promise<number | undefined> {
+    const url = new URL(rawUrl);
+    const host = url.hostname.replace(/^\[(.*)\]$/, "$1");
+    return new Promise((resolve, reject) => {
+        const socket = tlsConnect({
+            host,
+            port: Number(url.port || 443),
+            // SNI takes names only; an address (the tests' 127.0.0.1) is verified against the certificate's IP SAN.
+            ...(/^[\d.]+$|:/.test(host) ? {} : { servername: host }),
+            ...(opts.ca?.length ? { ca: [...rootCertificates, ...opts.ca] } : {}),
+        });
+        const timer = setTimeout(() => socket.destroy(new TimeoutError(opts.timeoutMs)), opts.timeoutMs);
+        socket.once("secureConnect", () => {
+            clearTimeout(timer);
+            const validTo = certValidTo(socket);
+            socket.end();
+            resolve(validTo);
+        });
+        socket.once("error", (err) => {
+            clearTimeout(timer);
+            reject(err);
+        });
     });
 }

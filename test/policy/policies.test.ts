@@ -66,7 +66,7 @@ describe("a copy that breaks one rule is flagged by exactly that policy", () => 
         ["platform-api published on 0.0.0.0", "dev", (f) => void ((f("platform-api-api").props.ports as Ports)[0].ip = "0.0.0.0"), "container-ports-loopback-only"],
         ["a port published with no address (Docker binds every interface)", "prod", (f) => void delete (f("chatwoot-rails").props.ports as Ports)[0].ip, "container-ports-loopback-only"],
         ["vk-agent publishes RTP 5005/udp (the reference's mistake)", "prod", (f) => void (f("vk-agent-container").props.ports as Ports).push({ ip: "127.0.0.1", protocol: "udp", internal: 5005, external: 5005 }), "container-no-udp-published"],
-        ["prod volume without Pulumi protect", "prod", (f) => void (f("main-data").opts = { protect: false }), "prod-server-ips-volume-protected"],
+        ["prod volume without Pulumi protect", "prod", (f) => void Object.assign(f("main-data").opts, { protect: false }), "prod-server-ips-volume-protected"],
         ["prod IPv4 without Hetzner delete protection", "prod", (f) => void (f("main-ipv4").props.deleteProtection = false), "prod-server-ips-volume-protected"],
         ["prod server without rebuild protection", "prod", (f) => void (f("main-server").props.rebuildProtection = false), "prod-server-ips-volume-protected"],
         ["firewall opens Postgres to the world", "dev", (f) => void (f("main-firewall").props.rules as Rule[]).push({ direction: "in", protocol: "tcp", port: "5432", sourceIps: ["0.0.0.0/0", "::/0"] }), "firewall-opens-only-catalog-ports"],
@@ -97,7 +97,7 @@ describe("a copy that breaks one rule is flagged by exactly that policy", () => 
     });
 
     test("the same mistakes are allowed in dev where the rule is prod-only", () => {
-        expect(mutated("dev", (f) => void (f("main-data").opts = { protect: false }))).toEqual([]);
+        expect(mutated("dev", (f) => void Object.assign(f("main-data").opts, { protect: false }))).toEqual([]);
         expect(mutated("dev", (f) => void (f("chatwoot-image").props.name = "chatwoot/chatwoot:latest"))).toEqual([]);
     });
 });

@@ -51,7 +51,7 @@ beforeAll(async () => {
                 Object.assign(issue, body);
                 return send(200, issue);
             }
-            send(405, { message: "Method not allowed" });
+            return send(405, { message: "Method not allowed" });
         });
     });
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));

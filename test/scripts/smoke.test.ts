@@ -73,6 +73,8 @@ beforeAll(async () => {
     rootCa("ca");
     rootCa("other-ca");
     const soon = leaf("soon", 5);
+    const tenDays = leaf("ten-days", 10);
+    const thirtyDays = leaf("thirty-days", 30);
     const later = leaf("later", 90);
     const expired = leaf("expired", -1);
     const untrusted = leaf("untrusted", 90, "other-ca");
@@ -86,6 +88,10 @@ beforeAll(async () => {
     const plainWs = await listen(http.createServer(statusServer(426)));
     websocketStub(plainWs);
     const tlsSoon = await listen(https.createServer(soon, statusServer(200)));
+    const tlsTen = await listen(https.createServer(tenDays, statusServer(200)));
+    const tlsThirty = await listen(https.createServer(thirtyDays, statusServer(200)));
+    // Serves nothing but TLS: like a public hostname with no health check, only its certificate can be checked.
+    const tlsOnlySoon = await listen(https.createServer(soon, () => undefined));
     const tlsLater = await listen(https.createServer(later, statusServer(200)));
     websocketStub(tlsLater);
     const tlsExpired = await listen(https.createServer(expired, statusServer(200)));
@@ -102,6 +108,10 @@ beforeAll(async () => {
         janus: `ws://127.0.0.1:${port(janus)}/`,
         plainWs: `ws://127.0.0.1:${port(plainWs)}/`,
         tlsSoon: `https://127.0.0.1:${port(tlsSoon)}/health`,
+        tlsTen: `https://127.0.0.1:${port(tlsTen)}/health`,
+        tlsThirty: `https://127.0.0.1:${port(tlsThirty)}/health`,
+        certOnlySoon: `https://127.0.0.1:${port(tlsOnlySoon)}/`,
+        certOnlyTen: `wss://127.0.0.1:${port(tlsTen)}/`,
         tlsLater: `https://127.0.0.1:${port(tlsLater)}/health`,
         wssLater: `wss://127.0.0.1:${port(tlsLater)}/`,
         tlsExpired: `https://127.0.0.1:${port(tlsExpired)}/health`,
@@ -192,15 +202,15 @@ describe("npm run smoke", () => {
         expect(row("janusNoProtocol")).toEqual({ kind: "websocket", status: "400", certDays: "-", result: "FAIL expected a WebSocket handshake (101), got 400" });
         expect(row("plainWs")).toEqual({ kind: "websocket", status: "101", certDays: "-", result: "OK" });
         expect(row("wrongProtocol")).toEqual({ kind: "websocket(janus-protocol)", status: "101", certDays: "-", result: "FAIL server did not accept subprotocol janus-protocol" });
-        // A 5-day certificate checked seconds after it was made has 4 whole days left.
-        expect(row("tlsSoon")).toEqual({ kind: "http", status: "200", certDays: "4", result: "WARN certificate expires in 4 days (< 14)" });
+        // A 5-day certificate checked seconds after it was made has 4 whole days left: under the 7-day floor.
+        expect(row("tlsSoon")).toEqual({ kind: "http", status: "200", certDays: "4", result: "FAIL certificate expires in 4 days (< 7); renewal is failing: journalctl -u caddy on the host" });
         expect(row("tlsLater")).toEqual({ kind: "http", status: "200", certDays: "89", result: "OK" });
         expect(row("wssLater")).toEqual({ kind: "websocket", status: "101", certDays: "89", result: "OK" });
         expect(row("tlsExpired")).toMatchObject({ status: "-", certDays: "-", result: expect.stringMatching(/^FAIL TLS: .*\(CERT_HAS_EXPIRED\)$/) });
         expect(row("tlsUntrusted")).toMatchObject({ status: "-", certDays: "-", result: expect.stringMatching(/^FAIL TLS: /) });
         expect(row("refused")).toMatchObject({ status: "-", result: expect.stringMatching(/^FAIL .*ECONNREFUSED/) });
         expect(run.rows.size).toBe(checks.length);
-        expect(run.stdout).toContain(`${checks.length} checks: 5 ok, 1 warning, 7 failed`);
+        expect(run.stdout).toContain(`${checks.length} checks: 5 ok, 0 warning, 8 failed`);
     });
 
     test("checks run concurrently: three requests a stub only answers together all pass", async () => {
@@ -210,12 +220,50 @@ describe("npm run smoke", () => {
     });
 
     test("warnings alone keep the exit code 0; `-` reads `pulumi stack output --json` from stdin", async () => {
-        const stackOutput = { schemaVersion: 1, host: { ipv4: "[secret]" }, endpoints: {}, healthChecks: [http200("ok"), http200("tlsSoon"), ws("janus", urls.janus, "janus-protocol")] };
+        const stackOutput = { schemaVersion: 1, host: { ipv4: "[secret]" }, endpoints: {}, healthChecks: [http200("ok"), http200("tlsTen"), ws("janus", urls.janus, "janus-protocol")] };
         const run = await smoke(stackOutput, { stdin: true });
         expect(run.stderr).toBe("");
-        expect([...run.rows.keys()]).toEqual(["ok", "tlsSoon", "janus"]);
-        expect(run.rows.get("tlsSoon")?.[6]).toMatch(/^WARN /);
+        expect([...run.rows.keys()]).toEqual(["ok", "tlsTen", "janus"]);
+        expect(run.rows.get("tlsTen")?.[6]).toMatch(/^WARN /);
         expect(run.code).toBe(0);
+    });
+
+    test("certificates expiring in 5 / 10 / 30 days: FAIL / WARN / OK (defaults: warn under 21 days, fail under 7)", async () => {
+        const run = await smoke({ healthChecks: [http200("tlsSoon"), http200("tlsTen"), http200("tlsThirty")] });
+        expect(run.rows.get("tlsSoon")?.slice(5)).toEqual(["4", "FAIL certificate expires in 4 days (< 7); renewal is failing: journalctl -u caddy on the host"]);
+        expect(run.rows.get("tlsTen")?.slice(5)).toEqual(["9", "WARN certificate expires in 9 days (< 21)"]);
+        expect(run.rows.get("tlsThirty")?.slice(5)).toEqual(["29", "OK"]);
+        expect(run.code).toBe(1);
+    });
+
+    test("--warn-days and --fail-days move the thresholds", async () => {
+        const args = ["--timeout", String(TIMEOUT_MS), "--ca", join(dir, "ca.pem"), "--warn-days", "30", "--fail-days", "3"];
+        const run = await smoke({ healthChecks: [http200("tlsSoon"), http200("tlsThirty")] }, { args });
+        expect(run.rows.get("tlsSoon")?.[6]).toBe("WARN certificate expires in 4 days (< 30)");
+        expect(run.rows.get("tlsThirty")?.[6]).toBe("WARN certificate expires in 29 days (< 30)");
+        expect(run.code).toBe(0);
+        const bad = await smoke({ healthChecks: [http200("ok")] }, { args: ["--warn-days", "5", "--fail-days", "10"] });
+        expect(bad.code).toBe(2);
+        expect(bad.stderr).toContain("--fail-days (10) must not exceed --warn-days (5)");
+    });
+
+    test("every public hostname in endpoints is checked, not only those with health checks", async () => {
+        const outputs = {
+            endpoints: { api: urls.tlsThirty, landing: urls.certOnlySoon, meeting: urls.certOnlyTen, plain: "http://127.0.0.1:1/" },
+            healthChecks: [http200("api", urls.tlsThirty)],
+        };
+        const run = await smoke(outputs);
+        // api's hostname is already checked by its health check; plain http has no certificate.
+        expect([...run.rows.keys()]).toEqual(["api", "landing", "meeting"]);
+        const origin = (u: string) => new URL(u).host;
+        expect(run.rows.get("landing")?.slice(1)).toEqual(["certificate", `https://${origin(urls.certOnlySoon)}/`, "-", expect.stringMatching(/^\d+$/), "4", "FAIL certificate expires in 4 days (< 7); renewal is failing: journalctl -u caddy on the host"]);
+        expect(run.rows.get("meeting")?.slice(5)).toEqual(["9", "WARN certificate expires in 9 days (< 21)"]);
+        expect(run.code).toBe(1);
+    });
+
+    test("a hostname-only certificate check verifies the chain like every other", async () => {
+        const run = await smoke({ endpoints: { landing: urls.certOnlySoon }, healthChecks: [http200("ok")] }, { args: ["--timeout", String(TIMEOUT_MS)] });
+        expect(run.rows.get("landing")?.[6]).toMatch(/^FAIL TLS: /);
     });
 
     test("without --ca the test CA is not trusted: verification stays on", async () => {
