@@ -184,7 +184,7 @@ const noPlainSecretEnv: PlatformPolicy = {
             const name = entry.slice(0, eq);
             const value = entry.slice(eq + 1);
             if (eq > 0 && value !== "" && SECRET_ENV_NAME.test(name) && ctx.plainValues.has(value)) {
-                report(`${label(r)} sets ${name} from a plain value of Pulumi.${ctx.stack}.yaml; store it encrypted: pulumi config set --secret --path 'visualkit:platformApiSecretEnv.${name}' <value> -s ${ctx.stack}, and remove the plain entry.`);
+                report(`${label(r)} sets ${name} from a plain value of Pulumi.${ctx.stack}.yaml; remove the plain entry and store it encrypted, e.g. pulumi config set --secret --path 'visualkit:platformApiSecretEnv.${name}' <value> -s ${ctx.stack} (or the service's own secret key).`);
             }
         }
     },
