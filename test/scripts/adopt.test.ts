@@ -5,8 +5,8 @@ import { join } from "node:path";
 import { parse, parseDocument } from "yaml";
 import { CloudflareReader } from "../../scripts/adopt/cloudflare-api";
 import { runAdopt } from "../../scripts/adopt/run";
-import { OLD_IP, startStandin, TOKEN, type Standin } from "../helpers/cloudflare-standin";
-import { ROOT } from "../helpers/program";
+import { OLD_IP, startStandin, TOKEN, type Standin, type StandinRecord } from "../helpers/cloudflare-standin";
+import { ROOT, runProgram } from "../helpers/program";
 
 /** A copy of the project's stack files in a temp folder, so adopt writes there and never into the repository. */
 function stackCopy(set: Record<string, unknown> = {}): string {
@@ -101,6 +101,70 @@ describe("npm run adopt against today's zone (a local Cloudflare stand-in)", () 
     });
 });
 
+/** The zone as the program's getDnsRecords invoke returns it (the provider's camelCase fields). */
+const zoneInvoke = (records: StandinRecord[]) => ({
+    "cloudflare:index/getDnsRecords:getDnsRecords": () => ({ results: records.map((r) => ({ ...r })) }),
+});
+const sameSlot = (a: { name: string; type: string }, b: { name: string; type: string }) => a.name === b.name && a.type === b.type;
+
+describe("the program after adopt: imports exactly the adopted resources, never a duplicate", () => {
+    let cf: Standin;
+    let adopt: Record<string, string>;
+    beforeAll(async () => {
+        cf = await startStandin();
+        const dir = stackCopy({ "visualkit:cutoverFromIpv4": OLD_IP });
+        adopt = (await runAdopt({ root: dir, stack: "prod", token: TOKEN, baseUrl: cf.url, write: false })).adopt;
+        rmSync(dir, { recursive: true, force: true });
+    }, 60_000);
+    afterAll(() => cf.close());
+    /** The operator's one manual step in Cloudflare: the Railway CNAME at www goes (the redirect rule replaces it). */
+    const withoutRailway = () => cf.seed.records.filter((r) => !(r.name === "www.visualkit.live" && r.type === "CNAME"));
+
+    test("pulumi preview would show an import on exactly the adopted resources, each with its id; every other record is new at its name", async () => {
+        const zone = withoutRailway();
+        const run = await runProgram("prod", { set: { adopt, cutoverFromIpv4: OLD_IP }, invokes: zoneInvoke(zone) });
+        const imported = Object.fromEntries(run.resources.filter((r) => r.options.import !== undefined).map((r) => [r.name, r.options.import]));
+        expect(imported).toEqual(adopt);
+        const created = run.ofType("cloudflare:index/dnsRecord:DnsRecord").filter((r) => r.options.import === undefined);
+        expect(created.map((r) => `${r.inputs.type} ${r.inputs.name}`).sort()).toEqual(["A janus-api.visualkit.live", "AAAA www.visualkit.live"]);
+        for (const r of created) expect(zone.filter((z) => sameSlot(z, { name: String(r.inputs.name), type: String(r.inputs.type) }))).toEqual([]);
+        // No Cloudflare record is taken over by two resources.
+        const ids = Object.values(adopt);
+        expect(new Set(ids).size).toBe(ids.length);
+    }, 60_000);
+
+    test("refuses, before creating anything, while www still has the Railway CNAME", async () => {
+        await expect(runProgram("prod", { set: { adopt, cutoverFromIpv4: OLD_IP }, invokes: zoneInvoke(cf.seed.records) })).rejects.toThrow(
+            /www\.visualkit\.live AAAA: the zone has CNAME www\.visualkit\.live → l4xm51g7\.up\.railway\.app .*a CNAME cannot share its name/,
+        );
+    }, 60_000);
+
+    test("without an adopt map, today's zone makes the program refuse a second A record at every service name", async () => {
+        const err = await runProgram("prod", { set: { cutoverFromIpv4: OLD_IP }, invokes: zoneInvoke(withoutRailway()) }).then(
+            () => undefined,
+            (e: Error) => e,
+        );
+        expect(err?.name).toBe("TakeoverError");
+        for (const s of ["agent", "api", "cdn", "janus", "support", "ws"]) {
+            expect(err?.message).toContain(`${s}.visualkit.live A: the zone already has A ${s}.visualkit.live → ${OLD_IP}`);
+        }
+        expect(err?.message).toMatch(/pulumi up would add a second A record beside it\. Run npm run adopt -- prod/);
+        expect(err?.message).not.toMatch(/google-site-verification/);
+    }, 60_000);
+
+    test("records the stack made itself (its comment) are not in the way of the next preview", async () => {
+        const ours = withoutRailway().map((r) => ({ ...r, comment: `Managed by Pulumi visualkit/prod: ${r.name}` }));
+        const run = await runProgram("prod", { set: { cutoverFromIpv4: OLD_IP }, invokes: zoneInvoke(ours) });
+        expect(run.resources.filter((r) => r.options.import !== undefined)).toEqual([]);
+    }, 60_000);
+
+    test("an adopt entry that names no resource of the stack is refused, naming it", async () => {
+        await expect(
+            runProgram("prod", { set: { adopt: { ...adopt, "visualkit-prod-dns-old-name-a": "abc/def" }, cutoverFromIpv4: OLD_IP }, invokes: zoneInvoke(withoutRailway()) }),
+        ).rejects.toThrow(/visualkit:adopt in Pulumi\.prod\.yaml names resources this stack does not create: visualkit-prod-dns-old-name-a/);
+    }, 60_000);
+});
+
 describe("npm run adopt: errors", () => {
     let cf: Standin;
     beforeAll(async () => {
@@ -124,8 +188,4 @@ describe("npm run adopt: errors", () => {
     test("an unknown zone is named, with the key to check", async () => {
         await expect(new CloudflareReader(TOKEN, cf.url).zoneId("example.org")).rejects.toThrow(/no Cloudflare zone named example\.org .*visualkit:cloudflareZone/);
     });
-});
-        await expect(runAdopt({ root: other, stack: "prod", token: TOKEN, baseUrl: cf.url, write: false })).rejects.toThrow(/no Cloudflare zone named example\.org/);
-        rmSync(other, { recursive: true, force: true });
-    }, 30_000);
 });
