@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import { ownerCommentPrefix } from "../../catalog/takeover";
+import { ipv6HostAddress } from "../../components/hetzner-host";
 import { CloudflareReader, DEFAULT_BASE_URL, type ApiPagesDomain, type ApiZoneSetting } from "./cloudflare-api";
 import { matchAccount, TYPES, type MatchResult, type RenderedResource } from "./match";
 import { writeAdoptMap } from "./stack-file";
@@ -19,6 +20,7 @@ const REDIRECT_PHASE = "http_request_dynamic_redirect";
 /** Stand-ins for the new host's addresses in the render, so the table says where a record will point. */
 export const NEW_IPV4 = "<new server IPv4>";
 export const NEW_IPV6 = "<new server IPv6>";
+const SENTINEL_NET6 = "2001:db8:ffff:fff0::/64";
 
 export interface AdoptRun extends MatchResult {
     readonly output: string;
@@ -38,10 +40,17 @@ export async function renderCloudflare(root: string, stack: string): Promise<{ r
         config: withoutAdopt,
         secretKeys,
         program,
-        state: (type, _name, inputs) => (type === "hcloud:index/primaryIp:PrimaryIp" ? { ipAddress: inputs.type === "ipv6" ? NEW_IPV6 : NEW_IPV4 } : undefined),
+        state: (type, _name, inputs) =>
+            type === "hcloud:index/primaryIp:PrimaryIp" ? (inputs.type === "ipv6" ? { ipNetwork: SENTINEL_NET6 } : { ipAddress: NEW_IPV4 }) : undefined,
     });
+    // The host's IPv6 is computed from its network, so it cannot be a label: a reserved network stands in and is
+    // renamed here.
+    const sentinel6 = ipv6HostAddress(SENTINEL_NET6);
     const wanted = new Set<string>(Object.values(TYPES));
-    return { resources: result.resources.filter((r) => wanted.has(r.type)).map((r) => ({ type: r.type, name: r.name, inputs: r.rawInputs })), config, project };
+    const resources = result.resources
+        .filter((r) => wanted.has(r.type))
+        .map((r) => ({ type: r.type, name: r.name, inputs: r.type === TYPES.dnsRecord && r.rawInputs.content === sentinel6 ? { ...r.rawInputs, content: NEW_IPV6 } : r.rawInputs }));
+    return { resources, config, project };
 }
 
 export async function runAdopt(opts: { root: string; stack: string; token: string; baseUrl?: string; write: boolean }): Promise<AdoptRun> {

@@ -1,5 +1,5 @@
 import { readFileSync, renameSync, writeFileSync } from "node:fs";
-import { parseDocument } from "yaml";
+import { isMap, parseDocument, Scalar } from "yaml";
 
 /**
  * Writes the adopt map into the stack file as `visualkit:adopt`, where the program reads it (config/index.ts),
@@ -11,11 +11,15 @@ export function writeAdoptMap(file: string, adopt: Readonly<Record<string, strin
     if (Object.keys(adopt).length === 0) {
         doc.deleteIn(["config", "visualkit:adopt"]);
     } else {
-        doc.setIn(["config", "visualkit:adopt"], doc.createNode({ ...adopt }));
-        const pair = (doc.getIn(["config"], true) as { items: { key: { value?: unknown; commentBefore?: string } }[] }).items.find((p) => p.key?.value === "visualkit:adopt");
-        if (pair) pair.key.commentBefore = " Written by `npm run adopt`: existing Cloudflare objects the stack imports instead of creating (resource name: import id).";
+        const config = doc.get("config", true);
+        if (!isMap(config)) throw new Error(`${file} has no config: map`);
+        const key = new Scalar("visualkit:adopt");
+        key.commentBefore = " Written by `npm run adopt`: existing Cloudflare objects the stack imports instead of creating (resource name: import id).";
+        config.delete("visualkit:adopt");
+        config.set(key, doc.createNode({ ...adopt }));
     }
     const tmp = `${file}.adopt-${process.pid}`;
-    writeFileSync(tmp, doc.toString());
+    // lineWidth 0: never fold the long lines (SSH keys, DKIM) that are already in the file.
+    writeFileSync(tmp, doc.toString({ lineWidth: 0 }));
     renameSync(tmp, file);
 }

@@ -14,7 +14,7 @@ function stackCopy(set: Record<string, unknown> = {}): string {
     copyFileSync(join(ROOT, "Pulumi.yaml"), join(dir, "Pulumi.yaml"));
     const doc = parseDocument(readFileSync(join(ROOT, "Pulumi.prod.yaml"), "utf8"));
     for (const [k, v] of Object.entries(set)) doc.setIn(["config", k], v);
-    writeFileSync(join(dir, "Pulumi.prod.yaml"), doc.toString());
+    writeFileSync(join(dir, "Pulumi.prod.yaml"), doc.toString({ lineWidth: 0 }));
     return dir;
 }
 
@@ -24,11 +24,13 @@ describe("npm run adopt against today's zone (a local Cloudflare stand-in)", () 
     let cf: Standin;
     let dir: string;
     let run: Awaited<ReturnType<typeof runAdopt>>;
+    let copied: string;
     const before = readFileSync(join(ROOT, "Pulumi.prod.yaml"), "utf8");
 
     beforeAll(async () => {
         cf = await startStandin();
         dir = stackCopy({ "visualkit:cutoverFromIpv4": OLD_IP });
+        copied = readFileSync(join(dir, "Pulumi.prod.yaml"), "utf8");
         run = await runAdopt({ root: dir, stack: "prod", token: TOKEN, baseUrl: cf.url, write: true });
     }, 60_000);
     afterAll(async () => {
@@ -90,7 +92,8 @@ describe("npm run adopt against today's zone (a local Cloudflare stand-in)", () 
         expect(written["visualkit-prod-zone-min-tls-version"]).toBe(`${zid}/min_tls_version`);
         expect(written).toEqual(run.adopt);
         expect(Object.keys(written)).toHaveLength(rowsOf(run, "unchanged").length + rowsOf(run, "change").length);
-        expect(readFileSync(join(dir, "Pulumi.prod.yaml"), "utf8")).toContain("# Example keys whose private halves were thrown away");
+        // Every line that was there stays as it was; the map is added below them.
+        expect(readFileSync(join(dir, "Pulumi.prod.yaml"), "utf8").startsWith(copied)).toBe(true);
         expect(readFileSync(join(ROOT, "Pulumi.prod.yaml"), "utf8")).toBe(before);
     });
 
