@@ -59,28 +59,51 @@ export function startCluster(): Cluster {
 }
 
 /**
- * A `docker` stand-in on PATH: `docker inspect --type container <name>` and `docker exec [-i] <name> <tool> …`
- * run the tool here, with the container's Postgres environment (its database, user and the cluster's socket).
+ * A `docker` stand-in on PATH: `docker inspect --type container <name>` and `docker exec [-i] <name> <tool> …` run
+ * the tool here with the container's Postgres environment (its database, user and the cluster's socket);
+ * `ps`, `stop`, `start` and `cp <name>:<dir> -` act on the stand-in's containers, and stop/start are logged to
+ * `<stubDir>/docker.log`.
  */
-export function dockerStandin(stubDir: string, cluster: Cluster, containers: Record<string, { db: string; user?: string }>): void {
+export interface StandinContainer {
+    readonly image: string;
+    /** For a Postgres container: its POSTGRES_DB. */
+    readonly db?: string;
+    readonly user?: string;
+    /** For a rails container: the folder `docker cp <name>:/app/storage -` archives. */
+    readonly storage?: string;
+    /** The server it runs on: `docker ps` lists only the containers of $STANDIN_HOST (all when unset). */
+    readonly host?: string;
+}
+
+export function dockerStandin(stubDir: string, cluster: Cluster, containers: Record<string, StandinContainer>): void {
     for (const [name, c] of Object.entries(containers)) {
         writeFileSync(
             join(stubDir, `container-${name}.env`),
-            `PGHOST=${cluster.dir}\nPGPORT=${cluster.port}\nPOSTGRES_USER=${c.user ?? "postgres"}\nPOSTGRES_DB=${c.db}\nexport PGHOST PGPORT POSTGRES_USER POSTGRES_DB\n`,
+            `HOST='${c.host ?? ""}'\nIMAGE='${c.image}'\nSTORAGE='${c.storage ?? ""}'\nPGHOST=${cluster.dir}\nPGPORT=${cluster.port}\nPOSTGRES_USER=${c.user ?? "postgres"}\nPOSTGRES_DB=${c.db ?? ""}\n` +
+                "export PGHOST PGPORT POSTGRES_USER POSTGRES_DB\n",
         );
     }
     stub(
         stubDir,
         "docker",
-        `env="${stubDir}/container-"
+        `dir="${stubDir}"
+known() { [ -f "$dir/container-$1.env" ] || { echo "Error: No such container: $1" >&2; exit 1; }; }
 case "$1" in
-  inspect) [ -f "$env$4.env" ] ;;
+  inspect) [ -f "$dir/container-$4.env" ] ;;
+  ps)
+    for f in "$dir"/container-*.env; do n=\${f##*/container-}; n=\${n%.env}; . "$f"; [ -z "$HOST" ] || [ -z "$STANDIN_HOST" ] || [ "$HOST" = "$STANDIN_HOST" ] || continue; printf '%s\\t%s\\n' "$n" "$IMAGE"; done ;;
+  stop|start)
+    cmd="$1"; shift
+    for n in "$@"; do known "$n"; echo "$cmd $n" >> "$dir/docker.log"; echo "$n"; done ;;
+  cp)
+    n=\${2%%:*}; known "$n"; . "$dir/container-$n.env"
+    tar -C "\$(dirname "$STORAGE")" -c "\$(basename "$STORAGE")" ;;
   exec)
     shift
     [ "$1" = "-i" ] && shift
     name="$1"; shift
-    [ -f "$env$name.env" ] || { echo "Error: No such container: $name" >&2; exit 1; }
-    . "$env$name.env"
+    known "$name"
+    . "$dir/container-$name.env"
     exec "$@" ;;
   *) echo "docker stand-in: unsupported $*" >&2; exit 2 ;;
 esac`,

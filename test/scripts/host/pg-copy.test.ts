@@ -34,7 +34,7 @@ describe("scripts/host/pg-copy.sh: counts, dump, restore into a scratch database
     beforeAll(() => {
         pg = startCluster();
         work = mkdtempSync(join(tmpdir(), "vk-pgcopy-"));
-        dockerStandin(work, pg, { [OLD]: { db: "chatwoot" }, [NEW]: { db: "chatwoot_production" } });
+        dockerStandin(work, pg, { [OLD]: { image: "postgres:12", db: "chatwoot" }, [NEW]: { image: "pgvector/pgvector:pg16", db: "chatwoot_production" } });
         pg.sql("postgres", "CREATE DATABASE chatwoot; CREATE DATABASE chatwoot_production;");
         // The old server: three accounts, five conversations, twelve messages (one with quotes and a newline).
         pg.sql(
