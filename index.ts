@@ -14,10 +14,13 @@ import { VkAgent } from "./components/vk-agent";
 import { WidgetCdn } from "./components/widget-cdn";
 import { WwwRedirect } from "./components/www-redirect";
 import { ZoneSettings } from "./components/zone-settings";
+import * as cloudflare from "@pulumi/cloudflare";
 import { loadConfig } from "./config";
+import { AdoptMap } from "./lib/adopt";
 import { publishFile } from "./lib/artifacts";
 import type { HostHandle } from "./lib/host";
 import { stackOutputs } from "./lib/outputs";
+import { refuseDuplicateRecords } from "./lib/takeover-guard";
 import { renderArchitecture } from "./render/architecture";
 import { renderCost } from "./render/cost";
 import { janusSettings } from "./render/janus";
@@ -32,6 +35,16 @@ import { janusSettings } from "./render/janus";
 async function main() {
     const { config, catalog } = loadConfig();
     const name = `visualkit-${config.stack}`;
+    const cf = config.cloudflare;
+
+    // Takeover guard, before anything is registered: the zone's existing records must be the stack's own or adopted
+    // wherever the stack puts a record of its own (Cloudflare would otherwise accept a second A record at `api`).
+    const adopt = new AdoptMap(config.adopt);
+    const records = deriveDnsRecords(catalog, { zone: cf.zone, project: config.project, stack: config.stack, email: config.email, cutoverFromIpv4: config.cutoverFromIpv4 });
+    const zoneId = cf.zoneId ?? (await cloudflare.getZone({ filter: { name: cf.zone } })).id;
+    await refuseDuplicateRecords({ zoneId, zone: cf.zone, project: config.project, stack: config.stack, records, adopt });
+
+
     const secrets = new GeneratedSecrets(`${name}-secrets`);
 
     // Hosts: one per catalog host, looked up by the name each service gives.
@@ -58,7 +71,6 @@ async function main() {
     });
 
     // Cloudflare: DNS records from the catalog, e-mail records, Pages projects, www redirect, zone settings.
-    const cf = config.cloudflare;
     const pages = catalog.pages.map((site) => {
         const pagesSite = new PagesSite(`${name}-pages-${site.id}`, {
             accountId: cf.accountId,
@@ -67,6 +79,7 @@ async function main() {
             productionBranch: config.pages.productionBranch,
             buildCommand: config.pages.buildCommand,
             outputDir: config.pages.outputDir,
+            adopt,
         });
         return [site, pagesSite] as const;
     });
@@ -77,16 +90,25 @@ async function main() {
     };
     const dns = new CloudflareDns(`${name}-dns`, {
         zone: cf.zone,
-        zoneId: cf.zoneId,
-        records: deriveDnsRecords(catalog, { zone: cf.zone, project: config.project, stack: config.stack, email: config.email }),
+        zoneId,
+        records,
         hosts: Object.fromEntries(catalog.services.map((s) => [s.host, hostFor(s.host)])),
         pagesSubdomains: Object.fromEntries(pages.map(([site, p]) => [site.project, p.subdomain])),
+        adopt,
     });
     // Zone-wide things (one redirect entrypoint ruleset, one value per setting) belong to the stack whose domain is
     // the zone (catalog.ownsZone); dev lives inside prod's zone and must not take them over.
     if (catalog.ownsZone) {
-        new WwwRedirect(`${name}-redirects`, { zoneId: dns.zoneId, rules: redirectRules(catalog.redirects), description: `Managed by Pulumi ${config.project}/${config.stack}` });
-        new ZoneSettings(`${name}-zone`, { zoneId: dns.zoneId });
+        new WwwRedirect(`${name}-redirects`, { zoneId: dns.zoneId, rules: redirectRules(catalog.redirects), description: `Managed by Pulumi ${config.project}/${config.stack}`, adopt });
+        new ZoneSettings(`${name}-zone`, { zoneId: dns.zoneId, adopt });
+    }
+    // Every Cloudflare resource exists by now: an entry nothing asked for is a stale map, not something to ignore.
+    const unused = adopt.unused();
+    if (unused.length > 0) {
+        throw new Error(
+            `visualkit:adopt in Pulumi.${config.stack}.yaml names resources this stack does not create: ${unused.join(", ")}. ` +
+                `Re-run npm run adopt -- ${config.stack} (it rewrites the map), or remove those entries.`,
+        );
     }
 
     // Caddy: the Caddyfile rendered from the catalog, installed on each host that serves routes.

@@ -1,5 +1,6 @@
 import type { PlatformConfig } from "../config/types";
 import { hostRoutes } from "./index";
+import { ownerCommentPrefix } from "./takeover";
 import type { Catalog, RedirectSpec } from "./types";
 
 /**
@@ -37,6 +38,11 @@ export interface DnsInput {
     readonly project: string;
     readonly stack: string;
     readonly email?: PlatformConfig["email"];
+    /**
+     * During a takeover, the old server's IPv4: every service A record points there and no service AAAA exists
+     * (the old server has no IPv6, so an AAAA at the new host would split clients between two servers).
+     */
+    readonly cutoverFromIpv4?: string;
 }
 
 
@@ -68,18 +74,19 @@ const kebab = (id: string) => id.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)
 /** Every record the stack manages. Throws when two records would share a name and type. */
 export function deriveDnsRecords(catalog: Catalog, input: DnsInput): DnsRecordSpec[] {
     const records: DnsRecordSpec[] = [];
-    const comment = (purpose: string) => `Managed by Pulumi ${input.project}/${input.stack}: ${purpose}`;
+    const comment = (purpose: string) => `${ownerCommentPrefix(input.project, input.stack)} ${purpose}`;
     const add = (r: Omit<DnsRecordSpec, "name">) => records.push({ ...r, name: relativeName(r.hostname, input.zone) });
     const literal = (value: string): DnsContent => ({ kind: "literal", value });
 
     // VPS hostnames: DNS-only unless the catalog says otherwise; Caddy terminates TLS on the host.
+    const old = input.cutoverFromIpv4;
     for (const { service, route } of hostRoutes(catalog)) {
-        for (const [type, family] of [["A", "ipv4"], ["AAAA", "ipv6"]] as const) {
+        for (const [type, family] of (old ? [["A", "ipv4"]] : [["A", "ipv4"], ["AAAA", "ipv6"]]) as [DnsRecordType, "ipv4" | "ipv6"][]) {
             add({
                 key: `${kebab(route.id)}-${type.toLowerCase()}`,
                 hostname: route.hostname,
                 type,
-                content: { kind: "hostAddress", host: service.host, family },
+                content: old ? literal(old) : { kind: "hostAddress", host: service.host, family },
                 proxied: route.proxied,
                 comment: comment(`${service.id} on host ${service.host}`),
             });

@@ -1,6 +1,7 @@
 import * as cloudflare from "@pulumi/cloudflare";
 import * as pulumi from "@pulumi/pulumi";
 import type { DnsContent, DnsRecordSpec } from "../catalog/dns";
+import type { AdoptMap } from "../lib/adopt";
 import type { HostHandle } from "../lib/host";
 import type { DnsRecordOutput } from "../lib/outputs";
 
@@ -21,6 +22,11 @@ export interface CloudflareDnsArgs {
      * @default {} (no Pages records may then be derived)
      */
     pagesSubdomains?: Readonly<Record<string, pulumi.Input<string>>>;
+    /**
+     * Existing Cloudflare objects to import instead of creating (from `visualkit:adopt`, written by `npm run adopt`).
+     * @default none: every resource is created, which fails or duplicates when the object already exists
+     */
+    adopt?: AdoptMap;
 }
 
 /**
@@ -55,8 +61,9 @@ export class CloudflareDns extends pulumi.ComponentResource {
         };
 
         const outputs = args.records.map((r) => {
+            const recordName = `${name}-${r.key}`;
             const record = new cloudflare.DnsRecord(
-                `${name}-${r.key}`,
+                recordName,
                 {
                     zoneId: this.zoneId,
                     // The fully qualified name: the API stores names that way, and a short name or `@` shows as a
@@ -69,7 +76,8 @@ export class CloudflareDns extends pulumi.ComponentResource {
                     ttl: 1,
                     comment: r.comment,
                 },
-                { parent: this },
+                // Import id '<zone_id>/<dns_record_id>' (@pulumi/cloudflare 6.22.1 dnsRecord.d.ts).
+                { parent: this, ...args.adopt?.options(recordName) },
             );
             return pulumi.output({ name: r.hostname, type: r.type, content: record.content, proxied: r.proxied, priority: r.priority });
         });

@@ -1,6 +1,7 @@
 import * as cloudflare from "@pulumi/cloudflare";
 import * as pulumi from "@pulumi/pulumi";
 import type { PagesSiteSpec } from "../catalog/types";
+import type { AdoptMap } from "../lib/adopt";
 
 export interface PagesSiteArgs {
     /** Cloudflare account id that owns the project. */
@@ -24,6 +25,11 @@ export interface PagesSiteArgs {
      * @default "dist"
      */
     outputDir?: string;
+    /**
+     * Existing Cloudflare objects to import instead of creating (from `visualkit:adopt`, written by `npm run adopt`).
+     * @default none: every resource is created, which fails or duplicates when the object already exists
+     */
+    adopt?: AdoptMap;
 }
 
 /**
@@ -43,8 +49,9 @@ export class PagesSite extends pulumi.ComponentResource {
         const branch = args.productionBranch ?? "main";
         const envVars = Object.fromEntries(Object.entries(site.buildEnv).map(([k, value]) => [k, { type: "plain_text", value }]));
 
+        const projectName = `${name}-project`;
         const project = new cloudflare.PagesProject(
-            `${name}-project`,
+            projectName,
             {
                 accountId: args.accountId,
                 name: site.project,
@@ -79,6 +86,8 @@ export class PagesSite extends pulumi.ComponentResource {
             },
             {
                 parent: this,
+                // Import id '<account_id>/<project_name>' (@pulumi/cloudflare 6.22.1 pagesProject.d.ts).
+                ...args.adopt?.options(projectName),
                 // Fields Cloudflare fills in itself, which drift whatever we send (terraform-provider-cloudflare#7288
                 // and #5773):
                 // the Web Analytics tag/token appear when analytics is switched on in the dashboard, owner/repo ids
@@ -93,7 +102,12 @@ export class PagesSite extends pulumi.ComponentResource {
             },
         );
 
-        const domain = new cloudflare.PagesDomain(`${name}-domain`, { accountId: args.accountId, projectName: project.name, name: site.hostname }, { parent: this });
+        // Import id '<account_id>/<project_name>/<domain_name>' (@pulumi/cloudflare 6.22.1 pagesDomain.d.ts).
+        const domain = new cloudflare.PagesDomain(
+            `${name}-domain`,
+            { accountId: args.accountId, projectName: project.name, name: site.hostname },
+            { parent: this, ...args.adopt?.options(`${name}-domain`) },
+        );
 
         this.projectName = project.name;
         this.subdomain = project.subdomain;

@@ -1,6 +1,7 @@
 import * as cloudflare from "@pulumi/cloudflare";
 import * as pulumi from "@pulumi/pulumi";
 import type { RedirectRule } from "../catalog/dns";
+import type { AdoptMap } from "../lib/adopt";
 
 export interface WwwRedirectArgs {
     /** Zone the redirect ruleset belongs to. */
@@ -9,6 +10,11 @@ export interface WwwRedirectArgs {
     rules: readonly RedirectRule[];
     /** Shown on the ruleset in the dashboard: which project and stack own it. */
     description: string;
+    /**
+     * Existing Cloudflare objects to import instead of creating (from `visualkit:adopt`, written by `npm run adopt`).
+     * @default none: every resource is created, which fails or duplicates when the object already exists
+     */
+    adopt?: AdoptMap;
 }
 
 /**
@@ -46,7 +52,9 @@ export class WwwRedirect extends pulumi.ComponentResource {
                     },
                 })),
             },
-            { parent: this },
+            // Import id 'zones/<zone_id>/<ruleset_id>' (@pulumi/cloudflare 6.22.1 ruleset.d.ts): a phase entrypoint
+            // made in the dashboard must be adopted, a second one cannot be created.
+            { parent: this, ...args.adopt?.options(`${name}-ruleset`) },
         );
         this.rulesetId = ruleset.id;
         this.registerOutputs({ rulesetId: this.rulesetId });

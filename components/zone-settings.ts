@@ -1,5 +1,6 @@
 import * as cloudflare from "@pulumi/cloudflare";
 import * as pulumi from "@pulumi/pulumi";
+import type { AdoptMap } from "../lib/adopt";
 
 export interface ZoneSettingsArgs {
     /** Zone the settings apply to; they are zone-wide, so only the stack that owns the zone sets them. */
@@ -14,6 +15,11 @@ export interface ZoneSettingsArgs {
      * @default "1.2"
      */
     minTlsVersion?: "1.2" | "1.3";
+    /**
+     * Existing Cloudflare objects to import instead of creating (from `visualkit:adopt`, written by `npm run adopt`).
+     * @default none: every resource is created, which fails or duplicates when the object already exists
+     */
+    adopt?: AdoptMap;
 }
 
 /**
@@ -32,7 +38,10 @@ export class ZoneSettings extends pulumi.ComponentResource {
             ["min_tls_version", args.minTlsVersion ?? "1.2"],
         ];
         for (const [settingId, value] of settings) {
-            new cloudflare.ZoneSetting(`${name}-${settingId.replace(/_/g, "-")}`, { zoneId: args.zoneId, settingId, value }, { parent: this });
+            const settingName = `${name}-${settingId.replace(/_/g, "-")}`;
+            // Import id '<zone_id>/<setting_id>' (@pulumi/cloudflare 6.22.1 zoneSetting.d.ts): a setting always
+            // exists, so adopting it only makes the preview show the old value next to the new one.
+            new cloudflare.ZoneSetting(settingName, { zoneId: args.zoneId, settingId, value }, { parent: this, ...args.adopt?.options(settingName) });
         }
         this.values = pulumi.output(Object.fromEntries(settings));
         this.registerOutputs({ values: this.values });

@@ -92,6 +92,10 @@ export const KEYS: readonly KeySpec[] = [
     { key: "emailDkimSelector", type: "string", default: "zmail", description: "DKIM selector (Zoho uses zmail)." },
     { key: "emailDmarcPolicy", type: "string", default: "none", description: "DMARC policy: none, quarantine or reject." },
     { key: "emailDmarcRua", type: "string", default: "", description: "Where DMARC aggregate reports go, e.g. mailto:dmarc@visualkit.live; empty means no rua tag." },
+
+    // Taking over the hand-built production (npm run adopt, README "Taking over the hand-built production")
+    { key: "adopt", type: "object", optional: true, description: "Existing Cloudflare objects to import instead of create, resource name: import id; written by npm run adopt." },
+    { key: "cutoverFromIpv4", type: "string", default: "", description: "Old server's IPv4 that the service A records keep pointing at until the switch (no AAAA meanwhile); empty points them at the new host." },
 ];
 
 /** Provider credentials: read by the providers themselves, checked here so a missing one is reported with the rest. */

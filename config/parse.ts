@@ -1,3 +1,4 @@
+import { isIPv4 } from "node:net";
 import { buildCatalog } from "../catalog";
 import { KNOWN_SERVER_TYPES } from "../render/cost";
 import { DEFAULT_HOSTNAMES, DEFAULT_PORTS, VK_AGENT_DERIVED_ENV, type PortId, type RouteId } from "../catalog/defaults";
@@ -325,6 +326,19 @@ export function parseConfig(raw: RawConfig): { config?: PlatformConfig; catalog?
         "mailto:dmarc@visualkit.live",
     );
 
+    // Takeover: the adopt map (written by npm run adopt) and the old server's address kept until the switch.
+    const adopt: Record<string, string> = {};
+    for (const [name, id] of Object.entries(obj("adopt"))) {
+        if (!name.startsWith(`visualkit-${stack}-`)) {
+            add(`adopt.${name}`, `is not a resource of stack ${stack} (names start with visualkit-${stack}-)`, `re-run npm run adopt -- ${stack}, which rewrites visualkit:adopt in Pulumi.${stack}.yaml`);
+        } else if (typeof id !== "string" || !/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+){1,2}$/.test(id)) {
+            add(`adopt.${name}`, `${JSON.stringify(id)} is not a Cloudflare import id such as <zone_id>/<record_id>`, `re-run npm run adopt -- ${stack}, which rewrites visualkit:adopt in Pulumi.${stack}.yaml`);
+        } else {
+            adopt[name] = id;
+        }
+    }
+    const cutoverFromIpv4 = checked("cutoverFromIpv4", optStr("cutoverFromIpv4"), (v) => (isIPv4(v) ? undefined : "is not an IPv4 address such as 178.156.151.139"), "178.156.151.139");
+
     // Provider credentials: only reported, the providers read them.
     for (const p of PROVIDER_SECRETS) {
         const v = raw.values[p.key];
@@ -392,6 +406,8 @@ export function parseConfig(raw: RawConfig): { config?: PlatformConfig; catalog?
         chatwoot: { smtp: smtpAddress ? { address: smtpAddress, port: smtpPort!, username: smtpUsername, password: smtpPassword!, sender } : undefined },
         widgetCdnSourceDir,
         pages,
+        adopt,
+        cutoverFromIpv4,
         email:
             mx.length > 0 || spf || dkimValue
                 ? { mx, spf, dkim: dkimValue ? { selector: dkimSelector!, value: dkimValue } : undefined, dmarc: { policy: dmarcPolicy!, rua } }

@@ -63,6 +63,10 @@ export interface PlatformConfig {
         readonly outputDir: string;
         readonly appsDir: string;
     };
+    /** Takeover of existing Cloudflare objects: resource name → import id (`visualkit:adopt`, written by `npm run adopt`). */
+    readonly adopt: Readonly<Record<string, string>>;
+    /** While set, every service A record points at the old server and no service AAAA exists (`visualkit:cutoverFromIpv4`). */
+    readonly cutoverFromIpv4?: string;
     /** Absent when the stack publishes no e-mail records (dev). */
     readonly email?: {
         readonly mx: readonly { readonly priority: number; readonly host: string }[];

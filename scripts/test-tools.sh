@@ -11,6 +11,9 @@ declare -A tools=(
   [janus-cfgconv]=janus
   [cloud-init]=cloud-init
   [shellcheck]=shellcheck
+  # The takeover's database copy (scripts/host/pg-copy.sh) is tested between two real databases.
+  [pg_ctlcluster]=postgresql
+  [pg_restore]=postgresql-client
 )
 
 missing=()
@@ -30,6 +33,6 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
 # The Debian packages start services on install where an init system runs; the tests start their own.
-for svc in caddy janus; do
+for svc in caddy janus postgresql; do
   systemctl disable --now "$svc" >/dev/null 2>&1 || true
 done

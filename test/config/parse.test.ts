@@ -204,6 +204,21 @@ describe("validation rules", () => {
         expectOnly(raw("prod", { serverTyp: "cx32" }), "visualkit:serverTyp", /not a key this program reads/, /did you mean visualkit:serverType/);
     });
 
+    test("adopt entries must name a resource of this stack and carry a Cloudflare import id; a good map is used", () => {
+        expectOnly(raw("prod", { adopt: { "visualkit-dev-dns-api-a": "a/b" } }), "visualkit:adopt.visualkit-dev-dns-api-a", /not a resource of stack prod/, /npm run adopt -- prod/);
+        expectOnly(raw("prod", { adopt: { "visualkit-prod-dns-api-a": "abc" } }), "visualkit:adopt.visualkit-prod-dns-api-a", /not a Cloudflare import id/);
+        expect(parseConfig(raw("prod", { adopt: { "visualkit-prod-dns-api-a": "z1/r1", "visualkit-prod-redirects-ruleset": "zones/z1/rs1" } })).config?.adopt).toEqual({
+            "visualkit-prod-dns-api-a": "z1/r1",
+            "visualkit-prod-redirects-ruleset": "zones/z1/rs1",
+        });
+    });
+
+    test("the cutover address must be an IPv4 address", () => {
+        expectOnly(raw("prod", { cutoverFromIpv4: "2001:db8::1" }), "visualkit:cutoverFromIpv4", /is not an IPv4 address/, /pulumi config set visualkit:cutoverFromIpv4 178\.156\.151\.139 -s prod/);
+        expect(parseConfig(raw("prod", { cutoverFromIpv4: "178.156.151.139" })).config?.cutoverFromIpv4).toBe("178.156.151.139");
+        expect(parseConfig(raw("prod")).config?.cutoverFromIpv4).toBeUndefined();
+    });
+
     test("booleans and integers must be what they claim", () => {
         const found = problems(raw("prod", { protect: "yes", volumeSizeGb: "ten" }));
         expect(found.map((p) => p.key).sort()).toEqual(["visualkit:protect", "visualkit:volumeSizeGb"]);
