@@ -54,11 +54,14 @@ export function validateCatalog(catalog: Catalog, stack: string): ConfigIssue[] 
                     }
                 }
                 for (const t of taken) {
+                    // Two services that collide on their primary ports collide on their standby ports too: one report.
+                    const fix = `give each service its own port: change ${p.configKey} or ${t.p.configKey}`;
+                    if (issues.some((i) => i.key === p.configKey && i.fix === fix)) continue;
                     if (t.p.protocol === p.protocol && t.p.port <= p.endPort && p.port <= t.p.endPort) {
                         issues.push({
                             key: p.configKey,
                             problem: `${p.protocol} ${rangeText(p)} (${s.id} ${p.id}) collides with ${rangeText(t.p)} (${t.owner}) on host ${host.name}`,
-                            fix: `give each service its own port: change ${p.configKey} or ${t.p.configKey}`,
+                            fix,
                         });
                     }
                 }

@@ -4,7 +4,8 @@ Run on the host before the Janus container is replaced: `python3 janus-calls-gua
 the admin secret on stdin (never on the command line, where `ps` would show it). Counts the handles whose
 PeerConnection is up ("ready" in the admin API's handle_info): idle sessions, such as vk-agent's standing WebSocket
 session, are not calls. Exit 0: nothing to interrupt (or --force); exit 1: calls in progress, or Janus answers but
-refuses the admin request (so the count is unknown). No Janus answering at all (a new server) is nothing to interrupt.
+refuses or does not answer the admin request (so the count is unknown). Nothing listening at all (a new server, a
+stopped Janus) is nothing to interrupt.
 """
 import json
 import sys
@@ -46,9 +47,13 @@ def main(argv):
         calls = active_calls(url, secret)
     except urllib.error.HTTPError as e:
         return refuse(force, f"Janus's admin API at {url} answered HTTP {e.code}; the number of calls is unknown")
-    except (urllib.error.URLError, ConnectionError, TimeoutError) as e:
-        print(f"janus-calls-guard: no Janus answers at {url} ({getattr(e, 'reason', e)}): no call to interrupt")
-        return 0
+    except (urllib.error.URLError, OSError) as e:
+        reason = getattr(e, "reason", e)
+        if isinstance(reason, ConnectionRefusedError):
+            print(f"janus-calls-guard: nothing listens at {url}: no Janus runs, no call to interrupt")
+            return 0
+        # A Janus that does not answer in time may still carry calls: unknown is not "none".
+        return refuse(force, f"Janus's admin API at {url} did not answer ({reason}); the number of calls is unknown")
     except PermissionError as e:
         return refuse(force, f"{e}; the number of calls is unknown (is the admin secret in janus.jcfg the generated one?)")
     if not calls:

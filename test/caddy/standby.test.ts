@@ -1,6 +1,5 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { hostRoutes } from "../../catalog";
@@ -85,7 +84,7 @@ async function loadWhile(during: () => Promise<void>, opts = { concurrency: 4, m
     return { results, failed, longestMs: Math.max(...results.map((r) => r.ms)), bodies: results.map((r) => r.body) };
 }
 
-const sleep = (ms: number) => new Promise((ok) => setTimeout(ok, ms));
+const sleep = (ms: number) => new Promise<void>((ok) => setTimeout(ok, ms));
 
 beforeAll(async () => {
     expect(standbyAddress).toBeDefined();
