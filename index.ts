@@ -141,7 +141,15 @@ async function main() {
             new VkAgent(`${name}-vk-agent`, { docker, service: vkAgent, janus, network: host.network, image: config.images.vkAgent, env: config.env.vkAgent, geminiApiKey: config.geminiApiKey });
         }
         if (janus && placed.has("janus")) {
-            new JanusGateway(`${name}-janus`, { docker, service: janus, settings: janusSettings(catalog, config), image: config.images.janus, adminSecret: secrets.janusAdminSecret });
+            new JanusGateway(`${name}-janus`, {
+                docker,
+                host: hosts[host.name],
+                service: janus,
+                settings: janusSettings(catalog, config),
+                image: config.images.janus,
+                adminSecret: secrets.janusAdminSecret,
+                forceRestart: config.janusForceRestart,
+            });
         }
         const chatwoot = placed.get("chatwoot");
         if (chatwoot) {

@@ -1,4 +1,4 @@
-import { hostRoutes, upstreamOf } from "../catalog";
+import { hostRoutes, publisherOf, upstreamOf } from "../catalog";
 import type { Catalog, ProxyTarget, RouteSpec, ServiceSpec, StaticTarget } from "../catalog/types";
 
 /**
@@ -66,12 +66,42 @@ function block(head: string, body: readonly string[]): string[] {
 
 /** `address:port` of a proxy route's upstream: the address the service binds, never a wildcard. */
 export function upstreamAddress(service: ServiceSpec, target: ProxyTarget): string {
+    return upstreamAddresses(service, target)[0];
+}
+
+/** Every upstream of a proxy route: the primary's `address:port`, then its standby copy's when it has one. */
+export function upstreamAddresses(service: ServiceSpec, target: ProxyTarget): string[] {
     const address = service.bindAddress;
     if (["", "0.0.0.0", "::", "[::]", "localhost"].includes(address)) {
         throw new Error(`caddy: service ${service.id} binds "${address}"; upstreams must be the exact loopback or bridge address it listens on`);
     }
     const host = address.includes(":") ? `[${address}]` : address;
-    return `${host}:${upstreamOf(service, target).port}`;
+    const port = upstreamOf(service, target);
+    return [port.port, ...(port.standbyPort === undefined ? [] : [port.standbyPort])].map((p) => `${host}:${p}`);
+}
+
+/**
+ * How Caddy spreads a route over a primary and its standby (README, "Deploys nobody notices"): always the first
+ * healthy one (the primary), each request retried on the other for up to `tryDuration` when a connection fails (the
+ * copy being replaced is stopped), a failed copy skipped for `failDuration`, and — where the container's health check
+ * is an HTTP path on this very port — an active check every `healthInterval`, so a copy that listens but is not
+ * healthy gets no request. Only directives Caddy 2.6.2 knows.
+ */
+export const UPSTREAM_POOL = { tryDuration: "30s", tryInterval: "250ms", failDuration: "10s", healthInterval: "2s", healthTimeout: "2s" } as const;
+
+function poolDirectives(service: ServiceSpec, target: ProxyTarget): string[] {
+    const port = upstreamOf(service, target);
+    const health = publisherOf(service, port.id)?.health;
+    const p = UPSTREAM_POOL;
+    return [
+        "lb_policy first",
+        `lb_try_duration ${p.tryDuration}`,
+        `lb_try_interval ${p.tryInterval}`,
+        `fail_duration ${p.failDuration}`,
+        ...(health?.kind === "http" && health.port === port.containerPort
+            ? [`health_uri ${token(health.path)}`, `health_interval ${p.healthInterval}`, `health_timeout ${p.healthTimeout}`]
+            : []),
+    ];
 }
 
 function globalOptions(opts: CaddyfileOptions): string[] {
@@ -94,15 +124,20 @@ function siteSnippet(opts: CaddyfileOptions): string[] {
 }
 
 function proxyBody(service: ServiceSpec, target: ProxyTarget, opts: CaddyfileOptions): string[] {
-    const address = upstreamAddress(service, target);
-    const upstream = opts.loopback ? opts.loopback.upstreams[address] : address;
-    if (!upstream) throw new Error(`caddy loopback: no stand-in for upstream ${address} (service ${service.id})`);
+    const addresses = upstreamAddresses(service, target);
+    const upstreams = addresses.map((address) => {
+        const upstream = opts.loopback ? opts.loopback.upstreams[address] : address;
+        if (!upstream) throw new Error(`caddy loopback: no stand-in for upstream ${address} (service ${service.id})`);
+        return upstream;
+    });
     const inner = [
+        ...(addresses.length > 1 ? poolDirectives(service, target) : []),
         // Stripped as the upstream's response enters Caddy, so it holds whatever other handlers the site gains.
         ...(target.removeResponseHeaders ?? []).map((h) => `header_down -${h}`),
         ...(target.websocket && supports(opts.caddyVersion, STREAM_CLOSE_DELAY.since) ? [`stream_close_delay ${STREAM_CLOSE_DELAY.value}`] : []),
     ];
-    return inner.length === 0 ? [`reverse_proxy ${upstream}`] : block(`reverse_proxy ${upstream}`, inner);
+    const head = `reverse_proxy ${upstreams.join(" ")}`;
+    return inner.length === 0 ? [head] : block(head, inner);
 }
 
 function staticBody(target: StaticTarget, opts: CaddyfileOptions): string[] {

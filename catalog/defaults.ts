@@ -60,6 +60,15 @@ export const RESERVED_HOST_PORTS = [
 export const PLATFORM_NETWORK = { name: "visualkit", subnet: "172.18.0.0/16", gateway: "172.18.0.1", ipRange: "172.18.128.0/17" } as const;
 /** vk-agent's fixed address on that network: Janus sends the call's RTP there. */
 export const VK_AGENT_ADDRESS = "172.18.0.2";
+/** The standby vk-agent's address: each copy tells Janus its own address, so both can take calls. */
+export const VK_AGENT_STANDBY_ADDRESS = "172.18.0.3";
+/**
+ * A standby container publishes each of its ports at the primary's host port plus this (3001 → 3101); the catalog's
+ * port checks cover the standby ports too, so an override that would collide is reported with the key to change.
+ */
+export const STANDBY_PORT_OFFSET = 100;
+/** Suffix of a standby container's Docker name (`platform-api-standby`). */
+export const STANDBY_SUFFIX = "-standby";
 /** Where the persistent Hetzner volume is mounted. */
 export const DATA_DIR = "/mnt/data";
 /** Widget CDN files: the reference's path, a link into the data volume so the files survive a rebuild. */

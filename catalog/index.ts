@@ -1,10 +1,22 @@
 import type { PlatformConfig } from "../config/types";
-import { CONTAINER_PORTS, DATA_DIR, MAIN_HOST, PLATFORM_NETWORK, VK_AGENT_ADDRESS, WIDGET_CDN_ROOT, type PortId, type RouteId } from "./defaults";
-import type { Catalog, PagesSiteSpec, PortSpec, ProxyTarget, PublicCheck, RouteSpec, ServiceSpec, StaticTarget } from "./types";
+import {
+    CONTAINER_PORTS,
+    DATA_DIR,
+    MAIN_HOST,
+    PLATFORM_NETWORK,
+    STANDBY_PORT_OFFSET,
+    STANDBY_SUFFIX,
+    VK_AGENT_ADDRESS,
+    VK_AGENT_STANDBY_ADDRESS,
+    WIDGET_CDN_ROOT,
+    type PortId,
+    type RouteId,
+} from "./defaults";
+import type { Catalog, ContainerSpec, PagesSiteSpec, PortSpec, ProxyTarget, PublicCheck, RouteSpec, ServiceSpec, StandbySpec, StaticTarget } from "./types";
 
 export * from "./types";
 
-type CatalogInput = Pick<PlatformConfig, "domain" | "ports" | "hostnames" | "janus" | "images" | "pages"> & { readonly zone: string };
+type CatalogInput = Pick<PlatformConfig, "domain" | "ports" | "hostnames" | "janus" | "images" | "pages" | "standbyReplicas"> & { readonly zone: string };
 
 export function fqdn(label: string, domain: string): string {
     return label === "@" ? domain : `${label}.${domain}`;
@@ -34,6 +46,11 @@ export function buildCatalog(cfg: CatalogInput): Catalog {
     const ws = (subprotocol?: string): PublicCheck => ({ kind: "websocket", path: "/", expectStatus: 101, subprotocol });
     const loopback = "127.0.0.1";
     const separateWs = cfg.images.websocket !== undefined;
+    // Stateless HTTP containers behind Caddy get a standby copy (when the stack wants them): Caddy's upstream pool is
+    // the pair, and the two are replaced one after the other. Stateful containers (Postgres, Redis, Janus with its
+    // calls) and workers (sidekiq) have none.
+    const standby = (name: string, networkAddress?: string): { standby?: StandbySpec } =>
+        cfg.standbyReplicas ? { standby: { name: `${name}${STANDBY_SUFFIX}`, ...(networkAddress ? { networkAddress } : {}) } } : {};
 
     const services: ServiceSpec[] = [
         {
@@ -47,8 +64,11 @@ export function buildCatalog(cfg: CatalogInput): Catalog {
                     image: "platformApi",
                     publishes: separateWs ? ["http"] : ["http", "ws"],
                     health: { kind: "http", port: CONTAINER_PORTS.platformApi!, path: "/health" },
+                    ...standby("platform-api"),
                 },
-                ...(separateWs ? [{ name: "platform-ws", image: "websocket" as const, publishes: ["ws"], health: { kind: "tcp" as const, port: CONTAINER_PORTS.websocket! } }] : []),
+                ...(separateWs
+                    ? [{ name: "platform-ws", image: "websocket" as const, publishes: ["ws"], health: { kind: "tcp" as const, port: CONTAINER_PORTS.websocket! }, ...standby("platform-ws") }]
+                    : []),
             ],
             ports: [port("http", "platformApi", "tcp", "proxied"), port("ws", "websocket", "tcp", "proxied")],
             routes: [
@@ -63,7 +83,13 @@ export function buildCatalog(cfg: CatalogInput): Catalog {
             bindAddress: loopback,
             networkAddress: VK_AGENT_ADDRESS,
             containers: [
-                { name: "vk-agent", image: "vkAgent", publishes: ["http"], health: { kind: "http", port: CONTAINER_PORTS.vkAgent!, path: "/health" } },
+                {
+                    name: "vk-agent",
+                    image: "vkAgent",
+                    publishes: ["http"],
+                    health: { kind: "http", port: CONTAINER_PORTS.vkAgent!, path: "/health" },
+                    ...standby("vk-agent", VK_AGENT_STANDBY_ADDRESS),
+                },
             ],
             // RTP from Janus arrives over the bridge network; the reference published it to the world.
             ports: [port("http", "vkAgent", "tcp", "proxied"), port("rtp", "vkAgentRtp", "udp", "internal")],
@@ -100,7 +126,7 @@ export function buildCatalog(cfg: CatalogInput): Catalog {
             host: MAIN_HOST,
             bindAddress: loopback,
             containers: [
-                { name: "chatwoot-rails", image: "chatwoot", publishes: ["http"], health: { kind: "http", port: CONTAINER_PORTS.chatwoot!, path: "/api" } },
+                { name: "chatwoot-rails", image: "chatwoot", publishes: ["http"], health: { kind: "http", port: CONTAINER_PORTS.chatwoot!, path: "/api" }, ...standby("chatwoot-rails") },
                 { name: "chatwoot-sidekiq", image: "chatwoot", publishes: [], health: { kind: "command", test: ["CMD-SHELL", "pgrep -f sidekiq >/dev/null"] } },
                 { name: "chatwoot-postgres", image: "postgres", publishes: [], health: { kind: "command", test: ["CMD-SHELL", "pg_isready -U \"$POSTGRES_USER\" -d \"$POSTGRES_DB\""] } },
                 { name: "chatwoot-redis", image: "redis", publishes: [], health: { kind: "command", test: ["CMD-SHELL", "redis-cli -a \"$REDIS_PASSWORD\" --no-auth-warning ping | grep -q PONG"] } },
@@ -157,10 +183,21 @@ export function buildCatalog(cfg: CatalogInput): Catalog {
         zone: cfg.zone,
         ownsZone,
         hosts: [{ name: MAIN_HOST, dataDir: DATA_DIR, network: { ...PLATFORM_NETWORK } }],
-        services,
+        services: services.map(withStandbyPorts),
         pages,
         redirects: ownsZone ? [{ id: "www", label: cfg.hostnames.www, hostname: fqdn(cfg.hostnames.www, cfg.domain), to: `https://${cfg.domain}`, status: 301 as const }] : [],
     });
+}
+
+/** Each port published by a container that has a standby gets the standby's host port, derived here once. */
+function withStandbyPorts(service: ServiceSpec): ServiceSpec {
+    const standbyPublished = new Set(service.containers.filter((c) => c.standby).flatMap((c) => c.publishes));
+    return { ...service, ports: service.ports.map((p) => (standbyPublished.has(p.id) ? { ...p, standbyPort: p.port + STANDBY_PORT_OFFSET } : p)) };
+}
+
+/** The container of a service that publishes a port (the one Caddy's upstreams for that port are). */
+export function publisherOf(service: ServiceSpec, portId: string): ContainerSpec | undefined {
+    return service.containers.find((c) => c.publishes.includes(portId));
 }
 
 /** Every route of every service (the hostnames that land on a VPS). */

@@ -23,6 +23,11 @@ export interface PortSpec {
     readonly endPort: number;
     /** Port inside the container when it differs from the host port (Chatwoot listens on 3000). */
     readonly containerPort: number;
+    /**
+     * Host port the standby copy of the publishing container listens on (see `ContainerSpec.standby`); Caddy sends
+     * traffic there while the primary is being replaced. Absent when the port has no standby.
+     */
+    readonly standbyPort?: number;
     readonly exposure: Exposure;
     /** The config key that sets this port, for error messages. */
     readonly configKey: string;
@@ -88,6 +93,18 @@ export interface ContainerSpec {
     /** Ids of the service ports this container publishes on the host. */
     readonly publishes: readonly string[];
     readonly health?: ContainerHealth;
+    /**
+     * A second copy of the container that carries the traffic while the first is replaced, so an image change loses
+     * no request (README, "Deploys nobody notices"). Only stateless HTTP containers behind Caddy have one.
+     */
+    readonly standby?: StandbySpec;
+}
+
+export interface StandbySpec {
+    /** Docker name of the standby copy. */
+    readonly name: string;
+    /** Its fixed address on the platform network, when the service has one (`ServiceSpec.networkAddress`). */
+    readonly networkAddress?: string;
 }
 
 export interface ServiceSpec {

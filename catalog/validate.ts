@@ -1,5 +1,5 @@
 import type { ConfigIssue } from "../config/issues";
-import { RESERVED_HOST_PORTS, UNPRIVILEGED_PORT_FLOOR } from "./defaults";
+import { RESERVED_HOST_PORTS, STANDBY_PORT_OFFSET, UNPRIVILEGED_PORT_FLOOR } from "./defaults";
 import type { Catalog, PortSpec } from "./types";
 
 const PAGES_PROJECT = /^[a-z0-9](?:[a-z0-9-]{0,56}[a-z0-9])?$/;
@@ -36,12 +36,17 @@ export function validateCatalog(catalog: Catalog, stack: string): ConfigIssue[] 
     for (const host of catalog.hosts) {
         const taken: { p: PortSpec; owner: string }[] = [];
         for (const s of catalog.services.filter((x) => x.host === host.name)) {
-            for (const p of s.ports) {
+            // A standby copy holds its own host port (STANDBY_PORT_OFFSET above the primary's): checked like any port.
+            const held = s.ports.flatMap((p) => (p.standbyPort === undefined ? [p] : [p, { ...p, id: `${p.id} standby`, port: p.standbyPort, endPort: p.standbyPort }]));
+            for (const p of held) {
                 if (p.endPort - p.port < 1 && p.exposure === "public" && p.protocol === "udp" && p.configKey === "visualkit:janusRtpPorts") {
                     issues.push({ key: p.configKey, problem: `range ${p.port}-${p.endPort} has fewer than 2 ports; Janus needs a pair per stream`, fix: `pulumi config set visualkit:janusRtpPorts 10000-60000 -s ${stack}` });
                 }
                 if (s.id === "janus" && p.port < UNPRIVILEGED_PORT_FLOOR) {
                     issues.push({ key: p.configKey, problem: `${p.protocol} ${rangeText(p)} is below ${UNPRIVILEGED_PORT_FLOOR}; Janus runs as an unprivileged user and cannot bind it`, fix: `choose a port of ${UNPRIVILEGED_PORT_FLOOR} or above, e.g. ${suggest(p)}` });
+                }
+                if (p.port > 65535) {
+                    issues.push({ key: p.configKey, problem: `the standby copy of ${s.id} would listen on ${p.port}, above 65535`, fix: `choose a port of at most ${65535 - STANDBY_PORT_OFFSET}, or run without standby copies: pulumi config set visualkit:standbyReplicas false -s ${stack}` });
                 }
                 for (const r of RESERVED_HOST_PORTS) {
                     if (r.protocol === p.protocol && r.port >= p.port && r.port <= p.endPort) {
@@ -49,11 +54,14 @@ export function validateCatalog(catalog: Catalog, stack: string): ConfigIssue[] 
                     }
                 }
                 for (const t of taken) {
+                    // Two services that collide on their primary ports collide on their standby ports too: one report.
+                    const fix = `give each service its own port: change ${p.configKey} or ${t.p.configKey}`;
+                    if (issues.some((i) => i.key === p.configKey && i.fix === fix)) continue;
                     if (t.p.protocol === p.protocol && t.p.port <= p.endPort && p.port <= t.p.endPort) {
                         issues.push({
                             key: p.configKey,
                             problem: `${p.protocol} ${rangeText(p)} (${s.id} ${p.id}) collides with ${rangeText(t.p)} (${t.owner}) on host ${host.name}`,
-                            fix: `give each service its own port: change ${p.configKey} or ${t.p.configKey}`,
+                            fix,
                         });
                     }
                 }

@@ -1,8 +1,11 @@
+import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import type { ServiceSpec } from "../catalog/types";
 import { publishFile } from "../lib/artifacts";
 import { pullImage, serviceContainer } from "../lib/containers";
-import { JANUS_FILES, JANUS_IMAGE_UID, renderJanusHttp, renderJanusMain, renderJanusWebsockets, type JanusFile, type JanusSettings } from "../render/janus";
+import type { HostHandle } from "../lib/host";
+import { shellQuote, shippedFile } from "../lib/shipped";
+import { JANUS_FILES, JANUS_IMAGE_UID, janusAdminUrl, renderJanusHttp, renderJanusMain, renderJanusWebsockets, type JanusFile, type JanusSettings } from "../render/janus";
 import type { DockerHost } from "./docker-host";
 
 export interface JanusGatewayArgs {
@@ -17,9 +20,20 @@ export interface JanusGatewayArgs {
      * /usr/lib/janus) and curl for the health check.
      */
     image: string;
-    /** Admin API secret (from GeneratedSecrets); it ends up in janus.jcfg only. */
+    /** Admin API secret (from GeneratedSecrets); it ends up in janus.jcfg and on the call guard's stdin only. */
     adminSecret: pulumi.Input<string>;
+    /** The host Janus runs on: the call guard asks its admin API over SSH before Janus is replaced. */
+    host: HostHandle;
+    /**
+     * Replace Janus even while calls are in progress (they drop). Off, a deployment that would replace a Janus with
+     * calls stops before touching it and says how to retry.
+     * @default false
+     */
+    forceRestart?: boolean;
 }
+
+/** The deploy-time call guard, run on the host with `python3 -c` (Debian's cloud-init brings python3). */
+export const CALL_GUARD_SCRIPT = "scripts/host/janus-calls-guard.py";
 
 /**
  * The Janus WebRTC gateway on host networking (its media range is wide; publishing 50 000 UDP ports through Docker
@@ -43,6 +57,20 @@ export class JanusGateway extends pulumi.ComponentResource {
         const hashes = Object.fromEntries(JANUS_FILES.map((f) => [f, publishFile(`janus/${f}`, texts[f])]));
 
         const image = pullImage(`${name}-image`, args.image, args.docker, { parent: this });
+        // Replacing Janus drops every call in progress. Before each replacement (its triggers are what replaces the
+        // container: the image, the configs, the machine) the guard asks the running Janus for live PeerConnections
+        // and stops the deployment while there are any, unless forced.
+        const force = args.forceRestart ?? false;
+        const guard = new command.remote.Command(
+            `${name}-call-guard`,
+            {
+                connection: args.host.connection,
+                create: `python3 -c ${shellQuote(shippedFile(CALL_GUARD_SCRIPT))} ${shellQuote(janusAdminUrl(s))}${force ? " --force" : ""}`,
+                stdin: pulumi.secret(args.adminSecret),
+                triggers: [image.imageId, ...JANUS_FILES.map((f) => hashes[f]), args.docker.instance],
+            },
+            { parent: this, dependsOn: [args.host.ready] },
+        );
         const container = serviceContainer(
             `${name}-container`,
             {
@@ -63,7 +91,7 @@ export class JanusGateway extends pulumi.ComponentResource {
             args.docker,
             // Host networking gives no implicit ordering: its listeners bind the platform network's gateway, an address
             // the host has only once that network exists, so on a new server Janus must wait for it.
-            { parent: this, dependsOn: [args.docker.network] },
+            { parent: this, dependsOn: [args.docker.network, guard] },
         );
 
         this.containerName = container.name;

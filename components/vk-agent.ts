@@ -24,8 +24,11 @@ export interface VkAgentArgs {
     geminiApiKey: SecretString;
 }
 
-/** The addresses the agent needs, derived from the catalog and the network. */
-export function vkAgentDerivedEnv(service: ServiceSpec, janus: ServiceSpec, network: HostSpec["network"]): Record<string, string> {
+/**
+ * The addresses the agent needs, derived from the catalog and the network. `rtpAddress` is the copy's own fixed
+ * address (the primary's `networkAddress`, or its standby's): each copy tells Janus where to send its calls' RTP.
+ */
+export function vkAgentDerivedEnv(service: ServiceSpec, janus: ServiceSpec, network: HostSpec["network"], rtpAddress = service.networkAddress): Record<string, string> {
     const port = (s: ServiceSpec, id: string) => {
         const p = s.ports.find((x) => x.id === id);
         if (!p) throw new Error(`catalog: ${s.id} has no port ${id}`);
@@ -34,10 +37,10 @@ export function vkAgentDerivedEnv(service: ServiceSpec, janus: ServiceSpec, netw
     if (janus.bindAddress !== network.gateway) {
         throw new Error(`catalog: Janus listens on ${janus.bindAddress}, but vk-agent can reach the host only at the network gateway ${network.gateway}`);
     }
-    if (!service.networkAddress) throw new Error("catalog: vk-agent needs a fixed networkAddress, Janus sends the call's RTP there");
+    if (!rtpAddress) throw new Error("catalog: vk-agent needs a fixed networkAddress, Janus sends the call's RTP there");
     return {
         VK_AGENT_JANUS_WS_URL: `ws://${network.gateway}:${port(janus, "ws").port}`,
-        VK_AGENT_RTP_HOST: service.networkAddress,
+        VK_AGENT_RTP_HOST: rtpAddress,
         VK_AGENT_RTP_PORT: String(port(service, "rtp").containerPort),
     };
 }
@@ -58,7 +61,7 @@ export class VkAgent extends pulumi.ComponentResource {
             if (args.env && key in args.env) throw new Error(`visualkit:vkAgentEnv.${key} is set by the program (from the catalog or geminiApiKey); remove it from the stack file`);
         }
         const key = pulumi.secret(args.geminiApiKey.reveal());
-        const envs = envEntries({ ...(args.env ?? {}), ...derived }, Object.fromEntries(GEMINI_KEY_ENV.map((k) => [k, key])));
+        const secretEnv = Object.fromEntries(GEMINI_KEY_ENV.map((k) => [k, key]));
 
         const spec = args.service.containers[0];
         const image = pullImage(`${name}-image`, args.image, args.docker, { parent: this });
@@ -68,8 +71,10 @@ export class VkAgent extends pulumi.ComponentResource {
                 service: args.service,
                 container: spec,
                 image: image.imageId,
-                envs,
-                extra: { networksAdvanced: [{ name: args.docker.networkName, ipv4Address: args.service.networkAddress }] },
+                perReplica: (replica) => ({
+                    envs: envEntries({ ...(args.env ?? {}), ...vkAgentDerivedEnv(args.service, args.janus, args.network, replica.networkAddress) }, secretEnv),
+                    extra: { networksAdvanced: [{ name: args.docker.networkName, ipv4Address: replica.networkAddress }] },
+                }),
             },
             args.docker,
             { parent: this },

@@ -56,6 +56,7 @@ export const KEYS: readonly KeySpec[] = [
     { key: "registryServer", type: "string", default: "", description: "Private registry host (e.g. ghcr.io) to log in to; empty means public images only." },
     { key: "registryUsername", type: "string", default: "", description: "User name for registryServer." },
     { key: "registryPassword", type: "string", secret: true, optional: true, requiredWith: "registryServer", description: "Password or token for registryServer; required when registryServer is set." },
+    { key: "standbyReplicas", type: "boolean", default: true, description: "Run a standby copy of platform-api, vk-agent and Chatwoot rails so an image change loses no request; costs the memory of a second copy of each." },
     { key: "ports", type: "object", optional: true, description: "Overrides of internal ports by id (platformApi, websocket, chatwoot, vkAgent, vkAgentRtp, janusHttp, janusWs, janusAdmin)." },
     { key: "hostnames", type: "object", optional: true, description: "Overrides of public hostname labels by route id (api, ws, agent, janus, janusApi, support, cdn, app, meet, www)." },
     { key: "platformApiEnv", type: "object", optional: true, description: "Plain environment variables of platform-api (name: value)." },
@@ -65,6 +66,7 @@ export const KEYS: readonly KeySpec[] = [
 
     // Janus
     { key: "janusRtpPorts", type: "string", default: "10000-60000", description: "UDP port range Janus uses for media; the firewall opens exactly this range." },
+    { key: "janusForceRestart", type: "boolean", default: false, description: "Replace Janus even while calls are in progress (they drop); when false a Janus change is refused during a call. Set for one deployment only." },
     { key: "janusStunServer", type: "string", default: "stun.l.google.com:19302", description: "STUN server (host:port) Janus uses to learn its public address; empty disables STUN." },
 
     // Chatwoot

@@ -185,6 +185,8 @@ export function parseConfig(raw: RawConfig): { config?: PlatformConfig; catalog?
     const backups = bool("serverBackups");
     const rebootstrap = bool("serverRebootstrap");
     const protect = bool("protect");
+    const standbyReplicas = bool("standbyReplicas");
+    const janusForceRestart = bool("janusForceRestart");
     let volumeSizeGb = int("volumeSizeGb");
     if (volumeSizeGb !== undefined && (volumeSizeGb < 10 || volumeSizeGb > 10240)) {
         add("volumeSizeGb", `${volumeSizeGb} GB is outside what Hetzner volumes allow (10 to 10240 GB)`, setCmd("volumeSizeGb", "10"));
@@ -372,6 +374,7 @@ export function parseConfig(raw: RawConfig): { config?: PlatformConfig; catalog?
             janus: { rtpPorts, stun },
             images: { ...(images as PlatformConfig["images"]), ...(websocketImage ? { websocket: websocketImage } : {}) },
             pages,
+            standbyReplicas: standbyReplicas ?? true,
         });
         issues.push(...validateCatalog(catalog, stack));
         // Below the zone apex a CNAME may not share its name with other records (no CNAME flattening there).
@@ -395,6 +398,8 @@ export function parseConfig(raw: RawConfig): { config?: PlatformConfig; catalog?
         protect: protect!,
         ssh: { publicKeys: publicKeys!, allowedCidrs: cidrs!, privateKey: sshPrivateKey },
         caddyVersion: caddyVersion!,
+        standbyReplicas: standbyReplicas!,
+        janusForceRestart: janusForceRestart!,
         images: { ...(images as PlatformConfig["images"]), ...(websocketImage ? { websocket: websocketImage } : {}) },
         registry: registryServer ? { server: registryServer, username: registryUsername!, password: registryPassword! } : undefined,
         ports: ports as Record<PortId, number>,

@@ -32,6 +32,10 @@ export interface PlatformConfig {
         readonly privateKey?: SecretString;
     };
     readonly caddyVersion: string;
+    /** A standby copy of each stateless HTTP container, so image changes lose no request (see the catalog). */
+    readonly standbyReplicas: boolean;
+    /** Replace Janus even while calls are in progress (they drop); otherwise the deployment refuses. */
+    readonly janusForceRestart: boolean;
     /** Image per catalog image key; `websocket` only when a separate WebSocket image is configured. */
     readonly images: Readonly<Record<Exclude<ImageKey, "websocket">, string>> & { readonly websocket?: string };
     readonly registry?: { readonly server: string; readonly username: string; readonly password: SecretString };

@@ -58,14 +58,40 @@ export function envEntries(
     return names.sort().map((n) => (n in secret ? pulumi.secret(entry(n, secret[n])) : entry(n, plain[n])));
 }
 
-/** The host ports a catalog container publishes, on the loopback address and TCP only. */
-export function publishedPorts(service: ServiceSpec, container: ContainerSpec): docker.types.input.ContainerPort[] {
+/**
+ * Seconds Docker lets a container stop after SIGTERM when the provider replaces or removes it (it kills it right away
+ * otherwise): in-flight requests finish, Postgres and Redis write their data and shut down cleanly.
+ */
+export const STOP_GRACE_SECONDS = 30;
+/** Caddy's health checks and scripts find every copy of a catalog container by this label (`docker ps --filter`). */
+export const CONTAINER_LABEL = "live.visualkit.container";
+
+/** One running copy of a catalog container: the primary, or its standby (see `ContainerSpec.standby`). */
+export interface Replica {
+    readonly role: "primary" | "standby";
+    /** Docker name of this copy. */
+    readonly name: string;
+    /** Its fixed address on the platform network, when the service has one. */
+    readonly networkAddress?: string;
+}
+
+/** The copies of a container in the order they are replaced: the standby first, so the primary's traffic has somewhere to go. */
+export function replicasOf(service: ServiceSpec, container: ContainerSpec): Replica[] {
+    const primary: Replica = { role: "primary", name: container.name, ...(service.networkAddress ? { networkAddress: service.networkAddress } : {}) };
+    const standby = container.standby;
+    return standby ? [{ role: "standby", name: standby.name, ...(standby.networkAddress ? { networkAddress: standby.networkAddress } : {}) }, primary] : [primary];
+}
+
+/** The host ports a catalog container (or its standby copy) publishes, on the loopback address and TCP only. */
+export function publishedPorts(service: ServiceSpec, container: ContainerSpec, role: Replica["role"] = "primary"): docker.types.input.ContainerPort[] {
     return container.publishes.map((id) => {
         const p: PortSpec | undefined = service.ports.find((x) => x.id === id);
         if (!p) throw new Error(`catalog: container ${container.name} publishes unknown port ${id}`);
         if (p.protocol !== "tcp") throw new Error(`catalog: container ${container.name} publishes ${p.protocol} port ${p.port}; only TCP is ever published`);
         if (service.bindAddress !== PUBLISH_ADDRESS) throw new Error(`catalog: ${service.id} binds ${service.bindAddress}; published ports listen on ${PUBLISH_ADDRESS} only`);
-        return { internal: p.containerPort, external: p.port, ip: PUBLISH_ADDRESS, protocol: "tcp" };
+        const external = role === "standby" ? p.standbyPort : p.port;
+        if (external === undefined) throw new Error(`catalog: port ${id} of ${container.name} has no standby port`);
+        return { internal: p.containerPort, external, ip: PUBLISH_ADDRESS, protocol: "tcp" };
     });
 }
 
@@ -83,41 +109,70 @@ export interface ServiceContainerArgs {
     /** Host networking: nothing is published and the health check probes the service's bind address. @default false */
     readonly hostNetwork?: boolean;
     /** The rest of the container's arguments (networks, volumes, command, uploads). */
-    readonly extra?: Omit<docker.ContainerArgs, "name" | "image" | "labels" | "envs" | "ports" | "healthcheck" | "restart" | "logDriver" | "logOpts" | "wait" | "waitTimeout" | "networkMode">;
+    readonly extra?: ContainerExtra;
+    /** What differs between the primary and its standby copy besides name and host ports (vk-agent's RTP address). */
+    readonly perReplica?: (replica: Replica) => { readonly envs?: pulumi.Input<string>[]; readonly extra?: ContainerExtra };
 }
+
+type ContainerExtra = Omit<
+    docker.ContainerArgs,
+    "name" | "image" | "labels" | "envs" | "ports" | "healthcheck" | "restart" | "logDriver" | "logOpts" | "wait" | "waitTimeout" | "networkMode" | "destroyGraceSeconds"
+>;
 
 /**
  * A long-running service container. `pulumi up` waits until Docker reports it healthy and fails with its name
  * otherwise: the wait covers the start period plus enough intervals for the retries to run out.
+ *
+ * A container with a standby copy is two resources: the standby, then the primary, which depends on it. An image
+ * change replaces the standby first (Caddy keeps sending traffic to the primary), waits until it is healthy, and only
+ * then replaces the primary (Caddy retries on the standby meanwhile). A new version that never turns healthy stops the
+ * deployment at the standby, so the primary keeps the previous version and keeps serving. Returns the primary.
  */
 export function serviceContainer(resourceName: string, a: ServiceContainerArgs, engine: Engine, opts: pulumi.CustomResourceOptions): docker.Container {
     const health = a.container.health;
     if (!health) throw new Error(`catalog: container ${a.container.name} has no health check; pulumi up could not wait for it`);
     const startPeriod = a.startPeriodSeconds ?? 30;
     const t = HEALTH_TIMING;
-    return new docker.Container(
-        resourceName,
-        {
-            ...a.extra,
-            name: a.container.name,
-            image: a.image,
-            labels: instanceLabels(engine),
-            envs: a.envs ?? [],
-            restart: RESTART_POLICY,
-            logDriver: LOG_DRIVER,
-            logOpts: { ...LOG_OPTS },
-            ...(a.hostNetwork ? { networkMode: "host" } : { ports: publishedPorts(a.service, a.container) }),
-            healthcheck: {
-                tests: healthcheckTest(health, a.hostNetwork ? a.service.bindAddress : PUBLISH_ADDRESS),
-                interval: `${t.intervalSeconds}s`,
-                timeout: `${t.timeoutSeconds}s`,
-                retries: t.retries,
-                startPeriod: `${startPeriod}s`,
+    let previous: docker.Container | undefined;
+    for (const replica of replicasOf(a.service, a.container)) {
+        const own = a.perReplica?.(replica) ?? {};
+        const dependsOn = ([] as pulumi.Input<pulumi.Resource>[]).concat((opts.dependsOn ?? []) as pulumi.Input<pulumi.Resource>[], previous ? [previous] : []);
+        previous = new docker.Container(
+            replica.role === "primary" ? resourceName : `${resourceName}-${replica.role}`,
+            {
+                ...a.extra,
+                ...own.extra,
+                name: replica.name,
+                image: a.image,
+                labels: [...instanceLabels(engine), { label: CONTAINER_LABEL, value: a.container.name }],
+                envs: own.envs ?? a.envs ?? [],
+                restart: RESTART_POLICY,
+                logDriver: LOG_DRIVER,
+                logOpts: { ...LOG_OPTS },
+                ...(a.hostNetwork ? { networkMode: "host" } : { ports: publishedPorts(a.service, a.container, replica.role) }),
+                healthcheck: {
+                    tests: healthcheckTest(health, a.hostNetwork ? a.service.bindAddress : PUBLISH_ADDRESS),
+                    interval: `${t.intervalSeconds}s`,
+                    timeout: `${t.timeoutSeconds}s`,
+                    retries: t.retries,
+                    startPeriod: `${startPeriod}s`,
+                },
+                wait: true,
+                waitTimeout: startPeriod + t.intervalSeconds * (t.retries + 1) + t.timeoutSeconds,
+                destroyGraceSeconds: STOP_GRACE_SECONDS,
             },
-            wait: true,
-            waitTimeout: startPeriod + t.intervalSeconds * (t.retries + 1) + t.timeoutSeconds,
-        },
-        // A container's name and published ports are unique on the host: the old one must go before the new one starts.
-        { ...opts, provider: engine.provider, deleteBeforeReplace: true },
-    );
+            {
+                ...opts,
+                dependsOn,
+                provider: engine.provider,
+                // A container's name and published ports are unique on the host: the old one must go before the new one starts.
+                deleteBeforeReplace: true,
+                // A container that never turned healthy is recorded with initialization errors; without this the next
+                // `pulumi up` would "update" it in place (no wait, no health check) and call it done
+                // (https://github.com/pulumi/pulumi/pull/7226). Every other change replaces a container anyway.
+                replaceOnChanges: ["*"],
+            },
+        );
+    }
+    return previous!;
 }

@@ -57,6 +57,15 @@ export const ICE_IGNORE_LIST = ["vmnet", "docker", "br-", "veth"] as const;
 /** System folders no recording or plugin may write into (Debian's default list). */
 const PROTECTED_FOLDERS = ["/bin", "/boot", "/dev", "/etc", "/initrd", "/lib", "/lib32", "/lib64", "/proc", "/sbin", "/sys", "/usr", "/var"];
 
+/** Path of the admin API under its listener (`http://<bind>:<admin port>/admin`). */
+export const JANUS_ADMIN_PATH = "/admin";
+
+/** The admin API's URL for a rendering: where the deploy-time call guard asks Janus for its sessions. */
+export function janusAdminUrl(s: JanusSettings): string {
+    const host = s.bindAddress.includes(":") ? `[${s.bindAddress}]` : s.bindAddress;
+    return `http://${host}:${s.ports.admin}${JANUS_ADMIN_PATH}`;
+}
+
 export const JANUS_FILES = ["janus.jcfg", "janus.transport.http.jcfg", "janus.transport.websockets.jcfg"] as const;
 export type JanusFile = (typeof JANUS_FILES)[number];
 
@@ -162,7 +171,7 @@ export function renderJanusHttp(s: JanusSettings): string {
         ]),
         // The admin API (sessions, handles, log level at run time) answers only on the bind address and needs the secret.
         section("admin", [
-            ["admin_base_path", "/admin"],
+            ["admin_base_path", JANUS_ADMIN_PATH],
             ["admin_http", true],
             ["admin_port", s.ports.admin],
             ["admin_ip", s.bindAddress],

@@ -21,7 +21,7 @@ export interface RecordedResource {
     /** Names of the inputs that are secrets. */
     readonly secretInputs: readonly string[];
     /** Resource options the program set that reviewers care about. */
-    readonly options: { import?: string; protect?: boolean; retainOnDelete?: boolean; ignoreChanges?: string[]; deleteBeforeReplace?: boolean; dependsOn: string[] };
+    readonly options: { import?: string; protect?: boolean; retainOnDelete?: boolean; ignoreChanges?: string[]; replaceOnChanges?: string[]; deleteBeforeReplace?: boolean; dependsOn: string[] };
 }
 
 export interface MockRunResult {
@@ -195,6 +195,7 @@ export async function runWithMocks(opts: MockRunOptions): Promise<MockRunResult>
                 protect: o.protect,
                 retainOnDelete: o.retainOnDelete,
                 ignoreChanges: o.ignoreChanges,
+                replaceOnChanges: o.replaceOnChanges,
                 deleteBeforeReplace: o.deleteBeforeReplace,
                 dependsOn: deps.map((d) => String(d.__name)),
             });

@@ -270,6 +270,33 @@ describe("deploy.yml and pulumi-up.yml", () => {
     });
 });
 
+describe("forcing a Janus replacement during calls", () => {
+    const dispatch = (force: boolean | undefined) => ({ github: { event_name: "workflow_dispatch", ref: "refs/heads/main" }, inputs: { stack: "prod", ...(force === undefined ? {} : { force_janus_restart: force }) } });
+    const passed = (ctx: Record<string, unknown>, job: Job) => evaluate(String(job.with?.["force-janus-restart"]), ctx);
+
+    test("the manual run has an unchecked force_janus_restart box, handed to pulumi-up.yml for either stack", () => {
+        const input = (deploy.on.workflow_dispatch as { inputs: Record<string, { type: string; default: unknown }> }).inputs.force_janus_restart;
+        expect(input).toMatchObject({ type: "boolean", default: false });
+        for (const job of [deploy.jobs.dev, deploy.jobs.prod]) {
+            expect(passed(dispatch(true), job)).toBe(true);
+            expect(passed(dispatch(false), job)).toBe(false);
+            // A push to main has no inputs at all: never forced.
+            expect(passed({ github: { event_name: "push", ref: "refs/heads/main" }, inputs: {} }, job)).toBe(false);
+        }
+    });
+
+    test("pulumi-up.yml sets visualkit:janusForceRestart for that run only, before `pulumi up`, and only when asked", () => {
+        const job = up.jobs.up;
+        const force = runs(job, "pulumi config set visualkit:janusForceRestart true");
+        const upStep = stepIndex(job, (s) => !!s.uses?.startsWith("pulumi/actions@") && s.with?.command === "up");
+        expect(0 <= force && force < upStep).toBe(true);
+        const cond = (steps(job)[force] as Step & { if?: string }).if!;
+        expect(evaluate(cond, { inputs: { "force-janus-restart": true } })).toBe(true);
+        expect(evaluate(cond, { inputs: { "force-janus-restart": false } })).toBe(false);
+        expect((up.on.workflow_call as { inputs: Record<string, { type: string; default: unknown }> }).inputs["force-janus-restart"]).toMatchObject({ type: "boolean", default: false });
+    });
+});
+
 describe("janus-image.yml", () => {
     const wf = workflows["janus-image.yml"];
     const job = wf.jobs.build;

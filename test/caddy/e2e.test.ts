@@ -67,7 +67,12 @@ function openWebSocket(host: string, protocols: string[]): Promise<{ protocol: s
 
 describe("the prod catalog behind the real Caddy (loopback)", () => {
     test("the stand-ins cover every proxied upstream of the catalog (janus on the bridge gateway included)", () => {
-        expect([...upstreams.keys()].sort()).toEqual(["127.0.0.1:3001", "127.0.0.1:3002", "127.0.0.1:3003", "127.0.0.1:3004", "172.18.0.1:8088", "172.18.0.1:8188"]);
+        expect([...upstreams.keys()].sort()).toEqual([
+            "127.0.0.1:3001", "127.0.0.1:3002", "127.0.0.1:3003", "127.0.0.1:3004",
+            // the standby copies of platform-api (API and WebSocket), Chatwoot rails and vk-agent
+            "127.0.0.1:3101", "127.0.0.1:3102", "127.0.0.1:3103", "127.0.0.1:3104",
+            "172.18.0.1:8088", "172.18.0.1:8188",
+        ]);
     });
 
     test.each(routes.filter((r) => r.route.target.kind === "proxy").map((r) => [r.route.hostname, r.route.id] as const))(

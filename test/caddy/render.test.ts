@@ -149,7 +149,7 @@ describe("version gating of stream_close_delay (Caddy 2.7+)", () => {
 
 describe("loopback mode is the same renderer", () => {
     test("with identity remaps it differs from the production text only in the global options and the http:// scheme", () => {
-        const identity = Object.fromEntries([...sites(prodText).values()].flatMap((b) => [...b.matchAll(/reverse_proxy (\S+)/g)].map((m) => [m[1], m[1]])));
+        const identity = Object.fromEntries([...sites(prodText).values()].flatMap((b) => [...b.matchAll(/reverse_proxy ([^{\n]+)/g)].flatMap((m) => m[1].trim().split(" ").map((u) => [u, u]))));
         const options: CaddyfileOptions = { ...stackOptions(prod.config), loopback: { httpPort: 18080, adminPort: 18019, upstreams: identity, logDir: "/var/log/caddy" } };
         const loopback = renderCaddyfile(prod.catalog, options);
         const globals = /^\{\n[\s\S]*?\n\}\n/m;

@@ -14,6 +14,7 @@ function catalog(rtp = { from: 10000, to: 60000 }, ports: Partial<typeof DEFAULT
         janus: { rtpPorts: rtp },
         images: { platformApi: "a", vkAgent: "b", janus: "c", chatwoot: "d", postgres: "e", redis: "f" },
         pages: { enabled: false, projectSuffix: "", git: { owner: "", repo: "" }, productionBranch: "main", buildCommand: "", outputDir: "", appsDir: "apps" },
+        standbyReplicas: true,
     });
 }
 

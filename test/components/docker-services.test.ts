@@ -44,10 +44,11 @@ describe.each(["dev", "prod"])("%s Docker services", (stack) => {
         run = await runProgram(stack, SECRET_CONFIG);
     });
 
-    test("every catalog container exists once, plus the database preparation job", () => {
+    test("every catalog container exists once (and its standby copy once), plus the database preparation job", () => {
         const names = run.ofType(CONTAINER).map((c) => c.rawInputs.name).sort();
-        const expected = catalog.services.flatMap((s) => s.containers.map((c) => c.name));
+        const expected = catalog.services.flatMap((s) => s.containers.flatMap((c) => [c.name, ...(c.standby ? [c.standby.name] : [])]));
         expect(names).toEqual([...expected, "chatwoot-prepare"].sort());
+        expect(names.filter((n) => String(n).endsWith("-standby")).sort()).toEqual(["chatwoot-rails-standby", "platform-api-standby", "vk-agent-standby"]);
     });
 
     test("published ports: exactly the catalog's, TCP on 127.0.0.1 only; no UDP anywhere", () => {
@@ -58,6 +59,10 @@ describe.each(["dev", "prod"])("%s Docker services", (stack) => {
                     return { external: p.port, internal: p.containerPort, ip: "127.0.0.1", protocol: "tcp" };
                 });
                 expect(containerNamed(c.name).rawInputs.ports ?? []).toEqual(expected);
+                if (c.standby) {
+                    const standbyPorts = c.publishes.map((id) => ({ ...expected.find((e) => e.internal === s.ports.find((x) => x.id === id)!.containerPort)!, external: s.ports.find((x) => x.id === id)!.standbyPort }));
+                    expect(containerNamed(c.standby.name).rawInputs.ports).toEqual(standbyPorts);
+                }
             }
         }
         const all = run.ofType(CONTAINER).flatMap((c) => (c.rawInputs.ports as { ip: string; protocol: string }[] | undefined) ?? []);
@@ -67,7 +72,7 @@ describe.each(["dev", "prod"])("%s Docker services", (stack) => {
 
     test("every service container: unless-stopped, json-file logs capped, a health check, and a deploy that waits for it", () => {
         const services = run.ofType(CONTAINER).filter((c) => !isJob(c));
-        expect(services).toHaveLength(7);
+        expect(services).toHaveLength(10);
         for (const c of services) {
             const i = c.rawInputs as Record<string, any>;
             expect([c.name, i.restart, i.logDriver, i.logOpts]).toEqual([c.name, "unless-stopped", "json-file", LOG_OPTS]);
@@ -182,8 +187,9 @@ describe.each(["dev", "prod"])("%s Docker services", (stack) => {
         const redisConf = (containerNamed("chatwoot-redis").rawInputs.uploads as { content: string }[])[0].content;
         expect(redisConf).toMatch(/^requirepass "\S+"$/m);
         const published = run.ofType(CONTAINER).filter((c) => String(c.rawInputs.name).startsWith("chatwoot") && ((c.rawInputs.ports as unknown[] | undefined) ?? []).length > 0);
-        expect(published.map((c) => [c.rawInputs.name, c.rawInputs.ports])).toEqual([
+        expect(published.map((c) => [c.rawInputs.name, c.rawInputs.ports]).sort()).toEqual([
             ["chatwoot-rails", [{ external: 3003, internal: 3000, ip: "127.0.0.1", protocol: "tcp" }]],
+            ["chatwoot-rails-standby", [{ external: 3103, internal: 3000, ip: "127.0.0.1", protocol: "tcp" }]],
         ]);
         // Rails listens on the catalog's container port, the one Docker publishes and the health check probes.
         const http = service("chatwoot").ports.find((p) => p.id === "http")!;

@@ -86,6 +86,18 @@ describe("validation rules", () => {
         expect(problems(raw("prod", { ports: { vkAgent: 3005 } }))).toEqual([]);
     });
 
+    test("standby copies hold their own host ports: a port that only collides with a standby's is refused too", () => {
+        const found = problems(raw("prod", { ports: { vkAgent: 3101 } }));
+        expect(found).toEqual([
+            expect.objectContaining({ key: "visualkit:ports.vkAgent", problem: expect.stringMatching(/tcp 3101 \(vk-agent http\) collides with 3101 \(platform-api http standby\)/) }),
+        ]);
+        const high = problems(raw("prod", { ports: { vkAgent: 65500 } }));
+        expect(high).toEqual([expect.objectContaining({ key: "visualkit:ports.vkAgent", problem: expect.stringMatching(/standby copy of vk-agent would listen on 65600/) })]);
+        expect(high[0].fix).toContain("visualkit:standbyReplicas false");
+        // Without standby copies the same ports are fine.
+        expect(problems(raw("prod", { ports: { vkAgent: 65500 }, standbyReplicas: false }))).toEqual([]);
+    });
+
     test("TCP and UDP on the same number do not collide", () => {
         expect(problems(raw("prod", { ports: { vkAgentRtp: 3001 } }))).toEqual([]);
     });

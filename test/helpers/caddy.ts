@@ -5,7 +5,7 @@ import { WebSocketServer } from "ws";
 import { hostRoutes } from "../../catalog";
 import type { Catalog } from "../../catalog/types";
 import type { PlatformConfig } from "../../config/types";
-import { upstreamAddress, type CaddyfileOptions } from "../../caddy/render";
+import { upstreamAddresses, type CaddyfileOptions } from "../../caddy/render";
 
 /**
  * Drives the real Caddy (Debian's 2.6.2) from tests: stand-in upstreams, a Caddy process on
@@ -17,13 +17,12 @@ export function stackOptions(config: PlatformConfig): CaddyfileOptions {
     return { host: "main", acmeEmail: config.acmeEmail, caddyVersion: config.caddyVersion, logLevel: config.logLevel };
 }
 
-/** Every distinct proxied upstream (`address:port`) of a host, with the route ids behind it. */
+/** Every distinct proxied upstream (`address:port`, standby copies included) of a host, with the route ids behind it. */
 export function proxiedUpstreams(catalog: Catalog, host = "main"): Map<string, string[]> {
     const out = new Map<string, string[]>();
     for (const { service, route } of hostRoutes(catalog, host)) {
         if (route.target.kind !== "proxy") continue;
-        const address = upstreamAddress(service, route.target);
-        out.set(address, [...(out.get(address) ?? []), route.id]);
+        for (const address of upstreamAddresses(service, route.target)) out.set(address, [...(out.get(address) ?? []), route.id]);
     }
     return out;
 }

@@ -1,5 +1,5 @@
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import WebSocket from "ws";
@@ -9,10 +9,9 @@ import {
     janusSettings,
     janusTestSettings,
     renderJanusFiles,
-    type JanusLayout,
     type JanusSettings,
 } from "../../render/janus";
-import { freePort, waitFor } from "../helpers/caddy";
+import { debianLayout, startJanus, type RunningJanus } from "../helpers/janus";
 import { parsedStack, runProgram } from "../helpers/program";
 
 /** The Janus configuration, checked by Debian's janus-cfgconv and by a real Janus 1.1.2 started with it. */
@@ -26,14 +25,6 @@ function writeFiles(dir: string, files: Record<string, string>): void {
 function cfgconv(path: string) {
     const res = spawnSync("janus-cfgconv", ["--parse", path], { encoding: "utf8" });
     return { status: res.status, out: `${res.stdout}${res.stderr}` };
-}
-
-/** Debian's multiarch folder of the installed package (x86_64-linux-gnu here). */
-function debianLayout(configs: string): JanusLayout {
-    const arch = readdirSync("/usr/lib").find((d) => d.endsWith("-linux-gnu") && existsSync(`/usr/lib/${d}/janus/plugins`));
-    if (!arch) throw new Error("Debian's janus package is not installed (scripts/test-tools.sh installs it)");
-    const base = `/usr/lib/${arch}/janus`;
-    return { configs, plugins: `${base}/plugins`, transports: `${base}/transports`, events: `${base}/events`, loggers: `${base}/loggers` };
 }
 
 describe.each(["dev", "prod"])("%s Janus rendering", (stack) => {
@@ -98,38 +89,16 @@ test("test mode changes only ports, bind address and folders, and leaves STUN ou
 });
 
 describe("a real Janus started with the test-mode rendering", () => {
-    let dir: string;
-    let janus: ChildProcess;
-    let log = "";
+    let janus: RunningJanus;
     let s: JanusSettings;
 
     beforeAll(async () => {
-        dir = mkdtempSync(join(tmpdir(), "janus-run-"));
-        const { config, catalog } = parsedStack("prod");
-        const ports = { http: await freePort(), ws: await freePort(), admin: await freePort() };
-        s = janusTestSettings(janusSettings(catalog, config), { bindAddress: "127.0.0.1", ports, layout: debianLayout(dir) });
-        writeFiles(dir, renderJanusFiles(s, SECRET));
-        janus = spawn("janus", ["--configs-folder", dir], { stdio: ["ignore", "pipe", "pipe"] });
-        janus.stdout!.on("data", (d) => (log += d));
-        janus.stderr!.on("data", (d) => (log += d));
-        await waitFor(
-            `Janus on 127.0.0.1:${ports.http}`,
-            async () => {
-                if (janus.exitCode !== null) throw new Error(`janus exited with ${janus.exitCode}:\n${log}`);
-                const r = await fetch(`http://127.0.0.1:${ports.http}/janus/info`);
-                return r.ok;
-            },
-            150,
-        );
+        janus = await startJanus("prod", SECRET);
+        s = janus.settings;
     });
 
     afterAll(async () => {
-        if (janus && janus.exitCode === null) {
-            const exited = new Promise((ok) => janus.once("exit", ok));
-            janus.kill("SIGTERM");
-            await exited;
-        }
-        rmSync(dir, { recursive: true, force: true });
+        await janus?.stop();
     });
 
     test("GET /janus/info answers server_info, with only HTTP and WebSockets loaded", async () => {
@@ -173,9 +142,9 @@ describe("a real Janus started with the test-mode rendering", () => {
         const r = await fetch(`http://127.0.0.1:${s.ports.http}/janus/info`);
         const info = (await r.json()) as Record<string, unknown>;
         expect(info["min-nack-queue"]).toBe(1000);
-        expect(log).toContain(`RTP port range: ${s.rtpPorts.from} -- ${s.rtpPorts.to}`);
-        expect(log).not.toMatch(/STUN server to use/);
-        expect(log).not.toMatch(/\[(ERR|FATAL)\](?! \[config\.c)/);
+        expect(janus.log()).toContain(`RTP port range: ${s.rtpPorts.from} -- ${s.rtpPorts.to}`);
+        expect(janus.log()).not.toMatch(/STUN server to use/);
+        expect(janus.log()).not.toMatch(/\[(ERR|FATAL)\](?! \[config\.c)/);
     });
 });
 test("the admin secret in rendered janus.jcfg is the generated one", async () => {

@@ -1,0 +1,57 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { janusSettings, janusTestSettings, renderJanusFiles, type JanusLayout, type JanusSettings } from "../../render/janus";
+import { freePort, waitFor } from "./caddy";
+import { parsedStack } from "./program";
+
+/** Debian's multiarch folder of the installed package (x86_64-linux-gnu here). */
+export function debianLayout(configs: string): JanusLayout {
+    const arch = readdirSync("/usr/lib").find((d) => d.endsWith("-linux-gnu") && existsSync(`/usr/lib/${d}/janus/plugins`));
+    if (!arch) throw new Error("Debian's janus package is not installed (scripts/test-tools.sh installs it)");
+    const base = `/usr/lib/${arch}/janus`;
+    return { configs, plugins: `${base}/plugins`, transports: `${base}/transports`, events: `${base}/events`, loggers: `${base}/loggers` };
+}
+
+/** A real Janus (Debian's 1.1.2) on 127.0.0.1 with a stack's test-mode rendering; stopped by `stop()`. */
+export interface RunningJanus {
+    readonly settings: JanusSettings;
+    /** Everything Janus printed so far. */
+    log(): string;
+    stop(): Promise<void>;
+}
+
+export async function startJanus(stack: string, adminSecret: string): Promise<RunningJanus> {
+    const dir = mkdtempSync(join(tmpdir(), "janus-run-"));
+    const { config, catalog } = parsedStack(stack);
+    const ports = { http: await freePort(), ws: await freePort(), admin: await freePort() };
+    const settings = janusTestSettings(janusSettings(catalog, config), { bindAddress: "127.0.0.1", ports, layout: debianLayout(dir) });
+    for (const [name, text] of Object.entries(renderJanusFiles(settings, adminSecret))) writeFileSync(join(dir, name), text);
+    let log = "";
+    const janus: ChildProcess = spawn("janus", ["--configs-folder", dir], { stdio: ["ignore", "pipe", "pipe"] });
+    janus.stdout!.on("data", (d) => (log += d));
+    janus.stderr!.on("data", (d) => (log += d));
+    const stop = async () => {
+        if (janus.exitCode === null && janus.signalCode === null) {
+            const exited = new Promise((ok) => janus.once("exit", ok));
+            janus.kill("SIGTERM");
+            await exited;
+        }
+        rmSync(dir, { recursive: true, force: true });
+    };
+    try {
+        await waitFor(
+            `Janus on 127.0.0.1:${ports.http}`,
+            async () => {
+                if (janus.exitCode !== null) throw new Error(`janus exited with ${janus.exitCode}:\n${log}`);
+                return (await fetch(`http://127.0.0.1:${ports.http}/janus/info`)).ok;
+            },
+            150,
+        );
+    } catch (e) {
+        await stop();
+        throw e;
+    }
+    return { settings, log: () => log, stop };
+}
