@@ -56,8 +56,10 @@ for p in "${backup_paths[@]}"; do
   if [ -e "$p" ] || [ -L "$p" ]; then paths+=("$p"); else echo "$script_name: $p does not exist; skipped" >&2; fi
 done
 summary=$(run_restic backup --json --tag "$backup_tag" "${paths[@]}" | jq -c 'select(.message_type == "summary")')
-snapshot_id=$(jq -r '.snapshot_id // empty' <<<"$summary")
-[ -n "$snapshot_id" ] || die "restic reported no snapshot id"
+short_id=$(jq -r '.snapshot_id // empty' <<<"$summary")
+[ -n "$short_id" ] || die "restic reported no snapshot id"
+# restic 0.14 reports the short id; the full one is what --snapshot and the status file keep.
+snapshot_id=$(resolve_snapshot "$short_id")
 snapshot=$snapshot_id
 rm -f "$dump_dir/$dump_name"
 record_status --arg t "$(now)" --arg s "$snapshot_id" --argjson b "$(jq '.total_bytes_processed // 0' <<<"$summary")" \
@@ -65,5 +67,5 @@ record_status --arg t "$(now)" --arg s "$snapshot_id" --argjson b "$(jq '.total_
 echo "snapshot $snapshot"
 
 stage="retention (restic forget --prune)"
-run_restic forget --prune --tag "$backup_tag" \
+run_restic forget --prune --tag "$backup_tag" --group-by host,tags \
   --keep-daily "${VISUALKIT_KEEP_DAILY:-7}" --keep-weekly "${VISUALKIT_KEEP_WEEKLY:-4}" --keep-monthly "${VISUALKIT_KEEP_MONTHLY:-6}" >/dev/null

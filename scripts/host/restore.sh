@@ -48,20 +48,25 @@ snapshot=$(resolve_snapshot "$want")
 echo "restoring snapshot ${snapshot:0:8}"
 fetch_dump "$snapshot" "$work/$dump_name"
 
-# Each folder unpacked into a temporary folder beside it (same disk, so the swap below is a rename).
+# The folders unpacked by one restic restore into a temporary folder beside the first (the data volume), so the
+# swap below is a rename.
 declare -A restored=()
-for p in "${backup_paths[@]}"; do
-  parent=$(dirname "$p")
+if [ "${#backup_paths[@]}" -gt 0 ]; then
+  parent=$(dirname "${backup_paths[0]}")
   mkdir -p "$parent"
-  tmp=$(mktemp -d "$parent/.visualkit-restore.XXXXXX")
-  staged+=("$tmp")
-  run_restic restore "$snapshot" --target "$tmp" --include "$p" >/dev/null
-  if [ -e "$tmp$p" ] || [ -L "$tmp$p" ]; then
-    restored[$p]="$tmp$p"
-  else
-    echo "$script_name: $p is not in snapshot ${snapshot:0:8}; left as it is" >&2
-  fi
-done
+  staging=$(mktemp -d "$parent/.visualkit-restore.XXXXXX")
+  staged+=("$staging")
+  includes=()
+  for p in "${backup_paths[@]}"; do includes+=(--include "$p"); done
+  run_restic restore "$snapshot" --target "$staging" "${includes[@]}" >/dev/null
+  for p in "${backup_paths[@]}"; do
+    if [ -e "$staging$p" ] || [ -L "$staging$p" ]; then
+      restored[$p]="$staging$p"
+    else
+      echo "$script_name: $p is not in snapshot ${snapshot:0:8}; left as it is" >&2
+    fi
+  done
+fi
 
 if [ "${#app_containers[@]}" -gt 0 ]; then
   echo "stopping ${app_containers[*]}"
@@ -69,7 +74,7 @@ if [ "${#app_containers[@]}" -gt 0 ]; then
   docker stop "${app_containers[@]}" >/dev/null
 fi
 
-psql_admin() { docker exec -i "$pg_container" psql -X -q -v ON_ERROR_STOP=1 -U "$pg_user" -d postgres "$@"; }
+psql_admin() { docker exec -i "$pg_container" psql -X -q -v ON_ERROR_STOP=1 -U "$pg_user" -d postgres -c "SET client_min_messages = warning" "$@"; }
 new_db="${pg_db}_restoring"
 old_db="${pg_db}_before_restore"
 psql_admin -c "DROP DATABASE IF EXISTS \"$new_db\"" -c "CREATE DATABASE \"$new_db\" OWNER \"$pg_user\""
