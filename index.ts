@@ -1,7 +1,8 @@
 import { hostRoutes } from "./catalog";
-import { DATA_FOLDERS } from "./catalog/defaults";
+import { CHATWOOT_DATABASE, DATA_FOLDERS } from "./catalog/defaults";
 import { deriveDnsRecords, redirectRules } from "./catalog/dns";
 import { CaddyConfig } from "./components/caddy-config";
+import { Backups } from "./components/backups";
 import { Chatwoot } from "./components/chatwoot";
 import { CloudflareDns } from "./components/cloudflare-dns";
 import { DockerHost } from "./components/docker-host";
@@ -17,9 +18,11 @@ import { ZoneSettings } from "./components/zone-settings";
 import { loadConfig } from "./config";
 import { publishFile } from "./lib/artifacts";
 import type { HostHandle } from "./lib/host";
-import { stackOutputs } from "./lib/outputs";
+import { stackOutputs, type BackupsOutput } from "./lib/outputs";
 import { renderArchitecture } from "./render/architecture";
+import { BACKUP_PATHS } from "./render/backups";
 import { janusSettings } from "./render/janus";
+import { widgetReleasesFolder } from "./render/widget-cdn";
 
 /**
  * The VisualKit platform. Pulumi calls the exported function and uses what it returns as the stack outputs;
@@ -35,6 +38,7 @@ async function main() {
 
     // Hosts: one per catalog host, looked up by the name each service gives.
     const hosts: Record<string, HostHandle> = {};
+    let backups: BackupsOutput | undefined;
     const servers = catalog.hosts.map((host) => {
         const server = new HetznerHost(`${name}-${host.name}`, {
             host,
@@ -131,6 +135,33 @@ async function main() {
                 smtp: config.chatwoot.smtp,
             });
         }
+        if (chatwoot) {
+            // Backups live where Chatwoot's data does: its database, its uploads and the widget CDN releases.
+            const container = (suffix: string) => `chatwoot-${suffix}`;
+            const cdnFolder = `${host.dataDir}/${DATA_FOLDERS.widgetCdn}`;
+            new Backups(`${name}-${host.name}-backups`, {
+                host: hosts[host.name],
+                instance,
+                config: config.backups,
+                publishAs: catalog.hosts.length === 1 ? "backup" : `${host.name}/backup`,
+                data: {
+                    tag: `visualkit-${config.stack}`,
+                    paths: [`${host.dataDir}/${DATA_FOLDERS.chatwootStorage}`, cdnFolder, widgetReleasesFolder(cdnFolder)],
+                    postgres: { container: container("postgres"), user: CHATWOOT_DATABASE.user, database: CHATWOOT_DATABASE.name },
+                    writers: [container("rails"), container("sidekiq")].filter((c) => chatwoot.containers.some((x) => x.name === c)),
+                },
+            });
+            const b = config.backups;
+            backups = {
+                enabled: b !== undefined,
+                repository: b?.repository ?? "",
+                host: host.name,
+                schedule: b?.schedule ?? "",
+                drillSchedule: b?.drillSchedule ?? "",
+                retention: b?.keep ?? { daily: 0, weekly: 0, monthly: 0 },
+                statusFile: b ? BACKUP_PATHS.status : "",
+            };
+        }
         const cdn = placed.get("widget-cdn")?.routes.find((r) => r.target.kind === "static");
         if (cdn && cdn.target.kind === "static") {
             new WidgetCdn(`${name}-widget-cdn`, {
@@ -154,6 +185,7 @@ async function main() {
         hosts: Object.fromEntries(servers.map((s) => [s.name, s])),
         dnsRecords: dns.records,
         pages: Object.fromEntries(pages.map(([site, p]) => [site.id, p])),
+        backups,
     });
 }
 

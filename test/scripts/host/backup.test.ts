@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, rmSync, symlinkSync, unlinkSync, writeFileSync, mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { folderState, seedFiles, startBackupHost, tableChecksums, type BackupHost } from "../../helpers/backup-host";
 import { freePort, startSshd, type LocalSshd } from "../../helpers/sshd";
