@@ -1,16 +1,17 @@
 import { readFileSync } from "node:fs";
+import { checkBackups, formatFreshness, takeBackupOptions, type BackupOptions } from "./smoke/backups";
 import { runChecks } from "./smoke/check";
 import { parseHealthChecks } from "./smoke/input";
 import { formatTable } from "./smoke/table";
 
 /**
- * `npm run smoke -- <outputs.json | -> [--timeout <ms>] [--warn-days <n>] [--ca <pem-file>]...`
+ * `npm run smoke -- <outputs.json | -> [--timeout <ms>] [--warn-days <n>] [--ca <pem-file>]... [--backups [ssh options] | --backup-status <file>]`
  *
  * Runs every entry of the stack outputs' `healthChecks` at once: the HTTP status, the WebSocket handshake with its
  * subprotocol, and for https/wss the days until the certificate expires. Prints a table; exit 0 when nothing
  * failed (warnings included), 1 when a check failed, 2 on bad usage or unreadable outputs.
  */
-const USAGE = "usage: npm run smoke -- <outputs.json | -> [--timeout <ms>] [--warn-days <n>] [--ca <pem-file>]...";
+const USAGE = "usage: npm run smoke -- <outputs.json | -> [--timeout <ms>] [--warn-days <n>] [--ca <pem-file>]... [--backups [--host user@addr] [--port N] [--identity KEY] [--known-hosts FILE] | --backup-status FILE]";
 
 interface Args {
     readonly source: string;
@@ -58,16 +59,24 @@ async function cli(): Promise<void> {
     }
     let args: Args;
     let checks;
+    let backups: BackupOptions | undefined;
+    let outputsText: string;
     try {
-        args = parseArgs(process.argv.slice(2));
-        checks = parseHealthChecks(readSource(args.source), args.source === "-" ? "stdin" : args.source);
+        const taken = takeBackupOptions(process.argv.slice(2));
+        backups = taken.backups;
+        args = parseArgs(taken.argv);
+        outputsText = readSource(args.source);
+        checks = parseHealthChecks(outputsText, args.source === "-" ? "stdin" : args.source);
     } catch (e) {
         console.error(`smoke: ${(e as Error).message}\n${USAGE}`);
         process.exit(2);
     }
     const results = await runChecks(checks, { timeoutMs: args.timeoutMs, warnDays: args.warnDays, ca: args.ca });
     process.stdout.write(formatTable(results));
-    process.exitCode = results.some((r) => r.verdict === "fail") ? 1 : 0;
+    // Backup freshness (scripts/smoke/backups.ts), only when asked for: it needs SSH to the host or a status file.
+    const freshness = backups ? checkBackups(backups, outputsText) : [];
+    if (backups) process.stdout.write(`\n${formatFreshness(freshness)}`);
+    process.exitCode = [...results, ...freshness].some((r) => r.verdict === "fail") ? 1 : 0;
 }
 
 void cli();

@@ -14,7 +14,8 @@ set -euo pipefail
 pgbin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
 echo "$*" >>"$FAKE_DOCKER_DIR/calls"
 
-as_postgres() { runuser -u postgres -- "$@"; }
+# From /, which the postgres user can enter (the caller may sit in /root).
+as_postgres() { (cd / && runuser -u postgres -- "$@"); }
 
 cluster_start() {
   local dir=$1 user=$2 db=$3
