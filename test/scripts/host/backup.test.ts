@@ -48,10 +48,10 @@ const sftpRepo = (name: string, port = sshd.port) => `sftp://root@127.0.0.1:${po
 function useSftp(name: string, extra: Record<string, string> = {}, password = PASSWORD) {
     host.configure(settings({ VISUALKIT_SFTP_KEY: sshd.identity, ...extra }), { RESTIC_REPOSITORY: sftpRepo(name), RESTIC_PASSWORD: password });
 }
-function useS3(prefix: string, extra: Record<string, string> = {}, endpoint = s3.endpoint) {
+function useS3(prefix: string, extra: Record<string, string> = {}, endpoint = s3.endpoint, password = PASSWORD) {
     host.configure(settings(extra), {
         RESTIC_REPOSITORY: `s3:${endpoint}/${s3.bucket}/${prefix}`,
-        RESTIC_PASSWORD: PASSWORD,
+        RESTIC_PASSWORD: password,
         AWS_ACCESS_KEY_ID: s3.accessKeyId,
         AWS_SECRET_ACCESS_KEY: s3.secretAccessKey,
     });
@@ -154,20 +154,25 @@ test("retention keeps the newest daily, weekly and monthly snapshots and removes
 });
 
 describe("failures are loud and leave no snapshot", () => {
+    // A repository with one good snapshot, so "no new snapshot" is a count that could have grown.
+    beforeAll(() => {
+        useS3("failures");
+        backup();
+    });
     test("a dump that fails (database missing) exits non-zero, takes no snapshot and is recorded", () => {
-        useS3("drill");
+        useS3("failures");
         const before = snapshots().length;
-        useS3("drill", { VISUALKIT_PG_DB: "no_such_db" });
+        useS3("failures", { VISUALKIT_PG_DB: "no_such_db" });
         const res = host.run("backup.sh", [], tls());
         expect(res.status).toBe(1);
         expect(res.stderr).toContain("no snapshot was taken");
-        useS3("drill");
+        useS3("failures");
         expect(snapshots()).toHaveLength(before);
         expect(status().backup.lastFailure > status().backup.lastSuccess || status().backup.lastFailure === status().backup.lastSuccess).toBe(true);
     });
 
     test("a dump cut short (as by a full disk) fails pg_restore --list and takes no snapshot", () => {
-        useS3("drill");
+        useS3("failures");
         const before = snapshots().length;
         const res = host.run("backup.sh", [], { ...tls(), FAKE_DOCKER_TRUNCATE_DUMP: "1" });
         expect(res.status).toBe(1);
@@ -177,22 +182,22 @@ describe("failures are loud and leave no snapshot", () => {
     });
 
     test("a wrong password says so, for backup, drill and restore", () => {
-        useSftp("repo-sftp", {}, "not the password");
+        useS3("failures", {}, s3.endpoint, "not the password");
         for (const [script, args] of [["backup.sh", []], ["backup-drill.sh", []], ["restore.sh", ["--yes"]]] as const) {
-            const res = host.run(script, [...args]);
+            const res = host.run(script, [...args], tls());
             expect({ script, status: res.status }).toEqual({ script, status: 1 });
             expect(res.stderr).toContain("wrong password");
         }
     });
 
     test("a missing snapshot says which, and the restore stops nothing", () => {
-        useSftp("repo-sftp");
+        useS3("failures");
         host.dockerCalls();
-        const res = host.run("restore.sh", ["--yes", "--snapshot", "deadbeef"]);
+        const res = host.run("restore.sh", ["--yes", "--snapshot", "deadbeef"], tls());
         expect(res.status).toBe(1);
         expect(res.stderr).toContain("snapshot not found: no single snapshot deadbeef");
         expect(host.dockerCalls().filter((c) => c.startsWith("stop"))).toEqual([]);
-        const drill = host.run("backup-drill.sh", ["--snapshot", "deadbeef"]);
+        const drill = host.run("backup-drill.sh", ["--snapshot", "deadbeef"], tls());
         expect(drill.status).toBe(1);
         expect(drill.stderr).toContain("snapshot not found");
     });
