@@ -48,12 +48,16 @@ image=$(docker inspect --format '{{.Config.Image}}' "$pg_container")
 # Only the local socket inside the container: the scratch server publishes nothing and trusts only its own socket.
 docker run -d --name "$scratch" --network none --tmpfs /var/lib/postgresql/data \
   -e POSTGRES_HOST_AUTH_METHOD=trust -e POSTGRES_USER=drill -e POSTGRES_DB=drill "$image" >/dev/null
-for _ in $(seq 1 60); do
-  # The image's entrypoint restarts the server once after its first set-up: ask for the database, not just the socket.
-  if docker exec "$scratch" psql -X -q -U drill -d drill -c 'SELECT 1' >/dev/null 2>&1; then ready=1; break; fi
+for _ in $(seq 1 90); do
+  # The image's entrypoint sets the database up on a socket-only server, then restarts it listening on TCP: only an
+  # answer over TCP (the container's own loopback) means the final server is up.
+  if docker exec "$scratch" pg_isready -q -h 127.0.0.1 -U drill -d drill && docker exec "$scratch" psql -X -q -h 127.0.0.1 -U drill -d drill -c 'SELECT 1' >/dev/null 2>&1; then
+    ready=1
+    break
+  fi
   sleep 1
 done
-[ -n "${ready:-}" ] || die "scratch Postgres $scratch did not accept connections within 60 s"
+[ -n "${ready:-}" ] || die "scratch Postgres $scratch did not accept connections within 90 s"
 
 reason="pg_restore of snapshot ${snapshot:0:8} failed"
 docker exec -i "$scratch" pg_restore --exit-on-error --no-owner --no-acl -U drill -d drill <"$work/$dump_name"

@@ -48,6 +48,8 @@ export function startBackupHost(): BackupHost {
         VISUALKIT_BACKUP_CONF: join(dir, "backup.conf"),
         VISUALKIT_BACKUP_ENV: join(dir, "backup.env"),
         VISUALKIT_BACKUP_STATE: stateDir,
+        // restic's cache stays with the test, not in root's home.
+        RESTIC_CACHE_DIR: join(dir, "restic-cache"),
     };
     const sh = (args: string[], extra: Record<string, string> = {}, input?: string) =>
         spawnSync(args[0], args.slice(1), { encoding: "utf8", input, env: { ...process.env, ...env, ...extra } });

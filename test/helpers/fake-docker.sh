@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Stand-in for the `docker` command of the backup scripts' tests, which run where there is no Docker engine. It
 # answers only what those scripts use, with Debian's real PostgreSQL in place of the containers' one:
-#   exec [-i] NAME CMD...      runs CMD (pg_dump, pg_restore, psql) here against NAME's cluster (unix socket)
+#   exec [-i] NAME CMD...      runs CMD (pg_dump, pg_restore, psql, pg_isready) here against NAME's cluster (its unix
+#                              socket; a -h option, the container's own loopback, is dropped)
 #   run -d --name NAME ...     starts a new scratch cluster for NAME (the drill's container)
 #   rm -f NAME                 stops and deletes it
 #   inspect --format FMT NAME  the image of the live Postgres, "healthy" for the others
@@ -11,7 +12,7 @@
 # FAKE_DOCKER_TRUNCATE_DUMP=1 cuts pg_dump's output short (exit 0) as a full disk would.
 set -euo pipefail
 : "${FAKE_DOCKER_DIR:?}"
-pgbin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+pgbin=$(printf '%s\n' /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
 echo "$*" >>"$FAKE_DOCKER_DIR/calls"
 
 # From /, which the postgres user can enter (the caller may sit in /root).
@@ -43,6 +44,12 @@ case "$cmd" in
     [ -d "$dir/data" ] || { echo "Error response from daemon: No such container: $name" >&2; exit 1; }
     tool=$1
     shift
+    # Inside a container -h 127.0.0.1 is that container's own server; here each "container" is a socket folder.
+    args=()
+    while [ "$#" -gt 0 ]; do
+      if [ "$1" = -h ]; then shift 2; else args+=("$1"); shift; fi
+    done
+    set -- "${args[@]}"
     if [ "$tool" = pg_dump ] && [ "${FAKE_DOCKER_TRUNCATE_DUMP:-}" = 1 ]; then
       { PGHOST=$dir "$pgbin/pg_dump" "$@" || true; } | head -c 200
       exit 0
