@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Restore drill: restores a snapshot's database dump into a scratch Postgres container (same image as the live one,
-# its data in memory, removed afterwards), counts the rows of every table there and in the live database, and prints
+# its data in an anonymous volume on the host's disk, removed afterwards), counts the rows of every table there and in the live database, and prints
 # both. Never touches the live database. Passes when the dump restores without an error and holds every table the
 # live database has; row counts that differ are shown, not failed (the live database has moved on since the
 # snapshot). Records the result in the status file the freshness check reads.
@@ -27,7 +27,7 @@ scratch="visualkit-drill-$$"
 work=$(mktemp -d)
 finish() {
   local status=$?
-  docker rm -f "$scratch" >/dev/null 2>&1 || true
+  docker rm -f -v "$scratch" >/dev/null 2>&1 || true
   rm -rf "$work"
   if [ "$status" -ne 0 ]; then
     record_status --arg t "$(now)" --arg e "${reason:-drill failed}" '.drill.lastFailure = $t | .drill.lastError = $e' || true
@@ -45,8 +45,9 @@ fetch_dump "$snapshot" "$work/$dump_name"
 
 reason="the scratch Postgres container did not start"
 image=$(docker inspect --format '{{.Config.Image}}' "$pg_container")
-# Only the local socket inside the container: the scratch server publishes nothing and trusts only its own socket.
-docker run -d --name "$scratch" --network none --tmpfs /var/lib/postgresql/data \
+# No network: the scratch server publishes nothing, so trusting every local connection is safe. Its data goes to the
+# image's anonymous volume on disk (not a tmpfs: a large database would eat the host's memory); rm -v deletes it.
+docker run -d --name "$scratch" --network none \
   -e POSTGRES_HOST_AUTH_METHOD=trust -e POSTGRES_USER=drill -e POSTGRES_DB=drill "$image" >/dev/null
 for _ in $(seq 1 90); do
   # The image's entrypoint sets the database up on a socket-only server, then restarts it listening on TCP: only an

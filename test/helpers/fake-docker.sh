@@ -4,7 +4,7 @@
 #   exec [-i] NAME CMD...      runs CMD (pg_dump, pg_restore, psql, pg_isready) here against NAME's cluster (its unix
 #                              socket; a -h option, the container's own loopback, is dropped)
 #   run -d --name NAME ...     starts a new scratch cluster for NAME (the drill's container)
-#   rm -f NAME                 stops and deletes it
+#   rm -f [-v] NAME            stops and deletes it
 #   inspect --format FMT NAME  the image of the live Postgres, "healthy" for the others
 #   stop|start NAME...         recorded in $FAKE_DOCKER_DIR/calls, one line each
 #   cluster-start DIR USER DB  (the tests' own set-up) creates and starts a cluster in DIR, USER its superuser
@@ -66,7 +66,7 @@ case "$cmd" in
     echo "fake-$name"
     ;;
   rm)
-    [ "$1" = -f ] && shift
+    while [ "${1:-}" = -f ] || [ "${1:-}" = -v ]; do shift; done
     dir="$FAKE_DOCKER_DIR/$1"
     [ -d "$dir/data" ] || exit 1
     as_postgres "$pgbin/pg_ctl" -D "$dir/data" -m immediate stop >/dev/null
