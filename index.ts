@@ -1,7 +1,8 @@
 import { hostRoutes } from "./catalog";
-import { DATA_FOLDERS } from "./catalog/defaults";
+import { CHATWOOT_DATABASE, DATA_FOLDERS } from "./catalog/defaults";
 import { deriveDnsRecords, redirectRules } from "./catalog/dns";
 import { CaddyConfig } from "./components/caddy-config";
+import { Backups } from "./components/backups";
 import { Chatwoot } from "./components/chatwoot";
 import { CloudflareDns } from "./components/cloudflare-dns";
 import { DockerHost } from "./components/docker-host";
@@ -19,11 +20,13 @@ import { loadConfig } from "./config";
 import { AdoptMap } from "./lib/adopt";
 import { publishFile } from "./lib/artifacts";
 import type { HostHandle } from "./lib/host";
-import { stackOutputs } from "./lib/outputs";
+import { stackOutputs, type BackupsOutput } from "./lib/outputs";
 import { refuseDuplicateRecords } from "./lib/takeover-guard";
 import { renderArchitecture } from "./render/architecture";
+import { BACKUP_PATHS } from "./render/backups";
 import { renderCost } from "./render/cost";
 import { janusSettings } from "./render/janus";
+import { widgetReleasesFolder } from "./render/widget-cdn";
 
 /**
  * The VisualKit platform. Pulumi calls the exported function and uses what it returns as the stack outputs;
@@ -49,6 +52,7 @@ async function main() {
 
     // Hosts: one per catalog host, looked up by the name each service gives.
     const hosts: Record<string, HostHandle> = {};
+    let backups: BackupsOutput | undefined;
     const servers = catalog.hosts.map((host) => {
         const server = new HetznerHost(`${name}-${host.name}`, {
             host,
@@ -162,6 +166,36 @@ async function main() {
                 smtp: config.chatwoot.smtp,
             });
         }
+        if (chatwoot) {
+            // Backups live where Chatwoot's data does: its database, its uploads and the widget CDN releases.
+            const container = (suffix: string) => `chatwoot-${suffix}`;
+            const cdnFolder = `${host.dataDir}/${DATA_FOLDERS.widgetCdn}`;
+            new Backups(`${name}-${host.name}-backups`, {
+                host: hosts[host.name],
+                instance,
+                config: config.backups,
+                publishAs: catalog.hosts.length === 1 ? "backup" : `${host.name}/backup`,
+                data: {
+                    tag: `visualkit-${config.stack}`,
+                    paths: [`${host.dataDir}/${DATA_FOLDERS.chatwootStorage}`, cdnFolder, widgetReleasesFolder(cdnFolder)],
+                    postgres: { container: container("postgres"), user: CHATWOOT_DATABASE.user, database: CHATWOOT_DATABASE.name },
+                    // Every copy that writes: rails (and its standby copy) and sidekiq.
+                    writers: chatwoot.containers
+                        .filter((c) => [container("rails"), container("sidekiq")].includes(c.name))
+                        .flatMap((c) => [c.name, ...(c.standby ? [c.standby.name] : [])]),
+                },
+            });
+            const b = config.backups;
+            backups = {
+                enabled: b !== undefined,
+                repository: b?.repository ?? "",
+                host: host.name,
+                schedule: b?.schedule ?? "",
+                drillSchedule: b?.drillSchedule ?? "",
+                retention: b?.keep ?? { daily: 0, weekly: 0, monthly: 0 },
+                statusFile: b ? BACKUP_PATHS.status : "",
+            };
+        }
         const cdn = placed.get("widget-cdn")?.routes.find((r) => r.target.kind === "static");
         if (cdn && cdn.target.kind === "static") {
             new WidgetCdn(`${name}-widget-cdn`, {
@@ -183,7 +217,8 @@ async function main() {
             stack: config.stack,
             hosts: catalog.hosts.map((h) => ({ name: h.name, serverType: config.server.type, backups: config.server.backups, volumeSizeGb: config.server.volumeSizeGb })),
             pagesProjects: catalog.pages.length,
-            backupObjectStorage: false,
+            // Hetzner Object Storage is billed per bucket when the backups go to S3 (a Storage Box is a separate product).
+            backupObjectStorage: config.backups?.repository.startsWith("s3:") ?? false,
         }),
     );
 
@@ -195,6 +230,7 @@ async function main() {
         hosts: Object.fromEntries(servers.map((s) => [s.name, s])),
         dnsRecords: dns.records,
         pages: Object.fromEntries(pages.map(([site, p]) => [site.id, p])),
+        backups,
     });
 }
 

@@ -75,6 +75,8 @@ export const DATA_DIR = "/mnt/data";
 export const WIDGET_CDN_ROOT = "/opt/widget-cdn";
 /** Folders on the data volume (relative to DATA_DIR) that hold state, so each survives a server rebuild. */
 export const DATA_FOLDERS = { postgres: "postgres", redis: "redis", chatwootStorage: "chatwoot/storage", widgetCdn: "widget-cdn" } as const;
+/** Chatwoot's database: its owner (the image's POSTGRES_USER, a superuser) and name. Backups dump and restore it. */
+export const CHATWOOT_DATABASE = { user: "chatwoot", name: "chatwoot_production" } as const;
 /** The reference's per-service folders under /opt, where deploy steps put configs (Janus's .jcfg files, ...). */
 export const APP_DIRS = ["/opt/chatwoot", "/opt/dashboard", "/opt/janus/config", "/opt/platform-api", "/opt/vk-agent"] as const;
 /** The host every service runs on today. */

@@ -1,6 +1,6 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { DATA_FOLDERS } from "../catalog/defaults";
+import { CHATWOOT_DATABASE, DATA_FOLDERS } from "../catalog/defaults";
 import type { ContainerSpec, HostSpec, ServiceSpec } from "../catalog/types";
 import type { SecretString } from "../config/secret";
 import { envEntries, instanceLabels, LOG_DRIVER, LOG_OPTS, pullImage, serviceContainer } from "../lib/containers";
@@ -10,8 +10,8 @@ import type { DockerHost } from "./docker-host";
 /** Ports inside the Chatwoot network (the images' defaults); nothing outside the network reaches them. */
 const POSTGRES_PORT = 5432;
 const REDIS_PORT = 6379;
-const POSTGRES_USER = "chatwoot";
-const POSTGRES_DB = "chatwoot_production";
+const POSTGRES_USER = CHATWOOT_DATABASE.user;
+const POSTGRES_DB = CHATWOOT_DATABASE.name;
 /** Rails boots slowly (asset manifest, Bootsnap) and its entrypoint waits for Postgres first. */
 const RAILS_START_SECONDS = 180;
 /** The job container's Docker name: `docker logs chatwoot-prepare` shows the last run. */

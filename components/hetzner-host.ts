@@ -231,7 +231,7 @@ export function ipv6HostAddress(network: string): string {
 }
 
 /** A shell script from scripts/host/, found from this file whether it runs from source or compiled to bin/. */
-function hostScript(file: string): string {
+export function hostScript(file: string): string {
     for (let dir = __dirname; ; dir = dirname(dir)) {
         const path = join(dir, "scripts", "host", file);
         if (existsSync(path)) return readFileSync(path, "utf8");

@@ -18,6 +18,8 @@ export interface KeySpec {
     readonly optional?: boolean;
     /** Required only when this other key is set (a password that goes with a server name). */
     readonly requiredWith?: string;
+    /** With `requiredWith`: required only when that key's value starts with this (S3 keys for an `s3:` repository). */
+    readonly requiredWithPrefix?: string;
 }
 
 export const NAMESPACE = "visualkit";
@@ -86,6 +88,19 @@ export const KEYS: readonly KeySpec[] = [
     { key: "pagesBuildCommand", type: "string", default: "pnpm build", description: "Build command of every Pages project." },
     { key: "pagesOutputDir", type: "string", default: "dist", description: "Build output folder of every Pages project." },
     { key: "pagesAppsDir", type: "string", default: "apps", description: "Folder of the apps in the repository; each project's root dir is <pagesAppsDir>/<app>." },
+
+    // Backups (restic, see README "Backups and restore")
+    { key: "backupsEnabled", type: "boolean", description: "Scheduled restic backups of Chatwoot's database and files (off in dev, on in prod); prod refuses to deploy with them on and no backupRepository." },
+    { key: "backupRepository", type: "string", default: "", description: "restic repository: s3:https://<endpoint>/<bucket>/<path> (Hetzner Object Storage, any S3) or sftp://<user>@<host>:<port>/<path> (Hetzner Storage Box)." },
+    { key: "backupPassword", type: "string", secret: true, optional: true, requiredWith: "backupRepository", description: "Password that encrypts the repository; without it no backup can be read. Keep a copy outside Pulumi." },
+    { key: "backupS3AccessKeyId", type: "string", secret: true, optional: true, requiredWith: "backupRepository", requiredWithPrefix: "s3:", description: "S3 access key id for an s3: repository (Hetzner Object Storage → Security → S3 credentials)." },
+    { key: "backupS3SecretAccessKey", type: "string", secret: true, optional: true, requiredWith: "backupRepository", requiredWithPrefix: "s3:", description: "S3 secret access key for an s3: repository." },
+    { key: "backupSftpPrivateKey", type: "string", secret: true, optional: true, requiredWith: "backupRepository", requiredWithPrefix: "sftp:", description: "OpenSSH private key the host logs in to an sftp: repository with (its public half goes on the Storage Box)." },
+    { key: "backupKeepDaily", type: "integer", default: 7, description: "Daily snapshots kept by restic forget --prune after each backup." },
+    { key: "backupKeepWeekly", type: "integer", default: 4, description: "Weekly snapshots kept." },
+    { key: "backupKeepMonthly", type: "integer", default: 6, description: "Monthly snapshots kept." },
+    { key: "backupSchedule", type: "string", default: "*-*-* 03:30:00", description: "When the backup runs: a systemd OnCalendar expression in the host's time zone (UTC)." },
+    { key: "backupDrillSchedule", type: "string", default: "Sun *-*-* 05:00:00", description: "When the restore drill runs (weekly by default): a systemd OnCalendar expression." },
 
     // E-mail DNS
     { key: "emailMx", type: "array", default: [], description: "MX records as 'priority host', e.g. '10 mx.zoho.com'; empty means no e-mail records at all." },

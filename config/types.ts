@@ -58,6 +58,8 @@ export interface PlatformConfig {
         };
     };
     readonly widgetCdnSourceDir?: string;
+    /** restic backups of the hosts; absent when visualkit:backupsEnabled is false. */
+    readonly backups?: BackupConfig;
     readonly pages: {
         readonly enabled: boolean;
         readonly projectSuffix: string;
@@ -78,4 +80,17 @@ export interface PlatformConfig {
         readonly dkim?: { readonly selector: string; readonly value: string };
         readonly dmarc: { readonly policy: DmarcPolicy; readonly rua?: string };
     };
+}
+
+export interface BackupConfig {
+    /** restic repository, `s3:…` or `sftp:…`. */
+    readonly repository: string;
+    readonly kind: "s3" | "sftp";
+    readonly password: SecretString;
+    readonly s3?: { readonly accessKeyId: SecretString; readonly secretAccessKey: SecretString };
+    readonly sftpPrivateKey?: SecretString;
+    readonly keep: { readonly daily: number; readonly weekly: number; readonly monthly: number };
+    /** systemd OnCalendar expressions. */
+    readonly schedule: string;
+    readonly drillSchedule: string;
 }

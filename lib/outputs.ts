@@ -42,6 +42,21 @@ export interface PagesProjectOutput {
     readonly pagesDevUrl: string;
 }
 
+/** Where the backups go, without credentials; the freshness check (npm run smoke -- --backups) reads statusFile on `host`. */
+export interface BackupsOutput {
+    readonly enabled: boolean;
+    /** restic repository (s3:… or sftp:…); "" when backups are off. */
+    readonly repository: string;
+    /** Catalog host whose data is backed up (where Chatwoot runs). */
+    readonly host: string;
+    /** systemd OnCalendar expressions of the backup and the restore drill; "" when off. */
+    readonly schedule: string;
+    readonly drillSchedule: string;
+    readonly retention: { readonly daily: number; readonly weekly: number; readonly monthly: number };
+    /** Status file on the host with the last backup's and drill's results. */
+    readonly statusFile: string;
+}
+
 export interface StackOutputs {
     readonly schemaVersion: typeof OUTPUTS_SCHEMA_VERSION;
     readonly stack: string;
@@ -55,6 +70,7 @@ export interface StackOutputs {
     readonly healthChecks: readonly HealthCheck[];
     readonly dnsRecords: readonly DnsRecordOutput[];
     readonly pagesProjects: readonly PagesProjectOutput[];
+    readonly backups: BackupsOutput;
     /** SHA-256 (hex) of every generated file by its path under rendered/<stack>/. */
     readonly files: Readonly<Record<string, string>>;
 }
@@ -99,6 +115,11 @@ export interface OutputsInput {
      * @default {} and no pagesProjects (no Pages component wired)
      */
     readonly pages?: Readonly<Record<string, PagesSource>>;
+    /**
+     * Where the backups go (plain values from the config).
+     * @default off, on the first catalog host
+     */
+    readonly backups?: BackupsOutput;
 }
 
 /** Every public URL: VPS routes (https/wss), Pages sites and redirects from the catalog. */
@@ -141,6 +162,7 @@ export function stackOutputs(input: OutputsInput): Unresolved<StackOutputs> {
             if (!source) throw new Error(`stack outputs: no Pages component for site ${site.id}`);
             return { site: site.id, name: source.projectName, url: `https://${site.hostname}`, pagesDevUrl: source.pagesDevUrl };
         }),
+        backups: input.backups ?? { enabled: false, repository: "", host: catalog.hosts[0].name, schedule: "", drillSchedule: "", retention: { daily: 0, weekly: 0, monthly: 0 }, statusFile: "" },
         files: fileHashes(),
     };
 }

@@ -35,6 +35,8 @@ export interface PolicyContext {
     readonly publicOpenings: readonly DeclaredOpening[];
     /** Every value of the stack's plain (not `secure:`) config: a secret-looking env var must not hold one. */
     readonly plainValues: ReadonlySet<string>;
+    /** visualkit:backupRepository when backups are on (visualkit:backupsEnabled), otherwise "". */
+    readonly backupRepository: string;
 }
 
 export type Report = (message: string) => void;
@@ -57,12 +59,9 @@ export const TYPES = {
     firewall: "hcloud:index/firewall:Firewall",
 } as const;
 
-/**
- * The component the backup work (issue 12) registers in each stack. Until that lands, prod has none, so the rule
- * that asks for it is switched by REQUIRE_BACKUP_COMPONENT; set it to true when the component ships.
- */
+/** The component that installs the scheduled restic backups on each host (components/backups.ts). */
 export const BACKUP_COMPONENT_TYPE = "visualkit:backup:Backups";
-export const REQUIRE_BACKUP_COMPONENT = false;
+export const REQUIRE_BACKUP_COMPONENT = true;
 
 /** Env var names that carry credentials: their values must come from Pulumi secrets, never plain config. */
 export const SECRET_ENV_NAME = /(PASSWORD|PASSWD|PASSPHRASE|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|ACCESS_?KEY|CREDENTIAL|_KEY$|^KEY$)/i;
@@ -238,15 +237,17 @@ const logsAndRestart: PlatformPolicy = {
 /** The backup rule; `requireComponent` also asks for the BACKUP_COMPONENT_TYPE resource (exported for its test). */
 export const prodBackupsPolicy = (requireComponent: boolean): PlatformPolicy => ({
     name: "prod-backups-configured",
-    description: `In prod the server has Hetzner backups and the stack has a ${BACKUP_COMPONENT_TYPE} component (once the backup work lands).`,
+    description: `In prod the server has Hetzner backups and the stack has a ${BACKUP_COMPONENT_TYPE} component with backups on.`,
     resource(r, ctx, report) {
         if (ctx.environment !== "prod" || r.type !== TYPES.server) return;
         if (r.props.backups !== true) report(`${label(r)} has no Hetzner backups; set visualkit:serverBackups true in Pulumi.${ctx.stack}.yaml.`);
     },
     stack(resources, ctx, report) {
         if (ctx.environment !== "prod" || !requireComponent) return;
-        if (!resources.some((r) => r.type === BACKUP_COMPONENT_TYPE)) {
-            report(`stack ${ctx.stack} has no ${BACKUP_COMPONENT_TYPE}: the data volume (Postgres, uploads, CDN releases) is not backed up; configure the backup repository in Pulumi.${ctx.stack}.yaml.`);
+        if (!resources.some((r) => r.type === BACKUP_COMPONENT_TYPE) || ctx.backupRepository === "") {
+            report(
+                `stack ${ctx.stack} takes no restic backups: the data volume (Postgres, uploads, CDN releases) is not backed up; set visualkit:backupsEnabled true and visualkit:backupRepository in Pulumi.${ctx.stack}.yaml (README, "Backups and restore").`,
+            );
         }
     },
 });

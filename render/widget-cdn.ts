@@ -21,6 +21,11 @@ function layout(folder: string): { releases: string; linkPrefix: string } {
     return { releases: `${folder.replace(/\/+$/, "")}-releases`, linkPrefix: `${base}-releases/` };
 }
 
+/** The releases folder of a data folder (`/mnt/data/widget-cdn` → `/mnt/data/widget-cdn-releases`); backups take it too. */
+export function widgetReleasesFolder(folder: string): string {
+    return layout(folder).releases;
+}
+
 /** rename(2) replaces a link in one step: a reader resolves the old target or the new one, never nothing. */
 const SWAP = ['swap() { ln -sfn "$1" "$2.next"; mv -T "$2.next" "$2"; }'];
 

@@ -6,7 +6,7 @@ export function configTable(): string {
     const def = (d: unknown) => (d === undefined ? "" : Array.isArray(d) ? (d.length ? `\`${JSON.stringify(d)}\`` : "`[]`") : d === "" ? '`""` (unset)' : `\`${String(d)}\``);
     const rows = KEYS.map((k) => {
         const kind = k.secret ? `${k.type}, secret` : k.type;
-        const required = k.requiredWith ? `with \`${k.requiredWith}\`` : k.optional || k.default !== undefined ? "no" : "yes";
+        const required = k.requiredWith ? `with \`${k.requiredWith}\`${k.requiredWithPrefix ? ` = ${k.requiredWithPrefix}…` : ""}` : k.optional || k.default !== undefined ? "no" : "yes";
         return `| \`${NAMESPACE}:${k.key}\` | ${kind} | ${required} | ${def(k.default)} | ${cell(k.description)} |`;
     });
     const providers = PROVIDER_SECRETS.map((p) => `| \`${p.key}\` | string, secret | yes (or \`${p.env}\`) | | ${cell(p.description)} |`);

@@ -1,17 +1,18 @@
 import { readFileSync } from "node:fs";
+import { checkBackups, formatFreshness, takeBackupOptions, type BackupOptions } from "./smoke/backups";
 import { runChecks } from "./smoke/check";
 import { certificateChecks, parseHealthChecks } from "./smoke/input";
 import { formatTable } from "./smoke/table";
 
 /**
- * `npm run smoke -- <outputs.json | -> [--timeout <ms>] [--warn-days <n>] [--fail-days <n>] [--ca <pem-file>]...`
+ * `npm run smoke -- <outputs.json | -> [--timeout <ms>] [--warn-days <n>] [--fail-days <n>] [--ca <pem-file>]... [--backups [ssh options] | --backup-status <file>]`
  *
  * Runs every entry of the stack outputs' `healthChecks` at once: the HTTP status, the WebSocket handshake with its
  * subprotocol, and for https/wss the days until the certificate expires (warning under 21 days, failure under 7);
  * every other https/wss hostname of `endpoints` gets a certificate check. Prints a table; exit 0 when nothing
  * failed (warnings included), 1 when a check failed, 2 on bad usage or unreadable outputs.
  */
-const USAGE = "usage: npm run smoke -- <outputs.json | -> [--timeout <ms>] [--warn-days <n>] [--fail-days <n>] [--ca <pem-file>]...";
+const USAGE = "usage: npm run smoke -- <outputs.json | -> [--timeout <ms>] [--warn-days <n>] [--fail-days <n>] [--ca <pem-file>]... [--backups [--host user@addr] [--port N] [--identity KEY] [--known-hosts FILE] | --backup-status FILE]";
 
 interface Args {
     readonly source: string;
@@ -63,18 +64,25 @@ async function cli(): Promise<void> {
     }
     let args: Args;
     let checks;
+    let backups: BackupOptions | undefined;
+    let outputsText: string;
     try {
-        args = parseArgs(process.argv.slice(2));
-        const text = readSource(args.source);
-        const health = parseHealthChecks(text, args.source === "-" ? "stdin" : args.source);
-        checks = [...health, ...certificateChecks(text, health)];
+        const taken = takeBackupOptions(process.argv.slice(2));
+        backups = taken.backups;
+        args = parseArgs(taken.argv);
+        outputsText = readSource(args.source);
+        const health = parseHealthChecks(outputsText, args.source === "-" ? "stdin" : args.source);
+        checks = [...health, ...certificateChecks(outputsText, health)];
     } catch (e) {
         console.error(`smoke: ${(e as Error).message}\n${USAGE}`);
         process.exit(2);
     }
     const results = await runChecks(checks, { timeoutMs: args.timeoutMs, warnDays: args.warnDays, failDays: args.failDays, ca: args.ca });
     process.stdout.write(formatTable(results));
-    process.exitCode = results.some((r) => r.verdict === "fail") ? 1 : 0;
+    // Backup freshness (scripts/smoke/backups.ts), only when asked for: it needs SSH to the host or a status file.
+    const freshness = backups ? checkBackups(backups, outputsText) : [];
+    if (backups) process.stdout.write(`\n${formatFreshness(freshness)}`);
+    process.exitCode = [...results, ...freshness].some((r) => r.verdict === "fail") ? 1 : 0;
 }
 
 void cli();

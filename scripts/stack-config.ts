@@ -38,7 +38,7 @@ export function readStackConfig(root: string, stack: string): { project: string;
     // Required secrets that are not in the file render as placeholders too: the render needs no credentials.
     const isSet = (k: string) => (config[fullKey(k)] ?? "") !== "";
     for (const k of KEYS) {
-        const required = k.requiredWith ? isSet(k.requiredWith) : !k.optional;
+        const required = k.requiredWith ? isSet(k.requiredWith) && config[fullKey(k.requiredWith)].startsWith(k.requiredWithPrefix ?? "") : !k.optional;
         if (k.secret && required && !isSet(k.key)) {
             config[fullKey(k.key)] = SECRET_PLACEHOLDER;
             secretKeys.add(fullKey(k.key));

@@ -14,12 +14,22 @@ declare -A tools=(
   # The takeover's database copy (scripts/host/pg-copy.sh) is tested between two real databases.
   [pg_ctlcluster]=postgresql
   [pg_restore]=postgresql-client
+  # The backup tests: restic against a local sshd (SFTP) and s3rver (over TLS, certificate from openssl), Debian's
+  # PostgreSQL in place of the container's.
+  [restic]=restic
+  [sshd]=openssh-server
+  [ssh]=openssh-client
+  [jq]=jq
+  [openssl]=openssl
+  [runuser]=util-linux
 )
 
 missing=()
 for cmd in "${!tools[@]}"; do
   command -v "$cmd" >/dev/null 2>&1 || missing+=("${tools[$cmd]}")
 done
+# The server binaries of PostgreSQL are not on PATH.
+compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
 [ "${#missing[@]}" -eq 0 ] && exit 0
 mapfile -t packages < <(printf '%s\n' "${missing[@]}" | sort -u)
 
@@ -33,6 +43,6 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
 # The Debian packages start services on install where an init system runs; the tests start their own.
-for svc in caddy janus postgresql; do
+for svc in caddy janus ssh postgresql; do
   systemctl disable --now "$svc" >/dev/null 2>&1 || true
 done

@@ -131,12 +131,14 @@ describe("mistakes made in the stack file, through the real program", () => {
 
 describe("backups in prod", () => {
     const withComponent = [prodBackupsPolicy(true)];
-    test(`once required, prod without a ${BACKUP_COMPONENT_TYPE} resource is flagged, dev is not`, () => {
-        expect(flagged(evaluate(base.prod!.resources, base.prod!.ctx, withComponent))).toEqual(["prod-backups-configured"]);
-        expect(evaluate(base.dev!.resources, base.dev!.ctx, withComponent)).toEqual([]);
+    const withoutComponent = (resources: readonly PolicyResourceView[]) => resources.filter((r) => r.type !== BACKUP_COMPONENT_TYPE);
+    test("the rendered prod stack takes restic backups and passes; dev (backups off) is not asked to", () => {
+        expect(base.prod!.resources.some((r) => r.type === BACKUP_COMPONENT_TYPE)).toBe(true);
+        expect(evaluate(base.prod!.resources, base.prod!.ctx, withComponent)).toEqual([]);
+        expect(evaluate(withoutComponent(base.dev!.resources), { ...base.dev!.ctx, backupRepository: "" }, withComponent)).toEqual([]);
     });
-    test("prod with the component passes", () => {
-        const resources = [...base.prod!.resources, { type: BACKUP_COMPONENT_TYPE, name: "visualkit-prod-backups", props: {}, opts: { protect: false } }];
-        expect(evaluate(resources, base.prod!.ctx, withComponent)).toEqual([]);
+    test(`prod without a ${BACKUP_COMPONENT_TYPE}, or with backups turned off, is flagged`, () => {
+        expect(flagged(evaluate(withoutComponent(base.prod!.resources), base.prod!.ctx, withComponent))).toEqual(["prod-backups-configured"]);
+        expect(flagged(evaluate(base.prod!.resources, { ...base.prod!.ctx, backupRepository: "" }, withComponent))).toEqual(["prod-backups-configured"]);
     });
 });

@@ -36,7 +36,9 @@ describe("rendered/<stack>/cost.md", () => {
         const server = prices.serverTypes[String(cfg["visualkit:serverType"])].monthly;
         const backups = cfg["visualkit:serverBackups"] === true ? server * prices.serverBackupsShare : 0;
         const volume = Number(cfg["visualkit:volumeSizeGb"]) * prices.volumePerGbMonthly;
-        const expected = server + backups + volume + prices.primaryIpv4Monthly + prices.primaryIpv6Monthly;
+        // Restic backups to an S3 repository (Hetzner Object Storage) add the bucket's base price.
+        const objectStorage = cfg["visualkit:backupsEnabled"] === true && String(cfg["visualkit:backupRepository"] ?? "").startsWith("s3:") ? prices.objectStorage.baseMonthly : 0;
+        const expected = server + backups + volume + prices.primaryIpv4Monthly + prices.primaryIpv6Monthly + objectStorage;
         const md = readFileSync(join(ROOT, "rendered", stack, "cost.md"), "utf8");
         expect(md).toContain(`| **Total** | | | **${eur(expected)}** |`);
         expect(md).toContain(`as of ${prices.asOf}`);
@@ -44,10 +46,10 @@ describe("rendered/<stack>/cost.md", () => {
         expect(md).toMatch(/Cloudflare Pages projects \(free plan\) \| 3 \| €0\.00 \| €0\.00/);
     });
 
-    test("worked by hand from the table: dev (cx22, 10 GB, no backups) €4.73, prod (cx32, backups, 50 GB) €10.86", () => {
-        // dev: 3.79 + 10 × 0.044 + 0.50 = 4.73; prod: 6.80 + 1.36 + 50 × 0.044 + 0.50 = 10.86
+    test("worked by hand from the table: dev (cx22, 10 GB, no backups) €4.73, prod (cx32, backups, 50 GB, restic to Object Storage) €15.85", () => {
+        // dev: 3.79 + 10 × 0.044 + 0.50 = 4.73; prod: 6.80 + 1.36 + 50 × 0.044 + 0.50 + 4.99 = 15.85
         expect(parseCostSummary(readFileSync(join(ROOT, "rendered/dev/cost.md"), "utf8"))?.totalCents).toBe(473);
-        expect(parseCostSummary(readFileSync(join(ROOT, "rendered/prod/cost.md"), "utf8"))?.totalCents).toBe(1086);
+        expect(parseCostSummary(readFileSync(join(ROOT, "rendered/prod/cost.md"), "utf8"))?.totalCents).toBe(1585);
     });
 
     test("the published cost.md is hashed in the outputs like every generated file", () => {

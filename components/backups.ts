@@ -1,0 +1,72 @@
+import * as command from "@pulumi/command";
+import * as pulumi from "@pulumi/pulumi";
+import type { BackupConfig } from "../config/types";
+import { publishFile } from "../lib/artifacts";
+import type { HostHandle } from "../lib/host";
+import { BACKUP_SCRIPTS, renderBackupConf, renderBackupDisable, renderBackupEnv, renderBackupInstall, renderBackupStdin, renderBackupUnits, type BackupLayout } from "../render/backups";
+import { hostScript } from "./hetzner-host";
+
+export interface BackupsArgs {
+    /** The host whose data is backed up (SSH connection, readiness). */
+    host: HostHandle;
+    /** Identity of the machine (Hetzner server id): a new server gets restic, the scripts and the timers again. */
+    instance: pulumi.Input<string>;
+    /** What is backed up: the snapshots' tag, the folders, the Postgres container and the writers a restore stops. */
+    data: Omit<BackupLayout, "keep" | "schedule" | "drillSchedule" | "sftp">;
+    /**
+     * Repository and secrets; without it backups are off and the timers are stopped on the host (the scripts, the
+     * settings and the repository stay, so turning them on again keeps the snapshots).
+     * @default undefined (off)
+     */
+    config?: BackupConfig;
+    /**
+     * Publish the rendered settings and units under this folder of rendered/<stack>/ (one host: `backup`).
+     * @default "backup"
+     */
+    publishAs?: string;
+}
+
+/**
+ * Scheduled restic backups of one host, installed over SSH after the host is ready (a day-2 step, so no server
+ * replacement): restic and jq from Debian, the backup, drill and restore scripts, the settings, the env file with
+ * the repository's secrets (0600, sent on standard input only) and two systemd timers. A changed script, setting
+ * or secret runs the install again.
+ */
+export class Backups extends pulumi.ComponentResource {
+    /** Where the snapshots go, without credentials; empty when backups are off. */
+    public readonly repository: pulumi.Output<string>;
+    public readonly enabled: pulumi.Output<boolean>;
+
+    constructor(name: string, args: BackupsArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("visualkit:backup:Backups", name, {}, opts);
+        const connection = args.host.connection;
+        const child = { parent: this, dependsOn: [args.host.ready] };
+        const cfg = args.config;
+        if (cfg) {
+            const layout: BackupLayout = { ...args.data, keep: cfg.keep, schedule: cfg.schedule, drillSchedule: cfg.drillSchedule, sftp: cfg.kind === "sftp" };
+            const scripts = Object.fromEntries(BACKUP_SCRIPTS.map((s) => [s.file, hostScript(s.file)]));
+            const install = renderBackupInstall(layout, scripts);
+            const folder = args.publishAs ?? "backup";
+            publishFile(`${folder}/backup.conf`, renderBackupConf(layout));
+            for (const [unit, text] of Object.entries(renderBackupUnits(layout))) publishFile(`${folder}/${unit}`, text);
+            const stdin = pulumi.secret(
+                renderBackupStdin(
+                    renderBackupEnv({
+                        repository: cfg.repository,
+                        password: cfg.password.reveal(),
+                        s3: cfg.s3 ? { accessKeyId: cfg.s3.accessKeyId.reveal(), secretAccessKey: cfg.s3.secretAccessKey.reveal() } : undefined,
+                    }),
+                    cfg.sftpPrivateKey?.reveal(),
+                ),
+            );
+            // The secrets are a trigger too (kept encrypted in the state): a new password or key is installed at once.
+            new command.remote.Command(`${name}-install`, { connection, create: install, stdin, triggers: [install, args.instance, stdin] }, child);
+        } else {
+            const disable = renderBackupDisable();
+            new command.remote.Command(`${name}-off`, { connection, create: disable, triggers: [disable, args.instance] }, child);
+        }
+        this.repository = pulumi.output(cfg ? cfg.repository : "");
+        this.enabled = pulumi.output(cfg !== undefined);
+        this.registerOutputs({ repository: this.repository, enabled: this.enabled });
+    }
+}

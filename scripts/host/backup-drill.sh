@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# Restore drill: restores a snapshot's database dump into a scratch Postgres container (same image as the live one,
+# its data in an anonymous volume on the host's disk, removed afterwards), counts the rows of every table there and in the live database, and prints
+# both. Never touches the live database. Passes when the dump restores without an error and holds every table the
+# live database has; row counts that differ are shown, not failed (the live database has moved on since the
+# snapshot). Records the result in the status file the freshness check reads.
+# Installed as /usr/local/sbin/visualkit-backup-drill; run by visualkit-backup-drill.timer and by
+# `npm run restore -- <stack> --drill`.
+#
+# Usage: visualkit-backup-drill [--snapshot ID]   (default: the latest snapshot)
+# shellcheck disable=SC2016 # jq programs are single-quoted on purpose
+set -euo pipefail
+script_name=visualkit-backup-drill
+# shellcheck source=backup-lib.sh
+. "$(dirname "$(readlink -f "$0")")/backup-lib.sh"
+
+want=latest
+case "${1:-}" in
+  --snapshot) want=${2:?--snapshot needs an id} ;;
+  "") ;;
+  *) die "usage: $script_name [--snapshot ID]" ;;
+esac
+load_settings
+take_lock
+
+scratch="visualkit-drill-$$"
+work=$(mktemp -d)
+finish() {
+  local status=$?
+  docker rm -f -v "$scratch" >/dev/null 2>&1 || true
+  rm -rf "$work"
+  if [ "$status" -ne 0 ]; then
+    record_status --arg t "$(now)" --arg e "${reason:-drill failed}" '.drill.lastFailure = $t | .drill.lastError = $e' || true
+    echo "$script_name: drill failed: ${reason:-see above}" >&2
+  fi
+}
+trap finish EXIT
+
+reason="the repository did not open"
+open_repository check
+reason="snapshot $want not found"
+snapshot=$(resolve_snapshot "$want")
+reason="the dump did not come out of snapshot ${snapshot:0:8}"
+fetch_dump "$snapshot" "$work/$dump_name"
+
+reason="the scratch Postgres container did not start"
+image=$(docker inspect --format '{{.Config.Image}}' "$pg_container")
+# No network: the scratch server publishes nothing, so trusting every local connection is safe. Its data goes to the
+# image's anonymous volume on disk (not a tmpfs: a large database would eat the host's memory); rm -v deletes it.
+docker run -d --name "$scratch" --network none \
+  -e POSTGRES_HOST_AUTH_METHOD=trust -e POSTGRES_USER=drill -e POSTGRES_DB=drill "$image" >/dev/null
+for _ in $(seq 1 90); do
+  # The image's entrypoint sets the database up on a socket-only server, then restarts it listening on TCP: only an
+  # answer over TCP (the container's own loopback) means the final server is up.
+  if docker exec "$scratch" pg_isready -q -h 127.0.0.1 -U drill -d drill && docker exec "$scratch" psql -X -q -h 127.0.0.1 -U drill -d drill -c 'SELECT 1' >/dev/null 2>&1; then
+    ready=1
+    break
+  fi
+  sleep 1
+done
+[ -n "${ready:-}" ] || die "scratch Postgres $scratch did not accept connections within 90 s"
+
+reason="pg_restore of snapshot ${snapshot:0:8} failed"
+docker exec -i "$scratch" pg_restore --exit-on-error --no-owner --no-acl -U drill -d drill <"$work/$dump_name"
+
+reason="counting rows failed"
+row_counts "$scratch" drill drill | LC_ALL=C sort >"$work/restored.tsv"
+row_counts "$pg_container" "$pg_user" "$pg_db" | LC_ALL=C sort >"$work/live.tsv"
+
+# One line per table: name, rows live, rows in the snapshot; a table missing on one side shows "-".
+report=$(LC_ALL=C join -t $'\t' -a 1 -a 2 -e - -o 0,1.2,2.2 "$work/live.tsv" "$work/restored.tsv")
+printf '%-48s %12s %12s\n' table live snapshot
+awk -F'\t' '{ mark = ($2 == $3) ? "" : "  differs"; printf "%-48s %12s %12s%s\n", $1, $2, $3, mark }' <<<"$report"
+tables=$(wc -l <"$work/restored.tsv")
+rows=$(awk -F'\t' '{ s += $2 } END { print s + 0 }' "$work/restored.tsv")
+missing=$(awk -F'\t' '$3 == "-" { print $1 }' <<<"$report" | paste -sd, -)
+echo "snapshot ${snapshot:0:8}: $tables tables, $rows rows restored"
+
+reason="the snapshot restored no table"
+[ "$tables" -gt 0 ] || die "$reason"
+reason="tables missing from snapshot ${snapshot:0:8}: $missing"
+[ -z "$missing" ] || die "$reason"
+
+record_status --arg t "$(now)" --arg s "$snapshot" --argjson n "$tables" --argjson r "$rows" \
+  '.drill.lastSuccess = $t | .drill.snapshot = $s | .drill.tables = $n | .drill.rows = $r'
+echo "drill passed"

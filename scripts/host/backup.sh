@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Takes one backup into the restic repository: a pg_dump (custom format) of Chatwoot's database from the running
+# Postgres container, Chatwoot's uploaded files and the widget CDN releases, then applies the retention. The dump is
+# written to a temporary file and read back with pg_restore --list before restic sees it, so a failed or cut-off
+# dump (full disk, Postgres down) never becomes a snapshot. Records the outcome in the status file the freshness
+# check reads; exits non-zero on any failure (the systemd unit then shows failed).
+# Installed as /usr/local/sbin/visualkit-backup; run by visualkit-backup.timer and by `npm run backup`.
+#
+# Usage: visualkit-backup          take a backup, print `snapshot <id>`
+#        visualkit-backup --list   list the snapshots (JSON with --json)
+# shellcheck disable=SC2016 # jq programs are single-quoted on purpose
+set -euo pipefail
+script_name=visualkit-backup
+# shellcheck source=backup-lib.sh
+. "$(dirname "$(readlink -f "$0")")/backup-lib.sh"
+
+load_settings
+
+if [ "${1:-}" = --list ]; then
+  open_repository check
+  if [ "${2:-}" = --json ]; then run_restic snapshots --json --tag "$backup_tag"; else run_restic snapshots --tag "$backup_tag"; fi
+  exit
+fi
+[ "$#" -eq 0 ] || die "usage: $script_name [--list [--json]]"
+
+take_lock
+
+failed() {
+  local status=$?
+  rm -f "$dump_dir/$dump_name.partial"
+  if [ "$status" -ne 0 ]; then
+    record_status --arg t "$(now)" --arg e "${stage:-backup} failed" '.backup.lastFailure = $t | .backup.lastError = $e' || true
+    if [ -n "${snapshot:-}" ]; then
+      echo "$script_name: ${stage:-backup} failed after snapshot $snapshot was saved" >&2
+    else
+      echo "$script_name: backup failed during ${stage:-backup}; no snapshot was taken" >&2
+    fi
+  fi
+}
+trap failed EXIT
+
+stage="opening the repository"
+open_repository init
+
+stage="the database dump"
+mkdir -p "$dump_dir"
+chmod 0700 "$dump_dir"
+rm -f "$dump_dir/$dump_name"
+docker exec "$pg_container" pg_dump -U "$pg_user" -d "$pg_db" -Fc >"$dump_dir/$dump_name.partial"
+check_dump "$dump_dir/$dump_name.partial" || die "the dump of $pg_db did not read back with pg_restore --list; not backed up"
+mv "$dump_dir/$dump_name.partial" "$dump_dir/$dump_name"
+
+stage="restic backup"
+paths=("$dump_dir")
+for p in "${backup_paths[@]}"; do
+  if [ -e "$p" ] || [ -L "$p" ]; then paths+=("$p"); else echo "$script_name: $p does not exist; skipped" >&2; fi
+done
+summary=$(run_restic backup --json --tag "$backup_tag" "${paths[@]}" | jq -c 'select(.message_type == "summary")')
+short_id=$(jq -r '.snapshot_id // empty' <<<"$summary")
+[ -n "$short_id" ] || die "restic reported no snapshot id"
+# restic 0.14 reports the short id; the full one is what --snapshot and the status file keep.
+snapshot_id=$(resolve_snapshot "$short_id")
+snapshot=$snapshot_id
+rm -f "$dump_dir/$dump_name"
+record_status --arg t "$(now)" --arg s "$snapshot_id" --argjson b "$(jq '.total_bytes_processed // 0' <<<"$summary")" \
+  --arg r "$(shown_repo)" '.backup.lastSuccess = $t | .backup.snapshot = $s | .backup.bytes = $b | .repository = $r'
+echo "snapshot $snapshot"
+
+stage="retention (restic forget --prune)"
+run_restic forget --prune --tag "$backup_tag" --group-by host,tags \
+  --keep-daily "${VISUALKIT_KEEP_DAILY:-7}" --keep-weekly "${VISUALKIT_KEEP_WEEKLY:-4}" --keep-monthly "${VISUALKIT_KEEP_MONTHLY:-6}" >/dev/null

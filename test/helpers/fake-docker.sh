@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Stand-in for the `docker` command of the backup scripts' tests, which run where there is no Docker engine. It
+# answers only what those scripts use, with Debian's real PostgreSQL in place of the containers' one:
+#   exec [-i] NAME CMD...      runs CMD (pg_dump, pg_restore, psql, pg_isready) here against NAME's cluster (its unix
+#                              socket; a -h option, the container's own loopback, is dropped)
+#   run -d --name NAME ...     starts a new scratch cluster for NAME (the drill's container)
+#   rm -f [-v] NAME            stops and deletes it
+#   inspect --format FMT NAME  the image of the live Postgres, "healthy" for the others
+#   stop|start NAME...         recorded in $FAKE_DOCKER_DIR/calls, one line each
+#   cluster-start DIR USER DB  (the tests' own set-up) creates and starts a cluster in DIR, USER its superuser
+# FAKE_DOCKER_DIR holds one folder per container; FAKE_DOCKER_LIVE names the live Postgres container;
+# FAKE_DOCKER_TRUNCATE_DUMP=1 cuts pg_dump's output short (exit 0) as a full disk would.
+set -euo pipefail
+: "${FAKE_DOCKER_DIR:?}"
+pgbin=$(printf '%s\n' /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+echo "$*" >>"$FAKE_DOCKER_DIR/calls"
+
+# From /, which the postgres user can enter (the caller may sit in /root).
+as_postgres() { (cd / && runuser -u postgres -- "$@"); }
+
+cluster_start() {
+  local dir=$1 user=$2 db=$3
+  mkdir -p "$dir"
+  chown postgres "$dir"
+  as_postgres "$pgbin/initdb" -D "$dir/data" -U "$user" -A trust -N >/dev/null
+  as_postgres "$pgbin/pg_ctl" -D "$dir/data" -l "$dir/log" -w -o "-c listen_addresses='' -k $dir -c fsync=off" start >/dev/null
+  PGHOST=$dir "$pgbin/psql" -X -q -U "$user" -d postgres -c "CREATE DATABASE \"$db\"" >/dev/null
+}
+
+socket_of() {
+  local name=$1
+  if [ "$name" = "${FAKE_DOCKER_LIVE:-chatwoot-postgres}" ]; then echo "$FAKE_DOCKER_DIR/live"; else echo "$FAKE_DOCKER_DIR/$name"; fi
+}
+
+cmd=$1
+shift
+case "$cmd" in
+  cluster-start) cluster_start "$@" ;;
+  exec)
+    [ "$1" = -i ] && shift
+    name=$1
+    shift
+    dir=$(socket_of "$name")
+    [ -d "$dir/data" ] || { echo "Error response from daemon: No such container: $name" >&2; exit 1; }
+    tool=$1
+    shift
+    # Inside a container -h 127.0.0.1 is that container's own server; here each "container" is a socket folder.
+    args=()
+    while [ "$#" -gt 0 ]; do
+      if [ "$1" = -h ]; then shift 2; else args+=("$1"); shift; fi
+    done
+    set -- "${args[@]}"
+    if [ "$tool" = pg_dump ] && [ "${FAKE_DOCKER_TRUNCATE_DUMP:-}" = 1 ]; then
+      { PGHOST=$dir "$pgbin/pg_dump" "$@" || true; } | head -c 200
+      exit 0
+    fi
+    PGHOST=$dir exec "$pgbin/$tool" "$@"
+    ;;
+  run)
+    name=""
+    while [ "$#" -gt 1 ]; do
+      if [ "$1" = --name ]; then name=$2; shift; fi
+      shift
+    done
+    cluster_start "$FAKE_DOCKER_DIR/$name" drill drill
+    echo "fake-$name"
+    ;;
+  rm)
+    while [ "${1:-}" = -f ] || [ "${1:-}" = -v ]; do shift; done
+    dir="$FAKE_DOCKER_DIR/$1"
+    [ -d "$dir/data" ] || exit 1
+    as_postgres "$pgbin/pg_ctl" -D "$dir/data" -m immediate stop >/dev/null
+    rm -rf "$dir"
+    ;;
+  inspect)
+    name=${*: -1}
+    if [ "$name" = "${FAKE_DOCKER_LIVE:-chatwoot-postgres}" ]; then echo "pgvector/pgvector:pg16"; else echo healthy; fi
+    ;;
+  stop | start) printf '%s\n' "$@" ;;
+  *) echo "fake docker: $cmd is not stood in for" >&2; exit 1 ;;
+esac

@@ -1,0 +1,98 @@
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer, connect } from "node:net";
+import { join } from "node:path";
+
+/** A private OpenSSH server on 127.0.0.1: key login as root, the sftp subsystem, the session environment given. */
+export interface LocalSshd {
+    readonly port: number;
+    /** Client private key the server accepts. */
+    readonly identity: string;
+    /** known_hosts file with the server's host key, for `-o UserKnownHostsFile=`. */
+    readonly knownHosts: string;
+    /** ssh options that log in without prompts or touching ~/.ssh. */
+    readonly sshArgs: string[];
+    stop(): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+    return new Promise((resolve, reject) => {
+        const srv = createServer();
+        srv.once("error", reject);
+        srv.listen(0, "127.0.0.1", () => {
+            const { port } = srv.address() as { port: number };
+            srv.close(() => resolve(port));
+        });
+    });
+}
+
+function keygen(file: string): void {
+    const res = spawnSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", file], { encoding: "utf8" });
+    if (res.status !== 0) throw new Error(`ssh-keygen failed: ${res.stderr}`);
+}
+
+async function waitForPort(port: number, child: ChildProcess, log: () => string): Promise<void> {
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+        if (child.exitCode !== null) throw new Error(`sshd exited with ${child.exitCode}: ${log()}`);
+        const ok = await new Promise<boolean>((resolve) => {
+            const s = connect(port, "127.0.0.1", () => {
+                s.end();
+                resolve(true);
+            });
+            s.on("error", () => resolve(false));
+        });
+        if (ok) return;
+        if (Date.now() > deadline) throw new Error(`sshd did not listen on ${port}: ${log()}`);
+        await new Promise((r) => setTimeout(r, 100));
+    }
+}
+
+/** Starts sshd (own config, high port, key auth only) in `dir`; the caller stops it. */
+export async function startSshd(dir: string, env: Record<string, string> = {}): Promise<LocalSshd> {
+    mkdirSync(dir, { recursive: true });
+    // sshd's privilege separation folder; Debian's service unit would create it.
+    mkdirSync("/run/sshd", { recursive: true, mode: 0o755 });
+    const hostKey = join(dir, "host_key");
+    const identity = join(dir, "client_key");
+    keygen(hostKey);
+    keygen(identity);
+    writeFileSync(join(dir, "authorized_keys"), readFileSync(`${identity}.pub`));
+    const port = await freePort();
+    const setEnv = Object.entries(env).map(([k, v]) => `${k}=${v}`);
+    const config = [
+        `Port ${port}`,
+        "ListenAddress 127.0.0.1",
+        `HostKey ${hostKey}`,
+        `PidFile ${join(dir, "sshd.pid")}`,
+        `AuthorizedKeysFile ${join(dir, "authorized_keys")}`,
+        "PermitRootLogin prohibit-password",
+        "PasswordAuthentication no",
+        "KbdInteractiveAuthentication no",
+        "UsePAM no",
+        "StrictModes no",
+        "Subsystem sftp internal-sftp",
+        ...(setEnv.length ? [`SetEnv ${setEnv.join(" ")}`] : []),
+        "",
+    ].join("\n");
+    writeFileSync(join(dir, "sshd_config"), config);
+    const knownHosts = join(dir, "known_hosts");
+    writeFileSync(knownHosts, `[127.0.0.1]:${port} ${readFileSync(`${hostKey}.pub`, "utf8")}`);
+    let log = "";
+    const child = spawn("/usr/sbin/sshd", ["-D", "-e", "-f", join(dir, "sshd_config")], { stdio: ["ignore", "ignore", "pipe"] });
+    child.stderr!.on("data", (d) => (log += String(d)));
+    await waitForPort(port, child, () => log);
+    const sshArgs = ["-p", String(port), "-i", identity, "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes", "-o", `UserKnownHostsFile=${knownHosts}`, "-o", "StrictHostKeyChecking=yes"];
+    return {
+        port,
+        identity,
+        knownHosts,
+        sshArgs,
+        stop: () =>
+            new Promise<void>((resolve) => {
+                if (child.exitCode !== null) return resolve();
+                child.once("exit", () => resolve());
+                child.kill("SIGTERM");
+            }),
+    };
+}
