@@ -42,6 +42,13 @@ export interface CaddyConfigArgs {
      */
     logLevel?: pulumi.Input<"debug" | "info" | "warn">;
     /**
+     * DNS records of the hostnames this Caddyfile serves (CloudflareDns.addressRecords); the install waits for them, so
+     * Caddy never asks Let's Encrypt for a certificate while a name still resolves elsewhere (failed validations count
+     * against Let's Encrypt's rate limits).
+     * @default [] (nothing to wait for: a first deploy may then see failed validations until DNS exists)
+     */
+    dnsRecords?: readonly pulumi.Resource[];
+    /**
      * Path of the published copy under rendered/<stack>/; give each host its own when there is more than one.
      * @default "Caddyfile"
      */
@@ -80,7 +87,7 @@ export class CaddyConfig extends pulumi.ComponentResource {
                 stdin: this.caddyfile,
                 triggers: [this.sha256, hostInstance],
             },
-            { parent: this, dependsOn: [args.host.ready] },
+            { parent: this, dependsOn: [args.host.ready, ...(args.dnsRecords ?? [])] },
         );
         this.installOutput = install.stdout;
         this.registerOutputs({ caddyfile: this.caddyfile, sha256: this.sha256, installOutput: this.installOutput });

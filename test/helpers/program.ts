@@ -27,6 +27,7 @@ export interface RunOptions {
     readonly secrets?: readonly string[];
     readonly state?: MockRunOptions["state"];
     readonly invokes?: MockRunOptions["invokes"];
+    readonly exitCodes?: MockRunOptions["exitCodes"];
 }
 
 export function stackConfig(stack: string, opts: RunOptions = {}): { project: string; config: Record<string, string>; secretKeys: string[] } {
@@ -46,7 +47,7 @@ export async function runProgram(stack: string, opts: RunOptions = {}): Promise<
     const { project, config, secretKeys } = stackConfig(stack, opts);
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const program = require("../../index") as () => Promise<Record<string, unknown>>;
-    const result = await runWithMocks({ project, stack, config, secretKeys, program, state: opts.state, invokes: opts.invokes });
+    const result = await runWithMocks({ project, stack, config, secretKeys, program, state: opts.state, invokes: opts.invokes, exitCodes: opts.exitCodes });
     return {
         ...result,
         ofType: (type) => result.resources.filter((r) => r.type === type),
