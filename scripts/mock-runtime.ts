@@ -71,6 +71,22 @@ function unwrap(v: unknown, redact: boolean): unknown {
     return v;
 }
 
+/**
+ * Assets and archives as the provider would get them, named by kind: `{ fileAsset: path }`, `{ stringAsset: text }`,
+ * `{ fileArchive: path }`, `{ remoteAsset: uri }`. Their content sits behind promises the recorded inputs cannot hold.
+ */
+async function readAssets(v: unknown): Promise<unknown> {
+    if (v instanceof pulumi.asset.FileAsset) return { fileAsset: await v.path };
+    if (v instanceof pulumi.asset.StringAsset) return { stringAsset: await v.text };
+    if (v instanceof pulumi.asset.RemoteAsset) return { remoteAsset: await v.uri };
+    if (v instanceof pulumi.asset.FileArchive) return { fileArchive: await v.path };
+    if (Array.isArray(v)) return Promise.all(v.map(readAssets));
+    if (v && typeof v === "object" && !(v instanceof Promise)) {
+        return Object.fromEntries(await Promise.all(Object.entries(v).map(async ([k, x]) => [k, await readAssets(x)] as const)));
+    }
+    return v;
+}
+
 /** Deterministic fake numbers so two renders are byte-identical. */
 function fakeNumber(seed: string, modulo: number): number {
     return parseInt(createHash("sha256").update(seed).digest("hex").slice(0, 8), 16) % modulo;
@@ -165,8 +181,8 @@ export async function runWithMocks(opts: MockRunOptions): Promise<MockRunResult>
 
     pulumi.runtime.setMocks(
         {
-            newResource(args) {
-                const inputs = args.inputs as Record<string, unknown>;
+            async newResource(args) {
+                const inputs = (await readAssets(args.inputs)) as Record<string, unknown>;
                 const plain = unwrap(inputs, false) as Record<string, unknown>;
                 const state = { ...plain, ...builtinState(args.type, args.name, plain, opts.exitCodes ?? {}), ...(opts.state?.(args.type, args.name, plain) ?? {}) };
                 if (args.type !== "pulumi:pulumi:Stack") {

@@ -2,6 +2,7 @@ import { resolve } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import type { HostHandle } from "../../lib/host";
 import type { Catalog } from "../../catalog/types";
+import { localFacts } from "../../config";
 import { parseConfig } from "../../config/parse";
 import type { PlatformConfig } from "../../config/types";
 import { runWithMocks, type MockRunOptions, type MockRunResult, type RecordedResource } from "../../scripts/mock-runtime";
@@ -62,7 +63,7 @@ export async function runProgram(stack: string, opts: RunOptions = {}): Promise<
 /** The typed config and catalog a stack file (plus overrides) parses into, without running the program. */
 export function parsedStack(stack: string, opts: RunOptions = {}): { config: PlatformConfig; catalog: Catalog } {
     const { project, config, secretKeys } = stackConfig(stack, opts);
-    const parsed = parseConfig({ project, stack, values: config, secretKeys: new Set(secretKeys), env: {} });
+    const parsed = parseConfig({ project, stack, values: config, secretKeys: new Set(secretKeys), env: {}, local: localFacts({}, false) });
     if (!parsed.config || !parsed.catalog) throw new Error(parsed.issues.map((i) => `${i.key}: ${i.problem}`).join("\n"));
     return { config: parsed.config, catalog: parsed.catalog };
 }
