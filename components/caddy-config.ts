@@ -6,6 +6,7 @@ import { renderCaddyfile } from "../caddy/render";
 import type { Catalog } from "../catalog/types";
 import { publishFile } from "../lib/artifacts";
 import type { HostHandle } from "../lib/host";
+import { REMOTE_COMMAND_DEFAULTS } from "../lib/ssh";
 
 /**
  * The install script, kept as a real file so shellcheck and the tests check what runs on the server. Found next to
@@ -81,6 +82,7 @@ export class CaddyConfig extends pulumi.ComponentResource {
         const install = new command.remote.Command(
             `${name}-install`,
             {
+                ...REMOTE_COMMAND_DEFAULTS,
                 connection: args.host.connection,
                 // The script travels in the command and the Caddyfile on stdin: one SSH step, no leftover files.
                 create: `bash -c ${shellQuote(readFileSync(installScriptPath(), "utf8"))} install-caddyfile`,

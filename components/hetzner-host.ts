@@ -9,7 +9,7 @@ import type { Catalog, HostSpec } from "../catalog/types";
 import type { SecretString } from "../config/secret";
 import { publishFile } from "../lib/artifacts";
 import type { HostHandle } from "../lib/host";
-import { sshConnection } from "../lib/ssh";
+import { REMOTE_COMMAND_DEFAULTS, sshConnection } from "../lib/ssh";
 import { hostLayout, renderCloudInit } from "../render/cloud-init";
 
 export interface HetznerHostArgs {
@@ -193,6 +193,7 @@ export class HetznerHost extends pulumi.ComponentResource implements HostHandle 
         this.ready = new command.remote.Command(
             `${name}-ready`,
             {
+                ...REMOTE_COMMAND_DEFAULTS,
                 connection: this.connection,
                 create: `bash -s -- ${timeout}`,
                 stdin: hostScript("wait-ready.sh"),
@@ -206,6 +207,7 @@ export class HetznerHost extends pulumi.ComponentResource implements HostHandle 
         new command.remote.Command(
             `${name}-authorized-keys`,
             {
+                ...REMOTE_COMMAND_DEFAULTS,
                 connection: this.connection,
                 create: hostScript("install-authorized-keys.sh"),
                 stdin: [...publicKeys.values()].map((k) => `${k.line}\n`).join(""),

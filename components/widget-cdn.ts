@@ -5,6 +5,7 @@ import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { packFolder, type PackedFolder } from "../lib/tar";
 import type { HostHandle } from "../lib/host";
+import { REMOTE_COMMAND_DEFAULTS } from "../lib/ssh";
 import { renderWidgetFolderScript, renderWidgetSyncScript } from "../render/widget-cdn";
 
 /**
@@ -75,7 +76,7 @@ export class WidgetCdn extends pulumi.ComponentResource {
         const folderScript = renderWidgetFolderScript(args.folder, args.root);
         const folder = new command.remote.Command(
             `${name}-folder`,
-            { connection, create: folderScript, triggers: [folderScript, args.instance] },
+            { ...REMOTE_COMMAND_DEFAULTS, connection, create: folderScript, triggers: [folderScript, args.instance] },
             { parent: this, dependsOn: [args.host.ready] },
         );
 
@@ -97,7 +98,7 @@ export class WidgetCdn extends pulumi.ComponentResource {
             // on a replacement, so every later upload would read the first archive (stale, or missing on another machine).
             const source = new pulumi.asset.FileAsset(localPath);
             const upload = new command.remote.CopyToRemote(`${name}-upload`, { connection, source, remotePath, triggers }, { parent: this, dependsOn: [folder] });
-            new command.remote.Command(`${name}-sync`, { connection, create: syncScript, triggers }, { parent: this, dependsOn: [upload] });
+            new command.remote.Command(`${name}-sync`, { ...REMOTE_COMMAND_DEFAULTS, connection, create: syncScript, triggers }, { parent: this, dependsOn: [upload] });
         }
 
         this.contentHash = pulumi.output(contentHash);

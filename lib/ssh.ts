@@ -24,3 +24,11 @@ export function sshConnection(host: pulumi.Input<string>, privateKey?: SecretStr
     const key = privateKey ? { privateKey: pulumi.secret(privateKey.reveal()) } : {};
     return pulumi.output({ host, user: "root", ...SSH_DIAL, ...key });
 }
+
+/**
+ * Arguments every remote Command shares. The provider passes `environment` and, on a re-run, the previous
+ * stdout/stderr (PULUMI_COMMAND_STDOUT/STDERR) as SSH "env" requests, which sshd refuses unless its AcceptEnv allows
+ * them (Debian's allows LANG and LC_* only): `environment` then fails the step, the previous output logs a warning on
+ * every re-run. No script here reads them, so none is sent; values travel in the command or on stdin.
+ */
+export const REMOTE_COMMAND_DEFAULTS = { addPreviousOutputInEnv: false } as const;

@@ -1,4 +1,5 @@
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { HetznerHost, ipv6HostAddress } from "../../components/hetzner-host";
 import { fakeId } from "../../scripts/mock-runtime";
@@ -237,6 +238,16 @@ test("every SSH step keeps dialing long enough for a server that just booted, an
         // own 15 minutes, not after an hour.
         expect({ step: step.name, silentFor: dialWindowSeconds(connection, true) <= 16 * 60 }).toEqual({ step: step.name, silentFor: true });
     }
+});
+
+test("no remote step sends environment variables over SSH (sshd refuses what AcceptEnv does not list)", async () => {
+    // With a widget source folder, so the CDN's sync step is in the graph too.
+    const widget = mkdtempSync(join(tmpdir(), "widget-"));
+    writeFileSync(join(widget, "sdk.js"), "x");
+    const run = await runProgram("prod", { set: { widgetCdnSourceDir: widget } }).finally(() => rmSync(widget, { recursive: true, force: true }));
+    const commands = run.ofType(T.command);
+    expect(commands.map((c) => c.name)).toContain("visualkit-prod-widget-cdn-sync");
+    for (const c of commands) expect({ name: c.name, environment: c.rawInputs.environment, previousOutput: c.rawInputs.addPreviousOutputInEnv }).toEqual({ name: c.name, environment: undefined, previousOutput: false });
 });
 
 test("a firewall rule change updates the firewall alone: no other resource's inputs change, the server's least", async () => {
