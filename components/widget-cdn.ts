@@ -53,7 +53,8 @@ export interface WidgetCdnArgs {
     /** The static root of the catalog's `cdn` route (/opt/widget-cdn), linked to `folder`. */
     root: string;
     /**
-     * Local folder whose content replaces the CDN's on `pulumi up` when it changed (deleted files disappear too).
+     * Local folder whose content replaces the CDN's on `pulumi up` when it changed (deleted files disappear too); a
+     * non-empty folder, which config validation checks (config/parse.ts) so a bad path is reported with every other problem.
      * @default undefined (files on the server are left alone; deploy them another way)
      */
     sourceDir?: string;
