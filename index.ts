@@ -115,11 +115,13 @@ async function main() {
         );
     }
 
-    // Caddy: the Caddyfile rendered from the catalog, installed on each host that serves routes.
+    // Caddy: the Caddyfile rendered from the catalog, installed on each host that serves routes once the names it
+    // serves point at that host (Caddy requests their certificates as soon as it loads the file).
     const caddyHosts = catalog.hosts.filter((host) => hostRoutes(catalog, host.name).length > 0);
     for (const host of caddyHosts) {
         new CaddyConfig(`${name}-${host.name}-caddy`, {
             host: hosts[host.name],
+            dnsRecords: dns.addressRecords(host.name, hostRoutes(catalog, host.name).map(({ route }) => route.hostname)),
             catalog,
             acmeEmail: config.acmeEmail,
             caddyVersion: config.caddyVersion,

@@ -1,4 +1,5 @@
 import * as command from "@pulumi/command";
+import { REMOTE_COMMAND_DEFAULTS } from "../lib/ssh";
 import * as pulumi from "@pulumi/pulumi";
 import type { BackupConfig } from "../config/types";
 import { publishFile } from "../lib/artifacts";
@@ -60,10 +61,10 @@ export class Backups extends pulumi.ComponentResource {
                 ),
             );
             // The secrets are a trigger too (kept encrypted in the state): a new password or key is installed at once.
-            new command.remote.Command(`${name}-install`, { connection, create: install, stdin, triggers: [install, args.instance, stdin] }, child);
+            new command.remote.Command(`${name}-install`, { ...REMOTE_COMMAND_DEFAULTS, connection, create: install, stdin, triggers: [install, args.instance, stdin] }, child);
         } else {
             const disable = renderBackupDisable();
-            new command.remote.Command(`${name}-off`, { connection, create: disable, triggers: [disable, args.instance] }, child);
+            new command.remote.Command(`${name}-off`, { ...REMOTE_COMMAND_DEFAULTS, connection, create: disable, triggers: [disable, args.instance] }, child);
         }
         this.repository = pulumi.output(cfg ? cfg.repository : "");
         this.enabled = pulumi.output(cfg !== undefined);

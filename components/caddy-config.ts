@@ -6,6 +6,7 @@ import { renderCaddyfile } from "../caddy/render";
 import type { Catalog } from "../catalog/types";
 import { publishFile } from "../lib/artifacts";
 import type { HostHandle } from "../lib/host";
+import { REMOTE_COMMAND_DEFAULTS } from "../lib/ssh";
 
 /**
  * The install script, kept as a real file so shellcheck and the tests check what runs on the server. Found next to
@@ -42,6 +43,13 @@ export interface CaddyConfigArgs {
      */
     logLevel?: pulumi.Input<"debug" | "info" | "warn">;
     /**
+     * DNS records of the hostnames this Caddyfile serves (CloudflareDns.addressRecords); the install waits for them, so
+     * Caddy never asks Let's Encrypt for a certificate while a name still resolves elsewhere (failed validations count
+     * against Let's Encrypt's rate limits).
+     * @default [] (nothing to wait for: a first deploy may then see failed validations until DNS exists)
+     */
+    dnsRecords?: readonly pulumi.Resource[];
+    /**
      * Path of the published copy under rendered/<stack>/; give each host its own when there is more than one.
      * @default "Caddyfile"
      */
@@ -74,13 +82,14 @@ export class CaddyConfig extends pulumi.ComponentResource {
         const install = new command.remote.Command(
             `${name}-install`,
             {
+                ...REMOTE_COMMAND_DEFAULTS,
                 connection: args.host.connection,
                 // The script travels in the command and the Caddyfile on stdin: one SSH step, no leftover files.
                 create: `bash -c ${shellQuote(readFileSync(installScriptPath(), "utf8"))} install-caddyfile`,
                 stdin: this.caddyfile,
                 triggers: [this.sha256, hostInstance],
             },
-            { parent: this, dependsOn: [args.host.ready] },
+            { parent: this, dependsOn: [args.host.ready, ...(args.dnsRecords ?? [])] },
         );
         this.installOutput = install.stdout;
         this.registerOutputs({ caddyfile: this.caddyfile, sha256: this.sha256, installOutput: this.installOutput });

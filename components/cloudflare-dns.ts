@@ -36,6 +36,8 @@ export interface CloudflareDnsArgs {
 export class CloudflareDns extends pulumi.ComponentResource {
     public readonly zoneId: pulumi.Output<string>;
     public readonly records: pulumi.Output<DnsRecordOutput[]>;
+    /** The A and AAAA records pointing at a catalog host, by host name; what a service on that host is reached by. */
+    private readonly addressRecordsByHost = new Map<string, { hostname: string; record: cloudflare.DnsRecord }[]>();
 
     constructor(name: string, args: CloudflareDnsArgs, opts?: pulumi.ComponentResourceOptions) {
         super("visualkit:cloudflare:CloudflareDns", name, {}, opts);
@@ -79,9 +81,23 @@ export class CloudflareDns extends pulumi.ComponentResource {
                 // Import id '<zone_id>/<dns_record_id>' (@pulumi/cloudflare 6.22.1 dnsRecord.d.ts).
                 { parent: this, ...args.adopt?.options(recordName) },
             );
+            if (r.content.kind === "hostAddress") {
+                const list = this.addressRecordsByHost.get(r.content.host) ?? [];
+                list.push({ hostname: r.hostname, record });
+                this.addressRecordsByHost.set(r.content.host, list);
+            }
             return pulumi.output({ name: r.hostname, type: r.type, content: record.content, proxied: r.proxied, priority: r.priority });
         });
         this.records = pulumi.all(outputs).apply((list) => list.map((o) => (o.priority === undefined ? { name: o.name, type: o.type, content: o.content, proxied: o.proxied } : o)));
         this.registerOutputs({ zoneId: this.zoneId, records: this.records });
+    }
+
+    /**
+     * The A/AAAA records that point the given hostnames at `host`, for ordering what needs them to resolve (Caddy asks
+     * Let's Encrypt for certificates): records of other hosts, Pages CNAMEs and e-mail records are never included.
+     */
+    addressRecords(host: string, hostnames: readonly string[]): cloudflare.DnsRecord[] {
+        const wanted = new Set(hostnames);
+        return (this.addressRecordsByHost.get(host) ?? []).filter((r) => wanted.has(r.hostname)).map((r) => r.record);
     }
 }

@@ -9,6 +9,7 @@ import type { Catalog, HostSpec } from "../catalog/types";
 import type { SecretString } from "../config/secret";
 import { publishFile } from "../lib/artifacts";
 import type { HostHandle } from "../lib/host";
+import { REMOTE_COMMAND_DEFAULTS, sshConnection } from "../lib/ssh";
 import { hostLayout, renderCloudInit } from "../render/cloud-init";
 
 export interface HetznerHostArgs {
@@ -51,7 +52,11 @@ export interface HetznerHostArgs {
     sshPublicKeys: readonly string[];
     /** CIDRs allowed to reach SSH; the machine running `pulumi up` must be inside one of them. */
     sshAllowedCidrs: readonly string[];
-    /** Private key for the SSH steps; when absent the command provider uses the ssh-agent (SSH_AUTH_SOCK). @default undefined */
+    /**
+     * Private key for the SSH steps, sent as a secret; when absent the command provider logs in through the ssh-agent
+     * of the shell running `pulumi up` (SSH_AUTH_SOCK), which the Docker provider's `ssh` needs anyway.
+     * @default undefined
+     */
     sshPrivateKey?: SecretString;
     /** Labels on every Hetzner resource, e.g. project and stack; `role` is set to the host's name. @default {} */
     labels?: Record<string, string>;
@@ -117,6 +122,22 @@ export class HetznerHost extends pulumi.ComponentResource implements HostHandle 
         );
         publishFile(args.publishAs ?? "cloud-init.yaml", userData);
 
+        // The rules live on the Firewall alone: a rule change updates it in place and never touches the server.
+        const firewall = new hcloud.Firewall(
+            `${name}-firewall`,
+            {
+                name,
+                labels,
+                rules: firewallRules(args.catalog, args.host.name, args.sshAllowedCidrs).map((r) => ({
+                    direction: "in",
+                    protocol: r.protocol,
+                    port: r.port,
+                    sourceIps: [...r.sourceIps],
+                    description: r.description,
+                })),
+            },
+            { parent: this },
+        );
         const server = new hcloud.Server(
             `${name}-server`,
             {
@@ -127,6 +148,11 @@ export class HetznerHost extends pulumi.ComponentResource implements HostHandle 
                 backups: args.backups ?? false,
                 labels,
                 sshKeys: keys.map((k) => k.id),
+                // Applied by Hetzner when the server is created, so it never boots unprotected; a FirewallAttachment
+                // would attach it only after the server exists, leaving every port open for its first minute (the
+                // SDK's FirewallAttachment docs). Both on one firewall fight: the server detaches what the attachment
+                // attached (hetznercloud/terraform-provider-hcloud#828), so there is no attachment.
+                firewallIds: [firewall.id.apply(Number)],
                 userData,
                 publicNets: [{ ipv4Enabled: true, ipv4: ipv4.id.apply(Number), ipv6Enabled: true, ipv6: ipv6.id.apply(Number) }],
                 deleteProtection: protect,
@@ -147,26 +173,6 @@ export class HetznerHost extends pulumi.ComponentResource implements HostHandle 
             },
         );
 
-        const firewall = new hcloud.Firewall(
-            `${name}-firewall`,
-            {
-                name,
-                labels,
-                rules: firewallRules(args.catalog, args.host.name, args.sshAllowedCidrs).map((r) => ({
-                    direction: "in",
-                    protocol: r.protocol,
-                    port: r.port,
-                    sourceIps: [...r.sourceIps],
-                    description: r.description,
-                })),
-            },
-            { parent: this },
-        );
-        const firewallAttachment = new hcloud.FirewallAttachment(
-            `${name}-firewall-attachment`,
-            { firewallId: firewall.id.apply(Number), serverIds: [server.id.apply(Number)] },
-            { parent: this },
-        );
         const volumeAttachment = new hcloud.VolumeAttachment(
             `${name}-data-attachment`,
             { serverId: server.id.apply(Number), volumeId: volume.id.apply(Number), automount: false },
@@ -181,26 +187,27 @@ export class HetznerHost extends pulumi.ComponentResource implements HostHandle 
         this.ipv6 = ipv6.ipNetwork.apply(ipv6HostAddress);
         this.volumeId = volume.id;
         this.ssh = pulumi.interpolate`ssh root@${this.ipv4}`;
-        const privateKey = args.sshPrivateKey ? pulumi.secret(args.sshPrivateKey.reveal()) : undefined;
-        this.connection = pulumi.output({ host: this.ipv4, user: "root", ...(privateKey ? { privateKey } : {}) });
+        this.connection = sshConnection(this.ipv4, args.sshPrivateKey);
 
         const timeout = args.readyTimeoutSeconds ?? 900;
         this.ready = new command.remote.Command(
             `${name}-ready`,
             {
+                ...REMOTE_COMMAND_DEFAULTS,
                 connection: this.connection,
                 create: `bash -s -- ${timeout}`,
                 stdin: hostScript("wait-ready.sh"),
                 // The IPs outlive the server, so only the server's id tells a new server (which must be waited for).
                 triggers: [server.id],
             },
-            { parent: this, dependsOn: [server, firewallAttachment, volumeAttachment] },
+            { parent: this, dependsOn: [server, volumeAttachment] },
         );
         // The server's sshKeys are fixed at creation (see ignoreChanges above); this keeps root's keys equal to the
         // config on every `pulumi up`, so removing a key revokes it.
         new command.remote.Command(
             `${name}-authorized-keys`,
             {
+                ...REMOTE_COMMAND_DEFAULTS,
                 connection: this.connection,
                 create: hostScript("install-authorized-keys.sh"),
                 stdin: [...publicKeys.values()].map((k) => `${k.line}\n`).join(""),

@@ -5,6 +5,7 @@ import { publishFile } from "../lib/artifacts";
 import { pullImage, serviceContainer } from "../lib/containers";
 import type { HostHandle } from "../lib/host";
 import { shellQuote, shippedFile } from "../lib/shipped";
+import { REMOTE_COMMAND_DEFAULTS } from "../lib/ssh";
 import { JANUS_FILES, JANUS_IMAGE_UID, janusAdminUrl, renderJanusHttp, renderJanusMain, renderJanusWebsockets, type JanusFile, type JanusSettings } from "../render/janus";
 import type { DockerHost } from "./docker-host";
 
@@ -64,6 +65,7 @@ export class JanusGateway extends pulumi.ComponentResource {
         const guard = new command.remote.Command(
             `${name}-call-guard`,
             {
+                ...REMOTE_COMMAND_DEFAULTS,
                 connection: args.host.connection,
                 create: `python3 -c ${shellQuote(shippedFile(CALL_GUARD_SCRIPT))} ${shellQuote(janusAdminUrl(s))}${force ? " --force" : ""}`,
                 stdin: pulumi.secret(args.adminSecret),

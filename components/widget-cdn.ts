@@ -5,10 +5,11 @@ import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { packFolder, type PackedFolder } from "../lib/tar";
 import type { HostHandle } from "../lib/host";
+import { REMOTE_COMMAND_DEFAULTS } from "../lib/ssh";
 import { renderWidgetFolderScript, renderWidgetSyncScript } from "../render/widget-cdn";
 
 /**
- * Where the archives are written, relative to the project folder: CopyFile reads `localPath` on the machine running
+ * Where the archives are written, relative to the project folder: CopyToRemote reads its FileAsset on the machine running
  * `pulumi up`, and the provider runs in the project folder (https://github.com/pulumi/pulumi/pull/706), so this
  * path is the same on every laptop and CI runner and changes only with the content. Under node_modules, so git
  * ignores it.
@@ -52,7 +53,8 @@ export interface WidgetCdnArgs {
     /** The static root of the catalog's `cdn` route (/opt/widget-cdn), linked to `folder`. */
     root: string;
     /**
-     * Local folder whose content replaces the CDN's on `pulumi up` when it changed (deleted files disappear too).
+     * Local folder whose content replaces the CDN's on `pulumi up` when it changed (deleted files disappear too); a
+     * non-empty folder, which config validation checks (config/parse.ts) so a bad path is reported with every other problem.
      * @default undefined (files on the server are left alone; deploy them another way)
      */
     sourceDir?: string;
@@ -75,19 +77,14 @@ export class WidgetCdn extends pulumi.ComponentResource {
         const folderScript = renderWidgetFolderScript(args.folder, args.root);
         const folder = new command.remote.Command(
             `${name}-folder`,
-            { connection, create: folderScript, triggers: [folderScript, args.instance] },
+            { ...REMOTE_COMMAND_DEFAULTS, connection, create: folderScript, triggers: [folderScript, args.instance] },
             { parent: this, dependsOn: [args.host.ready] },
         );
 
         let contentHash = "";
         let fileCount = 0;
         if (args.sourceDir !== undefined) {
-            const source = resolve(args.sourceDir);
-            if (!existsSync(source) || !statSync(source).isDirectory()) {
-                throw new Error(`visualkit:widgetCdnSourceDir: ${source} is not a folder; set it to the built widget files or to "" to leave the CDN alone`);
-            }
-            const packed = packFolder(source);
-            if (packed.files.length === 0) throw new Error(`visualkit:widgetCdnSourceDir: ${source} is empty; a sync would empty the CDN`);
+            const packed = packFolder(resolve(args.sourceDir));
             contentHash = packed.sha256;
             fileCount = packed.files.length;
             const short = packed.sha256.slice(0, 16);
@@ -97,10 +94,12 @@ export class WidgetCdn extends pulumi.ComponentResource {
             // The sync deletes the archive, and a changed script alone would re-run it (a Command's update runs
             // `create` again): the script is a trigger of both, so the archive is uploaded again first.
             const triggers = [packed.sha256, args.instance, syncScript];
-            // No ignoreChanges on localPath: Pulumi would send the path from the state, even on a replacement, so every
-            // later upload would read the first archive (stale content, or a missing file on another machine).
-            const upload = new command.remote.CopyFile(`${name}-upload`, { connection, localPath, remotePath, triggers }, { parent: this, dependsOn: [folder] });
-            new command.remote.Command(`${name}-sync`, { connection, create: syncScript, triggers }, { parent: this, dependsOn: [upload] });
+            // An asset: Pulumi hashes the file itself and records that hash with the path, so other content is always a
+            // diff, never a stale upload. No ignoreChanges on `source`: Pulumi would send the asset from the state, even
+            // on a replacement, so every later upload would read the first archive (stale, or missing on another machine).
+            const source = new pulumi.asset.FileAsset(localPath);
+            const upload = new command.remote.CopyToRemote(`${name}-upload`, { connection, source, remotePath, triggers }, { parent: this, dependsOn: [folder] });
+            new command.remote.Command(`${name}-sync`, { ...REMOTE_COMMAND_DEFAULTS, connection, create: syncScript, triggers }, { parent: this, dependsOn: [upload] });
         }
 
         this.contentHash = pulumi.output(contentHash);

@@ -1,9 +1,12 @@
+import { statSync } from "node:fs";
+import { resolve } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { deepFreeze } from "../catalog";
 import type { Catalog } from "../catalog/types";
+import { listFolder } from "../lib/tar";
 import { ConfigError } from "./issues";
 import { KEYS, PROVIDER_SECRETS, fullKey } from "./keys";
-import { parseConfig } from "./parse";
+import { parseConfig, type FolderFacts, type LocalFacts } from "./parse";
 import type { PlatformConfig } from "./types";
 
 export { ConfigError } from "./issues";
@@ -14,8 +17,29 @@ export type { PlatformConfig } from "./types";
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const runtimeConfig = require("@pulumi/pulumi/runtime/config") as { isConfigSecret(key: string): boolean };
 
+/** A local folder as the widget sync would pack it; paths relative to the working folder (the project's). */
+export function inspectFolder(path: string): FolderFacts {
+    const abs = resolve(path);
+    const st = statSync(abs, { throwIfNoEntry: false });
+    if (!st) return { kind: "missing", path: abs };
+    if (!st.isDirectory()) return { kind: "file", path: abs };
+    const { dirs, files, broken } = listFolder(abs);
+    return { kind: "folder", path: abs, files: files.length, entries: [...dirs.map((d) => `${d}/`), ...files], broken };
+}
+
 /**
- * The one place that reads stack config (and the two provider-credential environment variables). Returns the
+ * The local facts config validation checks. The agent only matters when SSH steps really run: a `pulumi up` with an
+ * engine, not a preview and not the offline render (mocks have no engine), so neither depends on this machine's agent.
+ */
+export function localFacts(env: NodeJS.ProcessEnv, deploying: boolean): LocalFacts {
+    if (!deploying) return { folder: inspectFolder };
+    const socket = env.SSH_AUTH_SOCK || undefined;
+    const state = socket === undefined ? "unset" : statSync(socket, { throwIfNoEntry: false })?.isSocket() ? "running" : "stale";
+    return { folder: inspectFolder, sshAgent: { state, socket } };
+}
+
+/**
+ * The one place that reads stack config, the provider-credential environment variables and SSH_AUTH_SOCK. Returns the
  * validated, frozen config and the catalog built from it, or throws a ConfigError listing every problem.
  */
 export function loadConfig(): { config: PlatformConfig; catalog: Catalog } {
@@ -25,7 +49,8 @@ export function loadConfig(): { config: PlatformConfig; catalog: Catalog } {
     );
     const env = Object.fromEntries(PROVIDER_SECRETS.map((p) => [p.env, process.env[p.env]]));
     const stack = pulumi.getStack();
-    const { config, catalog, issues } = parseConfig({ project: pulumi.getProject(), stack, values, secretKeys, env });
+    const local = localFacts(process.env, pulumi.runtime.hasEngine() && !pulumi.runtime.isDryRun());
+    const { config, catalog, issues } = parseConfig({ project: pulumi.getProject(), stack, values, secretKeys, env, local });
     if (!config || !catalog) throw new ConfigError(stack, issues);
     return { config: deepFreeze(config), catalog };
 }

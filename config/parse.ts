@@ -4,6 +4,7 @@ import { KNOWN_SERVER_TYPES } from "../render/cost";
 import { DEFAULT_HOSTNAMES, DEFAULT_PORTS, VK_AGENT_DERIVED_ENV, type PortId, type RouteId } from "../catalog/defaults";
 import type { Catalog } from "../catalog/types";
 import { validateCatalog } from "../catalog/validate";
+import { ustarSplit } from "../lib/ustar";
 import type { ConfigIssue } from "./issues";
 import { fullKey, KEYS, PROVIDER_SECRETS, type KeySpec } from "./keys";
 import { SecretString } from "./secret";
@@ -30,6 +31,26 @@ export interface RawConfig {
     readonly secretKeys: ReadonlySet<string>;
     /** Environment variables that can stand in for provider credentials (HCLOUD_TOKEN, CLOUDFLARE_API_TOKEN). */
     readonly env: Readonly<Record<string, string | undefined>>;
+    /** What the machine running the program can tell about paths and the ssh-agent, so this module stays pure. */
+    readonly local: LocalFacts;
+}
+
+/** A local path as config validation sees it (config/index.ts reads the disk; tests pass fakes). */
+export type FolderFacts =
+    | { readonly kind: "missing"; readonly path: string }
+    | { readonly kind: "file"; readonly path: string }
+    /** `entries`: what an archive of it holds (folders end in `/`); `broken`: links that point nowhere. */
+    | { readonly kind: "folder"; readonly path: string; readonly files: number; readonly entries: readonly string[]; readonly broken: readonly string[] };
+
+export interface LocalFacts {
+    /** What is at `path` (relative paths are relative to the project folder, where `pulumi up` runs). */
+    folder(path: string): FolderFacts;
+    /**
+     * The ssh-agent the SSH steps would log in through (SSH_AUTH_SOCK): set only while `pulumi up` really deploys,
+     * never in a preview or the offline render, which open no SSH connection. `stale`: it names no socket.
+     * @default undefined (not deploying: nothing checked)
+     */
+    readonly sshAgent?: { readonly state: "running" | "unset" | "stale"; readonly socket?: string };
 }
 
 export const HETZNER_LOCATIONS = ["fsn1", "nbg1", "hel1", "ash", "hil", "sin"] as const;
@@ -270,6 +291,9 @@ export function parseConfig(raw: RawConfig): { config?: PlatformConfig; catalog?
         add(`vkAgentEnv.${name}`, "is set by the program (derived from the catalog, or from geminiApiKey)", `remove it from visualkit:vkAgentEnv in Pulumi.${stack}.yaml`);
     }
     const platformApiSecretEnv = Object.fromEntries(Object.entries(envMap("platformApiSecretEnv", obj("platformApiSecretEnv"))).map(([k, v]) => [k, new SecretString(v)]));
+    for (const name of Object.keys(platformApiSecretEnv).filter((n) => n in platformApiEnv)) {
+        add(`platformApiSecretEnv.${name}`, `is also set in visualkit:platformApiEnv; a container gets each variable once`, `keep it in one of the two (a secret belongs in platformApiSecretEnv): remove visualkit:platformApiEnv.${name} from Pulumi.${stack}.yaml`);
+    }
     const geminiApiKey = secret("geminiApiKey", true);
     const sshPrivateKey = secret("sshPrivateKey", false);
 
@@ -354,6 +378,22 @@ export function parseConfig(raw: RawConfig): { config?: PlatformConfig; catalog?
     const resticBackups = parseBackups({ bool, int, str, optStr, secret, add, setCmd, environment, stack });
 
     const widgetCdnSourceDir = optStr("widgetCdnSourceDir");
+    if (widgetCdnSourceDir !== undefined) checkWidgetSource(raw.local.folder(widgetCdnSourceDir), stack).forEach((i) => add("widgetCdnSourceDir", i.problem, i.fix));
+    // Every SSH step would retry its dial for minutes and then fail on authentication: say so before anything starts.
+    const agent = raw.local.sshAgent;
+    if (agent?.state === "stale") {
+        issues.push({
+            key: "SSH_AUTH_SOCK",
+            problem: `(environment) names ${agent.socket}, which is not a socket: the command provider fails when it cannot reach the agent it is given, even with visualkit:sshPrivateKey set, so every SSH step would fail`,
+            fix: `start an agent and load the deploy key (eval "$(ssh-agent -s)" && ssh-add ~/.ssh/id_ed25519), or unset SSH_AUTH_SOCK`,
+        });
+    } else if (agent?.state === "unset" && sshPrivateKey === undefined) {
+        add(
+            "sshPrivateKey",
+            "is not set and no ssh-agent is running (SSH_AUTH_SOCK is unset): the command provider logs in with one or the other, never with ~/.ssh files, so every SSH step would fail",
+            `load a key listed in visualkit:sshPublicKeys into an agent: eval "$(ssh-agent -s)" && ssh-add ~/.ssh/id_ed25519 (or store the key: pulumi config set --secret visualkit:sshPrivateKey -s ${stack} < ~/.ssh/id_ed25519)`,
+        );
+    }
     const pages = {
         enabled: pagesEnabled ?? false,
         projectSuffix: str("pagesProjectSuffix") ?? "",
@@ -499,6 +539,20 @@ function parseBackups(r: BackupReaders): { config?: PlatformConfig["backups"]; v
             drillSchedule,
         },
     };
+}
+
+/** What would make a widget sync fail or empty the CDN, found before anything is packed or uploaded. */
+function checkWidgetSource(f: FolderFacts, stack: string): { problem: string; fix: string }[] {
+    const fix = `point visualkit:widgetCdnSourceDir in Pulumi.${stack}.yaml at the built widget files (relative to the project folder), or set it to "" to leave the CDN alone`;
+    if (f.kind === "missing") return [{ problem: `${f.path} does not exist`, fix }];
+    if (f.kind === "file") return [{ problem: `${f.path} is a file, not a folder`, fix }];
+    const out: { problem: string; fix: string }[] = [];
+    if (f.files === 0) out.push({ problem: `${f.path} holds no files; a sync would empty the CDN`, fix: `build the widget into it first, or ${fix.slice(0, 1).toLowerCase()}${fix.slice(1)}` });
+    const list = (paths: readonly string[]) => paths.slice(0, 3).join(", ") + (paths.length > 3 ? ` and ${paths.length - 3} more` : "");
+    if (f.broken.length > 0) out.push({ problem: `${f.path} holds links that point nowhere: ${list(f.broken)}`, fix: "remove the links or make them point at files" });
+    const long = f.entries.filter((e) => ustarSplit(e) === undefined);
+    if (long.length > 0) out.push({ problem: `${f.path} holds paths too long for the archive (ustar: 100-byte name, 155-byte folder): ${list(long)}`, fix: "shorten those file or folder names" });
+    return out;
 }
 
 /** The declared key nearest to a misspelt one (edit distance ≤ 3), for "did you mean". */

@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative, sep } from "node:path";
 import { gzipSync } from "node:zlib";
+import { ustarSplit } from "./ustar";
 
 /**
  * A deterministic .tar.gz of a local folder (sorted entries, owner 0, mtime 0, fixed modes): the same files always
@@ -16,9 +17,18 @@ export interface PackedFolder {
     readonly files: readonly string[];
 }
 
-export function packFolder(dir: string): PackedFolder {
+/** What an archive of `dir` holds: folders and files (links to files count as files), sorted, with `/` separators. */
+export interface FolderListing {
+    readonly dirs: readonly string[];
+    readonly files: readonly string[];
+    /** Links that point nowhere: reading them would fail, so they are listed apart (config validation reports them). */
+    readonly broken: readonly string[];
+}
+
+export function listFolder(dir: string): FolderListing {
     const files: string[] = [];
     const dirs: string[] = [];
+    const broken: string[] = [];
     const walk = (d: string) => {
         for (const entry of readdirSync(d, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
             const full = join(d, entry.name);
@@ -26,12 +36,21 @@ export function packFolder(dir: string): PackedFolder {
             if (entry.isDirectory()) {
                 dirs.push(rel);
                 walk(full);
-            } else if (entry.isFile() || (entry.isSymbolicLink() && statSync(full).isFile())) {
+            } else if (entry.isFile()) {
                 files.push(rel);
+            } else if (entry.isSymbolicLink()) {
+                const target = statSync(full, { throwIfNoEntry: false });
+                if (!target) broken.push(rel);
+                else if (target.isFile()) files.push(rel);
             }
         }
     };
     walk(dir);
+    return { dirs, files, broken };
+}
+
+export function packFolder(dir: string): PackedFolder {
+    const { dirs, files } = listFolder(dir);
     const blocks: Buffer[] = [];
     for (const rel of [...dirs, ...files].sort()) {
         const isDir = dirs.includes(rel);
@@ -45,16 +64,9 @@ export function packFolder(dir: string): PackedFolder {
 
 function header(path: string, size: number, isDir: boolean): Buffer {
     const h = Buffer.alloc(512);
-    const bytes = Buffer.byteLength(path);
-    let name = path;
-    let prefix = "";
-    if (bytes > 100) {
-        // ustar keeps long paths as prefix + "/" + name, split at a slash.
-        const cut = path.lastIndexOf("/", path.length - 2);
-        prefix = path.slice(0, cut);
-        name = path.slice(cut + 1);
-        if (cut < 0 || Buffer.byteLength(prefix) > 155 || Buffer.byteLength(name) > 100) throw new Error(`tar: path too long for ustar: ${path}`);
-    }
+    const split = ustarSplit(path);
+    if (!split) throw new Error(`tar: path too long for ustar: ${path}`);
+    const { name, prefix } = split;
     const put = (text: string, offset: number, length: number) => h.write(text, offset, length, "utf8");
     const octal = (n: number, length: number) => `${n.toString(8).padStart(length - 1, "0")}\0`;
     put(name, 0, 100);

@@ -1,4 +1,5 @@
 import { RESERVED_HOST_PORTS } from "../catalog/defaults";
+import { localFacts } from "../config";
 import { parseConfig } from "../config/parse";
 import type { DeclaredOpening, PolicyContext } from "./policies";
 
@@ -24,7 +25,7 @@ function leaves(v: unknown): string[] {
  * would refuse it too).
  */
 export function policyContext(input: StackConfigInput): PolicyContext {
-    const { config, catalog, issues } = parseConfig({ project: input.project, stack: input.stack, values: input.config, secretKeys: new Set(input.secretKeys), env: {} });
+    const { config, catalog, issues } = parseConfig({ project: input.project, stack: input.stack, values: input.config, secretKeys: new Set(input.secretKeys), env: {}, local: localFacts({}, false) });
     if (!config || !catalog) throw new Error(`policy pack: Pulumi.${input.stack}.yaml does not validate: ${issues.map((i) => `${i.key} ${i.problem}`).join("; ")}`);
     const openings: DeclaredOpening[] = [];
     if (catalog.services.some((s) => s.routes.length > 0)) {

@@ -1,4 +1,5 @@
 import { spawn, spawnSync } from "node:child_process";
+import { localFacts } from "../config";
 import { readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { DATA_FOLDERS } from "../catalog/defaults";
@@ -52,7 +53,7 @@ interface Target {
 /** Where things live on the new server, from the stack's catalog (the same names the program deploys). */
 export function newServerLayout(stack: string): Target {
     const { project, config, secretKeys } = readStackConfig(ROOT, stack);
-    const parsed = parseConfig({ project, stack, values: config, secretKeys: new Set(secretKeys), env: {} });
+    const parsed = parseConfig({ project, stack, values: config, secretKeys: new Set(secretKeys), env: {}, local: localFacts({}, false) });
     if (!parsed.catalog) throw new Error(`Pulumi.${stack}.yaml does not validate:\n${parsed.issues.map((i) => `  ${i.key}: ${i.problem}`).join("\n")}`);
     const catalog = parsed.catalog;
     const chatwoot = catalog.services.find((s) => s.id === "chatwoot");

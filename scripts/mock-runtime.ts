@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { runInThisContext } from "node:vm";
 import * as pulumi from "@pulumi/pulumi";
 import { SECRET_PLACEHOLDER } from "../config/secret";
 import { publishedFiles, resetPublishedFiles } from "../lib/artifacts";
@@ -44,6 +45,13 @@ export interface MockRunOptions {
     readonly program: () => Promise<Record<string, unknown>>;
     /** Extra state per resource type, merged over the built-in fakes (tests use it to pin a value). */
     readonly state?: (type: string, name: string, inputs: Record<string, unknown>) => Record<string, unknown> | undefined;
+    /**
+     * Exit code of an attached one-shot container (`attach: true`), by its Docker name, e.g. `{ "chatwoot-prepare": 1 }`
+     * to see what a failed database preparation does to the deployment. Every one-shot container not named here
+     * exits 0, as it does on a healthy host.
+     * @default {}
+     */
+    readonly exitCodes?: Readonly<Record<string, number>>;
     /** Invoke results by token; an invoke with no answer here or built in fails the run. */
     readonly invokes?: Record<string, (inputs: Record<string, unknown>) => Record<string, unknown>>;
 }
@@ -63,6 +71,22 @@ function unwrap(v: unknown, redact: boolean): unknown {
     return v;
 }
 
+/**
+ * Assets and archives as the provider would get them, named by kind: `{ fileAsset: path }`, `{ stringAsset: text }`,
+ * `{ fileArchive: path }`, `{ remoteAsset: uri }`. Their content sits behind promises the recorded inputs cannot hold.
+ */
+async function readAssets(v: unknown): Promise<unknown> {
+    if (v instanceof pulumi.asset.FileAsset) return { fileAsset: await v.path };
+    if (v instanceof pulumi.asset.StringAsset) return { stringAsset: await v.text };
+    if (v instanceof pulumi.asset.RemoteAsset) return { remoteAsset: await v.uri };
+    if (v instanceof pulumi.asset.FileArchive) return { fileArchive: await v.path };
+    if (Array.isArray(v)) return Promise.all(v.map(readAssets));
+    if (v && typeof v === "object" && !(v instanceof Promise)) {
+        return Object.fromEntries(await Promise.all(Object.entries(v).map(async ([k, x]) => [k, await readAssets(x)] as const)));
+    }
+    return v;
+}
+
 /** Deterministic fake numbers so two renders are byte-identical. */
 function fakeNumber(seed: string, modulo: number): number {
     return parseInt(createHash("sha256").update(seed).digest("hex").slice(0, 8), 16) % modulo;
@@ -74,7 +98,7 @@ export function fakeId(type: string, name: string): string {
 }
 
 /** Realistic computed state for the provider resources the program uses (documentation IP ranges only). */
-function builtinState(type: string, name: string, inputs: Record<string, unknown>): Record<string, unknown> {
+function builtinState(type: string, name: string, inputs: Record<string, unknown>, exitCodes: Readonly<Record<string, number>>): Record<string, unknown> {
     const n = fakeNumber(`${type}::${name}`, 9_000_000) + 1_000_000;
     switch (type) {
         case "hcloud:index/primaryIp:PrimaryIp":
@@ -102,7 +126,7 @@ function builtinState(type: string, name: string, inputs: Record<string, unknown
         }
         case "docker:index/container:Container":
             // An attached one-shot container has run to completion; 0 is a successful run.
-            return inputs.attach === true ? { exitCode: 0, containerLogs: "" } : {};
+            return inputs.attach === true ? { exitCode: exitCodes[String(inputs.name)] ?? 0, containerLogs: "" } : {};
         default:
             return {};
     }
@@ -136,6 +160,20 @@ async function resolve(v: unknown, redact: boolean): Promise<unknown> {
     return v;
 }
 
+/**
+ * A run that failed the way `pulumi up` would: the program threw, or a resource's inputs could not be resolved (an
+ * `apply` threw, e.g. a failed one-shot container stopping what depends on it). Carries what had been registered.
+ */
+export class MockRunError extends Error {
+    constructor(
+        message: string,
+        readonly resources: readonly { readonly type: string; readonly name: string }[],
+    ) {
+        super(message);
+        this.name = "MockRunError";
+    }
+}
+
 export async function runWithMocks(opts: MockRunOptions): Promise<MockRunResult> {
     const records: Omit<RecordedResource, "parent" | "options">[] = [];
     const parents = new Map<string, string | null>();
@@ -145,10 +183,10 @@ export async function runWithMocks(opts: MockRunOptions): Promise<MockRunResult>
 
     pulumi.runtime.setMocks(
         {
-            newResource(args) {
-                const inputs = args.inputs as Record<string, unknown>;
+            async newResource(args) {
+                const inputs = (await readAssets(args.inputs)) as Record<string, unknown>;
                 const plain = unwrap(inputs, false) as Record<string, unknown>;
-                const state = { ...plain, ...builtinState(args.type, args.name, plain), ...(opts.state?.(args.type, args.name, plain) ?? {}) };
+                const state = { ...plain, ...builtinState(args.type, args.name, plain, opts.exitCodes ?? {}), ...(opts.state?.(args.type, args.name, plain) ?? {}) };
                 if (args.type !== "pulumi:pulumi:Stack") {
                     records.push({
                         type: args.type,
@@ -179,6 +217,18 @@ export async function runWithMocks(opts: MockRunOptions): Promise<MockRunResult>
     );
     pulumi.runtime.setAllConfig(opts.config, [...opts.secretKeys]);
     resetPublishedFiles();
+
+    // A registration whose inputs reject is not awaited by the program: under the CLI the language host's own
+    // unhandledRejection handler fails the deployment with it; here it would kill the process (or, under jest, fail
+    // the test from outside). Like the language host, the run owns the handler while the program runs, and reports
+    // what it caught as the run's failure. Inside jest, `process` is a sandbox copy whose listeners Node never calls;
+    // the main context's global is the real process (and is `process` itself outside jest).
+    const realProcess = runInThisContext("process") as NodeJS.Process;
+    const rejections: unknown[] = [];
+    const onRejection = (reason: unknown) => rejections.push(reason);
+    const previous = realProcess.listeners("unhandledRejection");
+    realProcess.removeAllListeners("unhandledRejection");
+    realProcess.on("unhandledRejection", onRejection);
 
     let programOutputs: Record<string, unknown> = {};
     let programError: unknown;
@@ -214,9 +264,17 @@ export async function runWithMocks(opts: MockRunOptions): Promise<MockRunResult>
     const settings = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> };
     // Drain registrations even when the program failed: a late registerOutputs reaching the next run's monitor
     // would crash the process ("unknown resource").
-    await settings.waitForRPCs().catch(() => undefined);
+    await settings.waitForRPCs().catch((e: unknown) => rejections.push(e));
+    // Unhandled rejections are reported after the microtask queue drains.
+    await new Promise((done) => setImmediate(done));
+    realProcess.off("unhandledRejection", onRejection);
+    for (const listener of previous) realProcess.on("unhandledRejection", listener);
     if (programError !== undefined) throw programError;
     if (failures.length > 0) throw new Error(failures.join("\n"));
+    if (rejections.length > 0) {
+        const messages = [...new Set(rejections.map((r) => (r instanceof Error ? r.message : String(r))))];
+        throw new MockRunError(messages.join("\n"), records.map((r) => ({ type: r.type, name: r.name })));
+    }
 
     const stackName = `${opts.project}-${opts.stack}`;
     const resources: RecordedResource[] = records.map((r) => {

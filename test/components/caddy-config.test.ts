@@ -41,7 +41,7 @@ describe("CaddyConfig (fake host under mocks)", () => {
         const install = installOf(run);
         expect(install.parent).toBe("caddy-main");
         expect(install.options.dependsOn).toEqual(["main-ready"]);
-        expect(install.inputs.connection).toMatchObject({ host: "203.0.113.10", user: "root" });
+        expect(install.rawInputs.connection).toMatchObject({ host: "203.0.113.10", user: "root" });
         expect(install.inputs.stdin).toBe(run.files.get("Caddyfile"));
     });
 
@@ -95,7 +95,7 @@ describe("CaddyConfig in the program", () => {
         const run = await runProgram("prod");
         expect(run.ofType("visualkit:caddy:CaddyConfig").map((r) => r.name)).toEqual(["visualkit-prod-main-caddy"]);
         const install = run.named("visualkit-prod-main-caddy-install");
-        expect(install.options.dependsOn).toEqual(["visualkit-prod-main-ready"]);
+        expect(install.options.dependsOn).toContain("visualkit-prod-main-ready");
         expect(install.rawInputs.stdin).toBe(run.files.get("Caddyfile"));
         expect(run.files.get("Caddyfile")).toBe(renderCaddyfile(prod.catalog, stackOptions(prod.config)));
     });
@@ -112,3 +112,30 @@ describe("CaddyConfig in the program", () => {
         expect(String(after.named("visualkit-prod-main-caddy-install").rawInputs.stdin)).toContain("help.visualkit.live {");
     });
 });
+
+describe.each(["dev", "prod"])("the %s Caddyfile is installed only once its names point at the host", (stack) => {
+    let run: ProgramRun;
+    beforeAll(async () => {
+        run = await runProgram(stack);
+    });
+
+    test("the install waits for exactly the A/AAAA records of the sites in the Caddyfile, pointing at its host", () => {
+        const install = run.named(`visualkit-${stack}-main-caddy-install`);
+        // What Caddy requests certificates for: every site address of the installed file.
+        const sites = [...String(install.rawInputs.stdin).matchAll(/^([a-z0-9.-]+\.[a-z]+) \{$/gm)].map((m) => m[1]);
+        expect(sites.length).toBeGreaterThanOrEqual(7);
+        const host = (run.outputs.hosts as Record<string, { ipv4: string; ipv6: string }>).main;
+        const records = run.ofType("cloudflare:index/dnsRecord:DnsRecord");
+        const expected = records
+            .filter((r) => sites.includes(String(r.rawInputs.name)) && ((r.rawInputs.type === "A" && r.rawInputs.content === host.ipv4) || (r.rawInputs.type === "AAAA" && r.rawInputs.content === host.ipv6)))
+            .map((r) => r.name);
+        // Both families for every site, or a certificate request could race the missing one.
+        expect(expected).toHaveLength(2 * sites.length);
+        const dnsDeps = install.options.dependsOn.filter((d) => records.some((r) => r.name === d));
+        expect(dnsDeps.sort()).toEqual(expected.sort());
+        // Nothing else of the zone: Pages CNAMEs, e-mail records, the www redirect's placeholder.
+        for (const d of dnsDeps) expect(["A", "AAAA"]).toContain(records.find((r) => r.name === d)!.rawInputs.type);
+        expect(install.options.dependsOn.filter((d) => !dnsDeps.includes(d))).toEqual([`visualkit-${stack}-main-ready`]);
+    });
+});
+

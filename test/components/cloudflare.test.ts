@@ -236,3 +236,29 @@ function exactHost(expression: string): string {
     if (!m) throw new Error(`redirect expression is not a single exact host match: ${expression}`);
     return m[1];
 }
+
+test("addressRecords: the A/AAAA records of the given names on the given host only, never CNAMEs, e-mail or other hosts", async () => {
+    const comment = "test";
+    const edge: DnsRecordSpec[] = (["ipv4", "ipv6"] as const).map((family) => ({
+        key: `media-${family}`,
+        name: "media",
+        hostname: "media.visualkit.live",
+        type: family === "ipv4" ? "A" : "AAAA",
+        content: { kind: "hostAddress", host: "edge", family },
+        proxied: false,
+        comment,
+    }));
+    const records = [...prodRecords(), ...edge];
+    const asked = ["api.visualkit.live", "media.visualkit.live", "app.visualkit.live", "visualkit.live", "www.visualkit.live"];
+    const run = await runComponents(async () => {
+        const hosts = Object.fromEntries(["main", "edge"].map((h) => [h, { ipv4: pulumi.output("203.0.113.10"), ipv6: pulumi.output("2001:db8::1") }]));
+        const pagesSubdomains = Object.fromEntries(records.flatMap((r) => (r.content.kind === "pagesSubdomain" ? [[r.content.project, pulumi.output("x.pages.dev")]] : [])));
+        const dns = new CloudflareDns("dns", { zone: "visualkit.live", records, hosts, pagesSubdomains });
+        const urns = (host: string) => pulumi.all(dns.addressRecords(host, asked).map((r) => r.urn));
+        return { main: urns("main"), edge: urns("edge"), none: urns("nowhere") };
+    });
+    const names = (key: string) => (run.outputs[key] as string[]).map((u) => u.split("::").pop()).sort();
+    expect(names("main")).toEqual(["dns-api-a", "dns-api-aaaa"]);
+    expect(names("edge")).toEqual(["dns-media-ipv4", "dns-media-ipv6"]);
+    expect(names("none")).toEqual([]);
+});

@@ -1,10 +1,10 @@
 import { createHash } from "node:crypto";
 import type { ServiceSpec } from "../../catalog/types";
 import { isPinned, parseImageRef } from "../../config/validators";
-import { preparedImageId } from "../../components/chatwoot";
+import { PREPARE_CONTAINER, preparedImageId } from "../../components/chatwoot";
 import { LOG_OPTS } from "../../lib/containers";
 import { JANUS_FILES } from "../../render/janus";
-import { fakeId, type RecordedResource } from "../../scripts/mock-runtime";
+import { fakeId, MockRunError, type RecordedResource } from "../../scripts/mock-runtime";
 import { parsedStack, runProgram, type ProgramRun } from "../helpers/program";
 
 /**
@@ -247,6 +247,22 @@ test("a failed db:chatwoot_prepare stops the deployment before rails and sidekiq
     expect(() => preparedImageId(undefined, "sha256:abc", urn)).toThrow(/exited with code undefined/);
     // The failed run stays in the state and is retried only on a new image or env: the message gives the command.
     expect(() => preparedImageId(1, "sha256:abc", urn)).toThrow(`pulumi up --replace '${urn}'`);
+});
+
+test("in the program, a failed db:chatwoot_prepare registers neither rails nor sidekiq and the error gives the retry command", async () => {
+    const failed = runProgram("prod", { exitCodes: { [PREPARE_CONTAINER]: 1 } });
+    const error = (await failed.then(() => undefined, (e: unknown) => e)) as MockRunError;
+    expect(error).toBeInstanceOf(MockRunError);
+    const containers = error.resources.filter((r) => r.type === CONTAINER).map((r) => r.name);
+    // Postgres, Redis and the job ran; rails and sidekiq (which would replace the running ones) were never sent.
+    expect(containers).toEqual(expect.arrayContaining(["visualkit-prod-chatwoot-postgres", "visualkit-prod-chatwoot-redis", "visualkit-prod-chatwoot-prepare"]));
+    expect(containers.filter((n) => /chatwoot-(rails|sidekiq)$/.test(n))).toEqual([]);
+    expect(error.message).toMatch(/chatwoot-prepare .*exited with code 1/);
+    // The job's own URN (its type and name), so `--replace` re-runs exactly it.
+    expect(error.message).toMatch(/pulumi up --replace 'urn:pulumi:prod::visualkit::[^']*docker:index\/container:Container::visualkit-prod-chatwoot-prepare'/);
+    // The neighbour: the same program with a successful job registers both.
+    const ok = await runProgram("prod");
+    expect(ok.ofType(CONTAINER).map((r) => r.name)).toEqual(expect.arrayContaining(["visualkit-prod-chatwoot-rails", "visualkit-prod-chatwoot-sidekiq"]));
 });
 
 test("vkAgentEnv may not override what the program derives", async () => {

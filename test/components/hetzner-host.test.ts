@@ -1,4 +1,5 @@
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { HetznerHost, ipv6HostAddress } from "../../components/hetzner-host";
 import { fakeId } from "../../scripts/mock-runtime";
@@ -37,7 +38,7 @@ describe.each(["dev", "prod"])("HetznerHost in %s", (stack) => {
     test("one host component per catalog host; every Hetzner resource is its child", () => {
         const host = one(run, T.host);
         expect(host.name).toBe(`visualkit-${stack}-main`);
-        for (const type of [T.server, T.ip, T.key, T.firewall, T.firewallAttachment, T.volume, T.volumeAttachment]) {
+        for (const type of [T.server, T.ip, T.key, T.firewall, T.volume, T.volumeAttachment]) {
             for (const r of run.ofType(type)) expect({ name: r.name, parent: r.parent }).toEqual({ name: r.name, parent: host.name });
         }
         const commands = run.resources.filter((r) => r.parent === host.name && r.type === T.command).map((r) => r.name);
@@ -56,12 +57,12 @@ describe.each(["dev", "prod"])("HetznerHost in %s", (stack) => {
         ]);
     });
 
-    test("the firewall is attached to the server", () => {
-        const attachment = one(run, T.firewallAttachment);
-        expect(attachment.inputs).toEqual({
-            firewallId: Number(fakeId(T.firewall, `visualkit-${stack}-main-firewall`)),
-            serverIds: [Number(fakeId(T.server, `visualkit-${stack}-main-server`))],
-        });
+    test("the server is created behind its firewall: it names the firewall itself, and there is no separate attachment", () => {
+        // An input that references the firewall's id: the engine cannot create the server before the firewall, and
+        // Hetzner applies it as part of the creation, so the server is never reachable unprotected.
+        expect(one(run, T.server).inputs.firewallIds).toEqual([Number(fakeId(T.firewall, `visualkit-${stack}-main-firewall`))]);
+        // An attachment would protect the server only after it exists (and fights firewallIds over the same firewall).
+        expect(run.ofType(T.firewallAttachment)).toEqual([]);
     });
 
     test("the server ignores userData, sshKeys and image changes (hcloud would replace it) and is replaced delete-first", () => {
@@ -100,20 +101,20 @@ describe.each(["dev", "prod"])("HetznerHost in %s", (stack) => {
         expect(one(run, T.server).inputs.labels).toEqual({ project: "visualkit", stack, role: "main" });
     });
 
-    test("the readiness check runs the repository's wait-ready.sh over SSH as root, after server, firewall and volume", () => {
+    test("the readiness check runs the repository's wait-ready.sh over SSH as root, after the server and its volume", () => {
         const check = run.named(`visualkit-${stack}-main-ready`);
         expect(check.inputs.stdin).toBe(readFileSync(join(ROOT, "scripts/host/wait-ready.sh"), "utf8"));
         expect(check.inputs.create).toBe("bash -s -- 900");
-        expect(check.inputs.connection).toEqual({ host: (run.outputs.hosts as Record<string, { ipv4: string }>).main.ipv4, user: "root", port: 22 });
+        expect(check.rawInputs.connection).toMatchObject({ host: (run.outputs.hosts as Record<string, { ipv4: string }>).main.ipv4, user: "root", port: 22 });
         expect(check.inputs.triggers).toEqual([fakeId(T.server, `visualkit-${stack}-main-server`)]);
-        expect(check.options.dependsOn.sort()).toEqual([`visualkit-${stack}-main-data-attachment`, `visualkit-${stack}-main-firewall-attachment`, `visualkit-${stack}-main-server`]);
+        expect(check.options.dependsOn.sort()).toEqual([`visualkit-${stack}-main-data-attachment`, `visualkit-${stack}-main-server`]);
     });
 
     test("after the host is ready, root's authorized_keys is set to exactly the configured keys (a removed key is revoked)", () => {
         const keys = run.named(`visualkit-${stack}-main-authorized-keys`);
         expect(keys.inputs.stdin).toBe(stackValue(stack, "sshPublicKeys").join("\n") + "\n");
         expect(keys.inputs.create).toBe(readFileSync(join(ROOT, "scripts/host/install-authorized-keys.sh"), "utf8"));
-        expect(keys.inputs.connection).toEqual(run.named(`visualkit-${stack}-main-ready`).inputs.connection);
+        expect(keys.rawInputs.connection).toEqual(run.named(`visualkit-${stack}-main-ready`).rawInputs.connection);
         expect(keys.options.dependsOn).toEqual([`visualkit-${stack}-main-ready`]);
         // A replaced server (same IPs) gets its keys synced again.
         expect(keys.inputs.triggers).toEqual([fakeId(T.server, `visualkit-${stack}-main-server`)]);
@@ -205,7 +206,62 @@ describe("config drives the host", () => {
     test("without it no key is sent: the command provider falls back to the ssh-agent", async () => {
         const run = await runProgram("dev");
         expect(ready(run).rawInputs.connection).not.toHaveProperty("privateKey");
+        // The provider reads SSH_AUTH_SOCK itself; a recorded socket path would differ per login and machine, and a
+        // changed connection re-runs every remote command.
+        for (const r of run.resources.filter((x) => x.type.startsWith("command:remote:"))) expect(r.rawInputs.connection).not.toHaveProperty("agentSocketPath");
     });
+});
+
+/**
+ * How long pulumi-command keeps dialing (provider/pkg/provider/remote/connection.go, v1.2.1): up to dialErrorLimit
+ * attempts, waiting between them 0.1 s growing 1.5× up to 5 s (pulumi sdk retry.Until); unset fields take the
+ * provider's defaults, 10 attempts and 15 s per dial.
+ */
+function dialWindowSeconds(connection: Record<string, unknown>, eachDialTimesOut: boolean): number {
+    const attempts = Number(connection.dialErrorLimit ?? 10);
+    const perDial = Number(connection.perDialTimeout ?? 15);
+    let waits = 0;
+    for (let i = 0, delay = 0.1; i < attempts - 1; i++, delay *= 1.5) waits += Math.min(delay, 5);
+    return waits + (eachDialTimesOut ? attempts * perDial : 0);
+}
+
+test("every SSH step keeps dialing long enough for a server that just booted, and gives up within the readiness budget", async () => {
+    const run = await runProgram("prod");
+    const steps = run.resources.filter((r) => r.type.startsWith("command:remote:"));
+    expect(steps.length).toBeGreaterThanOrEqual(4);
+    for (const step of steps) {
+        const connection = step.rawInputs.connection as Record<string, unknown>;
+        // sshd refuses connections until it is up: measured ~75 s from boot to SSH for a fresh Debian 12 (a slow
+        // Hetzner boot, or host keys generated on first boot, take longer), so at least 3 minutes of refusals.
+        expect({ step: step.name, refusedFor: dialWindowSeconds(connection, false) >= 180 }).toEqual({ step: step.name, refusedFor: true });
+        // A host that never answers (this machine outside sshAllowedCidrs) fails in about the readiness check's
+        // own 15 minutes, not after an hour.
+        expect({ step: step.name, silentFor: dialWindowSeconds(connection, true) <= 16 * 60 }).toEqual({ step: step.name, silentFor: true });
+    }
+});
+
+test("no remote step sends environment variables over SSH (sshd refuses what AcceptEnv does not list)", async () => {
+    // With a widget source folder, so the CDN's sync step is in the graph too.
+    const widget = mkdtempSync(join(tmpdir(), "widget-"));
+    writeFileSync(join(widget, "sdk.js"), "x");
+    const run = await runProgram("prod", { set: { widgetCdnSourceDir: widget } }).finally(() => rmSync(widget, { recursive: true, force: true }));
+    const commands = run.ofType(T.command);
+    expect(commands.map((c) => c.name)).toContain("visualkit-prod-widget-cdn-sync");
+    for (const c of commands) expect({ name: c.name, environment: c.rawInputs.environment, previousOutput: c.rawInputs.addPreviousOutputInEnv }).toEqual({ name: c.name, environment: undefined, previousOutput: false });
+});
+
+test("a firewall rule change updates the firewall alone: no other resource's inputs change, the server's least", async () => {
+    const before = await runProgram("prod");
+    const after = await runProgram("prod", { set: { sshAllowedCidrs: ["198.51.100.7/32"] } });
+    const inputs = (run: ProgramRun) => new Map(run.resources.map((r) => [`${r.type}::${r.name}`, JSON.stringify(r.rawInputs)]));
+    const a = inputs(before);
+    const b = inputs(after);
+    expect([...b.keys()].sort()).toEqual([...a.keys()].sort());
+    const changed = [...a.keys()].filter((k) => a.get(k) !== b.get(k));
+    expect(changed).toEqual([`${T.firewall}::visualkit-prod-main-firewall`]);
+    expect(rules(after)[0]).toBe("in tcp 22 from 198.51.100.7/32");
+    // The rules live on the Firewall only: nothing of them is an input of the server.
+    expect(JSON.stringify(one(after, T.server).rawInputs)).not.toContain("198.51.100.7");
 });
 
 describe("ipv6HostAddress", () => {

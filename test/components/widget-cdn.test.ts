@@ -8,6 +8,9 @@ import { ROOT, runProgram } from "../helpers/program";
 
 /** The widget CDN in the program's graph: the folder always, the sync only with visualkit:widgetCdnSourceDir. */
 
+/** The local file the upload sends (its FileAsset's path). */
+const localPath = (upload: { rawInputs: Record<string, unknown> }): string => String((upload.rawInputs.source as { fileAsset?: string }).fileAsset);
+
 let src: string;
 beforeAll(() => {
     src = mkdtempSync(join(tmpdir(), "widget-src-"));
@@ -32,12 +35,13 @@ test("with a source folder: one upload and one sync, both triggered on the conte
     const hash = packFolder(src).sha256;
     const upload = run.named("visualkit-prod-widget-cdn-upload");
     const sync = run.named("visualkit-prod-widget-cdn-sync");
-    expect(upload.type).toBe("command:remote:CopyFile");
+    expect(upload.type).toBe("command:remote:CopyToRemote");
     expect(upload.rawInputs.remotePath).toBe(`/var/tmp/visualkit-widget-cdn-${hash.slice(0, 16)}.tar.gz`);
     expect((upload.rawInputs.triggers as string[])[0]).toBe(hash);
     // The same path on every machine (laptop, CI): relative to the project, named by the content only.
-    expect(upload.rawInputs.localPath).toBe(`${ARCHIVE_CACHE_DIR}/${hash}.tar.gz`);
-    expect(isAbsolute(String(upload.rawInputs.localPath))).toBe(false);
+    // A file asset: Pulumi hashes the file and records the hash, so new content is a diff of its own.
+    expect(upload.rawInputs.source).toEqual({ fileAsset: `${ARCHIVE_CACHE_DIR}/${hash}.tar.gz` });
+    expect(isAbsolute(localPath(upload))).toBe(false);
     expect(upload.options.ignoreChanges).toBeUndefined();
     expect((sync.rawInputs.triggers as string[])[0]).toBe(hash);
     // The sync removes the archive: a new sync script (same content) must come with a new upload.
@@ -50,7 +54,7 @@ test("with a source folder: one upload and one sync, both triggered on the conte
 });
 
 test("a source folder that does not exist is a clear error naming the key", async () => {
-    await expect(runProgram("prod", { set: { widgetCdnSourceDir: join(src, "missing") } })).rejects.toThrow(/visualkit:widgetCdnSourceDir: .*missing is not a folder/);
+    await expect(runProgram("prod", { set: { widgetCdnSourceDir: join(src, "missing") } })).rejects.toThrow(/visualkit:widgetCdnSourceDir: .*missing does not exist/);
 });
 
 test("a second deploy with other content uploads the new content from a new path", async () => {
@@ -61,12 +65,12 @@ test("a second deploy with other content uploads the new content from a new path
         const first = (await upload(src)).rawInputs;
         const latest = await upload(next);
         const second = latest.rawInputs;
-        expect(second.localPath).not.toBe(first.localPath);
+        expect(localPath(latest)).not.toBe(localPath({ rawInputs: first }));
         expect(second.remotePath).not.toBe(first.remotePath);
         expect((second.triggers as string[])[0]).not.toBe((first.triggers as string[])[0]);
         // What the provider gets: Pulumi fills an ignored property from the state, on a replacement too. It reads the
         // path relative to the project folder (its working directory).
-        const sent = (latest.options.ignoreChanges ?? []).includes("localPath") ? first.localPath : second.localPath;
+        const sent = (latest.options.ignoreChanges ?? []).includes("source") ? localPath({ rawInputs: first }) : localPath(latest);
         const uploaded = gunzipSync(readFileSync(resolve(ROOT, String(sent)))).toString("latin1");
         expect(uploaded).toContain("console.log('widget v2')");
         expect(uploaded).not.toContain("console.log('widget')");
@@ -86,7 +90,7 @@ test("archives of other content are removed once a day old; younger ones may bel
     utimesSync(stale, twoDaysAgo, twoDaysAgo);
     try {
         const run = await runProgram("prod", { set: { widgetCdnSourceDir: src } });
-        expect(existsSync(resolve(ROOT, String(run.named("visualkit-prod-widget-cdn-upload").rawInputs.localPath)))).toBe(true);
+        expect(existsSync(resolve(ROOT, localPath(run.named("visualkit-prod-widget-cdn-upload"))))).toBe(true);
         expect(existsSync(stale)).toBe(false);
         expect(existsSync(fresh)).toBe(true);
     } finally {

@@ -1,4 +1,5 @@
 import { parseConfig, type RawConfig } from "../../config/parse";
+import { localFacts } from "../../config";
 import { stackConfig } from "../helpers/program";
 
 /** A committed stack file with overrides (undefined removes a key); `secret` marks keys as set with --secret. */
@@ -15,7 +16,7 @@ function raw(stack: "dev" | "prod", set: Record<string, string | undefined> = {}
         if (v === undefined) delete values[`visualkit:${k}`];
         else values[`visualkit:${k}`] = v;
     }
-    return { project, stack, values, secretKeys: new Set([...secrets, ...secret.map((k) => `visualkit:${k}`)]), env: { HCLOUD_TOKEN: "x", CLOUDFLARE_API_TOKEN: "x" } };
+    return { project, stack, values, secretKeys: new Set([...secrets, ...secret.map((k) => `visualkit:${k}`)]), env: { HCLOUD_TOKEN: "x", CLOUDFLARE_API_TOKEN: "x" }, local: localFacts({}, false) };
 }
 
 const S3 = "s3:https://nbg1.your-objectstorage.com/visualkit-backups/prod";

@@ -1,9 +1,14 @@
-import { parseConfig, type RawConfig } from "../../config/parse";
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { localFacts } from "../../config";
+import { parseConfig, type FolderFacts, type LocalFacts, type RawConfig } from "../../config/parse";
 import { ConfigError } from "../../config/issues";
 import { runProgram, stackConfig } from "../helpers/program";
 
 /** The committed stack file, as the CLI would pass it, with overrides (undefined removes a key). */
-function raw(stack: "dev" | "prod", set: Record<string, unknown> = {}, opts: { plain?: string[]; env?: Record<string, string> } = {}): RawConfig {
+function raw(stack: "dev" | "prod", set: Record<string, unknown> = {}, opts: { plain?: string[]; env?: Record<string, string>; local?: LocalFacts } = {}): RawConfig {
     const { project, config, secretKeys } = stackConfig(stack);
     const values: Record<string, string> = { ...config };
     const keys = new Set(secretKeys);
@@ -13,8 +18,11 @@ function raw(stack: "dev" | "prod", set: Record<string, unknown> = {}, opts: { p
         else values[key] = typeof v === "string" ? v : JSON.stringify(v);
     }
     for (const k of opts.plain ?? []) keys.delete(k);
-    return { project, stack, values, secretKeys: keys, env: opts.env ?? {} };
+    return { project, stack, values, secretKeys: keys, env: opts.env ?? {}, local: opts.local ?? NO_FILES };
 }
+
+/** A machine where no path exists and nothing is being deployed (the committed stacks name no local path). */
+const NO_FILES: LocalFacts = { folder: (path) => ({ kind: "missing", path }) };
 
 function problems(r: RawConfig): { key: string; problem: string; fix: string }[] {
     return parseConfig(r).issues.map((i) => ({ ...i }));
@@ -298,5 +306,105 @@ describe("rules learnt from the components", () => {
         expectOnly(raw("dev", { emailMx: ["10 mx.zoho.com"] }), "visualkit:emailMx", /beside the CNAME of the Pages site "landing"/);
         expect(problems(raw("dev", { emailMx: ["10 mx.zoho.com"], pagesEnabled: "false" }))).toEqual([]);
         expect(problems(raw("prod"))).toEqual([]);
+    });
+});
+
+describe("what config names on this machine is checked with everything else", () => {
+    const secret = (r: RawConfig, key: string): RawConfig => ({ ...r, secretKeys: new Set([...r.secretKeys, `visualkit:${key}`]) });
+    const folder = (facts: Partial<Extract<FolderFacts, { kind: "folder" }>>): LocalFacts => ({
+        folder: (path) => ({ kind: "folder", path: `/work/${path}`, files: 2, entries: ["v1/", "v1/sdk.js", "index.js"], broken: [], ...facts }),
+    });
+
+    test.each<[string, LocalFacts, RegExp]>([
+        ["that does not exist", NO_FILES, /widget\/dist does not exist/],
+        ["a file", { folder: (path) => ({ kind: "file", path }) }, /widget\/dist is a file, not a folder/],
+        ["an empty folder", folder({ files: 0, entries: ["v1/"] }), /holds no files; a sync would empty the CDN/],
+        ["a folder with a dangling link", folder({ broken: ["latest.js"] }), /links that point nowhere: latest\.js/],
+        ["a folder with a path too long for the archive", folder({ entries: [`${"d".repeat(160)}/sdk.js`] }), /paths too long for the archive/],
+    ])("a widgetCdnSourceDir %s is refused with the fix", (_what, local, problem) => {
+        expectOnly(raw("prod", { widgetCdnSourceDir: "widget/dist" }, { local }), "visualkit:widgetCdnSourceDir", problem, /built widget files|shorten|remove the links/);
+    });
+
+    test("a folder with files is accepted as written", () => {
+        const { config, issues } = parseConfig(raw("prod", { widgetCdnSourceDir: "widget/dist" }, { local: folder({}) }));
+        expect(issues).toEqual([]);
+        expect(config?.widgetCdnSourceDir).toBe("widget/dist");
+    });
+
+    test("the real file system: a missing path, a file, an empty folder and a dangling link are each reported", () => {
+        const dir = mkdtempSync(join(tmpdir(), "widget-facts-"));
+        try {
+            mkdirSync(join(dir, "empty"));
+            writeFileSync(join(dir, "file.js"), "x");
+            mkdirSync(join(dir, "linked"));
+            writeFileSync(join(dir, "linked", "sdk.js"), "x");
+            symlinkSync(join(dir, "gone.js"), join(dir, "linked", "latest.js"));
+            const local = localFacts({}, false);
+            const problem = (path: string) => problems(raw("prod", { widgetCdnSourceDir: path }, { local })).map((p) => p.problem);
+            expect(problem(join(dir, "nothing"))).toEqual([`${join(dir, "nothing")} does not exist`]);
+            expect(problem(join(dir, "file.js"))).toEqual([`${join(dir, "file.js")} is a file, not a folder`]);
+            expect(problem(join(dir, "empty"))).toEqual([expect.stringMatching(/holds no files/)]);
+            expect(problem(join(dir, "linked"))).toEqual([expect.stringMatching(/links that point nowhere: latest\.js$/)]);
+        } finally {
+            rmSync(dir, { recursive: true, force: true });
+        }
+    });
+
+    test("a name in both platformApiEnv and platformApiSecretEnv is refused (the container would get it twice)", () => {
+        const r = secret(raw("prod", { platformApiEnv: { DATABASE_URL: "a" }, platformApiSecretEnv: { DATABASE_URL: "b" } }), "platformApiSecretEnv");
+        expectOnly(r, "visualkit:platformApiSecretEnv.DATABASE_URL", /also set in visualkit:platformApiEnv/, /remove visualkit:platformApiEnv\.DATABASE_URL/);
+    });
+
+    const agent = (state: "running" | "unset" | "stale"): LocalFacts => ({ ...NO_FILES, sshAgent: { state, socket: state === "unset" ? undefined : "/tmp/ssh-x/agent.1" } });
+    const key = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3Blbg==\n-----END OPENSSH PRIVATE KEY-----\n";
+
+    test("deploying without a key and without an ssh-agent is refused before any SSH step would retry for minutes", () => {
+        expectOnly(raw("dev", {}, { local: agent("unset") }), "visualkit:sshPrivateKey", /no ssh-agent is running/, /ssh-add/);
+        expect(problems(raw("dev", {}, { local: agent("running") }))).toEqual([]);
+        const withKey = secret(raw("dev", { sshPrivateKey: key }, { local: agent("unset") }), "sshPrivateKey");
+        expect(problems(withKey)).toEqual([]);
+    });
+
+    test("an SSH_AUTH_SOCK that names no socket is refused even with a key (the provider fails on it)", () => {
+        const r = secret(raw("dev", { sshPrivateKey: key }, { local: agent("stale") }), "sshPrivateKey");
+        expectOnly(r, "SSH_AUTH_SOCK", /\/tmp\/ssh-x\/agent\.1, which is not a socket/, /ssh-agent|unset SSH_AUTH_SOCK/);
+    });
+
+    test("a deploy reads the agent from SSH_AUTH_SOCK; previews and the offline render check none (no SSH there)", async () => {
+        expect(localFacts({ SSH_AUTH_SOCK: "/nonexistent/agent.sock" }, false).sshAgent).toBeUndefined();
+        expect(localFacts({}, true).sshAgent).toEqual({ state: "unset", socket: undefined });
+        expect(localFacts({ SSH_AUTH_SOCK: "/nonexistent/agent.sock" }, true).sshAgent?.state).toBe("stale");
+        const dir = mkdtempSync(join(tmpdir(), "agent-"));
+        const socket = join(dir, "agent.sock");
+        const server = createServer();
+        try {
+            await new Promise<void>((done) => server.listen(socket, done));
+            expect(localFacts({ SSH_AUTH_SOCK: socket }, true).sshAgent).toEqual({ state: "running", socket });
+        } finally {
+            await new Promise((done) => server.close(done));
+            rmSync(dir, { recursive: true, force: true });
+        }
+    });
+
+    test("a stack with several problems, a bad widgetCdnSourceDir among them, lists all of them and registers nothing", async () => {
+        const dir = mkdtempSync(join(tmpdir(), "widget-facts-"));
+        const registered: string[] = [];
+        try {
+            writeFileSync(join(dir, "sdk.js"), "x");
+            const run = runProgram("prod", {
+                set: { widgetCdnSourceDir: join(dir, "sdk.js"), serverLocation: "moon", platformApiEnv: { DATABASE_URL: "a" }, platformApiSecretEnv: { DATABASE_URL: "b" } },
+                secrets: ["platformApiSecretEnv"],
+                state: (type) => void (type !== "pulumi:pulumi:Stack" && registered.push(type)),
+            });
+            const error = (await run.then(() => undefined, (e: unknown) => e)) as ConfigError;
+            expect(error).toBeInstanceOf(ConfigError);
+            expect(error.issues.map((i) => i.key).sort()).toEqual(["visualkit:platformApiSecretEnv.DATABASE_URL", "visualkit:serverLocation", "visualkit:widgetCdnSourceDir"]);
+            expect(error.message).toContain(`visualkit:widgetCdnSourceDir: ${join(dir, "sdk.js")} is a file, not a folder`);
+            // One config report, not a component's stack trace.
+            expect(error.message).not.toMatch(/\bat \w+ \(/);
+            expect(registered).toEqual([]);
+        } finally {
+            rmSync(dir, { recursive: true, force: true });
+        }
     });
 });

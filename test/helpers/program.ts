@@ -2,6 +2,7 @@ import { resolve } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import type { HostHandle } from "../../lib/host";
 import type { Catalog } from "../../catalog/types";
+import { localFacts } from "../../config";
 import { parseConfig } from "../../config/parse";
 import type { PlatformConfig } from "../../config/types";
 import { runWithMocks, type MockRunOptions, type MockRunResult, type RecordedResource } from "../../scripts/mock-runtime";
@@ -27,6 +28,7 @@ export interface RunOptions {
     readonly secrets?: readonly string[];
     readonly state?: MockRunOptions["state"];
     readonly invokes?: MockRunOptions["invokes"];
+    readonly exitCodes?: MockRunOptions["exitCodes"];
 }
 
 export function stackConfig(stack: string, opts: RunOptions = {}): { project: string; config: Record<string, string>; secretKeys: string[] } {
@@ -46,7 +48,7 @@ export async function runProgram(stack: string, opts: RunOptions = {}): Promise<
     const { project, config, secretKeys } = stackConfig(stack, opts);
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const program = require("../../index") as () => Promise<Record<string, unknown>>;
-    const result = await runWithMocks({ project, stack, config, secretKeys, program, state: opts.state, invokes: opts.invokes });
+    const result = await runWithMocks({ project, stack, config, secretKeys, program, state: opts.state, invokes: opts.invokes, exitCodes: opts.exitCodes });
     return {
         ...result,
         ofType: (type) => result.resources.filter((r) => r.type === type),
@@ -61,7 +63,7 @@ export async function runProgram(stack: string, opts: RunOptions = {}): Promise<
 /** The typed config and catalog a stack file (plus overrides) parses into, without running the program. */
 export function parsedStack(stack: string, opts: RunOptions = {}): { config: PlatformConfig; catalog: Catalog } {
     const { project, config, secretKeys } = stackConfig(stack, opts);
-    const parsed = parseConfig({ project, stack, values: config, secretKeys: new Set(secretKeys), env: {} });
+    const parsed = parseConfig({ project, stack, values: config, secretKeys: new Set(secretKeys), env: {}, local: localFacts({}, false) });
     if (!parsed.config || !parsed.catalog) throw new Error(parsed.issues.map((i) => `${i.key}: ${i.problem}`).join("\n"));
     return { config: parsed.config, catalog: parsed.catalog };
 }

@@ -1,4 +1,5 @@
 import { execFileSync } from "node:child_process";
+import { localFacts } from "../../config";
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -21,6 +22,7 @@ const prices = JSON.parse(readFileSync(join(ROOT, "catalog/prices.json"), "utf8"
     volumePerGbMonthly: number;
     primaryIpv4Monthly: number;
     primaryIpv6Monthly: number;
+    objectStorage: { baseMonthly: number };
 };
 
 function stackFile(stack: string): Record<string, unknown> {
@@ -61,7 +63,7 @@ describe("rendered/<stack>/cost.md", () => {
 describe("an unpriced server type is a config error, not €0", () => {
     test("visualkit:serverType cx99 names the key, the known types and the fix", () => {
         const { project, config, secretKeys } = stackConfig("prod");
-        const { issues } = parseConfig({ project, stack: "prod", values: { ...config, "visualkit:serverType": "cx99" }, secretKeys: new Set(secretKeys), env: {} });
+        const { issues } = parseConfig({ project, stack: "prod", values: { ...config, "visualkit:serverType": "cx99" }, secretKeys: new Set(secretKeys), env: {}, local: localFacts({}, false) });
         expect(issues).toHaveLength(1);
         expect(issues[0].key).toBe("visualkit:serverType");
         expect(issues[0].problem).toContain('"cx99"');
@@ -72,7 +74,7 @@ describe("an unpriced server type is a config error, not €0", () => {
     test("every priced type is accepted", () => {
         const { project, config, secretKeys } = stackConfig("dev");
         for (const type of Object.keys(prices.serverTypes)) {
-            expect(parseConfig({ project, stack: "dev", values: { ...config, "visualkit:serverType": type }, secretKeys: new Set(secretKeys), env: {} }).issues).toEqual([]);
+            expect(parseConfig({ project, stack: "dev", values: { ...config, "visualkit:serverType": type }, secretKeys: new Set(secretKeys), env: {}, local: localFacts({}, false) }).issues).toEqual([]);
         }
     });
 });
