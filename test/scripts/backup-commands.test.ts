@@ -58,6 +58,8 @@ function npm(script: "backup" | "restore", args: string[], input = ""): Promise<
         child.stdout.on("data", (d) => (stdout += String(d)));
         child.stderr.on("data", (d) => (stderr += String(d)));
         child.on("close", (status) => resolve({ status, stdout, stderr }));
+        // A command that refuses before reading stdin closes it first; that EPIPE is the refusal, not a test failure.
+        child.stdin.on("error", () => undefined);
         child.stdin.end(input);
     });
 }
