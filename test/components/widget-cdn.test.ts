@@ -89,7 +89,8 @@ test("archives of other content are removed once a day old; younger ones may bel
     const twoDaysAgo = new Date(Date.now() - 2 * 24 * 3600 * 1000);
     utimesSync(stale, twoDaysAgo, twoDaysAgo);
     try {
-        const run = await runProgram("prod", { set: { widgetCdnSourceDir: src } });
+        // fresh: the removal is a side effect of the run itself, which a shared result would skip.
+        const run = await runProgram("prod", { set: { widgetCdnSourceDir: src }, fresh: true });
         expect(existsSync(resolve(ROOT, localPath(run.named("visualkit-prod-widget-cdn-upload"))))).toBe(true);
         expect(existsSync(stale)).toBe(false);
         expect(existsSync(fresh)).toBe(true);

@@ -1,16 +1,21 @@
-import { resolve } from "node:path";
-import * as pulumi from "@pulumi/pulumi";
+import { createHash } from "node:crypto";
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { join, resolve } from "node:path";
+import type * as pulumi from "@pulumi/pulumi";
 import type { HostHandle } from "../../lib/host";
 import type { Catalog } from "../../catalog/types";
 import { localFacts } from "../../config";
 import { parseConfig } from "../../config/parse";
 import type { PlatformConfig } from "../../config/types";
-import { runWithMocks, type MockRunOptions, type MockRunResult, type RecordedResource } from "../../scripts/mock-runtime";
+import type { MockRunOptions, MockRunResult, RecordedResource } from "../../scripts/mock-runtime";
 import { readStackConfig } from "../../scripts/stack-config";
 
 /**
  * Runs the real program (index.ts) under mocks, with a stack file's config plus overrides, and gives awaited
  * access to everything it registered. Every invoke must be mocked: an un-mocked one fails the run.
+ *
+ * The Pulumi SDK is loaded on the first run, not on import: suites that only need ROOT or parsedStack stay pure
+ * and start in a fraction of the time.
  */
 export const ROOT = resolve(__dirname, "..", "..");
 
@@ -26,13 +31,40 @@ export interface RunOptions {
     readonly set?: Record<string, string | number | boolean | object | undefined>;
     /** Keys (short or full) to mark as secret. */
     readonly secrets?: readonly string[];
+    /** A run with a state hook is never shared (a function has no value to compare). */
     readonly state?: MockRunOptions["state"];
+    /** A run with invoke answers is never shared (functions have no value to compare). */
     readonly invokes?: MockRunOptions["invokes"];
     readonly exitCodes?: MockRunOptions["exitCodes"];
+    /**
+     * Run the program again even when this file already ran the same config: for tests about what a run does
+     * besides its result (files it writes or removes) or about two runs agreeing.
+     * @default false (an equal earlier run's result is shared, as a copy)
+     */
+    readonly fresh?: boolean;
+}
+
+type StackFile = ReturnType<typeof readStackConfig>;
+const stackFiles = new Map<string, { text: string; base: StackFile }>();
+
+/** readStackConfig, parsed again only when Pulumi.yaml or Pulumi.<stack>.yaml changed: tests read them hundreds of times. */
+function readStack(stack: string): StackFile {
+    let text: string;
+    try {
+        text = [readFileSync(join(ROOT, "Pulumi.yaml"), "utf8"), readFileSync(join(ROOT, `Pulumi.${stack}.yaml`), "utf8")].join("\0");
+    } catch {
+        return readStackConfig(ROOT, stack); // its error names the file
+    }
+    let known = stackFiles.get(stack);
+    if (known?.text !== text) {
+        known = { text, base: readStackConfig(ROOT, stack) };
+        stackFiles.set(stack, known);
+    }
+    return { project: known.base.project, config: { ...known.base.config }, secretKeys: [...known.base.secretKeys] };
 }
 
 export function stackConfig(stack: string, opts: RunOptions = {}): { project: string; config: Record<string, string>; secretKeys: string[] } {
-    const base = readStackConfig(ROOT, stack);
+    const base = readStack(stack);
     const config = { ...base.config };
     const secretKeys = new Set(base.secretKeys);
     const full = (k: string) => (k.includes(":") ? k : `visualkit:${k}`);
@@ -44,11 +76,88 @@ export function stackConfig(stack: string, opts: RunOptions = {}): { project: st
     return { project: base.project, config, secretKeys: [...secretKeys] };
 }
 
-export async function runProgram(stack: string, opts: RunOptions = {}): Promise<ProgramRun> {
-    const { project, config, secretKeys } = stackConfig(stack, opts);
+/**
+ * Jest raises Error.stackTraceLimit to 100 and maps every frame through source maps, and the Pulumi SDK formats a
+ * stack for every promise it creates (runtime/debuggable.js) and an unlimited one for every resource
+ * (Resource.callsites, for source positions the mocks ignore): under jest that was four fifths of a run's time.
+ * During a run errors get no frames; an error a run throws keeps its name and message (what tests assert on).
+ * VK_TEST_STACKS=1 keeps jest's frames when one is needed for debugging.
+ */
+export async function withoutStackFrames<T>(run: () => Promise<T>): Promise<T> {
+    if (process.env.VK_TEST_STACKS) return run();
+    const { stackTraceLimit, prepareStackTrace } = Error;
+    Error.stackTraceLimit = 0;
+    Error.prepareStackTrace = (error: Error) => Error.prototype.toString.call(error);
+    try {
+        return await run();
+    } finally {
+        Error.stackTraceLimit = stackTraceLimit;
+        Error.prepareStackTrace = prepareStackTrace;
+    }
+}
+
+function mockRuntime(): typeof import("../../scripts/mock-runtime") {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const program = require("../../index") as () => Promise<Record<string, unknown>>;
-    const result = await runWithMocks({ project, stack, config, secretKeys, program, state: opts.state, invokes: opts.invokes, exitCodes: opts.exitCodes });
+    return require("../../scripts/mock-runtime");
+}
+
+/** Results of this test file's runs by their inputs; never handed out, only copies of them. */
+const shared = new Map<string, MockRunResult>();
+
+/**
+ * The content of the file or folder a config value names (visualkit:widgetCdnSourceDir, say), which the program
+ * reads: part of the key. `undefined` when the value names nothing; `null` when the folder is too big to hash
+ * cheaply, and then the run is not shared.
+ */
+function diskContent(value: string): string | undefined | null {
+    if (value === "" || value.length > 4096 || value.includes("\n")) return undefined;
+    const top = resolve(ROOT, value);
+    if (!statSync(top, { throwIfNoEntry: false })) return undefined;
+    const hash = createHash("sha256");
+    let budget = 2000;
+    const walk = (p: string, rel: string): boolean => {
+        if (--budget < 0) return false;
+        const s = statSync(p, { throwIfNoEntry: false });
+        if (s?.isDirectory()) {
+            hash.update(`d ${rel}\n`);
+            return readdirSync(p).sort().every((f) => walk(join(p, f), `${rel}/${f}`));
+        }
+        if (s?.isFile()) hash.update(`f ${rel} ${s.mode} ${s.size}\n`).update(readFileSync(p));
+        return true;
+    };
+    return walk(top, ".") ? hash.digest("hex") : null;
+}
+
+/**
+ * Everything a run depends on: the stack, the resolved config (stack file plus overrides), the secret keys, the
+ * environment (config/index.ts reads provider credentials from it) and the content of any file or folder a config
+ * value names.
+ */
+function runKey(stack: string, project: string, config: Record<string, string>, secretKeys: string[]): string | undefined {
+    const entries = Object.entries(config).sort(([a], [b]) => a.localeCompare(b));
+    const env = Object.entries(process.env).sort(([a], [b]) => a.localeCompare(b));
+    const files = entries.map(([k, v]) => [k, diskContent(v)] as const).filter(([, h]) => h !== undefined);
+    if (files.some(([, h]) => h === null)) return undefined;
+    return createHash("sha256")
+        .update(JSON.stringify({ stack, project, entries, secretKeys: [...secretKeys].sort(), env, files }))
+        .digest("hex");
+}
+
+/** A deep copy of a run's plain data (objects, arrays, Maps), so one test cannot change what another one reads. */
+function copy<T>(v: T): T {
+    if (v === null || typeof v !== "object") return v;
+    if (Array.isArray(v)) return v.map(copy) as T;
+    if (v instanceof Map) return new Map([...v].map(([k, x]) => [k, copy(x)])) as T;
+    const proto = Object.getPrototypeOf(v);
+    if (proto !== Object.prototype && proto !== null) {
+        throw new Error(`runProgram shares plain data only, the run holds a ${String(proto?.constructor?.name)}: teach copy() in test/helpers/program.ts, or pass { fresh: true }`);
+    }
+    const out = Object.create(proto) as Record<string, unknown>;
+    for (const [k, x] of Object.entries(v)) out[k] = copy(x);
+    return out as T;
+}
+
+function withLookups(result: MockRunResult): ProgramRun {
     return {
         ...result,
         ofType: (type) => result.resources.filter((r) => r.type === type),
@@ -58,6 +167,28 @@ export async function runProgram(stack: string, opts: RunOptions = {}): Promise<
             return found[0];
         },
     };
+}
+
+/**
+ * Runs the program, or hands out a copy of an equal earlier run of this test file (same stack, config, secrets,
+ * environment and named files; no hooks): tests read many facts from the same few configs, and a run costs far more
+ * than a copy. A run that throws is not kept, so each caller sees the error.
+ */
+export async function runProgram(stack: string, opts: RunOptions = {}): Promise<ProgramRun> {
+    const { project, config, secretKeys } = stackConfig(stack, opts);
+    const shareable = !opts.fresh && opts.state === undefined && opts.invokes === undefined && opts.exitCodes === undefined;
+    const key = shareable ? runKey(stack, project, config, secretKeys) : undefined;
+    const known = key === undefined ? undefined : shared.get(key);
+    if (known) return withLookups(copy(known));
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const program = require("../../index") as () => Promise<Record<string, unknown>>;
+    const { runWithMocks } = mockRuntime();
+    const result = await withoutStackFrames(() => runWithMocks({ project, stack, config, secretKeys, program, state: opts.state, invokes: opts.invokes, exitCodes: opts.exitCodes }));
+    if (key !== undefined) {
+        shared.set(key, result);
+        return withLookups(copy(result));
+    }
+    return withLookups(result);
 }
 
 /** The typed config and catalog a stack file (plus overrides) parses into, without running the program. */
@@ -70,16 +201,19 @@ export function parsedStack(stack: string, opts: RunOptions = {}): { config: Pla
 
 /** Runs components built directly (not through index.ts) under the mocks, with no stack config. */
 export function runComponents(program: () => Promise<Record<string, unknown>>, stack = "prod"): Promise<MockRunResult> {
-    return runWithMocks({ project: "visualkit", stack, config: {}, secretKeys: [], program });
+    const { runWithMocks } = mockRuntime();
+    return withoutStackFrames(() => runWithMocks({ project: "visualkit", stack, config: {}, secretKeys: [], program }));
 }
 
 /** A stand-in for HetznerHost: documentation addresses, and `ready` as the host's readiness step. */
 export function fakeHost(ready: pulumi.Resource, name = "main"): HostHandle {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { output } = require("@pulumi/pulumi") as typeof pulumi;
     return {
         name,
-        ipv4: pulumi.output("203.0.113.10"),
-        ipv6: pulumi.output("2001:db8::1"),
-        connection: pulumi.output({ host: "203.0.113.10", user: "root" }),
+        ipv4: output("203.0.113.10"),
+        ipv6: output("2001:db8::1"),
+        connection: output({ host: "203.0.113.10", user: "root" }),
         ready,
     };
 }
