@@ -10,7 +10,7 @@ import { PHASES } from "./phases";
  * `npm run test:host`: the real-host tier. Boots the committed bootstrap in a Debian 12 VM and replays the
  * rendered plan on it, phase by phase (test/host/phases/index.ts lists them). Prints each phase's verdict, the
  * figures and "N passed, N failed"; exit 1 when anything failed. QEMU, the agents and the temp folder are removed
- * whatever happens.
+ * whatever happens (VISUALKIT_HOST_TEST_HOLD=1 keeps a failed VM up for a look until Ctrl-C).
  */
 
 const ROOT = resolve(__dirname, "..", "..");
@@ -93,6 +93,11 @@ async function main(): Promise<number> {
                 console.log(tail(await diagnostics(ctx), 90));
                 if (phase.critical !== false) stopped = true;
             }
+        }
+        if (process.env.VISUALKIT_HOST_TEST_HOLD === "1" && results.some((r) => !r.ok) && ctx.ssh) {
+            // For a look at the failed state: the VM stays up until Ctrl-C, then is cleaned up as always.
+            console.log(`\nVISUALKIT_HOST_TEST_HOLD=1: the VM stays up; log in with\n  SSH_AUTH_SOCK=${ctx.agents?.main.socket} ssh -p ${ctx.ssh.port} -o StrictHostKeyChecking=no root@127.0.0.1\nCtrl-C to stop it.`);
+            await new Promise(() => undefined);
         }
     } finally {
         await cleanup();

@@ -89,7 +89,10 @@ export async function runInDependencyOrder(plan: Plan, pick: (r: RecordedResourc
         }
         return p;
     };
-    await Promise.all([...graph.keys()].map(start));
+    // Every branch runs to its end (a failure skips only what depends on it), then the first failure is reported.
+    const results = await Promise.allSettled([...graph.keys()].map(start));
+    const failure = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+    if (failure) throw failure.reason;
 }
 
 /** Image reference per image id: the mocks give a RemoteImage the sha256 of its reference as its id. */

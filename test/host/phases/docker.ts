@@ -60,7 +60,7 @@ async function waitHealthy(ssh: Ssh, name: string, seconds: number): Promise<num
         const state = (await ssh.ok(`docker inspect -f '{{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{end}}' ${name}`)).trim();
         if (state === "running healthy") return (Date.now() - started) / 1000;
         if (state.startsWith("exited") || state.endsWith("unhealthy") || Date.now() - started > seconds * 1000) {
-            const logs = await ssh.exec(`docker logs --tail 30 ${name} 2>&1; docker inspect -f '{{json .State.Health}}' ${name}`);
+            const logs = await ssh.exec(`docker logs --tail 200 ${name} 2>&1; docker inspect -f '{{json .State.Health}}' ${name}`);
             throw new Error(`${name} is "${state}" after ${Math.round((Date.now() - started) / 1000)} s (limit ${seconds} s):\n${logs.stdout}`);
         }
         await sleep(3000);
@@ -101,11 +101,22 @@ async function create(ctx: Context, r: RecordedResource, refs: Map<string, strin
 export const dockerServices: Phase = {
     name: "networks and containers as resources.json defines them, healthy",
     timeoutMs: 25 * 60_000,
+    // Smoke and the reboot still say what works when one container does not.
+    critical: false,
     async run(ctx) {
         const plan = need(ctx.plan, "the plan");
         const refs = imageReferences(plan);
         const started = Date.now();
-        await runInDependencyOrder(plan, (r) => r.type === "docker:index/network:Network" || r.type === "docker:index/container:Container", (r) => create(ctx, r, refs));
+        // Like the engine: a failed resource fails the run, but the ones not depending on it are still created.
+        const failed: string[] = [];
+        await runInDependencyOrder(plan, (r) => r.type === "docker:index/network:Network" || r.type === "docker:index/container:Container", (r) =>
+            create(ctx, r, refs).catch((e: Error) => {
+                failed.push(`${r.name}: ${e.message}`);
+                ctx.log(`✘ ${e.message.split("\n").slice(0, 60).join("\n      ")}`);
+                throw e;
+            }),
+        ).catch(() => undefined);
         ctx.figure("replay", (Date.now() - started) / 1000);
+        if (failed.length > 0) throw new Error(failed.map((f) => f.split("\n")[0]).join("; "));
     },
 };
