@@ -125,6 +125,7 @@ async function main() {
             catalog,
             acmeEmail: config.acmeEmail,
             caddyVersion: config.caddyVersion,
+            tls: config.caddyTls,
             logLevel: config.logLevel,
             publishAs: caddyHosts.length === 1 ? "Caddyfile" : `${host.name}/Caddyfile`,
         });

@@ -16,6 +16,13 @@ export interface CaddyfileOptions {
     readonly caddyVersion: string;
     /** Level of Caddy's own log (access logs are always written). */
     readonly logLevel: "debug" | "info" | "warn";
+    /**
+     * Where certificates come from: `acme` (Caddy's automatic HTTPS from Let's Encrypt/ZeroSSL, which needs the
+     * hostnames' public DNS) or `internal` (`tls internal` on every site: Caddy's own CA, for a test host or a
+     * server checked before the DNS switch; clients must trust Caddy's root).
+     * @default "acme"
+     */
+    readonly tls?: "acme" | "internal";
     /** Test mode: the same sites and directives, served over plain HTTP on 127.0.0.1. */
     readonly loopback?: LoopbackOptions;
 }
@@ -156,7 +163,8 @@ function staticBody(target: StaticTarget, opts: CaddyfileOptions): string[] {
 function site(service: ServiceSpec, route: RouteSpec, opts: CaddyfileOptions): string[] {
     const address = opts.loopback ? `http://${route.hostname}` : route.hostname;
     const body = route.target.kind === "proxy" ? proxyBody(service, route.target, opts) : staticBody(route.target, opts);
-    return [`# ${route.id}: ${service.description}`, ...block(address, ["import site", ...body])];
+    const tls = opts.tls === "internal" && !opts.loopback ? ["tls internal"] : [];
+    return [`# ${route.id}: ${service.description}`, ...block(address, ["import site", ...tls, ...body])];
 }
 
 /** The whole Caddyfile for one host. Same catalog and options, same bytes. */

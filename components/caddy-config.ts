@@ -50,6 +50,12 @@ export interface CaddyConfigArgs {
      */
     dnsRecords?: readonly pulumi.Resource[];
     /**
+     * Where certificates come from: `acme` needs the hostnames' public DNS; `internal` is Caddy's own CA, which only
+     * clients given its root trust (test hosts, checks before the DNS switch).
+     * @default "acme"
+     */
+    tls?: "acme" | "internal";
+    /**
      * Path of the published copy under rendered/<stack>/; give each host its own when there is more than one.
      * @default "Caddyfile"
      */
@@ -73,7 +79,7 @@ export class CaddyConfig extends pulumi.ComponentResource {
         super("visualkit:caddy:CaddyConfig", name, {}, opts);
         this.caddyfile = pulumi
             .all([args.acmeEmail, args.caddyVersion ?? "2.6.2", args.logLevel ?? "info"])
-            .apply(([acmeEmail, caddyVersion, logLevel]) => renderCaddyfile(args.catalog, { host: args.host.name, acmeEmail, caddyVersion, logLevel }));
+            .apply(([acmeEmail, caddyVersion, logLevel]) => renderCaddyfile(args.catalog, { host: args.host.name, acmeEmail, caddyVersion, logLevel, tls: args.tls }));
         this.sha256 = publishFile(args.publishAs ?? "Caddyfile", this.caddyfile);
 
         // A replaced server keeps its primary IPs, so the connection looks unchanged; its readiness step is replaced

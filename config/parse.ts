@@ -8,7 +8,7 @@ import { ustarSplit } from "../lib/ustar";
 import type { ConfigIssue } from "./issues";
 import { fullKey, KEYS, PROVIDER_SECRETS, type KeySpec } from "./keys";
 import { SecretString } from "./secret";
-import type { DmarcPolicy, Environment, LogLevel, PlatformConfig } from "./types";
+import type { CaddyTls, DmarcPolicy, Environment, LogLevel, PlatformConfig } from "./types";
 import {
     checkCidr,
     checkDkim,
@@ -225,6 +225,7 @@ export function parseConfig(raw: RawConfig): { config?: PlatformConfig; catalog?
         const why = checkCidr(c);
         if (why) add(`sshAllowedCidrs[${i}]`, `"${c}" ${why}`, `use a CIDR such as 203.0.113.7/32 (one address) or 2001:db8::/64 in Pulumi.${stack}.yaml`);
     });
+    const caddyTls = oneOf<CaddyTls>("caddyTls", ["acme", "internal"]) ?? "acme";
     const caddyVersion = checked("caddyVersion", str("caddyVersion"), (v) => (/^\d+\.\d+(\.\d+)?$/.test(v) ? undefined : "is not a version such as 2.6.2"), "2.6.2");
 
     // Images
@@ -442,6 +443,7 @@ export function parseConfig(raw: RawConfig): { config?: PlatformConfig; catalog?
         caddyVersion: caddyVersion!,
         standbyReplicas: standbyReplicas!,
         janusForceRestart: janusForceRestart!,
+        caddyTls,
         images: { ...(images as PlatformConfig["images"]), ...(websocketImage ? { websocket: websocketImage } : {}) },
         registry: registryServer ? { server: registryServer, username: registryUsername!, password: registryPassword! } : undefined,
         ports: ports as Record<PortId, number>,

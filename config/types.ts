@@ -5,6 +5,8 @@ import type { SecretString } from "./secret";
 
 export type Environment = "dev" | "prod";
 export type LogLevel = "debug" | "info" | "warn";
+/** How Caddy gets certificates: from the public ACME CAs, or from its own internal CA (test hosts). */
+export type CaddyTls = "acme" | "internal";
 export type DmarcPolicy = "none" | "quarantine" | "reject";
 
 /** The validated, typed, frozen stack configuration. Built once by `loadConfig()`; nothing else reads config. */
@@ -36,6 +38,7 @@ export interface PlatformConfig {
     readonly standbyReplicas: boolean;
     /** Replace Janus even while calls are in progress (they drop); otherwise the deployment refuses. */
     readonly janusForceRestart: boolean;
+    readonly caddyTls: CaddyTls;
     /** Image per catalog image key; `websocket` only when a separate WebSocket image is configured. */
     readonly images: Readonly<Record<Exclude<ImageKey, "websocket">, string>> & { readonly websocket?: string };
     readonly registry?: { readonly server: string; readonly username: string; readonly password: SecretString };

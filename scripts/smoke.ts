@@ -2,17 +2,18 @@ import { readFileSync } from "node:fs";
 import { checkBackups, formatFreshness, takeBackupOptions, type BackupOptions } from "./smoke/backups";
 import { runChecks } from "./smoke/check";
 import { certificateChecks, parseHealthChecks } from "./smoke/input";
+import { parseAddress } from "./smoke/probe";
 import { formatTable } from "./smoke/table";
 
 /**
- * `npm run smoke -- <outputs.json | -> [--timeout <ms>] [--warn-days <n>] [--fail-days <n>] [--ca <pem-file>]... [--backups [ssh options] | --backup-status <file>]`
+ * `npm run smoke -- <outputs.json | -> [--timeout <ms>] [--warn-days <n>] [--fail-days <n>] [--ca <pem-file>]... [--address <host[:port]>] [--backups [ssh options] | --backup-status <file>]`
  *
  * Runs every entry of the stack outputs' `healthChecks` at once: the HTTP status, the WebSocket handshake with its
  * subprotocol, and for https/wss the days until the certificate expires (warning under 21 days, failure under 7);
  * every other https/wss hostname of `endpoints` gets a certificate check. Prints a table; exit 0 when nothing
  * failed (warnings included), 1 when a check failed, 2 on bad usage or unreadable outputs.
  */
-const USAGE = "usage: npm run smoke -- <outputs.json | -> [--timeout <ms>] [--warn-days <n>] [--fail-days <n>] [--ca <pem-file>]... [--backups [--host user@addr] [--port N] [--identity KEY] [--known-hosts FILE] | --backup-status FILE]";
+const USAGE = "usage: npm run smoke -- <outputs.json | -> [--timeout <ms>] [--warn-days <n>] [--fail-days <n>] [--ca <pem-file>]... [--address <host[:port]>] [--backups [--host user@addr] [--port N] [--identity KEY] [--known-hosts FILE] | --backup-status FILE]";
 
 interface Args {
     readonly source: string;
@@ -20,6 +21,7 @@ interface Args {
     readonly warnDays: number;
     readonly failDays: number;
     readonly ca: string[];
+    readonly address?: { host: string; port?: number };
 }
 
 function parseArgs(argv: readonly string[]): Args {
@@ -28,6 +30,7 @@ function parseArgs(argv: readonly string[]): Args {
     let warnDays = 21;
     let failDays = 7;
     const ca: string[] = [];
+    let address: Args["address"];
     for (let i = 0; i < argv.length; i++) {
         const arg = argv[i];
         const value = () => {
@@ -44,13 +47,14 @@ function parseArgs(argv: readonly string[]): Args {
         else if (arg === "--warn-days") warnDays = positive(value());
         else if (arg === "--fail-days") failDays = positive(value());
         else if (arg === "--ca") ca.push(readFileSync(value(), "utf8"));
+        else if (arg === "--address") address = parseAddress(value());
         else if (arg.startsWith("--")) throw new Error(`unknown option ${arg}`);
         else if (source === undefined) source = arg;
         else throw new Error(`unexpected argument ${arg}`);
     }
     if (source === undefined) throw new Error("which outputs? give a file, or - to read stdin");
     if (failDays > warnDays) throw new Error(`--fail-days (${failDays}) must not exceed --warn-days (${warnDays})`);
-    return { source, timeoutMs, warnDays, failDays, ca };
+    return { source, timeoutMs, warnDays, failDays, ca, address };
 }
 
 function readSource(source: string): string {
@@ -77,7 +81,7 @@ async function cli(): Promise<void> {
         console.error(`smoke: ${(e as Error).message}\n${USAGE}`);
         process.exit(2);
     }
-    const results = await runChecks(checks, { timeoutMs: args.timeoutMs, warnDays: args.warnDays, failDays: args.failDays, ca: args.ca });
+    const results = await runChecks(checks, { timeoutMs: args.timeoutMs, warnDays: args.warnDays, failDays: args.failDays, ca: args.ca, address: args.address });
     process.stdout.write(formatTable(results));
     // Backup freshness (scripts/smoke/backups.ts), only when asked for: it needs SSH to the host or a status file.
     const freshness = backups ? checkBackups(backups, outputsText) : [];

@@ -15,6 +15,21 @@ export interface ProbeOptions {
     readonly timeoutMs: number;
     /** Extra trusted CA certificates (PEM), added to Node's bundled roots. */
     readonly ca?: readonly string[];
+    /**
+     * Connect here instead of where DNS points (a new server before the DNS switch, a test VM); the TLS server
+     * name, the certificate check and the Host header stay the URL's hostname. No port: the URL's port.
+     */
+    readonly address?: { readonly host: string; readonly port?: number };
+}
+
+/** `203.0.113.7`, `203.0.113.7:8443`, `[2001:db8::1]:443` or `2001:db8::1` → host and optional port. */
+export function parseAddress(text: string): { host: string; port?: number } {
+    const m = text.match(/^\[([^\]]+)\](?::(\d+))?$/) ?? text.match(/^([^:\s]+)(?::(\d+))?$/) ?? text.match(/^([0-9a-fA-F:]+)()$/);
+    const port = m?.[2] ? Number(m[2]) : undefined;
+    if (!m || !m[1] || (port !== undefined && (port < 1 || port > 65535))) {
+        throw new Error(`--address must be HOST or HOST:PORT (IPv6 in brackets with a port), got ${text}`);
+    }
+    return port === undefined ? { host: m[1] } : { host: m[1], port };
 }
 
 export interface Reply {
@@ -70,10 +85,15 @@ export function probe(check: HealthCheck, opts: ProbeOptions): Promise<Reply> {
         Object.assign(headers, { Connection: "Upgrade", Upgrade: "websocket", "Sec-WebSocket-Version": "13", "Sec-WebSocket-Key": wsKey });
         if (check.subprotocol) headers["Sec-WebSocket-Protocol"] = check.subprotocol;
     }
+    const hostname = url.hostname.replace(/^\[(.*)\]$/, "$1");
+    const urlPort = url.port || (secure ? 443 : 80);
+    if (opts.address) headers.Host = url.host;
     const options: https.RequestOptions = {
         method: "GET",
-        hostname: url.hostname.replace(/^\[(.*)\]$/, "$1"),
-        port: url.port || (secure ? 443 : 80),
+        hostname: opts.address?.host ?? hostname,
+        port: opts.address?.port ?? urlPort,
+        // SNI and the certificate's name check follow the URL, wherever the connection goes.
+        ...(secure && opts.address ? { servername: hostname } : {}),
         path: `${url.pathname}${url.search}`,
         headers,
         // A fresh connection per check, so every https check sees the certificate handshake.

@@ -163,3 +163,33 @@ describe("loopback mode is the same renderer", () => {
         expect(() => renderCaddyfile(prod.catalog, options)).toThrow(/no stand-in for upstream 127\.0\.0\.1:3001/);
     });
 });
+
+describe("TLS from Caddy's internal CA (caddyTls: internal)", () => {
+    const { config, catalog } = parsedStack("dev");
+    const acme = renderCaddyfile(catalog, stackOptions(config));
+    const internal = renderCaddyfile(catalog, { ...stackOptions(config), tls: "internal" });
+
+    test("every site gets `tls internal` and nothing else changes", () => {
+        const a = sites(acme);
+        const i = sites(internal);
+        expect([...i.keys()]).toEqual([...a.keys()]);
+        for (const [address, block] of i) expect(block).toBe(a.get(address)!.replace("\timport site\n", "\timport site\n\ttls internal\n"));
+        expect(internal.replace(/\ttls internal\n/g, "")).toBe(acme);
+    });
+
+    test("the real Caddy accepts it and it is fmt-clean", () => {
+        const file = writeTemp("internal.Caddyfile", internal);
+        const res = caddyCli(["validate", "--adapter", "caddyfile", "--config", file], caddyEnv(tmp));
+        expect({ status: res.status, stderr: res.status === 0 ? "" : res.stderr }).toEqual({ status: 0, stderr: "" });
+        expect(caddyCli(["fmt", file]).stdout).toBe(internal);
+    });
+
+    test("the adapted config issues from the internal CA for every hostname, not from ACME", () => {
+        const res = caddyCli(["adapt", "--adapter", "caddyfile", "--config", writeTemp("internal-adapt.Caddyfile", internal)], caddyEnv(tmp));
+        expect(res.status).toBe(0);
+        const policies = (JSON.parse(res.stdout) as { apps: { tls: { automation: { policies: { subjects: string[]; issuers: { module: string }[] }[] } } } }).apps.tls.automation.policies;
+        const hostnames = [...sites(acme).keys()];
+        expect(policies.flatMap((p) => p.subjects).sort()).toEqual([...hostnames].sort());
+        expect(new Set(policies.flatMap((p) => p.issuers.map((x) => x.module)))).toEqual(new Set(["internal"]));
+    });
+});

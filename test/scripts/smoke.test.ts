@@ -15,6 +15,9 @@ import { ROOT } from "../helpers/program";
  */
 
 const TIMEOUT_MS = 1500;
+/** .invalid never resolves (RFC 6761): only --address reaches it. */
+const NAMED_HOST = "api.smoke.invalid";
+let namedPort = 0;
 let dir: string;
 const servers: (http.Server | https.Server)[] = [];
 const urls: Record<string, string> = {};
@@ -23,10 +26,10 @@ function openssl(...args: string[]): void {
     execFileSync("openssl", args, { cwd: dir, stdio: "pipe" });
 }
 
-/** A leaf certificate for 127.0.0.1 signed by `ca`, valid for `days` (negative: already expired). */
-function leaf(name: string, days: number, ca = "ca"): { key: string; cert: string } {
+/** A leaf certificate for 127.0.0.1 (or `san`) signed by `ca`, valid for `days` (negative: already expired). */
+function leaf(name: string, days: number, ca = "ca", san = "IP:127.0.0.1"): { key: string; cert: string } {
     openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", `${name}.key`, "-out", `${name}.csr`, "-subj", "/CN=127.0.0.1");
-    writeFileSync(join(dir, "san.ext"), "subjectAltName=IP:127.0.0.1\n");
+    writeFileSync(join(dir, "san.ext"), `subjectAltName=${san}\n`);
     openssl("x509", "-req", "-in", `${name}.csr`, "-CA", `${ca}.pem`, "-CAkey", `${ca}.key`, "-CAcreateserial", "-days", String(days), "-extfile", "san.ext", "-out", `${name}.pem`);
     return { key: readFileSync(join(dir, `${name}.key`), "utf8"), cert: readFileSync(join(dir, `${name}.pem`), "utf8") };
 }
@@ -96,6 +99,15 @@ beforeAll(async () => {
     websocketStub(tlsLater);
     const tlsExpired = await listen(https.createServer(expired, statusServer(200)));
     const tlsUntrusted = await listen(https.createServer(untrusted, statusServer(200)));
+    // A server known only by a name DNS cannot resolve: it answers 200 only when SNI and Host both carry that name.
+    const named = await listen(
+        https.createServer(leaf("named", 90, "ca", `DNS:${NAMED_HOST}`), (req, res) => {
+            const sni = (req.socket as import("node:tls").TLSSocket).servername;
+            res.writeHead(sni === NAMED_HOST && req.headers.host === NAMED_HOST ? 200 : 421).end(`sni=${sni} host=${req.headers.host}\n`);
+        }),
+    );
+    websocketStub(named);
+    namedPort = port(named);
     const closed = await listen(http.createServer());
     const closedPort = port(closed);
     await new Promise((r) => closed.close(r));
@@ -284,6 +296,27 @@ describe("npm run smoke", () => {
         expect(run.stderr).toMatch(message);
         expect(run.stderr).toContain("usage: npm run smoke");
         expect(run.stdout).toBe("");
+    });
+
+    test("--address connects there and keeps the URL's name for SNI, the certificate check and Host", async () => {
+        const checks = [http200("named", `https://${NAMED_HOST}/health`), ws("namedWs", `wss://${NAMED_HOST}/`)];
+        const via = await smoke({ healthChecks: checks }, { args: ["--timeout", String(TIMEOUT_MS), "--ca", join(dir, "ca.pem"), "--address", `127.0.0.1:${namedPort}`] });
+        expect(via.rows.get("named")?.slice(3, 4)).toEqual(["200"]);
+        expect(via.rows.get("named")?.[6]).toBe("OK");
+        expect(via.rows.get("namedWs")?.[6]).toBe("OK");
+        expect(via.code).toBe(0);
+        // Without it the name is looked up and does not exist.
+        const direct = await smoke({ healthChecks: checks.slice(0, 1) }, { args: ["--timeout", String(TIMEOUT_MS), "--ca", join(dir, "ca.pem")] });
+        expect(direct.rows.get("named")?.[6]).toMatch(/^FAIL .*(ENOTFOUND|EAI_AGAIN)/);
+        // An address whose certificate does not name the host still fails: the check is not switched off.
+        const wrong = await smoke({ healthChecks: [http200("tlsLaterByName", `https://${NAMED_HOST}/health`)] }, { args: ["--timeout", String(TIMEOUT_MS), "--ca", join(dir, "ca.pem"), "--address", new URL(urls.tlsLater).host] });
+        expect(wrong.rows.get("tlsLaterByName")?.[6]).toMatch(/^FAIL TLS: .*ERR_TLS_CERT_ALTNAME_INVALID/);
+    });
+
+    test.each([["nohost:"], ["1.2.3.4:99999"], ["[::1"]])("a bad --address (%s) is bad usage: exit 2", async (address) => {
+        const run = await smoke({ healthChecks: [http200("ok")] }, { args: ["--address", address] });
+        expect(run.code).toBe(2);
+        expect(run.stderr).toContain("--address must be HOST or HOST:PORT");
     });
 
     test("bad flags: exit 2", async () => {

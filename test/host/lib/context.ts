@@ -1,0 +1,45 @@
+import type { Plan } from "./plan";
+import type { Ssh, SshAgent } from "./ssh";
+import type { Vm } from "./vm";
+
+/** What the phases share. Filled in as the run goes: a phase may rely on what the phases before it set. */
+export interface Context {
+    /** The repository. */
+    readonly root: string;
+    /** This run's temp folder (removed at the end). */
+    readonly dir: string;
+    /** Where built images are cached between runs. */
+    readonly cacheDir: string;
+    readonly stack: string;
+    /** Prints a line under the current phase. */
+    log(message: string): void;
+    /** Records a figure (seconds) for the closing table. */
+    figure(name: string, seconds: number): void;
+    /** Renders the stack with the VM's overrides plus `extra` (a second render, e.g. with a key removed). */
+    render(extra?: Record<string, unknown>): Promise<Plan>;
+
+    images?: { base: string; apps: string };
+    /** The render the VM runs (VM overrides only). */
+    plan?: Plan;
+    /** Agents: `main` holds the key every step logs in with, `other` a second key that a later phase removes. */
+    agents?: { main: SshAgent; other: SshAgent };
+    vm?: Vm;
+    ssh?: Ssh;
+    /** 127.0.0.1 port forwarded to the VM's 443 (Caddy). */
+    httpsPort?: number;
+}
+
+export interface Phase {
+    readonly name: string;
+    /** Upper bound on the phase; generous, the machine is shared and the VM emulated. */
+    readonly timeoutMs: number;
+    /** When a critical phase fails the run stops (later phases need what it builds). @default true */
+    readonly critical?: boolean;
+    run(ctx: Context): Promise<void>;
+}
+
+/** The VM's state, or a clear error when a phase runs without the phase that makes it. */
+export function need<T>(value: T | undefined, what: string): T {
+    if (value === undefined) throw new Error(`${what} is missing: an earlier phase did not run`);
+    return value;
+}

@@ -1,0 +1,122 @@
+import { readFileSync } from "node:fs";
+import type { RecordedResource } from "../../../scripts/mock-runtime";
+import { need, type Context, type Phase } from "../lib/context";
+import { containerRequest, networkRequest } from "../lib/docker";
+import { imageChanges } from "../lib/images";
+import { imageReferences, runInDependencyOrder } from "../lib/plan";
+import { sleep } from "../lib/proc";
+import type { Ssh } from "../lib/ssh";
+
+const IMAGE_DISK = "/dev/disk/by-label/vkimages";
+const BASE_IMAGE = "visualkit-host-test/rootfs:debian12";
+
+/** One Engine API call over SSH (curl on the VM's docker.sock); returns the parsed body, fails on a non-2xx. */
+async function engine(ssh: Ssh, method: string, path: string, body?: Buffer | Record<string, unknown>): Promise<unknown> {
+    const isTar = Buffer.isBuffer(body);
+    const data = body === undefined ? undefined : isTar ? body : Buffer.from(JSON.stringify(body));
+    const type = isTar ? "application/x-tar" : "application/json";
+    const out = await ssh.ok(
+        `curl -sS --unix-socket /var/run/docker.sock -X ${method} -H 'Content-Type: ${type}' ${data ? "--data-binary @-" : ""} -w '\\n%{http_code}' 'http://localhost${path}'`,
+        { stdin: data },
+    );
+    const lines = out.trimEnd().split("\n");
+    const status = Number(lines.pop());
+    const text = lines.join("\n");
+    if (status < 200 || status > 299) throw new Error(`Engine API ${method} ${path}: ${status} ${text}`);
+    try {
+        return text ? JSON.parse(text) : undefined;
+    } catch {
+        return text;
+    }
+}
+
+export const dockerImages: Phase = {
+    name: "import the test images on the VM's Docker engine",
+    timeoutMs: 20 * 60_000,
+    async run(ctx) {
+        const ssh = need(ctx.ssh, "SSH");
+        const plan = need(ctx.plan, "the plan");
+        const started = Date.now();
+        await ssh.ok(
+            `set -e; mkdir -p /mnt/vkimages; mountpoint -q /mnt/vkimages || mount -o ro ${IMAGE_DISK} /mnt/vkimages; docker image inspect ${BASE_IMAGE} >/dev/null 2>&1 || docker import /mnt/vkimages/rootfs.tar ${BASE_IMAGE} >/dev/null; umount /mnt/vkimages`,
+            { timeoutMs: this.timeoutMs },
+        );
+        ctx.log(`imported the Debian root file system in ${Math.round((Date.now() - started) / 1000)} s`);
+        const refs = imageReferences(plan);
+        for (const ref of new Set(refs.values())) {
+            const changes = imageChanges(ctx.root, plan, ref, refs);
+            const quoted = changes.map((c) => `--change '${c.replace(/'/g, `'\\''`)}'`).join(" ");
+            await ssh.ok(`set -e; c=$(docker create ${BASE_IMAGE} /bin/true); docker commit ${quoted} "$c" ${ref} >/dev/null; docker rm "$c" >/dev/null`);
+            ctx.log(`${ref}: ${changes.join("; ")}`);
+        }
+        ctx.figure("replay", (Date.now() - started) / 1000);
+    },
+};
+
+/** Polls the container until Docker reports it healthy; fails at once on unhealthy or exited, with its logs. */
+async function waitHealthy(ssh: Ssh, name: string, seconds: number): Promise<number> {
+    const started = Date.now();
+    for (;;) {
+        const state = (await ssh.ok(`docker inspect -f '{{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{end}}' ${name}`)).trim();
+        if (state === "running healthy") return (Date.now() - started) / 1000;
+        if (state.startsWith("exited") || state.endsWith("unhealthy") || Date.now() - started > seconds * 1000) {
+            const logs = await ssh.exec(`docker logs --tail 200 ${name} 2>&1; docker inspect -f '{{json .State.Health}}' ${name}`);
+            throw new Error(`${name} is "${state}" after ${Math.round((Date.now() - started) / 1000)} s (limit ${seconds} s):\n${logs.stdout}`);
+        }
+        await sleep(3000);
+    }
+}
+
+async function create(ctx: Context, r: RecordedResource, refs: Map<string, string>): Promise<void> {
+    const ssh = need(ctx.ssh, "SSH");
+    if (r.type === "docker:index/network:Network") {
+        const req = networkRequest(r.rawInputs);
+        await engine(ssh, "POST", "/networks/create", req.body);
+        ctx.log(`network ${req.name} created`);
+        return;
+    }
+    const req = containerRequest(
+        r.rawInputs,
+        (id) => refs.get(id) ?? id,
+        (path) => readFileSync(path),
+    );
+    await engine(ssh, "POST", `/containers/create?name=${encodeURIComponent(req.name)}`, req.body);
+    for (const c of req.connect) await engine(ssh, "POST", `/networks/${encodeURIComponent(c.network)}/connect`, c.body);
+    if (req.archive) await engine(ssh, "PUT", `/containers/${encodeURIComponent(req.name)}/archive?path=/`, req.archive);
+    await engine(ssh, "POST", `/containers/${encodeURIComponent(req.name)}/start`);
+    if (req.runToExit) {
+        const code = (await ssh.ok(`docker wait ${req.name}`, { timeoutMs: 10 * 60_000 })).trim();
+        const logs = (await ssh.ok(`docker logs --tail 20 ${req.name} 2>&1`)).trim();
+        if (code !== "0") throw new Error(`${req.name} exited ${code}:\n${logs}`);
+        ctx.log(`${req.name} ran to exit 0: ${logs.split("\n").pop()}`);
+        return;
+    }
+    if (req.waitHealthySeconds !== undefined) {
+        // The program's waitTimeout is sized for a real server; emulation is several times slower, so allow 4×.
+        const s = await waitHealthy(ssh, req.name, req.waitHealthySeconds * 4);
+        ctx.log(`${req.name} healthy after ${s.toFixed(0)} s (the program allows ${req.waitHealthySeconds} s)`);
+    }
+}
+
+export const dockerServices: Phase = {
+    name: "networks and containers as resources.json defines them, healthy",
+    timeoutMs: 25 * 60_000,
+    // Smoke and the reboot still say what works when one container does not.
+    critical: false,
+    async run(ctx) {
+        const plan = need(ctx.plan, "the plan");
+        const refs = imageReferences(plan);
+        const started = Date.now();
+        // Like the engine: a failed resource fails the run, but the ones not depending on it are still created.
+        const failed: string[] = [];
+        await runInDependencyOrder(plan, (r) => r.type === "docker:index/network:Network" || r.type === "docker:index/container:Container", (r) =>
+            create(ctx, r, refs).catch((e: Error) => {
+                failed.push(`${r.name}: ${e.message}`);
+                ctx.log(`✘ ${e.message.split("\n").slice(0, 60).join("\n      ")}`);
+                throw e;
+            }),
+        ).catch(() => undefined);
+        ctx.figure("replay", (Date.now() - started) / 1000);
+        if (failed.length > 0) throw new Error(failed.map((f) => f.split("\n")[0]).join("; "));
+    },
+};
