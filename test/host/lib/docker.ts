@@ -67,7 +67,7 @@ export interface ContainerRequest {
 const CONTAINER_FIELDS = [
     "name", "image", "envs", "command", "entrypoints", "labels", "healthcheck", "ports", "volumes", "networksAdvanced",
     "networkMode", "restart", "maxRetryCount", "logDriver", "logOpts", "uploads", "user", "workingDir", "hostname",
-    "wait", "waitTimeout", "mustRun", "attach", "logs", "start",
+    "wait", "waitTimeout", "mustRun", "attach", "logs", "start", "destroyGraceSeconds",
 ];
 
 function upload(u: Record<string, unknown>, readSource: (path: string) => Buffer): TarFile {
@@ -113,6 +113,8 @@ export function containerRequest(inputs: Inputs, imageRef: (id: string) => strin
         ...(inputs.user ? { User: inputs.user } : {}),
         ...(inputs.workingDir ? { WorkingDir: inputs.workingDir } : {}),
         ...(inputs.hostname ? { Hostname: inputs.hostname } : {}),
+        // The provider stops a container it deletes with this grace; `docker stop` (and a reboot) use StopTimeout.
+        ...(inputs.destroyGraceSeconds !== undefined ? { StopTimeout: Number(inputs.destroyGraceSeconds) } : {}),
         Labels: labels(inputs.labels),
         ExposedPorts: exposed,
         ...(hc
