@@ -67,7 +67,7 @@ export class JanusGateway extends pulumi.ComponentResource {
             {
                 ...REMOTE_COMMAND_DEFAULTS,
                 connection: args.host.connection,
-                create: `python3 -c ${shellQuote(shippedFile(CALL_GUARD_SCRIPT))} ${shellQuote(janusAdminUrl(s))}${force ? " --force" : ""}`,
+                create: `python3 -c ${shellQuote(shippedFile(CALL_GUARD_SCRIPT))} ${shellQuote(janusAdminUrl(s))} ${shellQuote(`--container=${args.service.containers[0].name}`)}${force ? " --force" : ""}`,
                 stdin: pulumi.secret(args.adminSecret),
                 triggers: [image.imageId, ...JANUS_FILES.map((f) => hashes[f]), args.docker.instance],
             },

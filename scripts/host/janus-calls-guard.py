@@ -1,6 +1,7 @@
 """Refuses to let a deployment replace Janus while calls are in progress (they would drop).
 
-Run on the host before the Janus container is replaced: `python3 janus-calls-guard.py <admin-url> [--force]`, with
+Run on the host before the Janus container is replaced:
+`python3 janus-calls-guard.py <admin-url> [--container=NAME] [--force]`, with
 the admin secret on stdin (never on the command line, where `ps` would show it). Counts the handles whose
 PeerConnection is up ("ready" in the admin API's handle_info): idle sessions, such as vk-agent's standing WebSocket
 session, are not calls. Exit 0: nothing to interrupt (or --force); exit 1: calls in progress, or Janus answers but
@@ -8,6 +9,7 @@ refuses or does not answer the admin request (so the count is unknown). Nothing 
 stopped Janus) is nothing to interrupt.
 """
 import json
+import subprocess
 import sys
 import urllib.error
 import urllib.request
@@ -37,12 +39,28 @@ def active_calls(url, secret):
     return calls
 
 
+def janus_running(container):
+    """Whether Docker runs the Janus container. Before it exists (a new server) its bridge address is not on the host,
+    and a request to it leaves by the default route: a timeout, or whatever answers out there (the real-host tier got
+    an HTTP 404), neither of which says anything about calls."""
+    out = subprocess.run(
+        ["docker", "ps", "--quiet", "--filter", f"name=^{container}$", "--filter", "status=running"],
+        check=True, capture_output=True, text=True,
+    ).stdout
+    return out.strip() != ""
+
+
 def main(argv):
-    if len(argv) < 2 or argv[1].startswith("-"):
-        print("usage: janus-calls-guard.py <admin-url> [--force]  (admin secret on stdin)", file=sys.stderr)
+    args = [a for a in argv[1:] if not a.startswith("--")]
+    if len(args) != 1:
+        print("usage: janus-calls-guard.py <admin-url> [--container NAME] [--force]  (admin secret on stdin)", file=sys.stderr)
         return 2
-    url, force = argv[1], "--force" in argv[2:]
+    url, force = args[0], "--force" in argv[2:]
+    container = next((a.split("=", 1)[1] for a in argv if a.startswith("--container=")), None)
     secret = sys.stdin.read().strip()
+    if container is not None and not janus_running(container):
+        print(f"janus-calls-guard: no running {container} container: no call to interrupt")
+        return 0
     try:
         calls = active_calls(url, secret)
     except urllib.error.HTTPError as e:

@@ -85,7 +85,7 @@ describe("the Janus call guard", () => {
         const janus = run.ofType(CONTAINER).find((c) => c.rawInputs.name === "janus-gateway")!;
         expect(janus.options.dependsOn).toContain(guard.name);
         expect(guard.options.dependsOn).toEqual(["visualkit-prod-main-ready"]);
-        expect(String(guard.rawInputs.create)).toMatch(/^python3 -c '[\s\S]+' 'http:\/\/172\.18\.0\.1:7088\/admin'$/);
+        expect(String(guard.rawInputs.create)).toMatch(/^python3 -c '[\s\S]+' 'http:\/\/172\.18\.0\.1:7088\/admin' '--container=janus-gateway'$/);
         expect(guard.secretInputs).toContain("stdin");
         expect(guard.inputs.stdin).toBe("[secret]");
     });

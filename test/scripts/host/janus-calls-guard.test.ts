@@ -1,5 +1,6 @@
 import { spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
@@ -20,8 +21,12 @@ const script = join(ROOT, CALL_GUARD_SCRIPT);
 
 /** As the program runs it: the script's text through `python3 -c`, the secret on stdin (async: stand-ins answer in-process). */
 function guard(url: string, secret: string, ...flags: string[]): Promise<{ status: number | null; out: string }> {
+    return guardWith(process.env, url, secret, ...flags);
+}
+
+function guardWith(env: NodeJS.ProcessEnv, url: string, secret: string, ...flags: string[]): Promise<{ status: number | null; out: string }> {
     return new Promise((ok, fail) => {
-        const child = spawn("python3", ["-c", readFileSync(script, "utf8"), url, ...flags], { stdio: ["pipe", "pipe", "pipe"], timeout: 30_000 });
+        const child = spawn("python3", ["-c", readFileSync(script, "utf8"), url, ...flags], { stdio: ["pipe", "pipe", "pipe"], timeout: 30_000, env });
         let out = "";
         child.stdout.on("data", (d) => (out += d));
         child.stderr.on("data", (d) => (out += d));
@@ -103,6 +108,25 @@ describe("janus-calls-guard with calls in progress (admin API stand-in)", () => 
         expect(r.out).toContain("pulumi config set visualkit:janusForceRestart true");
         // The secret travels in the request body only, never in a URL.
         expect(requests.every((q) => !String(q.path).includes(SECRET))).toBe(true);
+    });
+
+    test("with --container, the calls are counted only while Docker runs that container (a new server has none)", async () => {
+        // A `docker` stand-in on PATH answering `docker ps` the way the real one does: one id per matching container.
+        const bin = mkdtempSync(join(tmpdir(), "guard-docker-"));
+        const docker = (running: boolean) => writeFileSync(join(bin, "docker"), `#!/bin/sh\necho "$*" >> "${bin}/calls"\n${running ? "echo 3f2a1b" : ""}\n`, { mode: 0o755 });
+        const env = { ...process.env, PATH: `${bin}:${process.env.PATH}` };
+        try {
+            docker(false);
+            const none = await guardWith(env, url, SECRET, "--container=janus-gateway");
+            expect(none).toEqual({ status: 0, out: expect.stringContaining("no running janus-gateway container") });
+            expect(readFileSync(join(bin, "calls"), "utf8")).toContain("ps --quiet --filter name=^janus-gateway$ --filter status=running");
+            docker(true);
+            const live = await guardWith(env, url, SECRET, "--container=janus-gateway");
+            expect(live.status).toBe(1);
+            expect(live.out).toContain("1 call(s) in progress");
+        } finally {
+            rmSync(bin, { recursive: true, force: true });
+        }
     });
 
     test("--force lets the deployment go ahead and says what it drops", async () => {
