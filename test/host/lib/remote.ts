@@ -28,8 +28,10 @@ export async function replayCommand(ssh: Ssh, r: RecordedResource, timeoutMs = 9
             await ssh.copy(String(inputs.localPath), String(inputs.remotePath), timeoutMs);
             return { code: 0, stdout: "", stderr: "", ms: 0 };
         case "command:remote:CopyToRemote": {
-            // 1.x: `source` is an asset or archive; a file asset arrives from the mocks with its `path`.
-            const source = inputs.source as { path?: string } | undefined;
+            // 1.x: `source` is an asset or archive; the mock runtime records a FileAsset as { fileAsset: <path> }
+            // (the engine's serialization), an asset object as its `path`.
+            const asset = inputs.source as { path?: string; fileAsset?: string } | undefined;
+            const source = asset?.fileAsset !== undefined ? { path: asset.fileAsset } : asset;
             if (!source?.path) throw new Error(`${r.name}: only file assets (a path) can be replayed, got ${JSON.stringify(source)}`);
             await ssh.copy(source.path, String(inputs.remotePath), timeoutMs);
             return { code: 0, stdout: "", stderr: "", ms: 0 };
