@@ -54,15 +54,6 @@ const SSHD_HARDENING = [
     "",
 ].join("\n");
 
-/**
- * Janus (host networking) binds its listeners to the platform bridge's gateway address, which exists only once Docker
- * has brought the bridge up: after a reboot Docker starts the containers while it does, and Janus 1.1.2 then fails to
- * bind its HTTP and admin APIs and runs on without them (found by the real-host tier). Allowing a bind to an address
- * the host does not hold yet makes the listener work from the moment the address appears.
- */
-export const SYSCTL_PATH = "/etc/sysctl.d/60-visualkit.conf";
-const SYSCTL = ["# Janus binds the Docker bridge gateway before Docker has configured it (see render/cloud-init.ts).", "net.ipv4.ip_nonlocal_bind = 1", ""].join("\n");
-
 const AUTO_UPGRADES = ['APT::Periodic::Update-Package-Lists "1";', 'APT::Periodic::Unattended-Upgrade "1";', ""].join("\n");
 
 // live-restore keeps containers running while unattended-upgrades restarts dockerd; json-file logs are capped.
@@ -87,7 +78,6 @@ export function renderCloudInit(input: CloudInitInput): string {
         write_files: [
             { path: "/etc/ssh/sshd_config.d/10-visualkit.conf", permissions: "0644", content: SSHD_HARDENING },
             { path: "/etc/docker/daemon.json", permissions: "0644", content: DOCKER_DAEMON },
-            { path: SYSCTL_PATH, permissions: "0644", content: SYSCTL },
             { path: "/etc/systemd/system/docker.service.d/10-visualkit-data.conf", permissions: "0644", content: dockerAfterMount },
             // Deferred: written after the packages are installed, so the unattended-upgrades package cannot replace it.
             { path: "/etc/apt/apt.conf.d/20auto-upgrades", permissions: "0644", content: AUTO_UPGRADES, defer: true },
@@ -99,8 +89,6 @@ export function renderCloudInit(input: CloudInitInput): string {
             "set -eu",
             command("sshd", "-t"),
             command("systemctl", "reload", "ssh"),
-            // systemd-sysctl ran before cloud-init wrote the file; later boots read it from /etc/sysctl.d.
-            command("sysctl", "-p", SYSCTL_PATH),
             command(MOUNT_SCRIPT_PATH, input.volumeDevice, input.dataDir, ...input.dataFolders),
             command("install", "-d", "-m", "0755", ...input.appDirs),
             ...input.links.map((l) => command("ln", "-sfn", l.target, l.path)),

@@ -22,6 +22,8 @@ declare -A tools=(
   [jq]=jq
   [openssl]=openssl
   [runuser]=util-linux
+  # The Janus image's entry point (images/janus/start-janus.sh) finds the interface of its bind address.
+  [ip]=iproute2
 )
 
 missing=()

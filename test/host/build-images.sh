@@ -19,7 +19,7 @@ mkdir -p "$cache"
 base_packages=linux-image-cloud-amd64,systemd-sysv,udev,cloud-init,python3-cffi-backend,openssh-server,ifupdown,isc-dhcp-client,ca-certificates,locales,e2fsprogs,procps,iproute2,curl,dbus
 # Everything the test containers run: the real Janus, Postgres and Redis, python3 for the stand-ins, and the tools
 # their health checks call (curl, pgrep from procps).
-apps_packages=janus,curl,ca-certificates,postgresql,redis-server,redis-tools,python3,procps
+apps_packages=janus,curl,ca-certificates,iproute2,postgresql,redis-server,redis-tools,python3,procps
 
 # The hash covers the functions and package list that make a part, so editing one part leaves the other cached.
 hash_of() { { declare -f "$1" upgrade sources in_chroot; echo "$2"; shift 2; cat "$@"; } | sha256sum | cut -c1-16; }
@@ -112,6 +112,8 @@ build_apps() {
   '
   install -m 0755 "$here/images/entrypoint.sh" "$root/usr/local/bin/visualkit-entrypoint"
   install -m 0755 "$here/images/standin.py" "$root/usr/local/bin/visualkit-standin"
+  # The Janus image's own entry point (images/janus/Dockerfile COPYs it to the same path).
+  install -m 0755 "$here/../../images/janus/start-janus.sh" "$root/usr/local/bin/start-janus"
   # Chatwoot's image layout the program relies on: WORKDIR /app, docker/entrypoints/rails.sh, `bundle exec ...`.
   ln -s visualkit-standin "$root/usr/local/bin/bundle"
   mkdir -p "$root/app/docker/entrypoints" "$root/app/config"
@@ -159,7 +161,7 @@ for part in $parts; do
       echo "base=$base"
       ;;
     apps)
-      apps="$cache/apps-$(hash_of build_apps "$apps_packages $mirror" "$here/images/entrypoint.sh" "$here/images/standin.py")"
+      apps="$cache/apps-$(hash_of build_apps "$apps_packages $mirror" "$here/images/entrypoint.sh" "$here/images/standin.py" "$here/../../images/janus/start-janus.sh")"
       [ -f "$apps/apps.raw" ] || { need_root apps; build_apps "$apps"; }
       prune apps "$apps"
       echo "apps=$apps"

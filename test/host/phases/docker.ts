@@ -8,6 +8,12 @@ import { sleep } from "../lib/proc";
 import type { Ssh } from "../lib/ssh";
 
 const IMAGE_DISK = "/dev/disk/by-label/vkimages";
+/**
+ * How much slower a health check and a start run here than on a server: software emulation on a shared 2-core
+ * machine (a `docker exec` alone takes seconds). The program's waitTimeout and health-check timeout are multiplied by
+ * it; nothing else of the definition changes.
+ */
+export const EMULATION_SLOWDOWN = 4;
 const BASE_IMAGE = "visualkit-host-test/rootfs:debian12";
 
 /** One Engine API call over SSH (curl on the VM's docker.sock); returns the parsed body, fails on a non-2xx. */
@@ -80,6 +86,8 @@ async function create(ctx: Context, r: RecordedResource, refs: Map<string, strin
         (id) => refs.get(id) ?? id,
         (path) => readFileSync(path),
     );
+    const health = req.body.Healthcheck as { Timeout?: number } | undefined;
+    if (health?.Timeout) health.Timeout *= EMULATION_SLOWDOWN;
     await engine(ssh, "POST", `/containers/create?name=${encodeURIComponent(req.name)}`, req.body);
     for (const c of req.connect) await engine(ssh, "POST", `/networks/${encodeURIComponent(c.network)}/connect`, c.body);
     if (req.archive) await engine(ssh, "PUT", `/containers/${encodeURIComponent(req.name)}/archive?path=/`, req.archive);
@@ -92,8 +100,7 @@ async function create(ctx: Context, r: RecordedResource, refs: Map<string, strin
         return;
     }
     if (req.waitHealthySeconds !== undefined) {
-        // The program's waitTimeout is sized for a real server; emulation is several times slower, so allow 4×.
-        const s = await waitHealthy(ssh, req.name, req.waitHealthySeconds * 4);
+        const s = await waitHealthy(ssh, req.name, req.waitHealthySeconds * EMULATION_SLOWDOWN);
         ctx.log(`${req.name} healthy after ${s.toFixed(0)} s (the program allows ${req.waitHealthySeconds} s)`);
     }
 }
@@ -112,7 +119,8 @@ export const dockerServices: Phase = {
         await runInDependencyOrder(plan, (r) => r.type === "docker:index/network:Network" || r.type === "docker:index/container:Container", (r) =>
             create(ctx, r, refs).catch((e: Error) => {
                 failed.push(`${r.name}: ${e.message}`);
-                ctx.log(`✘ ${e.message.split("\n").slice(0, 60).join("\n      ")}`);
+                const lines = e.message.split("\n");
+                ctx.log(`✘ ${[lines[0], ...lines.slice(1).slice(-60)].join("\n      ")}`);
                 throw e;
             }),
         ).catch(() => undefined);
