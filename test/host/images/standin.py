@@ -9,7 +9,12 @@
   bundle exec rails db:chatwoot_prepare   Chatwoot's database preparation: reaches Postgres and logs in to Redis
                                           with the env the program passes, then exits 0.
 
-VERSION (env, default "standin") is in every HTTP body so a test can tell which release answers.
+VERSION (env, default "standin") is in every HTTP body so a test can tell which release answers. A VERSION that
+starts with "broken" is a release that never turns healthy: it listens, and answers every request with 503.
+
+On SIGTERM (how Docker stops a container) the servers drain like a well-behaved service: they stop accepting, answer
+what is in flight with `Connection: close`, and exit once those requests are done (idle keep-alive connections are
+closed after IDLE_SECONDS), well inside the program's 30 s stop grace.
 """
 import base64
 import hashlib
@@ -26,10 +31,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 VERSION = os.environ.get("VERSION", "standin")
 SERVICE = os.environ.get("VISUALKIT_SERVICE", "standin")
 WS_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+BROKEN = VERSION.startswith("broken")
+IDLE_SECONDS = 5
+draining = threading.Event()
 
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    timeout = IDLE_SECONDS
 
     def do_GET(self):
         key = self.headers.get("Sec-WebSocket-Key")
@@ -46,7 +55,10 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             return
         body = json.dumps({"service": SERVICE, "version": VERSION, "path": self.path}).encode() + b"\n"
-        self.send_response(200)
+        self.send_response(503 if BROKEN else 200)
+        if draining.is_set():
+            self.send_header("Connection", "close")
+            self.close_connection = True
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
@@ -57,12 +69,38 @@ class Handler(BaseHTTPRequestHandler):
         sys.stdout.flush()
 
 
+class Server(ThreadingHTTPServer):
+    # server_close() waits for the requests in flight (a drained stop), not only for the listener.
+    daemon_threads = False
+    block_on_close = True
+
+
 def serve(ports, address="0.0.0.0"):
-    servers = [ThreadingHTTPServer((address, int(p)), Handler) for p in ports]
-    for s in servers[1:]:
-        threading.Thread(target=s.serve_forever, daemon=True).start()
+    servers = [Server((address, int(p)), Handler) for p in ports]
+    threads = [threading.Thread(target=s.serve_forever) for s in servers]
+
+    def drain(*_):
+        draining.set()
+        threading.Thread(target=lambda: [s.shutdown() for s in servers]).start()
+
+    signal.signal(signal.SIGTERM, drain)
+    for t in threads:
+        t.start()
     print("%s %s listening on %s" % (SERVICE, VERSION, ", ".join(str(p) for p in ports)), flush=True)
-    servers[0].serve_forever()
+    for t in threads:
+        t.join()
+    for s in servers:
+        # Connections the kernel completed after the loop's last accept are served too, not reset by the close.
+        s.socket.setblocking(False)
+        while True:
+            try:
+                conn, peer = s.socket.accept()
+            except (BlockingIOError, OSError):
+                break
+            conn.setblocking(True)
+            s.process_request(conn, peer)
+        s.server_close()
+    print("%s %s drained and stopped" % (SERVICE, VERSION), flush=True)
 
 
 def reach(host, port, what):

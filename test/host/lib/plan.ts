@@ -16,8 +16,10 @@ function password(length: number): string {
     return [...randomBytes(length)].map((b) => ALNUM[b % ALNUM.length]).join("");
 }
 
+/** Like RandomPassword's state: one value per resource for the whole run, so a second render changes no password. */
+const passwords = new Map<string, string>();
+
 export async function renderPlan(stack: string, set: RunOptions["set"]): Promise<Plan> {
-    const passwords = new Map<string, string>();
     return runProgram(stack, {
         set,
         state(type, name, inputs) {

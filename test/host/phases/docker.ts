@@ -3,7 +3,7 @@ import type { RecordedResource } from "../../../scripts/mock-runtime";
 import { need, type Context, type Phase } from "../lib/context";
 import { containerRequest, networkRequest } from "../lib/docker";
 import { imageChanges } from "../lib/images";
-import { imageReferences, runInDependencyOrder } from "../lib/plan";
+import { imageReferences, runInDependencyOrder, type Plan } from "../lib/plan";
 import { sleep } from "../lib/proc";
 import type { Ssh } from "../lib/ssh";
 
@@ -36,6 +36,22 @@ async function engine(ssh: Ssh, method: string, path: string, body?: Buffer | Re
     }
 }
 
+/**
+ * Tags, on the imported root file system, every image reference of `plan` the VM does not have yet, shaped as that
+ * image is (test/host/lib/images.ts). A later render with a new tag (a new release) gets its image the same way.
+ */
+export async function tagImages(ctx: Context, plan: Plan): Promise<void> {
+    const ssh = need(ctx.ssh, "SSH");
+    const refs = imageReferences(plan);
+    for (const ref of new Set(refs.values())) {
+        if ((await ssh.exec(`docker image inspect ${ref} >/dev/null 2>&1`)).code === 0) continue;
+        const changes = imageChanges(ctx.root, plan, ref, refs);
+        const quoted = changes.map((c) => `--change '${c.replace(/'/g, `'\\''`)}'`).join(" ");
+        await ssh.ok(`set -e; c=$(docker create ${BASE_IMAGE} /bin/true); docker commit ${quoted} "$c" ${ref} >/dev/null; docker rm "$c" >/dev/null`);
+        ctx.log(`${ref}: ${changes.join("; ")}`);
+    }
+}
+
 export const dockerImages: Phase = {
     name: "import the test images on the VM's Docker engine",
     timeoutMs: 20 * 60_000,
@@ -48,24 +64,18 @@ export const dockerImages: Phase = {
             { timeoutMs: this.timeoutMs },
         );
         ctx.log(`imported the Debian root file system in ${Math.round((Date.now() - started) / 1000)} s`);
-        const refs = imageReferences(plan);
-        for (const ref of new Set(refs.values())) {
-            const changes = imageChanges(ctx.root, plan, ref, refs);
-            const quoted = changes.map((c) => `--change '${c.replace(/'/g, `'\\''`)}'`).join(" ");
-            await ssh.ok(`set -e; c=$(docker create ${BASE_IMAGE} /bin/true); docker commit ${quoted} "$c" ${ref} >/dev/null; docker rm "$c" >/dev/null`);
-            ctx.log(`${ref}: ${changes.join("; ")}`);
-        }
+        await tagImages(ctx, plan);
         ctx.figure("replay", (Date.now() - started) / 1000);
     },
 };
 
 /** Polls the container until Docker reports it healthy; fails at once on unhealthy or exited, with its logs. */
-async function waitHealthy(ssh: Ssh, name: string, seconds: number): Promise<number> {
+export async function waitHealthy(ssh: Ssh, name: string, seconds: number): Promise<number> {
     const started = Date.now();
     for (;;) {
         const state = (await ssh.ok(`docker inspect -f '{{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{end}}' ${name}`)).trim();
         if (state === "running healthy") return (Date.now() - started) / 1000;
-        if (state.startsWith("exited") || state.endsWith("unhealthy") || Date.now() - started > seconds * 1000) {
+        if (state.startsWith("exited") || state.startsWith("restarting") || state.endsWith("unhealthy") || Date.now() - started > seconds * 1000) {
             const logs = await ssh.exec(`docker logs --tail 200 ${name} 2>&1; docker inspect -f '{{json .State.Health}}' ${name}`);
             throw new Error(`${name} is "${state}" after ${Math.round((Date.now() - started) / 1000)} s (limit ${seconds} s):\n${logs.stdout}`);
         }
@@ -73,7 +83,8 @@ async function waitHealthy(ssh: Ssh, name: string, seconds: number): Promise<num
     }
 }
 
-async function create(ctx: Context, r: RecordedResource, refs: Map<string, string>): Promise<void> {
+/** Creates one network or container as the Docker provider would, and waits as its `wait` does. */
+export async function createResource(ctx: Context, r: RecordedResource, refs: Map<string, string>): Promise<void> {
     const ssh = need(ctx.ssh, "SSH");
     if (r.type === "docker:index/network:Network") {
         const req = networkRequest(r.rawInputs);
@@ -117,7 +128,7 @@ export const dockerServices: Phase = {
         // Like the engine: a failed resource fails the run, but the ones not depending on it are still created.
         const failed: string[] = [];
         await runInDependencyOrder(plan, (r) => r.type === "docker:index/network:Network" || r.type === "docker:index/container:Container", (r) =>
-            create(ctx, r, refs).catch((e: Error) => {
+            createResource(ctx, r, refs).catch((e: Error) => {
                 failed.push(`${r.name}: ${e.message}`);
                 const lines = e.message.split("\n");
                 ctx.log(`✘ ${[lines[0], ...lines.slice(1).slice(-60)].join("\n      ")}`);
@@ -128,3 +139,10 @@ export const dockerServices: Phase = {
         if (failed.length > 0) throw new Error(failed.map((f) => f.split("\n")[0]).join("; "));
     },
 };
+
+/** Deletes a container as the Docker provider does: stop with its destroy grace (SIGTERM, then SIGKILL), then remove. */
+export async function deleteContainer(ssh: Ssh, r: RecordedResource): Promise<void> {
+    const name = String(r.rawInputs.name);
+    const grace = Number(r.rawInputs.destroyGraceSeconds ?? 0);
+    await ssh.ok(`docker stop -t ${grace} ${name} >/dev/null && docker rm -v ${name} >/dev/null`, { timeoutMs: (grace + 120) * 1000 });
+}

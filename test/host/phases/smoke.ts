@@ -1,20 +1,27 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { need, type Context, type Phase } from "../lib/context";
+import type { Plan } from "../lib/plan";
 import { run } from "../lib/proc";
 
 const CADDY_ROOT = "/var/lib/caddy/.local/share/caddy/pki/authorities/local/root.crt";
 
-/** `npm run smoke` on the plan's own outputs, connecting to the VM's Caddy and trusting its internal CA. */
-export async function smokeAgainstVm(ctx: Context): Promise<string> {
-    const ssh = need(ctx.ssh, "SSH");
-    const plan = need(ctx.plan, "the plan");
+/** Caddy's internal root certificate from the VM, as a file here (what a user passes with --ca). */
+export async function fetchCaddyRoot(ctx: Context): Promise<string> {
     const ca = join(ctx.dir, "caddy-root.crt");
-    writeFileSync(ca, await ssh.ok(`cat ${CADDY_ROOT}`));
+    writeFileSync(ca, await need(ctx.ssh, "SSH").ok(`cat ${CADDY_ROOT}`));
+    return ca;
+}
+
+/** `npm run smoke` on the plan's own outputs, connecting to the VM's Caddy and trusting its internal CA. */
+export async function smokeAgainstVm(ctx: Context, opts: { extra?: readonly string[]; env?: NodeJS.ProcessEnv; plan?: Plan } = {}): Promise<string> {
+    const plan = opts.plan ?? need(ctx.plan, "the plan");
+    const { extra = [], env } = opts;
+    const ca = await fetchCaddyRoot(ctx);
     const outputs = join(ctx.dir, "outputs.json");
     writeFileSync(outputs, JSON.stringify(plan.outputs, null, 2));
     const address = `127.0.0.1:${need(ctx.httpsPort, "the forwarded HTTPS port")}`;
-    const r = await run("npm", ["run", "-s", "smoke", "--", outputs, "--address", address, "--ca", ca, "--timeout", "30000"], { cwd: ctx.root, timeoutMs: 180_000 });
+    const r = await run("npm", ["run", "-s", "smoke", "--", outputs, "--address", address, "--ca", ca, "--timeout", "30000", ...extra], { cwd: ctx.root, timeoutMs: 180_000, env });
     if (r.code !== 0) throw new Error(`npm run smoke exited ${r.code}:\n${r.stdout}${r.stderr}`);
     return r.stdout;
 }
