@@ -54,6 +54,8 @@ const SSHD_HARDENING = [
     "",
 ].join("\n");
 
+const APT_NO_RECOMMENDS = ["// VisualKit (render/cloud-init.ts): install what packages depend on, not what they recommend.", 'APT::Install-Recommends "false";', ""].join("\n");
+
 const AUTO_UPGRADES = ['APT::Periodic::Update-Package-Lists "1";', 'APT::Periodic::Unattended-Upgrade "1";', ""].join("\n");
 
 // live-restore keeps containers running while unattended-upgrades restarts dockerd; json-file logs are capped.
@@ -78,6 +80,11 @@ export function renderCloudInit(input: CloudInitInput): string {
         write_files: [
             { path: "/etc/ssh/sshd_config.d/10-visualkit.conf", permissions: "0644", content: SSHD_HARDENING },
             { path: "/etc/docker/daemon.json", permissions: "0644", content: DOCKER_DAEMON },
+            // Only what the packages need, not what they recommend: docker.io alone recommends git, needrestart, criu
+            // and binutils (with perl, ~40 packages) that the host never uses; they were most of the bootstrap's install
+            // time (the real-host tier, test/host, measured it). write_files runs before the package install and the
+            // file stays for later apt runs. (Not cloud-init's `apt:` key: with it cloud-init rewrites sources.list.)
+            { path: "/etc/apt/apt.conf.d/90-visualkit-no-recommends", permissions: "0644", content: APT_NO_RECOMMENDS },
             { path: "/etc/systemd/system/docker.service.d/10-visualkit-data.conf", permissions: "0644", content: dockerAfterMount },
             // Deferred: written after the packages are installed, so the unattended-upgrades package cannot replace it.
             { path: "/etc/apt/apt.conf.d/20auto-upgrades", permissions: "0644", content: AUTO_UPGRADES, defer: true },

@@ -137,3 +137,18 @@ describe("renderCloudInit", () => {
         expect(data.runcmd).toContain("ln -sfn /srv/data/widget-cdn /opt/widget-cdn");
     });
 });
+
+test("packages are installed without their recommends: apt itself reads the setting the bootstrap writes before the install", () => {
+    for (const stack of ["dev", "prod"]) {
+        const doc = parse(files.get(stack)!) as UserData;
+        const confs = doc.write_files.filter((f) => f.path.startsWith("/etc/apt/apt.conf.d/") && !f.defer);
+        expect(confs.length).toBeGreaterThan(0);
+        // What apt resolves from these files alone (its own parser, not a regex over our text).
+        const res = spawnSync("apt-config", ["dump", "APT::Install-Recommends"], {
+            encoding: "utf8",
+            env: { ...process.env, APT_CONFIG: write(`${stack}-apt.conf`, confs.map((f) => f.content).join("\n")) },
+        });
+        if (res.error) throw new Error(`apt-config could not run: ${res.error.message}`);
+        expect(res.stdout.trim()).toBe('APT::Install-Recommends "false";');
+    }
+});
