@@ -43,9 +43,15 @@ function parseArgs(argv: readonly string[]): Args {
             if (!Number.isInteger(n) || n <= 0) throw new Error(`${arg} must be a positive whole number, got ${v}`);
             return n;
         };
+        // 0 days: only an expired certificate fails or warns (short-lived certificates, e.g. Caddy's internal CA's 12 h).
+        const days = (v: string) => {
+            const n = Number(v);
+            if (!Number.isInteger(n) || n < 0) throw new Error(`${arg} must be a whole number of days (0 or more), got ${v}`);
+            return n;
+        };
         if (arg === "--timeout") timeoutMs = positive(value());
-        else if (arg === "--warn-days") warnDays = positive(value());
-        else if (arg === "--fail-days") failDays = positive(value());
+        else if (arg === "--warn-days") warnDays = days(value());
+        else if (arg === "--fail-days") failDays = days(value());
         else if (arg === "--ca") ca.push(readFileSync(value(), "utf8"));
         else if (arg === "--address") address = parseAddress(value());
         else if (arg.startsWith("--")) throw new Error(`unknown option ${arg}`);

@@ -131,8 +131,9 @@ export function probeCertificate(rawUrl: string, opts: ProbeOptions): Promise<nu
     const host = url.hostname.replace(/^\[(.*)\]$/, "$1");
     return new Promise((resolve, reject) => {
         const socket = tlsConnect({
-            host,
-            port: Number(url.port || 443),
+            // --address: connect there; SNI and the name check stay the URL's, as for every other check.
+            host: opts.address?.host ?? host,
+            port: opts.address?.port ?? Number(url.port || 443),
             // SNI takes names only; an address (the tests' 127.0.0.1) is verified against the certificate's IP SAN.
             ...(/^[\d.]+$|:/.test(host) ? {} : { servername: host }),
             ...(opts.ca?.length ? { ca: [...rootCertificates, ...opts.ca] } : {}),

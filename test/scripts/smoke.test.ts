@@ -17,6 +17,8 @@ import { ROOT } from "../helpers/program";
 const TIMEOUT_MS = 1500;
 /** .invalid never resolves (RFC 6761): only --address reaches it. */
 const NAMED_HOST = "api.smoke.invalid";
+/** A second name of the same server, in endpoints only: a certificate-only check. */
+const NAMED_CDN = "cdn.smoke.invalid";
 let namedPort = 0;
 let dir: string;
 const servers: (http.Server | https.Server)[] = [];
@@ -101,7 +103,7 @@ beforeAll(async () => {
     const tlsUntrusted = await listen(https.createServer(untrusted, statusServer(200)));
     // A server known only by a name DNS cannot resolve: it answers 200 only when SNI and Host both carry that name.
     const named = await listen(
-        https.createServer(leaf("named", 90, "ca", `DNS:${NAMED_HOST}`), (req, res) => {
+        https.createServer(leaf("named", 90, "ca", `DNS:${NAMED_HOST},DNS:${NAMED_CDN}`), (req, res) => {
             const sni = (req.socket as import("node:tls").TLSSocket).servername;
             res.writeHead(sni === NAMED_HOST && req.headers.host === NAMED_HOST ? 200 : 421).end(`sni=${sni} host=${req.headers.host}\n`);
         }),
@@ -254,6 +256,13 @@ describe("npm run smoke", () => {
         expect(run.rows.get("tlsSoon")?.[6]).toBe("WARN certificate expires in 4 days (< 30)");
         expect(run.rows.get("tlsThirty")?.[6]).toBe("WARN certificate expires in 29 days (< 30)");
         expect(run.code).toBe(0);
+        // 0 / 0 (short-lived certificates, Caddy's internal CA): only an expired certificate is a finding.
+        const zero = await smoke({ healthChecks: [http200("tlsSoon"), http200("tlsExpired")] }, { args: ["--timeout", String(TIMEOUT_MS), "--ca", join(dir, "ca.pem"), "--warn-days", "0", "--fail-days", "0"] });
+        expect(zero.rows.get("tlsSoon")?.[6]).toBe("OK");
+        expect(zero.rows.get("tlsExpired")?.[6]).toMatch(/^FAIL/);
+        const negative = await smoke({ healthChecks: [http200("ok")] }, { args: ["--fail-days", "-1"] });
+        expect(negative.code).toBe(2);
+        expect(negative.stderr).toContain("--fail-days must be a whole number of days (0 or more), got -1");
         const bad = await smoke({ healthChecks: [http200("ok")] }, { args: ["--warn-days", "5", "--fail-days", "10"] });
         expect(bad.code).toBe(2);
         expect(bad.stderr).toContain("--fail-days (10) must not exceed --warn-days (5)");
@@ -300,10 +309,13 @@ describe("npm run smoke", () => {
 
     test("--address connects there and keeps the URL's name for SNI, the certificate check and Host", async () => {
         const checks = [http200("named", `https://${NAMED_HOST}/health`), ws("namedWs", `wss://${NAMED_HOST}/`)];
-        const via = await smoke({ healthChecks: checks }, { args: ["--timeout", String(TIMEOUT_MS), "--ca", join(dir, "ca.pem"), "--address", `127.0.0.1:${namedPort}`] });
+        const via = await smoke({ healthChecks: checks, endpoints: { cdn: `https://${NAMED_CDN}/` } }, { args: ["--timeout", String(TIMEOUT_MS), "--ca", join(dir, "ca.pem"), "--address", `127.0.0.1:${namedPort}`] });
         expect(via.rows.get("named")?.slice(3, 4)).toEqual(["200"]);
         expect(via.rows.get("named")?.[6]).toBe("OK");
         expect(via.rows.get("namedWs")?.[6]).toBe("OK");
+        // The certificate-only check goes to the address too (it looked the name up before, found by the real host).
+        expect(via.rows.get("cdn")?.slice(1, 2)).toEqual(["certificate"]);
+        expect(via.rows.get("cdn")?.[6]).toBe("OK");
         expect(via.code).toBe(0);
         // Without it the name is looked up and does not exist.
         const direct = await smoke({ healthChecks: checks.slice(0, 1) }, { args: ["--timeout", String(TIMEOUT_MS), "--ca", join(dir, "ca.pem")] });
