@@ -81,9 +81,9 @@ export function renderCloudInit(input: CloudInitInput): string {
             { path: "/etc/ssh/sshd_config.d/10-visualkit.conf", permissions: "0644", content: SSHD_HARDENING },
             { path: "/etc/docker/daemon.json", permissions: "0644", content: DOCKER_DAEMON },
             // Only what the packages need, not what they recommend: docker.io alone recommends git, needrestart, criu
-            // and binutils (with perl, ~40 packages) that the host never uses; they were most of the bootstrap's install
-            // time (the real-host tier, test/host, measured it). write_files runs before the package install and the
-            // file stays for later apt runs. (Not cloud-init's `apt:` key: with it cloud-init rewrites sources.list.)
+            // and binutils, 48 packages with perl that the host never uses (the real-host tier counted 70 → 22).
+            // write_files runs before the package install and the file stays for later apt runs. (Not cloud-init's
+            // `apt:` key: with it cloud-init rewrites sources.list.)
             { path: "/etc/apt/apt.conf.d/90-visualkit-no-recommends", permissions: "0644", content: APT_NO_RECOMMENDS },
             { path: "/etc/systemd/system/docker.service.d/10-visualkit-data.conf", permissions: "0644", content: dockerAfterMount },
             // Deferred: written after the packages are installed, so the unattended-upgrades package cannot replace it.

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { checkBackups, formatFreshness, takeBackupOptions, type BackupOptions } from "./smoke/backups";
-import { runChecks } from "./smoke/check";
-import { certificateChecks, parseHealthChecks } from "./smoke/input";
+import { runChecks, type CheckResult, type SmokeCheck } from "./smoke/check";
+import { certificateChecks, hostServedNames, parseHealthChecks } from "./smoke/input";
 import { parseAddress } from "./smoke/probe";
 import { formatTable } from "./smoke/table";
 
@@ -87,7 +87,12 @@ async function cli(): Promise<void> {
         console.error(`smoke: ${(e as Error).message}\n${USAGE}`);
         process.exit(2);
     }
-    const results = await runChecks(checks, { timeoutMs: args.timeoutMs, warnDays: args.warnDays, failDays: args.failDays, ca: args.ca, address: args.address });
+    // --address is one server: hostnames the outputs place elsewhere (Pages, redirects) are not sent to it.
+    const served = args.address ? hostServedNames(outputsText) : undefined;
+    const elsewhere = (c: SmokeCheck) => served !== undefined && c.kind === "certificate" && !served.has(new URL(c.url).hostname);
+    const skipped: CheckResult[] = checks.filter(elsewhere).map((check) => ({ check, verdict: "skip", ms: 0, message: "not served by the host at --address (no A/AAAA record to it); checked without --address" }));
+    const probed = await runChecks(checks.filter((c) => !elsewhere(c)), { timeoutMs: args.timeoutMs, warnDays: args.warnDays, failDays: args.failDays, ca: args.ca, address: args.address });
+    const results = checks.map((c) => probed.find((r) => r.check === c) ?? skipped.find((r) => r.check === c)!);
     process.stdout.write(formatTable(results));
     // Backup freshness (scripts/smoke/backups.ts), only when asked for: it needs SSH to the host or a status file.
     const freshness = backups ? checkBackups(backups, outputsText) : [];

@@ -1,7 +1,8 @@
 import type { HealthCheck } from "../../lib/health-checks";
 import { probe, probeCertificate, websocketAccept, type ProbeOptions, type Reply } from "./probe";
 
-export type Verdict = "ok" | "warn" | "fail";
+/** `skip`: not checked, and why (e.g. a hostname another server serves while --address points at this one). */
+export type Verdict = "ok" | "warn" | "fail" | "skip";
 
 /** A public hostname checked for its certificate only (an endpoint without a health check). */
 export interface CertificateCheck {

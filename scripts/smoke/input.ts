@@ -71,3 +71,14 @@ export function certificateChecks(text: string, checks: readonly HealthCheck[]):
     }
     return out;
 }
+
+/**
+ * Hostnames the stack's own hosts serve: those with an A/AAAA record (outputs `dnsRecords`) pointing at a host address
+ * (outputs `host`/`hosts`). Everything else in `endpoints` (Cloudflare Pages, a redirect) is served elsewhere.
+ */
+export function hostServedNames(text: string): Set<string> {
+    const o = JSON.parse(text) as { host?: { ipv4?: string; ipv6?: string }; hosts?: Record<string, { ipv4?: string; ipv6?: string }>; dnsRecords?: unknown };
+    const addresses = new Set([o.host, ...Object.values(o.hosts ?? {})].flatMap((h) => [h?.ipv4, h?.ipv6]).filter((a): a is string => typeof a === "string"));
+    const records = Array.isArray(o.dnsRecords) ? (o.dnsRecords as { name?: unknown; type?: unknown; content?: unknown }[]) : [];
+    return new Set(records.filter((r) => (r.type === "A" || r.type === "AAAA") && addresses.has(String(r.content))).map((r) => String(r.name)));
+}

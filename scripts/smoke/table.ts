@@ -14,6 +14,7 @@ export function formatTable(results: readonly CheckResult[]): string {
     const widths = COLUMNS.map((_, i) => Math.max(...rows.map((r) => r[i].length)));
     const lines = rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]))).join("  "));
     const count = (v: CheckResult["verdict"]) => results.filter((r) => r.verdict === v).length;
-    lines.push("", `${results.length} checks: ${count("ok")} ok, ${count("warn")} warning, ${count("fail")} failed`);
+    const skipped = count("skip") > 0 ? `, ${count("skip")} skipped` : "";
+    lines.push("", `${results.length} checks: ${count("ok")} ok, ${count("warn")} warning, ${count("fail")} failed${skipped}`);
     return lines.join("\n") + "\n";
 }

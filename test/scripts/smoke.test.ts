@@ -309,13 +309,25 @@ describe("npm run smoke", () => {
 
     test("--address connects there and keeps the URL's name for SNI, the certificate check and Host", async () => {
         const checks = [http200("named", `https://${NAMED_HOST}/health`), ws("namedWs", `wss://${NAMED_HOST}/`)];
-        const via = await smoke({ healthChecks: checks, endpoints: { cdn: `https://${NAMED_CDN}/` } }, { args: ["--timeout", String(TIMEOUT_MS), "--ca", join(dir, "ca.pem"), "--address", `127.0.0.1:${namedPort}`] });
+        const outputs = {
+            healthChecks: checks,
+            host: { ipv4: "198.51.100.7" },
+            // cdn points at the host; landing is a Pages site (a CNAME elsewhere): --address is not its server.
+            dnsRecords: [
+                { name: NAMED_CDN, type: "A", content: "198.51.100.7", proxied: false },
+                { name: "landing.smoke.invalid", type: "CNAME", content: "visualkit-landing.pages.dev", proxied: true },
+            ],
+            endpoints: { cdn: `https://${NAMED_CDN}/`, landing: "https://landing.smoke.invalid/" },
+        };
+        const via = await smoke(outputs, { args: ["--timeout", String(TIMEOUT_MS), "--ca", join(dir, "ca.pem"), "--address", `127.0.0.1:${namedPort}`] });
         expect(via.rows.get("named")?.slice(3, 4)).toEqual(["200"]);
         expect(via.rows.get("named")?.[6]).toBe("OK");
         expect(via.rows.get("namedWs")?.[6]).toBe("OK");
         // The certificate-only check goes to the address too (it looked the name up before, found by the real host).
         expect(via.rows.get("cdn")?.slice(1, 2)).toEqual(["certificate"]);
         expect(via.rows.get("cdn")?.[6]).toBe("OK");
+        expect(via.rows.get("landing")?.[6]).toBe("SKIP not served by the host at --address (no A/AAAA record to it); checked without --address");
+        expect(via.stdout).toContain("4 checks: 3 ok, 0 warning, 0 failed, 1 skipped");
         expect(via.code).toBe(0);
         // Without it the name is looked up and does not exist.
         const direct = await smoke({ healthChecks: checks.slice(0, 1) }, { args: ["--timeout", String(TIMEOUT_MS), "--ca", join(dir, "ca.pem")] });
