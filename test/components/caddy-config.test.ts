@@ -7,7 +7,7 @@ import { renderCaddyfile } from "../../caddy/render";
 import { CaddyConfig } from "../../components/caddy-config";
 import { sha256 } from "../../lib/artifacts";
 import { shellQuote } from "../../lib/shipped";
-import type { MockRunResult } from "../../scripts/mock-runtime";
+import type { MockRunResult } from "../../mocks/runtime";
 import { stackOptions } from "../helpers/caddy";
 import { fakeHost, parsedStack, ROOT, runComponents, runProgram, type ProgramRun } from "../helpers/program";
 

@@ -4,7 +4,8 @@ import type { ServiceSpec } from "../../catalog/types";
 import { isPinned, parseImageRef } from "../../config/validators";
 import { PREPARE_CONTAINER, preparedImageId } from "../../components/chatwoot";
 import { JANUS_FILES } from "../../render/janus";
-import { fakeId, MockRunError, type RecordedResource } from "../../scripts/mock-runtime";
+import { fakeId } from "../../mocks/fakes";
+import { MockRunError, type RecordedResource } from "../../mocks/runtime";
 import { parsedStack, runProgram, type ProgramRun } from "../helpers/program";
 
 /**

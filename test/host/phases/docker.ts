@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { shellQuote } from "../../../lib/shipped";
-import type { RecordedResource } from "../../../scripts/mock-runtime";
+import type { RecordedResource } from "../../../mocks/runtime";
 import { need, type Context, type Phase } from "../lib/context";
 import { containerRequest, networkRequest } from "../lib/docker";
 import { imageChanges } from "../lib/images";
