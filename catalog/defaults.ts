@@ -79,6 +79,15 @@ export const DATA_FOLDERS = { postgres: "postgres", redis: "redis", chatwootStor
 export const CHATWOOT_DATABASE = { user: "chatwoot", name: "chatwoot_production" } as const;
 /** The reference's per-service folders under /opt, where deploy steps put configs (Janus's .jcfg files, ...). */
 export const APP_DIRS = ["/opt/chatwoot", "/opt/dashboard", "/opt/janus/config", "/opt/platform-api", "/opt/vk-agent"] as const;
+/**
+ * The one log cap of every container on a host: Docker's json-file driver, at most 3 files of 10 MB, so no container
+ * can fill the disk. Each container the program creates sets it itself (lib/containers.ts); cloud-init also makes it
+ * the Docker daemon's default, which only reaches containers the program does not create (an operator's `docker run`
+ * while debugging). 3 rather than 5 because 3 is what every deployed container already has: Docker cannot change a
+ * container's log options in place (`docker update` has none), so another count would replace every container, while
+ * the daemon default only reaches new servers (cloud-init runs once).
+ */
+export const CONTAINER_LOGS = { driver: "json-file", opts: { "max-size": "10m", "max-file": "3" } } as const;
 /** The host every service runs on today. */
 export const MAIN_HOST = "main";
 

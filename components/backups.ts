@@ -4,8 +4,8 @@ import * as pulumi from "@pulumi/pulumi";
 import type { BackupConfig } from "../config/types";
 import { publishFile } from "../lib/artifacts";
 import type { HostHandle } from "../lib/host";
+import { shippedFile } from "../lib/shipped";
 import { BACKUP_SCRIPTS, renderBackupConf, renderBackupDisable, renderBackupEnv, renderBackupInstall, renderBackupStdin, renderBackupUnits, type BackupLayout } from "../render/backups";
-import { hostScript } from "./hetzner-host";
 
 export interface BackupsArgs {
     /** The host whose data is backed up (SSH connection, readiness). */
@@ -45,7 +45,7 @@ export class Backups extends pulumi.ComponentResource {
         const cfg = args.config;
         if (cfg) {
             const layout: BackupLayout = { ...args.data, keep: cfg.keep, schedule: cfg.schedule, drillSchedule: cfg.drillSchedule, sftp: cfg.kind === "sftp" };
-            const scripts = Object.fromEntries(BACKUP_SCRIPTS.map((s) => [s.file, hostScript(s.file)]));
+            const scripts = Object.fromEntries(BACKUP_SCRIPTS.map((s) => [s.file, shippedFile(`scripts/host/${s.file}`)]));
             const install = renderBackupInstall(layout, scripts);
             const folder = args.publishAs ?? "backup";
             publishFile(`${folder}/backup.conf`, renderBackupConf(layout));

@@ -1,28 +1,14 @@
-import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { renderCaddyfile } from "../caddy/render";
 import type { Catalog } from "../catalog/types";
 import { publishFile } from "../lib/artifacts";
 import type { HostHandle } from "../lib/host";
+import { shellQuote, shippedFile } from "../lib/shipped";
 import { REMOTE_COMMAND_DEFAULTS } from "../lib/ssh";
 
-/**
- * The install script, kept as a real file so shellcheck and the tests check what runs on the server. Found next to
- * the sources (ts-node, tests) or one level up when the program runs precompiled from bin/.
- */
-export function installScriptPath(): string {
-    const candidates = [join(__dirname, "..", "caddy", "install-caddyfile.sh"), join(__dirname, "..", "..", "caddy", "install-caddyfile.sh")];
-    const found = candidates.find((p) => existsSync(p));
-    if (!found) throw new Error(`CaddyConfig: install script not found (looked at ${candidates.join(", ")})`);
-    return found;
-}
-
-/** One POSIX-shell word, whatever the text contains. */
-export function shellQuote(text: string): string {
-    return `'${text.replace(/'/g, `'\\''`)}'`;
-}
+/** The install script, a real file so shellcheck and the tests check what runs on the server. */
+export const INSTALL_SCRIPT = "caddy/install-caddyfile.sh";
 
 export interface CaddyConfigArgs {
     /** Host Caddy runs on: its routes in the catalog become sites, and the install waits until it is ready. */
@@ -91,7 +77,7 @@ export class CaddyConfig extends pulumi.ComponentResource {
                 ...REMOTE_COMMAND_DEFAULTS,
                 connection: args.host.connection,
                 // The script travels in the command and the Caddyfile on stdin: one SSH step, no leftover files.
-                create: `bash -c ${shellQuote(readFileSync(installScriptPath(), "utf8"))} install-caddyfile`,
+                create: `bash -c ${shellQuote(shippedFile(INSTALL_SCRIPT))} install-caddyfile`,
                 stdin: this.caddyfile,
                 triggers: [this.sha256, hostInstance],
             },

@@ -1,9 +1,9 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { CHATWOOT_DATABASE, DATA_FOLDERS } from "../catalog/defaults";
+import { CHATWOOT_DATABASE, CONTAINER_LOGS, DATA_FOLDERS } from "../catalog/defaults";
 import type { ContainerSpec, HostSpec, ServiceSpec } from "../catalog/types";
 import type { SecretString } from "../config/secret";
-import { envEntries, instanceLabels, LOG_DRIVER, LOG_OPTS, pullImage, serviceContainer } from "../lib/containers";
+import { envEntries, instanceLabels, pullImage, serviceContainer } from "../lib/containers";
 import { routeUrl } from "../lib/health-checks";
 import type { DockerHost } from "./docker-host";
 
@@ -184,8 +184,8 @@ export class Chatwoot extends pulumi.ComponentResource {
                 mustRun: false,
                 attach: true,
                 logs: true,
-                logDriver: LOG_DRIVER,
-                logOpts: { ...LOG_OPTS },
+                logDriver: CONTAINER_LOGS.driver,
+                logOpts: { ...CONTAINER_LOGS.opts },
             },
             { ...child, dependsOn: [postgres, redis], deleteBeforeReplace: true, additionalSecretOutputs: ["containerLogs"] },
         );

@@ -1,6 +1,4 @@
 import { createHash } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
-import { dirname, join } from "node:path";
 import * as command from "@pulumi/command";
 import * as hcloud from "@pulumi/hcloud";
 import * as pulumi from "@pulumi/pulumi";
@@ -9,6 +7,7 @@ import type { Catalog, HostSpec } from "../catalog/types";
 import type { SecretString } from "../config/secret";
 import { publishFile } from "../lib/artifacts";
 import type { HostHandle } from "../lib/host";
+import { shippedFile } from "../lib/shipped";
 import { REMOTE_COMMAND_DEFAULTS, sshConnection } from "../lib/ssh";
 import { hostLayout, renderCloudInit } from "../render/cloud-init";
 
@@ -118,7 +117,7 @@ export class HetznerHost extends pulumi.ComponentResource implements HostHandle 
         );
 
         const userData = volume.linuxDevice.apply((volumeDevice) =>
-            renderCloudInit({ volumeDevice, mountScript: hostScript("mount-data-volume.sh"), ...hostLayout(args.host) }),
+            renderCloudInit({ volumeDevice, mountScript: shippedFile("scripts/host/mount-data-volume.sh"), ...hostLayout(args.host) }),
         );
         publishFile(args.publishAs ?? "cloud-init.yaml", userData);
 
@@ -196,7 +195,7 @@ export class HetznerHost extends pulumi.ComponentResource implements HostHandle 
                 ...REMOTE_COMMAND_DEFAULTS,
                 connection: this.connection,
                 create: `bash -s -- ${timeout}`,
-                stdin: hostScript("wait-ready.sh"),
+                stdin: shippedFile("scripts/host/wait-ready.sh"),
                 // The IPs outlive the server, so only the server's id tells a new server (which must be waited for).
                 triggers: [server.id],
             },
@@ -209,7 +208,7 @@ export class HetznerHost extends pulumi.ComponentResource implements HostHandle 
             {
                 ...REMOTE_COMMAND_DEFAULTS,
                 connection: this.connection,
-                create: hostScript("install-authorized-keys.sh"),
+                create: shippedFile("scripts/host/install-authorized-keys.sh"),
                 stdin: [...publicKeys.values()].map((k) => `${k.line}\n`).join(""),
                 // A new server behind the same IPs starts from its creation-time keys: sync it too.
                 triggers: [server.id],
@@ -235,13 +234,4 @@ export function ipv6HostAddress(network: string): string {
     const prefix = network.split("/")[0];
     if (!prefix.endsWith("::")) throw new Error(`unexpected IPv6 network "${network}": expected a /64 such as 2001:db8:1:2::/64`);
     return `${prefix}1`;
-}
-
-/** A shell script from scripts/host/, found from this file whether it runs from source or compiled to bin/. */
-export function hostScript(file: string): string {
-    for (let dir = __dirname; ; dir = dirname(dir)) {
-        const path = join(dir, "scripts", "host", file);
-        if (existsSync(path)) return readFileSync(path, "utf8");
-        if (dirname(dir) === dir) throw new Error(`scripts/host/${file} not found in any folder above ${__dirname}`);
-    }
 }

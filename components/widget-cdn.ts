@@ -5,6 +5,7 @@ import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { packFolder, type PackedFolder } from "../lib/tar";
 import type { HostHandle } from "../lib/host";
+import { PROJECT_ROOT } from "../lib/shipped";
 import { REMOTE_COMMAND_DEFAULTS } from "../lib/ssh";
 import { renderWidgetFolderScript, renderWidgetSyncScript } from "../render/widget-cdn";
 
@@ -17,7 +18,6 @@ import { renderWidgetFolderScript, renderWidgetSyncScript } from "../render/widg
 export const ARCHIVE_CACHE_DIR = "node_modules/.cache/visualkit-widget-cdn";
 /** Archives of other content are removed after a day: a younger one may be another stack's run from this checkout. */
 const ARCHIVE_MAX_AGE_MS = 24 * 60 * 60 * 1000;
-const PROJECT_ROOT = resolve(__dirname, "..");
 
 /** Writes the archive to the cache (unless it is already there intact), removes stale ones; returns its relative path. */
 function cacheArchive(packed: PackedFolder): string {

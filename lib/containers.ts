@@ -1,5 +1,6 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
+import { CONTAINER_LOGS } from "../catalog/defaults";
 import type { ContainerSpec, PortSpec, ServiceSpec } from "../catalog/types";
 import { ENV_NAME } from "../config/validators";
 import { healthcheckTest } from "../render/healthcheck";
@@ -13,9 +14,6 @@ import { healthcheckTest } from "../render/healthcheck";
 export const HEALTH_TIMING = { intervalSeconds: 30, timeoutSeconds: 10, retries: 3 } as const;
 /** Restarts after crashes and reboots, but a container an operator stopped stays stopped. */
 export const RESTART_POLICY = "unless-stopped";
-/** At most 3 files of 10 MB per container: logs can never fill the disk. */
-export const LOG_DRIVER = "json-file";
-export const LOG_OPTS: Readonly<Record<string, string>> = { "max-size": "10m", "max-file": "3" };
 /** Published ports listen here only: Docker's published ports bypass the host firewall, Caddy is the public entry. */
 export const PUBLISH_ADDRESS = "127.0.0.1";
 
@@ -147,8 +145,8 @@ export function serviceContainer(resourceName: string, a: ServiceContainerArgs, 
                 labels: [...instanceLabels(engine), { label: CONTAINER_LABEL, value: a.container.name }],
                 envs: own.envs ?? a.envs ?? [],
                 restart: RESTART_POLICY,
-                logDriver: LOG_DRIVER,
-                logOpts: { ...LOG_OPTS },
+                logDriver: CONTAINER_LOGS.driver,
+                logOpts: { ...CONTAINER_LOGS.opts },
                 ...(a.hostNetwork ? { networkMode: "host" } : { ports: publishedPorts(a.service, a.container, replica.role) }),
                 healthcheck: {
                     tests: healthcheckTest(health, a.hostNetwork ? a.service.bindAddress : PUBLISH_ADDRESS),

@@ -4,7 +4,7 @@
  * systemd-analyze, the script with shellcheck and run it against a temporary root.
  */
 import { createHash } from "node:crypto";
-import { shellQuote } from "./widget-cdn";
+import { shellQuote } from "../lib/shipped";
 
 /** Where everything lives on the host; the operator commands and the freshness check read the same paths. */
 export const BACKUP_PATHS = {

@@ -1,6 +1,7 @@
 import { Document } from "yaml";
-import { APP_DIRS, DATA_FOLDERS, WIDGET_CDN_ROOT } from "../catalog/defaults";
+import { APP_DIRS, CONTAINER_LOGS, DATA_FOLDERS, WIDGET_CDN_ROOT } from "../catalog/defaults";
 import type { HostSpec } from "../catalog/types";
+import { shellWord } from "../lib/shipped";
 
 /**
  * cloud-init user data of a new host (Debian 12), rendered from plain values. It runs once, on the server's first
@@ -58,13 +59,9 @@ const APT_NO_RECOMMENDS = ["// VisualKit (render/cloud-init.ts): install what pa
 
 const AUTO_UPGRADES = ['APT::Periodic::Update-Package-Lists "1";', 'APT::Periodic::Unattended-Upgrade "1";', ""].join("\n");
 
-// live-restore keeps containers running while unattended-upgrades restarts dockerd; json-file logs are capped.
-const DOCKER_DAEMON = JSON.stringify({ "live-restore": true, "log-driver": "json-file", "log-opts": { "max-size": "10m", "max-file": "5" } }, null, 2) + "\n";
-
-/** Quotes a word for sh when it needs it. */
-export function shellWord(word: string): string {
-    return /^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'"'"'`)}'`;
-}
+// live-restore keeps containers running while unattended-upgrades restarts dockerd; logs are capped as the
+// program caps each container's (CONTAINER_LOGS), for the containers it does not create.
+const DOCKER_DAEMON = JSON.stringify({ "live-restore": true, "log-driver": CONTAINER_LOGS.driver, "log-opts": CONTAINER_LOGS.opts }, null, 2) + "\n";
 
 const command = (...words: string[]) => words.map(shellWord).join(" ");
 

@@ -1,12 +1,9 @@
+import { shellQuote } from "../lib/shipped";
+
 /**
  * Shell scripts of the widget CDN, run over SSH. Pure, so the tests run them with shellcheck and against a local
  * folder standing in for the data volume.
  */
-
-/** POSIX single quotes: the one quoting that needs no escaping rules besides the quote itself. */
-export function shellQuote(s: string): string {
-    return `'${s.replace(/'/g, `'"'"'`)}'`;
-}
 
 /** Strips what could end a double-quoted shell string, for paths shown in messages. */
 const shown = (s: string) => s.replace(/["$`\\]/g, "");

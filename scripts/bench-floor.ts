@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { runWithMocks } from "./mock-runtime";
+import { runWithMocks } from "../mocks/runtime";
 
 /**
  * The SDK floor for `npm run bench`: registers exactly the resources of rendered/prod/resources.json (same types,

@@ -1,9 +1,9 @@
 import { spawn, spawnSync } from "node:child_process";
 import { localFacts } from "../config";
-import { readFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { dirname } from "node:path";
 import { DATA_FOLDERS } from "../catalog/defaults";
 import { parseConfig } from "../config/parse";
+import { PROJECT_ROOT, shellWord, shippedFile } from "../lib/shipped";
 import { readStackConfig } from "./stack-config";
 
 /**
@@ -16,11 +16,10 @@ import { readStackConfig } from "./stack-config";
  * Runs everything over `ssh` (BatchMode: your agent's key); `--dry-run` prints the plan and connects nowhere.
  */
 
-const ROOT = resolve(__dirname, "..");
-const PG_COPY = join(ROOT, "scripts", "host", "pg-copy.sh");
+const PG_COPY = "scripts/host/pg-copy.sh";
 
 /** Shell-quotes one argument for a remote command line. */
-export const q = (s: string): string => (/^[A-Za-z0-9_@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
+const q = shellWord;
 
 export interface MigrateOptions {
     stack: string;
@@ -52,7 +51,7 @@ interface Target {
 
 /** Where things live on the new server, from the stack's catalog (the same names the program deploys). */
 export function newServerLayout(stack: string): Target {
-    const { project, config, secretKeys } = readStackConfig(ROOT, stack);
+    const { project, config, secretKeys } = readStackConfig(PROJECT_ROOT, stack);
     const parsed = parseConfig({ project, stack, values: config, secretKeys: new Set(secretKeys), env: {}, local: localFacts({}, false) });
     if (!parsed.catalog) throw new Error(`Pulumi.${stack}.yaml does not validate:\n${parsed.issues.map((i) => `  ${i.key}: ${i.problem}`).join("\n")}`);
     const catalog = parsed.catalog;
@@ -158,7 +157,7 @@ export async function migrate(o: MigrateOptions, t: Target, log: (line: string) 
         log(`--dry-run: nothing was run. Undo at any point: ssh ${o.from} docker start ${o.oldWriters.join(" ")}`);
         return 0;
     }
-    const script = readFileSync(PG_COPY);
+    const script = Buffer.from(shippedFile(PG_COPY));
     if (!o.oldContainer && !o.oldDatabaseUrl) {
         const ps = ssh(o.env, o.from, "docker ps -a --format '{{.Names}}\t{{.Image}}'");
         const { found, candidates } = pickPostgres(ps.stdout);
@@ -229,7 +228,7 @@ async function cli(): Promise<void> {
     }
     if (!to) {
         // The new server from the stack's outputs (needs the Pulumi CLI and the stack's backend).
-        const out = spawnSync("npx", ["pulumi", "stack", "output", "host", "--json", "-s", stack], { cwd: ROOT, encoding: "utf8" });
+        const out = spawnSync("npx", ["pulumi", "stack", "output", "host", "--json", "-s", stack], { cwd: PROJECT_ROOT, encoding: "utf8" });
         const ipv4 = out.status === 0 ? (JSON.parse(out.stdout) as { ipv4?: string }).ipv4 : undefined;
         if (!ipv4) {
             console.error(`migrate-data: cannot read the new server from \`pulumi stack output host -s ${stack}\`; pass --to root@<new-ip>`);

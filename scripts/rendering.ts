@@ -1,6 +1,6 @@
 import { mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { runWithMocks, type MockRunResult } from "./mock-runtime";
+import { runWithMocks, type MockRunResult } from "../mocks/runtime";
 import { readStackConfig } from "./stack-config";
 
 /** The offline render: the real program under mocks, turned into the files of rendered/<stack>/. */

@@ -5,7 +5,7 @@ import { CloudflareReader, DEFAULT_BASE_URL, type ApiPagesDomain, type ApiZoneSe
 import { matchAccount, TYPES, type MatchResult, type RenderedResource } from "./match";
 import { writeAdoptMap } from "./stack-file";
 import { formatAdoptTable } from "./table";
-import { runWithMocks } from "../mock-runtime";
+import { runWithMocks } from "../../mocks/runtime";
 import { readStackConfig } from "../stack-config";
 
 /**

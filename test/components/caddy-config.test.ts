@@ -4,9 +4,10 @@ import { join } from "node:path";
 import * as random from "@pulumi/random";
 import type { Catalog } from "../../catalog/types";
 import { renderCaddyfile } from "../../caddy/render";
-import { CaddyConfig, shellQuote } from "../../components/caddy-config";
+import { CaddyConfig } from "../../components/caddy-config";
 import { sha256 } from "../../lib/artifacts";
-import type { MockRunResult } from "../../scripts/mock-runtime";
+import { shellQuote } from "../../lib/shipped";
+import type { MockRunResult } from "../../mocks/runtime";
 import { stackOptions } from "../helpers/caddy";
 import { fakeHost, parsedStack, ROOT, runComponents, runProgram, type ProgramRun } from "../helpers/program";
 

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { deriveDnsRecords, type DnsRecordSpec } from "../../catalog/dns";
 import { CloudflareDns } from "../../components/cloudflare-dns";
-import type { MockRunResult } from "../../scripts/mock-runtime";
+import type { MockRunResult } from "../../mocks/runtime";
 import { hostRoutes } from "../../catalog";
 import { parsedStack, runComponents, runProgram, type ProgramRun, type RunOptions } from "../helpers/program";
 

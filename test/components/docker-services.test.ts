@@ -1,10 +1,11 @@
 import { createHash } from "node:crypto";
+import { parse } from "yaml";
 import type { ServiceSpec } from "../../catalog/types";
 import { isPinned, parseImageRef } from "../../config/validators";
 import { PREPARE_CONTAINER, preparedImageId } from "../../components/chatwoot";
-import { LOG_OPTS } from "../../lib/containers";
 import { JANUS_FILES } from "../../render/janus";
-import { fakeId, MockRunError, type RecordedResource } from "../../scripts/mock-runtime";
+import { fakeId } from "../../mocks/fakes";
+import { MockRunError, type RecordedResource } from "../../mocks/runtime";
 import { parsedStack, runProgram, type ProgramRun } from "../helpers/program";
 
 /**
@@ -33,6 +34,8 @@ const SECRET_CONFIG = {
 const envOf = (c: RecordedResource): string[] => (c.rawInputs.envs as string[] | undefined) ?? [];
 const env = (c: RecordedResource, name: string) => envOf(c).find((e) => e.startsWith(`${name}=`))?.slice(name.length + 1);
 const isJob = (c: RecordedResource) => c.rawInputs.mustRun === false;
+/** At most 3 files of 10 MB per container (README, "The Docker services"). */
+const LOG_CAP = { "max-size": "10m", "max-file": "3" };
 
 describe.each(["dev", "prod"])("%s Docker services", (stack) => {
     let run: ProgramRun;
@@ -75,7 +78,7 @@ describe.each(["dev", "prod"])("%s Docker services", (stack) => {
         expect(services).toHaveLength(10);
         for (const c of services) {
             const i = c.rawInputs as Record<string, any>;
-            expect([c.name, i.restart, i.logDriver, i.logOpts]).toEqual([c.name, "unless-stopped", "json-file", LOG_OPTS]);
+            expect([c.name, i.restart, i.logDriver, i.logOpts]).toEqual([c.name, "unless-stopped", "json-file", LOG_CAP]);
             expect(i.healthcheck).toMatchObject({ interval: "30s", timeout: "10s", retries: 3 });
             expect(i.healthcheck.tests[0]).toMatch(/^CMD(-SHELL)?$/);
             expect(i.wait).toBe(true);
@@ -83,6 +86,15 @@ describe.each(["dev", "prod"])("%s Docker services", (stack) => {
             // Fixed names and ports: the old container must be gone before its replacement starts.
             expect(c.options.deleteBeforeReplace).toBe(true);
         }
+    });
+
+    test("the Docker daemon's default log cap (cloud-init) is the one every container of the program has", () => {
+        const userData = parse(run.files.get("cloud-init.yaml")!) as { write_files: { path: string; content: string }[] };
+        const daemon = JSON.parse(userData.write_files.find((f) => f.path === "/etc/docker/daemon.json")!.content) as Record<string, unknown>;
+        expect([daemon["log-driver"], daemon["log-opts"]]).toEqual(["json-file", LOG_CAP]);
+        const containers = run.ofType(CONTAINER);
+        expect(containers.length).toBeGreaterThan(0);
+        for (const c of containers) expect([c.rawInputs.name, c.rawInputs.logDriver, c.rawInputs.logOpts]).toEqual([c.rawInputs.name, daemon["log-driver"], daemon["log-opts"]]);
     });
 
     test("health checks come from the catalog (platform-api /health, Chatwoot /api, pg_isready, redis PING)", () => {
@@ -164,7 +176,7 @@ describe.each(["dev", "prod"])("%s Docker services", (stack) => {
 
     test("Chatwoot: db:chatwoot_prepare runs after Postgres and Redis and before rails and sidekiq, once per image", () => {
         const prepare = containerNamed("chatwoot-prepare");
-        expect(prepare.rawInputs).toMatchObject({ command: ["bundle", "exec", "rails", "db:chatwoot_prepare"], attach: true, mustRun: false, restart: "no", logOpts: LOG_OPTS });
+        expect(prepare.rawInputs).toMatchObject({ command: ["bundle", "exec", "rails", "db:chatwoot_prepare"], attach: true, mustRun: false, restart: "no", logOpts: LOG_CAP });
         expect(prepare.options.dependsOn.sort()).toEqual([containerNamed("chatwoot-postgres").name, containerNamed("chatwoot-redis").name].sort());
         for (const name of ["chatwoot-rails", "chatwoot-sidekiq"]) {
             expect(containerNamed(name).options.dependsOn).toContain(prepare.name);

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { HetznerHost, ipv6HostAddress } from "../../components/hetzner-host";
-import { fakeId } from "../../scripts/mock-runtime";
+import { fakeId } from "../../mocks/fakes";
 import { readStackConfig } from "../../scripts/stack-config";
 import { parsedStack, ROOT, runComponents, runProgram, type ProgramRun } from "../helpers/program";
 

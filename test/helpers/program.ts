@@ -7,7 +7,7 @@ import type { Catalog } from "../../catalog/types";
 import { localFacts } from "../../config";
 import { parseConfig } from "../../config/parse";
 import type { PlatformConfig } from "../../config/types";
-import type { MockRunOptions, MockRunResult, RecordedResource } from "../../scripts/mock-runtime";
+import type { MockRunOptions, MockRunResult, RecordedResource } from "../../mocks/runtime";
 import { readStackConfig } from "../../scripts/stack-config";
 
 /**
@@ -96,9 +96,9 @@ export async function withoutStackFrames<T>(run: () => Promise<T>): Promise<T> {
     }
 }
 
-function mockRuntime(): typeof import("../../scripts/mock-runtime") {
+function mockRuntime(): typeof import("../../mocks/runtime") {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    return require("../../scripts/mock-runtime");
+    return require("../../mocks/runtime");
 }
 
 /** Results of this test file's runs by their inputs; never handed out, only copies of them. */

@@ -1,13 +1,14 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { ServiceSpec } from "../../catalog/types";
 import { envEntries, publishedPorts } from "../../lib/containers";
+import { outputValue } from "../../mocks/sdk";
 import { parsedStack } from "../helpers/program";
 
 /** The shared container rules, directly: env entries and port publishing. */
 
 async function value(x: pulumi.Input<string>): Promise<{ text: string; secret: boolean }> {
-    const o = pulumi.output(x) as unknown as { promise(): Promise<string>; isSecret: Promise<boolean> };
-    return { text: await o.promise(), secret: await o.isSecret };
+    const o = pulumi.output(x);
+    return { text: await outputValue(o), secret: await pulumi.isSecret(o) };
 }
 
 test("env entries are sorted NAME=value; each secret one is its own secret, plain ones stay readable", async () => {

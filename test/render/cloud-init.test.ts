@@ -4,7 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse } from "yaml";
 import { DATA_DIR, PLATFORM_NETWORK } from "../../catalog/defaults";
-import { hostLayout, MOUNT_SCRIPT_PATH, renderCloudInit, shellWord } from "../../render/cloud-init";
+import { shellWord } from "../../lib/shipped";
+import { hostLayout, MOUNT_SCRIPT_PATH, renderCloudInit } from "../../render/cloud-init";
 import { ROOT, runProgram } from "../helpers/program";
 
 interface UserData {

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
-import type { RecordedResource } from "../../../scripts/mock-runtime";
+import type { RecordedResource } from "../../../mocks/runtime";
 import { runProgram, type ProgramRun, type RunOptions } from "../../helpers/program";
 
 /**

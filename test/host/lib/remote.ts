@@ -1,4 +1,4 @@
-import type { RecordedResource } from "../../../scripts/mock-runtime";
+import type { RecordedResource } from "../../../mocks/runtime";
 import type { ProcResult } from "./proc";
 import type { Ssh } from "./ssh";
 

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { RecordedResource } from "../../../scripts/mock-runtime";
+import type { RecordedResource } from "../../../mocks/runtime";
 import { need, type Context, type Phase } from "../lib/context";
 import { dependencyOrder, type Plan } from "../lib/plan";
 import { waitFor } from "../lib/proc";

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
-import type { RecordedResource } from "../../../scripts/mock-runtime";
+import { shellQuote } from "../../../lib/shipped";
+import type { RecordedResource } from "../../../mocks/runtime";
 import { need, type Context, type Phase } from "../lib/context";
 import { containerRequest, networkRequest } from "../lib/docker";
 import { imageChanges } from "../lib/images";
@@ -46,7 +47,7 @@ export async function tagImages(ctx: Context, plan: Plan): Promise<void> {
     for (const ref of new Set(refs.values())) {
         if ((await ssh.exec(`docker image inspect ${ref} >/dev/null 2>&1`)).code === 0) continue;
         const changes = imageChanges(ctx.root, plan, ref, refs);
-        const quoted = changes.map((c) => `--change '${c.replace(/'/g, `'\\''`)}'`).join(" ");
+        const quoted = changes.map((c) => `--change ${shellQuote(c)}`).join(" ");
         await ssh.ok(`set -e; c=$(docker create ${BASE_IMAGE} /bin/true); docker commit ${quoted} "$c" ${ref} >/dev/null; docker rm "$c" >/dev/null`);
         ctx.log(`${ref}: ${changes.join("; ")}`);
     }

@@ -1,4 +1,4 @@
-import type { RecordedResource } from "../../../scripts/mock-runtime";
+import type { RecordedResource } from "../../../mocks/runtime";
 import { need, type Phase } from "../lib/context";
 import { sleep, waitFor } from "../lib/proc";
 import { smokeAgainstVm } from "./smoke";

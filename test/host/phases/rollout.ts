@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { Agent, request } from "node:https";
-import type { RecordedResource } from "../../../scripts/mock-runtime";
+import type { RecordedResource } from "../../../mocks/runtime";
 import { need, type Context, type Phase } from "../lib/context";
 import { runInDependencyOrder, imageReferences, type Plan } from "../lib/plan";
 import { sleep } from "../lib/proc";

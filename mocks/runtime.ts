@@ -1,13 +1,16 @@
-import { createHash } from "node:crypto";
 import { runInThisContext } from "node:vm";
 import * as pulumi from "@pulumi/pulumi";
 import { SECRET_PLACEHOLDER } from "../config/secret";
 import { publishedFiles, resetPublishedFiles } from "../lib/artifacts";
+import { builtinInvoke, builtinState, fakeId } from "./fakes";
+import { drainRegistrations, isSecretValue, outputValue, watchRegistrations } from "./sdk";
 
 /**
  * Runs the real program in-process under Pulumi's mocks: no CLI, no credentials, no network. Records every
  * registered resource (type, name, parent, inputs) and resolves the stack outputs and generated files, with
- * every secret replaced by "[secret]". Shared by `npm run render` and the tests.
+ * every secret replaced by "[secret]". Shared by `npm run render`, the tests and the scripts that plan from a render
+ * (adopt, the SDK floor benchmark). What it takes from the SDK beyond a program's API is in ./sdk.ts, the fake
+ * provider answers in ./fakes.ts.
  */
 
 export interface RecordedResource {
@@ -56,16 +59,9 @@ export interface MockRunOptions {
     readonly invokes?: Record<string, (inputs: Record<string, unknown>) => Record<string, unknown>>;
 }
 
-const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
-const SIG_KEY = "4dabf18193072939515e22adb298388d";
-
-function isSecretWrapper(v: unknown): v is { value: unknown } {
-    return typeof v === "object" && v !== null && (v as Record<string, unknown>)[SIG_KEY] === SECRET_SIG;
-}
-
 /** Replaces every secret wrapper with the placeholder (redact) or its value (keep). */
 function unwrap(v: unknown, redact: boolean): unknown {
-    if (isSecretWrapper(v)) return redact ? SECRET_PLACEHOLDER : unwrap(v.value, redact);
+    if (isSecretValue(v)) return redact ? SECRET_PLACEHOLDER : unwrap(v.value, redact);
     if (Array.isArray(v)) return v.map((x) => unwrap(x, redact));
     if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, unwrap(x, redact)]));
     return v;
@@ -87,67 +83,10 @@ async function readAssets(v: unknown): Promise<unknown> {
     return v;
 }
 
-/** Deterministic fake numbers so two renders are byte-identical. */
-function fakeNumber(seed: string, modulo: number): number {
-    return parseInt(createHash("sha256").update(seed).digest("hex").slice(0, 8), 16) % modulo;
-}
-
-/** The id the mocks give a custom resource (tests use it to check references between resources). */
-export function fakeId(type: string, name: string): string {
-    return String(fakeNumber(`${type}::${name}`, 90_000_000) + 10_000_000);
-}
-
-/** Realistic computed state for the provider resources the program uses (documentation IP ranges only). */
-function builtinState(type: string, name: string, inputs: Record<string, unknown>, exitCodes: Readonly<Record<string, number>>): Record<string, unknown> {
-    const n = fakeNumber(`${type}::${name}`, 9_000_000) + 1_000_000;
-    switch (type) {
-        case "hcloud:index/primaryIp:PrimaryIp":
-            return inputs.type === "ipv6"
-                ? { ipAddress: "2001:db8:1:2::1", ipNetwork: "2001:db8:1:2::/64" }
-                : { ipAddress: `203.0.113.${(n % 200) + 10}` };
-        case "hcloud:index/server:Server":
-            return { ipv4Address: "203.0.113.10", ipv6Address: "2001:db8:1:2::1", ipv6Network: "2001:db8:1:2::/64", status: "running" };
-        case "hcloud:index/volume:Volume":
-            // Hetzner names the device after the volume id (the id the mocks give it below).
-            return { linuxDevice: `/dev/disk/by-id/scsi-0HC_Volume_${fakeId(type, name)}` };
-        case "hcloud:index/sshKey:SshKey":
-            return { fingerprint: createHash("md5").update(String(inputs.publicKey)).digest("hex").replace(/(..)(?!$)/g, "$1:") };
-        case "random:index/randomPassword:RandomPassword":
-            return { result: SECRET_PLACEHOLDER, bcryptHash: SECRET_PLACEHOLDER };
-        case "cloudflare:index/pagesProject:PagesProject":
-            return { subdomain: `${String(inputs.name)}.pages.dev`, domains: [] };
-        case "command:remote:Command":
-        case "command:local:Command":
-            return { stdout: "", stderr: "" };
-        case "docker:index/remoteImage:RemoteImage": {
-            // The image id is a function of the reference, so tests can tell which image a container runs.
-            const digest = createHash("sha256").update(String(inputs.name)).digest("hex");
-            return { imageId: `sha256:${digest}`, repoDigest: `${String(inputs.name).split(/[:@]/)[0]}@sha256:${digest}` };
-        }
-        case "docker:index/container:Container":
-            // An attached one-shot container has run to completion; 0 is a successful run.
-            return inputs.attach === true ? { exitCode: exitCodes[String(inputs.name)] ?? 0, containerLogs: "" } : {};
-        default:
-            return {};
-    }
-}
-
-function builtinInvoke(token: string, inputs: Record<string, unknown>): Record<string, unknown> | undefined {
-    if (token === "cloudflare:index/getZone:getZone") {
-        const name = String((inputs.filter as Record<string, unknown> | undefined)?.name ?? "zone");
-        const zoneId = createHash("sha256").update(`zone:${name}`).digest("hex").slice(0, 32);
-        return { id: zoneId, zoneId, name, status: "active" };
-    }
-    // The offline render stands for a zone with no records yet; tests pass today's zone instead.
-    if (token === "cloudflare:index/getDnsRecords:getDnsRecords") return { results: [] };
-    return undefined;
-}
-
 /** Resolves outputs and promises inside a value; secret outputs become the placeholder when redacting. */
 async function resolve(v: unknown, redact: boolean): Promise<unknown> {
     if (pulumi.Output.isInstance(v)) {
-        const o = v as unknown as { promise(): Promise<unknown>; isSecret: Promise<boolean> };
-        const [value, secret] = await Promise.all([o.promise(), o.isSecret]);
+        const [value, secret] = await Promise.all([outputValue(v), pulumi.isSecret(v)]);
         if (secret && redact) return SECRET_PLACEHOLDER;
         return resolve(value, redact);
     }
@@ -194,7 +133,7 @@ export async function runWithMocks(opts: MockRunOptions): Promise<MockRunResult>
                         custom: args.custom ?? true,
                         inputs: unwrap(inputs, true) as Record<string, unknown>,
                         rawInputs: plain,
-                        secretInputs: Object.keys(inputs).filter((k) => isSecretWrapper(inputs[k])),
+                        secretInputs: Object.keys(inputs).filter((k) => isSecretValue(inputs[k])),
                     });
                 }
                 const id = args.custom === false ? "" : fakeId(args.type, args.name);
@@ -233,13 +172,9 @@ export async function runWithMocks(opts: MockRunOptions): Promise<MockRunResult>
     let programOutputs: Record<string, unknown> = {};
     let programError: unknown;
     await pulumi.runtime.runInPulumiStack(async () => {
-        // Legacy stack transformations see each resource's parent object and options before registration.
-        pulumi.runtime.registerStackTransformation((t) => {
-            const key = `${t.type}::${t.name}`;
-            const parent = t.opts.parent as (pulumi.Resource & { __name?: string }) | undefined;
-            parents.set(key, parent?.__name ?? null);
-            const o = t.opts as pulumi.CustomResourceOptions;
-            const deps = ([] as unknown[]).concat(o.dependsOn ?? []) as (pulumi.Resource & { __name?: string })[];
+        watchRegistrations(({ type, name }, parent, o, dependsOn) => {
+            const key = `${type}::${name}`;
+            parents.set(key, parent);
             options.set(key, {
                 import: o.import,
                 protect: o.protect,
@@ -247,9 +182,8 @@ export async function runWithMocks(opts: MockRunOptions): Promise<MockRunResult>
                 ignoreChanges: o.ignoreChanges,
                 replaceOnChanges: o.replaceOnChanges,
                 deleteBeforeReplace: o.deleteBeforeReplace,
-                dependsOn: deps.map((d) => String(d.__name)),
+                dependsOn,
             });
-            return undefined;
         });
         try {
             programOutputs = await opts.program();
@@ -260,11 +194,9 @@ export async function runWithMocks(opts: MockRunOptions): Promise<MockRunResult>
         return programOutputs;
     });
 
-    // Let registrations that were started but not awaited by the program finish.
-    const settings = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> };
-    // Drain registrations even when the program failed: a late registerOutputs reaching the next run's monitor
-    // would crash the process ("unknown resource").
-    await settings.waitForRPCs().catch((e: unknown) => rejections.push(e));
+    // Let registrations that were started but not awaited by the program finish, even when the program failed: a
+    // late registerOutputs reaching the next run's monitor would crash the process ("unknown resource").
+    await drainRegistrations().catch((e: unknown) => rejections.push(e));
     // Unhandled rejections are reported after the microtask queue drains.
     await new Promise((done) => setImmediate(done));
     realProcess.off("unhandledRejection", onRejection);
@@ -276,15 +208,9 @@ export async function runWithMocks(opts: MockRunOptions): Promise<MockRunResult>
         throw new MockRunError(messages.join("\n"), records.map((r) => ({ type: r.type, name: r.name })));
     }
 
-    const stackName = `${opts.project}-${opts.stack}`;
     const resources: RecordedResource[] = records.map((r) => {
         const key = `${r.type}::${r.name}`;
-        const parent = parents.get(key) ?? null;
-        return {
-            ...r,
-            parent: parent === stackName ? null : parent,
-            options: options.get(key) ?? { dependsOn: [] },
-        };
+        return { ...r, parent: parents.get(key) ?? null, options: options.get(key) ?? { dependsOn: [] } };
     });
     const files = new Map<string, string>();
     for (const [path, content] of [...publishedFiles().entries()].sort(([a], [b]) => a.localeCompare(b))) {

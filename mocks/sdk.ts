@@ -1,0 +1,58 @@
+import * as pulumi from "@pulumi/pulumi";
+
+/**
+ * Every place the mock runtime leans on the Pulumi SDK beyond writing a program, in one file. What has a public API
+ * uses it; the one internal left is pinned by test/mocks/sdk.test.ts, which names the SDK version it was checked
+ * against and fails when node_modules holds another one.
+ */
+
+/** The @pulumi/pulumi release the internal below was read in; test/mocks/sdk.test.ts fails when the installed one differs. */
+export const SDK_CHECKED_AGAINST = "3.270.0";
+
+/** What to read again in a new SDK before raising SDK_CHECKED_AGAINST. */
+export const TO_RECHECK = [
+    "Output's promise() (output.js, class OutputImpl): still resolves the value of a known output, undefined for an unknown one, and rejects when the output failed",
+];
+
+/**
+ * How a secret reaches the mocks' newResource: wrapped as `{ [specialSigKey]: specialSecretSig, value }`, the wire
+ * format of secrets. Both constants are exported by the SDK (`pulumi.runtime`, runtime/rpc).
+ */
+export function isSecretValue(v: unknown): v is { value: unknown } {
+    return typeof v === "object" && v !== null && (v as Record<string, unknown>)[pulumi.runtime.specialSigKey] === pulumi.runtime.specialSecretSig;
+}
+
+/**
+ * The value of an output, or the error it failed with. Internal: the public way (`apply`) never calls back for an
+ * unknown value and cannot report a failure, so a run would hang instead of failing; `promise()` does both.
+ */
+export function outputValue<T>(o: pulumi.Output<T>): Promise<T> {
+    return (o as unknown as { promise(): Promise<T> }).promise();
+}
+
+/**
+ * Names the parent and the `dependsOn` resources of each resource as it registers, from a stack transformation
+ * (public: it sees the resource object, its name and its options before registration; the mocks' newResource gets
+ * neither parent nor options). Call inside `runInPulumiStack`, before the program: the stack resource itself is not
+ * seen, so a parent that is the stack has no name (null).
+ */
+export function watchRegistrations(record: (key: { type: string; name: string }, parent: string | null, opts: pulumi.CustomResourceOptions, dependsOn: string[]) => void): void {
+    const names = new WeakMap<pulumi.Resource, string>();
+    pulumi.runtime.registerStackTransformation((t) => {
+        names.set(t.resource, t.name);
+        const opts = t.opts as pulumi.CustomResourceOptions;
+        const deps = ([] as pulumi.Resource[]).concat((opts.dependsOn ?? []) as pulumi.Resource[]);
+        const parent = t.opts.parent === undefined ? undefined : names.get(t.opts.parent);
+        record({ type: t.type, name: t.name }, parent ?? null, opts, deps.map((d) => String(names.get(d))));
+        return undefined;
+    });
+}
+
+/**
+ * Waits until every registration the program started has reached the mocks, also those it did not await; what the
+ * language host does when a program ends (public `disconnect`: drains the RPC queue, then closes connections the
+ * mocks do not have, so the next `setMocks` starts clean).
+ */
+export function drainRegistrations(): Promise<void> {
+    return pulumi.runtime.disconnect();
+}
