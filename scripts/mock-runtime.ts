@@ -22,7 +22,17 @@ export interface RecordedResource {
     /** Names of the inputs that are secrets. */
     readonly secretInputs: readonly string[];
     /** Resource options the program set that reviewers care about. */
-    readonly options: { import?: string; protect?: boolean; retainOnDelete?: boolean; ignoreChanges?: string[]; replaceOnChanges?: string[]; deleteBeforeReplace?: boolean; dependsOn: string[] };
+    readonly options: {
+        import?: string;
+        protect?: boolean;
+        retainOnDelete?: boolean;
+        ignoreChanges?: string[];
+        replaceOnChanges?: string[];
+        deleteBeforeReplace?: boolean;
+        dependsOn: string[];
+        /** Former identities (a URN, or the parts of one that changed, e.g. `{ type }`): what keeps a renamed resource. */
+        aliases?: (string | Record<string, string | boolean>)[];
+    };
 }
 
 export interface MockRunResult {
@@ -58,6 +68,30 @@ export interface MockRunOptions {
 
 const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
 const SIG_KEY = "4dabf18193072939515e22adb298388d";
+
+/** An alias as written in the options: a URN, or its plain parts (a parent resource by its name). */
+function plainAlias(a: unknown): string | Record<string, string | boolean> {
+    if (typeof a === "string") return a;
+    const parts: Record<string, string | boolean> = {};
+    for (const [k, v] of Object.entries((a ?? {}) as Record<string, unknown>)) {
+        if (typeof v === "string" || typeof v === "boolean") parts[k] = v;
+        else if (pulumi.Resource.isInstance(v)) parts[k] = String((v as { __name?: string }).__name);
+    }
+    return parts;
+}
+
+/**
+ * The aliases the program set. A generated provider SDK adds one of its own to a resource whose type it renamed
+ * (cloudflare's DnsRecord carries `{ type: "cloudflare:index/record:Record" }`): the same in every program, so left out.
+ */
+function programAliases(type: string, custom: boolean, aliases: unknown[] | undefined): RecordedResource["options"]["aliases"] {
+    const pkg = type.split(":")[0];
+    const own = (aliases ?? []).map(plainAlias).filter((a) => {
+        const fields = typeof a === "string" ? [] : Object.keys(a);
+        return !(custom && fields.length === 1 && typeof a !== "string" && String(a.type).split(":")[0] === pkg);
+    });
+    return own.length > 0 ? own : undefined;
+}
 
 function isSecretWrapper(v: unknown): v is { value: unknown } {
     return typeof v === "object" && v !== null && (v as Record<string, unknown>)[SIG_KEY] === SECRET_SIG;
@@ -233,7 +267,8 @@ export async function runWithMocks(opts: MockRunOptions): Promise<MockRunResult>
     let programOutputs: Record<string, unknown> = {};
     let programError: unknown;
     await pulumi.runtime.runInPulumiStack(async () => {
-        // Legacy stack transformations see each resource's parent object and options before registration.
+        // Legacy stack transformations see each resource's parent object and options before registration (inside the
+        // constructor: CustomResource.isInstance is not true yet, instanceof is).
         pulumi.runtime.registerStackTransformation((t) => {
             const key = `${t.type}::${t.name}`;
             const parent = t.opts.parent as (pulumi.Resource & { __name?: string }) | undefined;
@@ -248,6 +283,7 @@ export async function runWithMocks(opts: MockRunOptions): Promise<MockRunResult>
                 replaceOnChanges: o.replaceOnChanges,
                 deleteBeforeReplace: o.deleteBeforeReplace,
                 dependsOn: deps.map((d) => String(d.__name)),
+                aliases: programAliases(t.type, t.resource instanceof pulumi.CustomResource, o.aliases),
             });
             return undefined;
         });
