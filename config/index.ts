@@ -3,7 +3,7 @@ import { resolve } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { deepFreeze } from "../catalog";
 import type { Catalog } from "../catalog/types";
-import { listFolder } from "../lib/tar";
+import { listFolder } from "../lib/folder";
 import { ConfigError } from "./issues";
 import { KEYS, PROVIDER_SECRETS, fullKey } from "./keys";
 import { parseConfig, type FolderFacts, type LocalFacts } from "./parse";
@@ -17,14 +17,14 @@ export type { PlatformConfig } from "./types";
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const runtimeConfig = require("@pulumi/pulumi/runtime/config") as { isConfigSecret(key: string): boolean };
 
-/** A local folder as the widget sync would pack it; paths relative to the working folder (the project's). */
+/** A local folder as the widget sync would upload it; paths relative to the working folder (the project's). */
 export function inspectFolder(path: string): FolderFacts {
     const abs = resolve(path);
     const st = statSync(abs, { throwIfNoEntry: false });
     if (!st) return { kind: "missing", path: abs };
     if (!st.isDirectory()) return { kind: "file", path: abs };
-    const { dirs, files, broken } = listFolder(abs);
-    return { kind: "folder", path: abs, files: files.length, entries: [...dirs.map((d) => `${d}/`), ...files], broken };
+    const { files, broken, linkedFolders } = listFolder(abs);
+    return { kind: "folder", path: abs, files: files.length, broken, linkedFolders };
 }
 
 /**

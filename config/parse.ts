@@ -4,7 +4,6 @@ import { KNOWN_SERVER_TYPES } from "../render/cost";
 import { DEFAULT_HOSTNAMES, DEFAULT_PORTS, VK_AGENT_DERIVED_ENV, type PortId, type RouteId } from "../catalog/defaults";
 import type { Catalog } from "../catalog/types";
 import { validateCatalog } from "../catalog/validate";
-import { ustarSplit } from "../lib/ustar";
 import type { ConfigIssue } from "./issues";
 import { fullKey, KEYS, PROVIDER_SECRETS, type KeySpec } from "./keys";
 import { SecretString } from "./secret";
@@ -39,8 +38,8 @@ export interface RawConfig {
 export type FolderFacts =
     | { readonly kind: "missing"; readonly path: string }
     | { readonly kind: "file"; readonly path: string }
-    /** `entries`: what an archive of it holds (folders end in `/`); `broken`: links that point nowhere. */
-    | { readonly kind: "folder"; readonly path: string; readonly files: number; readonly entries: readonly string[]; readonly broken: readonly string[] };
+    /** `broken`: links that point nowhere; `linkedFolders`: links to folders (the upload cannot copy them). */
+    | { readonly kind: "folder"; readonly path: string; readonly files: number; readonly broken: readonly string[]; readonly linkedFolders: readonly string[] };
 
 export interface LocalFacts {
     /** What is at `path` (relative paths are relative to the project folder, where `pulumi up` runs). */
@@ -543,7 +542,7 @@ function parseBackups(r: BackupReaders): { config?: PlatformConfig["backups"]; v
     };
 }
 
-/** What would make a widget sync fail or empty the CDN, found before anything is packed or uploaded. */
+/** What would make a widget sync fail or empty the CDN, found before anything is uploaded. */
 function checkWidgetSource(f: FolderFacts, stack: string): { problem: string; fix: string }[] {
     const fix = `point visualkit:widgetCdnSourceDir in Pulumi.${stack}.yaml at the built widget files (relative to the project folder), or set it to "" to leave the CDN alone`;
     if (f.kind === "missing") return [{ problem: `${f.path} does not exist`, fix }];
@@ -552,8 +551,7 @@ function checkWidgetSource(f: FolderFacts, stack: string): { problem: string; fi
     if (f.files === 0) out.push({ problem: `${f.path} holds no files; a sync would empty the CDN`, fix: `build the widget into it first, or ${fix.slice(0, 1).toLowerCase()}${fix.slice(1)}` });
     const list = (paths: readonly string[]) => paths.slice(0, 3).join(", ") + (paths.length > 3 ? ` and ${paths.length - 3} more` : "");
     if (f.broken.length > 0) out.push({ problem: `${f.path} holds links that point nowhere: ${list(f.broken)}`, fix: "remove the links or make them point at files" });
-    const long = f.entries.filter((e) => ustarSplit(e) === undefined);
-    if (long.length > 0) out.push({ problem: `${f.path} holds paths too long for the archive (ustar: 100-byte name, 155-byte folder): ${list(long)}`, fix: "shorten those file or folder names" });
+    if (f.linkedFolders.length > 0) out.push({ problem: `${f.path} holds links to folders, which the upload cannot copy: ${list(f.linkedFolders)}`, fix: "replace each link with the folder it points to (a copy)" });
     return out;
 }
 

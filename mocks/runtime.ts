@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { SECRET_PLACEHOLDER } from "../config/secret";
 import { publishedFiles, resetPublishedFiles } from "../lib/artifacts";
 import { builtinInvoke, builtinState, fakeId } from "./fakes";
-import { drainRegistrations, isSecretValue, outputValue, watchRegistrations } from "./sdk";
+import { drainRegistrations, isSecretValue, outputValue, watchRegistrations, type AliasParts } from "./sdk";
 
 /**
  * Runs the real program in-process under Pulumi's mocks: no CLI, no credentials, no network. Records every
@@ -25,7 +25,17 @@ export interface RecordedResource {
     /** Names of the inputs that are secrets. */
     readonly secretInputs: readonly string[];
     /** Resource options the program set that reviewers care about. */
-    readonly options: { import?: string; protect?: boolean; retainOnDelete?: boolean; ignoreChanges?: string[]; replaceOnChanges?: string[]; deleteBeforeReplace?: boolean; dependsOn: string[] };
+    readonly options: {
+        import?: string;
+        protect?: boolean;
+        retainOnDelete?: boolean;
+        ignoreChanges?: string[];
+        replaceOnChanges?: string[];
+        deleteBeforeReplace?: boolean;
+        dependsOn: string[];
+        /** Former identities (a URN, or the parts of one that changed, e.g. `{ type }`): what keeps a renamed resource. */
+        aliases?: (string | Record<string, string | boolean>)[];
+    };
 }
 
 export interface MockRunResult {
@@ -57,6 +67,16 @@ export interface MockRunOptions {
     readonly exitCodes?: Readonly<Record<string, number>>;
     /** Invoke results by token; an invoke with no answer here or built in fails the run. */
     readonly invokes?: Record<string, (inputs: Record<string, unknown>) => Record<string, unknown>>;
+}
+
+/**
+ * The aliases the program set. A generated provider SDK adds one of its own to a resource whose type it renamed
+ * (cloudflare's DnsRecord carries `{ type: "cloudflare:index/record:Record" }`): the same in every program, so left out.
+ */
+function programAliases(type: string, custom: boolean, aliases: readonly AliasParts[]): RecordedResource["options"]["aliases"] {
+    const pkg = type.split(":")[0];
+    const own = aliases.filter((a) => !(custom && typeof a !== "string" && Object.keys(a).length === 1 && String(a.type).split(":")[0] === pkg));
+    return own.length > 0 ? [...own] : undefined;
 }
 
 /** Replaces every secret wrapper with the placeholder (redact) or its value (keep). */
@@ -172,7 +192,7 @@ export async function runWithMocks(opts: MockRunOptions): Promise<MockRunResult>
     let programOutputs: Record<string, unknown> = {};
     let programError: unknown;
     await pulumi.runtime.runInPulumiStack(async () => {
-        watchRegistrations(({ type, name }, parent, o, dependsOn) => {
+        watchRegistrations(({ type, name, custom }, parent, o, dependsOn, aliases) => {
             const key = `${type}::${name}`;
             parents.set(key, parent);
             options.set(key, {
@@ -183,6 +203,7 @@ export async function runWithMocks(opts: MockRunOptions): Promise<MockRunResult>
                 replaceOnChanges: o.replaceOnChanges,
                 deleteBeforeReplace: o.deleteBeforeReplace,
                 dependsOn,
+                aliases: programAliases(type, custom, aliases),
             });
         });
         try {

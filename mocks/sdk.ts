@@ -30,20 +30,36 @@ export function outputValue<T>(o: pulumi.Output<T>): Promise<T> {
     return (o as unknown as { promise(): Promise<T> }).promise();
 }
 
+/** An alias as written in the options: a URN, or its plain parts (a parent resource by its name). */
+export type AliasParts = string | Readonly<Record<string, string | boolean>>;
+
 /**
  * Names the parent and the `dependsOn` resources of each resource as it registers, from a stack transformation
  * (public: it sees the resource object, its name and its options before registration; the mocks' newResource gets
  * neither parent nor options). Call inside `runInPulumiStack`, before the program: the stack resource itself is not
  * seen, so a parent that is the stack has no name (null).
  */
-export function watchRegistrations(record: (key: { type: string; name: string }, parent: string | null, opts: pulumi.CustomResourceOptions, dependsOn: string[]) => void): void {
+export function watchRegistrations(
+    record: (key: { type: string; name: string; custom: boolean }, parent: string | null, opts: pulumi.CustomResourceOptions, dependsOn: string[], aliases: AliasParts[]) => void,
+): void {
     const names = new WeakMap<pulumi.Resource, string>();
+    const aliasParts = (a: unknown): AliasParts => {
+        if (typeof a === "string") return a;
+        const parts: Record<string, string | boolean> = {};
+        for (const [k, v] of Object.entries((a ?? {}) as Record<string, unknown>)) {
+            if (typeof v === "string" || typeof v === "boolean") parts[k] = v;
+            else if (v instanceof pulumi.Resource) parts[k] = String(names.get(v));
+        }
+        return parts;
+    };
     pulumi.runtime.registerStackTransformation((t) => {
         names.set(t.resource, t.name);
         const opts = t.opts as pulumi.CustomResourceOptions;
         const deps = ([] as pulumi.Resource[]).concat((opts.dependsOn ?? []) as pulumi.Resource[]);
         const parent = t.opts.parent === undefined ? undefined : names.get(t.opts.parent);
-        record({ type: t.type, name: t.name }, parent ?? null, opts, deps.map((d) => String(names.get(d))));
+        // Inside the constructor CustomResource.isInstance is not true yet; instanceof is.
+        const custom = t.resource instanceof pulumi.CustomResource;
+        record({ type: t.type, name: t.name, custom }, parent ?? null, opts, deps.map((d) => String(names.get(d))), (opts.aliases ?? []).map(aliasParts));
         return undefined;
     });
 }

@@ -66,11 +66,12 @@ export function renderWidgetFolderScript(folder: string, root: string): string {
 }
 
 /**
- * Unpacks an uploaded archive as a new release (named by `release`, the content hash) and switches the data folder's
- * link to it with one rename, so Caddy never serves half a release or nothing, and files removed locally disappear
- * from the CDN. The previous release is kept (rollback, requests already reading it); older ones are removed.
+ * Copies an uploaded folder (`staged`, where the upload put the source folder's files) into a new release (named by
+ * `release`, the content hash) and switches the data folder's link to it with one rename, so Caddy never serves half
+ * a release or nothing, and files removed locally disappear from the CDN. The previous release is kept (rollback,
+ * requests already reading it); older ones are removed, and so is the staged copy.
  */
-export function renderWidgetSyncScript(archive: string, folder: string, release: string): string {
+export function renderWidgetSyncScript(staged: string, folder: string, release: string): string {
     const { releases, linkPrefix } = layout(folder);
     if (!/^[0-9a-zA-Z_-]+$/.test(release)) throw new Error(`widget-cdn: release name ${release} must be letters, digits, - or _`);
     return [
@@ -78,17 +79,18 @@ export function renderWidgetSyncScript(archive: string, folder: string, release:
         ...SWAP,
         `releases=${shellQuote(releases)}`,
         `folder=${shellQuote(folder)}`,
-        `archive=${shellQuote(archive)}`,
+        `staged=${shellQuote(staged)}`,
         'if [ ! -L "$folder" ]; then',
         `  echo "widget-cdn: ${shown(folder)} is not a link to a release; the folder step sets it up" >&2`,
         "  exit 1",
         "fi",
-        'if [ ! -f "$archive" ]; then',
-        `  echo "widget-cdn: ${shown(archive)} is missing (each sync removes it); replace the upload step to send it again" >&2`,
+        'if [ ! -d "$staged" ]; then',
+        `  echo "widget-cdn: ${shown(staged)} is missing (each sync removes it); replace the upload step to send it again" >&2`,
         "  exit 1",
         "fi",
         `new=$(mktemp -d "$releases/${release}.XXXXXX")`,
-        'tar -xzf "$archive" -C "$new" --no-same-owner --no-same-permissions',
+        // Owner and modes are this script's, not the upload's: Caddy reads the same release whoever uploaded it.
+        'cp -R "$staged/." "$new/"',
         'find "$new" -type d -exec chmod 0755 {} +',
         'find "$new" -type f -exec chmod 0644 {} +',
         'previous=$(basename "$(readlink "$folder")")',
@@ -99,7 +101,7 @@ export function renderWidgetSyncScript(archive: string, folder: string, release:
         '    *) rm -rf "$old" ;;',
         "  esac",
         "done",
-        'rm -f "$archive"',
+        'rm -rf "$staged"',
         `echo "widget-cdn: $(find "$new" -type f | wc -l) files in ${shown(folder)} -> $(readlink "$folder")"`,
         "",
     ].join("\n");

@@ -1,15 +1,13 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { isAbsolute, join, resolve } from "node:path";
-import { gunzipSync } from "node:zlib";
-import { ARCHIVE_CACHE_DIR } from "../../components/widget-cdn";
-import { packFolder } from "../../lib/tar";
+import { join, relative } from "node:path";
+import { folderContent } from "../../lib/folder";
 import { ROOT, runProgram } from "../helpers/program";
 
 /** The widget CDN in the program's graph: the folder always, the sync only with visualkit:widgetCdnSourceDir. */
 
-/** The local file the upload sends (its FileAsset's path). */
-const localPath = (upload: { rawInputs: Record<string, unknown> }): string => String((upload.rawInputs.source as { fileAsset?: string }).fileAsset);
+/** The local folder the upload sends (its FileArchive's path). */
+const archivePath = (upload: { rawInputs: Record<string, unknown> }): string => String((upload.rawInputs.source as { fileArchive?: string }).fileArchive);
 
 let src: string;
 beforeAll(() => {
@@ -30,72 +28,101 @@ test("without a source folder: the folder and link are ensured after readiness, 
     expect(run.resources.filter((r) => r.name.startsWith("visualkit-prod-widget-cdn-")).map((r) => r.name)).toEqual(["visualkit-prod-widget-cdn-folder"]);
 });
 
-test("with a source folder: one upload and one sync, both triggered on the content hash", async () => {
+test("the component's type names the CDN, and the alias of its old Docker type keeps existing stacks' resources", async () => {
     const run = await runProgram("prod", { set: { widgetCdnSourceDir: src } });
-    const hash = packFolder(src).sha256;
+    const cdn = run.named("visualkit-prod-widget-cdn");
+    expect(cdn.type).toBe("visualkit:cdn:WidgetCdn");
+    expect(cdn.custom).toBe(false);
+    // A type change alone would be a new URN: delete the old component and its children, create new ones. The alias
+    // says the old URN is this resource; its children's URNs follow their parent's aliases.
+    expect(cdn.options.aliases).toEqual([{ type: "visualkit:docker:WidgetCdn" }]);
+    const children = run.resources.filter((r) => r.parent === cdn.name);
+    expect(children.map((r) => `${r.type} ${r.name}`).sort()).toEqual([
+        "command:remote:Command visualkit-prod-widget-cdn-folder",
+        "command:remote:Command visualkit-prod-widget-cdn-sync",
+        "command:remote:CopyToRemote visualkit-prod-widget-cdn-upload",
+    ]);
+    for (const child of children) expect(child.options.aliases).toBeUndefined();
+});
+
+test("with a source folder: Pulumi uploads the folder itself, and both steps are triggered on the content hash", async () => {
+    const run = await runProgram("prod", { set: { widgetCdnSourceDir: src } });
+    const hash = folderContent(src).sha256;
     const upload = run.named("visualkit-prod-widget-cdn-upload");
     const sync = run.named("visualkit-prod-widget-cdn-sync");
     expect(upload.type).toBe("command:remote:CopyToRemote");
-    expect(upload.rawInputs.remotePath).toBe(`/var/tmp/visualkit-widget-cdn-${hash.slice(0, 16)}.tar.gz`);
+    // A folder archive: the engine hashes the folder's content itself, so other content is a diff of its own and
+    // nothing is packed on this machine. The trailing slash puts the files straight into remotePath.
+    expect(upload.rawInputs.source).toEqual({ fileArchive: `${src}/` });
+    expect(upload.rawInputs.remotePath).toBe(`/var/tmp/visualkit-widget-cdn-${hash.slice(0, 16)}`);
     expect((upload.rawInputs.triggers as string[])[0]).toBe(hash);
-    // The same path on every machine (laptop, CI): relative to the project, named by the content only.
-    // A file asset: Pulumi hashes the file and records the hash, so new content is a diff of its own.
-    expect(upload.rawInputs.source).toEqual({ fileAsset: `${ARCHIVE_CACHE_DIR}/${hash}.tar.gz` });
-    expect(isAbsolute(localPath(upload))).toBe(false);
     expect(upload.options.ignoreChanges).toBeUndefined();
     expect((sync.rawInputs.triggers as string[])[0]).toBe(hash);
-    // The sync removes the archive: a new sync script (same content) must come with a new upload.
+    // The sync removes the staged copy: a new sync script (same content) must come with a new upload.
     expect(upload.rawInputs.triggers).toContain(sync.rawInputs.create);
     expect(sync.rawInputs.triggers).toEqual(upload.rawInputs.triggers);
-    expect(sync.rawInputs.create).toContain(`archive='${upload.rawInputs.remotePath}'`);
+    expect(sync.rawInputs.create).toContain(`staged='${upload.rawInputs.remotePath}'`);
     expect(sync.rawInputs.create).toContain(`"$releases/${hash.slice(0, 16)}.XXXXXX"`);
     expect(sync.options.dependsOn).toEqual([upload.name]);
     expect(upload.options.dependsOn).toEqual(["visualkit-prod-widget-cdn-folder"]);
+});
+
+test("a relative source folder stays relative in the state, so every laptop and CI runner records the same path", async () => {
+    const rel = relative(process.cwd(), src);
+    const upload = (await runProgram("prod", { set: { widgetCdnSourceDir: `${rel}//` } })).named("visualkit-prod-widget-cdn-upload");
+    expect(archivePath(upload)).toBe(`${rel}/`);
+    expect((upload.rawInputs.triggers as string[])[0]).toBe(folderContent(src).sha256);
 });
 
 test("a source folder that does not exist is a clear error naming the key", async () => {
     await expect(runProgram("prod", { set: { widgetCdnSourceDir: join(src, "missing") } })).rejects.toThrow(/visualkit:widgetCdnSourceDir: .*missing does not exist/);
 });
 
-test("a second deploy with other content uploads the new content from a new path", async () => {
+test("a second deploy with other content uploads to a new path with new triggers", async () => {
     const next = mkdtempSync(join(tmpdir(), "widget-src-"));
     try {
         writeFileSync(join(next, "sdk.js"), "console.log('widget v2')");
         const upload = async (dir: string) => (await runProgram("prod", { set: { widgetCdnSourceDir: dir } })).named("visualkit-prod-widget-cdn-upload");
         const first = (await upload(src)).rawInputs;
-        const latest = await upload(next);
-        const second = latest.rawInputs;
-        expect(localPath(latest)).not.toBe(localPath({ rawInputs: first }));
+        const second = (await upload(next)).rawInputs;
+        expect(second.source).toEqual({ fileArchive: `${next}/` });
         expect(second.remotePath).not.toBe(first.remotePath);
         expect((second.triggers as string[])[0]).not.toBe((first.triggers as string[])[0]);
-        // What the provider gets: Pulumi fills an ignored property from the state, on a replacement too. It reads the
-        // path relative to the project folder (its working directory).
-        const sent = (latest.options.ignoreChanges ?? []).includes("source") ? localPath({ rawInputs: first }) : localPath(latest);
-        const uploaded = gunzipSync(readFileSync(resolve(ROOT, String(sent)))).toString("latin1");
-        expect(uploaded).toContain("console.log('widget v2')");
-        expect(uploaded).not.toContain("console.log('widget')");
     } finally {
         rmSync(next, { recursive: true, force: true });
     }
 });
 
-test("archives of other content are removed once a day old; younger ones may belong to a concurrent run", async () => {
-    const cache = resolve(ROOT, ARCHIVE_CACHE_DIR);
-    mkdirSync(cache, { recursive: true });
-    const stale = join(cache, `${"0".repeat(63)}1.tar.gz`);
-    const fresh = join(cache, `${"0".repeat(63)}2.tar.gz`);
-    writeFileSync(stale, "old");
-    writeFileSync(fresh, "other stack");
-    const twoDaysAgo = new Date(Date.now() - 2 * 24 * 3600 * 1000);
-    utimesSync(stale, twoDaysAgo, twoDaysAgo);
-    try {
-        // fresh: the removal is a side effect of the run itself, which a shared result would skip.
-        const run = await runProgram("prod", { set: { widgetCdnSourceDir: src }, fresh: true });
-        expect(existsSync(resolve(ROOT, localPath(run.named("visualkit-prod-widget-cdn-upload"))))).toBe(true);
-        expect(existsSync(stale)).toBe(false);
-        expect(existsSync(fresh)).toBe(true);
-    } finally {
-        rmSync(stale, { force: true });
-        rmSync(fresh, { force: true });
-    }
+/**
+ * Every file under the project with its size and modification time: the repository, and node_modules/.cache where
+ * tools keep caches. Not node_modules/.cache/visualkit-ts: scripts/run-ts.js (the `npm run` scripts, which other
+ * test files spawn in parallel) keeps its transpile cache there, and this process runs no script.
+ */
+function projectFiles(): Map<string, string> {
+    const out = new Map<string, string>();
+    const skip = new Set([".git", "node_modules"].map((d) => join(ROOT, d)).concat(join(ROOT, "node_modules", ".cache", "visualkit-ts")));
+    const walk = (dir: string) => {
+        for (const entry of readdirSync(dir, { withFileTypes: true })) {
+            const full = join(dir, entry.name);
+            if (skip.has(full)) continue;
+            if (entry.isDirectory()) walk(full);
+            else {
+                const st = statSync(full, { throwIfNoEntry: false });
+                out.set(relative(ROOT, full), st ? `${st.size} ${st.mtimeMs}` : "gone");
+            }
+        }
+    };
+    walk(ROOT);
+    if (statSync(join(ROOT, "node_modules", ".cache"), { throwIfNoEntry: false })) walk(join(ROOT, "node_modules", ".cache"));
+    return out;
+}
+
+test("running the program with a source folder writes nothing: not under node_modules/.cache, not in the repository", async () => {
+    const before = projectFiles();
+    // fresh: a shared result of an earlier run would not run the program here.
+    const run = await runProgram("prod", { set: { widgetCdnSourceDir: src }, fresh: true });
+    expect(run.named("visualkit-prod-widget-cdn-upload").rawInputs.source).toEqual({ fileArchive: `${src}/` });
+    const after = projectFiles();
+    const changed = [...new Set([...before.keys(), ...after.keys()])].filter((f) => before.get(f) !== after.get(f));
+    expect(changed).toEqual([]);
 });

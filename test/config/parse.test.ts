@@ -312,17 +312,17 @@ describe("rules learnt from the components", () => {
 describe("what config names on this machine is checked with everything else", () => {
     const secret = (r: RawConfig, key: string): RawConfig => ({ ...r, secretKeys: new Set([...r.secretKeys, `visualkit:${key}`]) });
     const folder = (facts: Partial<Extract<FolderFacts, { kind: "folder" }>>): LocalFacts => ({
-        folder: (path) => ({ kind: "folder", path: `/work/${path}`, files: 2, entries: ["v1/", "v1/sdk.js", "index.js"], broken: [], ...facts }),
+        folder: (path) => ({ kind: "folder", path: `/work/${path}`, files: 2, broken: [], linkedFolders: [], ...facts }),
     });
 
     test.each<[string, LocalFacts, RegExp]>([
         ["that does not exist", NO_FILES, /widget\/dist does not exist/],
         ["a file", { folder: (path) => ({ kind: "file", path }) }, /widget\/dist is a file, not a folder/],
-        ["an empty folder", folder({ files: 0, entries: ["v1/"] }), /holds no files; a sync would empty the CDN/],
+        ["an empty folder", folder({ files: 0 }), /holds no files; a sync would empty the CDN/],
         ["a folder with a dangling link", folder({ broken: ["latest.js"] }), /links that point nowhere: latest\.js/],
-        ["a folder with a path too long for the archive", folder({ entries: [`${"d".repeat(160)}/sdk.js`] }), /paths too long for the archive/],
+        ["a folder with a link to a folder", folder({ linkedFolders: ["v2"] }), /links to folders, which the upload cannot copy: v2/],
     ])("a widgetCdnSourceDir %s is refused with the fix", (_what, local, problem) => {
-        expectOnly(raw("prod", { widgetCdnSourceDir: "widget/dist" }, { local }), "visualkit:widgetCdnSourceDir", problem, /built widget files|shorten|remove the links/);
+        expectOnly(raw("prod", { widgetCdnSourceDir: "widget/dist" }, { local }), "visualkit:widgetCdnSourceDir", problem, /built widget files|remove the links|replace each link/);
     });
 
     test("a folder with files is accepted as written", () => {
@@ -331,7 +331,7 @@ describe("what config names on this machine is checked with everything else", ()
         expect(config?.widgetCdnSourceDir).toBe("widget/dist");
     });
 
-    test("the real file system: a missing path, a file, an empty folder and a dangling link are each reported", () => {
+    test("the real file system: a missing path, a file, an empty folder, a dangling link and a link to a folder are each reported", () => {
         const dir = mkdtempSync(join(tmpdir(), "widget-facts-"));
         try {
             mkdirSync(join(dir, "empty"));
@@ -339,12 +339,16 @@ describe("what config names on this machine is checked with everything else", ()
             mkdirSync(join(dir, "linked"));
             writeFileSync(join(dir, "linked", "sdk.js"), "x");
             symlinkSync(join(dir, "gone.js"), join(dir, "linked", "latest.js"));
+            mkdirSync(join(dir, "with-dir-link"));
+            writeFileSync(join(dir, "with-dir-link", "sdk.js"), "x");
+            symlinkSync(join(dir, "linked"), join(dir, "with-dir-link", "v1"));
             const local = localFacts({}, false);
             const problem = (path: string) => problems(raw("prod", { widgetCdnSourceDir: path }, { local })).map((p) => p.problem);
             expect(problem(join(dir, "nothing"))).toEqual([`${join(dir, "nothing")} does not exist`]);
             expect(problem(join(dir, "file.js"))).toEqual([`${join(dir, "file.js")} is a file, not a folder`]);
             expect(problem(join(dir, "empty"))).toEqual([expect.stringMatching(/holds no files/)]);
             expect(problem(join(dir, "linked"))).toEqual([expect.stringMatching(/links that point nowhere: latest\.js$/)]);
+            expect(problem(join(dir, "with-dir-link"))).toEqual([expect.stringMatching(/links to folders, which the upload cannot copy: v1$/)]);
         } finally {
             rmSync(dir, { recursive: true, force: true });
         }

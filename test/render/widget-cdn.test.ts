@@ -3,11 +3,10 @@ import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSyn
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { shellQuote } from "../../lib/shipped";
-import { packFolder } from "../../lib/tar";
 import { renderWidgetFolderScript, renderWidgetSyncScript } from "../../render/widget-cdn";
 
 /**
- * The widget CDN scripts, run by sh against a stand-in data volume (the archive from lib/tar.ts). Layout: the data
+ * The widget CDN scripts, run by sh against a stand-in data volume (the upload's staged copy a folder of files). Layout: the data
  * folder is a link to one release under `<folder>-releases`, and the static root Caddy serves links to the folder.
  */
 
@@ -32,13 +31,17 @@ function put(dir: string, files: Record<string, string>): void {
 
 const sh = (script: string) => spawnSync("/bin/sh", ["-c", script], { encoding: "utf8" });
 
-/** Packs `files` as the uploaded archive and runs the sync script on it. */
+/**
+ * Puts `files` where the upload stages them and runs the sync script. Private modes, as a strict umask on the SSH
+ * session would leave them: the release must be readable by Caddy regardless.
+ */
 function sync(files: Record<string, string>, release = "0123456789abcdef") {
-    const src = mkdtempSync(join(work, "src-"));
-    put(src, files);
-    const archive = join(work, "upload.tar.gz");
-    writeFileSync(archive, packFolder(src).archive);
-    return { archive, res: sh(renderWidgetSyncScript(archive, folder, release)) };
+    const staged = join(work, "upload", `visualkit-widget-cdn-${release}`);
+    rmSync(staged, { recursive: true, force: true });
+    put(staged, files);
+    spawnSync("find", [staged, "-type", "f", "-exec", "chmod", "0600", "{}", "+"]);
+    spawnSync("find", [staged, "-type", "d", "-exec", "chmod", "0700", "{}", "+"]);
+    return { staged, res: sh(renderWidgetSyncScript(staged, folder, release)) };
 }
 
 const served = (rel: string) => readFileSync(join(root, rel), "utf8");
@@ -46,7 +49,7 @@ const served = (rel: string) => readFileSync(join(root, rel), "utf8");
 describe("scripts", () => {
     test.each([
         ["folder", renderWidgetFolderScript("/mnt/data/widget-cdn", "/opt/widget-cdn")],
-        ["sync", renderWidgetSyncScript("/var/tmp/a.tar.gz", "/mnt/data/widget-cdn", "0123456789abcdef")],
+        ["sync", renderWidgetSyncScript("/var/tmp/visualkit-widget-cdn-0123456789abcdef", "/mnt/data/widget-cdn", "0123456789abcdef")],
     ])("the %s script is shellcheck-clean", (_, script) => {
         const res = spawnSync("shellcheck", ["-s", "sh", "-"], { input: script, encoding: "utf8" });
         expect(res.stdout).toBe("");
@@ -85,17 +88,17 @@ describe("scripts", () => {
         expect(readFileSync(join(root, "old.js"), "utf8")).toBe("1");
     });
 
-    test("a sync replaces the content: new files arrive, deleted ones disappear, the archive is removed", () => {
+    test("a sync replaces the content: new files arrive, deleted ones disappear, the staged copy is removed", () => {
         expect(sh(renderWidgetFolderScript(folder, root)).status).toBe(0);
         expect(sync({ "gone.js": "old", "sdk.js": "old" }, "aaaaaaaaaaaaaaaa").res.status).toBe(0);
-        const { archive, res } = sync({ "sdk.js": "new", "v2/extra.js": "e" });
+        const { staged, res } = sync({ "sdk.js": "new", "v2/extra.js": "e" });
         expect(res.stderr).toBe("");
         expect(res.status).toBe(0);
         expect(res.stdout).toContain("2 files");
         expect(served("sdk.js")).toBe("new");
         expect(served("v2/extra.js")).toBe("e");
         expect(existsSync(join(root, "gone.js"))).toBe(false);
-        expect(existsSync(archive)).toBe(false);
+        expect(existsSync(staged)).toBe(false);
         expect(statSync(join(root, "sdk.js")).mode & 0o777).toBe(0o644);
         expect(statSync(join(root, "v2")).mode & 0o777).toBe(0o755);
         // The release is named by the content hash, so `readlink` on the host tells what is live.
@@ -119,18 +122,18 @@ describe("scripts", () => {
 
     test("a sync onto a folder that is not a release link fails before touching anything", () => {
         put(folder, { "sdk.js": "hand-made" });
-        const { archive, res } = sync({ "sdk.js": "new" });
+        const { staged, res } = sync({ "sdk.js": "new" });
         expect(res.status).not.toBe(0);
         expect(res.stderr).toContain("not a link to a release");
         expect(readFileSync(join(folder, "sdk.js"), "utf8")).toBe("hand-made");
-        expect(existsSync(archive)).toBe(true);
+        expect(existsSync(staged)).toBe(true);
     });
 
-    test("a sync whose archive is gone (a re-run) fails with the way out and leaves the live release alone", () => {
+    test("a sync whose staged copy is gone (a re-run) fails with the way out and leaves the live release alone", () => {
         expect(sh(renderWidgetFolderScript(folder, root)).status).toBe(0);
-        const { archive, res } = sync({ "sdk.js": "live" });
+        const { staged, res } = sync({ "sdk.js": "live" });
         expect(res.status).toBe(0);
-        const again = sh(renderWidgetSyncScript(archive, folder, "0123456789abcdef"));
+        const again = sh(renderWidgetSyncScript(staged, folder, "0123456789abcdef"));
         expect(again.status).not.toBe(0);
         expect(again.stderr).toContain("is missing (each sync removes it); replace the upload step");
         expect(served("sdk.js")).toBe("live");
