@@ -1,4 +1,4 @@
-import { hostRoutes, publisherOf, upstreamOf } from "../catalog";
+import { hostRoutes, probesPort, publisherOf, upstreamOf } from "../catalog";
 import type { Catalog, ProxyTarget, RouteSpec, ServiceSpec, StaticTarget } from "../catalog/types";
 
 /**
@@ -105,7 +105,7 @@ function poolDirectives(service: ServiceSpec, target: ProxyTarget): string[] {
         `lb_try_duration ${p.tryDuration}`,
         `lb_try_interval ${p.tryInterval}`,
         `fail_duration ${p.failDuration}`,
-        ...(health?.kind === "http" && health.port === port.containerPort
+        ...(health?.kind === "http" && probesPort(health, port)
             ? [`health_uri ${token(health.path)}`, `health_interval ${p.healthInterval}`, `health_timeout ${p.healthTimeout}`]
             : []),
     ];

@@ -15,7 +15,7 @@ export type PortId = keyof typeof DEFAULT_PORTS;
  * The ports the images listen on inside their containers. `visualkit:ports` moves the host side only: these apps are
  * not told another port, so the container side stays what the image uses (Chatwoot's rails listens on 3000). Ports
  * the program does tell the service (vk-agent's RTP port via VK_AGENT_RTP_PORT, Janus's rendered configs) follow
- * the override on both sides.
+ * the override on both sides. Read through `containerPortOf` (catalog/derived.ts).
  */
 export const CONTAINER_PORTS: Readonly<Partial<Record<PortId, number>>> = {
     platformApi: 3001,

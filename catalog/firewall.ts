@@ -1,4 +1,5 @@
 import { RESERVED_HOST_PORTS } from "./defaults";
+import { portRangeText } from "./derived";
 import { hostRoutes } from "./index";
 import type { Catalog } from "./types";
 
@@ -36,7 +37,7 @@ export function firewallRules(catalog: Catalog, hostName: string, sshCidrs: read
         for (const p of service.ports.filter((x) => x.exposure === "public")) {
             rules.push({
                 protocol: p.protocol,
-                port: p.port === p.endPort ? String(p.port) : `${p.port}-${p.endPort}`,
+                port: portRangeText(p),
                 sourceIps: ANYWHERE,
                 description: `${service.id} ${p.id} (${p.configKey})`,
             });

@@ -1,6 +1,5 @@
 import type { PlatformConfig } from "../config/types";
 import {
-    CONTAINER_PORTS,
     DATA_DIR,
     MAIN_HOST,
     PLATFORM_NETWORK,
@@ -12,9 +11,11 @@ import {
     type PortId,
     type RouteId,
 } from "./defaults";
+import { containerPortOf, healthPort, httpsUrl, routeUrl } from "./derived";
 import type { Catalog, ContainerSpec, PagesSiteSpec, PortSpec, ProxyTarget, PublicCheck, RouteSpec, ServiceSpec, StandbySpec, StaticTarget } from "./types";
 
 export * from "./types";
+export * from "./derived";
 
 type CatalogInput = Pick<PlatformConfig, "domain" | "ports" | "hostnames" | "janus" | "images" | "pages" | "standbyReplicas"> & { readonly zone: string };
 
@@ -30,7 +31,7 @@ export function buildCatalog(cfg: CatalogInput): Catalog {
         protocol,
         port: cfg.ports[portId],
         endPort: cfg.ports[portId],
-        containerPort: CONTAINER_PORTS[portId] ?? cfg.ports[portId],
+        containerPort: containerPortOf(cfg.ports[portId], portId),
         exposure,
         configKey: `visualkit:ports.${portId}`,
     });
@@ -52,6 +53,25 @@ export function buildCatalog(cfg: CatalogInput): Catalog {
     const standby = (name: string, networkAddress?: string): { standby?: StandbySpec } =>
         cfg.standbyReplicas ? { standby: { name: `${name}${STANDBY_SUFFIX}`, ...(networkAddress ? { networkAddress } : {}) } } : {};
 
+    const apiPorts = [port("http", "platformApi", "tcp", "proxied"), port("ws", "websocket", "tcp", "proxied")];
+    // RTP from Janus arrives over the bridge network; the reference published it to the world.
+    const agentPorts = [port("http", "vkAgent", "tcp", "proxied"), port("rtp", "vkAgentRtp", "udp", "internal")];
+    const janusPorts: PortSpec[] = [
+        port("http", "janusHttp", "tcp", "proxied"),
+        port("ws", "janusWs", "tcp", "proxied"),
+        port("admin", "janusAdmin", "tcp", "internal"),
+        {
+            id: "rtp",
+            protocol: "udp",
+            port: cfg.janus.rtpPorts.from,
+            endPort: cfg.janus.rtpPorts.to,
+            containerPort: containerPortOf(cfg.janus.rtpPorts.from),
+            exposure: "public",
+            configKey: "visualkit:janusRtpPorts",
+        },
+    ];
+    const chatwootPorts = [port("http", "chatwoot", "tcp", "proxied")];
+
     const services: ServiceSpec[] = [
         {
             id: "platform-api",
@@ -63,14 +83,14 @@ export function buildCatalog(cfg: CatalogInput): Catalog {
                     name: "platform-api",
                     image: "platformApi",
                     publishes: separateWs ? ["http"] : ["http", "ws"],
-                    health: { kind: "http", port: CONTAINER_PORTS.platformApi!, path: "/health" },
+                    health: { kind: "http", port: healthPort(apiPorts, "http"), path: "/health" },
                     ...standby("platform-api"),
                 },
                 ...(separateWs
-                    ? [{ name: "platform-ws", image: "websocket" as const, publishes: ["ws"], health: { kind: "tcp" as const, port: CONTAINER_PORTS.websocket! }, ...standby("platform-ws") }]
+                    ? [{ name: "platform-ws", image: "websocket" as const, publishes: ["ws"], health: { kind: "tcp" as const, port: healthPort(apiPorts, "ws") }, ...standby("platform-ws") }]
                     : []),
             ],
-            ports: [port("http", "platformApi", "tcp", "proxied"), port("ws", "websocket", "tcp", "proxied")],
+            ports: apiPorts,
             routes: [
                 route("api", { kind: "proxy", port: "http" }, http("/health")),
                 route("ws", { kind: "proxy", port: "ws", websocket: {} }, ws()),
@@ -87,12 +107,11 @@ export function buildCatalog(cfg: CatalogInput): Catalog {
                     name: "vk-agent",
                     image: "vkAgent",
                     publishes: ["http"],
-                    health: { kind: "http", port: CONTAINER_PORTS.vkAgent!, path: "/health" },
+                    health: { kind: "http", port: healthPort(agentPorts, "http"), path: "/health" },
                     ...standby("vk-agent", VK_AGENT_STANDBY_ADDRESS),
                 },
             ],
-            // RTP from Janus arrives over the bridge network; the reference published it to the world.
-            ports: [port("http", "vkAgent", "tcp", "proxied"), port("rtp", "vkAgentRtp", "udp", "internal")],
+            ports: agentPorts,
             routes: [route("agent", { kind: "proxy", port: "http" }, http("/health"))],
         },
         {
@@ -100,21 +119,8 @@ export function buildCatalog(cfg: CatalogInput): Catalog {
             description: "Janus WebRTC gateway (host networking, listeners on the bridge gateway only)",
             host: MAIN_HOST,
             bindAddress: PLATFORM_NETWORK.gateway,
-            containers: [{ name: "janus-gateway", image: "janus", publishes: [], health: { kind: "http", port: cfg.ports.janusHttp, path: "/janus/info" } }],
-            ports: [
-                port("http", "janusHttp", "tcp", "proxied"),
-                port("ws", "janusWs", "tcp", "proxied"),
-                port("admin", "janusAdmin", "tcp", "internal"),
-                {
-                    id: "rtp",
-                    protocol: "udp",
-                    port: cfg.janus.rtpPorts.from,
-                    endPort: cfg.janus.rtpPorts.to,
-                    containerPort: cfg.janus.rtpPorts.from,
-                    exposure: "public",
-                    configKey: "visualkit:janusRtpPorts",
-                },
-            ],
+            containers: [{ name: "janus-gateway", image: "janus", publishes: [], health: { kind: "http", port: healthPort(janusPorts, "http"), path: "/janus/info" } }],
+            ports: janusPorts,
             routes: [
                 route("janus", { kind: "proxy", port: "ws", websocket: { subprotocol: "janus-protocol" } }, ws("janus-protocol")),
                 route("janusApi", { kind: "proxy", port: "http" }, http("/janus/info")),
@@ -126,12 +132,12 @@ export function buildCatalog(cfg: CatalogInput): Catalog {
             host: MAIN_HOST,
             bindAddress: loopback,
             containers: [
-                { name: "chatwoot-rails", image: "chatwoot", publishes: ["http"], health: { kind: "http", port: CONTAINER_PORTS.chatwoot!, path: "/api" }, ...standby("chatwoot-rails") },
+                { name: "chatwoot-rails", image: "chatwoot", publishes: ["http"], health: { kind: "http", port: healthPort(chatwootPorts, "http"), path: "/api" }, ...standby("chatwoot-rails") },
                 { name: "chatwoot-sidekiq", image: "chatwoot", publishes: [], health: { kind: "command", test: ["CMD-SHELL", "pgrep -f sidekiq >/dev/null"] } },
                 { name: "chatwoot-postgres", image: "postgres", publishes: [], health: { kind: "command", test: ["CMD-SHELL", "pg_isready -U \"$POSTGRES_USER\" -d \"$POSTGRES_DB\""] } },
                 { name: "chatwoot-redis", image: "redis", publishes: [], health: { kind: "command", test: ["CMD-SHELL", "redis-cli -a \"$REDIS_PASSWORD\" --no-auth-warning ping | grep -q PONG"] } },
             ],
-            ports: [port("http", "chatwoot", "tcp", "proxied")],
+            ports: chatwootPorts,
             routes: [
                 // Chatwoot's widget is embedded in customers' pages, so its X-Frame-Options must go.
                 route("support", { kind: "proxy", port: "http", removeResponseHeaders: ["X-Frame-Options"] }, http("/api")),
@@ -158,8 +164,14 @@ export function buildCatalog(cfg: CatalogInput): Catalog {
         },
     ];
 
-    const url = (id: RouteId, scheme: "https" | "wss") => `${scheme}://${fqdn(cfg.hostnames[id], cfg.domain)}`;
-    const apiEnv = { VITE_API_URL: url("api", "https"), VITE_WS_URL: url("ws", "wss") };
+    // Build variables name the routes' own URLs, so a route that turns WebSocket changes its scheme here too.
+    const url = (id: RouteId) => {
+        const r = services.flatMap((s) => s.routes).find((x) => x.id === id);
+        if (!r) throw new Error(`catalog: no route ${id}`);
+        return routeUrl(r);
+    };
+    const appUrl = httpsUrl(fqdn(cfg.hostnames.app, cfg.domain));
+    const apiEnv = { VITE_API_URL: url("api"), VITE_WS_URL: url("ws") };
     const site = (id: PagesSiteSpec["id"], routeId: RouteId, buildEnv: Record<string, string>): PagesSiteSpec => ({
         id,
         project: `visualkit-${id}${cfg.pages.projectSuffix}`,
@@ -171,9 +183,9 @@ export function buildCatalog(cfg: CatalogInput): Catalog {
     });
     const pages = cfg.pages.enabled
         ? [
-              site("landing", "landing", { VITE_APP_URL: url("app", "https") }),
-              site("dashboard", "app", { ...apiEnv, VITE_SUPPORT_URL: url("support", "https"), VITE_CDN_URL: url("cdn", "https") }),
-              site("meeting", "meet", { ...apiEnv, VITE_JANUS_URL: url("janus", "wss"), VITE_AGENT_URL: url("agent", "https") }),
+              site("landing", "landing", { VITE_APP_URL: appUrl }),
+              site("dashboard", "app", { ...apiEnv, VITE_SUPPORT_URL: url("support"), VITE_CDN_URL: url("cdn") }),
+              site("meeting", "meet", { ...apiEnv, VITE_JANUS_URL: url("janus"), VITE_AGENT_URL: url("agent") }),
           ]
         : [];
 
@@ -185,7 +197,7 @@ export function buildCatalog(cfg: CatalogInput): Catalog {
         hosts: [{ name: MAIN_HOST, dataDir: DATA_DIR, network: { ...PLATFORM_NETWORK } }],
         services: services.map(withStandbyPorts),
         pages,
-        redirects: ownsZone ? [{ id: "www", label: cfg.hostnames.www, hostname: fqdn(cfg.hostnames.www, cfg.domain), to: `https://${cfg.domain}`, status: 301 as const }] : [],
+        redirects: ownsZone ? [{ id: "www", label: cfg.hostnames.www, hostname: fqdn(cfg.hostnames.www, cfg.domain), to: httpsUrl(cfg.domain), status: 301 as const }] : [],
     });
 }
 

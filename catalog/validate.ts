@@ -1,5 +1,6 @@
 import type { ConfigIssue } from "../config/issues";
 import { RESERVED_HOST_PORTS, STANDBY_PORT_OFFSET, UNPRIVILEGED_PORT_FLOOR } from "./defaults";
+import { portRangeText } from "./derived";
 import type { Catalog, PortSpec } from "./types";
 
 const PAGES_PROJECT = /^[a-z0-9](?:[a-z0-9-]{0,56}[a-z0-9])?$/;
@@ -40,17 +41,17 @@ export function validateCatalog(catalog: Catalog, stack: string): ConfigIssue[] 
             const held = s.ports.flatMap((p) => (p.standbyPort === undefined ? [p] : [p, { ...p, id: `${p.id} standby`, port: p.standbyPort, endPort: p.standbyPort }]));
             for (const p of held) {
                 if (p.endPort - p.port < 1 && p.exposure === "public" && p.protocol === "udp" && p.configKey === "visualkit:janusRtpPorts") {
-                    issues.push({ key: p.configKey, problem: `range ${p.port}-${p.endPort} has fewer than 2 ports; Janus needs a pair per stream`, fix: `pulumi config set visualkit:janusRtpPorts 10000-60000 -s ${stack}` });
+                    issues.push({ key: p.configKey, problem: `range ${portRangeText(p)} has fewer than 2 ports; Janus needs a pair per stream`, fix: `pulumi config set visualkit:janusRtpPorts 10000-60000 -s ${stack}` });
                 }
                 if (s.id === "janus" && p.port < UNPRIVILEGED_PORT_FLOOR) {
-                    issues.push({ key: p.configKey, problem: `${p.protocol} ${rangeText(p)} is below ${UNPRIVILEGED_PORT_FLOOR}; Janus runs as an unprivileged user and cannot bind it`, fix: `choose a port of ${UNPRIVILEGED_PORT_FLOOR} or above, e.g. ${suggest(p)}` });
+                    issues.push({ key: p.configKey, problem: `${p.protocol} ${portRangeText(p)} is below ${UNPRIVILEGED_PORT_FLOOR}; Janus runs as an unprivileged user and cannot bind it`, fix: `choose a port of ${UNPRIVILEGED_PORT_FLOOR} or above, e.g. ${suggest(p)}` });
                 }
                 if (p.port > 65535) {
                     issues.push({ key: p.configKey, problem: `the standby copy of ${s.id} would listen on ${p.port}, above 65535`, fix: `choose a port of at most ${65535 - STANDBY_PORT_OFFSET}, or run without standby copies: pulumi config set visualkit:standbyReplicas false -s ${stack}` });
                 }
                 for (const r of RESERVED_HOST_PORTS) {
                     if (r.protocol === p.protocol && r.port >= p.port && r.port <= p.endPort) {
-                        issues.push({ key: p.configKey, problem: `${p.protocol} ${rangeText(p)} includes port ${r.port}, which the host uses for ${r.owner}`, fix: `choose a port that is free, e.g. ${suggest(p)}` });
+                        issues.push({ key: p.configKey, problem: `${p.protocol} ${portRangeText(p)} includes port ${r.port}, which the host uses for ${r.owner}`, fix: `choose a port that is free, e.g. ${suggest(p)}` });
                     }
                 }
                 for (const t of taken) {
@@ -60,7 +61,7 @@ export function validateCatalog(catalog: Catalog, stack: string): ConfigIssue[] 
                     if (t.p.protocol === p.protocol && t.p.port <= p.endPort && p.port <= t.p.endPort) {
                         issues.push({
                             key: p.configKey,
-                            problem: `${p.protocol} ${rangeText(p)} (${s.id} ${p.id}) collides with ${rangeText(t.p)} (${t.owner}) on host ${host.name}`,
+                            problem: `${p.protocol} ${portRangeText(p)} (${s.id} ${p.id}) collides with ${portRangeText(t.p)} (${t.owner}) on host ${host.name}`,
                             fix,
                         });
                     }
@@ -80,10 +81,6 @@ export function validateCatalog(catalog: Catalog, stack: string): ConfigIssue[] 
         }
     }
     return issues;
-}
-
-function rangeText(p: PortSpec): string {
-    return p.port === p.endPort ? String(p.port) : `${p.port}-${p.endPort}`;
 }
 
 function suggest(p: PortSpec): string {

@@ -4,6 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { BackupConfig } from "../config/types";
 import { publishFile } from "../lib/artifacts";
 import type { HostHandle } from "../lib/host";
+import { toPulumiSecret, toPulumiSecrets } from "../lib/secrets";
 import { shippedFile } from "../lib/shipped";
 import { BACKUP_SCRIPTS, renderBackupConf, renderBackupDisable, renderBackupEnv, renderBackupInstall, renderBackupStdin, renderBackupUnits, type BackupLayout } from "../render/backups";
 
@@ -50,16 +51,9 @@ export class Backups extends pulumi.ComponentResource {
             const folder = args.publishAs ?? "backup";
             publishFile(`${folder}/backup.conf`, renderBackupConf(layout));
             for (const [unit, text] of Object.entries(renderBackupUnits(layout))) publishFile(`${folder}/${unit}`, text);
-            const stdin = pulumi.secret(
-                renderBackupStdin(
-                    renderBackupEnv({
-                        repository: cfg.repository,
-                        password: cfg.password.reveal(),
-                        s3: cfg.s3 ? { accessKeyId: cfg.s3.accessKeyId.reveal(), secretAccessKey: cfg.s3.secretAccessKey.reveal() } : undefined,
-                    }),
-                    cfg.sftpPrivateKey?.reveal(),
-                ),
-            );
+            // Rendered inside the apply from Pulumi secrets, so the text is a secret too.
+            const secrets = { password: toPulumiSecret(cfg.password), s3: cfg.s3 && toPulumiSecrets(cfg.s3), sftpKey: cfg.sftpPrivateKey && toPulumiSecret(cfg.sftpPrivateKey) };
+            const stdin = pulumi.output(secrets).apply(({ password, s3, sftpKey }) => renderBackupStdin(renderBackupEnv({ repository: cfg.repository, password, s3 }), sftpKey));
             // The secrets are a trigger too (kept encrypted in the state): a new password or key is installed at once.
             new command.remote.Command(`${name}-install`, { ...REMOTE_COMMAND_DEFAULTS, connection, create: install, stdin, triggers: [install, args.instance, stdin] }, child);
         } else {

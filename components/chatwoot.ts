@@ -1,10 +1,11 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { CHATWOOT_DATABASE, CONTAINER_LOGS, DATA_FOLDERS } from "../catalog/defaults";
+import { routeUrl } from "../catalog/derived";
 import type { ContainerSpec, HostSpec, ServiceSpec } from "../catalog/types";
 import type { SecretString } from "../config/secret";
 import { envEntries, instanceLabels, pullImage, serviceContainer } from "../lib/containers";
-import { routeUrl } from "../lib/health-checks";
+import { toPulumiSecret } from "../lib/secrets";
 import type { DockerHost } from "./docker-host";
 
 /** Ports inside the Chatwoot network (the images' defaults); nothing outside the network reaches them. */
@@ -159,7 +160,7 @@ export class Chatwoot extends pulumi.ComponentResource {
                 SECRET_KEY_BASE: pulumi.secret(args.secrets.secretKeyBase),
                 POSTGRES_PASSWORD: pgPassword,
                 REDIS_PASSWORD: redisPassword,
-                ...(smtp ? { SMTP_PASSWORD: pulumi.secret(smtp.password.reveal()) } : {}),
+                ...(smtp ? { SMTP_PASSWORD: toPulumiSecret(smtp.password) } : {}),
             },
         );
         const storage = [{ hostPath: data(DATA_FOLDERS.chatwootStorage), containerPath: "/app/storage" }];

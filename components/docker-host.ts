@@ -4,6 +4,7 @@ import type { HostSpec } from "../catalog/types";
 import type { SecretString } from "../config/secret";
 import { instanceLabels, type Engine } from "../lib/containers";
 import type { HostHandle } from "../lib/host";
+import { toPulumiSecret } from "../lib/secrets";
 
 /**
  * Options for the `ssh` the Docker provider runs (`ssh root@<ip> docker system dial-stdio`). The key comes from the
@@ -64,7 +65,7 @@ export class DockerHost extends pulumi.ComponentResource implements Engine {
                 ...(args.registry
                     ? {
                           registryAuth: [
-                              { address: args.registry.server, username: args.registry.username, password: pulumi.secret(args.registry.password.reveal()) },
+                              { address: args.registry.server, username: args.registry.username, password: toPulumiSecret(args.registry.password) },
                           ],
                       }
                     : {}),

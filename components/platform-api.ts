@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { ImageKey, ServiceSpec } from "../catalog/types";
 import type { SecretString } from "../config/secret";
 import { envEntries, pullImage, serviceContainer } from "../lib/containers";
+import { toPulumiSecrets } from "../lib/secrets";
 import type { DockerHost } from "./docker-host";
 
 export interface PlatformApiArgs {
@@ -28,7 +29,7 @@ export class PlatformApi extends pulumi.ComponentResource {
 
     constructor(name: string, args: PlatformApiArgs, opts?: pulumi.ComponentResourceOptions) {
         super("visualkit:docker:PlatformApi", name, {}, opts);
-        const secret = Object.fromEntries(Object.entries(args.secretEnv ?? {}).map(([k, v]) => [k, pulumi.secret(v.reveal())]));
+        const secret = toPulumiSecrets(args.secretEnv ?? {});
         const envs = envEntries(args.env ?? {}, secret);
 
         const containers = args.service.containers.map((spec) => {

@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { HostSpec, ServiceSpec } from "../catalog/types";
 import type { SecretString } from "../config/secret";
 import { envEntries, pullImage, serviceContainer } from "../lib/containers";
+import { toPulumiSecret } from "../lib/secrets";
 import type { DockerHost } from "./docker-host";
 
 /** Google's SDK reads GEMINI_API_KEY; the agent's own settings use the VK_AGENT_ prefix. Both get the key. */
@@ -60,7 +61,7 @@ export class VkAgent extends pulumi.ComponentResource {
         for (const key of [...Object.keys(derived), ...GEMINI_KEY_ENV]) {
             if (args.env && key in args.env) throw new Error(`visualkit:vkAgentEnv.${key} is set by the program (from the catalog or geminiApiKey); remove it from the stack file`);
         }
-        const key = pulumi.secret(args.geminiApiKey.reveal());
+        const key = toPulumiSecret(args.geminiApiKey);
         const secretEnv = Object.fromEntries(GEMINI_KEY_ENV.map((k) => [k, key]));
 
         const spec = args.service.containers[0];

@@ -1,7 +1,7 @@
 /**
  * A secret config value. It never prints itself: `String(s)`, template literals and `JSON.stringify`
- * all give "[secret]", so a secret cannot leak into a rendered file or a log by accident. Components
- * call `reveal()` only inside `pulumi.secret(...)`.
+ * all give "[secret]", so a secret cannot leak into a rendered file or a log by accident. Outside config/, only
+ * lib/secrets.ts (`toPulumiSecret`) calls `reveal()`: components receive Pulumi secrets.
  */
 export class SecretString {
     readonly #value: string;

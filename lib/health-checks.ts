@@ -1,5 +1,5 @@
-import { hostRoutes } from "../catalog";
-import type { Catalog, RouteSpec } from "../catalog/types";
+import { hostRoutes, routeUrl } from "../catalog";
+import type { Catalog } from "../catalog/types";
 
 /**
  * The public health checks of the platform, derived from each catalog route's `check`. Plain data: the stack
@@ -16,12 +16,6 @@ export interface HealthCheck {
     readonly expectStatus: number;
     /** Subprotocol the client offers and the server must accept (Janus only speaks `janus-protocol`). */
     readonly subprotocol?: string;
-}
-
-/** Public URL of a route: `wss://` for WebSocket endpoints, `https://` for everything else. */
-export function routeUrl(route: RouteSpec): string {
-    const scheme = route.target.kind === "proxy" && route.target.websocket ? "wss" : "https";
-    return `${scheme}://${route.hostname}`;
 }
 
 export function healthChecks(catalog: Catalog): HealthCheck[] {

@@ -1,8 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
+import { httpsUrl, routeUrl } from "../catalog/derived";
 import type { Catalog } from "../catalog/types";
 import type { Environment } from "../config/types";
 import { publishedFiles, sha256 } from "./artifacts";
-import { healthChecks, routeUrl, type HealthCheck } from "./health-checks";
+import { healthChecks, type HealthCheck } from "./health-checks";
 
 /**
  * The stack outputs contract: what `pulumi stack output --json` prints and other tools (the smoke checker, CI,
@@ -126,8 +127,8 @@ export interface OutputsInput {
 export function endpointsOf(catalog: Catalog): Record<string, string> {
     return Object.fromEntries([
         ...catalog.services.flatMap((s) => s.routes.map((r) => [r.id, routeUrl(r)])),
-        ...catalog.pages.map((p) => [p.id, `https://${p.hostname}`]),
-        ...catalog.redirects.map((r) => [r.id, `https://${r.hostname}`]),
+        ...catalog.pages.map((p) => [p.id, httpsUrl(p.hostname)]),
+        ...catalog.redirects.map((r) => [r.id, httpsUrl(r.hostname)]),
     ]);
 }
 
@@ -160,7 +161,7 @@ export function stackOutputs(input: OutputsInput): Unresolved<StackOutputs> {
         pagesProjects: (input.pages ? catalog.pages : []).map((site) => {
             const source = input.pages?.[site.id];
             if (!source) throw new Error(`stack outputs: no Pages component for site ${site.id}`);
-            return { site: site.id, name: source.projectName, url: `https://${site.hostname}`, pagesDevUrl: source.pagesDevUrl };
+            return { site: site.id, name: source.projectName, url: httpsUrl(site.hostname), pagesDevUrl: source.pagesDevUrl };
         }),
         backups: input.backups ?? { enabled: false, repository: "", host: catalog.hosts[0].name, schedule: "", drillSchedule: "", retention: { daily: 0, weekly: 0, monthly: 0 }, statusFile: "" },
         files: fileHashes(),

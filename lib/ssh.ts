@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type * as command from "@pulumi/command";
 import type { SecretString } from "../config/secret";
+import { toPulumiSecret } from "./secrets";
 
 /**
  * How the command provider's SSH dial retries, sized for the first step after `hcloud.Server` reports "running":
@@ -21,7 +22,7 @@ export const SSH_DIAL = { dialErrorLimit: 60, perDialTimeout: 10 } as const;
  * a changed connection re-runs every remote Command (their update runs `create` again).
  */
 export function sshConnection(host: pulumi.Input<string>, privateKey?: SecretString): pulumi.Output<command.types.input.remote.ConnectionArgs> {
-    const key = privateKey ? { privateKey: pulumi.secret(privateKey.reveal()) } : {};
+    const key = privateKey ? { privateKey: toPulumiSecret(privateKey) } : {};
     return pulumi.output({ host, user: "root", ...SSH_DIAL, ...key });
 }
 

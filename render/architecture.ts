@@ -1,4 +1,5 @@
 import { RESERVED_HOST_PORTS } from "../catalog/defaults";
+import { httpsUrl, portRangeText, routeUrl } from "../catalog/derived";
 import type { Catalog, ContainerSpec, HostSpec, PortSpec, RouteSpec, ServiceSpec } from "../catalog/types";
 
 /**
@@ -24,15 +25,11 @@ function label(text: string): string {
     return `"${text.replace(/#/g, "#35;").replace(/"/g, "#quot;").replace(/\n/g, "<br/>")}"`;
 }
 
-function portText(p: PortSpec): string {
-    return p.port === p.endPort ? String(p.port) : `${p.port}-${p.endPort}`;
-}
-
 /** Where a port listens: the service's bind address, its bridge address for internal UDP, every address when public. */
 function listenAddress(service: ServiceSpec, p: PortSpec): string {
     const address = p.exposure === "public" ? "0.0.0.0" : p.protocol === "udp" && service.networkAddress ? service.networkAddress : service.bindAddress;
     const inside = p.containerPort !== p.port ? ` → container ${p.containerPort}` : "";
-    return `${address}:${portText(p)}/${p.protocol}${inside}`;
+    return `${address}:${portRangeText(p)}/${p.protocol}${inside}`;
 }
 
 /** Ports a container listens on: those it publishes; ports nobody publishes belong to the service's first container. */
@@ -47,10 +44,6 @@ function containerOf(service: ServiceSpec, route: RouteSpec): ContainerSpec | un
     if (route.target.kind !== "proxy") return undefined;
     const portId = route.target.port;
     return service.containers.find((c) => portsOf(service, c).some((p) => p.id === portId));
-}
-
-function scheme(route: RouteSpec): string {
-    return route.target.kind === "proxy" && route.target.websocket ? "wss" : "https";
 }
 
 function hostLines(catalog: Catalog, host: HostSpec): string[] {
@@ -69,7 +62,7 @@ function hostLines(catalog: Catalog, host: HostSpec): string[] {
             lines.push(`    ${nodeId("c", c.name)}[${label([c.name, ...ports].join("\n"))}]`);
         }
         for (const route of service.routes) {
-            const text = `${scheme(route)}://${route.hostname}`;
+            const text = routeUrl(route);
             if (route.target.kind === "static") {
                 const id = nodeId("files", route.id);
                 files.push(`    ${id}[(${label(`files ${route.target.root}`)})]`);
@@ -95,7 +88,7 @@ function mediaLines(catalog: Catalog): string[] {
     const j = nodeId("c", janus.containers[0].name);
     const a = nodeId("c", agent.containers[0].name);
     return [
-        `  browser <-.->|${label(`WebRTC media · UDP ${portText(janusRtp)} (public)`)}| ${j}`,
+        `  browser <-.->|${label(`WebRTC media · UDP ${portRangeText(janusRtp)} (public)`)}| ${j}`,
         `  ${j} <-.->|${label(`RTP · ${listenAddress(agent, agentRtp)} (${agentRtp.exposure})`)}| ${a}`,
         `  ${a} <-->|${label("Live API · WSS")}| gemini`,
     ];
@@ -120,7 +113,7 @@ export function renderMermaid(catalog: Catalog): string {
     lines.push("  end");
     lines.push(`  browser -->|${label("HTTPS · WSS")}| cloudflare`);
     for (const r of redirects) {
-        const target = catalog.pages.find((p) => `https://${p.hostname}` === r.to);
+        const target = catalog.pages.find((p) => httpsUrl(p.hostname) === r.to);
         if (target) lines.push(`  ${nodeId("redirect", r.id)} -.-> ${nodeId("pages", target.id)}`);
     }
     for (const host of catalog.hosts) lines.push(...hostLines(catalog, host));
@@ -138,11 +131,11 @@ export function renderArchitecture(catalog: Catalog, opts: ArchitectureOptions):
         ...catalog.services.flatMap((s) =>
             s.routes.map((r) => {
                 const to = r.target.kind === "static" ? `files ${r.target.root}` : `${s.id} ${s.bindAddress}:${s.ports.find((p) => r.target.kind === "proxy" && p.id === r.target.port)?.port}`;
-                return `| \`${scheme(r)}://${r.hostname}\` | A + AAAA, ${r.proxied ? "proxied" : "DNS only"} | Caddy on ${s.host} → ${cell(to)} |`;
+                return `| \`${routeUrl(r)}\` | A + AAAA, ${r.proxied ? "proxied" : "DNS only"} | Caddy on ${s.host} → ${cell(to)} |`;
             }),
         ),
-        ...catalog.pages.map((p) => `| \`https://${p.hostname}\` | CNAME → ${p.project}.pages.dev, proxied | Cloudflare Pages \`${p.project}\` (${p.rootDir}) |`),
-        ...redirects.map((r) => `| \`https://${r.hostname}\` | proxied | redirect ${r.status} → ${r.to} |`),
+        ...catalog.pages.map((p) => `| \`${httpsUrl(p.hostname)}\` | CNAME → ${p.project}.pages.dev, proxied | Cloudflare Pages \`${p.project}\` (${p.rootDir}) |`),
+        ...redirects.map((r) => `| \`${httpsUrl(r.hostname)}\` | proxied | redirect ${r.status} → ${r.to} |`),
     ];
     const ports = catalog.services.flatMap((s) =>
         s.ports.map((p) => `| ${s.host} | ${s.id} | ${p.id} | \`${listenAddress(s, p)}\` | ${p.exposure} | \`${p.configKey}\` |`),

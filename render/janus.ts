@@ -149,6 +149,7 @@ export function renderJanusMain(s: JanusSettings, adminSecret: string): string {
             ["ice_ignore_list", ICE_IGNORE_LIST.join(",")],
         ]),
         section("media", [
+            // Janus's own syntax, always min-max (not portRangeText, which writes a one-port range as one port).
             ["rtp_port_range", `${s.rtpPorts.from}-${s.rtpPorts.to}`],
             // The reference's max_nack_queue = 1000 no longer exists; min_nack_queue (ms) is its successor.
             ["min_nack_queue", 1000],
