@@ -1,15 +1,4 @@
-/** Internal ports of the reference platform, by the id used in `visualkit:ports`. */
-export const DEFAULT_PORTS = {
-    platformApi: 3001,
-    websocket: 3002,
-    chatwoot: 3003,
-    vkAgent: 3004,
-    vkAgentRtp: 5005,
-    janusHttp: 8088,
-    janusWs: 8188,
-    janusAdmin: 7088,
-} as const;
-export type PortId = keyof typeof DEFAULT_PORTS;
+import type { PortId } from "./input";
 
 /**
  * The ports the images listen on inside their containers. `visualkit:ports` moves the host side only: these apps are
@@ -23,22 +12,6 @@ export const CONTAINER_PORTS: Readonly<Partial<Record<PortId, number>>> = {
     vkAgent: 3004,
     chatwoot: 3000,
 };
-
-/** Public hostname labels of the reference, by the route id used in `visualkit:hostnames`. `@` is the domain. */
-export const DEFAULT_HOSTNAMES = {
-    api: "api",
-    ws: "ws",
-    agent: "agent",
-    janus: "janus",
-    janusApi: "janus-api",
-    support: "support",
-    cdn: "cdn",
-    landing: "@",
-    app: "app",
-    meet: "meet",
-    www: "www",
-} as const;
-export type RouteId = keyof typeof DEFAULT_HOSTNAMES;
 
 /**
  * Ports the host itself uses (SSH, Caddy on HTTP/HTTPS and HTTP/3); no service may take them. `firewall` says who
@@ -90,9 +63,6 @@ export const APP_DIRS = ["/opt/chatwoot", "/opt/dashboard", "/opt/janus/config",
 export const CONTAINER_LOGS = { driver: "json-file", opts: { "max-size": "10m", "max-file": "3" } } as const;
 /** The host every service runs on today. */
 export const MAIN_HOST = "main";
-
-/** Environment variables the program derives for vk-agent (from the catalog and geminiApiKey); config may not set them. */
-export const VK_AGENT_DERIVED_ENV = ["VK_AGENT_JANUS_WS_URL", "VK_AGENT_RTP_HOST", "VK_AGENT_RTP_PORT", "GEMINI_API_KEY", "VK_AGENT_GEMINI_API_KEY"] as const;
 
 /** The Janus image runs as an unprivileged user, so every port it binds must be 1024 or above. */
 export const UNPRIVILEGED_PORT_FLOOR = 1024;

@@ -1,4 +1,5 @@
-import { CONTAINER_PORTS, type PortId } from "./defaults";
+import { CONTAINER_PORTS } from "./defaults";
+import type { PortId } from "./input";
 import type { ContainerHealth, PortSpec, RouteSpec } from "./types";
 
 /**

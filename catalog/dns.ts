@@ -1,5 +1,5 @@
-import type { PlatformConfig } from "../config/types";
 import { hostRoutes } from "./index";
+import type { EmailInput } from "./input";
 import { ownerCommentPrefix } from "./takeover";
 import type { Catalog, RedirectSpec } from "./types";
 
@@ -37,7 +37,7 @@ export interface DnsInput {
     readonly zone: string;
     readonly project: string;
     readonly stack: string;
-    readonly email?: PlatformConfig["email"];
+    readonly email?: EmailInput;
     /**
      * During a takeover, the old server's IPv4: every service A record points there and no service AAAA exists
      * (the old server has no IPv6, so an AAAA at the new host would split clients between two servers).
@@ -65,7 +65,7 @@ export function txtContent(text: string): string {
     return (chunks.length ? chunks : [""]).map((c) => `"${escaped(c)}"`).join(" ");
 }
 
-export function dmarcValue(dmarc: NonNullable<PlatformConfig["email"]>["dmarc"]): string {
+export function dmarcValue(dmarc: EmailInput["dmarc"]): string {
     return [`v=DMARC1`, `p=${dmarc.policy}`, ...(dmarc.rua ? [`rua=${dmarc.rua}`] : [])].join("; ");
 }
 

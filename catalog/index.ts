@@ -1,4 +1,3 @@
-import type { PlatformConfig } from "../config/types";
 import {
     DATA_DIR,
     MAIN_HOST,
@@ -8,22 +7,19 @@ import {
     VK_AGENT_ADDRESS,
     VK_AGENT_STANDBY_ADDRESS,
     WIDGET_CDN_ROOT,
-    type PortId,
-    type RouteId,
 } from "./defaults";
 import { containerPortOf, healthPort, httpsUrl, routeUrl } from "./derived";
+import type { CatalogInput, PortId, RouteId } from "./input";
 import type { Catalog, ContainerSpec, PagesSiteSpec, PortSpec, ProxyTarget, PublicCheck, RouteSpec, ServiceSpec, StandbySpec, StaticTarget } from "./types";
 
 export * from "./types";
 export * from "./derived";
 
-type CatalogInput = Pick<PlatformConfig, "domain" | "ports" | "hostnames" | "janus" | "images" | "pages" | "standbyReplicas"> & { readonly zone: string };
-
 export function fqdn(label: string, domain: string): string {
     return label === "@" ? domain : `${label}.${domain}`;
 }
 
-/** Builds the catalog from validated config. Pure: same config, same catalog. */
+/** Builds the catalog from its input (validated config). Pure: same input, same catalog. */
 export function buildCatalog(cfg: CatalogInput): Catalog {
     // Host-networked services (Janus) have no container side: their configs are rendered with the host port.
     const port = (id: string, portId: PortId, protocol: "tcp" | "udp", exposure: PortSpec["exposure"]): PortSpec => ({

@@ -1,6 +1,6 @@
-import type { ConfigIssue } from "../config/issues";
 import { RESERVED_HOST_PORTS, STANDBY_PORT_OFFSET, UNPRIVILEGED_PORT_FLOOR } from "./defaults";
 import { portRangeText } from "./derived";
+import type { CatalogIssue } from "./input";
 import type { Catalog, PortSpec } from "./types";
 
 const PAGES_PROJECT = /^[a-z0-9](?:[a-z0-9-]{0,56}[a-z0-9])?$/;
@@ -9,8 +9,8 @@ const PAGES_PROJECT = /^[a-z0-9](?:[a-z0-9-]{0,56}[a-z0-9])?$/;
  * Checks what only the assembled catalog can show: two routes on one hostname, two services on one host port
  * (or a port inside a UDP range), a port the host itself needs, and Pages project names Cloudflare rejects.
  */
-export function validateCatalog(catalog: Catalog, stack: string): ConfigIssue[] {
-    const issues: ConfigIssue[] = [];
+export function validateCatalog(catalog: Catalog, stack: string): CatalogIssue[] {
+    const issues: CatalogIssue[] = [];
     const set = (key: string, value: string) => `pulumi config set --path '${key}' ${value} -s ${stack}`;
 
     // Hostnames: routes, Pages sites and redirects share one namespace.

@@ -28,7 +28,7 @@ export interface WidgetCdnArgs {
     root: string;
     /**
      * Local folder whose content replaces the CDN's on `pulumi up` when it changed (deleted files disappear too); a
-     * non-empty folder, which config validation checks (config/parse.ts) so a bad path is reported with every other problem.
+     * non-empty folder, which config validation checks (config/sections/local.ts) so a bad path is reported with every other problem.
      * @default undefined (files on the server are left alone; deploy them another way)
      */
     sourceDir?: string;

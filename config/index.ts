@@ -1,13 +1,9 @@
 import { statSync } from "node:fs";
 import { resolve } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { deepFreeze } from "../catalog";
-import type { Catalog } from "../catalog/types";
 import { listFolder } from "../lib/folder";
-import { ConfigError } from "./issues";
 import { KEYS, PROVIDER_SECRETS, fullKey } from "./keys";
-import { parseConfig, type FolderFacts, type LocalFacts } from "./parse";
-import type { PlatformConfig } from "./types";
+import type { FolderFacts, LocalFacts, RawConfig } from "./raw";
 
 export { ConfigError } from "./issues";
 export { SecretString, SECRET_PLACEHOLDER } from "./secret";
@@ -39,18 +35,15 @@ export function localFacts(env: NodeJS.ProcessEnv, deploying: boolean): LocalFac
 }
 
 /**
- * The one place that reads stack config, the provider-credential environment variables and SSH_AUTH_SOCK. Returns the
- * validated, frozen config and the catalog built from it, or throws a ConfigError listing every problem.
+ * The one place that reads stack config, the provider-credential environment variables and SSH_AUTH_SOCK, as the
+ * raw values config/parse.ts normalizes (stack/index.ts validates them with the catalog and throws once).
  */
-export function loadConfig(): { config: PlatformConfig; catalog: Catalog } {
+export function readRawConfig(): RawConfig {
     const values = pulumi.runtime.allConfig();
     const secretKeys = new Set(
         [...KEYS.filter((k) => k.secret).map((k) => fullKey(k.key)), ...PROVIDER_SECRETS.map((p) => p.key)].filter((k) => runtimeConfig.isConfigSecret(k)),
     );
     const env = Object.fromEntries(PROVIDER_SECRETS.map((p) => [p.env, process.env[p.env]]));
-    const stack = pulumi.getStack();
     const local = localFacts(process.env, pulumi.runtime.hasEngine() && !pulumi.runtime.isDryRun());
-    const { config, catalog, issues } = parseConfig({ project: pulumi.getProject(), stack, values, secretKeys, env, local });
-    if (!config || !catalog) throw new ConfigError(stack, issues);
-    return { config: deepFreeze(config), catalog };
+    return { project: pulumi.getProject(), stack: pulumi.getStack(), values, secretKeys, env, local };
 }

@@ -1,13 +1,10 @@
-import type { PortId, RouteId } from "../catalog/defaults";
-import type { ImageKey } from "../catalog/types";
-import type { PortRange } from "./validators";
+import type { CatalogInput, EmailInput } from "../catalog/input";
 import type { SecretString } from "./secret";
 
 export type Environment = "dev" | "prod";
 export type LogLevel = "debug" | "info" | "warn";
 /** How Caddy gets certificates: from the public ACME CAs, or from its own internal CA (test hosts). */
 export type CaddyTls = "acme" | "internal";
-export type DmarcPolicy = "none" | "quarantine" | "reject";
 
 /** The validated, typed, frozen stack configuration. Built once by `loadConfig()`; nothing else reads config. */
 export interface PlatformConfig {
@@ -40,17 +37,17 @@ export interface PlatformConfig {
     readonly janusForceRestart: boolean;
     readonly caddyTls: CaddyTls;
     /** Image per catalog image key; `websocket` only when a separate WebSocket image is configured. */
-    readonly images: Readonly<Record<Exclude<ImageKey, "websocket">, string>> & { readonly websocket?: string };
+    readonly images: CatalogInput["images"];
     readonly registry?: { readonly server: string; readonly username: string; readonly password: SecretString };
-    readonly ports: Readonly<Record<PortId, number>>;
-    readonly hostnames: Readonly<Record<RouteId, string>>;
+    readonly ports: CatalogInput["ports"];
+    readonly hostnames: CatalogInput["hostnames"];
     readonly env: {
         readonly platformApi: Readonly<Record<string, string>>;
         readonly vkAgent: Readonly<Record<string, string>>;
     };
     readonly secretEnv: { readonly platformApi: Readonly<Record<string, SecretString>> };
     readonly geminiApiKey: SecretString;
-    readonly janus: { readonly rtpPorts: PortRange; readonly stun?: { readonly host: string; readonly port: number } };
+    readonly janus: CatalogInput["janus"];
     readonly chatwoot: {
         readonly smtp?: {
             readonly address: string;
@@ -63,26 +60,18 @@ export interface PlatformConfig {
     readonly widgetCdnSourceDir?: string;
     /** restic backups of the hosts; absent when visualkit:backupsEnabled is false. */
     readonly backups?: BackupConfig;
-    readonly pages: {
-        readonly enabled: boolean;
-        readonly projectSuffix: string;
+    readonly pages: CatalogInput["pages"] & {
         readonly git: { readonly owner: string; readonly repo: string };
         readonly productionBranch: string;
         readonly buildCommand: string;
         readonly outputDir: string;
-        readonly appsDir: string;
     };
     /** Takeover of existing Cloudflare objects: resource name → import id (`visualkit:adopt`, written by `npm run adopt`). */
     readonly adopt: Readonly<Record<string, string>>;
     /** While set, every service A record points at the old server and no service AAAA exists (`visualkit:cutoverFromIpv4`). */
     readonly cutoverFromIpv4?: string;
     /** Absent when the stack publishes no e-mail records (dev). */
-    readonly email?: {
-        readonly mx: readonly { readonly priority: number; readonly host: string }[];
-        readonly spf?: string;
-        readonly dkim?: { readonly selector: string; readonly value: string };
-        readonly dmarc: { readonly policy: DmarcPolicy; readonly rua?: string };
-    };
+    readonly email?: EmailInput;
 }
 
 export interface BackupConfig {

@@ -1,4 +1,5 @@
 import { isIPv4, isIPv6 } from "node:net";
+import type { PortRange } from "../catalog/input";
 
 /** Pure format checks shared by config parsing and the catalog checks. Each returns a reason, or undefined when fine. */
 
@@ -115,11 +116,6 @@ export function isPinned(ref: ImageRef): boolean {
 }
 
 export const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-
-export interface PortRange {
-    readonly from: number;
-    readonly to: number;
-}
 
 export function parsePortRange(text: string): PortRange | undefined {
     const m = text.trim().match(/^(\d{1,5})\s*-\s*(\d{1,5})$/);

@@ -1,6 +1,6 @@
 import { RESERVED_HOST_PORTS } from "../catalog/defaults";
 import { localFacts } from "../config";
-import { parseConfig } from "../config/parse";
+import { parseConfig } from "../stack";
 import type { DeclaredOpening, PolicyContext } from "./policies";
 
 /** A stack's config as the offline render reads it (scripts/stack-config.ts): full keys to raw strings. */

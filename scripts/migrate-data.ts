@@ -2,7 +2,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { localFacts } from "../config";
 import { dirname } from "node:path";
 import { DATA_FOLDERS } from "../catalog/defaults";
-import { parseConfig } from "../config/parse";
+import { parseConfig } from "../stack";
 import { PROJECT_ROOT, shellWord, shippedFile } from "../lib/shipped";
 import { readStackConfig } from "./stack-config";
 

@@ -1,5 +1,5 @@
 import { buildCatalog, containerPortOf, healthPort, httpsUrl, probesPort, portRangeText, routeScheme, routeUrl } from "../../catalog";
-import { DEFAULT_HOSTNAMES, DEFAULT_PORTS } from "../../catalog/defaults";
+import { DEFAULT_HOSTNAMES, DEFAULT_PORTS } from "../../catalog/input";
 import type { ContainerHealth, PortSpec, RouteSpec } from "../../catalog/types";
 
 /** The derived values of catalog/derived.ts, one table each, then what the built catalog reads from them. */
@@ -85,7 +85,7 @@ describe("the built catalog reads them", () => {
         hostnames: DEFAULT_HOSTNAMES,
         janus: { rtpPorts: { from: 20000, to: 20999 } },
         images: { platformApi: "a", websocket: "w", vkAgent: "b", janus: "c", chatwoot: "d", postgres: "e", redis: "f" },
-        pages: { enabled: true, projectSuffix: "", git: { owner: "", repo: "" }, productionBranch: "main", buildCommand: "", outputDir: "", appsDir: "apps" },
+        pages: { enabled: true, projectSuffix: "", appsDir: "apps" },
         standbyReplicas: true,
     });
 

@@ -1,5 +1,6 @@
 import { buildCatalog } from "../../catalog";
-import { DEFAULT_HOSTNAMES, DEFAULT_PORTS, MAIN_HOST } from "../../catalog/defaults";
+import { MAIN_HOST } from "../../catalog/defaults";
+import { DEFAULT_HOSTNAMES, DEFAULT_PORTS } from "../../catalog/input";
 import { ANYWHERE, firewallRules, type FirewallRuleSpec } from "../../catalog/firewall";
 import type { Catalog, ServiceSpec } from "../../catalog/types";
 
@@ -13,7 +14,7 @@ function catalog(rtp = { from: 10000, to: 60000 }, ports: Partial<typeof DEFAULT
         hostnames: DEFAULT_HOSTNAMES,
         janus: { rtpPorts: rtp },
         images: { platformApi: "a", vkAgent: "b", janus: "c", chatwoot: "d", postgres: "e", redis: "f" },
-        pages: { enabled: false, projectSuffix: "", git: { owner: "", repo: "" }, productionBranch: "main", buildCommand: "", outputDir: "", appsDir: "apps" },
+        pages: { enabled: false, projectSuffix: "", appsDir: "apps" },
         standbyReplicas: true,
     });
 }

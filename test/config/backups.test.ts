@@ -1,4 +1,4 @@
-import { parseConfig, type RawConfig } from "../../config/parse";
+import { parseConfig, type RawConfig } from "../../stack";
 import { localFacts } from "../../config";
 import { stackConfig } from "../helpers/program";
 

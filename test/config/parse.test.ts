@@ -3,7 +3,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { localFacts } from "../../config";
-import { parseConfig, type FolderFacts, type LocalFacts, type RawConfig } from "../../config/parse";
+import { parseConfig, type FolderFacts, type LocalFacts, type RawConfig } from "../../stack";
 import { ConfigError } from "../../config/issues";
 import { runProgram, stackConfig } from "../helpers/program";
 

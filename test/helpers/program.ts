@@ -5,7 +5,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import type { HostHandle } from "../../lib/host";
 import type { Catalog } from "../../catalog/types";
 import { localFacts } from "../../config";
-import { parseConfig } from "../../config/parse";
+import { parseConfig } from "../../stack";
 import type { PlatformConfig } from "../../config/types";
 import type { MockRunOptions, MockRunResult, RecordedResource } from "../../mocks/runtime";
 import { readStackConfig } from "../../scripts/stack-config";

@@ -4,7 +4,7 @@ import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse } from "yaml";
-import { parseConfig } from "../../config/parse";
+import { parseConfig } from "../../stack";
 import { renderCost, parseCostSummary, type CostInput } from "../../render/cost";
 import { costComment } from "../../scripts/cost-diff";
 import { ROOT, stackConfig } from "../helpers/program";

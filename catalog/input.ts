@@ -1,0 +1,77 @@
+import type { ImageKey } from "./types";
+
+/**
+ * What the catalog is built from, declared by the catalog itself: config produces these values and the catalog never
+ * looks at config. The id tables are part of the input: they say which ports and hostnames exist and what each is
+ * unless the stack overrides it (`visualkit:ports`, `visualkit:hostnames`).
+ */
+
+/** Internal ports of the reference platform, by the id used in `visualkit:ports`. */
+export const DEFAULT_PORTS = {
+    platformApi: 3001,
+    websocket: 3002,
+    chatwoot: 3003,
+    vkAgent: 3004,
+    vkAgentRtp: 5005,
+    janusHttp: 8088,
+    janusWs: 8188,
+    janusAdmin: 7088,
+} as const;
+export type PortId = keyof typeof DEFAULT_PORTS;
+
+/** Public hostname labels of the reference, by the route id used in `visualkit:hostnames`. `@` is the domain. */
+export const DEFAULT_HOSTNAMES = {
+    api: "api",
+    ws: "ws",
+    agent: "agent",
+    janus: "janus",
+    janusApi: "janus-api",
+    support: "support",
+    cdn: "cdn",
+    landing: "@",
+    app: "app",
+    meet: "meet",
+    www: "www",
+} as const;
+export type RouteId = keyof typeof DEFAULT_HOSTNAMES;
+
+/** Environment variables the program derives for vk-agent (from the catalog and geminiApiKey); config may not set them. */
+export const VK_AGENT_DERIVED_ENV = ["VK_AGENT_JANUS_WS_URL", "VK_AGENT_RTP_HOST", "VK_AGENT_RTP_PORT", "GEMINI_API_KEY", "VK_AGENT_GEMINI_API_KEY"] as const;
+
+export interface PortRange {
+    readonly from: number;
+    readonly to: number;
+}
+
+/** Image per image key; `websocket` only when a separate WebSocket image is configured. */
+export type CatalogImages = Readonly<Record<Exclude<ImageKey, "websocket">, string>> & { readonly websocket?: string };
+
+export interface CatalogInput {
+    readonly domain: string;
+    /** The Cloudflare zone the domain lives in. */
+    readonly zone: string;
+    readonly ports: Readonly<Record<PortId, number>>;
+    readonly hostnames: Readonly<Record<RouteId, string>>;
+    readonly janus: { readonly rtpPorts: PortRange; readonly stun?: { readonly host: string; readonly port: number } };
+    readonly images: CatalogImages;
+    readonly pages: { readonly enabled: boolean; readonly projectSuffix: string; readonly appsDir: string };
+    /** A standby copy of each stateless HTTP container, so image changes lose no request. */
+    readonly standbyReplicas: boolean;
+}
+
+export type DmarcPolicy = "none" | "quarantine" | "reject";
+
+/** The e-mail records of a stack's domain (catalog/dns.ts); absent when the stack publishes none. */
+export interface EmailInput {
+    readonly mx: readonly { readonly priority: number; readonly host: string }[];
+    readonly spf?: string;
+    readonly dkim?: { readonly selector: string; readonly value: string };
+    readonly dmarc: { readonly policy: DmarcPolicy; readonly rua?: string };
+}
+
+/** A conflict only the assembled catalog shows: the config key (as written in Pulumi.<stack>.yaml) to change, and how. */
+export interface CatalogIssue {
+    readonly key: string;
+    readonly problem: string;
+    readonly fix: string;
+}

@@ -1,0 +1,70 @@
+import type { ConfigReader } from "../reader";
+import type { BackupConfig, Environment } from "../types";
+
+/** restic's two repository kinds we support: S3 (Hetzner Object Storage) and SFTP (Hetzner Storage Box). */
+const S3_REPOSITORY = /^s3:(https?:\/\/)?[a-z0-9.-]+(:\d+)?\/[a-z0-9][a-z0-9.-]{1,62}(\/[A-Za-z0-9._\/-]*)?$/i;
+const SFTP_REPOSITORY = /^sftp:(\/\/([A-Za-z0-9._-]+@)?[A-Za-z0-9.-]+(:\d+)?\/[A-Za-z0-9._\/~-]+|([A-Za-z0-9._-]+@)?[A-Za-z0-9.-]+:[A-Za-z0-9._\/~-]+)$/;
+/** A systemd OnCalendar expression's characters; systemd-analyze calendar checks the rest on the host. */
+const CALENDAR = /^[A-Za-z0-9*,.:\/~ -]+$/;
+
+/**
+ * Backups: off (undefined) or every value the Backups component needs. prod with backups on needs a repository.
+ * `valid` is false when a backup key has a problem (reported), so the config is not built.
+ */
+export function readBackups(r: ConfigReader, environment: Environment | undefined): { config?: BackupConfig; valid: boolean } {
+    let valid = true;
+    const add = (key: string, problem: string, fix: string) => {
+        valid = false;
+        r.add(key, problem, fix);
+    };
+    const enabled = r.bool("backupsEnabled");
+    const repository = r.optStr("backupRepository");
+    const keep = { daily: r.int("backupKeepDaily"), weekly: r.int("backupKeepWeekly"), monthly: r.int("backupKeepMonthly") };
+    const schedule = r.str("backupSchedule");
+    const drillSchedule = r.str("backupDrillSchedule");
+    if (enabled === undefined) return { valid: false };
+    if (!enabled) return { valid };
+    const example = "s3:https://nbg1.your-objectstorage.com/<bucket>/" + r.stack;
+    if (repository === undefined) {
+        const where = environment === "prod" ? "is required in prod while visualkit:backupsEnabled is true" : "is required while visualkit:backupsEnabled is true";
+        add("backupRepository", where, `${r.setCmd("backupRepository", example)} (see README "Backups and restore"), or turn backups off explicitly: ${r.setCmd("backupsEnabled", "false")}`);
+        return { valid };
+    }
+    const kind = S3_REPOSITORY.test(repository) ? "s3" : SFTP_REPOSITORY.test(repository) ? "sftp" : undefined;
+    if (!kind) {
+        add("backupRepository", `"${repository}" is not a restic repository this program supports (s3:https://<endpoint>/<bucket>/<path> or sftp://<user>@<host>:<port>/<path>)`, r.setCmd("backupRepository", example));
+    }
+    const password = r.secret("backupPassword", true);
+    const accessKeyId = r.secret("backupS3AccessKeyId", kind === "s3");
+    const secretAccessKey = r.secret("backupS3SecretAccessKey", kind === "s3");
+    const sftpPrivateKey = r.secret("backupSftpPrivateKey", kind === "sftp");
+    if (kind === "sftp" && sftpPrivateKey && !/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(sftpPrivateKey.reveal())) {
+        add("backupSftpPrivateKey", "is not an OpenSSH private key (-----BEGIN OPENSSH PRIVATE KEY-----)", `cat key | pulumi config set --secret visualkit:backupSftpPrivateKey -s ${r.stack}`);
+    }
+    for (const [period, n] of Object.entries(keep)) {
+        const key = `backupKeep${period[0].toUpperCase()}${period.slice(1)}`;
+        if (n !== undefined && n > 1000) add(key, `${n} is more snapshots than restic's retention is meant for`, r.setCmd(key, "7"));
+    }
+    if (keep.daily === 0 && keep.weekly === 0 && keep.monthly === 0) {
+        add("backupKeepDaily", "and backupKeepWeekly and backupKeepMonthly are all 0, so every backup would be removed right after it is taken", r.setCmd("backupKeepDaily", "7"));
+    }
+    for (const [key, v] of [["backupSchedule", schedule], ["backupDrillSchedule", drillSchedule]] as const) {
+        if (v !== undefined && (v === "" || !CALENDAR.test(v))) add(key, `"${v}" is not a systemd calendar expression such as "*-*-* 03:30:00"`, `${r.setCmd(key, "'*-*-* 03:30:00'")} (check one with systemd-analyze calendar '<expression>')`);
+    }
+    if (!valid || !kind || !password || keep.daily === undefined || keep.weekly === undefined || keep.monthly === undefined || !schedule || !drillSchedule) return { valid: false };
+    if (kind === "s3" && (!accessKeyId || !secretAccessKey)) return { valid: false };
+    if (kind === "sftp" && !sftpPrivateKey) return { valid: false };
+    return {
+        valid,
+        config: {
+            repository,
+            kind,
+            password,
+            s3: kind === "s3" ? { accessKeyId: accessKeyId!, secretAccessKey: secretAccessKey! } : undefined,
+            sftpPrivateKey: kind === "sftp" ? sftpPrivateKey : undefined,
+            keep: { daily: keep.daily, weekly: keep.weekly, monthly: keep.monthly },
+            schedule,
+            drillSchedule,
+        },
+    };
+}

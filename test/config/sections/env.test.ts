@@ -1,0 +1,25 @@
+import { readEnv } from "../../../config/sections/env";
+import { issue, readSection } from "../../helpers/config-reader";
+
+const VALID = { geminiApiKey: "AIza-key", platformApiEnv: { NODE_ENV: "production", WORKERS: 2, DEBUG: false }, vkAgentEnv: { LOG_LEVEL: "debug" }, platformApiSecretEnv: { DATABASE_URL: "postgres://x" } };
+
+describe("env section", () => {
+    test("plain values become strings; secret values and the Gemini key stay secrets", () => {
+        const { value, issues } = readSection(readEnv, VALID);
+        expect(issues).toEqual([]);
+        expect(value.env).toEqual({ platformApi: { NODE_ENV: "production", WORKERS: "2", DEBUG: "false" }, vkAgent: { LOG_LEVEL: "debug" } });
+        expect(JSON.stringify(value.secretEnv)).toBe('{"platformApi":{"DATABASE_URL":"[secret]"}}');
+        expect(value.secretEnv.platformApi.DATABASE_URL.reveal()).toBe("postgres://x");
+        expect(value.geminiApiKey?.reveal()).toBe("AIza-key");
+    });
+
+    test.each([
+        ["a name starting with a digit", { platformApiEnv: { "1X": "a" } }, issue("platformApiEnv.1X", /is not a valid environment variable name/, /rename it in Pulumi\.prod\.yaml/)],
+        ["a nested value", { vkAgentEnv: { OPTS: { a: 1 } } }, issue("vkAgentEnv.OPTS", /must be a string, number or boolean/, /quote the value/)],
+        ["a variable the program derives", { vkAgentEnv: { VK_AGENT_RTP_PORT: "5005" } }, issue("vkAgentEnv.VK_AGENT_RTP_PORT", /is set by the program/, /remove it from visualkit:vkAgentEnv/)],
+        ["a variable both plain and secret", { platformApiEnv: { DATABASE_URL: "x" } }, issue("platformApiSecretEnv.DATABASE_URL", /is also set in visualkit:platformApiEnv/, /remove visualkit:platformApiEnv\.DATABASE_URL/)],
+        ["no Gemini key", { geminiApiKey: undefined }, issue("geminiApiKey", /is a required secret and is not set/, /set --secret visualkit:geminiApiKey <value> -s prod/)],
+    ])("%s is reported with its key and fix", (_, change, expected) => {
+        expect(readSection(readEnv, { ...VALID, ...change }).issues).toEqual([expected]);
+    });
+});
