@@ -1,9 +1,10 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { Context, Phase } from "./lib/context";
 import { renderPlan } from "./lib/plan";
 import { tail } from "./lib/proc";
+import { Ssh, SshAgent } from "./lib/ssh";
 import { PHASES } from "./phases";
 
 /**
@@ -42,6 +43,28 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
     return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }
 
+/**
+ * VISUALKIT_HOST_TEST_ATTACH="<ssh port>,<https port>,<run folder>" with VISUALKIT_HOST_TEST_PHASES="name,…":
+ * runs only the phases whose names start with those words against a VM another run holds up
+ * (VISUALKIT_HOST_TEST_HOLD=1), for working on one phase without a new boot. Its folder has the agents' sockets and
+ * known_hosts; the plan is rendered again with the same keys.
+ */
+async function attachTo(ctx: Context, spec: string): Promise<readonly Phase[]> {
+    const [sshPort, httpsPort, folder] = spec.split(",");
+    if (!sshPort || !httpsPort || !folder) throw new Error("VISUALKIT_HOST_TEST_ATTACH must be <ssh port>,<https port>,<run folder>");
+    const main = await SshAgent.attach(join(folder, "main.agent"), "main");
+    const other = await SshAgent.attach(join(folder, "other.agent"), "other");
+    ctx.agents = { main, other };
+    copyFileSync(join(folder, "known_hosts"), join(ctx.dir, "known_hosts"));
+    ctx.ssh = new Ssh(Number(sshPort), main, join(ctx.dir, "known_hosts"));
+    ctx.httpsPort = Number(httpsPort);
+    ctx.plan = await ctx.render();
+    const wanted = (process.env.VISUALKIT_HOST_TEST_PHASES ?? "").split(",").map((w) => w.trim()).filter(Boolean);
+    const phases = PHASES.filter((p) => wanted.some((w) => p.name.startsWith(w)));
+    if (phases.length === 0) throw new Error(`VISUALKIT_HOST_TEST_PHASES names no phase; phases: ${PHASES.map((p) => p.name.split(":")[0]).join(" | ")}`);
+    return phases;
+}
+
 async function main(): Promise<number> {
     const started = Date.now();
     const dir = mkdtempSync(join(tmpdir(), "visualkit-host-test-"));
@@ -54,7 +77,7 @@ async function main(): Promise<number> {
         stack: STACK,
         log: (m) => console.log(`    ${m}`),
         figure: (name, s) => figures.set(name, (figures.get(name) ?? 0) + s),
-        render: (extra = {}) => renderPlan(STACK, { ...vmOverrides(ctx), ...extra } as Record<string, string | number | boolean | object>),
+        render: (extra = {}, secrets = []) => renderPlan(STACK, { ...vmOverrides(ctx), ...extra } as Record<string, string | number | boolean | object>, secrets),
     };
     const cleanup = async () => {
         await ctx.vm?.stop();
@@ -69,10 +92,17 @@ async function main(): Promise<number> {
         });
     }
 
+    const attach = process.env.VISUALKIT_HOST_TEST_ATTACH;
+    let phases: readonly Phase[] = PHASES;
+    if (attach) {
+        phases = await attachTo(ctx, attach);
+        // Another run's VM, agents and folder: this run leaves them alone.
+        ctx.vm = undefined;
+    }
     const results: { phase: Phase; ok: boolean; s: number; error?: string }[] = [];
     let stopped = false;
     try {
-        for (const phase of PHASES) {
+        for (const phase of phases) {
             if (stopped) {
                 results.push({ phase, ok: false, s: 0, error: "not run: an earlier critical phase failed" });
                 continue;

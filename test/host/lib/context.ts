@@ -15,8 +15,8 @@ export interface Context {
     log(message: string): void;
     /** Records a figure (seconds) for the closing table. */
     figure(name: string, seconds: number): void;
-    /** Renders the stack with the VM's overrides plus `extra` (a second render, e.g. with a key removed). */
-    render(extra?: Record<string, unknown>): Promise<Plan>;
+    /** Renders the stack with the VM's overrides plus `extra` (a second render, e.g. with a key removed); `secrets` names keys of `extra` set as secrets. */
+    render(extra?: Record<string, unknown>, secrets?: readonly string[]): Promise<Plan>;
 
     images?: { base: string; apps: string };
     /** The render the VM runs (VM overrides only). */

@@ -19,9 +19,11 @@ function password(length: number): string {
 /** Like RandomPassword's state: one value per resource for the whole run, so a second render changes no password. */
 const passwords = new Map<string, string>();
 
-export async function renderPlan(stack: string, set: RunOptions["set"]): Promise<Plan> {
+/** `secrets`: keys of `set` given as secrets (as `pulumi config set --secret` stores them; config refuses them plain). */
+export async function renderPlan(stack: string, set: RunOptions["set"], secrets: readonly string[] = []): Promise<Plan> {
     return runProgram(stack, {
         set,
+        secrets,
         state(type, name, inputs) {
             if (type !== "random:index/randomPassword:RandomPassword") return undefined;
             if (inputs.special !== false) throw new Error(`${name}: the host tier only generates passwords without special characters`);

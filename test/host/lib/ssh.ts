@@ -9,13 +9,21 @@ import { run, runOk, waitFor, type ProcResult } from "./proc";
  */
 export class SshAgent {
     readonly socket: string;
-    private readonly child: ChildProcess;
+    private readonly child?: ChildProcess;
     /** Public keys (OpenSSH one-liners) the agent holds, by the name given to addKey. */
     readonly publicKeys = new Map<string, string>();
 
-    private constructor(socket: string, child: ChildProcess) {
+    private constructor(socket: string, child?: ChildProcess) {
         this.socket = socket;
         this.child = child;
+    }
+
+    /** An agent another run started (VISUALKIT_HOST_TEST_ATTACH): its keys as it lists them; never stopped by us. */
+    static async attach(socket: string, name: string): Promise<SshAgent> {
+        const agent = new SshAgent(socket);
+        const listed = await runOk("ssh-add", ["-L"], { env: { ...process.env, SSH_AUTH_SOCK: socket } });
+        listed.stdout.trim().split("\n").forEach((k, i) => agent.publicKeys.set(i === 0 ? name : `${name}-${i}`, k.trim()));
+        return agent;
     }
 
     static async start(dir: string, name: string): Promise<SshAgent> {
@@ -39,7 +47,7 @@ export class SshAgent {
     }
 
     stop(): void {
-        if (this.child.exitCode === null) this.child.kill("SIGTERM");
+        if (this.child && this.child.exitCode === null) this.child.kill("SIGTERM");
     }
 }
 

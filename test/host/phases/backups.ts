@@ -65,7 +65,10 @@ export const backups: Phase = {
         );
 
         // The day-2 step of a render with backups on.
-        const plan = await ctx.render({ backupsEnabled: true, backupRepository: REPOSITORY, backupPassword: "host-tier repository password", backupSftpPrivateKey: readFileSync(key, "utf8") });
+        const plan = await ctx.render(
+            { backupsEnabled: true, backupRepository: REPOSITORY, backupPassword: "host-tier repository password", backupSftpPrivateKey: readFileSync(key, "utf8") },
+            ["backupPassword", "backupSftpPrivateKey"],
+        );
         const install = plan.resources.find((r) => r.type === "command:remote:Command" && r.name.endsWith("-backups-install"));
         if (!install) throw new Error("the render with backupsEnabled has no -backups-install step");
         const installed = await replayCommand(ssh, install);

@@ -24,6 +24,9 @@ export const reboot: Phase = {
             return r.code === 0 && r.stdout.trim() !== bootId ? true : undefined;
         }, 5000);
         ctx.log(`back after ${Math.round((Date.now() - started) / 1000)} s`);
+        // SSH answers long before the boot is over under emulation: Docker restarting every container takes minutes.
+        await waitFor("docker.service active after the reboot", 10 * 60_000, async () => ((await ssh.exec("systemctl is-active docker.service", { timeoutMs: 30_000 })).stdout.trim() === "active" ? true : undefined), 5000);
+        ctx.log(`docker.service active after ${Math.round((Date.now() - started) / 1000)} s`);
 
         const order = await ssh.ok(
             [
