@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Entry point of the test images built from Debian packages (test/host/build-images.sh), shaped like the official
 # images the program runs: the command decides what starts, and the environment the program passes is honoured.
-#   postgres      like postgres/pgvector: POSTGRES_USER (postgres), POSTGRES_PASSWORD (required), POSTGRES_DB
+#   postgres      like postgres/pgvector: POSTGRES_USER (postgres), POSTGRES_PASSWORD (required unless
+#                 POSTGRES_HOST_AUTH_METHOD=trust), POSTGRES_DB
 #                 (= user), PGDATA (/var/lib/postgresql/data); an empty data folder is initialised, then the server
 #                 runs as the postgres user with password (scram) logins from the network.
 #   redis-server  like redis: the data folder (the working directory) is handed to the redis user, then exec.
@@ -17,7 +18,10 @@ as_user() {
 case "${1:-}" in
   postgres)
     shift
-    : "${POSTGRES_PASSWORD:?POSTGRES_PASSWORD is required (the official image refuses to start without it too)}"
+    # Like the official image: a password is required unless POSTGRES_HOST_AUTH_METHOD=trust (the restore drill's
+    # scratch server, which has no network).
+    auth=${POSTGRES_HOST_AUTH_METHOD:-scram-sha-256}
+    [ "$auth" = trust ] || : "${POSTGRES_PASSWORD:?POSTGRES_PASSWORD is required unless POSTGRES_HOST_AUTH_METHOD=trust (as in the official image)}"
     user=${POSTGRES_USER:-postgres}
     db=${POSTGRES_DB:-$user}
     data=${PGDATA:-/var/lib/postgresql/data}
@@ -27,12 +31,12 @@ case "${1:-}" in
     chmod 0700 "$data"
     if [ ! -s "$data/PG_VERSION" ]; then
       pwfile=$(mktemp)
-      printf '%s\n' "$POSTGRES_PASSWORD" >"$pwfile"
+      printf '%s\n' "${POSTGRES_PASSWORD:-}" >"$pwfile"
       chown postgres "$pwfile"
       setpriv --reuid=postgres --regid=postgres --init-groups -- \
-        "$bin/initdb" -D "$data" --username="$user" --pwfile="$pwfile" --auth-local=trust --auth-host=scram-sha-256 >/dev/null
+        "$bin/initdb" -D "$data" --username="$user" --pwfile="$pwfile" --auth-local=trust --auth-host="$auth" >/dev/null
       rm -f "$pwfile"
-      echo "host all all all scram-sha-256" >>"$data/pg_hba.conf"
+      echo "host all all all $auth" >>"$data/pg_hba.conf"
       echo "listen_addresses = '*'" >>"$data/postgresql.conf"
       if [ "$db" != postgres ]; then
         setpriv --reuid=postgres --regid=postgres --init-groups -- "$bin/postgres" --single -D "$data" postgres \

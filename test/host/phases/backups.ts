@@ -93,7 +93,7 @@ export const backups: Phase = {
         ctx.log(`visualkit-backup.service: ${status[0]}, last success ${status[1]}`);
 
         // Data only a restore can bring back: rows with a checksum, and an uploaded file.
-        await ssh.ok(`${PG} -c "CREATE TABLE vk_probe (id integer PRIMARY KEY, note text NOT NULL); INSERT INTO vk_probe SELECT g, md5(g::text) FROM generate_series(1, ${PROBE_ROWS}) g"`);
+        await ssh.ok(`${PG} -c "DROP TABLE IF EXISTS vk_probe; CREATE TABLE vk_probe (id integer PRIMARY KEY, note text NOT NULL); INSERT INTO vk_probe SELECT g, md5(g::text) FROM generate_series(1, ${PROBE_ROWS}) g"`);
         await ssh.ok(`install -d ${STORAGE}/probe && echo "uploaded before the backup" > ${STORAGE}/probe/attachment.txt`);
         const before = await checksum(ctx);
 
