@@ -37,9 +37,9 @@ finish() {
 trap finish EXIT
 
 reason="the repository did not open"
-open_repository check
+list=$(snapshot_list) || exit 1
 reason="snapshot $want not found"
-snapshot=$(resolve_snapshot "$want")
+snapshot=$(resolve_snapshot "$want" "$list")
 reason="the dump did not come out of snapshot ${snapshot:0:8}"
 fetch_dump "$snapshot" "$work/$dump_name"
 

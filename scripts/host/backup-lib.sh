@@ -105,7 +105,8 @@ shown_repo() {
   sed -E 's#//[^/@]*@#//#' <<<"$RESTIC_REPOSITORY"
 }
 
-# Opens the repository (exit 1 with the reason when it cannot); with `init`, creates it when it does not exist yet.
+# Opens the repository before anything else is done (exit 1 with the reason when it cannot); with `init`, creates it
+# when it does not exist yet.
 open_repository() {
   local err status=0
   err=$(mktemp)
@@ -125,11 +126,16 @@ open_repository() {
   rm -f "$err"
 }
 
-# Full id of the snapshot ID (a prefix is enough) or of the newest one with our tag for `latest`; exit 1 naming the
-# snapshot when there is none.
+# Our snapshots as JSON; it is also what opens the repository (exit 1 with the reason when it does not open), so a
+# script that lists first needs no separate check: each restic command pays the repository key's derivation again.
+snapshot_list() {
+  run_restic snapshots --json --tag "$backup_tag" || exit 1
+}
+
+# Full id of the snapshot ID (a prefix is enough) or of the newest one with our tag for `latest`, looked up in LIST
+# (snapshot_list); exit 1 naming the snapshot when there is none.
 resolve_snapshot() {
-  local want=$1 list id
-  list=$(run_restic snapshots --json --tag "$backup_tag") || exit 1
+  local want=$1 list=$2 id
   if [ "$want" = latest ]; then
     id=$(jq -r 'sort_by(.time) | last | .id // empty' <<<"$list")
     [ -n "$id" ] || die "snapshot not found: the repository $(shown_repo) has no snapshot tagged $backup_tag yet"

@@ -17,9 +17,8 @@ script_name=visualkit-backup
 load_settings
 
 if [ "${1:-}" = --list ]; then
-  open_repository check
-  if [ "${2:-}" = --json ]; then run_restic snapshots --json --tag "$backup_tag"; else run_restic snapshots --tag "$backup_tag"; fi
-  exit
+  if [ "${2:-}" = --json ]; then snapshot_list; else run_restic snapshots --tag "$backup_tag" || exit 1; fi
+  exit 0
 fi
 [ "$#" -eq 0 ] || die "usage: $script_name [--list [--json]]"
 
@@ -59,7 +58,8 @@ summary=$(run_restic backup --json --tag "$backup_tag" "${paths[@]}" | jq -c 'se
 short_id=$(jq -r '.snapshot_id // empty' <<<"$summary")
 [ -n "$short_id" ] || die "restic reported no snapshot id"
 # restic 0.14 reports the short id; the full one is what --snapshot and the status file keep.
-snapshot_id=$(resolve_snapshot "$short_id")
+list=$(snapshot_list)
+snapshot_id=$(resolve_snapshot "$short_id" "$list")
 snapshot=$snapshot_id
 rm -f "$dump_dir/$dump_name"
 record_status --arg t "$(now)" --arg s "$snapshot_id" --argjson b "$(jq '.total_bytes_processed // 0' <<<"$summary")" \

@@ -43,8 +43,8 @@ finish() {
 }
 trap finish EXIT
 
-open_repository check
-snapshot=$(resolve_snapshot "$want")
+list=$(snapshot_list) || exit 1
+snapshot=$(resolve_snapshot "$want" "$list")
 echo "restoring snapshot ${snapshot:0:8}"
 fetch_dump "$snapshot" "$work/$dump_name"
 

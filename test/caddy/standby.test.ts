@@ -134,8 +134,12 @@ describe("a route with a standby copy, behind the real Caddy", () => {
             primary.healthy = false;
             await primary.start();
             await sleep(3000);
+            // Healthy: the loop goes on until the primary has answered again (a health interval or two).
+            primary.served = 0;
             primary.healthy = true;
-            await sleep(5000);
+            const healthy = Date.now();
+            while (primary.served < 20 && Date.now() - healthy < 10_000) await sleep(100);
+            expect(primary.served).toBeGreaterThanOrEqual(20);
         });
         console.log(`standby rollout: ${run.results.length} requests, ${run.failed.length} failed, longest wait ${run.longestMs} ms`);
         expect(run.failed).toEqual([]);
@@ -158,9 +162,11 @@ describe("a route with a standby copy, behind the real Caddy", () => {
         expect(run.failed).toEqual([]);
         expect(primary.served).toBe(0);
         expect(new Set(run.bodies)).toEqual(new Set(["v2"]));
-        // Healthy again: traffic returns to the primary within a few health intervals.
+        // Healthy again: traffic returns to the primary within a few health intervals (2 s each).
         primary.healthy = true;
-        await sleep(5000);
-        expect((await get(httpPort, api.route.hostname, "/version")).body).toBe("v3-broken");
+        const back = Date.now();
+        let body = "";
+        while (Date.now() - back < 10_000 && (body = (await get(httpPort, api.route.hostname, "/version")).body) !== "v3-broken") await sleep(250);
+        expect(body).toBe("v3-broken");
     });
 });

@@ -1,11 +1,11 @@
 import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import type { Context, Phase } from "./lib/context";
+import { phasesOf, type Context, type Phase, type Step } from "./lib/context";
 import { renderPlan } from "./lib/plan";
 import { tail } from "./lib/proc";
 import { Ssh, SshAgent } from "./lib/ssh";
-import { PHASES } from "./phases";
+import { STEPS } from "./phases";
 
 /**
  * `npm run test:host`: the real-host tier. Boots the committed bootstrap in a Debian 12 VM and replays the
@@ -49,7 +49,7 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
  * (VISUALKIT_HOST_TEST_HOLD=1), for working on one phase without a new boot. Its folder has the agents' sockets and
  * known_hosts; the plan is rendered again with the same keys.
  */
-async function attachTo(ctx: Context, spec: string): Promise<readonly Phase[]> {
+async function attachTo(ctx: Context, spec: string): Promise<readonly Step[]> {
     const [sshPort, httpsPort, folder] = spec.split(",");
     if (!sshPort || !httpsPort || !folder) throw new Error("VISUALKIT_HOST_TEST_ATTACH must be <ssh port>,<https port>,<run folder>");
     const main = await SshAgent.attach(join(folder, "main.agent"), "main");
@@ -60,8 +60,9 @@ async function attachTo(ctx: Context, spec: string): Promise<readonly Phase[]> {
     ctx.httpsPort = Number(httpsPort);
     ctx.plan = await ctx.render();
     const wanted = (process.env.VISUALKIT_HOST_TEST_PHASES ?? "").split(",").map((w) => w.trim()).filter(Boolean);
-    const phases = PHASES.filter((p) => wanted.some((w) => p.name.startsWith(w)));
-    if (phases.length === 0) throw new Error(`VISUALKIT_HOST_TEST_PHASES names no phase; phases: ${PHASES.map((p) => p.name.split(":")[0]).join(" | ")}`);
+    const all = phasesOf(STEPS);
+    const phases = all.filter((p) => wanted.some((w) => p.name.startsWith(w) || p.tag === w));
+    if (phases.length === 0) throw new Error(`VISUALKIT_HOST_TEST_PHASES names no phase; phases: ${all.map((p) => p.tag).join(" | ")}`);
     return phases;
 }
 
@@ -70,6 +71,7 @@ async function main(): Promise<number> {
     const dir = mkdtempSync(join(tmpdir(), "visualkit-host-test-"));
     const figures = new Map<string, number>();
     let current = "";
+    let renders: Promise<unknown> = Promise.resolve();
     const ctx: Context = {
         root: ROOT,
         dir,
@@ -77,7 +79,12 @@ async function main(): Promise<number> {
         stack: STACK,
         log: (m) => console.log(`    ${m}`),
         figure: (name, s) => figures.set(name, (figures.get(name) ?? 0) + s),
-        render: (extra = {}, secrets = []) => renderPlan(STACK, { ...vmOverrides(ctx), ...extra } as Record<string, string | number | boolean | object>, secrets),
+        // One render at a time: the mock runtime is one per process, and phases in lanes may render at once.
+        render: (extra = {}, secrets = []) => {
+            const next = renders.then(() => renderPlan(STACK, { ...vmOverrides(ctx), ...extra } as Record<string, string | number | boolean | object>, secrets));
+            renders = next.catch(() => undefined);
+            return next;
+        },
     };
     const cleanup = async () => {
         await ctx.vm?.stop();
@@ -93,36 +100,55 @@ async function main(): Promise<number> {
     }
 
     const attach = process.env.VISUALKIT_HOST_TEST_ATTACH;
-    let phases: readonly Phase[] = PHASES;
+    let steps: readonly Step[] = STEPS;
     if (attach) {
-        phases = await attachTo(ctx, attach);
+        steps = await attachTo(ctx, attach);
         // Another run's VM, agents and folder: this run leaves them alone.
         ctx.vm = undefined;
     }
     const results: { phase: Phase; ok: boolean; s: number; error?: string }[] = [];
     let stopped = false;
+    /** Runs one phase unless a critical one failed before; records and prints its verdict. */
+    const runPhase = async (phase: Phase, view: Context, tag: string) => {
+        if (stopped) {
+            results.push({ phase, ok: false, s: 0, error: "not run: an earlier critical phase failed" });
+            return;
+        }
+        current = phase.name;
+        console.log(`▶ ${tag}${phase.name}`);
+        const t0 = Date.now();
+        try {
+            await withTimeout(phase.run(view), phase.timeoutMs, phase.name);
+            const s = (Date.now() - t0) / 1000;
+            results.push({ phase, ok: true, s });
+            console.log(`✔ ${tag}${phase.name} (${s.toFixed(0)} s)`);
+        } catch (e) {
+            const s = (Date.now() - t0) / 1000;
+            const error = (e as Error).message;
+            results.push({ phase, ok: false, s, error });
+            console.log(`✘ ${tag}${phase.name} (${s.toFixed(0)} s): ${error}`);
+            console.log(tail(await diagnostics(ctx), 90));
+            if (phase.critical !== false) stopped = true;
+        }
+    };
     try {
-        for (const phase of phases) {
-            if (stopped) {
-                results.push({ phase, ok: false, s: 0, error: "not run: an earlier critical phase failed" });
+        for (const step of steps) {
+            if (!("lanes" in step)) {
+                await runPhase(step, ctx, "");
                 continue;
             }
-            current = phase.name;
-            console.log(`▶ ${phase.name}`);
+            // Lanes at once; each phase's lines carry its tag, everything else of the context is shared.
             const t0 = Date.now();
-            try {
-                await withTimeout(phase.run(ctx), phase.timeoutMs, phase.name);
-                const s = (Date.now() - t0) / 1000;
-                results.push({ phase, ok: true, s });
-                console.log(`✔ ${phase.name} (${s.toFixed(0)} s)`);
-            } catch (e) {
-                const s = (Date.now() - t0) / 1000;
-                const error = (e as Error).message;
-                results.push({ phase, ok: false, s, error });
-                console.log(`✘ ${phase.name} (${s.toFixed(0)} s): ${error}`);
-                console.log(tail(await diagnostics(ctx), 90));
-                if (phase.critical !== false) stopped = true;
-            }
+            await Promise.all(
+                step.lanes.map(async (lane) => {
+                    for (const phase of lane) {
+                        const tag = `[${phase.tag}] `;
+                        const view = new Proxy(ctx, { get: (t, key) => (key === "log" ? (m: string) => console.log(`    ${tag}${m}`) : Reflect.get(t, key)) });
+                        await runPhase(phase, view, tag);
+                    }
+                }),
+            );
+            console.log(`  (lanes ${step.lanes.map((l) => l.map((p) => p.tag).join(" → ")).join(" ∥ ")}: ${((Date.now() - t0) / 1000).toFixed(0)} s wall)`);
         }
         if (process.env.VISUALKIT_HOST_TEST_HOLD === "1" && results.some((r) => !r.ok) && ctx.ssh) {
             // For a look at the failed state: the VM stays up until Ctrl-C, then is cleaned up as always.

@@ -31,12 +31,23 @@ export interface Context {
 
 export interface Phase {
     readonly name: string;
+    /** A short name: tags the lines of a phase that runs in a lane, and names it in VISUALKIT_HOST_TEST_PHASES. */
+    readonly tag: string;
     /** Upper bound on the phase; generous, the machine is shared and the VM emulated. */
     readonly timeoutMs: number;
     /** When a critical phase fails the run stops (later phases need what it builds). @default true */
     readonly critical?: boolean;
     run(ctx: Context): Promise<void>;
 }
+
+/**
+ * One step of the tier: a phase, or lanes of phases that run at the same time (each lane in its order) because no
+ * lane needs what another changes and each spends most of its time waiting on the emulated VM (health intervals,
+ * package installs, Docker's import). Lines of a lane's phases are tagged with the phase.
+ */
+export type Step = Phase | { readonly lanes: readonly (readonly Phase[])[] };
+
+export const phasesOf = (steps: readonly Step[]): Phase[] => steps.flatMap((s) => ("lanes" in s ? s.lanes.flat() : [s]));
 
 /** The VM's state, or a clear error when a phase runs without the phase that makes it. */
 export function need<T>(value: T | undefined, what: string): T {

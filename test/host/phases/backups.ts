@@ -43,6 +43,7 @@ const checksum = (ctx: Context) => need(ctx.ssh, "SSH").ok(`${PG} -c "SELECT cou
 
 export const backups: Phase = {
     name: "backups: timers installed, a backup, the drill, and a restore after deleting data",
+    tag: "backups",
     timeoutMs: 40 * 60_000,
     critical: false,
     async run(ctx) {

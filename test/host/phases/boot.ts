@@ -9,6 +9,7 @@ import { Vm } from "../lib/vm";
 /** Builds (or finds cached) the disk images: a Hetzner-like Debian 12 server and the container root file system. */
 export const buildImages: Phase = {
     name: "image build",
+    tag: "images",
     timeoutMs: 20 * 60_000,
     async run(ctx) {
         const started = Date.now();
@@ -23,6 +24,7 @@ export const buildImages: Phase = {
 /** The plan the VM runs: the dev stack with two throwaway keys, STUN off (Janus exits when STUN does not resolve) and Caddy's internal CA. */
 export const renderForVm: Phase = {
     name: "render the stack for the VM",
+    tag: "render",
     timeoutMs: 5 * 60_000,
     async run(ctx) {
         const main = await SshAgent.start(ctx.dir, "main");
@@ -48,6 +50,7 @@ function volumeId(userData: string): string {
 
 export const boot: Phase = {
     name: "boot → cloud-init done",
+    tag: "boot",
     timeoutMs: 30 * 60_000,
     async run(ctx) {
         const plan = need(ctx.plan, "the plan");
@@ -97,6 +100,7 @@ export const boot: Phase = {
 
 export const volume: Phase = {
     name: "data volume at Hetzner's path, mounted from fstab",
+    tag: "volume",
     timeoutMs: 2 * 60_000,
     async run(ctx) {
         const ssh = need(ctx.ssh, "SSH");

@@ -26,6 +26,7 @@ function named(plan: Plan, suffix: string): RecordedResource {
 
 export const replayCommands: Phase = {
     name: "replay the remote commands in dependency order",
+    tag: "commands",
     timeoutMs: 20 * 60_000,
     async run(ctx) {
         const started = Date.now();
@@ -36,6 +37,7 @@ export const replayCommands: Phase = {
 
 export const removedKey: Phase = {
     name: "a key removed from sshPublicKeys no longer logs in",
+    tag: "keys",
     timeoutMs: 5 * 60_000,
     critical: false,
     async run(ctx) {
@@ -65,6 +67,7 @@ const domainOf = (plan: Plan) => String((plan.outputs as { domain?: string }).do
 
 export const caddyInstall: Phase = {
     name: "a broken Caddyfile is refused, a good one goes live by reload",
+    tag: "caddy",
     timeoutMs: 8 * 60_000,
     critical: false,
     async run(ctx) {
@@ -110,6 +113,7 @@ export const caddyInstall: Phase = {
 
 export const cdnSwitch: Phase = {
     name: "a CDN release switch is atomic and keeps the previous release",
+    tag: "cdn",
     timeoutMs: 10 * 60_000,
     critical: false,
     async run(ctx) {

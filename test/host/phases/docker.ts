@@ -55,6 +55,7 @@ export async function tagImages(ctx: Context, plan: Plan): Promise<void> {
 
 export const dockerImages: Phase = {
     name: "import the test images on the VM's Docker engine",
+    tag: "import",
     timeoutMs: 20 * 60_000,
     async run(ctx) {
         const ssh = need(ctx.ssh, "SSH");
@@ -119,6 +120,7 @@ export async function createResource(ctx: Context, r: RecordedResource, refs: Ma
 
 export const dockerServices: Phase = {
     name: "networks and containers as resources.json defines them, healthy",
+    tag: "containers",
     timeoutMs: 25 * 60_000,
     // Smoke and the reboot still say what works when one container does not.
     critical: false,

@@ -9,6 +9,7 @@ const comesBack = (r: RecordedResource) =>
 
 export const reboot: Phase = {
     name: "reboot: volume from fstab before Docker, containers healthy, smoke passes",
+    tag: "reboot",
     timeoutMs: 20 * 60_000,
     async run(ctx) {
         const ssh = need(ctx.ssh, "SSH");

@@ -25,8 +25,12 @@ const SERVICE_IMAGE_KEY = "imagePlatformApi";
 const REPOSITORY = "ghcr.io/visualkit/platform-api";
 /** The stand-in answers 503 to everything for a VERSION starting with "broken" (test/host/images/standin.py). */
 const RELEASES = { v2: `${REPOSITORY}:v2`, broken: `${REPOSITORY}:broken-v3` } as const;
-/** Bounds of the load loop: it never runs longer or sends more, whatever the deploy does. */
-const LOOP_LIMITS = { requests: 40_000, ms: 20 * 60_000, workers: 2, requestTimeoutMs: 35_000 } as const;
+/**
+ * Bounds of the load loop: it never runs longer or sends more, whatever the deploy does. Each worker pauses between
+ * requests: two workers still sample the route every ~100 ms, and the emulated VM keeps its CPU for the deploy (at full
+ * speed the loop alone made Caddy and the stand-ins a second busy core).
+ */
+const LOOP_LIMITS = { requests: 40_000, ms: 20 * 60_000, workers: 2, pauseMs: 150, requestTimeoutMs: 35_000 } as const;
 
 const isContainer = (r: RecordedResource) => r.type === "docker:index/container:Container";
 
@@ -48,7 +52,10 @@ class LoadLoop {
         this.agent = new Agent({ keepAlive: true, maxSockets: LOOP_LIMITS.workers, ca: target.ca });
         const until = Date.now() + LOOP_LIMITS.ms;
         const worker = async () => {
-            while (!this.stopped && Date.now() < until && this.samples.length < LOOP_LIMITS.requests) this.samples.push(await this.once());
+            while (!this.stopped && Date.now() < until && this.samples.length < LOOP_LIMITS.requests) {
+                this.samples.push(await this.once());
+                await sleep(LOOP_LIMITS.pauseMs);
+            }
         };
         this.done = Promise.all(Array.from({ length: LOOP_LIMITS.workers }, worker)).then(() => undefined);
     }
@@ -143,6 +150,7 @@ async function deploy(ctx: Context, deployed: Deployed, next: Plan): Promise<str
 
 export const rollout: Phase = {
     name: "an image change loses no request; a release that never turns healthy leaves the previous one serving",
+    tag: "rollout",
     timeoutMs: 45 * 60_000,
     critical: false,
     async run(ctx) {

@@ -30,6 +30,7 @@ export async function smokeAgainstVm(ctx: Context, opts: { extra?: readonly stri
 
 export const smoke: Phase = {
     name: "npm run smoke passes against the VM (Caddy's internal CA)",
+    tag: "smoke",
     timeoutMs: 5 * 60_000,
     async run(ctx) {
         const table = await smokeAgainstVm(ctx);
