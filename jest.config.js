@@ -9,7 +9,9 @@ module.exports = {
     transform: { "^.+\\.ts$": ["ts-jest", { tsconfig: "tsconfig.json", diagnostics: false }] },
     testTimeout: 60000,
     // Jest's default on 2 cores is one worker (cores - 1); many suites wait on real tools (caddy, janus, sh,
-    // cloud-init), so two workers overlap that waiting: measured ~14% less wall time, the same CPU time.
-    maxWorkers: 2,
+    // cloud-init, restic) or on health intervals, so more workers overlap that waiting. Measured on this 2-core
+    // machine (2026-12-01): 2 workers 117.6 s wall, 3 workers 104.4 s, 4 workers 103.5 s (and the longest suite 50%
+    // slower): three.
+    maxWorkers: 3,
     reporters: ["default", ["<rootDir>/test/helpers/suite-times.js", { top: 10 }]],
 };
