@@ -16,7 +16,7 @@ import { WidgetCdn } from "./components/widget-cdn";
 import { WwwRedirect } from "./components/www-redirect";
 import { ZoneSettings } from "./components/zone-settings";
 import * as cloudflare from "@pulumi/cloudflare";
-import { loadConfig } from "./stack";
+import { loadConfig } from "./stack/load";
 import { AdoptMap } from "./lib/adopt";
 import { publishFile } from "./lib/artifacts";
 import type { HostHandle } from "./lib/host";

@@ -1,5 +1,5 @@
 import { RESERVED_HOST_PORTS } from "../catalog/defaults";
-import { localFacts } from "../config";
+import { localFacts } from "../config/local";
 import { parseConfig } from "../stack";
 import type { DeclaredOpening, PolicyContext } from "./policies";
 

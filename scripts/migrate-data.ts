@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from "node:child_process";
-import { localFacts } from "../config";
+import { localFacts } from "../config/local";
 import { dirname } from "node:path";
 import { DATA_FOLDERS } from "../catalog/defaults";
 import { parseConfig } from "../stack";

@@ -1,8 +1,7 @@
-import { buildCatalog, deepFreeze } from "../catalog";
+import { buildCatalog } from "../catalog";
 import type { Catalog } from "../catalog/types";
 import { validateCatalog } from "../catalog/validate";
-import { readRawConfig } from "../config";
-import { ConfigError, type ConfigIssue } from "../config/issues";
+import type { ConfigIssue } from "../config/issues";
 import { normalizeConfig, type RawConfig } from "../config/parse";
 import type { PlatformConfig } from "../config/types";
 
@@ -30,12 +29,4 @@ export function parseConfig(raw: RawConfig): { config?: PlatformConfig; catalog?
     }
     if (issues.length > 0 || !config) return { issues };
     return { config, catalog, issues };
-}
-
-/** The validated, frozen config of the running stack and the catalog built from it; throws a ConfigError listing every problem. */
-export function loadConfig(): { config: PlatformConfig; catalog: Catalog } {
-    const raw = readRawConfig();
-    const { config, catalog, issues } = parseConfig(raw);
-    if (!config || !catalog) throw new ConfigError(raw.stack, issues);
-    return { config: deepFreeze(config), catalog };
 }

@@ -1,5 +1,5 @@
 import { parseConfig, type RawConfig } from "../../stack";
-import { localFacts } from "../../config";
+import { localFacts } from "../../config/local";
 import { stackConfig } from "../helpers/program";
 
 /** A committed stack file with overrides (undefined removes a key); `secret` marks keys as set with --secret. */

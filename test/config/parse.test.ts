@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { localFacts } from "../../config";
+import { localFacts } from "../../config/local";
 import { parseConfig, type FolderFacts, type LocalFacts, type RawConfig } from "../../stack";
 import { ConfigError } from "../../config/issues";
 import { runProgram, stackConfig } from "../helpers/program";

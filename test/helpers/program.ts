@@ -4,7 +4,7 @@ import { join, resolve } from "node:path";
 import type * as pulumi from "@pulumi/pulumi";
 import type { HostHandle } from "../../lib/host";
 import type { Catalog } from "../../catalog/types";
-import { localFacts } from "../../config";
+import { localFacts } from "../../config/local";
 import { parseConfig } from "../../stack";
 import type { PlatformConfig } from "../../config/types";
 import type { MockRunOptions, MockRunResult, RecordedResource } from "../../mocks/runtime";

@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { localFacts } from "../../config";
+import { localFacts } from "../../config/local";
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
