@@ -45,7 +45,7 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 
 /**
  * VISUALKIT_HOST_TEST_ATTACH="<ssh port>,<https port>,<run folder>" with VISUALKIT_HOST_TEST_PHASES="name,…":
- * runs only the phases whose names start with those words against a VM another run holds up
+ * runs only the phases named (a phase's tag, or the start of its name) against a VM another run holds up
  * (VISUALKIT_HOST_TEST_HOLD=1), for working on one phase without a new boot. Its folder has the agents' sockets and
  * known_hosts; the plan is rendered again with the same keys.
  */
