@@ -1,7 +1,8 @@
 import { existsSync, readdirSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { ConfigError } from "../config/issues";
-import { renderedFiles, renderStack, ROOT, writeRendered } from "./rendering";
+
+const ROOT = resolve(__dirname, "..");
 
 /**
  * `npm run render -- <stack> [--out <dir>]` (default dev, rendered/<stack>): runs the real program under mocks with Pulumi.<stack>.yaml and
@@ -23,6 +24,8 @@ async function cli(): Promise<void> {
         console.error(`render: no stack "${stack}" (Pulumi.${stack}.yaml not found); stacks here: ${available.join(", ")}`);
         process.exit(2);
     }
+    // The Pulumi SDK (~1 s to load) only once the arguments are known to be good: a mistyped one is answered at once.
+    const { renderedFiles, renderStack, writeRendered } = await import("./rendering");
     try {
         const result = await renderStack(stack);
         const files = renderedFiles(result);

@@ -127,12 +127,12 @@ describe("pull-request.yml", () => {
         expect(pr.on.pull_request).toEqual({ branches: ["main"] });
     });
 
-    test("test job: npm ci, the apt tools as root, typecheck, npm test, then rendered/ must be unchanged", () => {
+    test("test job: npm ci, the apt tools as root, typecheck, npm test, the data tier, then rendered/ must be unchanged", () => {
         const job = pr.jobs.test;
-        const order = [runs(job, /^npm ci$/), runs(job, "sudo bash scripts/test-tools.sh"), runs(job, "npm run typecheck"), runs(job, /^npm test$/), runs(job, "git diff --exit-code")];
+        const order = [runs(job, /^npm ci$/), runs(job, "sudo bash scripts/test-tools.sh"), runs(job, "npm run typecheck"), runs(job, /^npm test$/), runs(job, /^npm run test:data$/), runs(job, "git diff --exit-code")];
         expect(order.every((i) => i >= 0)).toBe(true);
         expect([...order].sort((a, b) => a - b)).toEqual(order);
-        const render = steps(job)[order[4]].run ?? "";
+        const render = steps(job)[order[5]].run ?? "";
         expect(render).toContain("npm run render -- dev");
         expect(render).toContain("npm run render -- prod");
         expect(render).toMatch(/git diff --exit-code.* rendered\//);

@@ -56,8 +56,12 @@ let primary: Copy;
 let standby: Copy;
 const others: StubUpstream[] = [];
 
-/** Requests in a bounded loop (count and time) through Caddy while `during` runs; every outcome is kept. */
-async function loadWhile(during: () => Promise<void>, opts = { concurrency: 4, maxRequests: 20_000, maxMs: 45_000, pauseMs: 10 }) {
+/**
+ * Requests in a bounded loop (count and time) through Caddy while `during` runs; every outcome is kept. Two workers
+ * with a 20 ms pause still sample the route every ~12 ms, far finer than a replacement (seconds); four workers at
+ * 10 ms kept a core busy.
+ */
+async function loadWhile(during: () => Promise<void>, opts = { concurrency: 2, maxRequests: 20_000, maxMs: 45_000, pauseMs: 20 }) {
     const results: { status: number; body: string; ms: number }[] = [];
     let done = false;
     const deadline = Date.now() + opts.maxMs;

@@ -1,7 +1,8 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { runProgram } from "./program";
+import { deserialize, serialize } from "node:v8";
+import { runCacheFile, runProgram } from "./program";
 
 /** The shared runs of runProgram: one test cannot change what another reads, and changed inputs mean a new run. */
 
@@ -28,4 +29,40 @@ test("new content in a folder a config value names is a new run, not the shared 
     } finally {
         rmSync(src, { recursive: true, force: true });
     }
+});
+
+describe("runs shared between the test files of one jest run (VK_TEST_RUN_CACHE)", () => {
+    const cache = process.env.VK_TEST_RUN_CACHE;
+
+    test("jest's global set-up made the folder", () => {
+        expect(cache).toBeDefined();
+        expect(existsSync(cache!)).toBe(true);
+    });
+
+    test("another test file's run is read from the folder, as plain data of this file", async () => {
+        // A run no other test file makes (the environment is part of a run's key), so marking it changes nothing
+        // another file reads.
+        process.env.VK_TEST_RUN_CACHE_PROBE = `${process.pid}-${Date.now()}`;
+        await runProgram("dev");
+        const file = runCacheFile("dev")!;
+        expect(existsSync(file)).toBe(true);
+        // Mark it, then ask a fresh copy of the helper (another test file's view): it must hand out the marked run,
+        // not run the program again.
+        const run = deserialize(readFileSync(file)) as { resources: { name: string }[] };
+        run.resources[0].name = "marked";
+        writeFileSync(file, serialize(run));
+        let other: typeof import("./program") | undefined;
+        jest.isolateModules(() => {
+            other = require("./program");
+        });
+        try {
+            const read = await other!.runProgram("dev");
+            expect(read.resources[0].name).toBe("marked");
+            // Built in this realm: prototypes and Map are the test's own, so instanceof and toEqual behave.
+            expect(Object.getPrototypeOf(read.resources[0])).toBe(Object.prototype);
+            expect(read.files).toBeInstanceOf(Map);
+        } finally {
+            delete process.env.VK_TEST_RUN_CACHE_PROBE;
+        }
+    });
 });

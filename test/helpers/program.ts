@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { readdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { deserialize, serialize } from "node:v8";
 import type * as pulumi from "@pulumi/pulumi";
 import type { HostHandle } from "../../lib/host";
 import type { Catalog } from "../../catalog/types";
@@ -135,7 +136,10 @@ function diskContent(value: string): string | undefined | null {
  */
 function runKey(stack: string, project: string, config: Record<string, string>, secretKeys: string[]): string | undefined {
     const entries = Object.entries(config).sort(([a], [b]) => a.localeCompare(b));
-    const env = Object.entries(process.env).sort(([a], [b]) => a.localeCompare(b));
+    // JEST_WORKER_ID differs between the workers of one jest run, and nothing in the program reads it.
+    const env = Object.entries(process.env)
+        .filter(([k]) => k !== "JEST_WORKER_ID")
+        .sort(([a], [b]) => a.localeCompare(b));
     const files = entries.map(([k, v]) => [k, diskContent(v)] as const).filter(([, h]) => h !== undefined);
     if (files.some(([, h]) => h === null)) return undefined;
     return createHash("sha256")
@@ -143,18 +147,60 @@ function runKey(stack: string, project: string, config: Record<string, string>, 
         .digest("hex");
 }
 
-/** A deep copy of a run's plain data (objects, arrays, Maps), so one test cannot change what another one reads. */
+/**
+ * A deep copy of a run's plain data (objects, arrays, Maps), so one test cannot change what another one reads. It
+ * also brings data read from the run cache (node:v8, created outside this test file's realm) into the test's own
+ * realm, so the kind of a value is told by its tag, not by its prototype's identity.
+ */
 function copy<T>(v: T): T {
     if (v === null || typeof v !== "object") return v;
     if (Array.isArray(v)) return v.map(copy) as T;
-    if (v instanceof Map) return new Map([...v].map(([k, x]) => [k, copy(x)])) as T;
-    const proto = Object.getPrototypeOf(v);
-    if (proto !== Object.prototype && proto !== null) {
+    const tag = Object.prototype.toString.call(v);
+    if (tag === "[object Map]") return new Map([...(v as unknown as Map<unknown, unknown>)].map(([k, x]) => [k, copy(x)])) as T;
+    const proto = Object.getPrototypeOf(v) as object | null;
+    const plain = proto === null || (tag === "[object Object]" && Object.getPrototypeOf(proto) === null && proto.constructor?.name === "Object");
+    if (!plain) {
         throw new Error(`runProgram shares plain data only, the run holds a ${String(proto?.constructor?.name)}: teach copy() in test/helpers/program.ts, or pass { fresh: true }`);
     }
-    const out = Object.create(proto) as Record<string, unknown>;
+    const out = (proto === null ? Object.create(null) : {}) as Record<string, unknown>;
     for (const [k, x] of Object.entries(v)) out[k] = copy(x);
     return out as T;
+}
+
+/**
+ * Runs shared between the test files of one jest run (and so between its workers): a folder made by
+ * test/helpers/run-cache.js, one file per run key. Without it (a test file run by other means) each file runs its own.
+ */
+const RUN_CACHE = process.env.VK_TEST_RUN_CACHE;
+
+/** The file of the run cache that holds (or will hold) the shared run of these inputs; undefined when unshared. */
+export function runCacheFile(stack: string, opts: RunOptions = {}): string | undefined {
+    const { project, config, secretKeys } = stackConfig(stack, opts);
+    const key = runKey(stack, project, config, secretKeys);
+    return RUN_CACHE && key ? join(RUN_CACHE, `${key}.v8`) : undefined;
+}
+
+function cachedRun(key: string): MockRunResult | undefined {
+    if (!RUN_CACHE) return undefined;
+    let bytes: Buffer;
+    try {
+        bytes = readFileSync(join(RUN_CACHE, `${key}.v8`));
+    } catch {
+        return undefined;
+    }
+    return copy(deserialize(bytes) as MockRunResult);
+}
+
+function keepRun(key: string, result: MockRunResult): void {
+    if (!RUN_CACHE) return;
+    const file = join(RUN_CACHE, `${key}.v8`);
+    const tmp = `${file}.${process.pid}.tmp`;
+    try {
+        writeFileSync(tmp, serialize(result));
+        renameSync(tmp, file); // another worker may have written the same run meanwhile: equal inputs, equal result
+    } catch {
+        // The folder is gone (a worker outliving its jest run): this file still shares its runs in memory.
+    }
 }
 
 function withLookups(result: MockRunResult): ProgramRun {
@@ -170,22 +216,26 @@ function withLookups(result: MockRunResult): ProgramRun {
 }
 
 /**
- * Runs the program, or hands out a copy of an equal earlier run of this test file (same stack, config, secrets,
- * environment and named files; no hooks): tests read many facts from the same few configs, and a run costs far more
- * than a copy. A run that throws is not kept, so each caller sees the error.
+ * Runs the program, or hands out a copy of an equal earlier run of this jest run (same stack, config, secrets,
+ * environment and named files; no hooks), made by this test file or another one: tests read many facts from the same
+ * few configs, and a run costs far more than a copy. A run that throws is not kept, so each caller sees the error.
  */
 export async function runProgram(stack: string, opts: RunOptions = {}): Promise<ProgramRun> {
     const { project, config, secretKeys } = stackConfig(stack, opts);
     const shareable = !opts.fresh && opts.state === undefined && opts.invokes === undefined && opts.exitCodes === undefined;
     const key = shareable ? runKey(stack, project, config, secretKeys) : undefined;
-    const known = key === undefined ? undefined : shared.get(key);
-    if (known) return withLookups(copy(known));
+    const known = key === undefined ? undefined : (shared.get(key) ?? cachedRun(key));
+    if (known) {
+        shared.set(key!, known);
+        return withLookups(copy(known));
+    }
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const program = require("../../index") as () => Promise<Record<string, unknown>>;
     const { runWithMocks } = mockRuntime();
     const result = await withoutStackFrames(() => runWithMocks({ project, stack, config, secretKeys, program, state: opts.state, invokes: opts.invokes, exitCodes: opts.exitCodes }));
     if (key !== undefined) {
         shared.set(key, result);
+        keepRun(key, result);
         return withLookups(copy(result));
     }
     return withLookups(result);

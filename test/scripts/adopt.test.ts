@@ -6,7 +6,7 @@ import { parse, parseDocument } from "yaml";
 import { CloudflareReader } from "../../scripts/adopt/cloudflare-api";
 import { runAdopt } from "../../scripts/adopt/run";
 import { OLD_IP, startStandin, TOKEN, type Standin, type StandinRecord } from "../helpers/cloudflare-standin";
-import { ROOT, runProgram } from "../helpers/program";
+import { ROOT, runProgram, withoutStackFrames } from "../helpers/program";
 
 /** A copy of the project's stack files in a temp folder, so adopt writes there and never into the repository. */
 function stackCopy(set: Record<string, unknown> = {}): string {
@@ -31,7 +31,7 @@ describe("npm run adopt against today's zone (a local Cloudflare stand-in)", () 
         cf = await startStandin();
         dir = stackCopy({ "visualkit:cutoverFromIpv4": OLD_IP });
         copied = readFileSync(join(dir, "Pulumi.prod.yaml"), "utf8");
-        run = await runAdopt({ root: dir, stack: "prod", token: TOKEN, baseUrl: cf.url, write: true });
+        run = await withoutStackFrames(() => runAdopt({ root: dir, stack: "prod", token: TOKEN, baseUrl: cf.url, write: true }));
     }, 60_000);
     afterAll(async () => {
         await cf.close();
@@ -116,7 +116,7 @@ describe("the program after adopt: imports exactly the adopted resources, never 
     beforeAll(async () => {
         cf = await startStandin();
         const dir = stackCopy({ "visualkit:cutoverFromIpv4": OLD_IP });
-        adopt = (await runAdopt({ root: dir, stack: "prod", token: TOKEN, baseUrl: cf.url, write: false })).adopt;
+        adopt = (await withoutStackFrames(() => runAdopt({ root: dir, stack: "prod", token: TOKEN, baseUrl: cf.url, write: false }))).adopt;
         rmSync(dir, { recursive: true, force: true });
     }, 60_000);
     afterAll(() => cf.close());
