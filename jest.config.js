@@ -12,7 +12,7 @@ module.exports = {
     testPathIgnorePatterns: ["/node_modules/", ...DATA_TIER.map((f) => `<rootDir>/${f.replace(/\./g, "\\.")}$`)],
     transform: { "^.+\\.ts$": ["ts-jest", { tsconfig: "tsconfig.json", diagnostics: false }] },
     testTimeout: 60000,
-    // Program runs under mocks are shared by every test file of one jest run (test/helpers/program.ts).
+    // Program runs under mocks are shared by every test file and jest run of the same code (test/helpers/run-cache.js).
     globalSetup: "<rootDir>/test/helpers/run-cache.js",
     globalTeardown: "<rootDir>/test/helpers/run-cache-teardown.js",
     // Jest's default on 2 cores is one worker (cores - 1); many suites wait on real tools (caddy, janus, sh,

@@ -1,6 +1,6 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { deserialize, serialize } from "node:v8";
 import { runCacheFile, runProgram } from "./program";
 
@@ -31,7 +31,7 @@ test("new content in a folder a config value names is a new run, not the shared 
     }
 });
 
-describe("runs shared between the test files of one jest run (VK_TEST_RUN_CACHE)", () => {
+describe("runs shared between test files, workers and jest runs (VK_TEST_RUN_CACHE)", () => {
     const cache = process.env.VK_TEST_RUN_CACHE;
 
     test("jest's global set-up made the folder", () => {
@@ -63,6 +63,35 @@ describe("runs shared between the test files of one jest run (VK_TEST_RUN_CACHE)
             expect(read.files).toBeInstanceOf(Map);
         } finally {
             delete process.env.VK_TEST_RUN_CACHE_PROBE;
+            rmSync(file, { force: true });
+        }
+    });
+
+    test("the folder is named by the program's files, the dependencies and the helper, not by the tests", () => {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const { sourceHash } = require("./run-cache") as { sourceHash: (root: string) => string };
+        const root = mkdtempSync(join(tmpdir(), "vk-source-"));
+        try {
+            const write = (path: string, text: string) => {
+                mkdirSync(dirname(join(root, path)), { recursive: true });
+                writeFileSync(join(root, path), text);
+            };
+            for (const f of ["index.ts", "components/a.ts", "scripts/host/x.sh", "package-lock.json", "test/helpers/program.ts", "test/helpers/run-cache.js", "test/a.test.ts"]) write(f, f);
+            const first = sourceHash(root);
+            write("test/a.test.ts", "a test edited");
+            write("rendered/dev/resources.json", "{}");
+            mkdirSync(join(root, "node_modules", ".cache"), { recursive: true });
+            expect(sourceHash(root)).toBe(first);
+            for (const f of ["components/a.ts", "scripts/host/x.sh", "package-lock.json", "test/helpers/program.ts"]) {
+                write(f, `${f} changed`);
+                const changed = sourceHash(root);
+                expect({ f, changed: changed !== first }).toEqual({ f, changed: true });
+                write(f, f);
+            }
+            write("components/b.ts", "a new file");
+            expect(sourceHash(root)).not.toBe(first);
+        } finally {
+            rmSync(root, { recursive: true, force: true });
         }
     });
 });

@@ -168,8 +168,9 @@ function copy<T>(v: T): T {
 }
 
 /**
- * Runs shared between the test files of one jest run (and so between its workers): a folder made by
- * test/helpers/run-cache.js, one file per run key. Without it (a test file run by other means) each file runs its own.
+ * Runs shared between test files, jest workers and jest runs: a folder made by test/helpers/run-cache.js (named by
+ * the program's source, so a change to the code is a new folder), one file per run key. Without it (a test file run
+ * by other means) each file runs its own.
  */
 const RUN_CACHE = process.env.VK_TEST_RUN_CACHE;
 
@@ -199,7 +200,7 @@ function keepRun(key: string, result: MockRunResult): void {
         writeFileSync(tmp, serialize(result));
         renameSync(tmp, file); // another worker may have written the same run meanwhile: equal inputs, equal result
     } catch {
-        // The folder is gone (a worker outliving its jest run): this file still shares its runs in memory.
+        // The folder is gone (a newer jest run moved to another source hash): this file still shares its runs in memory.
     }
 }
 
@@ -216,8 +217,8 @@ function withLookups(result: MockRunResult): ProgramRun {
 }
 
 /**
- * Runs the program, or hands out a copy of an equal earlier run of this jest run (same stack, config, secrets,
- * environment and named files; no hooks), made by this test file or another one: tests read many facts from the same
+ * Runs the program, or hands out a copy of an equal earlier run of the same code (same stack, config, secrets,
+ * environment and named files; no hooks), made by this test file, another one or an earlier jest run: tests read many facts from the same
  * few configs, and a run costs far more than a copy. A run that throws is not kept, so each caller sees the error.
  */
 export async function runProgram(stack: string, opts: RunOptions = {}): Promise<ProgramRun> {
