@@ -11,7 +11,11 @@ const { tmpdir } = require("node:os");
 const { join, relative, sep } = require("node:path");
 
 const ROOT = join(__dirname, "..", "..");
-const CACHE = join(ROOT, "node_modules", ".cache", "visualkit-test-runs");
+/**
+ * Outside the project (the tests check that running the program writes nothing into it, node_modules/.cache
+ * included), one folder per checkout, so two checkouts do not remove each other's runs.
+ */
+const CACHE = join(tmpdir(), `visualkit-test-runs-${createHash("sha256").update(ROOT).digest("hex").slice(0, 12)}`);
 /** Top-level entries no run reads: dependencies (stood for by package-lock.json), git, CI's Node, outputs, tests. */
 const SKIP = new Set(["node_modules", "rendered", "html", "test"]);
 /** The files under test/ that shape a run's result. */
