@@ -16,9 +16,8 @@ module.exports = {
     globalSetup: "<rootDir>/test/helpers/run-cache.js",
     globalTeardown: "<rootDir>/test/helpers/run-cache-teardown.js",
     // Jest's default on 2 cores is one worker (cores - 1); many suites wait on real tools (caddy, janus, sh,
-    // cloud-init, restic) or on health intervals, so more workers overlap that waiting. Measured on this 2-core
-    // machine (2026-12-01): 2 workers 117.6 s wall, 3 workers 104.4 s, 4 workers 103.5 s (and the longest suite 50%
-    // slower): three.
+    // cloud-init) or on health intervals, so more workers overlap that waiting. Measured on this 2-core machine
+    // (2026-12-01, the fast tier as it is now): 2 workers 69 s wall, 3 workers 60 s, 4 workers 63 s: three.
     maxWorkers: 3,
     reporters: ["default", ["<rootDir>/test/helpers/suite-times.js", { top: 10 }]],
 };

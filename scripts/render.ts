@@ -1,8 +1,7 @@
 import { existsSync, readdirSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { ConfigError } from "../config/issues";
-
-const ROOT = resolve(__dirname, "..");
+import { PROJECT_ROOT as ROOT } from "../lib/shipped";
 
 /**
  * `npm run render -- <stack> [--out <dir>]` (default dev, rendered/<stack>): runs the real program under mocks with Pulumi.<stack>.yaml and

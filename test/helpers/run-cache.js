@@ -16,8 +16,11 @@ const ROOT = join(__dirname, "..", "..");
  * included), one folder per checkout, so two checkouts do not remove each other's runs.
  */
 const CACHE = join(tmpdir(), `visualkit-test-runs-${createHash("sha256").update(ROOT).digest("hex").slice(0, 12)}`);
-/** Top-level entries no run reads: dependencies (stood for by package-lock.json), git, CI's Node, outputs, tests. */
-const SKIP = new Set(["node_modules", "rendered", "html", "test"]);
+/**
+ * Top-level entries no run reads: dependencies (stood for by package-lock.json), outputs, tests. Dot folders (git,
+ * CI's Node, workflows) are skipped too.
+ */
+const SKIP = new Set(["node_modules", "rendered", "test"]);
 /** The files under test/ that shape a run's result. */
 const TEST_FILES = ["test/helpers/program.ts", "test/helpers/run-cache.js"];
 
