@@ -38,7 +38,12 @@ export function validateCatalog(catalog: Catalog, stack: string): CatalogIssue[]
         const taken: { p: PortSpec; owner: string }[] = [];
         for (const s of catalog.services.filter((x) => x.host === host.name)) {
             // A standby copy holds its own host port (STANDBY_PORT_OFFSET above the primary's): checked like any port.
-            const held = s.ports.flatMap((p) => (p.standbyPort === undefined ? [p] : [p, { ...p, id: `${p.id} standby`, port: p.standbyPort, endPort: p.standbyPort }]));
+            // Only ports on the host's network collide: a published port, or any port of a service whose containers
+            // publish nothing (Janus, host-networked). vk-agent's RTP port lives in its container's own network
+            // namespace, so Janus's RTP range may span it.
+            const hostNetworked = s.containers.every((c) => c.publishes.length === 0);
+            const onHost = s.ports.filter((p) => hostNetworked || s.containers.some((c) => c.publishes.includes(p.id)));
+            const held = onHost.flatMap((p) => (p.standbyPort === undefined ? [p] : [p, { ...p, id: `${p.id} standby`, port: p.standbyPort, endPort: p.standbyPort }]));
             for (const p of held) {
                 if (p.endPort - p.port < 1 && p.exposure === "public" && p.protocol === "udp" && p.configKey === "visualkit:janusRtpPorts") {
                     issues.push({ key: p.configKey, problem: `range ${portRangeText(p)} has fewer than 2 ports; Janus needs a pair per stream`, fix: `pulumi config set visualkit:janusRtpPorts 10000-60000 -s ${stack}` });

@@ -11,6 +11,7 @@ import { readJanus } from "./sections/janus";
 import { readLocal } from "./sections/local";
 import { readNames } from "./sections/names";
 import { readPages } from "./sections/pages";
+import { checkPlaceholders } from "./sections/placeholders";
 import { checkProviders } from "./sections/providers";
 import { readRouting } from "./sections/routing";
 import { readServer } from "./sections/server";
@@ -55,6 +56,7 @@ export function normalizeConfig(raw: RawConfig): NormalizedConfig {
     checkProviders(r);
     const backups = readBackups(r, names.environment);
     const local = readLocal(r, ssh.privateKey);
+    checkPlaceholders(r);
 
     const { domain, zone } = names;
     const allImages = images as CatalogInput["images"];

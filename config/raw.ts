@@ -1,3 +1,5 @@
+import type { WrittenScalar } from "./stack-yaml";
+
 /** Config exactly as the Pulumi runtime hands it over: full keys to raw strings (objects and arrays as JSON). */
 export interface RawConfig {
     readonly project: string;
@@ -8,6 +10,13 @@ export interface RawConfig {
     readonly env: Readonly<Record<string, string | undefined>>;
     /** What the machine running the program can tell about paths and the ssh-agent, so parsing stays pure. */
     readonly local: LocalFacts;
+    /**
+     * How the stack file wrote the scalars that are not YAML strings (config/stack-yaml.ts), by path
+     * (`visualkit:caddyVersion`, `visualkit:platformApiEnv.V`): a string key written `2.10` reaches the program as
+     * "2.1", and only the file shows it. Absent when the file was not read (values set some other way).
+     * @default undefined
+     */
+    readonly written?: Readonly<Record<string, WrittenScalar>>;
 }
 
 /** A local path as config validation sees it (config/index.ts reads the disk; tests pass fakes). */
@@ -26,4 +35,11 @@ export interface LocalFacts {
      * @default undefined (not deploying: nothing checked)
      */
     readonly sshAgent?: { readonly state: "running" | "unset" | "stale"; readonly socket?: string };
+    /**
+     * Set when a real engine runs the program (`pulumi preview` or `pulumi up`), never in the offline render or the
+     * tests: the committed stack files' placeholders (example keys, documentation ranges) render, and are refused
+     * only when they would reach a real server (config/sections/placeholders.ts).
+     * @default undefined (offline)
+     */
+    readonly engine?: "preview" | "up";
 }

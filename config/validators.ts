@@ -107,15 +107,19 @@ export function parseImageRef(ref: string): ImageRef | undefined {
 const MOVING_TAGS = /^(latest|main|master|develop|dev|edge|nightly|stable|beta|alpha|canary|rc|next|unstable|testing)(-|$)/;
 
 /**
- * Pinned: a digest, or a version tag — one with a digit in it (1.2.3, v4.7.0, pg16, 7.4-alpine) that does not start
- * with a branch or channel name (latest, main, edge, stable, …).
+ * Pinned: a digest, or a tag holding a full major.minor.patch version (1.2.3, v4.7.0, 0.8.0-pg16, 1.1.2-debian12)
+ * that does not start with a branch or channel name (latest, main, edge, stable, …). `:1`, `pg16` and `7.4-alpine`
+ * move with every release of their line, so they are not pinned.
  */
 export function isPinned(ref: ImageRef): boolean {
     if (ref.digest !== undefined) return true;
-    return ref.tag !== undefined && /\d/.test(ref.tag) && !MOVING_TAGS.test(ref.tag);
+    return ref.tag !== undefined && /(^|[^0-9.])v?\d+\.\d+\.\d+/.test(ref.tag) && !MOVING_TAGS.test(ref.tag);
 }
 
 export const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** Env var names that carry credentials: their values must come from Pulumi secrets, never plain config. */
+export const SECRET_ENV_NAME = /(PASSWORD|PASSWD|PASSPHRASE|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|ACCESS_?KEY|CREDENTIAL|_KEY$|^KEY$)/i;
 
 export function parsePortRange(text: string): PortRange | undefined {
     const m = text.trim().match(/^(\d{1,5})\s*-\s*(\d{1,5})$/);

@@ -1,5 +1,5 @@
 import { isIPv4, isIPv6 } from "node:net";
-import { isPinned, parseImageRef } from "../config/validators";
+import { isPinned, parseImageRef, SECRET_ENV_NAME } from "../config/validators";
 
 /**
  * The platform's invariants as plain data and functions, with no @pulumi import: policy/index.ts wraps them in a
@@ -64,7 +64,7 @@ export const BACKUP_COMPONENT_TYPE = "visualkit:backup:Backups";
 export const REQUIRE_BACKUP_COMPONENT = true;
 
 /** Env var names that carry credentials: their values must come from Pulumi secrets, never plain config. */
-export const SECRET_ENV_NAME = /(PASSWORD|PASSWD|PASSPHRASE|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|ACCESS_?KEY|CREDENTIAL|_KEY$|^KEY$)/i;
+export { SECRET_ENV_NAME } from "../config/validators";
 
 const LOOPBACK = "127.0.0.1";
 

@@ -1,40 +1,34 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
+import { ConfigError } from "../config/issues";
 import { fullKey, KEYS, PROVIDER_SECRETS } from "../config/keys";
 import { SECRET_PLACEHOLDER } from "../config/secret";
+import { readStackYaml, type WrittenScalar } from "../config/stack-yaml";
 
 /**
- * Reads Pulumi.<stack>.yaml the way the CLI would hand it to the program, for the offline render: values as
- * strings (lists and maps as JSON), encrypted (`secure:`) values and missing required secrets as placeholders.
+ * Reads Pulumi.<stack>.yaml the way the CLI hands it to the program (config/stack-yaml.ts: the CLI's YAML typing,
+ * lists and maps as JSON), for the offline render and the policy pack: encrypted (`secure:`) values and missing
+ * required secrets as placeholders. A file the CLI would refuse (a key set twice, a map key that is not a string)
+ * throws a ConfigError listing every such problem with its line.
  */
-export function readStackConfig(root: string, stack: string): { project: string; config: Record<string, string>; secretKeys: string[] } {
+export function readStackConfig(
+    root: string,
+    stack: string,
+): { project: string; config: Record<string, string>; secretKeys: string[]; written: Record<string, WrittenScalar> } {
     const project = String((parse(readFileSync(join(root, "Pulumi.yaml"), "utf8")) as { name: string }).name);
-    const file = join(root, `Pulumi.${stack}.yaml`);
-    let doc: { config?: Record<string, unknown> } | null;
+    const name = `Pulumi.${stack}.yaml`;
+    const file = join(root, name);
+    let text: string;
     try {
-        doc = parse(readFileSync(file, "utf8")) as { config?: Record<string, unknown> } | null;
+        text = readFileSync(file, "utf8");
     } catch (e) {
         throw new Error(`cannot read ${file}: ${(e as Error).message}`);
     }
-    const config: Record<string, string> = {};
-    const secretKeys = new Set<string>();
-    for (const [rawKey, value] of Object.entries(doc?.config ?? {})) {
-        const key = rawKey.includes(":") ? rawKey : `${project}:${rawKey}`;
-        let secret = false;
-        const redact = (v: unknown): unknown => {
-            if (v && typeof v === "object" && !Array.isArray(v) && "secure" in (v as object)) {
-                secret = true;
-                return SECRET_PLACEHOLDER;
-            }
-            if (Array.isArray(v)) return v.map(redact);
-            if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, redact(x)]));
-            return v;
-        };
-        const v = redact(value);
-        config[key] = typeof v === "string" ? v : JSON.stringify(v);
-        if (secret) secretKeys.add(key);
-    }
+    const read = readStackYaml(text, project, name, SECRET_PLACEHOLDER);
+    if (read.problems.length > 0) throw new ConfigError(stack, read.problems);
+    const config: Record<string, string> = { ...read.values };
+    const secretKeys = new Set(read.secretKeys);
     // Required secrets that are not in the file render as placeholders too: the render needs no credentials.
     const isSet = (k: string) => (config[fullKey(k)] ?? "") !== "";
     for (const k of KEYS) {
@@ -50,5 +44,5 @@ export function readStackConfig(root: string, stack: string): { project: string;
             secretKeys.add(p.key);
         }
     }
-    return { project, config, secretKeys: [...secretKeys].sort() };
+    return { project, config, secretKeys: [...secretKeys].sort(), written: read.written };
 }

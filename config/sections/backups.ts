@@ -1,11 +1,11 @@
+import { checkCalendar } from "../calendar";
 import type { ConfigReader } from "../reader";
+import { SECRET_PLACEHOLDER } from "../secret";
 import type { BackupConfig, Environment } from "../types";
 
 /** restic's two repository kinds we support: S3 (Hetzner Object Storage) and SFTP (Hetzner Storage Box). */
 const S3_REPOSITORY = /^s3:(https?:\/\/)?[a-z0-9.-]+(:\d+)?\/[a-z0-9][a-z0-9.-]{1,62}(\/[A-Za-z0-9._\/-]*)?$/i;
 const SFTP_REPOSITORY = /^sftp:(\/\/([A-Za-z0-9._-]+@)?[A-Za-z0-9.-]+(:\d+)?\/[A-Za-z0-9._\/~-]+|([A-Za-z0-9._-]+@)?[A-Za-z0-9.-]+:[A-Za-z0-9._\/~-]+)$/;
-/** A systemd OnCalendar expression's characters; systemd-analyze calendar checks the rest on the host. */
-const CALENDAR = /^[A-Za-z0-9*,.:\/~ -]+$/;
 
 /**
  * Backups: off (undefined) or every value the Backups component needs. prod with backups on needs a repository.
@@ -31,6 +31,9 @@ export function readBackups(r: ConfigReader, environment: Environment | undefine
         return { valid };
     }
     const kind = S3_REPOSITORY.test(repository) ? "s3" : SFTP_REPOSITORY.test(repository) ? "sftp" : undefined;
+    if (kind === "s3" && /^s3:http:\/\//i.test(repository)) {
+        add("backupRepository", `"${repository}" reaches the object storage over plain HTTP: the access key id and every request travel readable (restic's S3 client uses TLS only for https)`, r.setCmd("backupRepository", repository.replace(/^s3:http:/i, "s3:https:")));
+    }
     if (!kind) {
         add("backupRepository", `"${repository}" is not a restic repository this program supports (s3:https://<endpoint>/<bucket>/<path> or sftp://<user>@<host>:<port>/<path>)`, r.setCmd("backupRepository", example));
     }
@@ -38,7 +41,8 @@ export function readBackups(r: ConfigReader, environment: Environment | undefine
     const accessKeyId = r.secret("backupS3AccessKeyId", kind === "s3");
     const secretAccessKey = r.secret("backupS3SecretAccessKey", kind === "s3");
     const sftpPrivateKey = r.secret("backupSftpPrivateKey", kind === "sftp");
-    if (kind === "sftp" && sftpPrivateKey && !/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(sftpPrivateKey.reveal())) {
+    // The offline render stands [secret] in for an encrypted key (scripts/stack-config.ts): nothing to look at then.
+    if (kind === "sftp" && sftpPrivateKey && sftpPrivateKey.reveal() !== SECRET_PLACEHOLDER && !/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(sftpPrivateKey.reveal())) {
         add("backupSftpPrivateKey", "is not an OpenSSH private key (-----BEGIN OPENSSH PRIVATE KEY-----)", `cat key | pulumi config set --secret visualkit:backupSftpPrivateKey -s ${r.stack}`);
     }
     for (const [period, n] of Object.entries(keep)) {
@@ -49,7 +53,8 @@ export function readBackups(r: ConfigReader, environment: Environment | undefine
         add("backupKeepDaily", "and backupKeepWeekly and backupKeepMonthly are all 0, so every backup would be removed right after it is taken", r.setCmd("backupKeepDaily", "7"));
     }
     for (const [key, v] of [["backupSchedule", schedule], ["backupDrillSchedule", drillSchedule]] as const) {
-        if (v !== undefined && (v === "" || !CALENDAR.test(v))) add(key, `"${v}" is not a systemd calendar expression such as "*-*-* 03:30:00"`, `${r.setCmd(key, "'*-*-* 03:30:00'")} (check one with systemd-analyze calendar '<expression>')`);
+        const why = v === undefined ? undefined : checkCalendar(v);
+        if (why) add(key, `"${v}" ${why} (a systemd calendar expression such as "*-*-* 03:30:00", see config/calendar.ts)`, `${r.setCmd(key, "'*-*-* 03:30:00'")} (check one with systemd-analyze calendar '<expression>')`);
     }
     if (!valid || !kind || !password || keep.daily === undefined || keep.weekly === undefined || keep.monthly === undefined || !schedule || !drillSchedule) return { valid: false };
     if (kind === "s3" && (!accessKeyId || !secretAccessKey)) return { valid: false };

@@ -1,6 +1,7 @@
 import type { DmarcPolicy, EmailInput } from "../../catalog/input";
 import type { ConfigReader } from "../reader";
-import { checkDkim, checkEmail, checkLabel, checkDomain } from "../validators";
+import { checkMailbox, checkSpf, checkTxt } from "../checks";
+import { checkDkim, checkLabel, checkDomain } from "../validators";
 
 /** The domain's e-mail records: MX, SPF, DKIM and DMARC. */
 export interface EmailSection {
@@ -19,14 +20,14 @@ export function readEmail(r: ConfigReader): EmailSection {
         }
         return [{ priority: Number(m[1]), host: m[2].toLowerCase() }];
     });
-    const spf = r.checked("emailSpf", r.optStr("emailSpf"), (v) => (v.startsWith("v=spf1 ") ? undefined : "is not an SPF record (it starts with 'v=spf1 ')"), "'v=spf1 include:zoho.com ~all'");
-    const dkim = r.checked("emailDkim", r.optStr("emailDkim"), checkDkim, "'v=DKIM1; k=rsa; p=<key from Zoho>'");
+    const spf = r.checked("emailSpf", r.optStr("emailSpf"), checkSpf, "'v=spf1 include:zoho.com ~all'");
+    const dkim = r.checked("emailDkim", r.optStr("emailDkim"), (v) => checkTxt(v) ?? checkDkim(v), "'v=DKIM1; k=rsa; p=<key from Zoho>'");
     const selector = r.checked("emailDkimSelector", r.str("emailDkimSelector"), (v) => (checkLabel(v) === undefined ? undefined : "is not a DKIM selector (one hostname label)"), "zmail");
     const policy = r.oneOf<DmarcPolicy>("emailDmarcPolicy", ["none", "quarantine", "reject"]);
     const rua = r.checked(
         "emailDmarcRua",
         r.optStr("emailDmarcRua"),
-        (v) => (v.split(",").every((a) => a.trim().startsWith("mailto:") && checkEmail(a.trim().slice(7)) === undefined) ? undefined : "is not a list of mailto: addresses"),
+        (v) => (v.split(",").every((a) => a.trim().startsWith("mailto:") && checkMailbox(a.trim().slice(7)) === undefined) && checkTxt(v) === undefined ? undefined : "is not a list of mailto: addresses"),
         "mailto:dmarc@visualkit.live",
     );
     // selector and policy are reported when wrong; the config is only used when nothing was reported.

@@ -2,6 +2,7 @@ import type { CatalogImages } from "../../catalog/input";
 import type { ConfigReader } from "../reader";
 import type { SecretString } from "../secret";
 import type { Environment } from "../types";
+import { checkRegistryHost } from "../checks";
 import { isPinned, parseImageRef } from "../validators";
 
 /** The container images (pinned in prod) and the private registry they may come from. */
@@ -25,11 +26,11 @@ export function readImages(r: ConfigReader, environment: Environment | undefined
             continue;
         }
         if (environment === "prod" && !isPinned(ref)) {
-            r.add(key, `"${v}" is not pinned; prod deploys only a version tag (1.2.3, v4.7.0) or a digest, never latest or a branch tag`, r.setCmd(key, `${ref.repository}:<version>`));
+            r.add(key, `"${v}" is not pinned; prod deploys only a full version tag (1.2.3, v4.7.0, 0.8.0-pg16) or a digest, never latest, a branch or a floating major/minor tag such as :1 or :7.4-alpine`, r.setCmd(key, `${ref.repository}:<version>`));
         }
         images[id] = v;
     }
-    const server = r.optStr("registryServer");
+    const server = r.checked("registryServer", r.optStr("registryServer"), checkRegistryHost, "ghcr.io");
     const username = r.optStr("registryUsername");
     const password = r.secret("registryPassword", r.requiredNow("registryPassword"));
     if (server && !username) r.add("registryUsername", `is required when visualkit:registryServer is set`, r.setCmd("registryUsername", "<user>"));

@@ -1,4 +1,6 @@
+import { isIPv4, isIPv6 } from "node:net";
 import type { PortRange } from "../../catalog/input";
+import { specialIpv4 } from "../checks";
 import type { ConfigReader } from "../reader";
 import { checkDomain, isPort, parsePortRange } from "../validators";
 
@@ -20,9 +22,13 @@ export function readJanus(r: ConfigReader): JanusSection {
     const stunText = r.optStr("janusStunServer");
     let stun: JanusSection["stun"];
     if (stunText !== undefined) {
-        const m = stunText.replace(/^stun:/, "").match(/^([a-z0-9.-]+):(\d+)$/i);
-        if (!m || checkDomain(m[1].toLowerCase()) !== undefined || !isPort(Number(m[2]))) r.add("janusStunServer", `"${stunText}" is not host:port`, r.setCmd("janusStunServer", "stun.l.google.com:19302"));
-        else stun = { host: m[1].toLowerCase(), port: Number(m[2]) };
+        const m = stunText.replace(/^stun:/, "").match(/^(?:\[([0-9a-fA-F:.]+)\]|([a-zA-Z0-9.-]+)):(\d+)$/);
+        const host = (m?.[1] ?? m?.[2] ?? "").toLowerCase();
+        const fix = r.setCmd("janusStunServer", "stun.l.google.com:19302");
+        if (!m || !isPort(Number(m[3]))) r.add("janusStunServer", `"${stunText}" is not host:port (stun.l.google.com:19302, 192.0.2.10:3478 or [2001:db8::10]:3478)`, fix);
+        else if (m[1] !== undefined ? !isIPv6(host) : !isIPv4(host) && checkDomain(host) !== undefined) r.add("janusStunServer", `"${host}" is not a host name or IP address`, fix);
+        else if (specialIpv4(host)) r.add("janusStunServer", `"${host}" is in ${specialIpv4(host)}: a STUN server there cannot tell Janus its public address`, fix);
+        else stun = { host, port: Number(m[3]) };
     }
     return { rtpPorts: why ? undefined : range, stun, forceRestart };
 }

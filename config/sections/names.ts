@@ -1,6 +1,7 @@
 import type { ConfigReader } from "../reader";
 import type { Environment, LogLevel } from "../types";
-import { checkDomain, checkEmail } from "../validators";
+import { checkMailbox } from "../checks";
+import { checkDomain } from "../validators";
 
 /** Names of the stack: environment, domain inside its Cloudflare zone, Cloudflare ids, ACME e-mail, log level. */
 export interface NamesSection {
@@ -28,7 +29,7 @@ export function readNames(r: ConfigReader): NamesSection {
         zone,
         zoneId: r.checked("cloudflareZoneId", r.optStr("cloudflareZoneId"), hex32, "<32-hex zone id>"),
         accountId: r.checked("cloudflareAccountId", r.str("cloudflareAccountId"), hex32, "<32-hex account id>"),
-        acmeEmail: r.checked("acmeEmail", r.str("acmeEmail"), checkEmail, "ops@visualkit.live"),
+        acmeEmail: r.checked("acmeEmail", r.str("acmeEmail"), checkMailbox, "ops@visualkit.live"),
         logLevel: r.oneOf<LogLevel>("logLevel", ["debug", "info", "warn"]),
     };
 }

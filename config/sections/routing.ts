@@ -17,11 +17,15 @@ export function readRouting(r: ConfigReader): RoutingSection {
         }
     }
     const hostnames: Record<string, string> = { ...DEFAULT_HOSTNAMES };
-    for (const [id, v] of Object.entries(r.obj("hostnames"))) {
+    for (const [id, v] of Object.entries(r.strMap("hostnames"))) {
+        const set = `pulumi config set --path 'visualkit:hostnames.${id}' ${DEFAULT_HOSTNAMES[id as RouteId]} -s ${r.stack}`;
         if (!(id in DEFAULT_HOSTNAMES)) {
             r.add(`hostnames.${id}`, "is not a route id", `use one of ${Object.keys(DEFAULT_HOSTNAMES).join(", ")}`);
-        } else if (typeof v !== "string" || (v !== "@" && checkLabel(v) !== undefined)) {
-            r.add(`hostnames.${id}`, `${JSON.stringify(v)} ${checkLabel(String(v))}`, `pulumi config set --path 'visualkit:hostnames.${id}' ${DEFAULT_HOSTNAMES[id as RouteId]} -s ${r.stack}`);
+        } else if (v !== "@" && checkLabel(v) !== undefined) {
+            r.add(`hostnames.${id}`, `${JSON.stringify(v)} ${checkLabel(v)}`, set);
+        } else if (id === "www" && v === "@") {
+            // www redirects to the domain itself: at the apex it would redirect to itself, forever.
+            r.add("hostnames.www", `"@" puts the www redirect at the domain itself, which it redirects to: every request would loop`, set);
         } else {
             hostnames[id] = v;
         }

@@ -2,6 +2,9 @@ import { KNOWN_SERVER_TYPES } from "../../render/cost";
 import type { ConfigReader } from "../reader";
 import type { CaddyTls } from "../types";
 
+/** Hetzner OS images the bootstrap is written for. */
+export const SERVER_IMAGES: readonly string[] = ["debian-12"];
+
 export const HETZNER_LOCATIONS = ["fsn1", "nbg1", "hel1", "ash", "hil", "sin"] as const;
 
 /** The host: Hetzner server and volume, protection, how containers and Caddy run on it. */
@@ -27,7 +30,8 @@ export function readServer(r: ConfigReader): ServerSection {
         "cx22",
     );
     const location = r.oneOf("serverLocation", HETZNER_LOCATIONS);
-    const image = r.str("serverImage");
+    // cloud-init's bootstrap (render/cloud-init.ts) installs Debian 12's packages: any other image breaks it.
+    const image = r.checked("serverImage", r.str("serverImage"), (v) => (SERVER_IMAGES.includes(v) ? undefined : `is not an image the bootstrap targets (${SERVER_IMAGES.join(", ")}); cloud-init installs Debian 12 packages`), "debian-12");
     const backups = r.bool("serverBackups");
     const rebootstrap = r.bool("serverRebootstrap");
     const protect = r.bool("protect");

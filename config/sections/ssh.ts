@@ -1,6 +1,7 @@
 import type { ConfigReader } from "../reader";
 import type { SecretString } from "../secret";
-import { checkCidr, checkSshPublicKey } from "../validators";
+import { checkSshSource } from "../checks";
+import { checkSshPublicKey } from "../validators";
 
 /** Who may log in to the hosts, from where, and the key the day-2 SSH steps use. */
 export interface SshSection {
@@ -19,7 +20,7 @@ export function readSsh(r: ConfigReader): SshSection {
     const allowedCidrs = r.list("sshAllowedCidrs");
     if (allowedCidrs && allowedCidrs.length === 0) r.add("sshAllowedCidrs", "is empty, so SSH (and every deployment step over SSH) would be unreachable", `add your address, e.g. 203.0.113.7/32, under visualkit:sshAllowedCidrs in Pulumi.${r.stack}.yaml`);
     allowedCidrs?.forEach((c, i) => {
-        const why = checkCidr(c);
+        const why = checkSshSource(c);
         if (why) r.add(`sshAllowedCidrs[${i}]`, `"${c}" ${why}`, `use a CIDR such as 203.0.113.7/32 (one address) or 2001:db8::/64 in Pulumi.${r.stack}.yaml`);
     });
     return { publicKeys, allowedCidrs, privateKey: r.secret("sshPrivateKey", false) };

@@ -8,6 +8,19 @@ import type { ConfigReader } from "../reader";
 export function checkStackFile(r: ConfigReader): void {
     const declared = KEYS.map((k) => k.key);
     for (const k of Object.keys(r.raw.values)) {
+        const ns = k.includes(":") ? k.slice(0, k.indexOf(":")) : "";
+        if (!NAMESPACES.includes(ns)) {
+            // The CLI hands every namespace over and nothing reads this one: a typo there silently drops the value.
+            const name = k.slice(ns.length + 1);
+            const nearNs = closest(ns, NAMESPACES, 2);
+            const nearKey = nearNs === "visualkit" ? closest(name, declared) : undefined;
+            r.report({
+                key: k,
+                problem: `is in the namespace "${ns}", which neither this program nor its providers read, so the value is ignored`,
+                fix: nearNs ? `did you mean ${nearNs}:${nearKey ?? name}? Rename it in Pulumi.${r.stack}.yaml` : `remove it from Pulumi.${r.stack}.yaml (namespaces read here: ${NAMESPACES.join(", ")})`,
+            });
+            continue;
+        }
         if (!k.startsWith("visualkit:")) continue;
         const name = k.slice("visualkit:".length);
         if (!declared.includes(name)) {
@@ -22,12 +35,15 @@ export function checkStackFile(r: ConfigReader): void {
     }
 }
 
-/** The declared key nearest to a misspelt one (edit distance ≤ 3), for "did you mean". */
-function closest(word: string, candidates: readonly string[]): string | undefined {
+/** Config namespaces something here reads: the program's own, its providers', and Pulumi's (pulumi:tags). */
+const NAMESPACES = ["visualkit", "hcloud", "cloudflare", "docker", "command", "random", "pulumi"];
+
+/** The candidate nearest to a misspelt word (edit distance ≤ `max`), for "did you mean". */
+function closest(word: string, candidates: readonly string[], max = 3): string | undefined {
     let best: { c: string; d: number } | undefined;
     for (const c of candidates) {
         const d = editDistance(word.toLowerCase(), c.toLowerCase());
-        if (d <= 3 && (!best || d < best.d)) best = { c, d };
+        if (d <= max && (!best || d < best.d)) best = { c, d };
     }
     return best?.c;
 }

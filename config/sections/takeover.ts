@@ -1,4 +1,4 @@
-import { isIPv4 } from "node:net";
+import { checkPublicIpv4 } from "../checks";
 import type { ConfigReader } from "../reader";
 import type { PlatformConfig } from "../types";
 
@@ -6,15 +6,15 @@ import type { PlatformConfig } from "../types";
 export function readTakeover(r: ConfigReader): Pick<PlatformConfig, "adopt" | "cutoverFromIpv4"> {
     const adopt: Record<string, string> = {};
     const rerun = `re-run npm run adopt -- ${r.stack}, which rewrites visualkit:adopt in Pulumi.${r.stack}.yaml`;
-    for (const [name, id] of Object.entries(r.obj("adopt"))) {
+    for (const [name, id] of Object.entries(r.strMap("adopt"))) {
         if (!name.startsWith(`visualkit-${r.stack}-`)) {
             r.add(`adopt.${name}`, `is not a resource of stack ${r.stack} (names start with visualkit-${r.stack}-)`, rerun);
-        } else if (typeof id !== "string" || !/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+){1,2}$/.test(id)) {
+        } else if (!/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+){1,2}$/.test(id) || id.split("/").some((part) => part.startsWith(".") || part.includes(".."))) {
             r.add(`adopt.${name}`, `${JSON.stringify(id)} is not a Cloudflare import id such as <zone_id>/<record_id>`, rerun);
         } else {
             adopt[name] = id;
         }
     }
-    const cutoverFromIpv4 = r.checked("cutoverFromIpv4", r.optStr("cutoverFromIpv4"), (v) => (isIPv4(v) ? undefined : "is not an IPv4 address such as 178.156.151.139"), "178.156.151.139");
+    const cutoverFromIpv4 = r.checked("cutoverFromIpv4", r.optStr("cutoverFromIpv4"), checkPublicIpv4, "178.156.151.139");
     return { adopt, cutoverFromIpv4 };
 }

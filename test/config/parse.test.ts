@@ -142,7 +142,7 @@ describe("validation rules", () => {
         expect(problems(raw("dev", { imagePlatformApi: image }))).toEqual([]);
     });
 
-    test.each(["redis:7.4-alpine", "pgvector/pgvector:pg16", "chatwoot/chatwoot:v4.7.0", "ghcr.io/visualkit/janus:1.1.2-debian12-20261122"])("prod accepts the version tag %s", (image) => {
+    test.each(["redis:7.4.2-alpine", "pgvector/pgvector:0.8.0-pg16", "chatwoot/chatwoot:v4.7.0", "ghcr.io/visualkit/janus:1.1.2-debian12-20261122"])("prod accepts the version tag %s", (image) => {
         expect(problems(raw("prod", { imageRedis: image }))).toEqual([]);
     });
 
@@ -160,10 +160,12 @@ describe("validation rules", () => {
         expectOnly(raw("prod", { janusRtpPorts: range }), "visualkit:janusRtpPorts", why);
     });
 
-    test("a Janus RTP range overlapping a service port is refused", () => {
-        const found = problems(raw("prod", { janusRtpPorts: "5000-6000" }));
-        expect(found.map((p) => p.key)).toEqual(["visualkit:janusRtpPorts"]);
-        expect(found[0].problem).toMatch(/5000-6000 \(janus rtp\)|collides/);
+    test("a Janus RTP range overlapping a port on the host is refused; vk-agent's RTP port, in its container's namespace, is no collision", () => {
+        const found = problems(raw("prod", { janusRtpPorts: "5000-6000", ports: { vkAgentRtp: 5005 } }));
+        expect(found).toEqual([]);
+        expect(problems(raw("prod", { janusRtpPorts: "1024-65535" }))).toEqual([]);
+        // Janus is host-networked: its own ports still collide with a published one.
+        expect(problems(raw("prod", { ports: { janusAdmin: 3001 } })).map((p) => p.problem).join()).toMatch(/collides with 3001 \(platform-api http\)/);
     });
 
     test("the RTP range is the one the catalog opens", () => {
@@ -176,7 +178,7 @@ describe("validation rules", () => {
     });
 
     test.each(["ops", "ops@", "ops@localhost", "o ps@visualkit.live"])("e-mail %s is refused", (email) => {
-        expectOnly(raw("prod", { acmeEmail: email }), "visualkit:acmeEmail", /not an e-mail address/);
+        expectOnly(raw("prod", { acmeEmail: email }), "visualkit:acmeEmail", /not an e-mail address|no lowercase domain after the @|characters before the @/);
     });
 
     test("an SSH key that is not an OpenSSH public key is refused", () => {
@@ -217,7 +219,7 @@ describe("validation rules", () => {
     test("an environment variable name that is not one is refused", () => {
         expectOnly(raw("prod", { platformApiEnv: { "1BAD": "x" } }), "visualkit:platformApiEnv.1BAD", /not a valid environment variable name/);
         expectOnly(raw("prod", { vkAgentEnv: { "LOG-LEVEL": "x" } }), "visualkit:vkAgentEnv.LOG-LEVEL", /not a valid environment variable name/);
-        expect(parseConfig(raw("prod", { vkAgentEnv: { LOG_LEVEL: "debug", WORKERS: 2 } })).config?.env.vkAgent).toEqual({ LOG_LEVEL: "debug", WORKERS: "2" });
+        expect(parseConfig(raw("prod", { vkAgentEnv: { LOG_LEVEL: "debug", WORKERS: "2" } })).config?.env.vkAgent).toEqual({ LOG_LEVEL: "debug", WORKERS: "2" });
     });
 
     test("a misspelt key is reported with the key it probably meant", () => {

@@ -61,7 +61,7 @@ function readStack(stack: string): StackFile {
         known = { text, base: readStackConfig(ROOT, stack) };
         stackFiles.set(stack, known);
     }
-    return { project: known.base.project, config: { ...known.base.config }, secretKeys: [...known.base.secretKeys] };
+    return { project: known.base.project, config: { ...known.base.config }, secretKeys: [...known.base.secretKeys], written: known.base.written };
 }
 
 export function stackConfig(stack: string, opts: RunOptions = {}): { project: string; config: Record<string, string>; secretKeys: string[] } {

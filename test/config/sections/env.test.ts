@@ -1,7 +1,7 @@
 import { readEnv } from "../../../config/sections/env";
 import { issue, readSection } from "../../helpers/config-reader";
 
-const VALID = { geminiApiKey: "AIza-key", platformApiEnv: { NODE_ENV: "production", WORKERS: 2, DEBUG: false }, vkAgentEnv: { LOG_LEVEL: "debug" }, platformApiSecretEnv: { DATABASE_URL: "postgres://x" } };
+const VALID = { geminiApiKey: "AIza-key", platformApiEnv: { NODE_ENV: "production", WORKERS: "2", DEBUG: "false" }, vkAgentEnv: { LOG_LEVEL: "debug" }, platformApiSecretEnv: { DATABASE_URL: "postgres://x" } };
 
 describe("env section", () => {
     test("plain values become strings; secret values and the Gemini key stay secrets", () => {
@@ -15,7 +15,7 @@ describe("env section", () => {
 
     test.each([
         ["a name starting with a digit", { platformApiEnv: { "1X": "a" } }, issue("platformApiEnv.1X", /is not a valid environment variable name/, /rename it in Pulumi\.prod\.yaml/)],
-        ["a nested value", { vkAgentEnv: { OPTS: { a: 1 } } }, issue("vkAgentEnv.OPTS", /must be a string, number or boolean/, /quote the value/)],
+        ["a nested value", { vkAgentEnv: { OPTS: { a: 1 } } }, issue("vkAgentEnv.OPTS", /is a map, not text/, /quote it in Pulumi\.prod\.yaml: OPTS: "<value>"/)],
         ["a variable the program derives", { vkAgentEnv: { VK_AGENT_RTP_PORT: "5005" } }, issue("vkAgentEnv.VK_AGENT_RTP_PORT", /is set by the program/, /remove it from visualkit:vkAgentEnv/)],
         ["a variable both plain and secret", { platformApiEnv: { DATABASE_URL: "x" } }, issue("platformApiSecretEnv.DATABASE_URL", /is also set in visualkit:platformApiEnv/, /remove visualkit:platformApiEnv\.DATABASE_URL/)],
         ["no Gemini key", { geminiApiKey: undefined }, issue("geminiApiKey", /is a required secret and is not set/, /set --secret visualkit:geminiApiKey <value> -s prod/)],

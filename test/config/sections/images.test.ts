@@ -8,7 +8,7 @@ describe("images section", () => {
         const { value, issues } = readSection((r) => readImages(r, "prod"), VALID);
         expect(issues).toEqual([]);
         expect(value).toEqual({
-            images: { platformApi: VALID.imagePlatformApi, vkAgent: VALID.imageVkAgent, janus: VALID.imageJanus, chatwoot: VALID.imageChatwoot, postgres: "pgvector/pgvector:pg16", redis: "redis:7.4-alpine" },
+            images: { platformApi: VALID.imagePlatformApi, vkAgent: VALID.imageVkAgent, janus: VALID.imageJanus, chatwoot: VALID.imageChatwoot, postgres: "pgvector/pgvector:0.8.0-pg16", redis: "redis:7.4.2-alpine" },
             registry: undefined,
         });
     });
@@ -21,7 +21,7 @@ describe("images section", () => {
     });
 
     test.each([
-        ["a moving tag in prod", { imageJanus: "ghcr.io/visualkit/janus:latest" }, issue("imageJanus", /is not pinned; prod deploys only a version tag/, /set visualkit:imageJanus ghcr\.io\/visualkit\/janus:<version>/)],
+        ["a moving tag in prod", { imageJanus: "ghcr.io/visualkit/janus:latest" }, issue("imageJanus", /is not pinned; prod deploys only a full version tag/, /set visualkit:imageJanus ghcr\.io\/visualkit\/janus:<version>/)],
         ["a reference with a space", { imageChatwoot: "chatwoot chatwoot" }, issue("imageChatwoot", /is not an image reference/, /ghcr\.io\/visualkit\/name:1\.2\.3/)],
         ["a missing required image", { imagePlatformApi: undefined }, issue("imagePlatformApi", /is required/, /set visualkit:imagePlatformApi <value>/)],
         ["a registry without a user", { registryServer: "ghcr.io", registryPassword: "token" }, issue("registryUsername", /is required when visualkit:registryServer is set/, /set visualkit:registryUsername <user>/)],
