@@ -209,7 +209,7 @@ export function readStackYaml(text: string, project: string, file: string, secur
     }
     const lineOf = (n: Node | null | undefined) => (n?.range ? lines.linePos(n.range[0]).line : 0);
     for (const e of doc.errors) {
-        out.problems.push({ key: file, problem: `line ${e.linePos?.[0].line ?? "?"}: ${e.message.split("\n")[0]}`, fix: `fix the file's YAML syntax; the Pulumi CLI refuses the whole file` });
+        out.problems.push({ key: file, problem: `line ${lines.linePos(e.pos[0]).line}: ${e.message.split("\n")[0]}`, fix: `fix the file's YAML syntax; the Pulumi CLI refuses the whole file` });
     }
     if (doc.errors.length > 0) return out;
     const root = doc.contents;

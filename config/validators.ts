@@ -45,6 +45,8 @@ function ipv6ToBigInt(addr: string): bigint {
 
 /** A CIDR such as 203.0.113.0/24 or 2001:db8::/32, with no host bits set (Hetzner rejects those). */
 export function checkCidr(cidr: string): string | undefined {
+    // A zone id (fe80::%eth0) passes isIPv6 but is no network: refused here, before the arithmetic below.
+    if (cidr.includes("%")) return "has an IPv6 zone id (%…), which names an interface of one machine and means nothing to a firewall";
     const m = cidr.match(/^([^/]+)\/(\d{1,3})$/);
     if (!m) return "is not a CIDR such as 203.0.113.7/32 or 2001:db8::/64";
     const [, addr, bitsText] = m;
