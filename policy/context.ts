@@ -1,6 +1,6 @@
 import { RESERVED_HOST_PORTS } from "../catalog/defaults";
 import { localFacts } from "../config/local";
-import { parseConfig } from "../stack";
+import { parseConfig, type RawConfig } from "../stack";
 import type { DeclaredOpening, PolicyContext } from "./policies";
 
 /** A stack's config as the offline render reads it (scripts/stack-config.ts): full keys to raw strings. */
@@ -9,6 +9,8 @@ export interface StackConfigInput {
     readonly stack: string;
     readonly config: Readonly<Record<string, string>>;
     readonly secretKeys: readonly string[];
+    /** How the file wrote its non-string scalars (config/stack-yaml.ts), so the pack refuses what the program refuses. */
+    readonly written?: RawConfig["written"];
 }
 
 function leaves(v: unknown): string[] {
@@ -25,7 +27,7 @@ function leaves(v: unknown): string[] {
  * would refuse it too).
  */
 export function policyContext(input: StackConfigInput): PolicyContext {
-    const { config, catalog, issues } = parseConfig({ project: input.project, stack: input.stack, values: input.config, secretKeys: new Set(input.secretKeys), env: {}, local: localFacts({}, false) });
+    const { config, catalog, issues } = parseConfig({ project: input.project, stack: input.stack, values: input.config, secretKeys: new Set(input.secretKeys), env: {}, local: localFacts({}, false), written: input.written });
     if (!config || !catalog) throw new Error(`policy pack: Pulumi.${input.stack}.yaml does not validate: ${issues.map((i) => `${i.key} ${i.problem}`).join("; ")}`);
     const openings: DeclaredOpening[] = [];
     if (catalog.services.some((s) => s.routes.length > 0)) {

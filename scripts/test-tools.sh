@@ -24,6 +24,8 @@ declare -A tools=(
   [runuser]=util-linux
   # The Janus image's entry point (images/janus/start-janus.sh) finds the interface of its bind address.
   [ip]=iproute2
+  # The backup timers' OnCalendar subset (config/calendar.ts) is checked against systemd's own parser.
+  [systemd-analyze]=systemd
 )
 
 missing=()
