@@ -1,6 +1,6 @@
 import { parseConfig, type RawConfig } from "../../stack";
-import { NO_FILES } from "../helpers/config-reader";
-import { runProgram, stackConfig } from "../helpers/program";
+import { stackRaw } from "../helpers/config-reader";
+import { runProgram } from "../helpers/program";
 
 /*
  * Issue 26's classes, each a table: a bad value → the one problem naming the key as written in Pulumi.<stack>.yaml
@@ -11,18 +11,7 @@ import { runProgram, stackConfig } from "../helpers/program";
 type Set = Record<string, unknown>;
 const SMTP = { chatwootSmtpAddress: "smtp.zoho.eu", chatwootSmtpPassword: "pw" };
 
-function raw(stack: "dev" | "prod", set: Set): RawConfig {
-    const { project, config, secretKeys } = stackConfig(stack);
-    const values: Record<string, string> = { ...config };
-    const secrets = new Set(secretKeys);
-    for (const [k, v] of Object.entries(set)) {
-        const key = k.includes(":") ? k : `visualkit:${k}`;
-        if (v === undefined) delete values[key];
-        else values[key] = typeof v === "string" ? v : JSON.stringify(v);
-        if (/Password|SecretEnv|PrivateKey/.test(k)) secrets.add(key);
-    }
-    return { project, stack, values, secretKeys: secrets, env: {}, local: NO_FILES };
-}
+const raw = (stack: "dev" | "prod", set: Set): RawConfig => stackRaw(stack, set, { secrets: Object.keys(set).filter((k) => /Password|SecretEnv|PrivateKey/.test(k)) });
 
 type Bad = readonly [what: string, set: Set, key: string, problem: RegExp, fix: RegExp];
 type Good = readonly [what: string, set: Set];

@@ -6,8 +6,7 @@ import { isRealDkimKey, isExampleSshKey } from "../../config/sections/placeholde
 import { readStackYaml } from "../../config/stack-yaml";
 import * as validators from "../../config/validators";
 import { parseConfig, type LocalFacts, type RawConfig } from "../../stack";
-import { NO_FILES } from "../helpers/config-reader";
-import { stackConfig } from "../helpers/program";
+import { NO_FILES, stackRaw } from "../helpers/config-reader";
 
 /*
  * No validator can throw: random scalars, lists and maps for every key, alone and together, on both committed
@@ -34,11 +33,8 @@ const KEY_NAMES = [...KEYS.map((k) => k.key), "hcloud:token", "cloudflare:apiTok
 const ENGINES: (LocalFacts["engine"] | undefined)[] = [undefined, "preview", "up"];
 
 function raw(stack: "dev" | "prod", set: Record<string, unknown>, engine: LocalFacts["engine"] | undefined): RawConfig {
-    const { project, config, secretKeys } = stackConfig(stack);
-    const values: Record<string, string> = { ...config };
-    for (const [k, v] of Object.entries(set)) values[fullKey(k)] = asCli(v);
-    const local: LocalFacts = { ...NO_FILES, engine, ...(engine === "up" ? { sshAgent: { state: "unset" as const } } : {}) };
-    return { project, stack, values, secretKeys: new Set(secretKeys), env: {}, local };
+    const values = Object.fromEntries(Object.entries(set).map(([k, v]) => [fullKey(k), asCli(v)]));
+    return stackRaw(stack, values, { local: { ...NO_FILES, engine, ...(engine === "up" ? { sshAgent: { state: "unset" as const } } : {}) } });
 }
 
 function expectProblemsOrConfig(r: RawConfig): void {

@@ -1,20 +1,15 @@
 import { generateKeyPairSync } from "node:crypto";
 import { isRealDkimKey } from "../../config/sections/placeholders";
 import { parseConfig, type LocalFacts, type RawConfig } from "../../stack";
-import { NO_FILES } from "../helpers/config-reader";
-import { stackConfig } from "../helpers/program";
+import { NO_FILES, stackRaw } from "../helpers/config-reader";
 
 /*
  * The committed stack files' examples render offline and are refused, each by name, by a real preview or up
  * (LocalFacts.engine, set by config/index.ts only when a real engine runs the program).
  */
 function raw(stack: "dev" | "prod", engine: LocalFacts["engine"], set: Record<string, unknown> = {}): RawConfig {
-    const { project, config, secretKeys } = stackConfig(stack);
-    const values: Record<string, string> = { ...config };
-    for (const [k, v] of Object.entries(set)) values[`visualkit:${k}`] = typeof v === "string" ? v : JSON.stringify(v);
     // A real up also checks the ssh-agent: give it one, so only the placeholders are listed.
-    const local: LocalFacts = { ...NO_FILES, engine, ...(engine === "up" ? { sshAgent: { state: "running" as const, socket: "/tmp/agent" } } : {}) };
-    return { project, stack, values, secretKeys: new Set(secretKeys), env: {}, local };
+    return stackRaw(stack, set, { local: { ...NO_FILES, engine, ...(engine === "up" ? { sshAgent: { state: "running" as const, socket: "/tmp/agent" } } : {}) } });
 }
 
 const RSA_SPKI = generateKeyPairSync("rsa", { modulusLength: 1024 }).publicKey.export({ type: "spki", format: "der" }).toString("base64");
