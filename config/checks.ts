@@ -53,6 +53,10 @@ export function parseNetwork(text: unknown): Network | string {
     const [, addr, bitsText] = m;
     const bits = Number(bitsText);
     if (String(bits) !== bitsText) return `has the prefix length /${bitsText}; write /${bits}`;
+    if (/^\d{1,3}(\.\d{1,3}){3}$/.test(addr) && addr.split(".").some((o) => /^0\d/.test(o))) {
+        // Some parsers read 010 as octal 8, others as 10: written so, the rule means different networks to different tools.
+        return `has an octet with a leading zero; write ${addr.split(".").map((o) => String(Number(o))).join(".")}/${bits}`;
+    }
     if (isIPv4(addr)) {
         if (bits > 32) return "has a prefix length above 32";
         return { version: 4, value: v4Value(addr), bits, canonical: addr };

@@ -29,6 +29,7 @@ const CLASSES: Record<string, { stack: "dev" | "prod"; bad: readonly Bad[]; good
             ["SSH from IPv6 link-local", { sshAllowedCidrs: ["fe80::/64"] }, "sshAllowedCidrs[0]", /is the link-local range/, /use a CIDR such as/],
             ["SSH from a unique-local range", { sshAllowedCidrs: ["fd12:3456::/32"] }, "sshAllowedCidrs[0]", /unique-local \(private\)/, /use a CIDR such as/],
             ["a prefix written /024", { sshAllowedCidrs: ["94.130.12.0/024"] }, "sshAllowedCidrs[0]", /has the prefix length \/024; write \/24/, /use a CIDR such as/],
+            ["an octet written 010", { sshAllowedCidrs: ["94.130.012.0/24"] }, "sshAllowedCidrs[0]", /has an octet with a leading zero; write 94\.130\.12\.0\/24/, /use a CIDR such as/],
             ["an IPv4-mapped IPv6 CIDR", { sshAllowedCidrs: ["::ffff:94.130.12.7/128"] }, "sshAllowedCidrs[0]", /IPv4-mapped .* write it as 94\.130\.12\.7\/32/, /use a CIDR such as/],
             ["an IPv6 zone id (crashed the validator)", { sshAllowedCidrs: ["fe80::%eth0/64"] }, "sshAllowedCidrs[0]", /has an IPv6 zone id/, /use a CIDR such as/],
             ["cutover from 0.0.0.0", { cutoverFromIpv4: "0.0.0.0" }, "cutoverFromIpv4", /unspecified\/this-network range, not the old server's public address/, /set visualkit:cutoverFromIpv4 178\.156\.151\.139/],
