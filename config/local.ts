@@ -1,7 +1,8 @@
-import { statSync } from "node:fs";
-import { resolve } from "node:path";
+import { readFileSync, statSync } from "node:fs";
+import { join, resolve } from "node:path";
 import { listFolder } from "../lib/folder";
 import type { FolderFacts, LocalFacts } from "./raw";
+import { readStackYaml, type WrittenScalar } from "./stack-yaml";
 
 /*
  * What config validation learns from this machine (a folder, the SSH agent), without the Pulumi SDK: the offline
@@ -27,4 +28,21 @@ export function localFacts(env: NodeJS.ProcessEnv, deploying: boolean): LocalFac
     const socket = env.SSH_AUTH_SOCK || undefined;
     const state = socket === undefined ? "unset" : statSync(socket, { throwIfNoEntry: false })?.isSocket() ? "running" : "stale";
     return { folder: inspectFolder, sshAgent: { state, socket } };
+}
+
+/**
+ * How `root`/Pulumi.<stack>.yaml wrote each scalar that is not a YAML string (config/stack-yaml.ts), kept only for
+ * keys whose value the engine handed over unchanged from that file: a value from `--config`, an ESC environment or a
+ * test's override is not the file's. {} when there is no such file.
+ */
+export function writtenInStackFile(root: string, project: string, stack: string, values: Readonly<Record<string, string>>): Record<string, WrittenScalar> {
+    let text: string;
+    try {
+        text = readFileSync(join(root, `Pulumi.${stack}.yaml`), "utf8");
+    } catch {
+        return {};
+    }
+    const file = readStackYaml(text, project, `Pulumi.${stack}.yaml`, "");
+    const top = (path: string) => path.match(/^[^.[]+/)?.[0] ?? path;
+    return Object.fromEntries(Object.entries(file.written).filter(([path]) => file.values[top(path)] !== undefined && file.values[top(path)] === values[top(path)]));
 }

@@ -268,6 +268,11 @@ export function readStackYaml(text: string, project: string, file: string, secur
                     continue;
                 }
                 seen.set(k, line);
+                if (k === "<<" && keyNode.type === "PLAIN") {
+                    // yaml.v3 merges the mapping in (resolve.go's mergeTag); written out, nobody has to know how.
+                    problem(top, line, `${path} uses a YAML merge key (<<)`, "write the merged keys out in full");
+                    continue;
+                }
                 if (keyNode.type === "PLAIN" && keyNode.tag === undefined && resolvePlain(k).t !== "str") {
                     problem(top, line, `${path} has the key ${k}, which YAML reads as a ${resolvePlain(k).t === "int" ? "number" : "non-string"}; the Pulumi CLI refuses maps whose keys are not strings`, `quote it: "${k}":`);
                     continue;

@@ -2,6 +2,7 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ConfigError } from "../../config/issues";
+import { writtenInStackFile } from "../../config/local";
 import { readStackYaml } from "../../config/stack-yaml";
 import { parseConfig, type RawConfig } from "../../stack";
 import { readStackConfig } from "../../scripts/stack-config";
@@ -141,5 +142,21 @@ describe("the offline render reads the file through the same reader", () => {
         const { config, written } = readStackConfig(dir, "prod");
         expect(config["visualkit:caddyVersion"]).toBe("2.1");
         expect(written["visualkit:caddyVersion"]).toMatchObject({ source: "2.10", kind: "float" });
+    });
+});
+
+describe("the running program learns how the file wrote a value (config/local.ts writtenInStackFile)", () => {
+    const dir = mkdtempSync(join(tmpdir(), "vk-written-"));
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+    writeFileSync(join(dir, "Pulumi.s.yaml"), "config:\n  visualkit:caddyVersion: 2.10\n  visualkit:vkAgentEnv:\n    V: 0123\n");
+
+    test("for each value the engine handed over unchanged from the file", () => {
+        const w = writtenInStackFile(dir, "visualkit", "s", { "visualkit:caddyVersion": "2.1", "visualkit:vkAgentEnv": '{"V":83}' });
+        expect(Object.keys(w).sort()).toEqual(["visualkit:caddyVersion", "visualkit:vkAgentEnv.V"]);
+    });
+
+    test("not for a value that came from elsewhere (--config, an ESC environment), nor without a file", () => {
+        expect(writtenInStackFile(dir, "visualkit", "s", { "visualkit:caddyVersion": "2.10" })).toEqual({});
+        expect(writtenInStackFile(dir, "visualkit", "other", { "visualkit:caddyVersion": "2.1" })).toEqual({});
     });
 });
