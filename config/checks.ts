@@ -1,5 +1,5 @@
 import { isIPv4, isIPv6 } from "node:net";
-import { checkDomain } from "./validators";
+import { checkCidr, checkDomain } from "./validators";
 
 /*
  * Format checks for values that reach an API, a file or a command unchanged: addresses and networks, names (images,
@@ -120,8 +120,9 @@ export function within(n: Network, ranges: readonly Range[]): Range | undefined 
 export function checkSshSource(cidr: unknown): string | undefined {
     const n = parseNetwork(cidr);
     if (typeof n === "string") return n;
-    const width = n.version === 4 ? 32 : 128;
-    if ((n.value & ((1n << BigInt(width - n.bits)) - 1n)) !== 0n) return "has host bits set; use the network address of the range";
+    // The general CIDR rules (host bits, and whatever else validators.checkCidr refuses) before the SSH-specific ones.
+    const general = checkCidr(String(cidr));
+    if (general) return general;
     const special = n.bits > 0 ? within(n, SPECIAL) : undefined;
     if (special?.what === "an IPv4-mapped IPv6 range") {
         const v4 = Number(n.value & 0xffffffffn);

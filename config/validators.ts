@@ -20,14 +20,6 @@ export function checkDomain(domain: string): string | undefined {
     return undefined;
 }
 
-export function checkEmail(email: string): string | undefined {
-    const at = email.lastIndexOf("@");
-    if (at < 1 || /\s/.test(email) || checkDomain(email.slice(at + 1).toLowerCase()) !== undefined) {
-        return "is not an e-mail address such as ops@visualkit.live";
-    }
-    return undefined;
-}
-
 function ipv6ToBigInt(addr: string): bigint {
     // Expand "::" and an embedded IPv4 tail, then read eight 16-bit groups.
     let head = addr;
