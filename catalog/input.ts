@@ -36,7 +36,7 @@ export const DEFAULT_HOSTNAMES = {
 export type RouteId = keyof typeof DEFAULT_HOSTNAMES;
 
 /** Environment variables the program derives for vk-agent (from the catalog and geminiApiKey); config may not set them. */
-export const VK_AGENT_DERIVED_ENV = ["VK_AGENT_JANUS_WS_URL", "VK_AGENT_RTP_HOST", "VK_AGENT_RTP_PORT", "GEMINI_API_KEY", "VK_AGENT_GEMINI_API_KEY"] as const;
+export const VK_AGENT_DERIVED_ENV = ["VK_AGENT_JANUS_WS_URL", "VK_AGENT_RTP_HOST", "VK_AGENT_RTP_PORT", "GEMINI_API_KEY", "VK_AGENT_GEMINI_API_KEY", "VK_AGENT_JANUS_TOKEN_SECRET"] as const;
 
 export interface PortRange {
     readonly from: number;

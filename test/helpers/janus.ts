@@ -2,7 +2,8 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { janusSettings, janusTestSettings, renderJanusFiles, type JanusLayout, type JanusSettings } from "../../render/janus";
+import { JANUS_PLUGINS } from "../../catalog/janus-plugins";
+import { janusSettings, janusTestSettings, renderJanusFiles, type JanusLayout, type JanusSecrets, type JanusSettings } from "../../render/janus";
 import { freePort, waitFor } from "./caddy";
 import { parsedStack } from "./program";
 
@@ -14,6 +15,15 @@ export function debianLayout(configs: string): JanusLayout {
     return { configs, plugins: `${base}/plugins`, transports: `${base}/transports`, events: `${base}/events`, loggers: `${base}/loggers` };
 }
 
+/** Secrets for a test rendering: the given admin secret, a token secret and an admin key per allowed plugin. */
+export function testJanusSecrets(adminSecret: string): JanusSecrets {
+    return {
+        adminSecret,
+        tokenSecret: `token-secret-of-${adminSecret}`,
+        adminKeys: Object.fromEntries(JANUS_PLUGINS.map((p) => [p.id, `${p.id}-admin-key-of-${adminSecret}`])),
+    };
+}
+
 /** A real Janus (Debian's 1.1.2) on 127.0.0.1 with a stack's test-mode rendering; stopped by `stop()`. */
 export interface RunningJanus {
     readonly settings: JanusSettings;
@@ -22,12 +32,13 @@ export interface RunningJanus {
     stop(): Promise<void>;
 }
 
-export async function startJanus(stack: string, adminSecret: string): Promise<RunningJanus> {
+export async function startJanus(stack: string, secrets: JanusSecrets | string): Promise<RunningJanus> {
+    const all = typeof secrets === "string" ? testJanusSecrets(secrets) : secrets;
     const dir = mkdtempSync(join(tmpdir(), "janus-run-"));
     const { config, catalog } = parsedStack(stack);
     const ports = { http: await freePort(), ws: await freePort(), admin: await freePort() };
     const settings = janusTestSettings(janusSettings(catalog, config), { bindAddress: "127.0.0.1", ports, layout: debianLayout(dir) });
-    for (const [name, text] of Object.entries(renderJanusFiles(settings, adminSecret))) writeFileSync(join(dir, name), text);
+    for (const [name, text] of Object.entries(renderJanusFiles(settings, all))) writeFileSync(join(dir, name), text);
     let log = "";
     const janus: ChildProcess = spawn("janus", ["--configs-folder", dir], { stdio: ["ignore", "pipe", "pipe"] });
     janus.stdout!.on("data", (d) => (log += d));
