@@ -30,8 +30,8 @@ export interface CaddyfileOptions {
 export interface LoopbackOptions {
     /** The one HTTP port every site shares; requests are routed by their `Host` header. */
     readonly httpPort: number;
-    /** Admin endpoint port on 127.0.0.1 (what `caddy reload --address` talks to). */
-    readonly adminPort: number;
+    /** Path of the admin endpoint's unix socket in the test's folder (production's is `CADDY_ADMIN_SOCKET`). */
+    readonly adminSocket: string;
     /** Catalog upstream (`172.18.0.1:8188`) → stand-in (`127.0.0.1:40001`); every proxied upstream must be mapped. */
     readonly upstreams: Readonly<Record<string, string>>;
     /** Catalog static root (`/opt/widget-cdn`) → local folder. */
@@ -39,6 +39,16 @@ export interface LoopbackOptions {
     /** Folder for the access log instead of /var/log/caddy. */
     readonly logDir: string;
 }
+
+/**
+ * Caddy's admin API (`POST /load` replaces the whole config: serve /etc, hand out the TLS keys) listens on this unix
+ * socket, never on TCP: on the default localhost:2019 any process on the host's network could use it, and Janus runs
+ * there (host networking) parsing untrusted media. caddy/install-caddyfile.sh creates its folder 0700 for the `caddy`
+ * user, so only root and Caddy can open the socket; other containers do not see the host's file system at all.
+ * Caddy 2.6.2 unlinks a stale socket before it listens (listeners.go), and `caddy reload` reads this address from the
+ * Caddyfile, so `systemctl reload caddy` keeps working.
+ */
+export const CADDY_ADMIN_SOCKET = "/var/lib/caddy/admin/caddy.sock";
 
 /** Debian's caddy package creates this folder owned by the `caddy` user. */
 export const CADDY_LOG_DIR = "/var/log/caddy";
@@ -115,7 +125,8 @@ function globalOptions(opts: CaddyfileOptions): string[] {
     const lo = opts.loopback;
     return block("", [
         `email ${token(opts.acmeEmail)}`,
-        ...(lo ? [`admin 127.0.0.1:${lo.adminPort}`, `http_port ${lo.httpPort}`, "default_bind 127.0.0.1"] : []),
+        `admin ${token(`unix/${lo ? lo.adminSocket : CADDY_ADMIN_SOCKET}`)}`,
+        ...(lo ? [`http_port ${lo.httpPort}`, "default_bind 127.0.0.1"] : []),
         ...block("log", ["format json", `level ${opts.logLevel.toUpperCase()}`]),
     ]);
 }

@@ -32,19 +32,20 @@ beforeAll(async () => {
     writeFileSync(join(cdnDir, "v1", "widget.js"), widget);
     for (const address of upstreams.keys()) stubs.set(address, await StubUpstream.start(address));
     httpPort = await freePort();
-    const adminPort = await freePort();
+    const adminSocket = join(tmp, "admin", "caddy.sock");
+    mkdirSync(join(tmp, "admin"), { mode: 0o700 });
     const text = renderCaddyfile(catalog, {
         ...stackOptions(config),
         loopback: {
             httpPort,
-            adminPort,
+            adminSocket,
             upstreams: Object.fromEntries([...stubs].map(([address, stub]) => [address, stub.address])),
             staticRoots: { [cdnTarget.root]: cdnDir },
             logDir: join(tmp, "log"),
         },
     });
     writeFileSync(join(tmp, "Caddyfile"), text);
-    caddy = await CaddyProcess.start(join(tmp, "Caddyfile"), caddyEnv(tmp), adminPort, httpPort);
+    caddy = await CaddyProcess.start(join(tmp, "Caddyfile"), caddyEnv(tmp), adminSocket, httpPort);
 });
 
 afterAll(async () => {

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Catalog, ServiceSpec } from "../../catalog/types";
-import { HSTS, renderCaddyfile, STREAM_CLOSE_DELAY, supports, upstreamAddress, type CaddyfileOptions } from "../../caddy/render";
+import { CADDY_ADMIN_SOCKET, HSTS, renderCaddyfile, STREAM_CLOSE_DELAY, supports, upstreamAddress, type CaddyfileOptions } from "../../caddy/render";
 import { caddyCli, caddyEnv, stackOptions } from "../helpers/caddy";
 import { parsedStack } from "../helpers/program";
 
@@ -32,6 +32,13 @@ describe.each(["dev", "prod"])("the %s Caddyfile checked by the real Caddy", (st
         const res = caddyCli(["validate", "--adapter", "caddyfile", "--config", writeTemp(`${stack}.Caddyfile`, text)], caddyEnv(tmp));
         expect({ status: res.status, stderr: res.status === 0 ? "" : res.stderr }).toEqual({ status: 0, stderr: "" });
         expect(res.stdout).toContain("Valid configuration");
+    });
+
+    test("Caddy's admin API is the unix socket only (caddy adapt: no TCP listen address, so not Caddy's localhost:2019 default)", () => {
+        const res = caddyCli(["adapt", "--adapter", "caddyfile", "--config", writeTemp(`${stack}.adapt.Caddyfile`, text)], caddyEnv(tmp));
+        expect(res.status).toBe(0);
+        const admin = (JSON.parse(res.stdout) as { admin?: { listen?: string; disabled?: boolean } }).admin;
+        expect(admin).toEqual({ listen: `unix/${CADDY_ADMIN_SOCKET}` });
     });
 
     test("caddy fmt leaves it unchanged", () => {
@@ -150,16 +157,16 @@ describe("version gating of stream_close_delay (Caddy 2.7+)", () => {
 describe("loopback mode is the same renderer", () => {
     test("with identity remaps it differs from the production text only in the global options and the http:// scheme", () => {
         const identity = Object.fromEntries([...sites(prodText).values()].flatMap((b) => [...b.matchAll(/reverse_proxy ([^{\n]+)/g)].flatMap((m) => m[1].trim().split(" ").map((u) => [u, u]))));
-        const options: CaddyfileOptions = { ...stackOptions(prod.config), loopback: { httpPort: 18080, adminPort: 18019, upstreams: identity, logDir: "/var/log/caddy" } };
+        const options: CaddyfileOptions = { ...stackOptions(prod.config), loopback: { httpPort: 18080, adminSocket: "/tmp/x/admin.sock", upstreams: identity, logDir: "/var/log/caddy" } };
         const loopback = renderCaddyfile(prod.catalog, options);
         const globals = /^\{\n[\s\S]*?\n\}\n/m;
-        expect(loopback.match(globals)?.[0]).toContain("admin 127.0.0.1:18019");
+        expect(loopback.match(globals)?.[0]).toContain("admin unix//tmp/x/admin.sock");
         expect(loopback.match(globals)?.[0]).toContain("default_bind 127.0.0.1");
         expect(loopback.replace(globals, "").replace(/^http:\/\//gm, "")).toBe(prodText.replace(globals, ""));
     });
 
     test("an upstream without a stand-in is an error, not a silently missing site", () => {
-        const options: CaddyfileOptions = { ...stackOptions(prod.config), loopback: { httpPort: 18080, adminPort: 18019, upstreams: {}, logDir: tmp } };
+        const options: CaddyfileOptions = { ...stackOptions(prod.config), loopback: { httpPort: 18080, adminSocket: "/tmp/x/admin.sock", upstreams: {}, logDir: tmp } };
         expect(() => renderCaddyfile(prod.catalog, options)).toThrow(/no stand-in for upstream 127\.0\.0\.1:3001/);
     });
 });
