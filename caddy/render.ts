@@ -56,6 +56,16 @@ export const ACCESS_LOG = "access.log";
 /** Browsers remember HTTPS-only for a year; no `preload`, which is hard to undo. */
 export const HSTS = "max-age=31536000; includeSubDomains";
 /**
+ * Headers every site sends, replacing what an upstream set (applied as the response is written): HSTS; no MIME
+ * sniffing (a user upload or a CDN file is never run as a script because a browser guessed); no paths or query strings
+ * in the Referer sent to other origins (Janus long-poll URLs carry tokens).
+ */
+export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
+    "Strict-Transport-Security": HSTS,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "strict-origin-when-cross-origin",
+};
+/**
  * Caddy closes every proxied WebSocket when its config is reloaded (caddyserver/caddy#3143), which would drop live
  * calls on each deploy. 2.7 added `stream_close_delay`: old streams survive the reload for this long. Debian 12's
  * 2.6.2 lacks it, so it is rendered only when `caddyVersion` is 2.7 or newer.
@@ -131,12 +141,13 @@ function globalOptions(opts: CaddyfileOptions): string[] {
     ]);
 }
 
-/** What every site shares: compression, HSTS and a rotated JSON access log (one file for all sites). */
+/** What every site shares: compression, the security headers and a rotated JSON access log (one file for all sites). */
 function siteSnippet(opts: CaddyfileOptions): string[] {
     const file = `${opts.loopback?.logDir ?? CADDY_LOG_DIR}/${ACCESS_LOG}`;
     return block("(site)", [
         "encode zstd gzip",
-        `header Strict-Transport-Security ${token(HSTS)}`,
+        // `defer`: set as the response is written, so they replace an upstream's own instead of doubling it.
+        ...block("header", [...Object.entries(SECURITY_HEADERS).map(([k, v]) => `${k} ${token(v)}`), "defer"]),
         ...block("log", [...block(`output file ${token(file)}`, ["roll_size 100MiB", "roll_keep 10", "roll_keep_for 30d"]), "format json"]),
     ]);
 }
@@ -150,12 +161,15 @@ function proxyBody(service: ServiceSpec, target: ProxyTarget, opts: CaddyfileOpt
     });
     const inner = [
         ...(addresses.length > 1 ? poolDirectives(service, target) : []),
-        // Stripped as the upstream's response enters Caddy, so it holds whatever other handlers the site gains.
-        ...(target.removeResponseHeaders ?? []).map((h) => `header_down -${h}`),
         ...(target.websocket && supports(opts.caddyVersion, STREAM_CLOSE_DELAY.since) ? [`stream_close_delay ${STREAM_CLOSE_DELAY.value}`] : []),
     ];
     const head = `reverse_proxy ${upstreams.join(" ")}`;
-    return inner.length === 0 ? [head] : block(head, inner);
+    // A path-scoped removal: a named matcher per header, and a deferred delete, so it applies to what the upstream sent.
+    const removals = (target.removeResponseHeaders ?? []).flatMap(({ header, paths }) => {
+        const matcher = `@strip_${header.toLowerCase().replace(/[^a-z0-9]+/g, "_")}`;
+        return [`${matcher} path ${paths.map(token).join(" ")}`, ...block(`header ${matcher}`, [`-${header}`, "defer"])];
+    });
+    return [...removals, ...(inner.length === 0 ? [head] : block(head, inner))];
 }
 
 function staticBody(target: StaticTarget, opts: CaddyfileOptions): string[] {

@@ -135,8 +135,14 @@ export function buildCatalog(cfg: CatalogInput): Catalog {
             ],
             ports: chatwootPorts,
             routes: [
-                // Chatwoot's widget is embedded in customers' pages, so its X-Frame-Options must go.
-                route("support", { kind: "proxy", port: "http", removeResponseHeaders: ["X-Frame-Options"] }, http("/api")),
+                // Chatwoot's widget is an iframe of /widget on customers' pages, and shows help-center articles (/hc/...)
+                // inside it, so X-Frame-Options must go there. Only there: the agent dashboard (/app) and its login stay
+                // unframeable (the reference stripped it for the whole site, which allows clickjacking the dashboard).
+                route(
+                    "support",
+                    { kind: "proxy", port: "http", removeResponseHeaders: [{ header: "X-Frame-Options", paths: ["/widget", "/widget/*", "/hc/*"] }] },
+                    http("/api"),
+                ),
             ],
         },
         {

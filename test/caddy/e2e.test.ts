@@ -98,13 +98,36 @@ describe("the prod catalog behind the real Caddy (loopback)", () => {
         expect(protocol).toBe("janus-protocol");
     });
 
-    test("support responses carry no X-Frame-Options although the upstream sends one", async () => {
-        const direct = await get(stubs.get("127.0.0.1:3003")!.port, "support.visualkit.live");
-        expect(direct.headers["x-frame-options"]).toBe("SAMEORIGIN");
-        const res = await get(httpPort, byId("support").hostname);
-        expect(res.headers["x-upstream"]).toBe("127.0.0.1:3003");
-        expect(res.headers["x-frame-options"]).toBeUndefined();
-    });
+    test.each(["/widget?website_token=abc", "/widget/", "/hc/visualkit/articles/1?show_plain_layout=true"])(
+        "support: the widget's %s may be framed (no X-Frame-Options although the upstream sends one)",
+        async (path) => {
+            const direct = await get(stubs.get("127.0.0.1:3003")!.port, "support.visualkit.live", path);
+            expect(direct.headers["x-frame-options"]).toBe("SAMEORIGIN");
+            const res = await get(httpPort, byId("support").hostname, path);
+            expect(res.headers["x-upstream"]).toBe("127.0.0.1:3003");
+            expect(res.headers["x-frame-options"]).toBeUndefined();
+        },
+    );
+
+    test.each(["/", "/app/login", "/app/accounts/1/dashboard", "/widgets", "/api/v1/widget/config"])(
+        "support: the agent dashboard and everything else keeps X-Frame-Options (%s cannot be framed)",
+        async (path) => {
+            const res = await get(httpPort, byId("support").hostname, path);
+            expect(res.headers["x-upstream"]).toBe("127.0.0.1:3003");
+            expect(res.headers["x-frame-options"]).toBe("SAMEORIGIN");
+        },
+    );
+
+    test.each(routes.map((r) => [r.route.hostname, r.route.id === "cdn" ? "/v1/widget.js" : "/"] as const))(
+        "%s sends nosniff, strict-origin-when-cross-origin and HSTS, one value each (the upstream's own are replaced)",
+        async (hostname, path) => {
+            const res = await get(httpPort, hostname, path);
+            expect(res.status).toBe(200);
+            expect(res.headers["x-content-type-options"]).toBe("nosniff");
+            expect(res.headers["referrer-policy"]).toBe("strict-origin-when-cross-origin");
+            expect(res.headers["strict-transport-security"]).toBe(HSTS);
+        },
+    );
 
     test("other sites pass the upstream's X-Frame-Options through untouched", async () => {
         const res = await get(httpPort, byId("api").hostname);

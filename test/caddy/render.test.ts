@@ -63,9 +63,10 @@ describe("sites derived from the catalog", () => {
         expect(prodText).not.toMatch(/0\.0\.0\.0|localhost/);
     });
 
-    test("support drops X-Frame-Options from the upstream's responses; cdn serves files with CORS and a year of caching", () => {
+    test("support drops X-Frame-Options on the widget's paths only; cdn serves files with CORS and a year of caching", () => {
         const all = sites(prodText);
-        expect(all.get("support.visualkit.live")).toContain("header_down -X-Frame-Options");
+        expect(all.get("support.visualkit.live")).toContain("@strip_x_frame_options path /widget /widget/* /hc/*");
+        for (const [address, block] of all) if (address !== "support.visualkit.live") expect(block).not.toContain("X-Frame-Options");
         const cdn = all.get("cdn.visualkit.live")!;
         expect(cdn).toContain("Access-Control-Allow-Origin *");
         expect(cdn).toContain('Access-Control-Allow-Methods "GET, OPTIONS"');
@@ -75,7 +76,7 @@ describe("sites derived from the catalog", () => {
 
     test("global options: ACME e-mail, JSON logs with rotation; every site imports compression, HSTS and the access log", () => {
         expect(prodText).toMatch(/^\{\n\temail ops@visualkit\.live\n/m);
-        expect(prodText).toContain(`header Strict-Transport-Security "${HSTS}"`);
+        expect(prodText).toContain(`\t\tStrict-Transport-Security "${HSTS}"\n\t\tX-Content-Type-Options nosniff\n\t\tReferrer-Policy strict-origin-when-cross-origin\n\t\tdefer\n`);
         expect(prodText).toMatch(/\(site\) \{\n\tencode zstd gzip\n/);
         expect(prodText).toMatch(/output file \/var\/log\/caddy\/access\.log \{\n\t+roll_size \S+\n\t+roll_keep \d+/);
         for (const [address, block] of sites(prodText)) expect({ address, imports: block.includes("\timport site\n") }).toEqual({ address, imports: true });

@@ -108,6 +108,8 @@ export class StubUpstream {
         const server = createServer((req, res) => {
             res.setHeader("Content-Type", "application/json");
             res.setHeader("X-Frame-Options", "SAMEORIGIN");
+            // A weaker policy than the platform's, which Caddy must replace (not add a second value).
+            res.setHeader("Referrer-Policy", "unsafe-url");
             res.setHeader("X-Upstream", name);
             res.end(JSON.stringify({ upstream: name, host: req.headers.host, path: req.url }));
         });
