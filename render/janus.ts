@@ -106,6 +106,12 @@ export const JANUS_LIMITS = {
     sessionTimeoutSeconds: 60,
     /** A session whose transport (WebSocket) went away is destroyed at once instead of waiting to be reclaimed. */
     reclaimSessionTimeoutSeconds: 0,
+    /**
+     * Handles share this many media loops. Janus's default is a thread per handle, so a caller with a token could
+     * attach thousands of handles and as many threads (measured: 100 handles, +100 threads; with 2 loops, +0). Four
+     * covers the platform's few concurrent calls on any Hetzner type; raise it with the CPUs if calls grow.
+     */
+    eventLoops: 4,
 } as const;
 
 export interface JanusSettings {
@@ -198,6 +204,7 @@ export function renderJanusMain(s: JanusSettings, secrets: Pick<JanusSecrets, "a
             ["token_auth_secret", secrets.tokenSecret],
             ["session_timeout", JANUS_LIMITS.sessionTimeoutSeconds],
             ["reclaim_session_timeout", JANUS_LIMITS.reclaimSessionTimeoutSeconds],
+            ["event_loops", JANUS_LIMITS.eventLoops],
             // `info` answers without a token; it need not tell the world the versions of libnice, libsrtp and friends.
             ["hide_dependencies", true],
             ["protected_folders", PROTECTED_FOLDERS],

@@ -27,6 +27,8 @@ export function testJanusSecrets(adminSecret: string): JanusSecrets {
 /** A real Janus (Debian's 1.1.2) on 127.0.0.1 with a stack's test-mode rendering; stopped by `stop()`. */
 export interface RunningJanus {
     readonly settings: JanusSettings;
+    /** Process id of Janus (its threads are /proc/<pid>/task). */
+    readonly pid: number;
     /** Everything Janus printed so far. */
     log(): string;
     stop(): Promise<void>;
@@ -64,5 +66,5 @@ export async function startJanus(stack: string, secrets: JanusSecrets | string):
         await stop();
         throw e;
     }
-    return { settings, log: () => log, stop };
+    return { settings, pid: janus.pid!, log: () => log, stop };
 }

@@ -149,6 +149,22 @@ describe("a caller with a valid token but no admin key", () => {
     });
 });
 
+describe("what one token holder can use", () => {
+    test("100 handles add no thread per handle: handles share Janus's event loops", async () => {
+        const threads = () => readdirSync(`/proc/${janus.pid}/task`).length;
+        const before = threads();
+        const sessions: number[] = [];
+        for (let i = 0; i < 100; i++) {
+            const { session, handle } = await caller.attach(AB);
+            expect(handle).toBeDefined();
+            sessions.push(session!);
+        }
+        // Janus's default (a loop thread per handle) measured +100 here.
+        expect(threads() - before).toBeLessThan(10);
+        for (const s of sessions) await caller.request(`/${s}`, { janus: "destroy" });
+    });
+});
+
 /** platform-api's side: a room created with the AudioBridge admin key. */
 async function platformApiCreateAudioRoom(extra: Record<string, unknown>): Promise<Reply> {
     const { session, handle } = await platformApi.attach(AB);
