@@ -169,7 +169,8 @@ function proxyBody(service: ServiceSpec, target: ProxyTarget, opts: CaddyfileOpt
         const matcher = `@strip_${header.toLowerCase().replace(/[^a-z0-9]+/g, "_")}`;
         return [`${matcher} path ${paths.map(token).join(" ")}`, ...block(`header ${matcher}`, [`-${header}`, "defer"])];
     });
-    return [...removals, ...(inner.length === 0 ? [head] : block(head, inner))];
+    const limit = target.maxRequestBody ? block("request_body", [`max_size ${token(target.maxRequestBody)}`]) : [];
+    return [...limit, ...removals, ...(inner.length === 0 ? [head] : block(head, inner))];
 }
 
 function staticBody(target: StaticTarget, opts: CaddyfileOptions): string[] {

@@ -119,7 +119,9 @@ export function buildCatalog(cfg: CatalogInput): Catalog {
             ports: janusPorts,
             routes: [
                 route("janus", { kind: "proxy", port: "ws", websocket: { subprotocol: "janus-protocol" } }, ws("janus-protocol")),
-                route("janusApi", { kind: "proxy", port: "http" }, http("/janus/info")),
+                // Janus's HTTP transport reads a whole body into memory before it checks the token (janus_http.c
+                // reallocs without a limit); Janus API messages, SDP included, are a few KB.
+                route("janusApi", { kind: "proxy", port: "http", maxRequestBody: "64KB" }, http("/janus/info")),
             ],
         },
         {

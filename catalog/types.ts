@@ -44,6 +44,8 @@ export interface ProxyTarget {
      * patterns: `/widget`, `/hc/*`) and nowhere else.
      */
     readonly removeResponseHeaders?: readonly { readonly header: string; readonly paths: readonly string[] }[];
+    /** Largest request body Caddy passes on (Caddy size, `64KB`); a larger one is refused before the upstream sees it. */
+    readonly maxRequestBody?: string;
 }
 
 export interface StaticTarget {

@@ -98,6 +98,20 @@ describe("the prod catalog behind the real Caddy (loopback)", () => {
         expect(protocol).toBe("janus-protocol");
     });
 
+    test("janus-api passes at most 64 KB of a request body to Janus (Janus buffers bodies unbounded, before auth)", async () => {
+        const janusHttp = stubs.get("172.18.0.1:8088")!;
+        const post = (size: number) => get(httpPort, byId("janusApi").hostname, "/janus", { method: "POST", body: "x".repeat(size) });
+        const small = await post(60 * 1024);
+        expect(small.status).toBe(200);
+        expect(small.headers["x-upstream"]).toBe("172.18.0.1:8088");
+        expect(janusHttp.largestBody).toBe(60 * 1024);
+        const big = await post(4 * 1024 * 1024);
+        // Caddy 2.6.2 aborts the proxied request at the limit and answers 502 (later versions 413).
+        expect([413, 502]).toContain(big.status);
+        expect(big.headers["x-upstream"]).toBeUndefined();
+        expect(janusHttp.largestBody).toBeLessThanOrEqual(64 * 1024);
+    });
+
     test.each(["/widget?website_token=abc", "/widget/", "/hc/visualkit/articles/1?show_plain_layout=true"])(
         "support: the widget's %s may be framed (no X-Frame-Options although the upstream sends one)",
         async (path) => {

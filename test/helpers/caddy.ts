@@ -57,7 +57,7 @@ export interface Reply {
 }
 
 /** One HTTP request to 127.0.0.1:port with the given Host header (fetch cannot set Host). */
-export function get(port: number, host: string, path = "/", opts: { method?: string; headers?: Record<string, string> } = {}): Promise<Reply> {
+export function get(port: number, host: string, path = "/", opts: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<Reply> {
     return new Promise((ok, fail) => {
         const req = request({ host: "127.0.0.1", port, path, method: opts.method ?? "GET", headers: { host, ...opts.headers }, agent: false }, (res) => {
             const chunks: Buffer[] = [];
@@ -65,7 +65,7 @@ export function get(port: number, host: string, path = "/", opts: { method?: str
             res.on("end", () => ok({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString("utf8") }));
         });
         req.on("error", fail);
-        req.end();
+        req.end(opts.body);
     });
 }
 
@@ -104,19 +104,30 @@ export class StubUpstream {
         readonly port: number,
     ) {}
 
+    /** The most request-body bytes this stand-in received in one request. */
+    largestBody = 0;
+
     static async start(name: string): Promise<StubUpstream> {
+        let stub: StubUpstream;
         const server = createServer((req, res) => {
             res.setHeader("Content-Type", "application/json");
             res.setHeader("X-Frame-Options", "SAMEORIGIN");
             // A weaker policy than the platform's, which Caddy must replace (not add a second value).
             res.setHeader("Referrer-Policy", "unsafe-url");
             res.setHeader("X-Upstream", name);
-            res.end(JSON.stringify({ upstream: name, host: req.headers.host, path: req.url }));
+            // Answer once the whole body has arrived; remember the most body bytes any request delivered.
+            let bytes = 0;
+            req.on("data", (c: Buffer) => {
+                bytes += c.length;
+                stub.largestBody = Math.max(stub.largestBody, bytes);
+            });
+            req.on("end", () => res.end(JSON.stringify({ upstream: name, host: req.headers.host, path: req.url })));
         });
         const wss = new WebSocketServer({ server, handleProtocols: (offered) => [...offered][0] ?? false });
         wss.on("connection", (socket) => socket.send(JSON.stringify({ upstream: name, protocol: socket.protocol })));
         await new Promise<void>((ok) => server.listen(0, "127.0.0.1", ok));
-        return new StubUpstream(name, server, (server.address() as AddressInfo).port);
+        stub = new StubUpstream(name, server, (server.address() as AddressInfo).port);
+        return stub;
     }
 
     get address(): string {

@@ -7,7 +7,7 @@ import { createServer } from "node:net";
  * whether Janus reached out to them (RTSP over TCP, SIP and RTP over UDP).
  */
 
-export type Reply = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+export type Reply = Record<string, any>;
 
 /** Credentials added to every request: a token (`token_auth`) or nothing (an anonymous caller). */
 export interface Credentials {
