@@ -90,6 +90,3 @@ export const JANUS_CLIENT_ENV = {
 export function janusAdminKeyEnv(p: Pick<JanusPluginSpec, "id">): string {
     return `JANUS_${p.id.toUpperCase()}_ADMIN_KEY`;
 }
-
-/** Every variable the program sets on platform-api for Janus. */
-export const PLATFORM_API_JANUS_ENV: readonly string[] = [JANUS_CLIENT_ENV.platformApiUrl, JANUS_CLIENT_ENV.platformApiTokenSecret, ...JANUS_PLUGINS.map(janusAdminKeyEnv)];

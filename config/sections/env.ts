@@ -1,5 +1,4 @@
-import { VK_AGENT_DERIVED_ENV } from "../../catalog/input";
-import { PLATFORM_API_JANUS_ENV } from "../../catalog/janus-plugins";
+import { PLATFORM_API_DERIVED_ENV, VK_AGENT_DERIVED_ENV } from "../../catalog/input";
 import type { ConfigReader } from "../reader";
 import { SecretString } from "../secret";
 import { ENV_NAME } from "../validators";
@@ -28,7 +27,7 @@ export function readEnv(r: ConfigReader): EnvSection {
     }
     const secretEnv = Object.fromEntries(Object.entries(envMap("platformApiSecretEnv")).map(([k, v]) => [k, new SecretString(v)]));
     for (const [key, names] of [["platformApiEnv", Object.keys(platformApi)], ["platformApiSecretEnv", Object.keys(secretEnv)]] as const) {
-        for (const name of names.filter((n) => PLATFORM_API_JANUS_ENV.includes(n))) {
+        for (const name of names.filter((n) => (PLATFORM_API_DERIVED_ENV as readonly string[]).includes(n))) {
             r.add(`${key}.${name}`, "is set by the program (Janus's internal URL, its generated token secret and plugin admin keys)", `remove it from visualkit:${key} in Pulumi.${r.stack}.yaml`);
         }
     }

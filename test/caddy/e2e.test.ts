@@ -105,9 +105,10 @@ describe("the prod catalog behind the real Caddy (loopback)", () => {
         expect(small.status).toBe(200);
         expect(small.headers["x-upstream"]).toBe("172.18.0.1:8088");
         expect(janusHttp.largestBody).toBe(60 * 1024);
-        const big = await post(4 * 1024 * 1024);
-        // Caddy 2.6.2 aborts the proxied request at the limit and answers 502 (later versions 413).
-        expect([413, 502]).toContain(big.status);
+        // Caddy 2.6.2 aborts the proxied request at the limit and answers 502 (later versions 413), or resets the
+        // connection while the client is still sending.
+        const big = await post(4 * 1024 * 1024).catch((e: NodeJS.ErrnoException) => ({ status: e.code ?? String(e), headers: {} as Record<string, string> }));
+        expect([413, 502, "ECONNRESET", "EPIPE"]).toContain(big.status);
         expect(big.headers["x-upstream"]).toBeUndefined();
         expect(janusHttp.largestBody).toBeLessThanOrEqual(64 * 1024);
     });

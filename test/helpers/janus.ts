@@ -60,11 +60,12 @@ export async function startJanus(stack: string, secrets: JanusSecrets | string):
                 if (janus.exitCode !== null) throw new Error(`janus exited with ${janus.exitCode}:\n${log}`);
                 return (await fetch(`http://127.0.0.1:${ports.http}/janus/info`)).ok;
             },
-            150,
+            // Up to 60 s: on this shared 2-core machine a busy test run has taken Janus longer than 15 s to listen.
+            600,
         );
     } catch (e) {
         await stop();
-        throw e;
+        throw new Error(`${(e as Error).message}\njanus printed:\n${log.slice(-4000)}`);
     }
     return { settings, pid: janus.pid!, log: () => log, stop };
 }
