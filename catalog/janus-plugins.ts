@@ -24,6 +24,12 @@ export interface JanusPluginSpec {
      * the admin key also guard RTP forwarding and file playback.
      */
     readonly settings: Readonly<Record<string, boolean | string | number>>;
+    /**
+     * The plugin opens plain-RTP sockets (AudioBridge's RTP participants). Without `local_ip` Janus binds them to the
+     * first address it finds, the server's public one inside the public media range; the rendering binds them to
+     * Janus's listener address (the bridge gateway), where vk-agent is.
+     */
+    readonly plainRtp?: boolean;
 }
 
 export const JANUS_PLUGINS: readonly JanusPluginSpec[] = [
@@ -38,6 +44,7 @@ export const JANUS_PLUGINS: readonly JanusPluginSpec[] = [
         // playing a server-side file into a room. Plain-RTP participants are off per room unless the room was created
         // (with the admin key) with allow_rtp_participants.
         settings: { lock_rtp_forward: true, lock_play_file: true },
+        plainRtp: true,
     },
     {
         package: "janus.plugin.videoroom",

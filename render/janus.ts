@@ -170,7 +170,7 @@ export function renderJanusFiles(s: JanusSettings, secrets: JanusSecrets): Recor
         "janus.jcfg": renderJanusMain(s, secrets),
         "janus.transport.http.jcfg": renderJanusHttp(s),
         "janus.transport.websockets.jcfg": renderJanusWebsockets(s),
-        ...Object.fromEntries(s.plugins.map((p) => [pluginFile(p), renderJanusPlugin(p, secrets)])),
+        ...Object.fromEntries(s.plugins.map((p) => [pluginFile(p), renderJanusPlugin(p, secrets, s.bindAddress)])),
     };
 }
 
@@ -178,10 +178,10 @@ export function renderJanusFiles(s: JanusSettings, secrets: JanusSecrets): Recor
  * A loaded plugin's config: only its `general` section (no rooms: platform-api creates them through the API with the
  * admin key). `admin_key` gates room creation, and with the plugin's locks RTP forwarding and file playback.
  */
-export function renderJanusPlugin(p: JanusPluginSpec, secrets: Pick<JanusSecrets, "adminKeys">): string {
+export function renderJanusPlugin(p: JanusPluginSpec, secrets: Pick<JanusSecrets, "adminKeys">, bindAddress: string): string {
     const key = secrets.adminKeys[p.id];
     if (!key) throw new Error(`janus config: no admin key for plugin ${p.package} (generated secrets by plugin id: ${Object.keys(secrets.adminKeys).join(", ") || "none"})`);
-    return jcfg([section("general", [["admin_key", key], ...Object.entries(p.settings)])]);
+    return jcfg([section("general", [["admin_key", key], ...Object.entries(p.settings), ...(p.plainRtp ? ([["local_ip", bindAddress]] as Entry[]) : [])])]);
 }
 
 export function renderJanusMain(s: JanusSettings, secrets: Pick<JanusSecrets, "adminSecret" | "tokenSecret">): string {

@@ -73,13 +73,33 @@ export async function tcpWitness(): Promise<{ port: number; connections: () => n
     return { port, connections: () => count, close: () => new Promise((ok) => server.close(() => ok())) };
 }
 
-/** A UDP socket on 127.0.0.1 that counts datagrams (a SIP proxy or RTP sink Janus should never send to). */
-export async function udpWitness(): Promise<{ port: number; datagrams: () => number; close: () => Promise<void> }> {
+/**
+ * A UDP socket on 127.0.0.1 that counts datagrams (a SIP proxy or RTP sink Janus should never send to, or vk-agent's
+ * RTP port); `send` sends from this very socket (Janus connects a plain-RTP socket to the participant's address).
+ */
+export async function udpWitness(): Promise<{ port: number; datagrams: () => number; send: (port: number, data: Buffer) => Promise<void>; close: () => Promise<void> }> {
     let count = 0;
     const socket = createSocket("udp4");
     socket.on("message", () => count++);
     await new Promise<void>((ok) => socket.bind(0, "127.0.0.1", ok));
-    return { port: socket.address().port, datagrams: () => count, close: () => new Promise((ok) => socket.close(() => ok())) };
+    return {
+        port: socket.address().port,
+        datagrams: () => count,
+        send: (port, data) => new Promise((ok, fail) => socket.send(data, port, "127.0.0.1", (e) => (e ? fail(e) : ok()))),
+        close: () => new Promise((ok) => socket.close(() => ok())),
+    };
+}
+
+/** An RTP packet with one Opus frame of silence (TOC 0xF8: CELT fullband 20 ms, mono, one frame; no frame data). */
+export function opusRtp(seq: number, ssrc: number, payloadType = 111): Buffer {
+    const b = Buffer.alloc(13);
+    b[0] = 0x80;
+    b[1] = payloadType;
+    b.writeUInt16BE(seq & 0xffff, 2);
+    b.writeUInt32BE((seq * 960) >>> 0, 4);
+    b.writeUInt32BE(ssrc >>> 0, 8);
+    b[12] = 0xf8;
+    return b;
 }
 
 export const sleep = (ms: number) => new Promise((ok) => setTimeout(ok, ms));

@@ -1,7 +1,7 @@
 import { readdirSync } from "node:fs";
 import { DEBIAN_JANUS_PLUGIN_FILES, JANUS_PLUGINS } from "../../catalog/janus-plugins";
 import { debianLayout, startJanus, testJanusSecrets, type RunningJanus } from "../helpers/janus";
-import { JanusHttpClient, signedToken, sleep, tcpWitness, udpWitness, type Reply } from "../helpers/janus-client";
+import { JanusHttpClient, opusRtp, signedToken, sleep, tcpWitness, udpWitness, type Reply } from "../helpers/janus-client";
 
 /**
  * The attacks of issue 24 against a real Janus 1.1.2 (Debian's) started with the rendered configs (test mode: loopback
@@ -189,8 +189,26 @@ describe("the product still works", () => {
             const { session, handle } = await vkAgent.attach(AB);
             const joined = await vkAgent.message(session!, handle!, { request: "join", room, pin: "agent-pin", display: "VKAgent", rtp: { ip: "127.0.0.1", port: rtp.port, payload_type: 111 } });
             expect(data(joined)).toMatchObject({ audiobridge: "joined", room });
+            // Janus's side of the plain RTP is on its listener address (the bridge gateway in production), not public.
+            expect(data(joined).rtp.ip).toBe(janus.settings.bindAddress);
             expect(data(joined).rtp.port).toBeGreaterThanOrEqual(janus.settings.rtpPorts.from);
             expect(data(joined).rtp.port).toBeLessThanOrEqual(janus.settings.rtpPorts.to);
+
+            // Media flows: a second participant speaks, vk-agent sends its first packet (Janus sends only after one),
+            // and Janus sends vk-agent the room's mix.
+            const speaker = await udpWitness();
+            try {
+                const s2 = await vkAgent.attach(AB);
+                const spoke = await vkAgent.message(s2.session!, s2.handle!, { request: "join", room, pin: "agent-pin", rtp: { ip: "127.0.0.1", port: speaker.port, payload_type: 111 } });
+                for (let i = 0; i < 50; i++) {
+                    await speaker.send(data(spoke).rtp.port, opusRtp(i, 0x5ea4e4));
+                    await rtp.send(data(joined).rtp.port, opusRtp(i, 0xa6e47));
+                    await sleep(20);
+                }
+                expect(rtp.datagrams()).toBeGreaterThan(10);
+            } finally {
+                await speaker.close();
+            }
         } finally {
             await rtp.close();
         }

@@ -61,6 +61,8 @@ describe.each(["dev", "prod"])("%s Janus rendering", (stack) => {
         expect(main).toContain(`stun_server: ${config.janus.stun!.host}`);
         expect(main).toContain(`stun_port: ${config.janus.stun!.port}`);
         expect(main).toContain(`debug_level: ${{ debug: 5, info: 4, warn: 3 }[config.logLevel]}`);
+        // AudioBridge's plain-RTP sockets (vk-agent's path) bind the bridge gateway too, never the public address.
+        expect(cfgconv(join(dir, "janus.plugin.audiobridge.jcfg")).out).toContain(`local_ip: ${settings.bindAddress}`);
     });
 });
 
@@ -81,7 +83,7 @@ test("test mode changes only ports, bind address and folders, and leaves STUN ou
     const { config, catalog } = parsedStack("prod");
     const prod = janusSettings(catalog, config);
     const test = janusTestSettings(prod, { bindAddress: "127.0.0.1", ports: { http: 1, ws: 2, admin: 3 }, layout: debianLayout("/tmp/x") });
-    const changed = /^\s*(configs_folder|plugins_folder|transports_folder|events_folder|loggers_folder|port|ip|ws_port|ws_ip|admin_port|admin_ip|stun_server|stun_port) = /;
+    const changed = /^\s*(configs_folder|plugins_folder|transports_folder|events_folder|loggers_folder|port|ip|ws_port|ws_ip|admin_port|admin_ip|local_ip|stun_server|stun_port) = /;
     const keep = (text: string) => text.split("\n").filter((l) => !changed.test(l));
     const a = renderJanusFiles(prod, SECRETS);
     const b = renderJanusFiles(test, SECRETS);
