@@ -197,17 +197,26 @@ describe("the product still works", () => {
             // Media flows: a second participant speaks, vk-agent sends its first packet (Janus sends only after one),
             // and Janus sends vk-agent the room's mix.
             const speaker = await udpWitness();
+            // A caller in the same room who joins again as plain RTP naming someone else's address (a relay attempt):
+            // that address never sends to Janus (it cannot even reach Janus's side on the bridge gateway), so Janus
+            // sends it nothing.
+            const victim = await udpWitness();
             try {
                 const s2 = await vkAgent.attach(AB);
                 const spoke = await vkAgent.message(s2.session!, s2.handle!, { request: "join", room, pin: "agent-pin", rtp: { ip: "127.0.0.1", port: speaker.port, payload_type: 111 } });
+                const s3 = await caller.attach(AB);
+                const relay = await caller.message(s3.session!, s3.handle!, { request: "join", room, pin: "agent-pin", rtp: { ip: "127.0.0.1", port: victim.port, payload_type: 111 } });
+                expect(data(relay).audiobridge).toBe("joined");
                 for (let i = 0; i < 50; i++) {
                     await speaker.send(data(spoke).rtp.port, opusRtp(i, 0x5ea4e4));
                     await rtp.send(data(joined).rtp.port, opusRtp(i, 0xa6e47));
                     await sleep(20);
                 }
                 expect(rtp.datagrams()).toBeGreaterThan(10);
+                expect(victim.datagrams()).toBe(0);
             } finally {
                 await speaker.close();
+                await victim.close();
             }
         } finally {
             await rtp.close();
