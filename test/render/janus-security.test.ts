@@ -1,4 +1,5 @@
 import { readdirSync } from "node:fs";
+import WebSocket from "ws";
 import { DEBIAN_JANUS_PLUGIN_FILES, JANUS_PLUGINS } from "../../catalog/janus-plugins";
 import { debianLayout, startJanus, testJanusSecrets, type RunningJanus } from "../helpers/janus";
 import { JanusHttpClient, opusRtp, signedToken, sleep, tcpWitness, udpWitness, type Reply } from "../helpers/janus-client";
@@ -67,6 +68,40 @@ describe("anonymous callers", () => {
         const { session } = await caller.create();
         const reply = await anonymous().request(`/${session}`, { janus: "attach", plugin: AB });
         expect(reply.error.code).toBe(UNAUTHORIZED);
+    });
+});
+
+describe("over the WebSocket (how browsers and vk-agent talk to Janus)", () => {
+    async function ask(messages: Record<string, unknown>[]): Promise<Reply[]> {
+        const ws = new WebSocket(`ws://127.0.0.1:${janus.settings.ports.ws}`, "janus-protocol");
+        await new Promise((ok, fail) => {
+            ws.once("open", ok);
+            ws.once("error", fail);
+        });
+        const replies: Reply[] = [];
+        try {
+            for (const m of messages) {
+                const reply = new Promise<Reply>((ok) => ws.once("message", (d) => ok(JSON.parse(String(d)) as Reply)));
+                const session = replies.at(-1)?.data?.id;
+                ws.send(JSON.stringify({ transaction: `w-${replies.length}`, ...(m.janus === "attach" ? { session_id: session } : {}), ...m }));
+                replies.push(await reply);
+            }
+        } finally {
+            ws.close();
+        }
+        return replies;
+    }
+
+    test("no token: the session is refused", async () => {
+        const [reply] = await ask([{ janus: "create" }]);
+        expect(reply.error.code).toBe(UNAUTHORIZED);
+    });
+
+    test("with vk-agent's token: a session and an AudioBridge handle", async () => {
+        const token = signedToken(SECRETS.tokenSecret, [AB]);
+        const [created, attached] = await ask([{ janus: "create", token }, { janus: "attach", plugin: AB, token }]);
+        expect(created.janus).toBe("success");
+        expect(attached.janus).toBe("success");
     });
 });
 
