@@ -43,7 +43,8 @@ install -d -m 0700 -o "$owner" -g "$owner" "$socket_dir"
 # reload leaves the running config (and so its endpoint) in place, so the rollback below talks to the same one.
 if [ -n "${CADDY_ADMIN:-}" ]; then
   admin="$CADDY_ADMIN"
-elif [ -S "$socket" ]; then
+elif ss -xlH 2>/dev/null | awk '{ print $5 }' | grep -qxF -- "$socket"; then
+  # Something listens on the socket (a stale file left by a crash does not count; Caddy unlinks it when it listens).
   admin="unix/$socket"
 else
   admin="${CADDY_ADMIN_LEGACY:-localhost:2019}"

@@ -1,7 +1,7 @@
 import { spawnSync } from "node:child_process";
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { renderCaddyfile } from "../../caddy/render";
 import { adminGet, CaddyProcess, caddyEnv, freePort, get, proxiedUpstreams, stackOptions, StubUpstream, tcpListenPorts } from "../helpers/caddy";
 import { parsedStack, ROOT } from "../helpers/program";
@@ -72,6 +72,10 @@ describe("install-caddyfile.sh against a running Caddy", () => {
     test("the first install moves the admin API off TCP: Caddy then listens on no TCP port but its site port, and the socket's folder is root's and Caddy's alone", async () => {
         const pid = caddyPid();
         expect(tcpListenPorts(pid)).toEqual([httpPort, legacyAdminPort].sort((a, b) => a - b));
+        // A stale socket file (left by a crashed Caddy) is not mistaken for the running endpoint.
+        mkdirSync(dirname(adminSocket), { recursive: true });
+        spawnSync("/usr/bin/python3", ["-c", `import socket; socket.socket(socket.AF_UNIX).bind(${JSON.stringify(adminSocket)})`]);
+        expect(statSync(adminSocket).isSocket()).toBe(true);
         const res = install([], render(stubs.old!));
         expect({ status: res.status, output: res.output }).toEqual({ status: 0, output: expect.stringContaining("installed and Caddy reloaded") });
         expect(caddyPid()).toBe(pid);
