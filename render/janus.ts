@@ -62,13 +62,13 @@ export function janusAdminUrl(s: JanusSettings): string {
     return `http://${host}:${s.ports.admin}${JANUS_ADMIN_PATH}`;
 }
 
-/** The core's files; each loaded plugin adds its own (`janus.plugin.<name>.jcfg`, see `janusFileNames`). */
 /** The Janus API's internal URL (`http://<bind>:<http port>/janus`): where platform-api creates rooms, over the bridge. */
 export function janusApiUrl(s: JanusSettings): string {
     const host = s.bindAddress.includes(":") ? `[${s.bindAddress}]` : s.bindAddress;
     return `http://${host}:${s.ports.http}/janus`;
 }
 
+/** The core's files; each loaded plugin adds its own (`janus.plugin.<name>.jcfg`, see `janusFileNames`). */
 export const JANUS_CORE_FILES = ["janus.jcfg", "janus.transport.http.jcfg", "janus.transport.websockets.jcfg"] as const;
 
 /** Every file of a rendering, by name in the configs folder: the core's, then one per loaded plugin. */
@@ -108,7 +108,7 @@ export const JANUS_LIMITS = {
     reclaimSessionTimeoutSeconds: 0,
     /**
      * Handles share this many media loops. Janus's default is a thread per handle, so a caller with a token could
-     * attach thousands of handles and as many threads (measured: 100 handles, +100 threads; with 2 loops, +0). Four
+     * attach thousands of handles and as many threads (100 handles: +100 threads; with loops, +0: janus-security.test.ts). Four
      * covers the platform's few concurrent calls on any Hetzner type; raise it with the CPUs if calls grow.
      */
     eventLoops: 4,
