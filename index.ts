@@ -9,6 +9,7 @@ import { DockerHost } from "./components/docker-host";
 import { GeneratedSecrets } from "./components/generated-secrets";
 import { HetznerHost } from "./components/hetzner-host";
 import { JanusGateway } from "./components/janus-gateway";
+import { JanusSecrets } from "./components/janus-secrets";
 import { PagesSite } from "./components/pages-site";
 import { PlatformApi } from "./components/platform-api";
 import { VkAgent } from "./components/vk-agent";
@@ -25,7 +26,7 @@ import { refuseDuplicateRecords } from "./lib/takeover-guard";
 import { renderArchitecture } from "./render/architecture";
 import { BACKUP_PATHS } from "./render/backups";
 import { renderCost } from "./render/cost";
-import { janusSettings } from "./render/janus";
+import { janusApiUrl, janusSettings } from "./render/janus";
 import { widgetReleasesFolder } from "./render/widget-cdn";
 
 /**
@@ -49,6 +50,8 @@ async function main() {
 
 
     const secrets = new GeneratedSecrets(`${name}-secrets`);
+    const janusConfig = janusSettings(catalog, config);
+    const janusSecrets = new JanusSecrets(`${name}-janus-secrets`, { plugins: janusConfig.plugins });
 
     // Hosts: one per catalog host, looked up by the name each service gives.
     const hosts: Record<string, HostHandle> = {};
@@ -140,21 +143,38 @@ async function main() {
         const docker = new DockerHost(`${name}-${host.name}-docker`, { host: hosts[host.name], spec: host, instance, registry: config.registry });
         const platformApi = placed.get("platform-api");
         if (platformApi) {
-            new PlatformApi(`${name}-platform-api`, { docker, service: platformApi, images: config.images, env: config.env.platformApi, secretEnv: config.secretEnv.platformApi });
+            new PlatformApi(`${name}-platform-api`, {
+                docker,
+                service: platformApi,
+                images: config.images,
+                env: config.env.platformApi,
+                secretEnv: config.secretEnv.platformApi,
+                janus: { apiUrl: janusApiUrl(janusConfig), tokenSecret: janusSecrets.tokenSecret, adminKeys: janusSecrets.adminKeys },
+            });
         }
         const janus = catalog.services.find((s) => s.id === "janus");
         const vkAgent = placed.get("vk-agent");
         if (vkAgent && janus) {
-            new VkAgent(`${name}-vk-agent`, { docker, service: vkAgent, janus, network: host.network, image: config.images.vkAgent, env: config.env.vkAgent, geminiApiKey: config.geminiApiKey });
+            new VkAgent(`${name}-vk-agent`, {
+                docker,
+                service: vkAgent,
+                janus,
+                network: host.network,
+                image: config.images.vkAgent,
+                env: config.env.vkAgent,
+                geminiApiKey: config.geminiApiKey,
+                janusTokenSecret: janusSecrets.tokenSecret,
+            });
         }
         if (janus && placed.has("janus")) {
             new JanusGateway(`${name}-janus`, {
                 docker,
                 host: hosts[host.name],
                 service: janus,
-                settings: janusSettings(catalog, config),
+                settings: janusConfig,
                 image: config.images.janus,
                 adminSecret: secrets.janusAdminSecret,
+                apiSecrets: { tokenSecret: janusSecrets.tokenSecret, adminKeys: janusSecrets.adminKeys },
                 forceRestart: config.janusForceRestart,
             });
         }

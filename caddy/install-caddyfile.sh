@@ -8,18 +8,23 @@
 # Environment (defaults are the Debian package's layout; the tests point them at a temp dir):
 #   CADDYFILE         target file                      /etc/caddy/Caddyfile
 #   CADDYFILE_BACKUP  copy of the previous file        $CADDYFILE.previous
-#   CADDY_ADMIN       admin endpoint for the reload    (empty: the address the new Caddyfile sets, else localhost:2019)
-#   CADDY_BIN         caddy executable                 caddy
+#   CADDY_ADMIN         admin endpoint for the reload  (empty: the socket below when Caddy listens there, else
+#                       CADDY_ADMIN_LEGACY: a Caddy that has never loaded a rendered file, e.g. Debian's default)
+#   CADDY_ADMIN_SOCKET  the admin socket the rendered Caddyfile sets      /var/lib/caddy/admin/caddy.sock
+#   CADDY_ADMIN_LEGACY  Caddy's default TCP admin endpoint                localhost:2019
+#   CADDY_USER          owner of the socket's folder (mode 0700)          caddy
+#   CADDY_BIN           caddy executable                                  caddy
+#
+# The admin API is a unix socket in a folder only root and Caddy can enter (caddy/render.ts CADDY_ADMIN_SOCKET says
+# why); this script creates that folder before the first reload moves the endpoint there from localhost:2019.
 set -euo pipefail
 
 source_file="${1:--}"
 target="${CADDYFILE:-/etc/caddy/Caddyfile}"
 backup="${CADDYFILE_BACKUP:-$target.previous}"
 caddy="${CADDY_BIN:-caddy}"
-address_args=()
-if [ -n "${CADDY_ADMIN:-}" ]; then
-  address_args=(--address "$CADDY_ADMIN")
-fi
+socket="${CADDY_ADMIN_SOCKET:-/var/lib/caddy/admin/caddy.sock}"
+owner="${CADDY_USER:-caddy}"
 
 fail() {
   echo "install-caddyfile: $1" >&2
@@ -29,6 +34,21 @@ fail() {
 command -v "$caddy" >/dev/null 2>&1 || fail "caddy executable '$caddy' not found"
 target_dir="$(dirname "$target")"
 mkdir -p "$target_dir"
+
+# Whoever can open the socket controls Caddy: its folder is Caddy's alone (root passes anyway). Re-applied every run.
+socket_dir="$(dirname "$socket")"
+mkdir -p "$(dirname "$socket_dir")"
+install -d -m 0700 -o "$owner" -g "$owner" "$socket_dir"
+# The endpoint the running Caddy listens on: the socket once a rendered file is live, the TCP default before. A failed
+# reload leaves the running config (and so its endpoint) in place, so the rollback below talks to the same one.
+if [ -n "${CADDY_ADMIN:-}" ]; then
+  admin="$CADDY_ADMIN"
+elif ss -xlH 2>/dev/null | awk '{ print $5 }' | grep -qxF -- "$socket"; then
+  # Something listens on the socket (a stale file left by a crash does not count; Caddy unlinks it when it listens).
+  admin="unix/$socket"
+else
+  admin="${CADDY_ADMIN_LEGACY:-localhost:2019}"
+fi
 
 # The work folder sits next to the target so each final mv is an atomic rename on the same filesystem.
 work="$(mktemp -d "$target_dir/.caddyfile-install.XXXXXX")"
@@ -44,7 +64,7 @@ fi
 chmod 0644 "$new_file"
 
 reload() {
-  "$caddy" reload --config "$target" --adapter caddyfile "${address_args[@]}" 2>&1
+  "$caddy" reload --config "$target" --adapter caddyfile --address "$admin" 2>&1
 }
 
 if ! output="$("$caddy" validate --config "$new_file" --adapter caddyfile 2>&1)"; then

@@ -30,8 +30,8 @@ export interface CaddyfileOptions {
 export interface LoopbackOptions {
     /** The one HTTP port every site shares; requests are routed by their `Host` header. */
     readonly httpPort: number;
-    /** Admin endpoint port on 127.0.0.1 (what `caddy reload --address` talks to). */
-    readonly adminPort: number;
+    /** Path of the admin endpoint's unix socket in the test's folder (production's is `CADDY_ADMIN_SOCKET`). */
+    readonly adminSocket: string;
     /** Catalog upstream (`172.18.0.1:8188`) → stand-in (`127.0.0.1:40001`); every proxied upstream must be mapped. */
     readonly upstreams: Readonly<Record<string, string>>;
     /** Catalog static root (`/opt/widget-cdn`) → local folder. */
@@ -40,11 +40,31 @@ export interface LoopbackOptions {
     readonly logDir: string;
 }
 
+/**
+ * Caddy's admin API (`POST /load` replaces the whole config: serve /etc, hand out the TLS keys) listens on this unix
+ * socket, never on TCP: on the default localhost:2019 any process on the host's network could use it, and Janus runs
+ * there (host networking) parsing untrusted media. caddy/install-caddyfile.sh creates its folder 0700 for the `caddy`
+ * user, so only root and Caddy can open the socket; other containers do not see the host's file system at all.
+ * Caddy 2.6.2 unlinks a stale socket before it listens (listeners.go), and `caddy reload` reads this address from the
+ * Caddyfile, so `systemctl reload caddy` keeps working.
+ */
+export const CADDY_ADMIN_SOCKET = "/var/lib/caddy/admin/caddy.sock";
+
 /** Debian's caddy package creates this folder owned by the `caddy` user. */
 export const CADDY_LOG_DIR = "/var/log/caddy";
 export const ACCESS_LOG = "access.log";
 /** Browsers remember HTTPS-only for a year; no `preload`, which is hard to undo. */
 export const HSTS = "max-age=31536000; includeSubDomains";
+/**
+ * Headers every site sends, replacing what an upstream set (applied as the response is written): HSTS; no MIME
+ * sniffing (a user upload or a CDN file is never run as a script because a browser guessed); no paths or query strings
+ * in the Referer sent to other origins (Janus long-poll URLs carry tokens).
+ */
+export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
+    "Strict-Transport-Security": HSTS,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "strict-origin-when-cross-origin",
+};
 /**
  * Caddy closes every proxied WebSocket when its config is reloaded (caddyserver/caddy#3143), which would drop live
  * calls on each deploy. 2.7 added `stream_close_delay`: old streams survive the reload for this long. Debian 12's
@@ -115,17 +135,19 @@ function globalOptions(opts: CaddyfileOptions): string[] {
     const lo = opts.loopback;
     return block("", [
         `email ${token(opts.acmeEmail)}`,
-        ...(lo ? [`admin 127.0.0.1:${lo.adminPort}`, `http_port ${lo.httpPort}`, "default_bind 127.0.0.1"] : []),
+        `admin ${token(`unix/${lo ? lo.adminSocket : CADDY_ADMIN_SOCKET}`)}`,
+        ...(lo ? [`http_port ${lo.httpPort}`, "default_bind 127.0.0.1"] : []),
         ...block("log", ["format json", `level ${opts.logLevel.toUpperCase()}`]),
     ]);
 }
 
-/** What every site shares: compression, HSTS and a rotated JSON access log (one file for all sites). */
+/** What every site shares: compression, the security headers and a rotated JSON access log (one file for all sites). */
 function siteSnippet(opts: CaddyfileOptions): string[] {
     const file = `${opts.loopback?.logDir ?? CADDY_LOG_DIR}/${ACCESS_LOG}`;
     return block("(site)", [
         "encode zstd gzip",
-        `header Strict-Transport-Security ${token(HSTS)}`,
+        // `defer`: set as the response is written, so they replace an upstream's own instead of doubling it.
+        ...block("header", [...Object.entries(SECURITY_HEADERS).map(([k, v]) => `${k} ${token(v)}`), "defer"]),
         ...block("log", [...block(`output file ${token(file)}`, ["roll_size 100MiB", "roll_keep 10", "roll_keep_for 30d"]), "format json"]),
     ]);
 }
@@ -139,12 +161,16 @@ function proxyBody(service: ServiceSpec, target: ProxyTarget, opts: CaddyfileOpt
     });
     const inner = [
         ...(addresses.length > 1 ? poolDirectives(service, target) : []),
-        // Stripped as the upstream's response enters Caddy, so it holds whatever other handlers the site gains.
-        ...(target.removeResponseHeaders ?? []).map((h) => `header_down -${h}`),
         ...(target.websocket && supports(opts.caddyVersion, STREAM_CLOSE_DELAY.since) ? [`stream_close_delay ${STREAM_CLOSE_DELAY.value}`] : []),
     ];
     const head = `reverse_proxy ${upstreams.join(" ")}`;
-    return inner.length === 0 ? [head] : block(head, inner);
+    // A path-scoped removal: a named matcher per header, and a deferred delete, so it applies to what the upstream sent.
+    const removals = (target.removeResponseHeaders ?? []).flatMap(({ header, paths }) => {
+        const matcher = `@strip_${header.toLowerCase().replace(/[^a-z0-9]+/g, "_")}`;
+        return [`${matcher} path ${paths.map(token).join(" ")}`, ...block(`header ${matcher}`, [`-${header}`, "defer"])];
+    });
+    const limit = target.maxRequestBody ? block("request_body", [`max_size ${token(target.maxRequestBody)}`]) : [];
+    return [...limit, ...removals, ...(inner.length === 0 ? [head] : block(head, inner))];
 }
 
 function staticBody(target: StaticTarget, opts: CaddyfileOptions): string[] {

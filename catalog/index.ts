@@ -119,7 +119,9 @@ export function buildCatalog(cfg: CatalogInput): Catalog {
             ports: janusPorts,
             routes: [
                 route("janus", { kind: "proxy", port: "ws", websocket: { subprotocol: "janus-protocol" } }, ws("janus-protocol")),
-                route("janusApi", { kind: "proxy", port: "http" }, http("/janus/info")),
+                // Janus's HTTP transport reads a whole body into memory before it checks the token (janus_http.c
+                // reallocs without a limit); Janus API messages, SDP included, are a few KB.
+                route("janusApi", { kind: "proxy", port: "http", maxRequestBody: "64KB" }, http("/janus/info")),
             ],
         },
         {
@@ -135,8 +137,14 @@ export function buildCatalog(cfg: CatalogInput): Catalog {
             ],
             ports: chatwootPorts,
             routes: [
-                // Chatwoot's widget is embedded in customers' pages, so its X-Frame-Options must go.
-                route("support", { kind: "proxy", port: "http", removeResponseHeaders: ["X-Frame-Options"] }, http("/api")),
+                // Chatwoot's widget is an iframe of /widget on customers' pages, and shows help-center articles (/hc/...)
+                // inside it, so X-Frame-Options must go there. Only there: the agent dashboard (/app) and its login stay
+                // unframeable (the reference stripped it for the whole site, which allows clickjacking the dashboard).
+                route(
+                    "support",
+                    { kind: "proxy", port: "http", removeResponseHeaders: [{ header: "X-Frame-Options", paths: ["/widget", "/widget/*", "/hc/*"] }] },
+                    http("/api"),
+                ),
             ],
         },
         {

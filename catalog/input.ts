@@ -36,7 +36,14 @@ export const DEFAULT_HOSTNAMES = {
 export type RouteId = keyof typeof DEFAULT_HOSTNAMES;
 
 /** Environment variables the program derives for vk-agent (from the catalog and geminiApiKey); config may not set them. */
-export const VK_AGENT_DERIVED_ENV = ["VK_AGENT_JANUS_WS_URL", "VK_AGENT_RTP_HOST", "VK_AGENT_RTP_PORT", "GEMINI_API_KEY", "VK_AGENT_GEMINI_API_KEY"] as const;
+export const VK_AGENT_DERIVED_ENV = ["VK_AGENT_JANUS_WS_URL", "VK_AGENT_RTP_HOST", "VK_AGENT_RTP_PORT", "GEMINI_API_KEY", "VK_AGENT_GEMINI_API_KEY", "VK_AGENT_JANUS_TOKEN_SECRET"] as const;
+
+/**
+ * Environment variables the program sets on platform-api for Janus (catalog/janus-plugins.ts JANUS_CLIENT_ENV and one
+ * admin key per allowed plugin); config may not set them. test/components/janus-secrets.test.ts checks the list against
+ * what the program really sets.
+ */
+export const PLATFORM_API_DERIVED_ENV = ["JANUS_API_URL", "JANUS_TOKEN_SECRET", "JANUS_AUDIOBRIDGE_ADMIN_KEY", "JANUS_VIDEOROOM_ADMIN_KEY"] as const;
 
 export interface PortRange {
     readonly from: number;

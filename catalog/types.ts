@@ -39,8 +39,13 @@ export interface ProxyTarget {
     readonly port: string;
     /** WebSocket endpoint; `subprotocol` is what clients must offer (Janus requires `janus-protocol`). */
     readonly websocket?: { readonly subprotocol?: string };
-    /** Response headers the upstream sets that must not reach the browser. */
-    readonly removeResponseHeaders?: readonly string[];
+    /**
+     * Response headers the upstream sets that must not reach the browser, each on the request paths given (Caddy path
+     * patterns: `/widget`, `/hc/*`) and nowhere else.
+     */
+    readonly removeResponseHeaders?: readonly { readonly header: string; readonly paths: readonly string[] }[];
+    /** Largest request body Caddy passes on (Caddy size, `64KB`); a larger one is refused before the upstream sees it. */
+    readonly maxRequestBody?: string;
 }
 
 export interface StaticTarget {

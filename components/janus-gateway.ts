@@ -6,7 +6,7 @@ import { pullImage, serviceContainer } from "../lib/containers";
 import type { HostHandle } from "../lib/host";
 import { shellQuote, shippedFile } from "../lib/shipped";
 import { REMOTE_COMMAND_DEFAULTS } from "../lib/ssh";
-import { JANUS_FILES, JANUS_IMAGE_UID, janusAdminUrl, renderJanusHttp, renderJanusMain, renderJanusWebsockets, type JanusFile, type JanusSettings } from "../render/janus";
+import { JANUS_IMAGE_UID, janusAdminUrl, janusFileNames, janusSecretFileNames, renderJanusFiles, type JanusSettings } from "../render/janus";
 import type { DockerHost } from "./docker-host";
 
 export interface JanusGatewayArgs {
@@ -23,6 +23,8 @@ export interface JanusGatewayArgs {
     image: string;
     /** Admin API secret (from GeneratedSecrets); it ends up in janus.jcfg and on the call guard's stdin only. */
     adminSecret: pulumi.Input<string>;
+    /** Token-signing secret and the plugins' admin keys by plugin id (from JanusSecrets); they end up in the 0400 files only. */
+    apiSecrets: { tokenSecret: pulumi.Input<string>; adminKeys: Readonly<Record<string, pulumi.Input<string>>> };
     /** The host Janus runs on: the call guard asks its admin API over SSH before Janus is replaced. */
     host: HostHandle;
     /**
@@ -50,12 +52,16 @@ export class JanusGateway extends pulumi.ComponentResource {
     constructor(name: string, args: JanusGatewayArgs, opts?: pulumi.ComponentResourceOptions) {
         super("visualkit:docker:JanusGateway", name, {}, opts);
         const s = args.settings;
-        const texts: Record<JanusFile, pulumi.Output<string>> = {
-            "janus.jcfg": pulumi.secret(pulumi.output(args.adminSecret).apply((secret) => renderJanusMain(s, secret))),
-            "janus.transport.http.jcfg": pulumi.output(renderJanusHttp(s)),
-            "janus.transport.websockets.jcfg": pulumi.output(renderJanusWebsockets(s)),
-        };
-        const hashes = Object.fromEntries(JANUS_FILES.map((f) => [f, publishFile(`janus/${f}`, texts[f])]));
+        const names = janusFileNames(s);
+        const secretFiles = new Set(janusSecretFileNames(s));
+        const rendered = pulumi
+            .all([args.adminSecret, args.apiSecrets.tokenSecret, pulumi.all(args.apiSecrets.adminKeys)])
+            .apply(([adminSecret, tokenSecret, adminKeys]) => renderJanusFiles(s, { adminSecret, tokenSecret, adminKeys }));
+        // Files without a secret stay plain, so their text shows in previews and rendered/.
+        const texts: Record<string, pulumi.Output<string>> = Object.fromEntries(
+            names.map((f) => [f, secretFiles.has(f) ? pulumi.secret(rendered.apply((r) => r[f])) : pulumi.unsecret(rendered.apply((r) => r[f]))]),
+        );
+        const hashes = Object.fromEntries(names.map((f) => [f, publishFile(`janus/${f}`, texts[f])]));
 
         const image = pullImage(`${name}-image`, args.image, args.docker, { parent: this });
         // Replacing Janus drops every call in progress. Before each replacement (its triggers are what replaces the
@@ -69,7 +75,7 @@ export class JanusGateway extends pulumi.ComponentResource {
                 connection: args.host.connection,
                 create: `python3 -c ${shellQuote(shippedFile(CALL_GUARD_SCRIPT))} ${shellQuote(janusAdminUrl(s))} ${shellQuote(`--container=${args.service.containers[0].name}`)}${force ? " --force" : ""}`,
                 stdin: pulumi.secret(args.adminSecret),
-                triggers: [image.imageId, ...JANUS_FILES.map((f) => hashes[f]), args.docker.instance],
+                triggers: [image.imageId, ...names.map((f) => hashes[f]), args.docker.instance],
             },
             { parent: this, dependsOn: [args.host.ready] },
         );
@@ -81,12 +87,12 @@ export class JanusGateway extends pulumi.ComponentResource {
                 image: image.imageId,
                 hostNetwork: true,
                 extra: {
-                    uploads: JANUS_FILES.map((f) => ({
+                    uploads: names.map((f) => ({
                         file: `${s.layout.configs}/${f}`,
                         content: texts[f],
-                        // Only the image's Janus user may read the file holding the admin secret.
+                        // Only the image's Janus user may read the files holding a secret.
                         owner: String(JANUS_IMAGE_UID),
-                        permissions: f === "janus.jcfg" ? "0400" : "0444",
+                        permissions: secretFiles.has(f) ? "0400" : "0444",
                     })),
                 },
             },

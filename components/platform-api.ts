@@ -3,6 +3,7 @@ import type { ImageKey, ServiceSpec } from "../catalog/types";
 import type { SecretString } from "../config/secret";
 import { envEntries, pullImage, serviceContainer } from "../lib/containers";
 import { toPulumiSecrets } from "../lib/secrets";
+import { JANUS_CLIENT_ENV, janusAdminKeyEnv } from "../catalog/janus-plugins";
 import type { DockerHost } from "./docker-host";
 
 export interface PlatformApiArgs {
@@ -16,6 +17,12 @@ export interface PlatformApiArgs {
     env?: Readonly<Record<string, string>>;
     /** Secret environment variables (database URLs, API keys), Pulumi secrets end to end. @default {} */
     secretEnv?: Readonly<Record<string, SecretString>>;
+    /**
+     * What platform-api needs to use Janus (catalog/janus-plugins.ts, JANUS_CLIENT_ENV): its internal API URL, the
+     * token-signing secret (it mints callers' tokens) and each plugin's admin key by plugin id (it creates rooms).
+     * Left out, platform-api gets no Janus variables. @default undefined
+     */
+    janus?: { apiUrl: string; tokenSecret: pulumi.Input<string>; adminKeys: Readonly<Record<string, pulumi.Input<string>>> };
 }
 
 /**
@@ -29,8 +36,17 @@ export class PlatformApi extends pulumi.ComponentResource {
 
     constructor(name: string, args: PlatformApiArgs, opts?: pulumi.ComponentResourceOptions) {
         super("visualkit:docker:PlatformApi", name, {}, opts);
-        const secret = toPulumiSecrets(args.secretEnv ?? {});
-        const envs = envEntries(args.env ?? {}, secret);
+        const j = args.janus;
+        const janusPlain: Record<string, string> = j ? { [JANUS_CLIENT_ENV.platformApiUrl]: j.apiUrl } : {};
+        const janusSecret: Record<string, pulumi.Output<string>> = j
+            ? {
+                  [JANUS_CLIENT_ENV.platformApiTokenSecret]: pulumi.secret(j.tokenSecret),
+                  ...Object.fromEntries(Object.entries(j.adminKeys).map(([id, key]) => [janusAdminKeyEnv({ id }), pulumi.secret(key)])),
+              }
+            : {};
+        const secret = { ...toPulumiSecrets(args.secretEnv ?? {}), ...janusSecret };
+        // envEntries refuses a name set twice, so a user variable can never shadow the program's.
+        const envs = envEntries({ ...(args.env ?? {}), ...janusPlain }, secret);
 
         const containers = args.service.containers.map((spec) => {
             const ref = args.images[spec.image];

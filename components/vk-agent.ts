@@ -3,6 +3,7 @@ import type { HostSpec, ServiceSpec } from "../catalog/types";
 import type { SecretString } from "../config/secret";
 import { envEntries, pullImage, serviceContainer } from "../lib/containers";
 import { toPulumiSecret } from "../lib/secrets";
+import { JANUS_CLIENT_ENV } from "../catalog/janus-plugins";
 import type { DockerHost } from "./docker-host";
 
 /** Google's SDK reads GEMINI_API_KEY; the agent's own settings use the VK_AGENT_ prefix. Both get the key. */
@@ -23,6 +24,8 @@ export interface VkAgentArgs {
     env?: Readonly<Record<string, string>>;
     /** Gemini API key, passed as a secret environment variable. */
     geminiApiKey: SecretString;
+    /** Janus's token-signing secret (JanusSecrets), as VK_AGENT_JANUS_TOKEN_SECRET: the agent mints its own token. */
+    janusTokenSecret: pulumi.Input<string>;
 }
 
 /**
@@ -58,11 +61,11 @@ export class VkAgent extends pulumi.ComponentResource {
     constructor(name: string, args: VkAgentArgs, opts?: pulumi.ComponentResourceOptions) {
         super("visualkit:docker:VkAgent", name, {}, opts);
         const derived = vkAgentDerivedEnv(args.service, args.janus, args.network);
-        for (const key of [...Object.keys(derived), ...GEMINI_KEY_ENV]) {
+        for (const key of [...Object.keys(derived), ...GEMINI_KEY_ENV, JANUS_CLIENT_ENV.vkAgentTokenSecret]) {
             if (args.env && key in args.env) throw new Error(`visualkit:vkAgentEnv.${key} is set by the program (from the catalog or geminiApiKey); remove it from the stack file`);
         }
         const key = toPulumiSecret(args.geminiApiKey);
-        const secretEnv = Object.fromEntries(GEMINI_KEY_ENV.map((k) => [k, key]));
+        const secretEnv = { ...Object.fromEntries(GEMINI_KEY_ENV.map((k) => [k, key])), [JANUS_CLIENT_ENV.vkAgentTokenSecret]: pulumi.secret(args.janusTokenSecret) };
 
         const spec = args.service.containers[0];
         const image = pullImage(`${name}-image`, args.image, args.docker, { parent: this });

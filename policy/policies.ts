@@ -1,4 +1,5 @@
 import { isIPv4, isIPv6 } from "node:net";
+import { DEBIAN_JANUS_PLUGIN_FILES } from "../catalog/janus-plugins";
 import { isPinned, parseImageRef, SECRET_ENV_NAME } from "../config/validators";
 
 /**
@@ -218,6 +219,36 @@ const janusAdminPrivate: PlatformPolicy = {
     },
 };
 
+/**
+ * Janus's public API (issue 24): anonymous callers got every plugin. The container's janus.jcfg must authenticate the
+ * API (token_auth or api_secret), and every plugin Debian's package ships that it does not disable must come with its
+ * own config holding an admin_key (no admin key = anyone with API access creates rooms, streams and RTP forwarders).
+ */
+const janusApiLocked: PlatformPolicy = {
+    name: "janus-public-api-locked",
+    description: "Janus authenticates its public API (token_auth or api_secret), and every plugin it loads has an admin_key.",
+    resource(r, _ctx, report) {
+        if (r.type !== TYPES.container || !Array.isArray(r.props.uploads)) return;
+        const uploads = r.props.uploads as { file?: string; content?: string }[];
+        const text = (name: string) => uploads.find((u) => String(u.file ?? "").split("/").pop() === name)?.content;
+        const uploaded = text("janus.jcfg");
+        if (uploaded === undefined) return;
+        const main = String(uploaded);
+        if (jcfgValue(main, "token_auth") !== "true" && !jcfgValue(main, "api_secret")) {
+            report(`${label(r)} runs Janus with neither token_auth nor api_secret: anyone who reaches janus.<domain> can use every plugin. Render janus.jcfg with render/janus.ts (token_auth with a generated token_auth_secret).`);
+        }
+        const pluginsSection = main.match(/^plugins:\s*\{([^}]*)\}/m)?.[1] ?? "";
+        const disabled = new Set((jcfgValue(pluginsSection, "disable") ?? "").split(",").map((x) => x.trim()));
+        for (const file of DEBIAN_JANUS_PLUGIN_FILES.filter((f) => !disabled.has(f))) {
+            const config = `janus.plugin.${file.replace(/^libjanus_/, "").replace(/\.so$/, "")}.jcfg`;
+            const plugin = text(config);
+            if (plugin === undefined || !jcfgValue(String(plugin), "admin_key")) {
+                report(`${label(r)} loads the Janus plugin ${file} without an admin_key in ${config}: any API client can create rooms or forward RTP with it. Add it to catalog/janus-plugins.ts (the rendering gives it a generated admin key) or leave it disabled.`);
+            }
+        }
+    },
+};
+
 const logsAndRestart: PlatformPolicy = {
     name: "container-log-rotation-and-restart",
     description: "Every container rotates its logs (json-file with max-size and max-file, or local) and has a restart policy; one-shot jobs (attach) run once.",
@@ -261,6 +292,7 @@ export const POLICIES: readonly PlatformPolicy[] = [
     prodImagesPinned,
     noPlainSecretEnv,
     janusAdminPrivate,
+    janusApiLocked,
     logsAndRestart,
     prodBackupsPolicy(REQUIRE_BACKUP_COMPONENT),
 ];

@@ -1,3 +1,4 @@
+import { disabledJanusPlugins, JANUS_PLUGINS, type JanusPluginSpec } from "../catalog/janus-plugins";
 import type { Catalog, PortSpec } from "../catalog/types";
 import type { LogLevel } from "../config/types";
 
@@ -40,11 +41,6 @@ export const JANUS_DEBUG_LEVEL: Readonly<Record<LogLevel, number>> = { debug: 5,
 
 /** Transports besides HTTP and WebSockets are never configured; they are not loaded at all. */
 export const DISABLED_TRANSPORTS = ["libjanus_mqtt.so", "libjanus_nanomsg.so", "libjanus_pfunix.so", "libjanus_rabbitmq.so"] as const;
-/**
- * Plugins run with their built-in defaults (the reference shipped no plugin configs either), except those that
- * cannot start without one: Duktape and Lua need a script, Record&Play a recordings folder.
- */
-export const DISABLED_PLUGINS = ["libjanus_duktape.so", "libjanus_lua.so", "libjanus_recordplay.so"] as const;
 /** The JSON logger only logs to a file its own config names; Janus logs to stdout, which Docker rotates. */
 export const DISABLED_LOGGERS = ["libjanus_jsonlog.so"] as const;
 
@@ -66,8 +62,57 @@ export function janusAdminUrl(s: JanusSettings): string {
     return `http://${host}:${s.ports.admin}${JANUS_ADMIN_PATH}`;
 }
 
-export const JANUS_FILES = ["janus.jcfg", "janus.transport.http.jcfg", "janus.transport.websockets.jcfg"] as const;
-export type JanusFile = (typeof JANUS_FILES)[number];
+/** The Janus API's internal URL (`http://<bind>:<http port>/janus`): where platform-api creates rooms, over the bridge. */
+export function janusApiUrl(s: JanusSettings): string {
+    const host = s.bindAddress.includes(":") ? `[${s.bindAddress}]` : s.bindAddress;
+    return `http://${host}:${s.ports.http}/janus`;
+}
+
+/** The core's files; each loaded plugin adds its own (`janus.plugin.<name>.jcfg`, see `janusFileNames`). */
+export const JANUS_CORE_FILES = ["janus.jcfg", "janus.transport.http.jcfg", "janus.transport.websockets.jcfg"] as const;
+
+/** Every file of a rendering, by name in the configs folder: the core's, then one per loaded plugin. */
+export function janusFileNames(s: JanusSettings): string[] {
+    return [...JANUS_CORE_FILES, ...s.plugins.map(pluginFile)];
+}
+
+/** The files that hold a secret (token secret, admin secret, admin keys): only Janus's user may read them. */
+export function janusSecretFileNames(s: JanusSettings): string[] {
+    return ["janus.jcfg", ...s.plugins.map(pluginFile)];
+}
+
+function pluginFile(p: JanusPluginSpec): string {
+    return `${p.package}.jcfg`;
+}
+
+/**
+ * The generated secrets a rendering needs. `tokenSecret` signs the tokens callers present (`token_auth_secret`): whoever
+ * holds it mints tokens, so only platform-api and vk-agent get it. `adminKeys` by plugin id (`audiobridge`): creating
+ * rooms and forwarding RTP need them; only platform-api gets them.
+ */
+export interface JanusSecrets {
+    readonly adminSecret: string;
+    readonly tokenSecret: string;
+    readonly adminKeys: Readonly<Record<string, string>>;
+}
+
+/**
+ * What one caller may hold on to. Janus 1.1.2 has no per-client cap on sessions or handles; what bounds a caller is the
+ * token (only platform-api and vk-agent mint them, each with an expiry), the idle timeout below and the per-room
+ * limits platform-api sets when it creates a room (with the admin key nobody else has).
+ */
+export const JANUS_LIMITS = {
+    /** A session with no request (keep-alive included) for this long is destroyed, handles and all (Janus's default, explicit). */
+    sessionTimeoutSeconds: 60,
+    /** A session whose transport (WebSocket) went away is destroyed at once instead of waiting to be reclaimed. */
+    reclaimSessionTimeoutSeconds: 0,
+    /**
+     * Handles share this many media loops. Janus's default is a thread per handle, so a caller with a token could
+     * attach thousands of handles and as many threads (100 handles: +100 threads; with loops, +0: janus-security.test.ts). Four
+     * covers the platform's few concurrent calls on any Hetzner type; raise it with the CPUs if calls grow.
+     */
+    eventLoops: 4,
+} as const;
 
 export interface JanusSettings {
     readonly debugLevel: number;
@@ -79,6 +124,8 @@ export interface JanusSettings {
     /** Omitted: Janus learns no public address by STUN (a Hetzner VPS has its public address on eth0 anyway). */
     readonly stun?: { readonly host: string; readonly port: number };
     readonly layout: JanusLayout;
+    /** The plugins that load (the catalog's allow-list); every other plugin of Debian's package is disabled. */
+    readonly plugins: readonly JanusPluginSpec[];
 }
 
 /** The settings of the catalog's `janus` service: ports and bind address from the catalog, STUN and log level from config. */
@@ -102,6 +149,7 @@ export function janusSettings(
         rtpPorts: { from: rtp.port, to: rtp.endPort },
         ...(cfg.janus.stun ? { stun: { ...cfg.janus.stun } } : {}),
         layout,
+        plugins: JANUS_PLUGINS,
     };
 }
 
@@ -113,19 +161,30 @@ export function janusTestSettings(
     settings: JanusSettings,
     test: { readonly bindAddress: string; readonly ports: JanusSettings["ports"]; readonly layout: JanusLayout },
 ): JanusSettings {
-    return { debugLevel: settings.debugLevel, rtpPorts: settings.rtpPorts, bindAddress: test.bindAddress, ports: test.ports, layout: test.layout };
+    return { debugLevel: settings.debugLevel, rtpPorts: settings.rtpPorts, bindAddress: test.bindAddress, ports: test.ports, layout: test.layout, plugins: settings.plugins };
 }
 
-/** Every file, by name in the configs folder. `adminSecret` goes into janus.jcfg only. */
-export function renderJanusFiles(s: JanusSettings, adminSecret: string): Record<JanusFile, string> {
+/** Every file, by name in the configs folder (`janusFileNames`). */
+export function renderJanusFiles(s: JanusSettings, secrets: JanusSecrets): Record<string, string> {
     return {
-        "janus.jcfg": renderJanusMain(s, adminSecret),
+        "janus.jcfg": renderJanusMain(s, secrets),
         "janus.transport.http.jcfg": renderJanusHttp(s),
         "janus.transport.websockets.jcfg": renderJanusWebsockets(s),
+        ...Object.fromEntries(s.plugins.map((p) => [pluginFile(p), renderJanusPlugin(p, secrets, s.bindAddress)])),
     };
 }
 
-export function renderJanusMain(s: JanusSettings, adminSecret: string): string {
+/**
+ * A loaded plugin's config: only its `general` section (no rooms: platform-api creates them through the API with the
+ * admin key). `admin_key` gates room creation, and with the plugin's locks RTP forwarding and file playback.
+ */
+export function renderJanusPlugin(p: JanusPluginSpec, secrets: Pick<JanusSecrets, "adminKeys">, bindAddress: string): string {
+    const key = secrets.adminKeys[p.id];
+    if (!key) throw new Error(`janus config: no admin key for plugin ${p.package} (generated secrets by plugin id: ${Object.keys(secrets.adminKeys).join(", ") || "none"})`);
+    return jcfg([section("general", [["admin_key", key], ...Object.entries(p.settings), ...(p.plainRtp ? ([["local_ip", bindAddress]] as Entry[]) : [])])]);
+}
+
+export function renderJanusMain(s: JanusSettings, secrets: Pick<JanusSecrets, "adminSecret" | "tokenSecret">): string {
     return jcfg([
         section("general", [
             ["configs_folder", s.layout.configs],
@@ -137,7 +196,17 @@ export function renderJanusMain(s: JanusSettings, adminSecret: string): string {
             // Docker keeps the log; escape codes would only clutter it.
             ["debug_colors", false],
             ["debug_level", s.debugLevel],
-            ["admin_secret", adminSecret],
+            ["admin_secret", secrets.adminSecret],
+            // Every Janus API request (session, attach, message, keep-alive) needs a token signed with this secret
+            // (HMAC-SHA1 over "<expiry>,janus,<plugin>[,...]"); the attach is refused for a plugin the token does not name.
+            // Only info and ping answer without one (the health check uses info). docs/security.md says why not api_secret.
+            ["token_auth", true],
+            ["token_auth_secret", secrets.tokenSecret],
+            ["session_timeout", JANUS_LIMITS.sessionTimeoutSeconds],
+            ["reclaim_session_timeout", JANUS_LIMITS.reclaimSessionTimeoutSeconds],
+            ["event_loops", JANUS_LIMITS.eventLoops],
+            // `info` answers without a token; it need not tell the world the versions of libnice, libsrtp and friends.
+            ["hide_dependencies", true],
             ["protected_folders", PROTECTED_FOLDERS],
         ]),
         section("nat", [
@@ -154,7 +223,8 @@ export function renderJanusMain(s: JanusSettings, adminSecret: string): string {
             // The reference's max_nack_queue = 1000 no longer exists; min_nack_queue (ms) is its successor.
             ["min_nack_queue", 1000],
         ]),
-        section("plugins", [["disable", DISABLED_PLUGINS.join(",")]]),
+        // Janus 1.1.2 can only disable by file name: everything Debian ships that the catalog does not allow.
+        section("plugins", [["disable", disabledJanusPlugins(s.plugins).join(",")]]),
         section("transports", [["disable", DISABLED_TRANSPORTS.join(",")]]),
         section("loggers", [["disable", DISABLED_LOGGERS.join(",")]]),
     ]);

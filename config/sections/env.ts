@@ -1,4 +1,4 @@
-import { VK_AGENT_DERIVED_ENV } from "../../catalog/input";
+import { PLATFORM_API_DERIVED_ENV, VK_AGENT_DERIVED_ENV } from "../../catalog/input";
 import type { ConfigReader } from "../reader";
 import { SecretString } from "../secret";
 import { ENV_NAME, SECRET_ENV_NAME } from "../validators";
@@ -36,6 +36,11 @@ export function readEnv(r: ConfigReader): EnvSection {
         r.add(`vkAgentEnv.${name}`, "is set by the program (derived from the catalog, or from geminiApiKey)", `remove it from visualkit:vkAgentEnv in Pulumi.${r.stack}.yaml`);
     }
     const secretEnv = Object.fromEntries(Object.entries(envMap("platformApiSecretEnv", true)).map(([k, v]) => [k, new SecretString(v)]));
+    for (const [key, names] of [["platformApiEnv", Object.keys(platformApi)], ["platformApiSecretEnv", Object.keys(secretEnv)]] as const) {
+        for (const name of names.filter((n) => (PLATFORM_API_DERIVED_ENV as readonly string[]).includes(n))) {
+            r.add(`${key}.${name}`, "is set by the program (Janus's internal URL, its generated token secret and plugin admin keys)", `remove it from visualkit:${key} in Pulumi.${r.stack}.yaml`);
+        }
+    }
     for (const name of Object.keys(secretEnv).filter((n) => n in platformApi)) {
         r.add(`platformApiSecretEnv.${name}`, `is also set in visualkit:platformApiEnv; a container gets each variable once`, `keep it in one of the two (a secret belongs in platformApiSecretEnv): remove visualkit:platformApiEnv.${name} from Pulumi.${r.stack}.yaml`);
     }

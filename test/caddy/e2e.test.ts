@@ -32,19 +32,20 @@ beforeAll(async () => {
     writeFileSync(join(cdnDir, "v1", "widget.js"), widget);
     for (const address of upstreams.keys()) stubs.set(address, await StubUpstream.start(address));
     httpPort = await freePort();
-    const adminPort = await freePort();
+    const adminSocket = join(tmp, "admin", "caddy.sock");
+    mkdirSync(join(tmp, "admin"), { mode: 0o700 });
     const text = renderCaddyfile(catalog, {
         ...stackOptions(config),
         loopback: {
             httpPort,
-            adminPort,
+            adminSocket,
             upstreams: Object.fromEntries([...stubs].map(([address, stub]) => [address, stub.address])),
             staticRoots: { [cdnTarget.root]: cdnDir },
             logDir: join(tmp, "log"),
         },
     });
     writeFileSync(join(tmp, "Caddyfile"), text);
-    caddy = await CaddyProcess.start(join(tmp, "Caddyfile"), caddyEnv(tmp), adminPort, httpPort);
+    caddy = await CaddyProcess.start(join(tmp, "Caddyfile"), caddyEnv(tmp), adminSocket, httpPort);
 });
 
 afterAll(async () => {
@@ -97,13 +98,51 @@ describe("the prod catalog behind the real Caddy (loopback)", () => {
         expect(protocol).toBe("janus-protocol");
     });
 
-    test("support responses carry no X-Frame-Options although the upstream sends one", async () => {
-        const direct = await get(stubs.get("127.0.0.1:3003")!.port, "support.visualkit.live");
-        expect(direct.headers["x-frame-options"]).toBe("SAMEORIGIN");
-        const res = await get(httpPort, byId("support").hostname);
-        expect(res.headers["x-upstream"]).toBe("127.0.0.1:3003");
-        expect(res.headers["x-frame-options"]).toBeUndefined();
+    test("janus-api passes at most 64 KB of a request body to Janus (Janus buffers bodies unbounded, before auth)", async () => {
+        const janusHttp = stubs.get("172.18.0.1:8088")!;
+        const post = (size: number) => get(httpPort, byId("janusApi").hostname, "/janus", { method: "POST", body: "x".repeat(size) });
+        const small = await post(60 * 1024);
+        expect(small.status).toBe(200);
+        expect(small.headers["x-upstream"]).toBe("172.18.0.1:8088");
+        expect(janusHttp.largestBody).toBe(60 * 1024);
+        // Caddy 2.6.2 aborts the proxied request at the limit and answers 502 (later versions 413), or resets the
+        // connection while the client is still sending.
+        const big = await post(4 * 1024 * 1024).catch((e: NodeJS.ErrnoException) => ({ status: e.code ?? String(e), headers: {} as Record<string, string> }));
+        expect([413, 502, "ECONNRESET", "EPIPE"]).toContain(big.status);
+        expect(big.headers["x-upstream"]).toBeUndefined();
+        expect(janusHttp.largestBody).toBeLessThanOrEqual(64 * 1024);
     });
+
+    test.each(["/widget?website_token=abc", "/widget/", "/hc/visualkit/articles/1?show_plain_layout=true"])(
+        "support: the widget's %s may be framed (no X-Frame-Options although the upstream sends one)",
+        async (path) => {
+            const direct = await get(stubs.get("127.0.0.1:3003")!.port, "support.visualkit.live", path);
+            expect(direct.headers["x-frame-options"]).toBe("SAMEORIGIN");
+            const res = await get(httpPort, byId("support").hostname, path);
+            expect(res.headers["x-upstream"]).toBe("127.0.0.1:3003");
+            expect(res.headers["x-frame-options"]).toBeUndefined();
+        },
+    );
+
+    test.each(["/", "/app/login", "/app/accounts/1/dashboard", "/widgets", "/api/v1/widget/config"])(
+        "support: the agent dashboard and everything else keeps X-Frame-Options (%s cannot be framed)",
+        async (path) => {
+            const res = await get(httpPort, byId("support").hostname, path);
+            expect(res.headers["x-upstream"]).toBe("127.0.0.1:3003");
+            expect(res.headers["x-frame-options"]).toBe("SAMEORIGIN");
+        },
+    );
+
+    test.each(routes.map((r) => [r.route.hostname, r.route.id === "cdn" ? "/v1/widget.js" : "/"] as const))(
+        "%s sends nosniff, strict-origin-when-cross-origin and HSTS, one value each (the upstream's own are replaced)",
+        async (hostname, path) => {
+            const res = await get(httpPort, hostname, path);
+            expect(res.status).toBe(200);
+            expect(res.headers["x-content-type-options"]).toBe("nosniff");
+            expect(res.headers["referrer-policy"]).toBe("strict-origin-when-cross-origin");
+            expect(res.headers["strict-transport-security"]).toBe(HSTS);
+        },
+    );
 
     test("other sites pass the upstream's X-Frame-Options through untouched", async () => {
         const res = await get(httpPort, byId("api").hostname);

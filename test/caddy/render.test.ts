@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Catalog, ServiceSpec } from "../../catalog/types";
-import { HSTS, renderCaddyfile, STREAM_CLOSE_DELAY, supports, upstreamAddress, type CaddyfileOptions } from "../../caddy/render";
+import { CADDY_ADMIN_SOCKET, HSTS, renderCaddyfile, STREAM_CLOSE_DELAY, supports, upstreamAddress, type CaddyfileOptions } from "../../caddy/render";
 import { caddyCli, caddyEnv, stackOptions } from "../helpers/caddy";
 import { parsedStack } from "../helpers/program";
 
@@ -34,6 +34,13 @@ describe.each(["dev", "prod"])("the %s Caddyfile checked by the real Caddy", (st
         expect(res.stdout).toContain("Valid configuration");
     });
 
+    test("Caddy's admin API is the unix socket only (caddy adapt: no TCP listen address, so not Caddy's localhost:2019 default)", () => {
+        const res = caddyCli(["adapt", "--adapter", "caddyfile", "--config", writeTemp(`${stack}.adapt.Caddyfile`, text)], caddyEnv(tmp));
+        expect(res.status).toBe(0);
+        const admin = (JSON.parse(res.stdout) as { admin?: { listen?: string; disabled?: boolean } }).admin;
+        expect(admin).toEqual({ listen: `unix/${CADDY_ADMIN_SOCKET}` });
+    });
+
     test("caddy fmt leaves it unchanged", () => {
         const res = caddyCli(["fmt", writeTemp(`${stack}.fmt.Caddyfile`, text)]);
         expect(res.status).toBe(0);
@@ -56,9 +63,10 @@ describe("sites derived from the catalog", () => {
         expect(prodText).not.toMatch(/0\.0\.0\.0|localhost/);
     });
 
-    test("support drops X-Frame-Options from the upstream's responses; cdn serves files with CORS and a year of caching", () => {
+    test("support drops X-Frame-Options on the widget's paths only; cdn serves files with CORS and a year of caching", () => {
         const all = sites(prodText);
-        expect(all.get("support.visualkit.live")).toContain("header_down -X-Frame-Options");
+        expect(all.get("support.visualkit.live")).toContain("@strip_x_frame_options path /widget /widget/* /hc/*");
+        for (const [address, block] of all) if (address !== "support.visualkit.live") expect(block).not.toContain("X-Frame-Options");
         const cdn = all.get("cdn.visualkit.live")!;
         expect(cdn).toContain("Access-Control-Allow-Origin *");
         expect(cdn).toContain('Access-Control-Allow-Methods "GET, OPTIONS"');
@@ -68,7 +76,7 @@ describe("sites derived from the catalog", () => {
 
     test("global options: ACME e-mail, JSON logs with rotation; every site imports compression, HSTS and the access log", () => {
         expect(prodText).toMatch(/^\{\n\temail ops@visualkit\.live\n/m);
-        expect(prodText).toContain(`header Strict-Transport-Security "${HSTS}"`);
+        expect(prodText).toContain(`\t\tStrict-Transport-Security "${HSTS}"\n\t\tX-Content-Type-Options nosniff\n\t\tReferrer-Policy strict-origin-when-cross-origin\n\t\tdefer\n`);
         expect(prodText).toMatch(/\(site\) \{\n\tencode zstd gzip\n/);
         expect(prodText).toMatch(/output file \/var\/log\/caddy\/access\.log \{\n\t+roll_size \S+\n\t+roll_keep \d+/);
         for (const [address, block] of sites(prodText)) expect({ address, imports: block.includes("\timport site\n") }).toEqual({ address, imports: true });
@@ -150,16 +158,16 @@ describe("version gating of stream_close_delay (Caddy 2.7+)", () => {
 describe("loopback mode is the same renderer", () => {
     test("with identity remaps it differs from the production text only in the global options and the http:// scheme", () => {
         const identity = Object.fromEntries([...sites(prodText).values()].flatMap((b) => [...b.matchAll(/reverse_proxy ([^{\n]+)/g)].flatMap((m) => m[1].trim().split(" ").map((u) => [u, u]))));
-        const options: CaddyfileOptions = { ...stackOptions(prod.config), loopback: { httpPort: 18080, adminPort: 18019, upstreams: identity, logDir: "/var/log/caddy" } };
+        const options: CaddyfileOptions = { ...stackOptions(prod.config), loopback: { httpPort: 18080, adminSocket: "/tmp/x/admin.sock", upstreams: identity, logDir: "/var/log/caddy" } };
         const loopback = renderCaddyfile(prod.catalog, options);
         const globals = /^\{\n[\s\S]*?\n\}\n/m;
-        expect(loopback.match(globals)?.[0]).toContain("admin 127.0.0.1:18019");
+        expect(loopback.match(globals)?.[0]).toContain("admin unix//tmp/x/admin.sock");
         expect(loopback.match(globals)?.[0]).toContain("default_bind 127.0.0.1");
         expect(loopback.replace(globals, "").replace(/^http:\/\//gm, "")).toBe(prodText.replace(globals, ""));
     });
 
     test("an upstream without a stand-in is an error, not a silently missing site", () => {
-        const options: CaddyfileOptions = { ...stackOptions(prod.config), loopback: { httpPort: 18080, adminPort: 18019, upstreams: {}, logDir: tmp } };
+        const options: CaddyfileOptions = { ...stackOptions(prod.config), loopback: { httpPort: 18080, adminSocket: "/tmp/x/admin.sock", upstreams: {}, logDir: tmp } };
         expect(() => renderCaddyfile(prod.catalog, options)).toThrow(/no stand-in for upstream 127\.0\.0\.1:3001/);
     });
 });

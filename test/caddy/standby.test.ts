@@ -104,9 +104,9 @@ beforeAll(async () => {
         upstreams[address] = stub.address;
     }
     httpPort = await freePort();
-    const adminPort = await freePort();
-    writeFileSync(join(tmp, "Caddyfile"), renderCaddyfile(catalog, { ...stackOptions(config), loopback: { httpPort, adminPort, upstreams, logDir: tmp } }));
-    caddy = await CaddyProcess.start(join(tmp, "Caddyfile"), caddyEnv(tmp), adminPort, httpPort);
+    const adminSocket = join(tmp, "admin.sock");
+    writeFileSync(join(tmp, "Caddyfile"), renderCaddyfile(catalog, { ...stackOptions(config), loopback: { httpPort, adminSocket, upstreams, logDir: tmp } }));
+    caddy = await CaddyProcess.start(join(tmp, "Caddyfile"), caddyEnv(tmp), adminSocket, httpPort);
 });
 
 afterAll(async () => {

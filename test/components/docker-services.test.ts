@@ -3,7 +3,7 @@ import { parse } from "yaml";
 import type { ServiceSpec } from "../../catalog/types";
 import { isPinned, parseImageRef } from "../../config/validators";
 import { PREPARE_CONTAINER, preparedImageId } from "../../components/chatwoot";
-import { JANUS_FILES } from "../../render/janus";
+import { janusFileNames, janusSettings } from "../../render/janus";
 import { fakeId } from "../../mocks/fakes";
 import { MockRunError, type RecordedResource } from "../../mocks/runtime";
 import { parsedStack, runProgram, type ProgramRun } from "../helpers/program";
@@ -162,9 +162,17 @@ describe.each(["dev", "prod"])("%s Docker services", (stack) => {
         expect(janus.rawInputs.networkMode).toBe("host");
         expect(janus.rawInputs.ports).toBeUndefined();
         const uploads = janus.rawInputs.uploads as { file: string; content: string; permissions: string }[];
-        expect(uploads.map((u) => u.file)).toEqual(JANUS_FILES.map((f) => `/etc/janus/${f}`));
+        expect(uploads.map((u) => u.file)).toEqual(janusFileNames(janusSettings(catalog, config)).map((f) => `/etc/janus/${f}`));
         for (const u of uploads) expect(u.content).toBe(run.files.get(`janus/${u.file.split("/").pop()}`));
-        expect(uploads.find((u) => u.file.endsWith("/janus.jcfg"))!.permissions).toBe("0400");
+        // Every file holding a secret (token secret, admin secret, plugin admin keys) is readable by Janus's user only.
+        const perms = Object.fromEntries(uploads.map((u) => [u.file.split("/").pop(), u.permissions]));
+        expect(perms).toEqual({
+            "janus.jcfg": "0400",
+            "janus.transport.http.jcfg": "0444",
+            "janus.transport.websockets.jcfg": "0444",
+            "janus.plugin.audiobridge.jcfg": "0400",
+            "janus.plugin.videoroom.jcfg": "0400",
+        });
         expect(janus.secretInputs).toContain("uploads");
     });
 

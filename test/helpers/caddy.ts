@@ -57,7 +57,7 @@ export interface Reply {
 }
 
 /** One HTTP request to 127.0.0.1:port with the given Host header (fetch cannot set Host). */
-export function get(port: number, host: string, path = "/", opts: { method?: string; headers?: Record<string, string> } = {}): Promise<Reply> {
+export function get(port: number, host: string, path = "/", opts: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<Reply> {
     return new Promise((ok, fail) => {
         const req = request({ host: "127.0.0.1", port, path, method: opts.method ?? "GET", headers: { host, ...opts.headers }, agent: false }, (res) => {
             const chunks: Buffer[] = [];
@@ -65,8 +65,35 @@ export function get(port: number, host: string, path = "/", opts: { method?: str
             res.on("end", () => ok({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString("utf8") }));
         });
         req.on("error", fail);
+        req.end(opts.body);
+    });
+}
+
+/**
+ * A request to Caddy's admin API on its unix socket. Caddy wants an empty Host header there (caddy's
+ * cmd/commandfuncs.go, AdminAPIRequest), which is what `caddy reload --address unix/...` sends too.
+ */
+export function adminGet(socketPath: string, path: string): Promise<Reply> {
+    return new Promise((ok, fail) => {
+        const req = request({ socketPath, path, method: "GET", setHost: false, headers: { Host: "" }, agent: false }, (res) => {
+            const chunks: Buffer[] = [];
+            res.on("data", (c: Buffer) => chunks.push(c));
+            res.on("end", () => ok({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString("utf8") }));
+        });
+        req.on("error", fail);
         req.end();
     });
+}
+
+/** The TCP ports a process listens on (`ss -ltnpH`), to prove Caddy keeps no TCP admin listener. */
+export function tcpListenPorts(pid: number): number[] {
+    const res = spawnSync("ss", ["-ltnpH"], { encoding: "utf8" });
+    if (res.error) throw new Error(`ss could not run (iproute2): ${res.error.message}`);
+    return res.stdout
+        .split("\n")
+        .filter((l) => l.includes(`pid=${pid},`))
+        .map((l) => Number(l.trim().split(/\s+/)[3].split(":").pop()))
+        .sort((a, b) => a - b);
 }
 
 /** A stand-in upstream: answers every request and WebSocket with its name, and sends X-Frame-Options like Chatwoot. */
@@ -77,17 +104,30 @@ export class StubUpstream {
         readonly port: number,
     ) {}
 
+    /** The most request-body bytes this stand-in received in one request. */
+    largestBody = 0;
+
     static async start(name: string): Promise<StubUpstream> {
+        let stub: StubUpstream;
         const server = createServer((req, res) => {
             res.setHeader("Content-Type", "application/json");
             res.setHeader("X-Frame-Options", "SAMEORIGIN");
+            // A weaker policy than the platform's, which Caddy must replace (not add a second value).
+            res.setHeader("Referrer-Policy", "unsafe-url");
             res.setHeader("X-Upstream", name);
-            res.end(JSON.stringify({ upstream: name, host: req.headers.host, path: req.url }));
+            // Answer once the whole body has arrived; remember the most body bytes any request delivered.
+            let bytes = 0;
+            req.on("data", (c: Buffer) => {
+                bytes += c.length;
+                stub.largestBody = Math.max(stub.largestBody, bytes);
+            });
+            req.on("end", () => res.end(JSON.stringify({ upstream: name, host: req.headers.host, path: req.url })));
         });
         const wss = new WebSocketServer({ server, handleProtocols: (offered) => [...offered][0] ?? false });
         wss.on("connection", (socket) => socket.send(JSON.stringify({ upstream: name, protocol: socket.protocol })));
         await new Promise<void>((ok) => server.listen(0, "127.0.0.1", ok));
-        return new StubUpstream(name, server, (server.address() as AddressInfo).port);
+        stub = new StubUpstream(name, server, (server.address() as AddressInfo).port);
+        return stub;
     }
 
     get address(): string {
@@ -111,15 +151,18 @@ export class CaddyProcess {
         proc.on("exit", () => (this.exited = true));
     }
 
-    /** Starts Caddy on a Caddyfile and waits until the admin endpoint and the HTTP port answer. */
-    static async start(configPath: string, env: NodeJS.ProcessEnv, adminPort: number, httpPort: number): Promise<CaddyProcess> {
+    /**
+     * Starts Caddy on a Caddyfile and waits until the admin endpoint and the HTTP port answer. `admin` is the socket
+     * path the rendered file sets, or a TCP port on 127.0.0.1 (a Caddy before its first rendered file).
+     */
+    static async start(configPath: string, env: NodeJS.ProcessEnv, admin: string | number, httpPort: number): Promise<CaddyProcess> {
         const caddy = new CaddyProcess(spawn("caddy", ["run", "--config", configPath, "--adapter", "caddyfile"], { env, stdio: ["ignore", "pipe", "pipe"] }));
         const spawnError = new Promise<never>((_, fail) => caddy.proc.on("error", (e) => fail(new Error(`caddy could not start (is it installed?): ${e.message}`))));
         const ready = waitFor("caddy to listen", async () => {
             if (caddy.exited) throw new Error(`caddy exited:\n${caddy.output}`);
-            const admin = await get(adminPort, `127.0.0.1:${adminPort}`, "/config/");
+            const reply = typeof admin === "number" ? await get(admin, `127.0.0.1:${admin}`, "/config/") : await adminGet(admin, "/config/");
             await get(httpPort, "readiness.invalid");
-            return admin.status === 200;
+            return reply.status === 200;
         });
         await Promise.race([ready, spawnError]);
         return caddy;

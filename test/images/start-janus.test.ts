@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { janusSettings, janusTestSettings, renderJanusFiles } from "../../render/janus";
-import { debianLayout } from "../helpers/janus";
+import { debianLayout, testJanusSecrets } from "../helpers/janus";
 import { parsedStack, ROOT } from "../helpers/program";
 
 /**
@@ -22,7 +22,7 @@ function setup(name: string, address: string, carrier: "0" | "1" | "absent"): { 
     const { config, catalog } = parsedStack("dev");
     const s = janusSettings(catalog, config);
     const configs = join(tmp, name, "configs");
-    const files = renderJanusFiles(janusTestSettings(s, { bindAddress: address, ports: s.ports, layout: debianLayout(configs) }), "secret");
+    const files = renderJanusFiles(janusTestSettings(s, { bindAddress: address, ports: s.ports, layout: debianLayout(configs) }), testJanusSecrets("secret"));
     const sys = join(tmp, name, "sys");
     mkdirSync(configs, { recursive: true });
     mkdirSync(join(sys, "lo"), { recursive: true });

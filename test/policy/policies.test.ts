@@ -52,6 +52,7 @@ describe("both rendered stacks pass every policy", () => {
             "prod-images-pinned",
             "no-plain-secret-env",
             "janus-admin-api-private",
+            "janus-public-api-locked",
             "container-log-rotation-and-restart",
             "prod-backups-configured",
         ]);
@@ -76,6 +77,9 @@ describe("a copy that breaks one rule is flagged by exactly that policy", () => 
         ["prod pulls a branch tag", "prod", (f) => void (f("platform-api-api-image").props.name = "ghcr.io/visualkit/platform-api:main"), "prod-images-pinned"],
         ["Janus admin API on every interface", "prod", (f) => janusAdmin(f("janus-container"), (t) => t.replace(/admin_ip = "[^"]*"/, 'admin_ip = "0.0.0.0"')), "janus-admin-api-private"],
         ["Janus admin API with no address", "dev", (f) => janusAdmin(f("janus-container"), (t) => t.replace(/^\s*admin_ip = .*$/m, "")), "janus-admin-api-private"],
+        ["Janus without token_auth (anonymous callers get every plugin)", "prod", (f) => janusFile(f("janus-container"), "janus.jcfg", (t) => t.replace("token_auth = true", "token_auth = false")), "janus-public-api-locked"],
+        ["Janus loading the Streaming plugin (RTSP URLs into the host)", "dev", (f) => janusFile(f("janus-container"), "janus.jcfg", (t) => t.replace("libjanus_streaming.so,", "")), "janus-public-api-locked"],
+        ["a loaded Janus plugin without its admin_key", "prod", (f) => janusFile(f("janus-container"), "janus.plugin.videoroom.jcfg", (t) => t.replace(/^\s*admin_key = .*$/m, "")), "janus-public-api-locked"],
         ["Redis without log rotation", "prod", (f) => void delete f("chatwoot-redis").props.logOpts, "container-log-rotation-and-restart"],
         ["rails without a restart policy", "dev", (f) => void (f("chatwoot-rails").props.restart = "no"), "container-log-rotation-and-restart"],
         ["prod server without Hetzner backups", "prod", (f) => void (f("main-server").props.backups = false), "prod-backups-configured"],
@@ -90,6 +94,14 @@ describe("a copy that breaks one rule is flagged by exactly that policy", () => 
         const before = http.content;
         http.content = edit(before);
         expect(http.content).not.toBe(before);
+    }
+
+    function janusFile(r: PolicyResourceView, name: string, edit: (text: string) => string) {
+        const file = (r.props.uploads as { file: string; content: string }[]).find((u) => u.file.endsWith(`/${name}`));
+        if (!file) throw new Error(`the Janus container uploads no ${name}`);
+        const before = file.content;
+        file.content = edit(before);
+        expect(file.content).not.toBe(before);
     }
 
     test.each(cases)("%s (%s)", (_what, stack, change, policy) => {

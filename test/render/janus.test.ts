@@ -4,19 +4,20 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import WebSocket from "ws";
 import {
-    JANUS_FILES,
     JANUS_IMAGE_LAYOUT,
+    janusFileNames,
     janusSettings,
     janusTestSettings,
     renderJanusFiles,
     type JanusSettings,
 } from "../../render/janus";
-import { debianLayout, startJanus, type RunningJanus } from "../helpers/janus";
+import { debianLayout, startJanus, testJanusSecrets, type RunningJanus } from "../helpers/janus";
 import { parsedStack, runProgram } from "../helpers/program";
 
 /** The Janus configuration, checked by Debian's janus-cfgconv and by a real Janus 1.1.2 started with it. */
 
 const SECRET = "test-admin-secret-0123456789";
+const SECRETS = testJanusSecrets(SECRET);
 
 function writeFiles(dir: string, files: Record<string, string>): void {
     for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
@@ -35,11 +36,11 @@ describe.each(["dev", "prod"])("%s Janus rendering", (stack) => {
     let dir: string;
     beforeAll(() => {
         dir = mkdtempSync(join(tmpdir(), `janus-${stack}-`));
-        writeFiles(dir, renderJanusFiles(settings, SECRET));
+        writeFiles(dir, renderJanusFiles(settings, SECRETS));
     });
     afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-    test.each([...JANUS_FILES])("janus-cfgconv accepts %s", (file) => {
+    test.each(janusFileNames(settings))("janus-cfgconv accepts %s", (file) => {
         const { status, out } = cfgconv(join(dir, file));
         expect(out).not.toContain("[ERR]");
         expect(status).toBe(0);
@@ -60,18 +61,20 @@ describe.each(["dev", "prod"])("%s Janus rendering", (stack) => {
         expect(main).toContain(`stun_server: ${config.janus.stun!.host}`);
         expect(main).toContain(`stun_port: ${config.janus.stun!.port}`);
         expect(main).toContain(`debug_level: ${{ debug: 5, info: 4, warn: 3 }[config.logLevel]}`);
+        // AudioBridge's plain-RTP sockets (vk-agent's path) bind the bridge gateway too, never the public address.
+        expect(cfgconv(join(dir, "janus.plugin.audiobridge.jcfg")).out).toContain(`local_ip: ${settings.bindAddress}`);
     });
 });
 
 test("an empty janusStunServer leaves STUN out entirely", () => {
     const { config, catalog } = parsedStack("prod", { set: { janusStunServer: "" } });
-    const main = renderJanusFiles(janusSettings(catalog, config), SECRET)["janus.jcfg"];
+    const main = renderJanusFiles(janusSettings(catalog, config), SECRETS)["janus.jcfg"];
     expect(main).not.toMatch(/stun/);
 });
 
 test("a changed RTP range or port reaches the rendered files", () => {
     const { config, catalog } = parsedStack("prod", { set: { janusRtpPorts: "20000-20999", ports: { janusWs: 9188 } } });
-    const files = renderJanusFiles(janusSettings(catalog, config), SECRET);
+    const files = renderJanusFiles(janusSettings(catalog, config), SECRETS);
     expect(files["janus.jcfg"]).toContain('rtp_port_range = "20000-20999"');
     expect(files["janus.transport.websockets.jcfg"]).toContain("ws_port = 9188");
 });
@@ -80,11 +83,12 @@ test("test mode changes only ports, bind address and folders, and leaves STUN ou
     const { config, catalog } = parsedStack("prod");
     const prod = janusSettings(catalog, config);
     const test = janusTestSettings(prod, { bindAddress: "127.0.0.1", ports: { http: 1, ws: 2, admin: 3 }, layout: debianLayout("/tmp/x") });
-    const changed = /^\s*(configs_folder|plugins_folder|transports_folder|events_folder|loggers_folder|port|ip|ws_port|ws_ip|admin_port|admin_ip|stun_server|stun_port) = /;
+    const changed = /^\s*(configs_folder|plugins_folder|transports_folder|events_folder|loggers_folder|port|ip|ws_port|ws_ip|admin_port|admin_ip|local_ip|stun_server|stun_port) = /;
     const keep = (text: string) => text.split("\n").filter((l) => !changed.test(l));
-    const a = renderJanusFiles(prod, SECRET);
-    const b = renderJanusFiles(test, SECRET);
-    for (const f of JANUS_FILES) expect(keep(b[f])).toEqual(keep(a[f]));
+    const a = renderJanusFiles(prod, SECRETS);
+    const b = renderJanusFiles(test, SECRETS);
+    expect(Object.keys(b)).toEqual(janusFileNames(prod));
+    for (const f of janusFileNames(prod)) expect(keep(b[f])).toEqual(keep(a[f]));
     expect(b["janus.jcfg"]).not.toMatch(/stun/);
 });
 

@@ -17,6 +17,10 @@ describe("env section", () => {
         ["a name starting with a digit", { platformApiEnv: { "1X": "a" } }, issue("platformApiEnv.1X", /is not a valid environment variable name/, /rename it in Pulumi\.prod\.yaml/)],
         ["a nested value", { vkAgentEnv: { OPTS: { a: 1 } } }, issue("vkAgentEnv.OPTS", /is a map, not text/, /quote it in Pulumi\.prod\.yaml: OPTS: "<value>"/)],
         ["a variable the program derives", { vkAgentEnv: { VK_AGENT_RTP_PORT: "5005" } }, issue("vkAgentEnv.VK_AGENT_RTP_PORT", /is set by the program/, /remove it from visualkit:vkAgentEnv/)],
+        ["vk-agent's Janus token secret", { vkAgentEnv: { VK_AGENT_JANUS_TOKEN_SECRET: "mine" } }, issue("vkAgentEnv.VK_AGENT_JANUS_TOKEN_SECRET", /is set by the program/, /remove it from visualkit:vkAgentEnv/)],
+        ["platform-api's Janus token secret", { platformApiSecretEnv: { JANUS_TOKEN_SECRET: "mine" } }, issue("platformApiSecretEnv.JANUS_TOKEN_SECRET", /is set by the program \(Janus/, /remove it from visualkit:platformApiSecretEnv/)],
+        ["a Janus plugin admin key", { platformApiEnv: { JANUS_VIDEOROOM_ADMIN_KEY: "k" } }, issue("platformApiEnv.JANUS_VIDEOROOM_ADMIN_KEY", /is set by the program/, /remove it from visualkit:platformApiEnv/)],
+        ["Janus's internal URL", { platformApiEnv: { JANUS_API_URL: "http://x" } }, issue("platformApiEnv.JANUS_API_URL", /is set by the program/, /remove it from visualkit:platformApiEnv/)],
         ["a variable both plain and secret", { platformApiEnv: { DATABASE_URL: "x" } }, issue("platformApiSecretEnv.DATABASE_URL", /is also set in visualkit:platformApiEnv/, /remove visualkit:platformApiEnv\.DATABASE_URL/)],
         ["no Gemini key", { geminiApiKey: undefined }, issue("geminiApiKey", /is a required secret and is not set/, /set --secret visualkit:geminiApiKey <value> -s prod/)],
     ])("%s is reported with its key and fix", (_, change, expected) => {

@@ -78,7 +78,7 @@ export const caddyInstall: Phase = {
         const state = async () => ({
             pid: (await ssh.ok("systemctl show -p MainPID --value caddy")).trim(),
             file: (await ssh.ok("sha256sum < /etc/caddy/Caddyfile")).split(" ")[0],
-            config: (await ssh.ok("curl -s localhost:2019/config/ | sha256sum")).split(" ")[0],
+            config: (await ssh.ok("curl -s --unix-socket /var/lib/caddy/admin/caddy.sock -H 'Host: ' http://localhost/config/ | sha256sum")).split(" ")[0],
         });
         const before = await state();
         const sha = createHash("sha256").update(good).digest("hex");

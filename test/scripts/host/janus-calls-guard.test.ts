@@ -7,7 +7,8 @@ import { join } from "node:path";
 import { CALL_GUARD_SCRIPT } from "../../../components/janus-gateway";
 import { janusAdminUrl } from "../../../render/janus";
 import { freePort } from "../../helpers/caddy";
-import { startJanus, type RunningJanus } from "../../helpers/janus";
+import { startJanus, testJanusSecrets, type RunningJanus } from "../../helpers/janus";
+import { signedToken } from "../../helpers/janus-client";
 import { ROOT } from "../../helpers/program";
 
 /**
@@ -58,8 +59,10 @@ describe("janus-calls-guard against a real Janus", () => {
 
     test("idle sessions and a plugin handle without a PeerConnection (like vk-agent's standing session) are not calls", async () => {
         const api = `http://127.0.0.1:${janus.settings.ports.http}/janus`;
-        const session = (await janusRequest(api, "", { janus: "create" })) as { data: { id: number } };
-        const handle = (await janusRequest(api, `/${session.data.id}`, { janus: "attach", plugin: "janus.plugin.echotest" })) as { janus: string };
+        // With a token, as vk-agent holds its session (Janus refuses anonymous callers).
+        const token = signedToken(testJanusSecrets(SECRET).tokenSecret, ["janus.plugin.audiobridge"]);
+        const session = (await janusRequest(api, "", { janus: "create", token })) as { data: { id: number } };
+        const handle = (await janusRequest(api, `/${session.data.id}`, { janus: "attach", plugin: "janus.plugin.audiobridge", token })) as { janus: string };
         expect(handle.janus).toBe("success");
         const r = await guard(url, SECRET);
         expect(r.out).toContain("no call in progress");
