@@ -30,7 +30,7 @@ export function readEnv(r: ConfigReader): EnvSection {
         }
         return out;
     };
-    const platformApi = envMap("platformApiEnv", false);
+    const platformApi = envMap("platformApiEnv", false, PLATFORM_API_DERIVED_ENV);
     const vkAgent = envMap("vkAgentEnv", false, VK_AGENT_DERIVED_ENV);
     for (const name of Object.keys(vkAgent).filter((n) => (VK_AGENT_DERIVED_ENV as readonly string[]).includes(n))) {
         r.add(`vkAgentEnv.${name}`, "is set by the program (derived from the catalog, or from geminiApiKey)", `remove it from visualkit:vkAgentEnv in Pulumi.${r.stack}.yaml`);
