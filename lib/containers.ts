@@ -4,6 +4,7 @@ import { CONTAINER_LOGS } from "../catalog/defaults";
 import type { ContainerSpec, PortSpec, ServiceSpec } from "../catalog/types";
 import { ENV_NAME } from "../config/validators";
 import { healthcheckTest } from "../render/healthcheck";
+import { goSeconds } from "./go-duration";
 
 /**
  * What every long-running container of the platform shares, so no service can forget one of them: restart policy,
@@ -150,10 +151,11 @@ export function serviceContainer(resourceName: string, a: ServiceContainerArgs, 
                 ...(a.hostNetwork ? { networkMode: "host" } : { ports: publishedPorts(a.service, a.container, replica.role) }),
                 healthcheck: {
                     tests: healthcheckTest(health, a.hostNetwork ? a.service.bindAddress : PUBLISH_ADDRESS),
-                    interval: `${t.intervalSeconds}s`,
-                    timeout: `${t.timeoutSeconds}s`,
+                    // In the provider's stored form (lib/go-duration.ts): `180s` would read back as `3m0s` and differ on every run.
+                    interval: goSeconds(t.intervalSeconds),
+                    timeout: goSeconds(t.timeoutSeconds),
                     retries: t.retries,
-                    startPeriod: `${startPeriod}s`,
+                    startPeriod: goSeconds(startPeriod),
                 },
                 wait: true,
                 waitTimeout: startPeriod + t.intervalSeconds * (t.retries + 1) + t.timeoutSeconds,
