@@ -8,6 +8,7 @@ import { CloudflareDns } from "./components/cloudflare-dns";
 import { DockerHost } from "./components/docker-host";
 import { GeneratedSecrets } from "./components/generated-secrets";
 import { HetznerHost } from "./components/hetzner-host";
+import { ImagePrune } from "./components/image-prune";
 import { JanusGateway } from "./components/janus-gateway";
 import { PagesSite } from "./components/pages-site";
 import { PlatformApi } from "./components/platform-api";
@@ -138,6 +139,8 @@ async function main() {
         if (placed.size === 0) continue;
         const instance = servers.find((s) => s.name === host.name)!.serverId;
         const docker = new DockerHost(`${name}-${host.name}-docker`, { host: hosts[host.name], spec: host, instance, registry: config.registry });
+        // Images are kept on `pulumi up` (lib/containers.ts pullImage); this host timer removes the unused ones.
+        new ImagePrune(`${name}-${host.name}-image-prune`, { host: hosts[host.name], instance, publishAs: catalog.hosts.length === 1 ? "image-prune" : `${host.name}/image-prune` });
         const platformApi = placed.get("platform-api");
         if (platformApi) {
             new PlatformApi(`${name}-platform-api`, { docker, service: platformApi, images: config.images, env: config.env.platformApi, secretEnv: config.secretEnv.platformApi });

@@ -35,9 +35,15 @@ export function instanceLabels(engine: Engine): docker.types.input.ContainerLabe
  * Pulls an image onto the host. The container references the image *id*, so a new tag or digest in config replaces
  * exactly the containers that use it (referencing `repoDigest` instead replaces on every run:
  * https://github.com/pulumi/pulumi-docker/issues/1431).
+ *
+ * `keepLocally`: the provider's delete is otherwise `docker rmi <name>` (terraform-provider-docker v4.5.0
+ * internal/provider/resource_docker_image_funcs.go:190 returns early only with keep_locally). After a release that
+ * never turned healthy, the replaced image resource stays pending delete; once the config is reverted, the next `up`
+ * deletes it while the running containers use that very tag, Docker refuses, and every later `up` fails. Unused
+ * images are removed on the host instead, by the ImagePrune timer.
  */
 export function pullImage(resourceName: string, ref: string, engine: Engine, opts: { parent: pulumi.Resource }): docker.RemoteImage {
-    return new docker.RemoteImage(resourceName, { name: ref, triggers: { [INSTANCE_LABEL]: engine.instance } }, { ...opts, provider: engine.provider });
+    return new docker.RemoteImage(resourceName, { name: ref, keepLocally: true, triggers: { [INSTANCE_LABEL]: engine.instance } }, { ...opts, provider: engine.provider });
 }
 
 /**
