@@ -17,6 +17,7 @@ import { WidgetCdn } from "./components/widget-cdn";
 import { WwwRedirect } from "./components/www-redirect";
 import { ZoneSettings } from "./components/zone-settings";
 import * as cloudflare from "@pulumi/cloudflare";
+import * as pulumi from "@pulumi/pulumi";
 import { loadConfig } from "./stack/load";
 import { AdoptMap } from "./lib/adopt";
 import { publishFile } from "./lib/artifacts";
@@ -113,6 +114,16 @@ async function main() {
         throw new Error(
             `visualkit:adopt in Pulumi.${config.stack}.yaml names resources this stack does not create: ${unused.join(", ")}. ` +
                 `Re-run npm run adopt -- ${config.stack} (it rewrites the map), or remove those entries.`,
+        );
+    }
+
+    // An import left in the map blocks any later replacement of that resource (lib/adopt.ts): say so while it lasts.
+    const stillImported = adopt.imported();
+    if (stillImported.length > 0) {
+        void pulumi.log.warn(
+            `visualkit:adopt imports ${stillImported.length} resource(s): ${stillImported.join(", ")}. Once this pulumi up has succeeded, run ` +
+                `npm run adopt -- ${config.stack} again (it writes only objects the state does not hold, so the map empties): a resource that still ` +
+                `carries an import id cannot be replaced (docs/operation.md "Adopted resources").`,
         );
     }
 
