@@ -215,7 +215,10 @@ export class Chatwoot extends pulumi.ComponentResource {
                 `${name}-${suffix}`,
                 { service: args.service, container, image: image.imageId, envs, startPeriodSeconds, extra: { ...extra, networksAdvanced, volumes: storage } },
                 engine,
-                { parent: this, dependsOn: [gate, postgres, redis] },
+                // `prepare` too, although the gate already waits for it: a dependsOn edge never cascades a
+                // delete-before-replace (only property dependencies do), and tools that order the containers alone
+                // (the real-host tier's replay) see the migration before rails and sidekiq.
+                { parent: this, dependsOn: [gate, prepare, postgres, redis] },
             );
         const httpPort = args.service.ports.find((p) => p.id === railsSpec.publishes[0]);
         if (!httpPort) throw new Error("catalog: chatwoot-rails publishes no port");

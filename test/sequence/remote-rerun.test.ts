@@ -90,3 +90,25 @@ test("the sandbox is real: a step that fails on the host fails here, and the stu
     expect(host.run("cat", "stdin reaches the step").stdout).toBe("stdin reaches the step");
     expect(host.calls().some((c) => c.startsWith("systemctl "))).toBe(true);
 });
+
+test("a remote step cut off mid-run (the SSH session hangs up: Ctrl-C twice, a laptop that sleeps) succeeds when run again (docs/runbook-interrupted-up.md)", async () => {
+    const run = await runProgram("dev", { set: { widgetCdnSourceDir: widgetSource() } });
+    const steps = dependencyOrder(run.resources).filter((r) => r.type === REMOTE || r.type === COPY);
+    const failures: string[] = [];
+    for (const step of steps) {
+        if (step.type === COPY) {
+            const res = host.copyFolder((step.rawInputs.source as { fileArchive: string }).fileArchive, String(step.rawInputs.remotePath));
+            if (res.status !== 0) failures.push(`${step.name}: ${res.stderr}`);
+            continue;
+        }
+        const create = String(step.rawInputs.create);
+        const stdin = step.rawInputs.stdin === undefined ? undefined : String(step.rawInputs.stdin);
+        // Cut off at a few points of its run; each time the next full run must succeed.
+        for (const ms of [150, 400]) {
+            await host.interrupt(create, stdin, ms);
+            const res = host.run(create, stdin);
+            if (res.status !== 0) failures.push(`${step.name} after a hang-up at ${ms} ms: ${res.status} ${res.stderr.trim()}`);
+        }
+    }
+    expect(failures).toEqual([]);
+}, 120_000);

@@ -19,6 +19,8 @@ export interface SandboxHost {
     readonly port: number;
     /** Runs one remote step as the command provider does; status and output. */
     run(command: string, stdin?: string): { status: number | null; stdout: string; stderr: string };
+    /** Starts a remote step and hangs up its SSH session after `afterMs` (a laptop that sleeps, a Ctrl-C). */
+    interrupt(command: string, stdin: string | undefined, afterMs: number): Promise<void>;
     /** Copies a local folder's files into remotePath (what CopyToRemote does with a folder archive ending in /). */
     copyFolder(local: string, remotePath: string): { status: number | null; stderr: string };
     /** The stubs' call log (one line a call). */
@@ -98,6 +100,10 @@ export async function startSandboxHost(dir: string): Promise<SandboxHost> {
         'mkdir -p "$ov/m/run/sshd" "$ov/m/vk" "$ov/m/usr/local/bin"',
         'cp -r "$cfg/." "$ov/m/vk/"',
         'cp "$cfg/stubs/"* "$ov/m/usr/local/bin/"',
+        // root's shell start-up files as a new Debian has them (this machine's run tools such as pyenv on every SSH
+        // command, and a session cut off mid-way leaves their locks behind).
+        'rm -f "$ov/m/root/.bashrc" "$ov/m/root/.profile" "$ov/m/root/.bash_profile" "$ov/m/root/.bash_login"',
+        'cp /etc/skel/.bashrc /etc/skel/.profile "$ov/m/root/" 2>/dev/null || true',
         ': >"$ov/m/vk/calls"',
         'exec chroot "$ov/m" /usr/sbin/sshd -D -e -f /vk/sshd_config',
     ].join("\n");
@@ -117,6 +123,17 @@ export async function startSandboxHost(dir: string): Promise<SandboxHost> {
         run(command, stdin) {
             const res = ssh([command], stdin);
             return { status: res.status, stdout: res.stdout, stderr: res.stderr };
+        },
+        interrupt(command, stdin, afterMs) {
+            return new Promise<void>((resolve) => {
+                const c = spawn("ssh", ["-p", String(port), ...opts, "root@127.0.0.1", command], { stdio: ["pipe", "ignore", "ignore"] });
+                c.stdin!.end(stdin ?? "");
+                const timer = setTimeout(() => c.kill("SIGKILL"), afterMs);
+                c.once("exit", () => {
+                    clearTimeout(timer);
+                    resolve();
+                });
+            });
         },
         copyFolder(local, remotePath) {
             const res = spawnSync("scp", ["-q", "-r", "-P", String(port), ...opts, local.replace(/\/+$/, ""), `root@127.0.0.1:${remotePath}`], { encoding: "utf8" });
