@@ -69,6 +69,72 @@ export function newHost(): Host {
     return { containers: new Map(), images: new Set(), brokenImages: new Set(), failingJobs: new Set(), commandRuns: [] };
 }
 
+/** What a provider operation reported. */
+export interface Outcome {
+    readonly ok: boolean;
+    readonly detail?: string;
+    /** Created but failed after (a container that never turned healthy): the engine records it with init errors. */
+    readonly initErrors?: boolean;
+    /** Outputs the provider adds to the inputs (a one-shot container's exitCode). */
+    readonly outputs?: Inputs;
+}
+
+/**
+ * The providers' side of each step, on a host. `modelEffects` plays them on the in-memory Host; a real-host phase
+ * supplies its own (create the container on a real Docker engine, run the command over real SSH, ...) and gets the
+ * same engine order. `imageRef` is the reference behind a container's image id.
+ */
+export interface Effects {
+    create(g: RecordedResource, imageRef: string | undefined): Promise<Outcome>;
+    /** An update in place (a Command's update runs `create` again; pulumi-command v1.2.1 commandController.go:63-83). */
+    update(g: RecordedResource, old: StateResource): Promise<Outcome>;
+    delete(r: StateResource): Promise<Outcome>;
+    /** Docker names of the containers serving now (for the zero-downtime checks). */
+    serving(): Promise<Set<string>>;
+}
+
+export function modelEffects(host: Host): Effects {
+    return {
+        async create(g, image) {
+            if (g.type === IMAGE) host.images.add(String(g.rawInputs.name));
+            if (g.type === REMOTE_COMMAND || g.type === LOCAL_COMMAND) host.commandRuns.push(g.name);
+            if (g.type !== CONTAINER) return { ok: true };
+            const ref = image ?? String(g.rawInputs.image);
+            const dockerName = String(g.rawInputs.name);
+            if (host.containers.has(dockerName)) return { ok: false, detail: `Conflict. The container name "/${dockerName}" is already in use` };
+            if (g.rawInputs.attach === true) {
+                // A one-shot job: runs to its exit; the provider records the exit code without failing.
+                host.containers.set(dockerName, { image: ref, serving: false });
+                return { ok: true, outputs: { exitCode: host.failingJobs.has(ref) ? 1 : 0 } };
+            }
+            const healthy = !host.brokenImages.has(ref);
+            host.containers.set(dockerName, { image: ref, serving: healthy });
+            // The provider's wait fails; the engine records the container with initialization errors.
+            if (!healthy && g.rawInputs.wait === true) return { ok: false, initErrors: true, detail: `container ${dockerName} did not become healthy` };
+            return { ok: true };
+        },
+        async update(g) {
+            if (g.type === REMOTE_COMMAND || g.type === LOCAL_COMMAND) host.commandRuns.push(g.name);
+            return { ok: true };
+        },
+        async delete(r) {
+            if (r.type === CONTAINER) host.containers.delete(String(r.inputs.name));
+            if (r.type !== IMAGE) return { ok: true };
+            const ref = String(r.inputs.name);
+            // keep_locally returns before any `docker rmi` (resource_docker_image_funcs.go:190 at v4.5.0).
+            if (r.inputs.keepLocally === true) return { ok: true };
+            // Docker refuses to untag the last tag of an image a container uses (test/sequence/docker-images.test.ts).
+            const user = [...host.containers].find(([, c]) => c.image === ref);
+            if (user) return { ok: false, detail: `Error response from daemon: conflict: unable to remove repository reference "${ref}" (must force) - container ${user[0]} is using its referenced image` };
+            host.images.delete(ref);
+            return { ok: true };
+        },
+        async serving() {
+            return new Set([...host.containers].filter(([, c]) => c.serving).map(([n]) => n));
+        },
+    };
+}
+
 export type StepOp = "same" | "create" | "import" | "update" | "replace-create" | "delete-replaced" | "delete" | "delete-dependent";
 
 export interface Step {
@@ -182,8 +248,8 @@ function imageRefs(goals: readonly RecordedResource[], state: State): Map<string
     return refs;
 }
 
-/** Plays one `pulumi up` of the goal graph against the previous state and the host. */
-export function up(prev: State, goals: readonly RecordedResource[], host: Host): UpResult {
+/** Plays one `pulumi up` of the goal graph against the previous state, with the providers' effects on a host. */
+export async function up(prev: State, goals: readonly RecordedResource[], effects: Effects): Promise<UpResult> {
     const live = new Map(prev.live);
     const pending: StateResource[] = [...prev.pendingDelete];
     const replacedLater: StateResource[] = [];
@@ -193,74 +259,36 @@ export function up(prev: State, goals: readonly RecordedResource[], host: Host):
     const goalNames = new Set(goals.map((g) => g.name));
     let error: string | undefined;
 
-    const record = (s: Step) => {
+    const record = async (s: Step) => {
         steps.push(s);
-        serving.push({ step: `${s.op} ${s.name}`, serving: new Set([...host.containers].filter(([, c]) => c.serving).map(([n]) => n)) });
+        serving.push({ step: `${s.op} ${s.name}`, serving: await effects.serving() });
         if (!s.ok && error === undefined) error = `${s.op} ${s.name}: ${s.detail ?? "failed"}`;
         return s.ok;
     };
 
-    /** The provider's create: effects on the host, and what it stores. */
-    const create = (g: RecordedResource, op: StepOp): boolean => {
-        const outputs: Inputs = { ...g.rawInputs, ...builtinState(g.type, g.name, g.rawInputs, {}) };
-        let ok = true;
-        let detail: string | undefined;
-        let initErrors = false;
-        if (g.type === IMAGE) host.images.add(String(g.rawInputs.name));
-        if (g.type === CONTAINER) {
-            const image = refs.get(String(g.rawInputs.image)) ?? String(g.rawInputs.image);
-            const dockerName = String(g.rawInputs.name);
-            if (host.containers.has(dockerName)) {
-                ok = false;
-                detail = `Conflict. The container name "/${dockerName}" is already in use`;
-            } else if (g.rawInputs.attach === true) {
-                // A one-shot job: runs to its exit; the provider records the exit code without failing.
-                outputs.exitCode = host.failingJobs.has(image) ? 1 : 0;
-                host.containers.set(dockerName, { image, serving: false });
-            } else {
-                const healthy = !host.brokenImages.has(image);
-                host.containers.set(dockerName, { image, serving: healthy });
-                if (!healthy && g.rawInputs.wait === true) {
-                    // The provider's wait fails; the engine records the container with initialization errors.
-                    ok = false;
-                    initErrors = true;
-                    detail = `container ${dockerName} did not become healthy`;
-                }
-            }
-        }
-        if (g.type === REMOTE_COMMAND || g.type === LOCAL_COMMAND) host.commandRuns.push(g.name);
-        if (ok || initErrors) {
+    /** The provider's create, and what the engine stores. */
+    const create = async (g: RecordedResource, op: StepOp): Promise<boolean> => {
+        const image = g.type === CONTAINER ? refs.get(String(g.rawInputs.image)) : undefined;
+        const outcome = await effects.create(g, image);
+        if (outcome.ok || outcome.initErrors) {
             live.set(g.name, {
                 name: g.name,
                 type: g.type,
                 inputs: readBack(g.type, g.rawInputs),
-                outputs,
+                outputs: { ...g.rawInputs, ...builtinState(g.type, g.name, g.rawInputs, {}), ...(outcome.outputs ?? {}) },
                 options: g.options,
                 dependsOn: g.options.dependsOn,
                 propertyDependencies: g.propertyDependencies,
-                initErrors,
+                initErrors: outcome.initErrors === true,
             });
         }
-        return record({ op, name: g.name, ok, detail });
+        return record({ op, name: g.name, ok: outcome.ok, detail: outcome.detail });
     };
 
-    /** The provider's delete: effects on the host. */
-    const remove = (r: StateResource, op: StepOp): boolean => {
-        let ok = true;
-        let detail: string | undefined;
-        if (r.type === CONTAINER) host.containers.delete(String(r.inputs.name));
-        if (r.type === IMAGE) {
-            const ref = String(r.inputs.name);
-            // keep_locally returns before any `docker rmi` (resource_docker_image_funcs.go:190 at v4.5.0).
-            if (r.inputs.keepLocally !== true) {
-                const user = [...host.containers].find(([, c]) => c.image === ref);
-                if (user) {
-                    ok = false;
-                    detail = `Error response from daemon: conflict: unable to remove repository reference "${ref}" (must force) - container ${user[0]} is using its referenced image`;
-                } else host.images.delete(ref);
-            }
-        }
-        return record({ op, name: r.name, ok, detail });
+    /** The provider's delete. */
+    const remove = async (r: StateResource, op: StepOp): Promise<boolean> => {
+        const outcome = await effects.delete(r);
+        return record({ op, name: r.name, ok: outcome.ok, detail: outcome.detail });
     };
 
     /** R4: the dependents the engine deletes before a delete-before-replace resource. */
@@ -291,42 +319,42 @@ export function up(prev: State, goals: readonly RecordedResource[], host: Host):
         if (!old) {
             if (g.options.import !== undefined) {
                 live.set(g.name, { name: g.name, type: g.type, inputs: readBack(g.type, g.rawInputs), outputs: { ...g.rawInputs }, options: g.options, dependsOn: g.options.dependsOn, propertyDependencies: g.propertyDependencies });
-                record({ op: "import", name: g.name, ok: true });
-            } else create(g, "create");
+                await record({ op: "import", name: g.name, ok: true });
+            } else await create(g, "create");
             continue;
         }
         const keys = changedKeys(old, g);
         if (keys.length === 0 && !old.initErrors) {
-            record({ op: "same", name: g.name, ok: true });
+            await record({ op: "same", name: g.name, ok: true });
             live.set(g.name, { ...old, options: g.options, dependsOn: g.options.dependsOn, propertyDependencies: g.propertyDependencies });
             continue;
         }
         const replace = keys.some((k) => replacesOn(g.type, k, g.options)) || (old.initErrors === true && (g.options.replaceOnChanges ?? []).includes("*"));
         if (!replace) {
             // An update in place; a Command's update runs `create` again.
-            if (g.type === REMOTE_COMMAND || g.type === LOCAL_COMMAND) host.commandRuns.push(g.name);
-            live.set(g.name, { ...old, inputs: readBack(g.type, g.rawInputs), options: g.options, dependsOn: g.options.dependsOn, propertyDependencies: g.propertyDependencies });
-            record({ op: "update", name: g.name, ok: true, detail: keys.join(", ") });
+            const outcome = await effects.update(g, old);
+            if (outcome.ok) live.set(g.name, { ...old, inputs: readBack(g.type, g.rawInputs), options: g.options, dependsOn: g.options.dependsOn, propertyDependencies: g.propertyDependencies });
+            await record({ op: "update", name: g.name, ok: outcome.ok, detail: outcome.ok ? keys.join(", ") : outcome.detail });
             continue;
         }
         if (g.options.import !== undefined) {
             // R3 (step_generator.go:1976-1995; an error in `up`, a warning in preview).
-            record({ op: "replace-create", name: g.name, ok: false, detail: `previously-imported resources that still specify an ID may not be replaced; please remove the \`import\` declaration from your program; ${keys.join(", ")}` });
+            await record({ op: "replace-create", name: g.name, ok: false, detail: `previously-imported resources that still specify an ID may not be replaced; please remove the \`import\` declaration from your program; ${keys.join(", ")}` });
             break;
         }
         if (g.options.deleteBeforeReplace === true) {
             // R4: dependents first, in reverse dependency order, then the resource itself.
             for (const d of dependentReplacements(old).reverse()) {
                 live.delete(d.name);
-                if (!remove(d, "delete-dependent")) break;
+                if (!(await remove(d, "delete-dependent"))) break;
             }
             if (error !== undefined) break;
             live.delete(g.name);
-            if (!remove(old, "delete-replaced")) break;
-            create(g, "replace-create");
+            if (!(await remove(old, "delete-replaced"))) break;
+            await create(g, "replace-create");
         } else {
             // R5: the new one first; the old one is deleted at the end, or stays pending delete if the up fails.
-            create(g, "replace-create");
+            await create(g, "replace-create");
             if (live.get(g.name) !== old) replacedLater.push(old);
         }
     }
@@ -342,7 +370,7 @@ export function up(prev: State, goals: readonly RecordedResource[], host: Host):
             }
             const dropped = leftover.includes(r);
             if (dropped) live.delete(r.name);
-            if (!remove(r, dropped ? "delete" : "delete-replaced")) pending.push(r);
+            if (!(await remove(r, dropped ? "delete" : "delete-replaced"))) pending.push(r);
         }
     } else pending.push(...replacedLater);
     return { steps, state: { live, pendingDelete: pending }, error, servingAfterEachStep: serving };

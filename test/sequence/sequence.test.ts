@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { matchAccount, TYPES, type RenderedResource } from "../../scripts/adopt/match";
 import { runProgram, stackConfig } from "../helpers/program";
-import { EMPTY_STATE, newHost, up, type Host, type State, type UpResult } from "./engine";
+import { EMPTY_STATE, modelEffects, newHost, up, type Host, type State, type UpResult } from "./engine";
 import { scenarios, type Scenario, type ScenarioUp } from "./scenarios";
 
 /**
@@ -63,7 +63,7 @@ async function play(s: Scenario): Promise<Played[]> {
         for (const r of state.live.values()) if (r.type === CONTAINER) dockerName.set(r.name, String(r.inputs.name));
         for (const [k, v] of dockerName) dockerNames.set(k, v);
         const runsBefore = host.commandRuns.length;
-        const result = up(state, run.resources, host);
+        const result = await up(state, run.resources, modelEffects(host));
         const containersTouched = [...new Set(result.steps.filter((x) => x.op !== "same" && dockerName.has(x.name)).map((x) => dockerName.get(x.name)!))].sort();
         played.push({ up: u, result, containersTouched, commandRuns: host.commandRuns.slice(runsBefore) });
         state = result.state;
@@ -108,7 +108,7 @@ test("a key rotation re-runs every remote step of the host with the same inputs 
     expect(remote.filter((x) => x.op.startsWith("replace") || x.op.startsWith("delete")).map((x) => x.name)).toEqual([]);
 }, 120_000);
 
-test("the model reproduces the engine's rules it cites: a delete-before-replace resource takes property-dependent dependents down first, dependsOn ones not", () => {
+test("the model reproduces the engine's rules it cites: a delete-before-replace resource takes property-dependent dependents down first, dependsOn ones not", async () => {
     const res = (name: string, deps: Record<string, string[]>, dependsOn: string[] = [], dbr = true) => ({
         type: CONTAINER,
         name,
@@ -120,11 +120,11 @@ test("the model reproduces the engine's rules it cites: a delete-before-replace 
         propertyDependencies: deps,
         options: { dependsOn, deleteBeforeReplace: dbr, replaceOnChanges: ["*"] },
     });
-    const host = newHost();
-    const first = up(EMPTY_STATE, [res("job", {}), res("byInput", { image: ["job"] }), res("byDependsOn", {}, ["job"])], host);
+    const effects = modelEffects(newHost());
+    const first = await up(EMPTY_STATE, [res("job", {}), res("byInput", { image: ["job"] }), res("byDependsOn", {}, ["job"])], effects);
     expect(first.error).toBeUndefined();
     const changed = { ...res("job", {}), rawInputs: { name: "job", image: "img-new" } };
-    const second = up(first.state, [changed, res("byInput", { image: ["job"] }), res("byDependsOn", {}, ["job"])], host);
+    const second = await up(first.state, [changed, res("byInput", { image: ["job"] }), res("byDependsOn", {}, ["job"])], effects);
     expect(second.steps.slice(0, 3).map((x) => `${x.op} ${x.name}`)).toEqual(["delete-dependent byInput", "delete-replaced job", "replace-create job"]);
     expect(second.steps.find((x) => x.name === "byDependsOn")?.op).toBe("same");
 });
