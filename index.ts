@@ -8,6 +8,7 @@ import { CloudflareDns } from "./components/cloudflare-dns";
 import { DockerHost } from "./components/docker-host";
 import { GeneratedSecrets } from "./components/generated-secrets";
 import { HetznerHost } from "./components/hetzner-host";
+import { ImagePrune } from "./components/image-prune";
 import { JanusGateway } from "./components/janus-gateway";
 import { JanusSecrets } from "./components/janus-secrets";
 import { PagesSite } from "./components/pages-site";
@@ -17,6 +18,7 @@ import { WidgetCdn } from "./components/widget-cdn";
 import { WwwRedirect } from "./components/www-redirect";
 import { ZoneSettings } from "./components/zone-settings";
 import * as cloudflare from "@pulumi/cloudflare";
+import * as pulumi from "@pulumi/pulumi";
 import { loadConfig } from "./stack/load";
 import { AdoptMap } from "./lib/adopt";
 import { publishFile } from "./lib/artifacts";
@@ -118,6 +120,16 @@ async function main() {
         );
     }
 
+    // An import left in the map blocks any later replacement of that resource (lib/adopt.ts): say so while it lasts.
+    const stillImported = adopt.imported();
+    if (stillImported.length > 0) {
+        void pulumi.log.warn(
+            `visualkit:adopt imports ${stillImported.length} resource(s): ${stillImported.join(", ")}. Once this pulumi up has succeeded, run ` +
+                `npm run adopt -- ${config.stack} again (it writes only objects the state does not hold, so the map empties): a resource that still ` +
+                `carries an import id cannot be replaced (docs/operation.md "Adopted resources").`,
+        );
+    }
+
     // Caddy: the Caddyfile rendered from the catalog, installed on each host that serves routes once the names it
     // serves point at that host (Caddy requests their certificates as soon as it loads the file).
     const caddyHosts = catalog.hosts.filter((host) => hostRoutes(catalog, host.name).length > 0);
@@ -141,6 +153,8 @@ async function main() {
         if (placed.size === 0) continue;
         const instance = servers.find((s) => s.name === host.name)!.serverId;
         const docker = new DockerHost(`${name}-${host.name}-docker`, { host: hosts[host.name], spec: host, instance, registry: config.registry });
+        // Images are kept on `pulumi up` (lib/containers.ts pullImage); this host timer removes the unused ones.
+        new ImagePrune(`${name}-${host.name}-image-prune`, { host: hosts[host.name], instance, publishAs: catalog.hosts.length === 1 ? "image-prune" : `${host.name}/image-prune` });
         const platformApi = placed.get("platform-api");
         if (platformApi) {
             new PlatformApi(`${name}-platform-api`, {

@@ -101,10 +101,12 @@ export class HetznerHost extends pulumi.ComponentResource implements HostHandle 
             ([id, { publicKey }]) => new hcloud.SshKey(`${name}-ssh-${id}`, { name: `${name}-${id}`, publicKey, labels }, { parent: this }),
         );
 
+        // No assigneeType: without assigneeId the provider only warns that it is unused, on every run
+        // (terraform-provider-hcloud v1.67.0 internal/primaryip/resource.go:178-183); the server's publicNets assign them.
         const primaryIp = (type: "ipv4" | "ipv6") =>
             new hcloud.PrimaryIp(
                 `${name}-${type}`,
-                { name: `${name}-${type}`, type, location, assigneeType: "server", autoDelete: false, deleteProtection: protect, labels },
+                { name: `${name}-${type}`, type, location, autoDelete: false, deleteProtection: protect, labels },
                 { parent: this, protect },
             );
         const ipv4 = primaryIp("ipv4");

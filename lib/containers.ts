@@ -4,6 +4,7 @@ import { CONTAINER_LOGS } from "../catalog/defaults";
 import type { ContainerSpec, PortSpec, ServiceSpec } from "../catalog/types";
 import { ENV_NAME } from "../config/validators";
 import { healthcheckTest } from "../render/healthcheck";
+import { goSeconds } from "./go-duration";
 
 /**
  * What every long-running container of the platform shares, so no service can forget one of them: restart policy,
@@ -34,9 +35,15 @@ export function instanceLabels(engine: Engine): docker.types.input.ContainerLabe
  * Pulls an image onto the host. The container references the image *id*, so a new tag or digest in config replaces
  * exactly the containers that use it (referencing `repoDigest` instead replaces on every run:
  * https://github.com/pulumi/pulumi-docker/issues/1431).
+ *
+ * `keepLocally`: the provider's delete is otherwise `docker rmi <name>` (terraform-provider-docker v4.5.0
+ * internal/provider/resource_docker_image_funcs.go:190 returns early only with keep_locally). After a release that
+ * never turned healthy, the replaced image resource stays pending delete; once the config is reverted, the next `up`
+ * deletes it while the running containers use that very tag, Docker refuses, and every later `up` fails. Unused
+ * images are removed on the host instead, by the ImagePrune timer.
  */
 export function pullImage(resourceName: string, ref: string, engine: Engine, opts: { parent: pulumi.Resource }): docker.RemoteImage {
-    return new docker.RemoteImage(resourceName, { name: ref, triggers: { [INSTANCE_LABEL]: engine.instance } }, { ...opts, provider: engine.provider });
+    return new docker.RemoteImage(resourceName, { name: ref, keepLocally: true, triggers: { [INSTANCE_LABEL]: engine.instance } }, { ...opts, provider: engine.provider });
 }
 
 /**
@@ -150,10 +157,11 @@ export function serviceContainer(resourceName: string, a: ServiceContainerArgs, 
                 ...(a.hostNetwork ? { networkMode: "host" } : { ports: publishedPorts(a.service, a.container, replica.role) }),
                 healthcheck: {
                     tests: healthcheckTest(health, a.hostNetwork ? a.service.bindAddress : PUBLISH_ADDRESS),
-                    interval: `${t.intervalSeconds}s`,
-                    timeout: `${t.timeoutSeconds}s`,
+                    // In the provider's stored form (lib/go-duration.ts): `180s` would read back as `3m0s` and differ on every run.
+                    interval: goSeconds(t.intervalSeconds),
+                    timeout: goSeconds(t.timeoutSeconds),
                     retries: t.retries,
-                    startPeriod: `${startPeriod}s`,
+                    startPeriod: goSeconds(startPeriod),
                 },
                 wait: true,
                 waitTimeout: startPeriod + t.intervalSeconds * (t.retries + 1) + t.timeoutSeconds,

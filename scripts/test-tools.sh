@@ -24,8 +24,13 @@ declare -A tools=(
   [runuser]=util-linux
   # The Janus image's entry point (images/janus/start-janus.sh) finds the interface of its bind address.
   [ip]=iproute2
-  # The backup timers' OnCalendar subset (config/calendar.ts) is checked against systemd's own parser.
+  # test/sequence: remote steps on an overlay copy of this machine (unshare), the host timers and the backup timers' OnCalendar subset (config/calendar.ts) (systemd-analyze), the
+  # image delete and prune rules against a real Docker engine with a busybox image.
+  [unshare]=util-linux
   [systemd-analyze]=systemd
+  [docker]=docker.io
+  [dockerd]=docker.io
+  [busybox]=busybox-static
 )
 
 missing=()

@@ -10,7 +10,7 @@ const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as {
     devDependencies: Record<string, string>;
 };
 const tsconfig = JSON.parse(readFileSync(join(ROOT, "tsconfig.json"), "utf8")) as { compilerOptions: Record<string, unknown> };
-const project = parse(readFileSync(join(ROOT, "Pulumi.yaml"), "utf8")) as { main?: string; runtime: { name: string; options?: Record<string, unknown> } };
+const project = parse(readFileSync(join(ROOT, "Pulumi.yaml"), "utf8")) as { main?: string; requiredPulumiVersion?: string; runtime: { name: string; options?: Record<string, unknown> } };
 
 describe("how `pulumi up` runs the program", () => {
     test("the entry point is the TypeScript source, never a build output that could be stale", () => {
@@ -30,6 +30,16 @@ describe("how `pulumi up` runs the program", () => {
         expect(checked.compilerOptions.noCheck).toBe(false);
         expect(scripts.test).toMatch(/typecheck/);
     });
+});
+
+test("the project refuses CLIs older than 3.252 (they delete adopted DNS records on the second up), and the pinned CLI satisfies it", () => {
+    // One lower bound in blang/semver's range syntax, the form ValidatePulumiVersionRange parses.
+    const range = /^>=(\d+)\.(\d+)\.(\d+)$/.exec(project.requiredPulumiVersion ?? "");
+    expect(range).not.toBeNull();
+    const floor = range!.slice(1).map(Number);
+    const atLeast = (v: number[], min: number[]) => v[0] !== min[0] ? v[0] > min[0] : v[1] !== min[1] ? v[1] > min[1] : v[2] >= min[2];
+    expect(atLeast(floor, [3, 252, 0])).toBe(true);
+    expect(atLeast(pkg.devDependencies.pulumi.split(".").map(Number), floor)).toBe(true);
 });
 
 describe("dependencies", () => {

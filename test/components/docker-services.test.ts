@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { parse } from "yaml";
 import type { ServiceSpec } from "../../catalog/types";
 import { isPinned, parseImageRef } from "../../config/validators";
-import { PREPARE_CONTAINER, preparedImageId } from "../../components/chatwoot";
+import { PREPARE_CONTAINER, preparedExitCode } from "../../components/chatwoot";
 import { janusFileNames, janusSettings } from "../../render/janus";
 import { fakeId } from "../../mocks/fakes";
 import { MockRunError, type RecordedResource } from "../../mocks/runtime";
@@ -186,9 +186,13 @@ describe.each(["dev", "prod"])("%s Docker services", (stack) => {
         const prepare = containerNamed("chatwoot-prepare");
         expect(prepare.rawInputs).toMatchObject({ command: ["bundle", "exec", "rails", "db:chatwoot_prepare"], attach: true, mustRun: false, restart: "no", logOpts: LOG_CAP });
         expect(prepare.options.dependsOn.sort()).toEqual([containerNamed("chatwoot-postgres").name, containerNamed("chatwoot-redis").name].sort());
-        for (const name of ["chatwoot-rails", "chatwoot-sidekiq"]) {
-            expect(containerNamed(name).options.dependsOn).toContain(prepare.name);
+        // Through the gate (a dependsOn edge, never a property dependency: see test/sequence for why).
+        const gate = run.ofType("command:local:Command").find((c) => c.name.endsWith("-chatwoot-migrated"))!;
+        expect(gate.propertyDependencies.environment).toEqual([prepare.name]);
+        for (const name of ["chatwoot-rails", "chatwoot-rails-standby", "chatwoot-sidekiq"]) {
+            expect(containerNamed(name).options.dependsOn).toEqual(expect.arrayContaining([gate.name, prepare.name]));
             expect(containerNamed(name).rawInputs.image).toBe(prepare.rawInputs.image);
+            expect(Object.values(containerNamed(name).propertyDependencies).flat()).not.toContain(prepare.name);
         }
     });
 
@@ -260,13 +264,13 @@ test("a separate WebSocket image adds platform-ws for the WS port; platform-api 
 });
 
 test("a failed db:chatwoot_prepare stops the deployment before rails and sidekiq, naming the container and the retry command", () => {
-    // Rails and sidekiq get their image only through this check (see the ordering test above).
+    // Rails and sidekiq wait for the gate that runs this check (see the ordering test above).
     const urn = "urn:pulumi:prod::visualkit::pulumi:pulumi:Stack$visualkit:docker:Chatwoot$docker:index/container:Container::visualkit-prod-chatwoot-prepare";
-    expect(preparedImageId(0, "sha256:abc", urn)).toBe("sha256:abc");
-    expect(() => preparedImageId(1, "sha256:abc", urn)).toThrow(/chatwoot-prepare .*exited with code 1.*docker logs chatwoot-prepare/);
-    expect(() => preparedImageId(undefined, "sha256:abc", urn)).toThrow(/exited with code undefined/);
+    expect(preparedExitCode(0, urn)).toBe(0);
+    expect(() => preparedExitCode(1, urn)).toThrow(/chatwoot-prepare .*exited with code 1.*docker logs chatwoot-prepare/);
+    expect(() => preparedExitCode(undefined, urn)).toThrow(/exited with code undefined/);
     // The failed run stays in the state and is retried only on a new image or env: the message gives the command.
-    expect(() => preparedImageId(1, "sha256:abc", urn)).toThrow(`pulumi up --replace '${urn}'`);
+    expect(() => preparedExitCode(1, urn)).toThrow(`pulumi up --replace '${urn}'`);
 });
 
 test("in the program, a failed db:chatwoot_prepare registers neither rails nor sidekiq and the error gives the retry command", async () => {

@@ -81,7 +81,11 @@ describe.each(["dev", "prod"])("HetznerHost in %s", (stack) => {
     test("both addresses are primary IPs assigned to the server, kept when it is deleted", () => {
         const ips = run.ofType(T.ip);
         expect(ips.map((ip) => ip.inputs.type).sort()).toEqual(["ipv4", "ipv6"]);
-        for (const ip of ips) expect(ip.inputs).toMatchObject({ assigneeType: "server", autoDelete: false, location: "nbg1" });
+        for (const ip of ips) expect(ip.inputs).toMatchObject({ autoDelete: false, location: "nbg1" });
+        // The provider warns "Unused Attribute" on every run for assignee_type without assignee_id
+        // (hetznercloud/terraform-provider-hcloud v1.67.0 internal/primaryip/resource.go:178-183, ValidateConfig); the
+        // server assigns itself through publicNets, so neither is set.
+        for (const ip of ips) expect([ip.name, ip.inputs.assigneeType !== undefined && ip.inputs.assigneeId === undefined]).toEqual([ip.name, false]);
         const byType = (t: string) => Number(fakeId(T.ip, ips.find((ip) => ip.inputs.type === t)!.name));
         expect(one(run, T.server).inputs.publicNets).toEqual([{ ipv4Enabled: true, ipv4: byType("ipv4"), ipv6Enabled: true, ipv6: byType("ipv6") }]);
     });
