@@ -5,21 +5,20 @@ import type { SecretString } from "../config/secret";
 import { instanceLabels, type Engine } from "../lib/containers";
 import type { HostHandle } from "../lib/host";
 import { toPulumiSecret } from "../lib/secrets";
+import { pinnedHostKeyOptions } from "../lib/ssh-host-key";
 
 /**
- * Options for the `ssh` the Docker provider runs (`ssh root@<ip> docker system dial-stdio`). The key comes from the
- * ssh-agent (SSH_AUTH_SOCK): on a laptop the usual agent, in CI an agent loaded with the deploy key. Host keys are
- * not pinned, like @pulumi/command's connection: the primary IPs outlive the server, so a rebuilt server would
- * otherwise be refused as a changed host; SSH itself only answers visualkit:sshAllowedCidrs.
+ * Options for the `ssh` the Docker provider runs. The provider hands them to docker/cli's connection helper, which
+ * runs `ssh -l root <these> -o … -T -- <ip> docker system dial-stdio` with no shell in between
+ * (cli/connhelper/connhelper.go v28.5.2 lines 48-62, ssh/ssh.go lines 103-134; commandconn.go line 49 execs it).
+ * The server must present `hostKey`, the key the program gave it (lib/ssh-host-key.ts): nothing in ~/.ssh decides,
+ * and a rebuilt server on the same IPs comes back with the same key. The login key comes from the ssh-agent
+ * (SSH_AUTH_SOCK): on a laptop the usual agent, in CI an agent loaded with the deploy key. Needs OpenSSH ≥ 8.5 on the
+ * machine running `pulumi up` (KnownHostsCommand).
  */
-export const DOCKER_SSH_OPTS = [
-    "-o", "StrictHostKeyChecking=no",
-    "-o", "UserKnownHostsFile=/dev/null",
-    "-o", "LogLevel=ERROR",
-    "-o", "BatchMode=yes",
-    "-o", "ConnectTimeout=20",
-    "-o", "ServerAliveInterval=30",
-];
+export function dockerSshOpts(hostKey: string): string[] {
+    return [...pinnedHostKeyOptions(hostKey), "-o", "LogLevel=ERROR", "-o", "BatchMode=yes", "-o", "ConnectTimeout=20", "-o", "ServerAliveInterval=30"];
+}
 
 export interface DockerHostArgs {
     /** The host whose Docker engine is driven; nothing is sent to it before `host.ready`. */
@@ -61,7 +60,7 @@ export class DockerHost extends pulumi.ComponentResource implements Engine {
             `${name}-provider`,
             {
                 host: pulumi.interpolate`ssh://root@${args.host.ipv4}`,
-                sshOpts: DOCKER_SSH_OPTS,
+                sshOpts: args.host.sshHostKey.apply(dockerSshOpts),
                 ...(args.registry
                     ? {
                           registryAuth: [

@@ -24,6 +24,9 @@ declare -A tools=(
   [runuser]=util-linux
   # The Janus image's entry point (images/janus/start-janus.sh) finds the interface of its bind address.
   [ip]=iproute2
+  # Host key pinning (test/lib/ssh-host-key.test.ts): an SSH client built from golang.org/x/crypto/ssh as the command
+  # provider builds its connection, in GOPATH mode against Debian's copy of the library (no module download).
+  [go]=golang-go
 )
 
 missing=()
@@ -32,6 +35,7 @@ for cmd in "${!tools[@]}"; do
 done
 # The server binaries of PostgreSQL are not on PATH.
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
+[ -d /usr/share/gocode/src/golang.org/x/crypto/ssh ] || missing+=(golang-golang-x-crypto-dev)
 [ "${#missing[@]}" -eq 0 ] && exit 0
 mapfile -t packages < <(printf '%s\n' "${missing[@]}" | sort -u)
 
