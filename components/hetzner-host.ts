@@ -220,7 +220,8 @@ export class HetznerHost extends pulumi.ComponentResource implements HostHandle 
                 ...REMOTE_COMMAND_DEFAULTS,
                 connection: this.connection,
                 create: shippedFile("scripts/host/install-authorized-keys.sh"),
-                stdin: [...publicKeys.values()].map((k) => `${k.line}\n`).join(""),
+                // The header tells the script how many keys to expect (it refuses any other count).
+                stdin: authorizedKeysInput([...publicKeys.values()].map((k) => k.line)),
                 // A new server behind the same IPs starts from its creation-time keys: sync it too.
                 triggers: [server.id],
             },
@@ -239,6 +240,11 @@ export class HetznerHost extends pulumi.ComponentResource implements HostHandle 
             sshHostKey: this.sshHostKey,
         });
     }
+}
+
+/** Standard input of scripts/host/install-authorized-keys.sh: a header with the key count, then one key per line. */
+export function authorizedKeysInput(lines: readonly string[]): string {
+    return [`# visualkit-authorized-keys: ${lines.length}`, ...lines].map((l) => `${l}\n`).join("");
 }
 
 /** Hetzner routes a /64 to the server and configures its first address, `<prefix>::1`, on the interface. */

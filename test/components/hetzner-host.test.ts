@@ -137,7 +137,8 @@ describe.each(["dev", "prod"])("HetznerHost in %s", (stack) => {
 
     test("after the host is ready, root's authorized_keys is set to exactly the configured keys (a removed key is revoked)", () => {
         const keys = run.named(`visualkit-${stack}-main-authorized-keys`);
-        expect(keys.inputs.stdin).toBe(stackValue(stack, "sshPublicKeys").join("\n") + "\n");
+        const configured = stackValue(stack, "sshPublicKeys");
+        expect(keys.inputs.stdin).toBe(`# visualkit-authorized-keys: ${configured.length}\n` + configured.join("\n") + "\n");
         expect(keys.inputs.create).toBe(readFileSync(join(ROOT, "scripts/host/install-authorized-keys.sh"), "utf8"));
         expect(keys.rawInputs.connection).toEqual(run.named(`visualkit-${stack}-main-ready`).rawInputs.connection);
         expect(keys.options.dependsOn).toEqual([`visualkit-${stack}-main-ready`]);
@@ -217,7 +218,7 @@ describe("config drives the host", () => {
         const run = await runProgram("dev", { set: { sshPublicKeys: [key, key.replace(/ \S+ example-replace-me$/, " other-comment")] } });
         expect(run.ofType(T.key).map((k) => k.inputs.publicKey)).toEqual([key.split(" ").slice(0, 2).join(" ")]);
         expect(one(run, T.server).inputs.sshKeys).toHaveLength(1);
-        expect(run.named("visualkit-dev-main-authorized-keys").inputs.stdin).toBe(`${key}\n`);
+        expect(run.named("visualkit-dev-main-authorized-keys").inputs.stdin).toBe(`# visualkit-authorized-keys: 1\n${key}\n`);
     });
 
     test("with visualkit:sshPrivateKey the readiness check connects with that key, kept secret", async () => {

@@ -118,8 +118,14 @@ describe("validation rules", () => {
         expectOnly(raw("prod", { sshAllowedCidrs: [cidr] }), "visualkit:sshAllowedCidrs[0]", /CIDR|prefix|host bits/);
     });
 
+    // In dev: prod refuses the world-wide ones unless visualkit:sshOpenToTheWorld is set (test/config/sections/ssh.test.ts).
     test.each(["203.0.113.7/32", "0.0.0.0/0", "2001:db8::/48", "::/0", "2001:db8:0:0:0:0:0:1/128"])("CIDR %s is accepted", (cidr) => {
-        expect(problems(raw("prod", { sshAllowedCidrs: [cidr] }))).toEqual([]);
+        expect(problems(raw("dev", { sshAllowedCidrs: [cidr] }))).toEqual([]);
+    });
+
+    test("prod refuses SSH from 0.0.0.0/0 unless visualkit:sshOpenToTheWorld says it is deliberate", () => {
+        expectOnly(raw("prod", { sshAllowedCidrs: ["0.0.0.0/0"] }), "visualkit:sshAllowedCidrs[0]", /whole internet in prod/);
+        expect(problems(raw("prod", { sshAllowedCidrs: ["0.0.0.0/0"], sshOpenToTheWorld: "true" }))).toEqual([]);
     });
 
     test("an empty CIDR list is refused (it would lock everyone out)", () => {
