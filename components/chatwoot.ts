@@ -108,8 +108,8 @@ export class Chatwoot extends pulumi.ComponentResource {
                 service: args.service,
                 container: redisSpec,
                 image: redisImage.imageId,
-                // The health check's redis-cli reads the password from here.
-                envs: envEntries({}, { REDIS_PASSWORD: redisPassword }),
+                // The health check's redis-cli reads the password from here (catalog REDIS_HEALTH_CHECK), never argv.
+                envs: envEntries({}, { REDISCLI_AUTH: redisPassword }),
                 extra: {
                     networksAdvanced,
                     // A config file rather than `--requirepass` keeps the password out of the process list; the image's

@@ -27,6 +27,10 @@ declare -A tools=(
   # Host key pinning (test/lib/ssh-host-key.test.ts): an SSH client built from golang.org/x/crypto/ssh as the command
   # provider builds its connection, in GOPATH mode against Debian's copy of the library (no module download).
   [go]=golang-go
+  # Chatwoot's Redis health check against a real Redis (test/components/redis-health.test.ts).
+  [redis-server]=redis-server
+  [redis-cli]=redis-tools
+  [unshare]=util-linux
 )
 
 missing=()
@@ -49,6 +53,6 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
 # The Debian packages start services on install where an init system runs; the tests start their own.
-for svc in caddy janus ssh postgresql; do
+for svc in caddy janus ssh postgresql redis-server; do
   systemctl disable --now "$svc" >/dev/null 2>&1 || true
 done
