@@ -7,6 +7,7 @@ import { Chatwoot } from "./components/chatwoot";
 import { CloudflareDns } from "./components/cloudflare-dns";
 import { DockerHost } from "./components/docker-host";
 import { GeneratedSecrets } from "./components/generated-secrets";
+import { hostCapacity } from "./catalog/limits";
 import { HetznerHost } from "./components/hetzner-host";
 import { JanusGateway } from "./components/janus-gateway";
 import { PagesSite } from "./components/pages-site";
@@ -137,7 +138,7 @@ async function main() {
         const placed = new Map(catalog.services.filter((s) => s.host === host.name).map((s) => [s.id, s]));
         if (placed.size === 0) continue;
         const instance = servers.find((s) => s.name === host.name)!.serverId;
-        const docker = new DockerHost(`${name}-${host.name}-docker`, { host: hosts[host.name], spec: host, instance, registry: config.registry });
+        const docker = new DockerHost(`${name}-${host.name}-docker`, { host: hosts[host.name], spec: host, instance, capacity: hostCapacity(config.server.type), registry: config.registry });
         const platformApi = placed.get("platform-api");
         if (platformApi) {
             new PlatformApi(`${name}-platform-api`, { docker, service: platformApi, images: config.images, env: config.env.platformApi, secretEnv: config.secretEnv.platformApi });

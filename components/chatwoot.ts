@@ -4,7 +4,7 @@ import { CHATWOOT_DATABASE, CONTAINER_LOGS, DATA_FOLDERS } from "../catalog/defa
 import { routeUrl } from "../catalog/derived";
 import type { ContainerSpec, HostSpec, ServiceSpec } from "../catalog/types";
 import type { SecretString } from "../config/secret";
-import { envEntries, instanceLabels, pullImage, serviceContainer } from "../lib/containers";
+import { envEntries, hardening, instanceLabels, pullImage, serviceContainer } from "../lib/containers";
 import { toPulumiSecret } from "../lib/secrets";
 import type { DockerHost } from "./docker-host";
 
@@ -187,6 +187,7 @@ export class Chatwoot extends pulumi.ComponentResource {
                 logs: true,
                 logDriver: CONTAINER_LOGS.driver,
                 logOpts: { ...CONTAINER_LOGS.opts },
+                ...hardening(PREPARE_CONTAINER, engine),
             },
             { ...child, dependsOn: [postgres, redis], deleteBeforeReplace: true, additionalSecretOutputs: ["containerLogs"] },
         );

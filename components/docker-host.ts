@@ -1,5 +1,7 @@
+import type * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
+import type { HostCapacity } from "../catalog/limits";
 import type { HostSpec } from "../catalog/types";
 import type { SecretString } from "../config/secret";
 import { instanceLabels, type Engine } from "../lib/containers";
@@ -31,6 +33,8 @@ export interface DockerHostArgs {
      * recreated there. Changes only when the server is replaced.
      */
     instance: pulumi.Input<string>;
+    /** The server type's RAM and vCPUs (catalog/limits.ts hostCapacity): every container's limits are shares of them. */
+    capacity: HostCapacity;
     /**
      * Private registry login for image pulls; the password is kept as a secret in the provider's config.
      * @default undefined (public images only)
@@ -46,6 +50,8 @@ export interface DockerHostArgs {
 export class DockerHost extends pulumi.ComponentResource implements Engine {
     public readonly provider: docker.Provider;
     public readonly instance: pulumi.Output<string>;
+    public readonly capacity: HostCapacity;
+    public readonly connection: pulumi.Output<command.types.input.remote.ConnectionArgs>;
     public readonly network: docker.Network;
     /** Name of the platform network, for containers' `networksAdvanced`. */
     public readonly networkName: pulumi.Output<string>;
@@ -56,6 +62,8 @@ export class DockerHost extends pulumi.ComponentResource implements Engine {
         super("visualkit:docker:DockerHost", name, {}, opts);
         const net = args.spec.network;
         this.instance = pulumi.output(args.instance);
+        this.capacity = args.capacity;
+        this.connection = args.host.connection;
         this.provider = new docker.Provider(
             `${name}-provider`,
             {
