@@ -360,6 +360,42 @@ describe("what config names on this machine is checked with everything else", ()
         }
     });
 
+    // Before: any folder became the public CDN — the project folder itself (`.`, with .git), or a folder of keys.
+    test("the real file system: a checkout (like the project folder, `.`), a folder holding one, and a folder with key-like files are refused", () => {
+        const dir = mkdtempSync(join(tmpdir(), "widget-secrets-"));
+        try {
+            const built = (name: string) => {
+                mkdirSync(join(dir, name), { recursive: true });
+                writeFileSync(join(dir, name, "sdk.js"), "x");
+                return join(dir, name);
+            };
+            // The project folder as `.`: its sources and its .git.
+            mkdirSync(join(built("with-git"), ".git"));
+            writeFileSync(join(dir, "with-git", ".git", "config"), "[remote \"origin\"]\n");
+            writeFileSync(join(built("worktree"), ".git"), "gitdir: /elsewhere/.git/worktrees/w\n");
+            mkdirSync(join(built("nested-hg"), "vendor", "lib", ".hg"), { recursive: true });
+            writeFileSync(join(built("ssh-keys"), "id_ed25519"), "x");
+            writeFileSync(join(built("pem"), "server.pem"), "x");
+            writeFileSync(join(built("dotenv"), ".env"), "DATABASE_URL=x");
+            writeFileSync(join(built("renamed-key"), "notes.txt"), "-----BEGIN OPENSSH PRIVATE KEY-----\nb3Blbg==\n-----END OPENSSH PRIVATE KEY-----\n");
+            writeFileSync(join(built("fine"), "widget.css"), "body{}");
+            writeFileSync(join(dir, "fine", ".DS_Store"), "x");
+            const local = localFacts({}, false);
+            const problem = (path: string) => problems(raw("prod", { widgetCdnSourceDir: path }, { local })).map((p) => p.problem);
+            expect(problem(join(dir, "with-git"))).toEqual([expect.stringMatching(/is or holds a version-control checkout \(\.git\)/)]);
+            expect(problem(join(dir, "worktree"))).toEqual([expect.stringMatching(/version-control checkout \(\.git\)/)]);
+            expect(problem(join(dir, "nested-hg"))).toEqual([expect.stringMatching(/version-control checkout \(vendor\/lib\/\.hg\)/)]);
+            expect(problem(join(dir, "ssh-keys"))).toEqual([expect.stringMatching(/look like keys or credentials \(id_ed25519\)/)]);
+            expect(problem(join(dir, "pem"))).toEqual([expect.stringMatching(/\(server\.pem\)/)]);
+            expect(problem(join(dir, "dotenv"))).toEqual([expect.stringMatching(/\(\.env\)/)]);
+            expect(problem(join(dir, "renamed-key"))).toEqual([expect.stringMatching(/\(notes\.txt\)/)]);
+            // A dotfile is not served (Caddy hides it, the sync drops it), so a .DS_Store is no reason to refuse.
+            expect(problem(join(dir, "fine"))).toEqual([]);
+        } finally {
+            rmSync(dir, { recursive: true, force: true });
+        }
+    });
+
     test("a name in both platformApiEnv and platformApiSecretEnv is refused (the container would get it twice)", () => {
         const r = secret(raw("prod", { platformApiEnv: { DATABASE_URL: "a" }, platformApiSecretEnv: { DATABASE_URL: "b" } }), "platformApiSecretEnv");
         expectOnly(r, "visualkit:platformApiSecretEnv.DATABASE_URL", /also set in visualkit:platformApiEnv/, /remove visualkit:platformApiEnv\.DATABASE_URL/);
