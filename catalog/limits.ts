@@ -38,7 +38,7 @@ export const CONTAINER_SHARES: Readonly<Record<string, ResourceShare>> = {
     "platform-ws": { memory: 0.1, cpu: 0.25, pids: 256, why: "Node.js WebSocket server, when it runs apart" },
     "vk-agent": { memory: 0.15, cpu: 0.5, pids: 512, why: "Python voice bridge: audio buffers per call, one thread per stream" },
     "janus-gateway": { memory: 0.25, cpu: 0.75, pids: 4096, why: "media threads per session and handle (100 joins measured ~360 threads); the RTP relay is CPU-bound" },
-    "chatwoot-rails": { memory: 0.25, cpu: 0.5, pids: 512, why: "Puma with its threads; Chatwoot's own sizing wants ~1 GB for rails on a 4 GB host" },
+    "chatwoot-rails": { memory: 0.25, cpu: 0.5, pids: 512, why: "Puma and its threads: with sidekiq the largest Ruby processes" },
     "chatwoot-sidekiq": { memory: 0.25, cpu: 0.5, pids: 512, why: "background jobs: the one most likely to leak, stopped here before it reaches Postgres" },
     "chatwoot-prepare": { memory: 0.25, cpu: 0.5, pids: 512, why: "one-shot db:chatwoot_prepare before rails starts, the size of rails" },
     "chatwoot-postgres": { memory: 0.25, cpu: 0.5, pids: 512, why: "a process per connection (max_connections 100) plus shared buffers" },
