@@ -31,6 +31,9 @@ declare -A tools=(
   [redis-server]=redis-server
   [redis-cli]=redis-tools
   [unshare]=util-linux
+  # Container limits against a real Docker Engine started by the test (test/components/container-limits-docker.test.ts).
+  [dockerd]=docker.io
+  [busybox]=busybox-static
 )
 
 missing=()
@@ -53,6 +56,6 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
 # The Debian packages start services on install where an init system runs; the tests start their own.
-for svc in caddy janus ssh postgresql redis-server; do
+for svc in caddy janus ssh postgresql redis-server docker containerd; do
   systemctl disable --now "$svc" >/dev/null 2>&1 || true
 done
