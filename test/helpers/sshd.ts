@@ -55,6 +55,8 @@ export interface SshdOptions {
     readonly hostKey?: string;
     /** sshd's LogLevel, e.g. DEBUG1 to see every authentication request. @default "INFO" */
     readonly logLevel?: string;
+    /** Name of the host key file in `dir` (a test that replaces the key names it as a server does). @default "host_key" */
+    readonly hostKeyFile?: string;
 }
 
 /** Starts sshd (own config, high port, key auth only) in `dir`; the caller stops it. */
@@ -62,7 +64,7 @@ export async function startSshd(dir: string, env: Record<string, string> = {}, o
     mkdirSync(dir, { recursive: true });
     // sshd's privilege separation folder; Debian's service unit would create it.
     mkdirSync("/run/sshd", { recursive: true, mode: 0o755 });
-    const hostKey = join(dir, "host_key");
+    const hostKey = join(dir, opts.hostKeyFile ?? "host_key");
     const identity = join(dir, "client_key");
     if (opts.hostKey) {
         writeFileSync(hostKey, opts.hostKey, { mode: 0o600 });
@@ -73,7 +75,8 @@ export async function startSshd(dir: string, env: Record<string, string> = {}, o
     keygen(identity);
     writeFileSync(join(dir, "authorized_keys"), readFileSync(`${identity}.pub`));
     const port = await freePort();
-    const setEnv = Object.entries(env).map(([k, v]) => `${k}=${v}`);
+    // sshd_config splits on spaces: a value with spaces is quoted whole.
+    const setEnv = Object.entries(env).map(([k, v]) => (/\s/.test(v) ? `"${k}=${v}"` : `${k}=${v}`));
     const config = [
         `Port ${port}`,
         "ListenAddress 127.0.0.1",
