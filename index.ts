@@ -7,6 +7,7 @@ import { Chatwoot } from "./components/chatwoot";
 import { CloudflareDns } from "./components/cloudflare-dns";
 import { DockerHost } from "./components/docker-host";
 import { GeneratedSecrets } from "./components/generated-secrets";
+import { hostCapacity } from "./catalog/limits";
 import { HetznerHost } from "./components/hetzner-host";
 import { ImagePrune } from "./components/image-prune";
 import { JanusGateway } from "./components/janus-gateway";
@@ -152,7 +153,7 @@ async function main() {
         const placed = new Map(catalog.services.filter((s) => s.host === host.name).map((s) => [s.id, s]));
         if (placed.size === 0) continue;
         const instance = servers.find((s) => s.name === host.name)!.serverId;
-        const docker = new DockerHost(`${name}-${host.name}-docker`, { host: hosts[host.name], spec: host, instance, registry: config.registry });
+        const docker = new DockerHost(`${name}-${host.name}-docker`, { host: hosts[host.name], spec: host, instance, capacity: hostCapacity(config.server.type), registry: config.registry });
         // Images are kept on `pulumi up` (lib/containers.ts pullImage); this host timer removes the unused ones.
         new ImagePrune(`${name}-${host.name}-image-prune`, { host: hosts[host.name], instance, publishAs: catalog.hosts.length === 1 ? "image-prune" : `${host.name}/image-prune` });
         const platformApi = placed.get("platform-api");

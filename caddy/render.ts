@@ -182,7 +182,9 @@ function staticBody(target: StaticTarget, opts: CaddyfileOptions): string[] {
         // file_server answers OPTIONS with 405, which fails a CORS preflight; answer it with the headers above.
         "@preflight method OPTIONS",
         "respond @preflight 204",
-        "file_server",
+        // Never a dotfile (.git, .env, .htpasswd) at any depth: `hide` with no path separator matches every path
+        // component, and the file server answers 404 as if the file did not exist (checked with Caddy 2.6.2).
+        ...block("file_server", ["hide .*"]),
     ];
 }
 

@@ -5,7 +5,7 @@ import { CHATWOOT_DATABASE, CONTAINER_LOGS, DATA_FOLDERS } from "../catalog/defa
 import { routeUrl } from "../catalog/derived";
 import type { ContainerSpec, HostSpec, ServiceSpec } from "../catalog/types";
 import type { SecretString } from "../config/secret";
-import { envEntries, instanceLabels, pullImage, serviceContainer } from "../lib/containers";
+import { envEntries, hardening, instanceLabels, pullImage, serviceContainer } from "../lib/containers";
 import { toPulumiSecret } from "../lib/secrets";
 import type { DockerHost } from "./docker-host";
 
@@ -109,8 +109,8 @@ export class Chatwoot extends pulumi.ComponentResource {
                 service: args.service,
                 container: redisSpec,
                 image: redisImage.imageId,
-                // The health check's redis-cli reads the password from here.
-                envs: envEntries({}, { REDIS_PASSWORD: redisPassword }),
+                // The health check's redis-cli reads the password from here (catalog REDIS_HEALTH_CHECK), never argv.
+                envs: envEntries({}, { REDISCLI_AUTH: redisPassword }),
                 extra: {
                     networksAdvanced,
                     // A config file rather than `--requirepass` keeps the password out of the process list; the image's
@@ -189,6 +189,7 @@ export class Chatwoot extends pulumi.ComponentResource {
                 logs: true,
                 logDriver: CONTAINER_LOGS.driver,
                 logOpts: { ...CONTAINER_LOGS.opts },
+                ...hardening(PREPARE_CONTAINER, engine),
             },
             { ...child, dependsOn: [postgres, redis], deleteBeforeReplace: true, additionalSecretOutputs: ["containerLogs"] },
         );

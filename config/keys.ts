@@ -44,6 +44,12 @@ export const KEYS: readonly KeySpec[] = [
     { key: "volumeSizeGb", type: "integer", description: "Size of the persistent data volume in GB (Hetzner minimum 10; can grow, never shrink)." },
     { key: "sshPublicKeys", type: "array", description: "OpenSSH public keys allowed to log in as root; the server accepts no other login." },
     { key: "sshAllowedCidrs", type: "array", description: "CIDRs allowed to reach SSH (TCP 22); everything else is dropped by the firewall." },
+    {
+        key: "sshOpenToTheWorld",
+        type: "boolean",
+        default: false,
+        description: "Say that an sshAllowedCidrs entry wider than a /8 (IPv4) or /16 (IPv6), e.g. 0.0.0.0/0, is deliberate; prod refuses one otherwise.",
+    },
     { key: "sshPrivateKey", type: "string", secret: true, optional: true, description: "Private key for the day-2 SSH commands; when unset they use the ssh-agent. The Docker provider always uses the ssh-agent." },
     { key: "caddyTls", type: "string", default: "acme", description: "How Caddy gets certificates: acme (Let's Encrypt/ZeroSSL, needs public DNS) or internal (Caddy's own CA, for a test host or a server checked before the DNS switch)." },
     { key: "caddyVersion", type: "string", default: "2.6.2", description: "Caddy version the server runs (Debian 12's package is 2.6.2); newer-only directives are rendered only when it supports them." },

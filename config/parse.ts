@@ -44,7 +44,7 @@ export function normalizeConfig(raw: RawConfig): NormalizedConfig {
     checkStackFile(r);
     const names = readNames(r);
     const server = readServer(r);
-    const ssh = readSsh(r);
+    const ssh = readSsh(r, names.environment);
     const { images, registry } = readImages(r, names.environment);
     const { ports, hostnames } = readRouting(r);
     const env = readEnv(r);

@@ -1,10 +1,13 @@
+import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { CONTAINER_LOGS } from "../catalog/defaults";
+import { containerLimits, SECURITY_OPTS, type HostCapacity } from "../catalog/limits";
 import type { ContainerSpec, PortSpec, ServiceSpec } from "../catalog/types";
 import { ENV_NAME } from "../config/validators";
 import { healthcheckTest } from "../render/healthcheck";
 import { goSeconds } from "./go-duration";
+import { REMOTE_COMMAND_DEFAULTS } from "./ssh";
 
 /**
  * What every long-running container of the platform shares, so no service can forget one of them: restart policy,
@@ -23,6 +26,34 @@ export interface Engine {
     readonly provider: docker.Provider;
     /** Changes only when the machine is replaced (see DockerHost). */
     readonly instance: pulumi.Output<string>;
+    /** The server type's RAM and vCPUs: each container's limits are shares of them (catalog/limits.ts). */
+    readonly capacity: HostCapacity;
+    /** SSH to the host, for what the Docker provider cannot set (a container's pids limit). */
+    readonly connection: pulumi.Output<command.types.input.remote.ConnectionArgs>;
+}
+
+/**
+ * Memory, CPU, no-new-privileges and dropped capabilities of one container (catalog/limits.ts), as Docker provider
+ * inputs. The pids limit is not among the provider's inputs: `limitPids` sets it.
+ */
+export function hardening(containerName: string, engine: Engine): Pick<docker.ContainerArgs, "memory" | "memorySwap" | "cpus" | "securityOpts" | "capabilities"> {
+    const l = containerLimits(containerName, engine.capacity);
+    return { memory: l.memoryMb, memorySwap: l.memoryMb, cpus: l.cpus, securityOpts: [...SECURITY_OPTS], capabilities: { drops: [...l.drops] } };
+}
+
+/**
+ * The container's pids limit (cgroup pids.max), set with `docker update` right after it is created: the Docker
+ * provider has no input for it (kreuzwerker/terraform-provider-docker v4.5.0 has pids only on services, commented out
+ * in resource_docker_service_structures.go line 416). Docker keeps it in the container's HostConfig across restarts
+ * and reboots; a replaced container is a new id, which runs this again. Safe to re-run.
+ */
+export function limitPids(resourceName: string, containerName: string, container: docker.Container, engine: Engine, opts: pulumi.CustomResourceOptions): command.remote.Command {
+    const pids = containerLimits(containerName, engine.capacity).pids;
+    return new command.remote.Command(
+        `${resourceName}-pids`,
+        { ...REMOTE_COMMAND_DEFAULTS, connection: engine.connection, create: `docker update --pids-limit ${pids} ${containerName} >/dev/null`, triggers: [container.id, pids] },
+        { parent: opts.parent, dependsOn: [container] },
+    );
 }
 
 /** Docker labels are part of a container's and network's identity (a change recreates them): ties them to the machine. */
@@ -166,6 +197,7 @@ export function serviceContainer(resourceName: string, a: ServiceContainerArgs, 
                 wait: true,
                 waitTimeout: startPeriod + t.intervalSeconds * (t.retries + 1) + t.timeoutSeconds,
                 destroyGraceSeconds: STOP_GRACE_SECONDS,
+                ...hardening(replica.name, engine),
             },
             {
                 ...opts,
@@ -179,6 +211,7 @@ export function serviceContainer(resourceName: string, a: ServiceContainerArgs, 
                 replaceOnChanges: ["*"],
             },
         );
+        limitPids(replica.role === "primary" ? resourceName : `${resourceName}-${replica.role}`, replica.name, previous, engine, opts);
     }
     return previous!;
 }

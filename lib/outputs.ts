@@ -25,6 +25,8 @@ export interface HostOutput {
     readonly type: string;
     /** Ready-to-run login command, e.g. `ssh root@203.0.113.10`. */
     readonly ssh: string;
+    /** The host's SSH public key (`ssh-ed25519 AAAA… visualkit-main`); tools put `<ipv4> <sshHostKey>` in known_hosts. */
+    readonly sshHostKey: string;
 }
 
 export interface DnsRecordOutput {
@@ -92,6 +94,7 @@ export interface HostSource {
     readonly location: pulumi.Input<string>;
     readonly serverType: pulumi.Input<string>;
     readonly ssh: pulumi.Input<string>;
+    readonly sshHostKey: pulumi.Input<string>;
 }
 
 /** What a Pages component offers (PagesSite) for one catalog site. */
@@ -133,7 +136,7 @@ export function endpointsOf(catalog: Catalog): Record<string, string> {
 }
 
 function hostOutput(host: HostSource): Unresolved<HostOutput> {
-    return { name: host.serverName, id: host.serverId, ipv4: host.ipv4, ipv6: host.ipv6, location: host.location, type: host.serverType, ssh: host.ssh };
+    return { name: host.serverName, id: host.serverId, ipv4: host.ipv4, ipv6: host.ipv6, location: host.location, type: host.serverType, ssh: host.ssh, sshHostKey: host.sshHostKey };
 }
 
 /** The hashes of every file published so far; call it after every component is constructed. */

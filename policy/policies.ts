@@ -1,5 +1,6 @@
 import { isIPv4, isIPv6 } from "node:net";
 import { DEBIAN_JANUS_PLUGIN_FILES } from "../catalog/janus-plugins";
+import { CONTAINER_SHARES, DROPPED_CAPABILITIES, SECURITY_OPTS } from "../catalog/limits";
 import { isPinned, parseImageRef, SECRET_ENV_NAME } from "../config/validators";
 
 /**
@@ -58,6 +59,7 @@ export const TYPES = {
     primaryIp: "hcloud:index/primaryIp:PrimaryIp",
     volume: "hcloud:index/volume:Volume",
     firewall: "hcloud:index/firewall:Firewall",
+    remoteCommand: "command:remote:Command",
 } as const;
 
 /** The component that installs the scheduled restic backups on each host (components/backups.ts). */
@@ -265,6 +267,37 @@ const logsAndRestart: PlatformPolicy = {
     },
 };
 
+const containerLimits: PlatformPolicy = {
+    name: "container-limits-and-hardening",
+    description:
+        "Every container has a memory cap (swap included), a CPU quota, no-new-privileges and the dropped capabilities of catalog/limits.ts; every long-running one a pids limit (docker update after create).",
+    resource(r, _ctx, report) {
+        if (r.type !== TYPES.container) return;
+        const fix = "build it with lib/containers.ts (serviceContainer, or hardening() for a one-shot job) and give it a share in catalog/limits.ts";
+        const memory = Number(r.props.memory ?? 0);
+        if (!(memory > 0)) report(`${label(r)} has no memory limit: a leak in it can take the whole host; ${fix}.`);
+        else if (Number(r.props.memorySwap ?? 0) !== memory) report(`${label(r)} may use swap beyond its ${memory} MB cap (memorySwap ${String(r.props.memorySwap ?? "unset")}); ${fix}.`);
+        if (!(Number(r.props.cpus ?? 0) > 0)) report(`${label(r)} has no CPU quota (cpus): a busy loop in it starves the rest; ${fix}.`);
+        const opts = Array.isArray(r.props.securityOpts) ? (r.props.securityOpts as string[]) : [];
+        if (!SECURITY_OPTS.every((o) => opts.includes(o))) report(`${label(r)} lacks ${SECURITY_OPTS.join(", ")}: a setuid binary in its image could gain privileges; ${fix}.`);
+        const caps = (r.props.capabilities ?? {}) as { adds?: string[]; drops?: string[] };
+        const allowed = CONTAINER_SHARES[String(r.props.name ?? "").replace(/-standby$/, "")]?.keeps ?? [];
+        const kept = DROPPED_CAPABILITIES.filter((c) => !(caps.drops ?? []).includes(c) && !allowed.includes(c));
+        if (kept.length) report(`${label(r)} keeps ${kept.join(", ")}; ${fix}.`);
+        if ((caps.adds ?? []).length) report(`${label(r)} adds capabilities ${(caps.adds ?? []).join(", ")}; the platform's images need none beyond Docker's reduced set.`);
+    },
+    stack(resources, _ctx, report) {
+        // The Docker provider cannot set a pids limit; each long-running container needs its `docker update` step.
+        const commands = resources.filter((r) => r.type === TYPES.remoteCommand).map((r) => String(r.props.create ?? ""));
+        for (const c of resources.filter((r) => r.type === TYPES.container && r.props.attach !== true)) {
+            const name = String(c.props.name ?? "");
+            if (!commands.some((cmd) => new RegExp(`^docker update --pids-limit [1-9]\\d* ${name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}( |$)`).test(cmd))) {
+                report(`${label(c)} has no pids limit: nothing runs \`docker update --pids-limit <n> ${name}\` after it is created; build it with lib/containers.ts serviceContainer (limitPids).`);
+            }
+        }
+    },
+};
+
 /** The backup rule; `requireComponent` also asks for the BACKUP_COMPONENT_TYPE resource (exported for its test). */
 export const prodBackupsPolicy = (requireComponent: boolean): PlatformPolicy => ({
     name: "prod-backups-configured",
@@ -295,6 +328,7 @@ export const POLICIES: readonly PlatformPolicy[] = [
     janusApiLocked,
     logsAndRestart,
     prodBackupsPolicy(REQUIRE_BACKUP_COMPONENT),
+    containerLimits,
 ];
 
 /** Runs every policy over a stack's resources; the violations by policy name (tests and a quick local check). */

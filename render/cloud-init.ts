@@ -2,6 +2,7 @@ import { Document } from "yaml";
 import { APP_DIRS, CONTAINER_LOGS, DATA_FOLDERS, WIDGET_CDN_ROOT } from "../catalog/defaults";
 import type { HostSpec } from "../catalog/types";
 import { shellWord } from "../lib/shipped";
+import type { SshHostKey } from "../lib/ssh-host-key";
 
 /**
  * cloud-init user data of a new host (Debian 12), rendered from plain values. It runs once, on the server's first
@@ -31,6 +32,8 @@ export interface CloudInitInput {
     readonly links: readonly { readonly path: string; readonly target: string }[];
     /** Text of scripts/host/mount-data-volume.sh. */
     readonly mountScript: string;
+    /** The host's SSH key pair (lib/ssh-host-key.ts): the only host key sshd presents. */
+    readonly hostKey: SshHostKey;
 }
 
 /** The folders and links of a catalog host: the reference's /opt layout, state on the volume. */
@@ -49,6 +52,8 @@ const SSHD_HARDENING = [
     "PasswordAuthentication no",
     "KbdInteractiveAuthentication no",
     "PermitRootLogin prohibit-password",
+    "# The one host key, installed by cloud-init from the program's state (ssh_keys): the key every client pins.",
+    "HostKey /etc/ssh/ssh_host_ed25519_key",
     "# The Docker provider and the remote commands open many sessions at once; the default 10:30:100 drops some",
     "# (docker/compose#10117). Unauthenticated sessions are still limited, and only the SSH CIDRs reach port 22.",
     "MaxStartups 30:30:100",
@@ -74,6 +79,10 @@ export function renderCloudInit(input: CloudInitInput): string {
         // The platform logs in as root with a key, as the reference does; passwords are off everywhere.
         disable_root: false,
         ssh_pwauth: false,
+        // The host key the program generated and every deployment connection pins (lib/ssh-host-key.ts). cloud-init
+        // deletes the image's keys (ssh_deletekeys, default true) and, given ssh_keys, generates none (cc_ssh.py in
+        // 22.4), so sshd has exactly this key; a server rebuilt on the same IPs gets it again.
+        ssh_keys: { ed25519_private: input.hostKey.privateKey, ed25519_public: input.hostKey.publicKey },
         write_files: [
             { path: "/etc/ssh/sshd_config.d/10-visualkit.conf", permissions: "0644", content: SSHD_HARDENING },
             { path: "/etc/docker/daemon.json", permissions: "0644", content: DOCKER_DAEMON },

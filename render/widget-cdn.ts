@@ -106,6 +106,8 @@ export function renderWidgetSyncScript(staged: string, folder: string, release: 
         `new=$(mktemp -d "$releases/${release}.XXXXXX")`,
         // Owner and modes are this script's, not the upload's: Caddy reads the same release whoever uploaded it.
         'cp -R "$staged/." "$new/"',
+        // Dotfiles (.git, .env, .DS_Store …) never reach a release: the CDN is public (Caddy hides them too).
+        `find "$new" -mindepth 1 -name '.*' -prune -exec rm -rf {} +`,
         'find "$new" -type d -exec chmod 0755 {} +',
         'find "$new" -type f -exec chmod 0644 {} +',
         'previous=$(basename "$(readlink "$folder")")',

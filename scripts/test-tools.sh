@@ -29,6 +29,13 @@ declare -A tools=(
   [unshare]=util-linux
   [systemd-analyze]=systemd
   [docker]=docker.io
+  # Host key pinning (test/lib/ssh-host-key.test.ts): an SSH client built from golang.org/x/crypto/ssh as the command
+  # provider builds its connection, in GOPATH mode against Debian's copy of the library (no module download).
+  [go]=golang-go
+  # Chatwoot's Redis health check against a real Redis (test/components/redis-health.test.ts).
+  [redis-server]=redis-server
+  [redis-cli]=redis-tools
+  # Container limits against a real Docker Engine started by the test (test/components/container-limits-docker.test.ts).
   [dockerd]=docker.io
   [busybox]=busybox-static
 )
@@ -39,6 +46,7 @@ for cmd in "${!tools[@]}"; do
 done
 # The server binaries of PostgreSQL are not on PATH.
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
+[ -d /usr/share/gocode/src/golang.org/x/crypto/ssh ] || missing+=(golang-golang-x-crypto-dev)
 [ "${#missing[@]}" -eq 0 ] && exit 0
 mapfile -t packages < <(printf '%s\n' "${missing[@]}" | sort -u)
 
@@ -52,6 +60,6 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
 # The Debian packages start services on install where an init system runs; the tests start their own.
-for svc in caddy janus ssh postgresql; do
+for svc in caddy janus ssh postgresql redis-server docker containerd; do
   systemctl disable --now "$svc" >/dev/null 2>&1 || true
 done

@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
@@ -55,5 +56,17 @@ describe("dependencies", () => {
         const sdkEngines = (JSON.parse(readFileSync(join(ROOT, "node_modules", "@pulumi", "pulumi", "package.json"), "utf8")) as { engines: { node: string } }).engines.node;
         expect(sdkEngines).toBe(">=22");
         expect(pkg.engines?.node).toMatch(/^>=22\b/);
+    });
+});
+
+describe("what the repository holds", () => {
+    // The janus-calls-guard test runs Python, which writes scripts/host/__pycache__/*.pyc next to the script.
+    test("no compiled Python is committed, and __pycache__/ is ignored", () => {
+        const listed = spawnSync("git", ["ls-files"], { cwd: ROOT, encoding: "utf8" });
+        expect(listed.status).toBe(0);
+        const files = listed.stdout.split("\n");
+        expect(files.filter((f) => /(^|\/)__pycache__\/|\.py[co]$/.test(f))).toEqual([]);
+        const ignored = spawnSync("git", ["check-ignore", "-q", "scripts/host/__pycache__/x.cpython-311.pyc"], { cwd: ROOT });
+        expect(ignored.status).toBe(0);
     });
 });

@@ -233,7 +233,8 @@ describe.each(["dev", "prod"])("%s Docker services", (stack) => {
 });
 
 test("a rebuilt server (new server id behind the same IPs) gets every image, network, container and CDN step again", async () => {
-    const run = await runProgram("prod", { set: { widgetCdnSourceDir: "test" } });
+    // Any folder of the project without keys (test/ holds key fixtures, which the CDN check refuses).
+    const run = await runProgram("prod", { set: { widgetCdnSourceDir: "images" } });
     const [server] = run.ofType("hcloud:index/server:Server");
     const serverId = fakeId(server.type, server.name);
     const tied = run.resources.filter((r) => r.type.startsWith("docker:index/") || r.name.includes("-widget-cdn-"));

@@ -43,7 +43,7 @@ describe("both rendered stacks pass every policy", () => {
         expect(evaluate(resources, ctx)).toEqual([]);
     });
 
-    test("the pack holds the nine platform rules", () => {
+    test("the pack holds the ten platform rules", () => {
         expect(POLICIES.map((p) => p.name)).toEqual([
             "container-ports-loopback-only",
             "container-no-udp-published",
@@ -55,6 +55,7 @@ describe("both rendered stacks pass every policy", () => {
             "janus-public-api-locked",
             "container-log-rotation-and-restart",
             "prod-backups-configured",
+            "container-limits-and-hardening",
         ]);
     });
 });
@@ -85,6 +86,14 @@ describe("a copy that breaks one rule is flagged by exactly that policy", () => 
         ["prod server without Hetzner backups", "prod", (f) => void (f("main-server").props.backups = false), "prod-backups-configured"],
         // Validation refuses a credential-named plain env var; the rule still catches one a component takes from plain config.
         ["a credential-named env var holding a plain stack-file value", "dev", (f) => void (f("platform-api-api").props.envs as string[]).push("JWT_SECRET=ops@visualkit.live"), "no-plain-secret-env"],
+        // Before: no container had any of these (a leaking sidekiq could take Postgres and Janus down).
+        ["sidekiq without a memory cap", "prod", (f) => void delete f("chatwoot-sidekiq").props.memory, "container-limits-and-hardening"],
+        ["sidekiq's cap spilling into swap", "dev", (f) => void (f("chatwoot-sidekiq").props.memorySwap = -1), "container-limits-and-hardening"],
+        ["Janus without a CPU quota", "prod", (f) => void delete f("janus-container").props.cpus, "container-limits-and-hardening"],
+        ["Postgres without no-new-privileges", "dev", (f) => void (f("chatwoot-postgres").props.securityOpts = []), "container-limits-and-hardening"],
+        ["vk-agent keeping NET_RAW", "prod", (f) => void ((f("vk-agent-container").props.capabilities as { drops: string[] }).drops = ["CAP_MKNOD"]), "container-limits-and-hardening"],
+        ["the preparation job adding SYS_ADMIN", "prod", (f) => void ((f("chatwoot-prepare").props.capabilities as { adds?: string[] }).adds = ["CAP_SYS_ADMIN"]), "container-limits-and-hardening"],
+        ["Redis without its pids limit step", "prod", (f) => void (f("chatwoot-redis-pids").props.create = "true"), "container-limits-and-hardening"],
     ];
 
     function janusAdmin(r: PolicyResourceView, edit: (text: string) => string) {

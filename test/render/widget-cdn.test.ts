@@ -105,6 +105,16 @@ describe("scripts", () => {
         expect(readlinkSync(folder)).toMatch(/^widget-cdn-releases\/0123456789abcdef\./);
     });
 
+    test("dotfiles never reach a release: .git, .env and hidden files at any depth are dropped, the rest is served", () => {
+        expect(sh(renderWidgetFolderScript(folder, root)).status).toBe(0);
+        const { res } = sync({ "sdk.js": "s", ".env": "SECRET=1", ".git/config": "[remote]", "v1/.key": "k", "v1/w.js": "w" });
+        expect(res.status).toBe(0);
+        expect(res.stdout).toContain("2 files");
+        expect(served("sdk.js")).toBe("s");
+        expect(served("v1/w.js")).toBe("w");
+        for (const hidden of [".env", ".git", "v1/.key"]) expect({ hidden, there: existsSync(join(root, hidden)) }).toEqual({ hidden, there: false });
+    });
+
     test("the swap is one rename of the link: the served path moves from one release to the next; the previous one is kept, older ones removed", () => {
         expect(sh(renderWidgetFolderScript(folder, root)).status).toBe(0);
         const targets: string[] = [];
