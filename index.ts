@@ -181,6 +181,7 @@ async function main() {
                 data: {
                     tag: `visualkit-${config.stack}`,
                     paths: [`${host.dataDir}/${DATA_FOLDERS.chatwootStorage}`, cdnFolder, widgetReleasesFolder(cdnFolder)],
+                    dumpDir: `${host.dataDir}/.visualkit-backup-dump`,
                     postgres: { container: container("postgres"), user: CHATWOOT_DATABASE.user, database: CHATWOOT_DATABASE.name },
                     // Every copy that writes: rails (and its standby copy) and sidekiq.
                     writers: chatwoot.containers
