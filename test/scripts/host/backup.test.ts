@@ -182,10 +182,11 @@ describe("retention", () => {
 
     test("keeps every snapshot of the last 48 h: a good morning backup survives a bad one the same day", () => {
         // Two snapshots today (the morning's good one, the evening's taken after a bug deleted rows), one yesterday.
-        seeded("retention-recent", [...OLD, ago(30), ago(10), ago(2)], { VISUALKIT_KEEP_DAILY: "3", VISUALKIT_KEEP_WEEKLY: "2", VISUALKIT_KEEP_MONTHLY: "3" });
+        const recent = [ago(30), ago(10), ago(2)];
+        seeded("retention-recent", [...OLD, ...recent], { VISUALKIT_KEEP_DAILY: "3", VISUALKIT_KEEP_WEEKLY: "2", VISUALKIT_KEEP_MONTHLY: "3" });
         prune();
         const kept = snapshots().map((s) => s.time.slice(0, 19).replace("T", " "));
-        for (const t of [ago(30), ago(10), ago(2)].map((x) => x.slice(0, 16))) expect(kept.some((k) => k.startsWith(t))).toBe(true);
+        expect(kept).toEqual(expect.arrayContaining(recent));
         // Beyond 48 h the daily, weekly and monthly ones (which of March's depends on today's date): 03-04 (daily or
         // weekly) and February (monthly) stay, January's go.
         const old = kept.filter((k) => k < "2026-06").map((k) => k.slice(0, 10));
@@ -255,6 +256,36 @@ test("the OnFailure= hook records a failed unit in the status file and the node-
     const text = readFileSync(metrics, "utf8");
     expect(text).toMatch(new RegExp(`^visualkit_backup_last_failure_timestamp_seconds\\{job="backup"\\} ${Date.parse(status().alarm.time) / 1000}$`, "m"));
     expect(text).toMatch(/^visualkit_backup_last_success_timestamp_seconds\{job="backup"\} \d{10}$/m);
+});
+
+test("an append-only key (rclone serve restic --append-only forced by the backup box) backs up but cannot delete a snapshot", () => {
+    // The backup box's authorized_keys: the full key (the prune workflow's) and the host's key, forced to rclone.
+    const repo = join(host.dir, "repo-append-only");
+    const hostKey = join(host.dir, "append-only-key");
+    expect(spawnSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", hostKey]).status).toBe(0);
+    const authorized = join(host.dir, "sshd", "authorized_keys");
+    writeFileSync(authorized, `${readFileSync(authorized, "utf8").trim()}\nrestrict,command="rclone serve restic --stdio --append-only ${repo}" ${readFileSync(`${hostKey}.pub`, "utf8")}`);
+    // The trusted side creates the repository (an append-only key could, but the box's owner does it once).
+    useSftp("repo-append-only");
+    backup();
+    host.configure(settings({ VISUALKIT_SFTP_KEY: hostKey, VISUALKIT_APPEND_ONLY: "1" }), { RESTIC_REPOSITORY: sftpRepo("repo-append-only"), RESTIC_PASSWORD: PASSWORD });
+    backup();
+    backup();
+    const listed = snapshots();
+    expect(listed).toHaveLength(3);
+    // The host refuses to prune, and restic itself with the host's key removes nothing: the box refuses every delete.
+    const refused = host.run("backup-prune.sh", []);
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toContain("append-only");
+    const env = { ...process.env, ...host.env, RESTIC_PASSWORD: PASSWORD, RESTIC_REPOSITORY: "rclone:x" };
+    const ssh = `ssh -o BatchMode=yes -o StrictHostKeyChecking=accept-new -o UserKnownHostsFile=${join(host.dir, "kh")} -p ${sshd.port} -i ${hostKey} -o IdentitiesOnly=yes -l root 127.0.0.1`;
+    spawnSync("restic", ["-o", `rclone.program=${ssh}`, "forget", "--keep-last", "1", "--prune"], { env, encoding: "utf8" });
+    spawnSync("restic", ["-o", `rclone.program=${ssh}`, "forget", listed[0].id], { env, encoding: "utf8" });
+    expect(readdirSync(join(repo, "snapshots")).sort()).toEqual(listed.map((s) => s.id).sort());
+    // The full key (the prune workflow's) can: the same retention script run where that key is.
+    useSftp("repo-append-only", { VISUALKIT_KEEP_DAILY: "3", VISUALKIT_KEEP_WEEKLY: "0", VISUALKIT_KEEP_MONTHLY: "0" });
+    const pruned = host.run("backup-prune.sh", []);
+    expect({ status: pruned.status, stderr: pruned.stderr }).toEqual({ status: 0, stderr: "" });
 });
 
 describe("failures are loud and leave no snapshot", () => {
