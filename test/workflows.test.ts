@@ -55,7 +55,7 @@ const pulumiSteps = (job: Job) => steps(job).filter((s) => s.uses?.startsWith("p
 
 describe("every workflow", () => {
     test("the expected files exist and parse", () => {
-        expect(files.sort()).toEqual(["deploy.yml", "drift.yml", "janus-image.yml", "pull-request.yml", "pulumi-up.yml"]);
+        expect(files.sort()).toEqual(["backups.yml", "deploy.yml", "drift.yml", "janus-image.yml", "pull-request.yml", "pulumi-up.yml"]);
     });
 
     test.each(files)("%s: read-only by default, no write-all, write only where a job needs it", (file) => {
@@ -116,7 +116,7 @@ describe("every workflow", () => {
     test("secrets come from exactly the documented repository secrets", () => {
         const used = new Set(Object.values(texts).flatMap((t) => [...t.matchAll(/secrets\.([A-Z_]+)/g)].map((m) => m[1])));
         expect([...used].sort()).toEqual(
-            ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "CLOUDFLARE_API_TOKEN", "GITHUB_TOKEN", "HCLOUD_TOKEN", "PULUMI_ACCESS_TOKEN", "PULUMI_BACKEND_URL", "PULUMI_CONFIG_PASSPHRASE", "SSH_DEPLOY_KEY"].sort(),
+            ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "BACKUP_PRUNE_SSH_KEY", "CLOUDFLARE_API_TOKEN", "GITHUB_TOKEN", "HCLOUD_TOKEN", "PULUMI_ACCESS_TOKEN", "PULUMI_BACKEND_URL", "PULUMI_CONFIG_PASSPHRASE", "SSH_DEPLOY_KEY"].sort(),
         );
     });
 });
@@ -178,6 +178,30 @@ describe("pull-request.yml", () => {
         expect(steps(job)[cost].env?.BASE_SHA).toBe("${{ github.event.pull_request.base.sha }}");
         const comment = steps(job).findIndex((s, i) => i > cost && !!s.uses?.startsWith("marocchino/sticky-pull-request-comment@"));
         expect(steps(job)[comment].with).toMatchObject({ header: "cost", path: "cost-diff.md" });
+    });
+});
+
+describe("backups.yml", () => {
+    const backups = workflows["backups.yml"];
+    test("runs nightly after the hosts' backup timer (03:30 UTC + up to 10 min) and by hand", () => {
+        expect(Object.keys(backups.on).sort()).toEqual(["schedule", "workflow_dispatch"]);
+        const [minute, hour] = (backups.on.schedule as { cron: string }[])[0].cron.split(" ").map(Number);
+        expect(hour * 60 + minute).toBeGreaterThan(3 * 60 + 30 + 10 + 30);
+        expect(hour).toBeLessThan(12);
+    });
+    test("the freshness job runs smoke --backups against the stack's outputs", () => {
+        const job = backups.jobs.freshness;
+        expect(runs(job, /npm run -s smoke -- outputs\.json --backups/)).toBeGreaterThan(runs(job, /^npm ci$/));
+    });
+    test("the prune job runs the hosts' own retention script with its own key, which the program never sees", () => {
+        const job = backups.jobs.prune;
+        const settings = steps(job).find((s) => s.name === "settings")!;
+        expect(settings.env?.PRUNE_KEY).toBe("${{ secrets.BACKUP_PRUNE_SSH_KEY }}");
+        expect(runs(job, /^bash scripts\/host\/backup-prune\.sh$/)).toBeGreaterThan(steps(job).indexOf(settings));
+        expect(job.concurrency).toEqual({ group: "backup-prune-${{ matrix.stack }}", "cancel-in-progress": false });
+        // The server gets no prune credentials: no config key, no rendered file names it.
+        const { KEYS } = require("../config/keys") as { KEYS: { key: string }[] };
+        expect(KEYS.filter((k) => /prune/i.test(k.key))).toEqual([]);
     });
 });
 

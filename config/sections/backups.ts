@@ -1,4 +1,5 @@
 import type { ConfigReader } from "../reader";
+import { SECRET_PLACEHOLDER } from "../secret";
 import type { BackupConfig, Environment } from "../types";
 
 /** restic's two repository kinds we support: S3 (Hetzner Object Storage) and SFTP (Hetzner Storage Box). */
@@ -39,7 +40,8 @@ export function readBackups(r: ConfigReader, environment: Environment | undefine
     const accessKeyId = r.secret("backupS3AccessKeyId", kind === "s3");
     const secretAccessKey = r.secret("backupS3SecretAccessKey", kind === "s3");
     const sftpPrivateKey = r.secret("backupSftpPrivateKey", kind === "sftp");
-    if (kind === "sftp" && sftpPrivateKey && !/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(sftpPrivateKey.reveal())) {
+    // The offline render fills a secret missing from the stack file with SECRET_PLACEHOLDER: not a key to check.
+    if (kind === "sftp" && sftpPrivateKey && sftpPrivateKey.reveal() !== SECRET_PLACEHOLDER && !/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(sftpPrivateKey.reveal())) {
         add("backupSftpPrivateKey", "is not an OpenSSH private key (-----BEGIN OPENSSH PRIVATE KEY-----)", `cat key | pulumi config set --secret visualkit:backupSftpPrivateKey -s ${r.stack}`);
     }
     for (const [period, n] of Object.entries(keep)) {
