@@ -57,6 +57,8 @@ load_settings
 take_lock
 health_wait=${VISUALKIT_RESTORE_HEALTH_SECONDS:-300}
 
+# Work files a killed restore left (the lock says none still runs): a dump as big as the database each.
+rm -rf "$dump_dir"/restore.*
 work=$(work_dir restore)
 staged=()
 stopped=""
