@@ -249,10 +249,13 @@ test("the OnFailure= hook records a failed unit in the status file and the node-
     useS3("alarm");
     const metrics = join(host.dir, "node-exporter", "visualkit-backup.prom");
     mkdirSync(join(host.dir, "node-exporter"), { recursive: true });
+    // A backup that succeeded after an older failure, then its unit failed (killed, or the retention after it).
+    writeFileSync(join(host.stateDir, "backup-status.json"), JSON.stringify({ backup: { lastSuccess: "2026-12-01T03:31:00Z", lastFailure: "2026-11-30T03:31:00Z", lastError: "an old error" } }));
     const res = host.run("backup-alarm.sh", ["visualkit-backup.service"], { VISUALKIT_BACKUP_METRICS: metrics });
     expect(res.status).toBe(0);
     expect(status().alarm).toEqual({ unit: "visualkit-backup.service", time: expect.any(String) });
     expect(status().backup.lastFailure).toBe(status().alarm.time);
+    expect(status().backup.lastError).toBe("the unit visualkit-backup.service failed (journalctl -u visualkit-backup.service)");
     const text = readFileSync(metrics, "utf8");
     expect(text).toMatch(new RegExp(`^visualkit_backup_last_failure_timestamp_seconds\\{job="backup"\\} ${Date.parse(status().alarm.time) / 1000}$`, "m"));
     expect(text).toMatch(/^visualkit_backup_last_success_timestamp_seconds\{job="backup"\} \d{10}$/m);
