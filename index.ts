@@ -216,6 +216,7 @@ async function main() {
                 data: {
                     tag: `visualkit-${config.stack}`,
                     paths: [`${host.dataDir}/${DATA_FOLDERS.chatwootStorage}`, cdnFolder, widgetReleasesFolder(cdnFolder)],
+                    dumpDir: `${host.dataDir}/.visualkit-backup-dump`,
                     postgres: { container: container("postgres"), user: CHATWOOT_DATABASE.user, database: CHATWOOT_DATABASE.name },
                     // Every copy that writes: rails (and its standby copy) and sidekiq.
                     writers: chatwoot.containers
@@ -257,6 +258,7 @@ async function main() {
             pagesProjects: catalog.pages.length,
             // Hetzner Object Storage is billed per bucket when the backups go to S3 (a Storage Box is a separate product).
             backupObjectStorage: config.backups?.repository.startsWith("s3:") ?? false,
+            backupBox: config.backups?.appendOnly ?? false,
         }),
     );
 

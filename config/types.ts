@@ -81,6 +81,11 @@ export interface BackupConfig {
     readonly password: SecretString;
     readonly s3?: { readonly accessKeyId: SecretString; readonly secretAccessKey: SecretString };
     readonly sftpPrivateKey?: SecretString;
+    /**
+     * `visualkit:backupAppendOnly`: the host's SFTP key is forced to `rclone serve restic --append-only` on the backup
+     * box, so the host (and root on it) can add snapshots and delete none; pruning runs from the backup-prune workflow.
+     */
+    readonly appendOnly: boolean;
     readonly keep: { readonly daily: number; readonly weekly: number; readonly monthly: number };
     /** systemd OnCalendar expressions. */
     readonly schedule: string;

@@ -39,6 +39,8 @@ export interface PolicyContext {
     readonly plainValues: ReadonlySet<string>;
     /** visualkit:backupRepository when backups are on (visualkit:backupsEnabled), otherwise "". */
     readonly backupRepository: string;
+    /** visualkit:backupAppendOnly: the host's repository key can add snapshots and delete none. */
+    readonly backupAppendOnly: boolean;
 }
 
 export type Report = (message: string) => void;
@@ -301,7 +303,7 @@ const containerLimits: PlatformPolicy = {
 /** The backup rule; `requireComponent` also asks for the BACKUP_COMPONENT_TYPE resource (exported for its test). */
 export const prodBackupsPolicy = (requireComponent: boolean): PlatformPolicy => ({
     name: "prod-backups-configured",
-    description: `In prod the server has Hetzner backups and the stack has a ${BACKUP_COMPONENT_TYPE} component with backups on.`,
+    description: `In prod the server has Hetzner backups and the stack has a ${BACKUP_COMPONENT_TYPE} component with backups on, whose repository key on the server is append-only.`,
     resource(r, ctx, report) {
         if (ctx.environment !== "prod" || r.type !== TYPES.server) return;
         if (r.props.backups !== true) report(`${label(r)} has no Hetzner backups; set visualkit:serverBackups true in Pulumi.${ctx.stack}.yaml.`);
@@ -311,6 +313,12 @@ export const prodBackupsPolicy = (requireComponent: boolean): PlatformPolicy => 
         if (!resources.some((r) => r.type === BACKUP_COMPONENT_TYPE) || ctx.backupRepository === "") {
             report(
                 `stack ${ctx.stack} takes no restic backups: the data volume (Postgres, uploads, CDN releases) is not backed up; set visualkit:backupsEnabled true and visualkit:backupRepository in Pulumi.${ctx.stack}.yaml (README, "Backups and restore").`,
+            );
+        } else if (!ctx.backupAppendOnly) {
+            // Root on the server is the threat off-site backups answer: its key must not be able to delete them, and
+            // the prune key lives only in the backup-prune workflow.
+            report(
+                `stack ${ctx.stack}'s server holds a repository key that can delete its backups: set visualkit:backupAppendOnly true in Pulumi.${ctx.stack}.yaml with an sftp:// visualkit:backupRepository on a backup box that forces the host's key to rclone serve restic --append-only (docs/backups.md).`,
             );
         }
     },

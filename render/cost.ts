@@ -26,6 +26,12 @@ export interface CostInput {
     readonly pagesProjects: number;
     /** Whether the stack keeps backups in Hetzner Object Storage (the backup work, issue 12, turns this on). */
     readonly backupObjectStorage: boolean;
+    /**
+     * Whether the backups go to an append-only backup box (visualkit:backupAppendOnly, docs/backups.md): priced as the
+     * smallest server of the table with its primary IPv4 (its disk holds the repository).
+     * @default false
+     */
+    readonly backupBox?: boolean;
 }
 
 export interface CostLine {
@@ -65,6 +71,11 @@ export function costLines(input: CostInput, table: PriceTable = PRICES): CostLin
     if (input.backupObjectStorage) {
         const c = cents(table.objectStorage.baseMonthly);
         lines.push({ item: `Hetzner Object Storage for backups (${table.objectStorage.includedTb} TB included)`, quantity: "1", unit: euro(c), cents: c });
+    }
+    if (input.backupBox) {
+        const smallest = Object.entries(types).sort(([, a], [, b]) => a!.monthly - b!.monthly)[0];
+        const c = cents(smallest[1]!.monthly) + cents(table.primaryIpv4Monthly);
+        lines.push({ item: `Append-only backup box (${smallest[0]} + primary IPv4)`, quantity: "1", unit: euro(c), cents: c });
     }
     if (input.pagesProjects > 0) {
         lines.push({ item: "Cloudflare Pages projects (free plan)", quantity: String(input.pagesProjects), unit: euro(cents(table.cloudflarePagesMonthly)), cents: input.pagesProjects * cents(table.cloudflarePagesMonthly) });

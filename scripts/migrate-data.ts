@@ -79,6 +79,8 @@ interface Step {
     title: string;
     /** One command on one server, or a stream from a command on the old server into one on the new. */
     run: { side: Side; command: string; stdin?: "pg-copy" | "expected" } | { from: string; fromStdin?: "pg-copy"; into: string };
+    /** Once this step succeeded, the new server's database is no longer what it was. */
+    swaps?: true;
 }
 
 /**
@@ -118,6 +120,7 @@ export function plan(o: MigrateOptions, t: Target): Step[] {
         {
             title: `restore into a scratch database, check the row counts, swap it in (${t.postgres})`,
             run: { side: "new", command: `bash -s -- restore --container ${q(t.postgres)} ${q(dump)} ${q(expected)}`, stdin: "pg-copy" },
+            swaps: true,
         },
         {
             title: `copy the uploaded files (${o.oldRails}:/app/storage → ${t.storage})`,
@@ -196,6 +199,7 @@ export async function migrate(o: MigrateOptions, t: Target, log: (line: string) 
     const resolved = plan(o, t);
     let expected = "";
     let stopped = false;
+    let swapped = false;
     for (const [i, step] of resolved.entries()) {
         log(`${i + 1}/${resolved.length} ${step.title}`);
         const r = step.run;
@@ -215,14 +219,24 @@ export async function migrate(o: MigrateOptions, t: Target, log: (line: string) 
         }
         if (i === 0) stopped = true;
         if (status !== 0) {
-            log(`step ${i + 1} failed (exit ${status}); the new database is unchanged.`);
-            if (stopped) {
-                log("starting Chatwoot again on both servers, as it was:");
+            if (!swapped) {
+                log(`step ${i + 1} failed (exit ${status}); the new database is unchanged.`);
+                if (stopped) {
+                    log("starting Chatwoot again on both servers, as it was:");
+                    ssh(o.env, o.from, `docker start ${o.oldWriters.map(q).join(" ")}`);
+                    ssh(o.env, o.to, `docker start ${q(t.rails)} ${q(t.sidekiq)}`);
+                }
+            } else {
+                // The new database was already swapped in (the previous one kept, as pg-copy said), but the files are
+                // not all there: the new Chatwoot must not start on half a copy, and two Chatwoots must never write
+                // at once. The old server goes on as the live one until a re-run (safe: it copies everything again).
+                log(`step ${i + 1} failed (exit ${status}) after the database was copied: the new database holds the old server's data (its previous content is kept, see above), the files are incomplete.`);
+                log(`starting Chatwoot again on the old server only; the new one stays stopped. Run npm run migrate-data again to finish the copy.`);
                 ssh(o.env, o.from, `docker start ${o.oldWriters.map(q).join(" ")}`);
-                ssh(o.env, o.to, `docker start ${q(t.rails)} ${q(t.sidekiq)}`);
             }
             return 1;
         }
+        if (step.swaps) swapped = true;
     }
     log(`done: Chatwoot runs on ${o.to} with the old server's data; the old Chatwoot stays stopped.`);
     log(`undo before the DNS switch: ssh ${o.to} docker stop ${t.rails} ${t.sidekiq}; ssh ${o.from} docker start ${o.oldWriters.join(" ")}`);

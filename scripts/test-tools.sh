@@ -17,6 +17,8 @@ declare -A tools=(
   # The backup tests: restic against a local sshd (SFTP) and s3rver (over TLS, certificate from openssl), Debian's
   # PostgreSQL in place of the container's.
   [restic]=restic
+  # The append-only repository key: rclone serve restic --append-only, forced on the sshd's key (docs/backups.md).
+  [rclone]=rclone
   [sshd]=openssh-server
   [ssh]=openssh-client
   [jq]=jq

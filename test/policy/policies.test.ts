@@ -164,4 +164,9 @@ describe("backups in prod", () => {
         expect(flagged(evaluate(withoutComponent(base.prod!.resources), base.prod!.ctx, withComponent))).toEqual(["prod-backups-configured"]);
         expect(flagged(evaluate(base.prod!.resources, { ...base.prod!.ctx, backupRepository: "" }, withComponent))).toEqual(["prod-backups-configured"]);
     });
+    test("prod whose server key can delete its backups (visualkit:backupAppendOnly false) is flagged", () => {
+        const found = evaluate(base.prod!.resources, { ...base.prod!.ctx, backupAppendOnly: false }, withComponent);
+        expect(found.map((f) => f.policy)).toEqual(["prod-backups-configured"]);
+        expect(found[0].message).toContain("set visualkit:backupAppendOnly true in Pulumi.prod.yaml");
+    });
 });

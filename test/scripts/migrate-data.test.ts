@@ -139,6 +139,19 @@ exec bash -c "$(printf '%s' "$*" | sed -e "s#/mnt/data#$root/mnt/data#g" -e "s#/
             for (const tool of ["psql", "pg_dump"]) rmSync(join(bin, tool));
             rmSync(join(work, "bin", "docker.log"), { force: true });
         }
+    });
+
+    test("a copy that fails after the database swap says so, and starts only the old Chatwoot (never both)", async () => {
+        lines.length = 0;
+        const code = await migrate(options({ oldContainer: "chatwoot-postgres-1", oldWidgetCdn: "/opt/no-such-widget-cdn" }), layout, (l) => lines.push(l));
+        expect(code).toBe(1);
+        const text = lines.join("\n");
+        expect(text).toMatch(/chatwoot_production replaced; the previous one is kept as chatwoot_production_before_\d+/);
+        expect(text).toMatch(/step 8 failed .*after the database was copied: the new database holds the old server's data/);
+        expect(text).not.toContain("the new database is unchanged");
+        expect(dockerLog()).toEqual(["stop chatwoot-chatwoot-1", "stop chatwoot-chatwoot-sidekiq-1", "stop chatwoot-rails", "stop chatwoot-sidekiq", "start chatwoot-chatwoot-1", "start chatwoot-chatwoot-sidekiq-1"]);
+        expect(newCounts()).toBe("9\n4");
+        rmSync(join(work, "bin", "docker.log"));
     }, 60_000);
 
     test("finds the old Postgres container, copies rows (counts verified), uploads and CDN files, and starts only the new Chatwoot", async () => {
