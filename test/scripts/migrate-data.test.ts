@@ -139,7 +139,7 @@ exec bash -c "$(printf '%s' "$*" | sed -e "s#/mnt/data#$root/mnt/data#g" -e "s#/
             for (const tool of ["psql", "pg_dump"]) rmSync(join(bin, tool));
             rmSync(join(work, "bin", "docker.log"), { force: true });
         }
-    });
+    }, 60_000);
 
     test("a copy that fails after the database swap says so, and starts only the old Chatwoot (never both)", async () => {
         lines.length = 0;
