@@ -7,8 +7,8 @@ export interface TestCa {
     readonly dir: string;
     /** PEM of the CA certificate. */
     readonly caPem: string;
-    /** A key and certificate for `name`, valid from `notBefore` to `notAfter` (YYYYMMDDHHMMSSZ). */
-    leaf(name: string, notBefore: string, notAfter: string): { key: string; cert: string };
+    /** A key and certificate for `name`, valid from `notBefore` to `notAfter` (YYYYMMDDHHMMSSZ); `san` defaults to DNS:<name>. */
+    leaf(name: string, notBefore: string, notAfter: string, san?: string): { key: string; cert: string };
 }
 
 const CA_CONF = ["[ca]", "default_ca = c", "[c]", "database = db/index", "new_certs_dir = db", "serial = db/serial", "default_md = sha256", "policy = p", "copy_extensions = copy", "unique_subject = no", "[p]", "commonName = supplied", ""].join("\n");
@@ -27,8 +27,8 @@ export function makeTestCa(dir: string): TestCa {
     return {
         dir,
         caPem: readFileSync(join(dir, "ca.crt"), "utf8"),
-        leaf(name, notBefore, notAfter) {
-            run(["req", ...ec, "-keyout", `${name}.key`, "-out", `${name}.csr`, "-subj", `/CN=${name}`, "-addext", `subjectAltName=DNS:${name}`]);
+        leaf(name, notBefore, notAfter, san = `DNS:${name}`) {
+            run(["req", ...ec, "-keyout", `${name}.key`, "-out", `${name}.csr`, "-subj", `/CN=${name}`, "-addext", `subjectAltName=${san}`]);
             run(["ca", "-batch", "-config", "ca.cnf", "-cert", "ca.crt", "-keyfile", "ca.key", "-in", `${name}.csr`, "-out", `${name}.crt`, "-startdate", notBefore, "-enddate", notAfter]);
             return { key: readFileSync(join(dir, `${name}.key`), "utf8"), cert: readFileSync(join(dir, `${name}.crt`), "utf8") };
         },
