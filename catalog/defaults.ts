@@ -24,6 +24,13 @@ export const RESERVED_HOST_PORTS = [
     { protocol: "tcp", port: 443, owner: "Caddy (HTTPS)", firewall: "routes" },
     { protocol: "udp", port: 443, owner: "Caddy (HTTP/3)", firewall: "routes" },
     { protocol: "tcp", port: 2019, owner: "Caddy admin API", firewall: "closed" },
+    // Monitoring, on 127.0.0.1 only (render/monitoring.ts MONITORING_PORTS; a test keeps the two equal).
+    { protocol: "tcp", port: 2021, owner: "Caddy metrics (loopback)", firewall: "closed" },
+    { protocol: "tcp", port: 9090, owner: "Prometheus (loopback)", firewall: "closed" },
+    { protocol: "tcp", port: 9093, owner: "Alertmanager (loopback)", firewall: "closed" },
+    { protocol: "tcp", port: 9100, owner: "node-exporter (loopback)", firewall: "closed" },
+    { protocol: "tcp", port: 9121, owner: "Redis exporter (loopback)", firewall: "closed" },
+    { protocol: "tcp", port: 9187, owner: "Postgres exporter (loopback)", firewall: "closed" },
 ] as const;
 
 /**

@@ -9,6 +9,7 @@ import { readEnv } from "./sections/env";
 import { readImages } from "./sections/images";
 import { readJanus } from "./sections/janus";
 import { readLocal } from "./sections/local";
+import { readMonitoring } from "./sections/monitoring";
 import { readNames } from "./sections/names";
 import { readPages } from "./sections/pages";
 import { checkProviders } from "./sections/providers";
@@ -54,6 +55,7 @@ export function normalizeConfig(raw: RawConfig): NormalizedConfig {
     const takeover = readTakeover(r);
     checkProviders(r);
     const backups = readBackups(r, names.environment);
+    const monitoring = readMonitoring(r);
     const local = readLocal(r, ssh.privateKey);
 
     const { domain, zone } = names;
@@ -98,6 +100,7 @@ export function normalizeConfig(raw: RawConfig): NormalizedConfig {
         chatwoot,
         widgetCdnSourceDir: local.widgetCdnSourceDir,
         backups: backups.config,
+        monitoring,
         pages,
         ...takeover,
         email,

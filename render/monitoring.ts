@@ -8,13 +8,14 @@
  * reaches the UIs through an SSH tunnel (docs/monitoring.md).
  */
 import { stringify } from "yaml";
+import { CADDY_METRICS } from "../caddy/render";
 import { shellQuote } from "../lib/shipped";
 import { heredoc } from "./heredoc";
 
 export const MONITORING_ADDRESS = "127.0.0.1";
 
 /** Loopback ports; Debian's defaults except Caddy's metrics site, which has none. */
-export const MONITORING_PORTS = { prometheus: 9090, alertmanager: 9093, nodeExporter: 9100, postgresExporter: 9187, redisExporter: 9121, caddyMetrics: 2021 } as const;
+export const MONITORING_PORTS = { prometheus: 9090, alertmanager: 9093, nodeExporter: 9100, postgresExporter: 9187, redisExporter: 9121, caddyMetrics: CADDY_METRICS.port } as const;
 
 export const MONITORING_PATHS = {
     prometheusConfig: "/etc/prometheus/prometheus.yml",
@@ -74,6 +75,12 @@ export interface AlertRouting {
     readonly webhookUrl?: string;
     /** Outside heartbeat that receives the Watchdog alert every minute and alarms when it stops. */
     readonly heartbeatUrl?: string;
+}
+
+/** The command that forwards Prometheus and Alertmanager of a host to the same ports on this machine. */
+export function sshTunnel(ip: string): string {
+    const f = (p: number) => `-L ${p}:${MONITORING_ADDRESS}:${p}`;
+    return `ssh -N ${f(MONITORING_PORTS.prometheus)} ${f(MONITORING_PORTS.alertmanager)} root@${ip}`;
 }
 
 const hostPort = (port: number) => `${MONITORING_ADDRESS}:${port}`;

@@ -50,9 +50,9 @@ beforeAll(async () => {
     const expired = ca.leaf("expired", certDate(new Date(now.getTime() - 90 * DAY)), certDate(new Date(now.getTime() - DAY)), "IP:127.0.0.1");
 
     const routes = createHttps(good, (req, res) => {
-        if (req.url === "/down") return res.writeHead(502).end("bad gateway");
-        if (req.url === "/slow") return setTimeout(() => res.writeHead(200).end("late"), 3000).unref();
-        res.writeHead(200).end("ok");
+        if (req.url === "/down") res.writeHead(502).end("bad gateway");
+        else if (req.url === "/slow") setTimeout(() => res.writeHead(200).end("late"), 3000).unref();
+        else res.writeHead(200).end("ok");
     });
     // A WebSocket handshake answered by hand: 101 with the accept key and the subprotocol Janus insists on.
     routes.on("upgrade", (req: IncomingMessage, socket: Socket) => {

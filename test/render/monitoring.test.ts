@@ -3,7 +3,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse, stringify } from "yaml";
 import { alertRules, renderAlertRules } from "../../render/alert-rules";
-import { MONITORING_PATHS, renderAlertmanagerConfig, renderPrometheusConfig, renderServiceDefaults, type AlertRouting, type MonitoringLayout } from "../../render/monitoring";
+import { RESERVED_HOST_PORTS } from "../../catalog/defaults";
+import { MONITORING_PATHS, MONITORING_PORTS, renderAlertmanagerConfig, renderPrometheusConfig, renderServiceDefaults, type AlertRouting, type MonitoringLayout } from "../../render/monitoring";
 import { ROOT } from "../helpers/program";
 
 const layout: MonitoringLayout = {
@@ -115,6 +116,11 @@ describe("Prometheus and Alertmanager configs", () => {
         const res = run("promtool", ["check", "config", "prometheus.yml"]);
         expect(res.out).toContain("SUCCESS: 1 rule files found");
         expect(res.status).toBe(0);
+    });
+
+    test("every monitoring port is a reserved host port no service may take, and none is opened by the firewall", () => {
+        const reserved = new Map<number, string>(RESERVED_HOST_PORTS.map((r) => [r.port, r.firewall]));
+        expect(Object.values(MONITORING_PORTS).map((p) => [p, reserved.get(p)])).toEqual(Object.values(MONITORING_PORTS).map((p) => [p, "closed"]));
     });
 
     test("every listener is on loopback and Debian's node-exporter is told to watch the data volume under /mnt", () => {

@@ -1,0 +1,20 @@
+import type { ConfigReader } from "../reader";
+import type { PlatformConfig } from "../types";
+
+const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
+
+/** Who hears the alerts (docs/monitoring.md): e-mail through the Chatwoot SMTP server, a webhook, a heartbeat. */
+export function readMonitoring(r: ConfigReader): PlatformConfig["monitoring"] {
+    const alertEmail = r.optStr("alertEmail");
+    const smtp = r.optStr("chatwootSmtpAddress");
+    if (alertEmail !== undefined && !EMAIL.test(alertEmail)) r.add("alertEmail", `"${alertEmail}" is not an e-mail address`, r.setCmd("alertEmail", "oncall@example.com"));
+    else if (alertEmail !== undefined && smtp === undefined) {
+        r.add("alertEmail", "is set but there is no SMTP server to send the alerts through (visualkit:chatwootSmtpAddress is empty)", `${r.setCmd("chatwootSmtpAddress", "smtp.example.com")}, or send alerts to a webhook instead: pulumi config set --secret visualkit:alertWebhookUrl https://… -s ${r.stack}`);
+    }
+    const webhookUrl = r.secret("alertWebhookUrl", false);
+    const heartbeatUrl = r.secret("heartbeatUrl", false);
+    for (const [key, v] of [["alertWebhookUrl", webhookUrl], ["heartbeatUrl", heartbeatUrl]] as const) {
+        if (v && !/^https:\/\/[^\s/]+\/\S*$/.test(v.reveal())) r.add(key, "is not an https:// URL", `pulumi config set --secret visualkit:${key} https://… -s ${r.stack}`);
+    }
+    return { alertEmail, webhookUrl, heartbeatUrl, prober: r.bool("proberEnabled") ?? true };
+}
