@@ -60,14 +60,14 @@ export const CHATWOOT_DATABASE = { user: "chatwoot", name: "chatwoot_production"
 /** The reference's per-service folders under /opt, where deploy steps put configs (Janus's .jcfg files, ...). */
 export const APP_DIRS = ["/opt/chatwoot", "/opt/dashboard", "/opt/janus/config", "/opt/platform-api", "/opt/vk-agent"] as const;
 /**
- * The one log cap of every container on a host: Docker's json-file driver, at most 3 files of 10 MB, so no container
- * can fill the disk. Each container the program creates sets it itself (lib/containers.ts); cloud-init also makes it
- * the Docker daemon's default, which only reaches containers the program does not create (an operator's `docker run`
- * while debugging). 3 rather than 5 because 3 is what every deployed container already has: Docker cannot change a
- * container's log options in place (`docker update` has none), so another count would replace every container, while
- * the daemon default only reaches new servers (cloud-init runs once).
+ * Where every container's logs go: the host's journal (Docker's journald driver), so they outlive the container. With
+ * json-file they were deleted with it, at every deploy, including the logs of the copy that failed. journald keeps
+ * them within its own limits (render/monitoring.ts JOURNAL_LIMITS: 2 GB, 30 days, written by the bootstrap and the
+ * Monitoring install), so no container can fill the disk; `journalctl CONTAINER_NAME=<name>` and `docker logs` read them.
+ * The tag makes the container's name the journal's SYSLOG_IDENTIFIER (`journalctl -t <name>`). Docker cannot change
+ * a container's log settings in place, so this change replaced every container once.
  */
-export const CONTAINER_LOGS = { driver: "json-file", opts: { "max-size": "10m", "max-file": "3" } } as const;
+export const CONTAINER_LOGS = { driver: "journald", opts: { tag: "{{.Name}}" } } as const;
 /** The host every service runs on today. */
 export const MAIN_HOST = "main";
 

@@ -22,7 +22,7 @@ export const MONITORING_PATHS = {
     rules: "/etc/prometheus/visualkit-rules.yml",
     alertmanagerConfig: "/etc/prometheus/alertmanager.yml",
     /** Alertmanager reads the SMTP password from here (0640 root:prometheus), so it is in no config text. */
-    smtpPassword: "/etc/prometheus/alertmanager-smtp-password",
+    smtpPassword: "/etc/prometheus/alertmanager-smtp.pass",
     /** The collector's plain settings and its secrets (root only). */
     collectorConf: "/etc/visualkit/metrics.conf",
     secrets: "/etc/visualkit/monitoring.env",
@@ -50,7 +50,7 @@ export const RETENTION = { time: "30d", size: "1GB" } as const;
  * container), at most 2 GB and 30 days on the root disk, so `journalctl CONTAINER_NAME=<name>` still shows the copy
  * that failed a deploy.
  */
-export const JOURNAL_LIMITS = { SystemMaxUse: "2G", SystemKeepFree: "4G", SystemMaxFileSize: "128M", MaxRetentionSec: "30day" } as const;
+export const JOURNAL_LIMITS = { Storage: "persistent", SystemMaxUse: "2G", SystemKeepFree: "4G", SystemMaxFileSize: "128M", MaxRetentionSec: "30day" } as const;
 
 export interface MonitoringLayout {
     readonly stack: string;

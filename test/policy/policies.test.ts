@@ -76,7 +76,7 @@ describe("a copy that breaks one rule is flagged by exactly that policy", () => 
         ["prod pulls a branch tag", "prod", (f) => void (f("platform-api-api-image").props.name = "ghcr.io/visualkit/platform-api:main"), "prod-images-pinned"],
         ["Janus admin API on every interface", "prod", (f) => janusAdmin(f("janus-container"), (t) => t.replace(/admin_ip = "[^"]*"/, 'admin_ip = "0.0.0.0"')), "janus-admin-api-private"],
         ["Janus admin API with no address", "dev", (f) => janusAdmin(f("janus-container"), (t) => t.replace(/^\s*admin_ip = .*$/m, "")), "janus-admin-api-private"],
-        ["Redis without log rotation", "prod", (f) => void delete f("chatwoot-redis").props.logOpts, "container-log-rotation-and-restart"],
+        ["Redis with uncapped json-file logs", "prod", (f) => void ((f("chatwoot-redis").props.logDriver = "json-file"), delete f("chatwoot-redis").props.logOpts), "container-log-rotation-and-restart"],
         ["rails without a restart policy", "dev", (f) => void (f("chatwoot-rails").props.restart = "no"), "container-log-rotation-and-restart"],
         ["prod server without Hetzner backups", "prod", (f) => void (f("main-server").props.backups = false), "prod-backups-configured"],
     ];

@@ -1,10 +1,21 @@
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse, stringify } from "yaml";
 import { alertRules, renderAlertRules } from "../../render/alert-rules";
 import { RESERVED_HOST_PORTS } from "../../catalog/defaults";
-import { MONITORING_PATHS, MONITORING_PORTS, renderAlertmanagerConfig, renderPrometheusConfig, renderServiceDefaults, type AlertRouting, type MonitoringLayout } from "../../render/monitoring";
+import {
+    MONITORING_PATHS,
+    MONITORING_PORTS,
+    renderAlertmanagerConfig,
+    renderMonitoringEnv,
+    renderMonitoringInstall,
+    renderMonitoringStdin,
+    renderPrometheusConfig,
+    renderServiceDefaults,
+    type AlertRouting,
+    type MonitoringLayout,
+} from "../../render/monitoring";
 import { ROOT } from "../helpers/program";
 
 const layout: MonitoringLayout = {
@@ -160,5 +171,52 @@ describe("Prometheus and Alertmanager configs", () => {
         const text = renderAlertmanagerConfig(routings["e-mail with SMTP login"]);
         expect(parse(text).global).toMatchObject({ smtp_auth_password_file: MONITORING_PATHS.smtpPassword, smtp_auth_username: "alerts" });
         expect(text).not.toContain("smtp_auth_password:");
+    });
+});
+
+describe("the install script", () => {
+    const collector = readFileSync(join(ROOT, "scripts/host/visualkit-metrics.sh"), "utf8");
+    const script = () => renderMonitoringInstall(layout, { collector, rules: renderAlertRules(layout.dataDir) });
+    const stdin = (webhookUrl: string) =>
+        renderMonitoringStdin({
+            env: renderMonitoringEnv({ janusAdminSecret: "j-secret", postgresPassword: "pg'pass", redisPassword: "redis pass" }),
+            alertmanager: renderAlertmanagerConfig({ webhookUrl }),
+            smtpPassword: "smtp pass",
+        });
+    const install = (root: string, input: string) => spawnSync("sh", ["-c", script()], { input, encoding: "utf8", env: { ...process.env, VISUALKIT_INSTALL_ROOT: root } });
+    const mode = (p: string) => (statSync(p).mode & 0o777).toString(8);
+
+    test("passes shellcheck as a POSIX sh script", () => {
+        writeFileSync(join(dir, "install.sh"), `#!/bin/sh\n${script()}`);
+        const res = spawnSync("shellcheck", ["-s", "sh", join(dir, "install.sh")], { encoding: "utf8" });
+        expect({ status: res.status, out: res.stdout }).toEqual({ status: 0, out: "" });
+    });
+
+    test("writes every file with its mode, secrets root-only; a second run changes nothing; a new secret touches only its service", () => {
+        const root = join(dir, "root");
+        const first = install(root, stdin("https://hooks.example.com/one"));
+        expect(first.stderr).toBe("");
+        expect(first.status).toBe(0);
+        const p = (x: string) => join(root, x);
+        expect(readFileSync(p(MONITORING_PATHS.collector), "utf8")).toBe(collector);
+        expect(mode(p(MONITORING_PATHS.collector))).toBe("755");
+        expect(mode(p(MONITORING_PATHS.secrets))).toBe("600");
+        expect(mode(p(MONITORING_PATHS.alertmanagerConfig))).toBe("640");
+        expect(mode(p(MONITORING_PATHS.smtpPassword))).toBe("640");
+        expect(mode(p("/etc/visualkit"))).toBe("700");
+        expect(readFileSync(p(MONITORING_PATHS.smtpPassword), "utf8")).toBe("smtp pass");
+        expect(readFileSync(p(MONITORING_PATHS.alertmanagerConfig), "utf8")).toContain("url: https://hooks.example.com/one");
+        expect(readFileSync(p("/etc/default/prometheus"), "utf8")).toContain("--storage.tsdb.retention.time=30d");
+        expect(readFileSync(p(MONITORING_PATHS.journald), "utf8")).toContain("SystemMaxUse=2G");
+        expect(readFileSync(p("/etc/systemd/system/prometheus-postgres-exporter.service.d/50-visualkit.conf"), "utf8")).toContain("EnvironmentFile=-/run/visualkit/exporters.env");
+        // The collector reads back what the install wrote.
+        const env = spawnSync("sh", ["-c", `. ${p(MONITORING_PATHS.secrets)}; printf '%s|%s|%s' "$JANUS_ADMIN_SECRET" "$PG_PASSWORD" "$REDIS_PASSWORD"`], { encoding: "utf8" });
+        expect(env.stdout).toBe("j-secret|pg'pass|redis pass");
+        expect(readdirSync(p("/etc/visualkit")).sort()).toEqual(["metrics.conf", "monitoring.env"]);
+
+        const again = install(root, stdin("https://hooks.example.com/one"));
+        expect(again.stdout.trim()).toBe(`installed under ${root}:`);
+        const rotated = install(root, stdin("https://hooks.example.com/two"));
+        expect(rotated.stdout.trim()).toBe(`installed under ${root}: prometheus-alertmanager`);
     });
 });
