@@ -24,6 +24,14 @@ declare -A tools=(
   [runuser]=util-linux
   # The Janus image's entry point (images/janus/start-janus.sh) finds the interface of its bind address.
   [ip]=iproute2
+  # Monitoring (docs/monitoring.md): the alert rules and configs are checked by the tools the host runs, and the
+  # collector's metrics by promtool; the exporters' own metric names are read from the real binaries.
+  [promtool]=prometheus
+  [amtool]=prometheus-alertmanager
+  [prometheus-node-exporter]=prometheus-node-exporter
+  [prometheus-postgres-exporter]=prometheus-postgres-exporter
+  [prometheus-redis-exporter]=prometheus-redis-exporter
+  [curl]=curl
 )
 
 missing=()
@@ -45,6 +53,6 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
 # The Debian packages start services on install where an init system runs; the tests start their own.
-for svc in caddy janus ssh postgresql; do
+for svc in caddy janus ssh postgresql prometheus prometheus-alertmanager prometheus-node-exporter prometheus-postgres-exporter prometheus-redis-exporter; do
   systemctl disable --now "$svc" >/dev/null 2>&1 || true
 done
