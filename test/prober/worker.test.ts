@@ -127,7 +127,8 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-    workerd?.kill();
+    const w = workerd;
+    if (w && w.exitCode === null) await new Promise((done) => (w.once("exit", done), w.kill()));
     for (const s of servers) s.closeAllConnections?.(), s.close();
     rmSync(dir, { recursive: true, force: true });
 });

@@ -16,8 +16,9 @@ const procs: ChildProcess[] = [];
 beforeAll(() => {
     dir = mkdtempSync("/tmp/vk-exporters-");
 });
-afterAll(() => {
-    for (const p of procs) p.kill();
+afterAll(async () => {
+    // Stopped by their own PIDs, and waited for, so no process outlives the test.
+    await Promise.all(procs.map((p) => new Promise((done) => (p.exitCode !== null ? done(null) : (p.once("exit", done), p.kill())))));
     rmSync(dir, { recursive: true, force: true });
 });
 
