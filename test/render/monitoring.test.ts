@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse, stringify } from "yaml";
 import { alertRules, renderAlertRules } from "../../render/alert-rules";
@@ -219,4 +219,23 @@ describe("the install script", () => {
         const rotated = install(root, stdin("https://hooks.example.com/two"));
         expect(rotated.stdout.trim()).toBe(`installed under ${root}: prometheus-alertmanager`);
     });
+});
+
+test("systemd accepts the collector's units and the exporters with their drop-ins", () => {
+    const root = join(dir, "units-root");
+    const collector = readFileSync(join(ROOT, "scripts/host/visualkit-metrics.sh"), "utf8");
+    const input = renderMonitoringStdin({ env: renderMonitoringEnv({}), alertmanager: renderAlertmanagerConfig({}) });
+    const res0 = spawnSync("sh", ["-c", renderMonitoringInstall(layout, { collector, rules: renderAlertRules(layout.dataDir) })], { input, encoding: "utf8", env: { ...process.env, VISUALKIT_INSTALL_ROOT: root } });
+    expect(res0.status).toBe(0);
+    // systemd-analyze verify --root resolves units and commands inside the root: Debian's units (the exporters' from
+    // their packages), a docker.service such as the host has, and the exporters' binaries.
+    cpSync("/usr/lib/systemd/system", join(root, "usr/lib/systemd/system"), { recursive: true, verbatimSymlinks: true });
+    writeFileSync(join(root, "etc/systemd/system/docker.service"), "[Unit]\nDescription=Docker\n[Service]\nExecStart=/bin/true\n");
+    mkdirSync(join(root, "usr/bin"), { recursive: true });
+    for (const b of ["prometheus-postgres-exporter", "prometheus-redis-exporter"]) cpSync(`/usr/bin/${b}`, join(root, "usr/bin", b));
+    mkdirSync(join(root, "bin"));
+    cpSync("/usr/bin/kill", join(root, "bin/kill"));
+    const units = ["visualkit-metrics.service", "visualkit-metrics.timer", "prometheus-postgres-exporter.service", "prometheus-redis-exporter.service"];
+    const res = spawnSync("systemd-analyze", ["verify", "--man=no", `--root=${root}`, ...units.map((u) => (u.startsWith("visualkit") ? `/etc/systemd/system/${u}` : `/usr/lib/systemd/system/${u}`))], { encoding: "utf8" });
+    expect({ status: res.status, stderr: res.stderr }).toEqual({ status: 0, stderr: "" });
 });
