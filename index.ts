@@ -266,6 +266,7 @@ async function main() {
             pagesProjects: catalog.pages.length,
             // Hetzner Object Storage is billed per bucket when the backups go to S3 (a Storage Box is a separate product).
             backupObjectStorage: config.backups?.repository.startsWith("s3:") ?? false,
+            prober: prober !== undefined,
         }),
     );
 
