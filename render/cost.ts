@@ -35,8 +35,8 @@ export interface CostInput {
 
 /**
  * What monitoring costs on the server (docs/monitoring.md): no charge, but memory and root disk. Memory measured here
- * with Debian's binaries on the rendered configs (RSS after 2½ min at the 30 s interval, ~1,500 series; Prometheus grows with its head block over the first hours); the host
- * tier is to measure it on the server.
+ * with Debian's binaries on the rendered configs (RSS after 2½ min at the 30 s interval, ~1,500 series; Prometheus
+ * grows with its head block over the first hours); the host tier is to measure it on the server.
  */
 export const MONITORING_FOOTPRINT = "Monitoring on each host (Prometheus, Alertmanager, node, Postgres and Redis exporters) has no charge; it uses about 130 MB of memory, at most 1 GB of the root disk for metrics and 2 GB for the journal.";
 

@@ -137,7 +137,8 @@ exporters_env() {
     echo "DATA_SOURCE_NAME=$(env_value "host=$pg port=5432 user=$VISUALKIT_PG_USER dbname=$VISUALKIT_PG_DB sslmode=disable password='${pw//\'/\\\'}'")"
   fi
   if [ -n "$VISUALKIT_REDIS_CONTAINER" ] && redis=$(address_of "$VISUALKIT_REDIS_CONTAINER") && [ -n "$redis" ]; then
-    echo "REDIS_ADDR=$(env_value "redis://$redis:6379")"
+    # host:port: Debian's exporter (1.45) refuses the redis:// form ("dial redis: unknown network redis").
+    echo "REDIS_ADDR=$(env_value "$redis:6379")"
     echo "REDIS_PASSWORD=$(env_value "$REDIS_PASSWORD")"
   fi
 }

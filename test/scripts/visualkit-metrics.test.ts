@@ -4,7 +4,7 @@
  * (real openssl on both sides), a Janus HTTP and admin API, and a backup status file. Its output is read by the real
  * `promtool check metrics`, and the values are the ones these stand-ins were given.
  */
-import { execFile, spawnSync } from "node:child_process";
+import { execFile, spawn, spawnSync } from "node:child_process";
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { createServer as createHttp, type Server } from "node:http";
 import { createServer as createHttps } from "node:https";
@@ -13,6 +13,7 @@ import { join } from "node:path";
 import { createSecureContext } from "node:tls";
 import { promisify } from "node:util";
 import { ROOT } from "../helpers/program";
+import { freePort, waitFor } from "../helpers/caddy";
 import { certDate, makeTestCa } from "../helpers/tls-certs";
 
 const SCRIPT = join(ROOT, "scripts/host/visualkit-metrics.sh");
@@ -82,7 +83,7 @@ beforeAll(async () => {
             "#!/bin/sh",
             `case "$1" in`,
             `  ps) echo ${CONTAINERS.map((c) => c.Id.slice(0, 12)).join(" ")} ;;`,
-            `  inspect) if [ "$2" = -f ]; then case "$4" in chatwoot-postgres) echo '172.19.0.3 ' ;; chatwoot-redis) echo '172.19.0.4 ' ;; *) exit 1 ;; esac; else cat ${join(dir, "inspect.json")}; fi ;;`,
+            `  inspect) if [ "$2" = -f ]; then case "$4" in chatwoot-postgres) echo "\${FAKE_PG_ADDR:-172.19.0.3} " ;; chatwoot-redis) echo "\${FAKE_REDIS_ADDR:-172.19.0.4} " ;; *) exit 1 ;; esac; else cat ${join(dir, "inspect.json")}; fi ;;`,
             "  *) exit 1 ;;",
             "esac",
             "",
@@ -118,8 +119,9 @@ afterAll(async () => {
     rmSync(dir, { recursive: true, force: true });
 });
 
-async function collect(args: string[] = []) {
+async function collect(args: string[] = [], extra: Record<string, string> = {}) {
     const env = {
+        ...extra,
         PATH: `${join(dir, "bin")}:/usr/sbin:/usr/bin:/sbin:/bin`,
         VISUALKIT_METRICS_CONF: join(dir, "metrics.conf"),
         VISUALKIT_MONITORING_ENV: join(dir, "monitoring.env"),
@@ -218,10 +220,39 @@ test("exporters: writes the Postgres and Redis addresses and passwords as a root
     expect(readFileSync(file, "utf8")).toBe(
         [
             `DATA_SOURCE_NAME="host=172.19.0.3 port=5432 user=chatwoot dbname=chatwoot_production sslmode=disable password='p\\\\\\\\w\\\\'d'"`,
-            'REDIS_ADDR="redis://172.19.0.4:6379"',
+            'REDIS_ADDR="172.19.0.4:6379"',
             'REDIS_PASSWORD="r\\"s"',
             "",
         ].join("\n"),
     );
     // systemd unquotes "…" (\\ → \, \" → "), libpq then reads '…' with \\ and \' as its escapes: p\w'd, r"s.
+}, 60_000);
+
+test("exporters: Debian's Postgres and Redis exporters accept the address and credentials it writes", async () => {
+    // Both containers "at" 127.0.0.1 ports nothing listens on: the exporters must get as far as dialing them.
+    await collect(["exporters"], { FAKE_PG_ADDR: "127.0.0.1", FAKE_REDIS_ADDR: "127.0.0.1" });
+    const file = join(dir, "run/exporters.env");
+    let log = "";
+    const scrape = async (cmd: string, args: (port: number) => string[], pattern: RegExp) => {
+        const port = await freePort();
+        log = "";
+        // The file read as systemd's EnvironmentFile= reads it; for these values (double quotes, \\ and \" escapes) the same as a shell.
+        const proc = spawn("bash", ["-c", `set -a; . ${file}; set +a; exec ${cmd} "$@"`, cmd, ...args(port)], { stdio: ["ignore", "pipe", "pipe"] });
+        proc.stdout!.on("data", (d) => (log += d));
+        proc.stderr!.on("data", (d) => (log += d));
+        try {
+            return await waitFor(`${cmd}`, async () => {
+                const text = await fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text(), () => "");
+                return pattern.exec(text)?.[0];
+            });
+        } finally {
+            await new Promise((done) => (proc.once("exit", done), proc.kill()));
+        }
+    };
+    // Postgres: the DSN parses (a malformed one fails before any dial) and the dial is to the address written.
+    const pg = await scrape("prometheus-postgres-exporter", (p) => [`--web.listen-address=127.0.0.1:${p}`], /^pg_up 0$/m);
+    expect(pg).toBe("pg_up 0");
+    expect(log).toMatch(/dial tcp 127\.0\.0\.1:5432: connect: connection refused/);
+    const redis = await scrape("prometheus-redis-exporter", (p) => [`-web.listen-address=127.0.0.1:${p}`], /^redis_exporter_last_scrape_error\{err="[^"]*"\} 1$/m);
+    expect(redis).toContain('err="dial tcp 127.0.0.1:6379: connect: connection refused"');
 }, 60_000);
