@@ -216,9 +216,12 @@ export function renderMonitoringStdin(s: { env: string; alertmanager: string; sm
     return `${b64(s.env)}\n${b64(s.alertmanager)}\n${s.smtpPassword ? b64(s.smtpPassword) : "-"}\n`;
 }
 
-/** The collector's secrets: the Janus admin secret and the Postgres and Redis passwords the exporters use. */
-export function renderMonitoringEnv(s: { janusAdminSecret?: string; postgresPassword?: string; redisPassword?: string }): string {
-    const v = { JANUS_ADMIN_SECRET: s.janusAdminSecret ?? "", PG_PASSWORD: s.postgresPassword ?? "", REDIS_PASSWORD: s.redisPassword ?? "" };
+/**
+ * The collector's secrets: the Janus admin secret (and API secret, for a Janus that has one) and the Postgres and
+ * Redis passwords the exporters use.
+ */
+export function renderMonitoringEnv(s: { janusAdminSecret?: string; janusApiSecret?: string; postgresPassword?: string; redisPassword?: string }): string {
+    const v = { JANUS_ADMIN_SECRET: s.janusAdminSecret ?? "", PG_PASSWORD: s.postgresPassword ?? "", REDIS_PASSWORD: s.redisPassword ?? "", ...(s.janusApiSecret ? { JANUS_API_SECRET: s.janusApiSecret } : {}) };
     return Object.entries(v).map(([k, x]) => `${k}=${shellQuote(x)}\n`).join("");
 }
 

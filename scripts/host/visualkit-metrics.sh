@@ -28,7 +28,7 @@ VISUALKIT_JANUS_API='' VISUALKIT_JANUS_ADMIN='' VISUALKIT_PG_CONTAINER='' VISUAL
 VISUALKIT_REDIS_CONTAINER=''
 # shellcheck source=/dev/null
 [ -r "$conf" ] && . "$conf"
-JANUS_ADMIN_SECRET='' PG_PASSWORD='' REDIS_PASSWORD=''
+JANUS_ADMIN_SECRET='' JANUS_API_SECRET='' PG_PASSWORD='' REDIS_PASSWORD=''
 # shellcheck source=/dev/null
 [ -r "$secrets" ] && . "$secrets"
 
@@ -96,12 +96,14 @@ janus_post() { curl -s --max-time 5 -H 'Content-Type: application/json' --data-b
 
 janus() {
   [ -n "$VISUALKIT_JANUS_API" ] || return 0
-  local reply session ok=0 count
-  reply=$(printf '{"janus":"create","transaction":"visualkit-metrics"}' | janus_post "$VISUALKIT_JANUS_API") || true
+  local reply session ok=0 count auth=''
+  # A Janus with an API secret (janus.jcfg api_secret) wants it in every request.
+  [ -n "$JANUS_API_SECRET" ] && auth=$(printf ',"apisecret":"%s"' "$(label "$JANUS_API_SECRET")")
+  reply=$(printf '{"janus":"create","transaction":"visualkit-metrics"%s}' "$auth" | janus_post "$VISUALKIT_JANUS_API") || true
   session=$(jq -r 'select(.janus == "success") | .data.id' <<<"$reply" 2>/dev/null) || true
   if [ -n "$session" ]; then
     ok=1
-    printf '{"janus":"destroy","transaction":"visualkit-metrics"}' | janus_post "$VISUALKIT_JANUS_API/$session" >/dev/null || true
+    printf '{"janus":"destroy","transaction":"visualkit-metrics"%s}' "$auth" | janus_post "$VISUALKIT_JANUS_API/$session" >/dev/null || true
   fi
   metric visualkit_janus_session_create_success gauge "1 when Janus created (and this collector destroyed) a session" "$ok"
   [ -n "$VISUALKIT_JANUS_ADMIN" ] || return 0

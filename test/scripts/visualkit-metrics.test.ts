@@ -28,6 +28,8 @@ let dir: string;
 let https: Server;
 let janus: Server;
 const janusCalls: string[] = [];
+/** When set, the Janus stand-in creates sessions only for requests carrying this API secret. */
+let requireApiSecret: string | undefined;
 
 const listen = (s: Server) => new Promise<number>((resolve) => s.listen(0, "127.0.0.1", () => resolve((s.address() as AddressInfo).port)));
 let httpsPort = 0;
@@ -62,7 +64,7 @@ beforeAll(async () => {
             const msg = JSON.parse(body);
             janusCalls.push(`${req.url} ${msg.janus}`);
             const reply =
-                req.url === "/janus" && msg.janus === "create"
+                req.url === "/janus" && msg.janus === "create" && (requireApiSecret === undefined || msg.apisecret === requireApiSecret)
                     ? { janus: "success", data: { id: 4242 } }
                     : req.url === "/admin" && msg.admin_secret === ADMIN_SECRET
                       ? { janus: "success", sessions: [1, 2, 3] }
@@ -255,4 +257,19 @@ test("exporters: Debian's Postgres and Redis exporters accept the address and cr
     expect(log).toMatch(/dial tcp 127\.0\.0\.1:5432: connect: connection refused/);
     const redis = await scrape("prometheus-redis-exporter", (p) => [`-web.listen-address=127.0.0.1:${p}`], /^redis_exporter_last_scrape_error\{err="[^"]*"\} 1$/m);
     expect(redis).toContain('err="dial tcp 127.0.0.1:6379: connect: connection refused"');
+}, 60_000);
+
+test("a Janus with an API secret gets it in the requests (JANUS_API_SECRET), and refuses without it", async () => {
+    requireApiSecret = 'api "secret"';
+    const env = readFileSync(join(dir, "monitoring.env"), "utf8");
+    try {
+        await collect();
+        expect(samples(readFileSync(join(dir, "textfile/visualkit.prom"), "utf8")).visualkit_janus_session_create_success).toBe(0);
+        writeFileSync(join(dir, "monitoring.env"), `${env}JANUS_API_SECRET='api "secret"'\n`);
+        await collect();
+        expect(samples(readFileSync(join(dir, "textfile/visualkit.prom"), "utf8")).visualkit_janus_session_create_success).toBe(1);
+    } finally {
+        requireApiSecret = undefined;
+        writeFileSync(join(dir, "monitoring.env"), env);
+    }
 }, 60_000);
