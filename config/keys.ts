@@ -125,7 +125,7 @@ export const KEYS: readonly KeySpec[] = [
 /** Provider credentials: read by the providers themselves, checked here so a missing one is reported with the rest. */
 export const PROVIDER_SECRETS = [
     { key: "hcloud:token", env: "HCLOUD_TOKEN", description: "Hetzner Cloud API token (read and write)." },
-    { key: "cloudflare:apiToken", env: "CLOUDFLARE_API_TOKEN", description: "Cloudflare API token with Zone DNS, Zone Settings, Page Rules/Rulesets and Pages edit rights." },
+    { key: "cloudflare:apiToken", env: "CLOUDFLARE_API_TOKEN", description: "Cloudflare API token with Zone DNS, Zone Settings, Page Rules/Rulesets and Pages edit rights, and Workers Scripts edit when the prober runs (proberEnabled with an alertWebhookUrl)." },
 ] as const;
 
 export function fullKey(key: string): string {
