@@ -236,10 +236,11 @@ async function main() {
         }
     }
 
-    // The outside prober: only with a webhook to tell (it has no other way to reach a person).
+    // The outside prober: only with a webhook on the internet to tell (it has no other way to reach a person; a
+    // webhook on a private address is out of its reach).
     const checks = healthChecks(catalog);
     const prober =
-        config.monitoring.prober && config.monitoring.webhookUrl && checks.length > 0
+        config.monitoring.prober && config.monitoring.webhookUrl?.reveal().startsWith("https://") && checks.length > 0
             ? new Prober(`${name}-prober`, { accountId: cf.accountId, stack: config.stack, checks, webhookUrl: config.monitoring.webhookUrl })
             : undefined;
     const monitoring = {

@@ -2,6 +2,11 @@ import type { ConfigReader } from "../reader";
 import type { PlatformConfig } from "../types";
 
 const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
+/**
+ * The URL is its own password (Slack, ntfy, healthchecks.io put the token in it): https, except to a private or
+ * loopback IPv4 address (a receiver inside the operator's network, or a test's sink), which never crosses the internet.
+ */
+const SECRET_URL = /^(https:\/\/[^\s/]+\/\S*|http:\/\/(127\.\d+|10\.\d+|192\.168|172\.(1[6-9]|2\d|3[01]))\.\d+\.\d+(:\d+)?\/\S*)$/;
 
 /** Who hears the alerts (docs/monitoring.md): e-mail through the Chatwoot SMTP server, a webhook, a heartbeat. */
 export function readMonitoring(r: ConfigReader): PlatformConfig["monitoring"] {
@@ -14,7 +19,7 @@ export function readMonitoring(r: ConfigReader): PlatformConfig["monitoring"] {
     const webhookUrl = r.secret("alertWebhookUrl", false);
     const heartbeatUrl = r.secret("heartbeatUrl", false);
     for (const [key, v] of [["alertWebhookUrl", webhookUrl], ["heartbeatUrl", heartbeatUrl]] as const) {
-        if (v && !/^https:\/\/[^\s/]+\/\S*$/.test(v.reveal())) r.add(key, "is not an https:// URL", `pulumi config set --secret visualkit:${key} https://… -s ${r.stack}`);
+        if (v && !SECRET_URL.test(v.reveal())) r.add(key, "is not an https:// URL (plain http:// only to a private IPv4 address: the URL carries its token)", `pulumi config set --secret visualkit:${key} https://… -s ${r.stack}`);
     }
     return { alertEmail, webhookUrl, heartbeatUrl, prober: r.bool("proberEnabled") ?? true };
 }

@@ -78,7 +78,11 @@ test("without a webhook there is no prober, and with no receiver the outputs say
     expect((run.outputs as { monitoring: { alertsReach: string[]; prober: { enabled: boolean } } }).monitoring).toMatchObject({ alertsReach: ["nobody"], prober: { enabled: false } });
 });
 
-test("alertEmail without an SMTP server, or a webhook that is not https, is a config error naming the key", async () => {
+test("alertEmail without an SMTP server, or a webhook that is not https (or http to a private address), is a config error naming the key", async () => {
     await expect(runProgram("dev", { set: { alertEmail: "oncall@example.com" } })).rejects.toThrow(/visualkit:alertEmail.*no SMTP server/s);
     await expect(runProgram("dev", { set: { alertWebhookUrl: "http://hooks.example.com/x" }, secrets: ["alertWebhookUrl"] })).rejects.toThrow(/visualkit:alertWebhookUrl.*https:\/\//s);
+    await expect(runProgram("dev", { set: { heartbeatUrl: "http://172.32.0.1/x" }, secrets: ["heartbeatUrl"] })).rejects.toThrow(/visualkit:heartbeatUrl.*https:\/\//s);
+    // A receiver on a private address (the operator's network, a test host's sink) may be plain http.
+    const run = await runProgram("dev", { set: { alertWebhookUrl: "http://10.0.2.2:18080/hook", heartbeatUrl: "http://172.16.5.1/beat" }, secrets: ["alertWebhookUrl", "heartbeatUrl"] });
+    expect((run.outputs as { monitoring: { alertsReach: string[]; prober: { enabled: boolean } } }).monitoring).toMatchObject({ alertsReach: ["webhook", "heartbeat"], prober: { enabled: false } });
 });

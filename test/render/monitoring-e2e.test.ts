@@ -91,7 +91,8 @@ beforeAll(async () => {
 afterAll(async () => {
     // Stopped by their own PIDs, and waited for, so no process outlives the test.
     await Promise.all(procs.map((p) => new Promise((done) => (p.exitCode !== null ? done(null) : (p.once("exit", done), p.kill())))));
-    sink?.close();
+    sink?.closeAllConnections();
+    await new Promise((done) => (sink ? sink.close(done) : done(undefined)));
     rmSync(dir, { recursive: true, force: true });
 });
 
