@@ -240,7 +240,7 @@ async function main() {
     // webhook on a private address is out of its reach).
     const checks = healthChecks(catalog);
     const prober =
-        config.monitoring.prober && config.monitoring.webhookUrl?.reveal().startsWith("https://") && checks.length > 0
+        config.monitoring.prober && config.monitoring.webhookUrl && checks.length > 0
             ? new Prober(`${name}-prober`, { accountId: cf.accountId, stack: config.stack, checks, webhookUrl: config.monitoring.webhookUrl })
             : undefined;
     const monitoring = {

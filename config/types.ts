@@ -63,7 +63,7 @@ export interface PlatformConfig {
         readonly alertEmail?: string;
         readonly webhookUrl?: SecretString;
         readonly heartbeatUrl?: SecretString;
-        /** The outside prober (a Cloudflare Worker). */
+        /** The outside prober (a Cloudflare Worker) runs: proberEnabled, and an https alertWebhookUrl for it to tell. */
         readonly prober: boolean;
     };
     /** restic backups of the hosts; absent when visualkit:backupsEnabled is false. */

@@ -21,5 +21,7 @@ export function readMonitoring(r: ConfigReader): PlatformConfig["monitoring"] {
     for (const [key, v] of [["alertWebhookUrl", webhookUrl], ["heartbeatUrl", heartbeatUrl]] as const) {
         if (v && !SECRET_URL.test(v.reveal())) r.add(key, "is not an https:// URL (plain http:// only to a private IPv4 address: the URL carries its token)", `pulumi config set --secret visualkit:${key} https://… -s ${r.stack}`);
     }
-    return { alertEmail, webhookUrl, heartbeatUrl, prober: r.bool("proberEnabled") ?? true };
+    // The Worker can only tell a webhook on the internet.
+    const prober = (r.bool("proberEnabled") ?? true) && webhookUrl !== undefined && webhookUrl.reveal().startsWith("https://");
+    return { alertEmail, webhookUrl, heartbeatUrl, prober };
 }
