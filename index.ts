@@ -12,6 +12,8 @@ import { HetznerHost } from "./components/hetzner-host";
 import { ImagePrune } from "./components/image-prune";
 import { JanusGateway } from "./components/janus-gateway";
 import { JanusSecrets } from "./components/janus-secrets";
+import { Monitoring } from "./components/monitoring";
+import { Prober } from "./components/prober";
 import { PagesSite } from "./components/pages-site";
 import { PlatformApi } from "./components/platform-api";
 import { VkAgent } from "./components/vk-agent";
@@ -24,12 +26,14 @@ import { loadConfig } from "./stack/load";
 import { AdoptMap } from "./lib/adopt";
 import { publishFile } from "./lib/artifacts";
 import type { HostHandle } from "./lib/host";
-import { stackOutputs, type BackupsOutput } from "./lib/outputs";
+import { healthChecks } from "./lib/health-checks";
+import { MONITORING_RUNBOOK, stackOutputs, type BackupsOutput } from "./lib/outputs";
 import { refuseDuplicateRecords } from "./lib/takeover-guard";
 import { renderArchitecture } from "./render/architecture";
 import { BACKUP_PATHS } from "./render/backups";
+import { sshTunnel } from "./render/monitoring";
 import { renderCost } from "./render/cost";
-import { janusApiUrl, janusSettings } from "./render/janus";
+import { janusAdminUrl, janusApiUrl, janusSettings } from "./render/janus";
 import { widgetReleasesFolder } from "./render/widget-cdn";
 
 /**
@@ -59,6 +63,7 @@ async function main() {
     // Hosts: one per catalog host, looked up by the name each service gives.
     const hosts: Record<string, HostHandle> = {};
     let backups: BackupsOutput | undefined;
+    const monitors: Record<string, Monitoring> = {};
     const servers = catalog.hosts.map((host) => {
         const server = new HetznerHost(`${name}-${host.name}`, {
             host,
@@ -235,6 +240,26 @@ async function main() {
                 statusFile: b ? BACKUP_PATHS.status : "",
             };
         }
+        // Metrics and alerts on every host with services: what runs there, its routes, its backups.
+        const janusHere = janus && placed.has("janus") ? janusSettings(catalog, config) : undefined;
+        const janusHost = janusHere && (janusHere.bindAddress.includes(":") ? `[${janusHere.bindAddress}]` : janusHere.bindAddress);
+        monitors[host.name] = new Monitoring(`${name}-${host.name}-monitoring`, {
+            host: hosts[host.name],
+            instance,
+            publishAs: catalog.hosts.length === 1 ? "monitoring" : `${host.name}/monitoring`,
+            layout: {
+                stack: config.stack,
+                host: host.name,
+                dataDir: host.dataDir,
+                hostnames: hostRoutes(catalog, host.name).map(({ route }) => route.hostname),
+                janus: janusHere && { apiUrl: `http://${janusHost}:${janusHere.ports.http}/janus`, adminUrl: janusAdminUrl(janusHere) },
+                postgres: chatwoot && { container: "chatwoot-postgres", user: CHATWOOT_DATABASE.user, database: CHATWOOT_DATABASE.name },
+                redis: chatwoot && { container: "chatwoot-redis" },
+                backupStatus: chatwoot && config.backups ? BACKUP_PATHS.status : undefined,
+            },
+            routing: { alertEmail: config.monitoring.alertEmail, smtp: config.chatwoot.smtp, webhookUrl: config.monitoring.webhookUrl, heartbeatUrl: config.monitoring.heartbeatUrl },
+            secrets: { janusAdminSecret: janusHere && secrets.janusAdminSecret, postgresPassword: chatwoot && secrets.postgresPassword, redisPassword: chatwoot && secrets.redisPassword },
+        });
         const cdn = placed.get("widget-cdn")?.routes.find((r) => r.target.kind === "static");
         if (cdn && cdn.target.kind === "static") {
             new WidgetCdn(`${name}-widget-cdn`, {
@@ -246,6 +271,26 @@ async function main() {
             });
         }
     }
+
+    // The outside prober: only with a webhook on the internet to tell (it has no other way to reach a person; a
+    // webhook on a private address is out of its reach).
+    const checks = healthChecks(catalog);
+    const prober =
+        config.monitoring.prober && config.monitoring.webhookUrl && checks.length > 0
+            ? new Prober(`${name}-prober`, { accountId: cf.accountId, stack: config.stack, checks, webhookUrl: config.monitoring.webhookUrl })
+            : undefined;
+    const monitoring = {
+        runbook: MONITORING_RUNBOOK,
+        hosts: Object.fromEntries(
+            Object.entries(monitors).map(([hostName, m]) => [
+                hostName,
+                { prometheus: m.prometheusUrl, alertmanager: m.alertmanagerUrl, tunnel: hosts[hostName].ipv4.apply((ip) => sshTunnel(ip)) },
+            ]),
+        ),
+        alertsReach: Object.values(monitors)[0]?.alertsReach ?? ["nobody"],
+        prober: { enabled: prober !== undefined, worker: prober?.scriptName ?? "", schedule: prober?.schedule ?? "", checks: prober ? checks.length : 0 },
+        logs: `npm run logs -- ${config.stack} <container>`,
+    };
 
     // The architecture picture (rendered/<stack>/architecture.md), drawn from the same catalog as everything above.
     publishFile("architecture.md", renderArchitecture(catalog, { stack: config.stack }));
@@ -259,6 +304,7 @@ async function main() {
             // Hetzner Object Storage is billed per bucket when the backups go to S3 (a Storage Box is a separate product).
             backupObjectStorage: config.backups?.repository.startsWith("s3:") ?? false,
             backupBox: config.backups?.appendOnly ?? false,
+            prober: prober !== undefined,
         }),
     );
 
@@ -271,6 +317,7 @@ async function main() {
         dnsRecords: dns.records,
         pages: Object.fromEntries(pages.map(([site, p]) => [site.id, p])),
         backups,
+        monitoring,
     });
 }
 

@@ -110,6 +110,12 @@ export const KEYS: readonly KeySpec[] = [
     { key: "backupSchedule", type: "string", default: "*-*-* 03:30:00", description: "When the backup runs: a systemd OnCalendar expression in the host's time zone (UTC)." },
     { key: "backupDrillSchedule", type: "string", default: "Sun *-*-* 05:00:00", description: "When the restore drill runs (weekly by default): a systemd OnCalendar expression." },
 
+    // Monitoring (docs/monitoring.md)
+    { key: "alertEmail", type: "string", default: "", description: "Where alert e-mail goes (sent through chatwootSmtpAddress); empty sends no alert e-mail." },
+    { key: "alertWebhookUrl", type: "string", secret: true, optional: true, description: "Webhook that receives every alert (Alertmanager's JSON) and the outside prober's reports; a secret, since the URL is its own password." },
+    { key: "heartbeatUrl", type: "string", secret: true, optional: true, description: "Dead man's switch: an outside heartbeat URL (e.g. healthchecks.io) pinged every minute while monitoring works; it alarms when the pings stop." },
+    { key: "proberEnabled", type: "boolean", default: true, description: "Run the outside prober: a Cloudflare Worker that checks every public route every 5 minutes (free plan: 100,000 requests a day)." },
+
     // E-mail DNS
     { key: "emailMx", type: "array", default: [], description: "MX records as 'priority host', e.g. '10 mx.zoho.com'; empty means no e-mail records at all." },
     { key: "emailSpf", type: "string", default: "", description: "SPF TXT value at the domain, e.g. v=spf1 include:zoho.com ~all." },
@@ -126,7 +132,7 @@ export const KEYS: readonly KeySpec[] = [
 /** Provider credentials: read by the providers themselves, checked here so a missing one is reported with the rest. */
 export const PROVIDER_SECRETS = [
     { key: "hcloud:token", env: "HCLOUD_TOKEN", description: "Hetzner Cloud API token (read and write)." },
-    { key: "cloudflare:apiToken", env: "CLOUDFLARE_API_TOKEN", description: "Cloudflare API token with Zone DNS, Zone Settings, Page Rules/Rulesets and Pages edit rights." },
+    { key: "cloudflare:apiToken", env: "CLOUDFLARE_API_TOKEN", description: "Cloudflare API token with Zone DNS, Zone Settings, Page Rules/Rulesets and Pages edit rights, and Workers Scripts edit when the prober runs (proberEnabled with an alertWebhookUrl)." },
 ] as const;
 
 export function fullKey(key: string): string {

@@ -58,6 +58,14 @@ export interface PlatformConfig {
         };
     };
     readonly widgetCdnSourceDir?: string;
+    /** Who hears the alerts (docs/monitoring.md). */
+    readonly monitoring: {
+        readonly alertEmail?: string;
+        readonly webhookUrl?: SecretString;
+        readonly heartbeatUrl?: SecretString;
+        /** The outside prober (a Cloudflare Worker) runs: proberEnabled, and an https alertWebhookUrl for it to tell. */
+        readonly prober: boolean;
+    };
     /** restic backups of the hosts; absent when visualkit:backupsEnabled is false. */
     readonly backups?: BackupConfig;
     readonly pages: CatalogInput["pages"] & {

@@ -255,12 +255,12 @@ const janusApiLocked: PlatformPolicy = {
 
 const logsAndRestart: PlatformPolicy = {
     name: "container-log-rotation-and-restart",
-    description: "Every container rotates its logs (json-file with max-size and max-file, or local) and has a restart policy; one-shot jobs (attach) run once.",
+    description: "Every container rotates its logs (journald, whose limits the host sets; json-file with max-size and max-file; or local) and has a restart policy; one-shot jobs (attach) run once.",
     resource(r, _ctx, report) {
         if (r.type !== TYPES.container) return;
         const opts = (r.props.logOpts ?? {}) as Record<string, string>;
-        const rotates = r.props.logDriver === "local" || (r.props.logDriver === "json-file" && !!opts["max-size"] && !!opts["max-file"]);
-        if (!rotates) report(`${label(r)} does not rotate its logs (logDriver ${String(r.props.logDriver ?? "unset")}); build it with lib/containers.ts, which sets json-file 3 × 10 MB, so a chatty container cannot fill the disk.`);
+        const rotates = r.props.logDriver === "journald" || r.props.logDriver === "local" || (r.props.logDriver === "json-file" && !!opts["max-size"] && !!opts["max-file"]);
+        if (!rotates) report(`${label(r)} does not rotate its logs (logDriver ${String(r.props.logDriver ?? "unset")}); build it with lib/containers.ts, which sends them to journald (capped by the host's journald limits), so a chatty container cannot fill the disk.`);
         // A one-shot job (attach: true, e.g. chatwoot-prepare) runs to completion once: restarting it would loop.
         if (r.props.attach === true) return;
         if (!["unless-stopped", "always", "on-failure"].includes(String(r.props.restart ?? ""))) {

@@ -3,6 +3,7 @@ import { APP_DIRS, CONTAINER_LOGS, DATA_FOLDERS, WIDGET_CDN_ROOT } from "../cata
 import type { HostSpec } from "../catalog/types";
 import { shellWord } from "../lib/shipped";
 import type { SshHostKey } from "../lib/ssh-host-key";
+import { MONITORING_PATHS, renderJournaldConf } from "./monitoring";
 
 /**
  * cloud-init user data of a new host (Debian 12), rendered from plain values. It runs once, on the server's first
@@ -64,8 +65,8 @@ const APT_NO_RECOMMENDS = ["// VisualKit (render/cloud-init.ts): install what pa
 
 const AUTO_UPGRADES = ['APT::Periodic::Update-Package-Lists "1";', 'APT::Periodic::Unattended-Upgrade "1";', ""].join("\n");
 
-// live-restore keeps containers running while unattended-upgrades restarts dockerd; logs are capped as the
-// program caps each container's (CONTAINER_LOGS), for the containers it does not create.
+// live-restore keeps containers running while unattended-upgrades restarts dockerd; logs go where the program sends
+// each container's (CONTAINER_LOGS: the journal), for the containers it does not create.
 const DOCKER_DAEMON = JSON.stringify({ "live-restore": true, "log-driver": CONTAINER_LOGS.driver, "log-opts": CONTAINER_LOGS.opts }, null, 2) + "\n";
 
 const command = (...words: string[]) => words.map(shellWord).join(" ");
@@ -92,6 +93,9 @@ export function renderCloudInit(input: CloudInitInput): string {
             // `apt:` key: with it cloud-init rewrites sources.list.)
             { path: "/etc/apt/apt.conf.d/90-visualkit-no-recommends", permissions: "0644", content: APT_NO_RECOMMENDS },
             { path: "/etc/systemd/system/docker.service.d/10-visualkit-data.conf", permissions: "0644", content: dockerAfterMount },
+            // Container logs live in the journal (CONTAINER_LOGS): its limits before the first container starts. The
+            // Monitoring install writes the same file on servers bootstrapped before it.
+            { path: MONITORING_PATHS.journald, permissions: "0644", content: renderJournaldConf() },
             // Deferred: written after the packages are installed, so the unattended-upgrades package cannot replace it.
             { path: "/etc/apt/apt.conf.d/20auto-upgrades", permissions: "0644", content: AUTO_UPGRADES, defer: true },
             { path: MOUNT_SCRIPT_PATH, permissions: "0755", content: input.mountScript },
@@ -100,6 +104,7 @@ export function renderCloudInit(input: CloudInitInput): string {
         // folder is created on the root disk when the volume did not mount, and `cloud-init status` reports error.
         runcmd: [
             "set -eu",
+            command("systemctl", "restart", "systemd-journald"),
             command("sshd", "-t"),
             command("systemctl", "reload", "ssh"),
             command(MOUNT_SCRIPT_PATH, input.volumeDevice, input.dataDir, ...input.dataFolders),

@@ -40,6 +40,14 @@ declare -A tools=(
   # Container limits against a real Docker Engine started by the test (test/components/container-limits-docker.test.ts).
   [dockerd]=docker.io
   [busybox]=busybox-static
+  # Monitoring (docs/monitoring.md): the alert rules and configs are checked by the tools the host runs, and the
+  # collector's metrics by promtool; the exporters' own metric names are read from the real binaries.
+  [promtool]=prometheus
+  [amtool]=prometheus-alertmanager
+  [prometheus-node-exporter]=prometheus-node-exporter
+  [prometheus-postgres-exporter]=prometheus-postgres-exporter
+  [prometheus-redis-exporter]=prometheus-redis-exporter
+  [curl]=curl
 )
 
 missing=()
@@ -62,6 +70,6 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
 # The Debian packages start services on install where an init system runs; the tests start their own.
-for svc in caddy janus ssh postgresql redis-server docker containerd; do
+for svc in caddy janus ssh postgresql redis-server docker containerd prometheus prometheus-alertmanager prometheus-node-exporter prometheus-postgres-exporter prometheus-redis-exporter; do
   systemctl disable --now "$svc" >/dev/null 2>&1 || true
 done

@@ -35,7 +35,8 @@ const envOf = (c: RecordedResource): string[] => (c.rawInputs.envs as string[] |
 const env = (c: RecordedResource, name: string) => envOf(c).find((e) => e.startsWith(`${name}=`))?.slice(name.length + 1);
 const isJob = (c: RecordedResource) => c.rawInputs.mustRun === false;
 /** At most 3 files of 10 MB per container (README, "The Docker services"). */
-const LOG_CAP = { "max-size": "10m", "max-file": "3" };
+// Kept in the host's journal, tagged with the container's name (journald's limits cap them; docs/monitoring.md).
+const LOG_OPTS = { tag: "{{.Name}}" };
 
 describe.each(["dev", "prod"])("%s Docker services", (stack) => {
     let run: ProgramRun;
@@ -73,12 +74,12 @@ describe.each(["dev", "prod"])("%s Docker services", (stack) => {
         for (const p of all) expect(p).toMatchObject({ ip: "127.0.0.1", protocol: "tcp" });
     });
 
-    test("every service container: unless-stopped, json-file logs capped, a health check, and a deploy that waits for it", () => {
+    test("every service container: unless-stopped, logs to journald, a health check, and a deploy that waits for it", () => {
         const services = run.ofType(CONTAINER).filter((c) => !isJob(c));
         expect(services).toHaveLength(10);
         for (const c of services) {
             const i = c.rawInputs as Record<string, any>;
-            expect([c.name, i.restart, i.logDriver, i.logOpts]).toEqual([c.name, "unless-stopped", "json-file", LOG_CAP]);
+            expect([c.name, i.restart, i.logDriver, i.logOpts]).toEqual([c.name, "unless-stopped", "journald", LOG_OPTS]);
             expect(i.healthcheck).toMatchObject({ interval: "30s", timeout: "10s", retries: 3 });
             expect(i.healthcheck.tests[0]).toMatch(/^CMD(-SHELL)?$/);
             expect(i.wait).toBe(true);
@@ -91,7 +92,7 @@ describe.each(["dev", "prod"])("%s Docker services", (stack) => {
     test("the Docker daemon's default log cap (cloud-init) is the one every container of the program has", () => {
         const userData = parse(run.files.get("cloud-init.yaml")!) as { write_files: { path: string; content: string }[] };
         const daemon = JSON.parse(userData.write_files.find((f) => f.path === "/etc/docker/daemon.json")!.content) as Record<string, unknown>;
-        expect([daemon["log-driver"], daemon["log-opts"]]).toEqual(["json-file", LOG_CAP]);
+        expect([daemon["log-driver"], daemon["log-opts"]]).toEqual(["journald", LOG_OPTS]);
         const containers = run.ofType(CONTAINER);
         expect(containers.length).toBeGreaterThan(0);
         for (const c of containers) expect([c.rawInputs.name, c.rawInputs.logDriver, c.rawInputs.logOpts]).toEqual([c.rawInputs.name, daemon["log-driver"], daemon["log-opts"]]);
@@ -184,7 +185,7 @@ describe.each(["dev", "prod"])("%s Docker services", (stack) => {
 
     test("Chatwoot: db:chatwoot_prepare runs after Postgres and Redis and before rails and sidekiq, once per image", () => {
         const prepare = containerNamed("chatwoot-prepare");
-        expect(prepare.rawInputs).toMatchObject({ command: ["bundle", "exec", "rails", "db:chatwoot_prepare"], attach: true, mustRun: false, restart: "no", logOpts: LOG_CAP });
+        expect(prepare.rawInputs).toMatchObject({ command: ["bundle", "exec", "rails", "db:chatwoot_prepare"], attach: true, mustRun: false, restart: "no", logOpts: LOG_OPTS });
         expect(prepare.options.dependsOn.sort()).toEqual([containerNamed("chatwoot-postgres").name, containerNamed("chatwoot-redis").name].sort());
         // Through the gate (a dependsOn edge, never a property dependency: see test/sequence for why).
         const gate = run.ofType("command:local:Command").find((c) => c.name.endsWith("-chatwoot-migrated"))!;

@@ -81,7 +81,7 @@ describe("a copy that breaks one rule is flagged by exactly that policy", () => 
         ["Janus without token_auth (anonymous callers get every plugin)", "prod", (f) => janusFile(f("janus-container"), "janus.jcfg", (t) => t.replace("token_auth = true", "token_auth = false")), "janus-public-api-locked"],
         ["Janus loading the Streaming plugin (RTSP URLs into the host)", "dev", (f) => janusFile(f("janus-container"), "janus.jcfg", (t) => t.replace("libjanus_streaming.so,", "")), "janus-public-api-locked"],
         ["a loaded Janus plugin without its admin_key", "prod", (f) => janusFile(f("janus-container"), "janus.plugin.videoroom.jcfg", (t) => t.replace(/^\s*admin_key = .*$/m, "")), "janus-public-api-locked"],
-        ["Redis without log rotation", "prod", (f) => void delete f("chatwoot-redis").props.logOpts, "container-log-rotation-and-restart"],
+        ["Redis with uncapped json-file logs", "prod", (f) => void ((f("chatwoot-redis").props.logDriver = "json-file"), delete f("chatwoot-redis").props.logOpts), "container-log-rotation-and-restart"],
         ["rails without a restart policy", "dev", (f) => void (f("chatwoot-rails").props.restart = "no"), "container-log-rotation-and-restart"],
         ["prod server without Hetzner backups", "prod", (f) => void (f("main-server").props.backups = false), "prod-backups-configured"],
         // Validation refuses a credential-named plain env var; the rule still catches one a component takes from plain config.
