@@ -23,7 +23,8 @@ afterAll(async () => {
 
 test("a 502 from an upstream is counted on the loopback metrics site with its server and code", async () => {
     dir = mkdtempSync("/tmp/vk-caddy-metrics-");
-    const [httpPort, adminPort, metricsPort] = [await freePort(), await freePort(), await freePort()];
+    const [httpPort, metricsPort] = [await freePort(), await freePort()];
+    const adminSocket = join(dir, "admin.sock");
     const upstreams: Record<string, string> = {};
     for (const a of proxiedUpstreams(catalog).keys()) {
         // Healthy for Caddy's active checks, 502 for the request under test.
@@ -32,9 +33,9 @@ test("a 502 from an upstream is counted on the loopback metrics site with its se
         await new Promise<void>((ok) => stub.listen(0, "127.0.0.1", ok));
         upstreams[a] = `127.0.0.1:${(stub.address() as AddressInfo).port}`;
     }
-    const text = renderCaddyfile(catalog, { ...stackOptions(config), loopback: { httpPort, adminPort, metricsPort, upstreams, logDir: dir } });
+    const text = renderCaddyfile(catalog, { ...stackOptions(config), loopback: { httpPort, adminSocket, metricsPort, upstreams, logDir: dir } });
     writeFileSync(join(dir, "Caddyfile"), text);
-    caddy = await CaddyProcess.start(join(dir, "Caddyfile"), caddyEnv(dir), adminPort, httpPort);
+    caddy = await CaddyProcess.start(join(dir, "Caddyfile"), caddyEnv(dir), adminSocket, httpPort);
     const api = catalog.services.flatMap((s) => s.routes).find((r) => r.id === "api")!;
     expect((await get(httpPort, api.hostname, "/fail")).status).toBe(502);
     const metrics = (await get(metricsPort, `127.0.0.1:${metricsPort}`, "/metrics")).body;
