@@ -258,7 +258,7 @@ async function main() {
                 backupStatus: chatwoot && config.backups ? BACKUP_PATHS.status : undefined,
             },
             routing: { alertEmail: config.monitoring.alertEmail, smtp: config.chatwoot.smtp, webhookUrl: config.monitoring.webhookUrl, heartbeatUrl: config.monitoring.heartbeatUrl },
-            secrets: { janusAdminSecret: janusHere && secrets.janusAdminSecret, postgresPassword: chatwoot && secrets.postgresPassword, redisPassword: chatwoot && secrets.redisPassword },
+            secrets: { janusAdminSecret: janusHere && secrets.janusAdminSecret, janusTokenSecret: janusHere && janusSecrets.tokenSecret, postgresPassword: chatwoot && secrets.postgresPassword, redisPassword: chatwoot && secrets.redisPassword },
         });
         const cdn = placed.get("widget-cdn")?.routes.find((r) => r.target.kind === "static");
         if (cdn && cdn.target.kind === "static") {

@@ -44,10 +44,10 @@ export interface MonitoringArgs {
         heartbeatUrl?: SecretString;
     };
     /**
-     * Secrets the collector and exporters need: Janus's admin secret (and its API secret, when Janus has one), the
+     * Secrets the collector and exporters need: Janus's admin secret (and its token secret: the collector signs a one-minute token), the
      * Postgres and Redis passwords.
      */
-    secrets: { janusAdminSecret?: pulumi.Input<string>; janusApiSecret?: pulumi.Input<string>; postgresPassword?: pulumi.Input<string>; redisPassword?: pulumi.Input<string> };
+    secrets: { janusAdminSecret?: pulumi.Input<string>; janusTokenSecret?: pulumi.Input<string>; postgresPassword?: pulumi.Input<string>; redisPassword?: pulumi.Input<string> };
     /**
      * Publish the rendered files under this folder of rendered/<stack>/ (one host: `monitoring`).
      * @default "monitoring"
@@ -94,10 +94,10 @@ export class Monitoring extends pulumi.ComponentResource {
         // Rendered inside the apply from Pulumi secrets, so the text is a secret too.
         const secret = (s?: SecretString) => (s ? toPulumiSecret(s) : pulumi.output(undefined));
         const stdin = pulumi
-            .all([secret(r.webhookUrl), secret(r.heartbeatUrl), secret(r.smtp?.password), args.secrets.janusAdminSecret, args.secrets.janusApiSecret, args.secrets.postgresPassword, args.secrets.redisPassword])
-            .apply(([webhookUrl, heartbeatUrl, smtpPassword, janusAdminSecret, janusApiSecret, postgresPassword, redisPassword]) =>
+            .all([secret(r.webhookUrl), secret(r.heartbeatUrl), secret(r.smtp?.password), args.secrets.janusAdminSecret, args.secrets.janusTokenSecret, args.secrets.postgresPassword, args.secrets.redisPassword])
+            .apply(([webhookUrl, heartbeatUrl, smtpPassword, janusAdminSecret, janusTokenSecret, postgresPassword, redisPassword]) =>
                 renderMonitoringStdin({
-                    env: renderMonitoringEnv({ janusAdminSecret, janusApiSecret, postgresPassword, redisPassword }),
+                    env: renderMonitoringEnv({ janusAdminSecret, janusTokenSecret, postgresPassword, redisPassword }),
                     alertmanager: renderAlertmanagerConfig({ email, webhookUrl, heartbeatUrl }),
                     smtpPassword: email?.username ? smtpPassword : undefined,
                 }),

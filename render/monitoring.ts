@@ -217,11 +217,11 @@ export function renderMonitoringStdin(s: { env: string; alertmanager: string; sm
 }
 
 /**
- * The collector's secrets: the Janus admin secret (and API secret, for a Janus that has one) and the Postgres and
+ * The collector's secrets: the Janus admin secret (and its token secret) and the Postgres and
  * Redis passwords the exporters use.
  */
-export function renderMonitoringEnv(s: { janusAdminSecret?: string; janusApiSecret?: string; postgresPassword?: string; redisPassword?: string }): string {
-    const v = { JANUS_ADMIN_SECRET: s.janusAdminSecret ?? "", PG_PASSWORD: s.postgresPassword ?? "", REDIS_PASSWORD: s.redisPassword ?? "", ...(s.janusApiSecret ? { JANUS_API_SECRET: s.janusApiSecret } : {}) };
+export function renderMonitoringEnv(s: { janusAdminSecret?: string; janusTokenSecret?: string; postgresPassword?: string; redisPassword?: string }): string {
+    const v = { JANUS_ADMIN_SECRET: s.janusAdminSecret ?? "", PG_PASSWORD: s.postgresPassword ?? "", REDIS_PASSWORD: s.redisPassword ?? "", ...(s.janusTokenSecret ? { JANUS_TOKEN_SECRET: s.janusTokenSecret } : {}) };
     return Object.entries(v).map(([k, x]) => `${k}=${shellQuote(x)}\n`).join("");
 }
 

@@ -28,7 +28,7 @@ VISUALKIT_JANUS_API='' VISUALKIT_JANUS_ADMIN='' VISUALKIT_PG_CONTAINER='' VISUAL
 VISUALKIT_REDIS_CONTAINER=''
 # shellcheck source=/dev/null
 [ -r "$conf" ] && . "$conf"
-JANUS_ADMIN_SECRET='' JANUS_API_SECRET='' PG_PASSWORD='' REDIS_PASSWORD=''
+JANUS_ADMIN_SECRET='' JANUS_TOKEN_SECRET='' PG_PASSWORD='' REDIS_PASSWORD=''
 # shellcheck source=/dev/null
 [ -r "$secrets" ] && . "$secrets"
 
@@ -96,9 +96,15 @@ janus_post() { curl -s --max-time 5 -H 'Content-Type: application/json' --data-b
 
 janus() {
   [ -n "$VISUALKIT_JANUS_API" ] || return 0
-  local reply session ok=0 count auth=''
-  # A Janus with an API secret (janus.jcfg api_secret) wants it in every request.
-  [ -n "$JANUS_API_SECRET" ] && auth=$(printf ',"apisecret":"%s"' "$(label "$JANUS_API_SECRET")")
+  local reply session ok=0 count auth='' data sig
+  # Janus checks a signed token on every request (janus.jcfg token_auth with token_auth_secret; src/auth.c at v1.1.2):
+  # "<expiry>,janus:<base64 HMAC-SHA1 of the part before the colon>", as platform-api mints them for callers. This one
+  # lives a minute and names no plugin: it may create and destroy a session, nothing else.
+  if [ -n "$JANUS_TOKEN_SECRET" ]; then
+    data="$(($(date +%s) + 60)),janus"
+    sig=$(printf '%s' "$data" | openssl dgst -sha1 -hmac "$JANUS_TOKEN_SECRET" -binary | base64)
+    auth=$(printf ',"token":"%s"' "$(label "$data:$sig")")
+  fi
   reply=$(printf '{"janus":"create","transaction":"visualkit-metrics"%s}' "$auth" | janus_post "$VISUALKIT_JANUS_API") || true
   session=$(jq -r 'select(.janus == "success") | .data.id' <<<"$reply" 2>/dev/null) || true
   if [ -n "$session" ]; then

@@ -14,6 +14,7 @@ import { createSecureContext } from "node:tls";
 import { promisify } from "node:util";
 import { ROOT } from "../helpers/program";
 import { freePort, waitFor } from "../helpers/caddy";
+import { startJanus, testJanusSecrets } from "../helpers/janus";
 import { certDate, makeTestCa } from "../helpers/tls-certs";
 
 const SCRIPT = join(ROOT, "scripts/host/visualkit-metrics.sh");
@@ -28,8 +29,6 @@ let dir: string;
 let https: Server;
 let janus: Server;
 const janusCalls: string[] = [];
-/** When set, the Janus stand-in creates sessions only for requests carrying this API secret. */
-let requireApiSecret: string | undefined;
 
 const listen = (s: Server) => new Promise<number>((resolve) => s.listen(0, "127.0.0.1", () => resolve((s.address() as AddressInfo).port)));
 let httpsPort = 0;
@@ -64,7 +63,7 @@ beforeAll(async () => {
             const msg = JSON.parse(body);
             janusCalls.push(`${req.url} ${msg.janus}`);
             const reply =
-                req.url === "/janus" && msg.janus === "create" && (requireApiSecret === undefined || msg.apisecret === requireApiSecret)
+                req.url === "/janus" && msg.janus === "create"
                     ? { janus: "success", data: { id: 4242 } }
                     : req.url === "/admin" && msg.admin_secret === ADMIN_SECRET
                       ? { janus: "success", sessions: [1, 2, 3] }
@@ -259,17 +258,35 @@ test("exporters: Debian's Postgres and Redis exporters accept the address and cr
     expect(redis).toContain('err="dial tcp 127.0.0.1:6379: connect: connection refused"');
 }, 60_000);
 
-test("a Janus with an API secret gets it in the requests (JANUS_API_SECRET), and refuses without it", async () => {
-    requireApiSecret = 'api "secret"';
+test("against the real Janus with the rendered token_auth: a session only with a token signed by the token secret", async () => {
+    // Janus refuses anonymous sessions (janus.jcfg token_auth, docs/security.md): the collector signs a one-minute
+    // token with JANUS_TOKEN_SECRET, as platform-api does for callers. Without it, or with another secret, Janus
+    // refuses the session and the collector reports 0 (the JanusRefusingSessions alert), never a false 1.
+    const real = await startJanus("dev", "adm");
+    const secrets = testJanusSecrets("adm");
+    const conf = readFileSync(join(dir, "metrics.conf"), "utf8");
     const env = readFileSync(join(dir, "monitoring.env"), "utf8");
+    const created = async (tokenSecret?: string) => {
+        writeFileSync(join(dir, "monitoring.env"), `JANUS_ADMIN_SECRET=adm\n${tokenSecret === undefined ? "" : `JANUS_TOKEN_SECRET='${tokenSecret}'\n`}`);
+        await collect();
+        return samples(readFileSync(join(dir, "textfile/visualkit.prom"), "utf8"));
+    };
     try {
-        await collect();
-        expect(samples(readFileSync(join(dir, "textfile/visualkit.prom"), "utf8")).visualkit_janus_session_create_success).toBe(0);
-        writeFileSync(join(dir, "monitoring.env"), `${env}JANUS_API_SECRET='api "secret"'\n`);
-        await collect();
-        expect(samples(readFileSync(join(dir, "textfile/visualkit.prom"), "utf8")).visualkit_janus_session_create_success).toBe(1);
+        writeFileSync(
+            join(dir, "metrics.conf"),
+            conf
+                .replace(`http://127.0.0.1:${janusPort}/janus`, `http://127.0.0.1:${real.settings.ports.http}/janus`)
+                .replace(`http://127.0.0.1:${janusPort}/admin`, `http://127.0.0.1:${real.settings.ports.admin}/admin`),
+        );
+        expect((await created()).visualkit_janus_session_create_success).toBe(0);
+        expect((await created("another-secret")).visualkit_janus_session_create_success).toBe(0);
+        const good = await created(secrets.tokenSecret);
+        expect(good.visualkit_janus_session_create_success).toBe(1);
+        // The admin API (admin_secret) still answers, and the collector destroyed the session it made.
+        expect(good.visualkit_janus_sessions).toBe(0);
     } finally {
-        requireApiSecret = undefined;
+        writeFileSync(join(dir, "metrics.conf"), conf);
         writeFileSync(join(dir, "monitoring.env"), env);
+        await real.stop();
     }
-}, 60_000);
+}, 120_000);
