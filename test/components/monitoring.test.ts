@@ -31,7 +31,7 @@ test("prod installs monitoring over SSH after the host is ready, secrets on stan
     expect(alertmanager).toContain("to: oncall@example.com");
     expect(alertmanager).toContain("smtp_smarthost: smtp.example.com:587");
     expect(smtp).toBe(SMTP_PASSWORD);
-    expect(env).toMatch(/^JANUS_ADMIN_SECRET='.+'\nPG_PASSWORD='.+'\nREDIS_PASSWORD='.+'\n$/);
+    expect(env).toMatch(/^JANUS_ADMIN_SECRET='.+'\nPG_PASSWORD='.+'\nREDIS_PASSWORD='.+'\nJANUS_TOKEN_SECRET='.+'\n$/);
     const create = String(install.rawInputs.create);
     for (const s of SECRETS) {
         expect(create).not.toContain(s);
