@@ -1,0 +1,77 @@
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { renderTurnserverConf, type TurnSettings } from "../../render/coturn";
+import { waitFor } from "./caddy";
+
+/** Lines of a coturn log that say it skipped or rejected part of its config (it runs on regardless). */
+export const CONFIG_PROBLEM = /Bad configuration format|CONFIG ERROR|CONFIG:.*error/i;
+
+/** Debian's coturn (4.6.1) started with a rendered config; stopped by `stop()` (its PID, nothing else). */
+export interface RunningCoturn {
+    readonly dir: string;
+    /** The self-signed certificate the test made (PEM), for clients to trust. */
+    readonly ca: string;
+    log(): string;
+    stop(): Promise<void>;
+}
+
+/** A self-signed P-256 certificate for `name`, written to dir/turn.crt and dir/turn.key. */
+export function selfSignedCert(dir: string, name: string): { certFile: string; keyFile: string } {
+    const certFile = join(dir, "turn.crt");
+    const keyFile = join(dir, "turn.key");
+    const res = spawnSync(
+        "openssl",
+        ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "1", "-subj", `/CN=${name}`, "-addext", `subjectAltName=DNS:${name}`, "-keyout", keyFile, "-out", certFile],
+        { encoding: "utf8" },
+    );
+    if (res.status !== 0) throw new Error(`openssl: ${res.stderr}`);
+    return { certFile, keyFile };
+}
+
+/**
+ * Starts turnserver with `renderTurnserverConf(settings(dir), secret)` as its only config file. The command line adds
+ * only what a test needs instead of the host's defaults: no PID file, its own SQLite database and stdout log (coturn
+ * opens a log under /var/log before it reads the config otherwise). `netns` runs it inside that network namespace.
+ */
+export async function startCoturn(settings: (dir: string) => TurnSettings, secret: string, opts: { netns?: string; ready?: string; append?: string } = {}): Promise<RunningCoturn> {
+    const dir = mkdtempSync(join(tmpdir(), "coturn-"));
+    const s = settings(dir);
+    const conf = join(dir, "turnserver.conf");
+    writeFileSync(conf, renderTurnserverConf(s, secret) + (opts.append ?? ""), { mode: 0o600 });
+    const args = ["-c", conf, "--pidfile=", `--db=${join(dir, "turndb")}`, "--log-file=stdout"];
+    const [cmd, argv] = opts.netns ? ["ip", ["netns", "exec", opts.netns, "turnserver", ...args]] : ["turnserver", args];
+    let log = "";
+    const child: ChildProcess = spawn(cmd, argv, { stdio: ["ignore", "pipe", "pipe"] });
+    child.stdout!.on("data", (d) => (log += d));
+    child.stderr!.on("data", (d) => (log += d));
+    const stop = async () => {
+        if (child.exitCode === null && child.signalCode === null) {
+            const exited = new Promise((ok) => child.once("exit", ok));
+            child.kill("SIGTERM");
+            await exited;
+        }
+        rmSync(dir, { recursive: true, force: true });
+    };
+    const ca = readFileSync(s.tls.certFile, "utf8");
+    try {
+        // coturn logs its listeners only when verbose; its database connection is the last step before it serves.
+        const ready = opts.ready ?? "SQLite DB connection success";
+        await waitFor(`coturn (${ready})`, async () => {
+            if (child.exitCode !== null) throw new Error(`turnserver exited with ${child.exitCode}:\n${log}`);
+            return log.includes(ready);
+        }, 100);
+        if (opts.ready === undefined) {
+            const probe = `exec 3<>/dev/tcp/${s.listenAddresses[0]}/${s.ports.tls}`;
+            await waitFor(`coturn's TLS port ${s.ports.tls}`, async () => {
+                const res = opts.netns ? spawnSync("ip", ["netns", "exec", opts.netns, "bash", "-c", probe]) : spawnSync("bash", ["-c", probe]);
+                return res.status === 0;
+            }, 50);
+        }
+    } catch (e) {
+        await stop();
+        throw new Error(`${String(e)}\n${log}`);
+    }
+    return { dir, ca, log: () => log, stop };
+}
