@@ -7,7 +7,7 @@ import { Chatwoot } from "./components/chatwoot";
 import { CloudflareDns } from "./components/cloudflare-dns";
 import { DockerHost } from "./components/docker-host";
 import { GeneratedSecrets } from "./components/generated-secrets";
-import { HetznerHost } from "./components/hetzner-host";
+import { HetznerHost, hasTurnAddress } from "./components/hetzner-host";
 import { JanusGateway } from "./components/janus-gateway";
 import { PagesSite } from "./components/pages-site";
 import { PlatformApi } from "./components/platform-api";
@@ -24,6 +24,7 @@ import { stackOutputs, type BackupsOutput } from "./lib/outputs";
 import { refuseDuplicateRecords } from "./lib/takeover-guard";
 import { renderArchitecture } from "./render/architecture";
 import { BACKUP_PATHS } from "./render/backups";
+import { TURN_LIMITS, turnService, turnUrls } from "./render/coturn";
 import { renderCost } from "./render/cost";
 import { janusSettings } from "./render/janus";
 import { widgetReleasesFolder } from "./render/widget-cdn";
@@ -140,7 +141,15 @@ async function main() {
         const docker = new DockerHost(`${name}-${host.name}-docker`, { host: hosts[host.name], spec: host, instance, registry: config.registry });
         const platformApi = placed.get("platform-api");
         if (platformApi) {
-            new PlatformApi(`${name}-platform-api`, { docker, service: platformApi, images: config.images, env: config.env.platformApi, secretEnv: config.secretEnv.platformApi });
+            // TURN REST credentials are minted per call by platform-api (docs/turn.md): the URLs plain, the secret secret.
+            const turn = turnService(catalog);
+            const derivedEnv = turn
+                ? {
+                      plain: { TURN_URLS: turnUrls(turn.hostname, turn.ports, turn.tlsAlias).join(","), TURN_CREDENTIAL_TTL_SECONDS: String(TURN_LIMITS.credentialTtlSeconds) },
+                      secret: { TURN_SECRET: secrets.turnSecret },
+                  }
+                : undefined;
+            new PlatformApi(`${name}-platform-api`, { docker, service: platformApi, images: config.images, env: config.env.platformApi, secretEnv: config.secretEnv.platformApi, derivedEnv });
         }
         const janus = catalog.services.find((s) => s.id === "janus");
         const vkAgent = placed.get("vk-agent");
@@ -218,7 +227,7 @@ async function main() {
         "cost.md",
         renderCost({
             stack: config.stack,
-            hosts: catalog.hosts.map((h) => ({ name: h.name, serverType: config.server.type, backups: config.server.backups, volumeSizeGb: config.server.volumeSizeGb })),
+            hosts: catalog.hosts.map((h) => ({ name: h.name, serverType: config.server.type, backups: config.server.backups, volumeSizeGb: config.server.volumeSizeGb, turnIpv4: hasTurnAddress(catalog, h.name) })),
             pagesProjects: catalog.pages.length,
             // Hetzner Object Storage is billed per bucket when the backups go to S3 (a Storage Box is a separate product).
             backupObjectStorage: config.backups?.repository.startsWith("s3:") ?? false,

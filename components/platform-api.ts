@@ -16,6 +16,11 @@ export interface PlatformApiArgs {
     env?: Readonly<Record<string, string>>;
     /** Secret environment variables (database URLs, API keys), Pulumi secrets end to end. @default {} */
     secretEnv?: Readonly<Record<string, SecretString>>;
+    /**
+     * Environment the program derives (the TURN URLs, and the TURN secret as a secret), never set in config.
+     * @default {}
+     */
+    derivedEnv?: { readonly plain?: Readonly<Record<string, string>>; readonly secret?: Readonly<Record<string, pulumi.Input<string>>> };
 }
 
 /**
@@ -29,8 +34,8 @@ export class PlatformApi extends pulumi.ComponentResource {
 
     constructor(name: string, args: PlatformApiArgs, opts?: pulumi.ComponentResourceOptions) {
         super("visualkit:docker:PlatformApi", name, {}, opts);
-        const secret = toPulumiSecrets(args.secretEnv ?? {});
-        const envs = envEntries(args.env ?? {}, secret);
+        const secret = { ...toPulumiSecrets(args.secretEnv ?? {}), ...Object.fromEntries(Object.entries(args.derivedEnv?.secret ?? {}).map(([k, v]) => [k, pulumi.secret(v)])) };
+        const envs = envEntries({ ...(args.env ?? {}), ...(args.derivedEnv?.plain ?? {}) }, secret);
 
         const containers = args.service.containers.map((spec) => {
             const ref = args.images[spec.image];

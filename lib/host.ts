@@ -10,6 +10,8 @@ export interface HostHandle {
     readonly name: string;
     readonly ipv4: pulumi.Output<string>;
     readonly ipv6: pulumi.Output<string>;
+    /** The host's dedicated TURN address (a Hetzner Floating IP), when a TURN service runs there (docs/turn.md). */
+    readonly turnIpv4?: pulumi.Output<string>;
     /** SSH connection for day-2 steps (`@pulumi/command` remote commands, file copies). */
     readonly connection: pulumi.Output<command.types.input.remote.ConnectionArgs>;
     /** Resolves once cloud-init has finished and Docker and Caddy answer; depend on it for anything on the box. */

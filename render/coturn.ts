@@ -1,4 +1,5 @@
 import { createHmac } from "node:crypto";
+import type { Catalog, PortSpec } from "../catalog/types";
 
 /**
  * coturn's `turnserver.conf` for the platform's TURN service (docs/turn.md), and the TURN REST API credentials
@@ -191,4 +192,69 @@ export function turnUrls(hostname: string, ports: { readonly plain: number; read
         `turn:${hostname}:${ports.plain}?transport=udp`,
         `turn:${hostname}:${ports.plain}?transport=tcp`,
     ];
+}
+
+/** Where the TurnServer step puts coturn's files on the host (Debian's package reads /etc/turnserver.conf). */
+export const TURN_HOST_FILES = { config: "/etc/turnserver.conf", cert: "/etc/coturn/tls/turn.crt", key: "/etc/coturn/tls/turn.key" } as const;
+
+/** The catalog's `turn` service: its name, ports and relay range, and the addresses only known after deploy. */
+export interface TurnService {
+    readonly hostname: string;
+    readonly ports: { readonly plain: number; readonly tls: number };
+    /** TCP port of the TURN address the host redirects to the TLS port (443). */
+    readonly tlsAlias?: number;
+    readonly relayPorts: { readonly from: number; readonly to: number };
+    /** The platform's Docker network, denied as a peer range. */
+    readonly bridgeRange: string;
+}
+
+export function turnService(catalog: Catalog): TurnService | undefined {
+    const service = catalog.services.find((s) => s.id === "turn");
+    if (!service) return undefined;
+    const port = (id: string): PortSpec => {
+        const p = service.ports.find((x) => x.id === id);
+        if (!p) throw new Error(`catalog: turn has no port ${id}`);
+        return p;
+    };
+    const name = (service.names ?? []).find((n) => n.id === "turn");
+    if (!name) throw new Error("catalog: turn has no name");
+    const host = catalog.hosts.find((h) => h.name === service.host);
+    if (!host) throw new Error(`catalog: turn runs on unknown host ${service.host}`);
+    const relay = port("relay");
+    return {
+        hostname: name.hostname,
+        ports: { plain: port("stun").port, tls: port("tls").port },
+        tlsAlias: port("tls").redirectFrom,
+        relayPorts: { from: relay.port, to: relay.endPort },
+        bridgeRange: cidrRange(host.network.subnet),
+    };
+}
+
+/** coturn's settings on the host: it listens and relays on the TURN address; Janus's host address is the only peer. */
+export function turnSettings(t: TurnService, addresses: { readonly turn: string; readonly janus: readonly string[] }): TurnSettings {
+    return {
+        realm: t.hostname,
+        listenAddresses: [addresses.turn],
+        relayAddresses: [addresses.turn],
+        ports: t.ports,
+        relayPorts: t.relayPorts,
+        deniedPeers: [t.bridgeRange],
+        allowedPeers: addresses.janus,
+        tls: { certFile: TURN_HOST_FILES.cert, keyFile: TURN_HOST_FILES.key },
+        limits: TURN_LIMITS,
+        logFile: "stdout",
+        verbose: false,
+    };
+}
+
+/** `172.18.0.0/16` → `172.18.0.0-172.18.255.255` (coturn takes ranges, not CIDRs). */
+export function cidrRange(cidr: string): string {
+    const [base, bitsText] = cidr.split("/");
+    const bits = Number(bitsText);
+    const octets = base.split(".").map(Number);
+    if (octets.length !== 4 || !Number.isInteger(bits) || bits < 0 || bits > 32) throw new Error(`coturn: ${cidr} is not an IPv4 CIDR`);
+    const start = (((octets[0] << 24) | (octets[1] << 16) | (octets[2] << 8) | octets[3]) >>> 0) & (bits === 0 ? 0 : (~0 << (32 - bits)) >>> 0);
+    const end = (start | (bits === 32 ? 0 : (~0 >>> bits))) >>> 0;
+    const text = (n: number) => [24, 16, 8, 0].map((sh) => (n >>> sh) & 255).join(".");
+    return `${text(start)}-${text(end)}`;
 }

@@ -24,6 +24,12 @@ declare -A tools=(
   [runuser]=util-linux
   # The Janus image's entry point (images/janus/start-janus.sh) finds the interface of its bind address.
   [ip]=iproute2
+  # The TURN tests (test/render/coturn*.test.ts): Debian's coturn with its turnutils clients, and iptables to drop a
+  # caller namespace's UDP.
+  [turnserver]=coturn
+  [turnutils_uclient]=coturn
+  [turnutils_peer]=coturn
+  [iptables]=iptables
 )
 
 missing=()
@@ -45,6 +51,6 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
 # The Debian packages start services on install where an init system runs; the tests start their own.
-for svc in caddy janus ssh postgresql; do
+for svc in caddy janus ssh postgresql coturn; do
   systemctl disable --now "$svc" >/dev/null 2>&1 || true
 done

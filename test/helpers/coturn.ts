@@ -35,11 +35,11 @@ export function selfSignedCert(dir: string, name: string): { certFile: string; k
  * only what a test needs instead of the host's defaults: no PID file, its own SQLite database and stdout log (coturn
  * opens a log under /var/log before it reads the config otherwise). `netns` runs it inside that network namespace.
  */
-export async function startCoturn(settings: (dir: string) => TurnSettings, secret: string, opts: { netns?: string; ready?: string; append?: string } = {}): Promise<RunningCoturn> {
+export async function startCoturn(settings: (dir: string) => TurnSettings, secret: string, opts: { netns?: string; ready?: string; append?: string; edit?: (text: string) => string } = {}): Promise<RunningCoturn> {
     const dir = mkdtempSync(join(tmpdir(), "coturn-"));
     const s = settings(dir);
     const conf = join(dir, "turnserver.conf");
-    writeFileSync(conf, renderTurnserverConf(s, secret) + (opts.append ?? ""), { mode: 0o600 });
+    writeFileSync(conf, (opts.edit ?? ((t: string) => t))(renderTurnserverConf(s, secret)) + (opts.append ?? ""), { mode: 0o600 });
     const args = ["-c", conf, "--pidfile=", `--db=${join(dir, "turndb")}`, "--log-file=stdout"];
     const [cmd, argv] = opts.netns ? ["ip", ["netns", "exec", opts.netns, "turnserver", ...args]] : ["turnserver", args];
     let log = "";
