@@ -1,0 +1,113 @@
+import { spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ROOT } from "../../helpers/program";
+import { stub } from "../../helpers/shell";
+
+/**
+ * scripts/host/install-coturn.sh with apt-get and systemctl stubbed and every file under a test folder: what it
+ * writes, that a second run with the same config does not restart coturn (a restart drops relayed calls), and the
+ * certificate sync it generates. The nftables rules it writes are proven in test/render/coturn-netns.test.ts.
+ */
+
+const SCRIPT = join(ROOT, "scripts", "host", "install-coturn.sh");
+const CONF = "listening-port=3478\nstatic-auth-secret=abcdefABCDEF0123456789\n";
+
+let dir: string;
+let root: string;
+let stubs: string;
+let calls: string;
+beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), "install-coturn-"));
+    root = join(dir, "root");
+    stubs = join(dir, "stubs");
+    calls = join(dir, "calls.log");
+    writeFileSync(calls, "");
+    for (const cmd of ["systemctl", "apt-get"]) stub(stubs, cmd, `echo "${cmd} $*" >> ${calls}`);
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+function run(conf = CONF, args = ["198.51.100.20", "5349", "443", "turn.example.com"], env: Record<string, string> = {}) {
+    const res = spawnSync("bash", [SCRIPT, ...args], {
+        input: conf,
+        encoding: "utf8",
+        env: { ...process.env, PATH: `${stubs}:${process.env.PATH}`, VISUALKIT_TURN_ROOT: root, CADDY_CERTIFICATES: join(dir, "caddy"), TURN_TLS_DIR: join(dir, "tls"), ...env },
+    });
+    return { status: res.status, out: `${res.stdout}${res.stderr}` };
+}
+const log = () => readFileSync(calls, "utf8");
+
+test("shellcheck finds nothing in the script or in the scripts it generates", () => {
+    expect(run().status).toBe(0);
+    for (const file of [SCRIPT, `${root}/usr/local/sbin/visualkit-turn-address`, `${root}/usr/local/sbin/visualkit-turn-cert-sync`]) {
+        const res = spawnSync("shellcheck", [file], { encoding: "utf8" });
+        if (res.error) throw new Error(`shellcheck could not run: ${res.error.message}`);
+        expect({ file, out: res.stdout }).toEqual({ file, out: "" });
+    }
+});
+
+test("writes the config 0640 root:turnserver, the address unit and the nftables redirect to the TURN address itself", () => {
+    const r = run();
+    expect(r.status).toBe(0);
+    const conf = statSync(`${root}/etc/turnserver.conf`);
+    expect((conf.mode & 0o777).toString(8)).toBe("640");
+    const group = spawnSync("getent", ["group", "turnserver"], { encoding: "utf8" }).stdout.split(":")[2];
+    expect(String(conf.gid)).toBe(group);
+    expect(readFileSync(`${root}/etc/turnserver.conf`, "utf8")).toBe(CONF);
+    const nft = readFileSync(`${root}/etc/visualkit/turn-address.nft`, "utf8");
+    expect(nft).toContain("ip daddr 198.51.100.20 tcp dport 443 dnat to 198.51.100.20:5349");
+    expect(nft).not.toContain("redirect");
+    expect(readFileSync(`${root}/usr/local/sbin/visualkit-turn-address`, "utf8")).toContain("ip addr replace 198.51.100.20/32");
+    expect(log()).toContain("systemctl restart coturn.service");
+    expect(log()).toContain("systemctl enable --now visualkit-turn-address.service visualkit-turn-cert-sync.timer");
+    // The secret travels on stdin only.
+    expect(log()).not.toContain("abcdef");
+});
+
+test("a second run with the same config does not restart coturn; a changed config does", () => {
+    expect(run().status).toBe(0);
+    writeFileSync(calls, "");
+    const again = run();
+    expect(again.out).toContain("config unchanged");
+    expect(log()).not.toContain("restart coturn.service");
+    expect(log()).toContain("systemctl start coturn.service");
+    writeFileSync(calls, "");
+    expect(run(CONF + "verbose\n").out).toContain("config updated");
+    expect(log()).toContain("systemctl restart coturn.service");
+});
+
+test("refuses a config without the shared secret, and arguments that are not an address, ports and a hostname", () => {
+    expect(run("listening-port=3478\n")).toMatchObject({ status: 1 });
+    expect(run(CONF, ["not-an-ip", "5349", "443", "turn.example.com"])).toMatchObject({ status: 2 });
+    expect(run(CONF, ["198.51.100.20", "5349", "443", "turn example"])).toMatchObject({ status: 2 });
+    expect(log()).toBe("");
+});
+
+test("the certificate sync copies Caddy's certificate, restarts coturn the first time and signals it after", () => {
+    expect(run().status).toBe(0);
+    const sync = `${root}/usr/local/sbin/visualkit-turn-cert-sync`;
+    const env = { ...process.env, PATH: `${stubs}:${process.env.PATH}`, CADDY_CERTIFICATES: join(dir, "caddy"), TURN_TLS_DIR: join(dir, "tls") };
+    const syncRun = () => spawnSync(sync, [], { encoding: "utf8", env });
+    writeFileSync(calls, "");
+    expect(syncRun().stdout).toContain("no certificate for turn.example.com yet");
+    expect(log()).toBe("");
+
+    const store = join(dir, "caddy", "acme-v02.api.letsencrypt.org-directory", "turn.example.com");
+    mkdirSync(store, { recursive: true });
+    writeFileSync(join(store, "turn.example.com.crt"), "CERT-1");
+    writeFileSync(join(store, "turn.example.com.key"), "KEY-1");
+    expect(syncRun().status).toBe(0);
+    expect(readFileSync(join(dir, "tls", "turn.crt"), "utf8")).toBe("CERT-1");
+    expect((statSync(join(dir, "tls", "turn.key")).mode & 0o777).toString(8)).toBe("640");
+    expect(log()).toBe("systemctl restart coturn.service\n");
+
+    writeFileSync(calls, "");
+    expect(syncRun().status).toBe(0);
+    expect(log()).toBe("");
+
+    writeFileSync(join(store, "turn.example.com.crt"), "CERT-2");
+    expect(syncRun().status).toBe(0);
+    expect(readFileSync(join(dir, "tls", "turn.crt"), "utf8")).toBe("CERT-2");
+    expect(log()).toBe("systemctl kill -s USR2 coturn.service\n");
+});
