@@ -39,7 +39,8 @@ fi
 install -d -m 0755 "$root/etc/visualkit" "$root/usr/local/sbin" "$root/etc/systemd/system"
 # `table` then `delete table` then the table: nft -f replaces it whole, whether it existed or not. DNAT to the TURN
 # address itself (`redirect` would go to the interface's primary address, where coturn does not listen); `output`
-# covers connections from the host itself (a health check run on the server).
+# covers connections from the host itself (a health check run on the server); nft 1.0.6 takes the `dstnat` keyword
+# in prerouting only, so output names its value, -100.
 cat >"$root/etc/visualkit/turn-address.nft" <<EOF
 table ip visualkit_turn
 delete table ip visualkit_turn
@@ -49,7 +50,7 @@ table ip visualkit_turn {
 		ip daddr $addr tcp dport $alias_port dnat to $addr:$tls_port
 	}
 	chain output {
-		type nat hook output priority dstnat; policy accept;
+		type nat hook output priority -100; policy accept;
 		ip daddr $addr tcp dport $alias_port dnat to $addr:$tls_port
 	}
 }

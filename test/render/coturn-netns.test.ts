@@ -1,20 +1,27 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { TURN_LIMITS, turnCredentials, turnService, turnSettings } from "../../render/coturn";
 import { selfSignedCert, startCoturn, type RunningCoturn } from "../helpers/coturn";
-import { parsedStack } from "../helpers/program";
+import { ROOT, parsedStack } from "../helpers/program";
+import { stub } from "../helpers/shell";
 
 /**
- * A caller whose network drops every UDP packet still reaches media through TURN over TLS: the prod stack's rendered
- * coturn config runs in a network namespace standing for the host (its public address 203.0.113.1, also Janus's; the
- * platform bridge's gateway 172.18.0.1 on the same host), and Debian's turnutils_uclient runs in a second namespace,
- * the caller's, whose UDP is dropped by iptables. Namespaces, veths and processes are the test's own and removed after.
+ * The address plan and the worst caller, end to end: a network namespace stands for the host, with its primary
+ * address 203.0.113.1 (Janus's host candidate; Caddy on the wildcard 0.0.0.0:443), its TURN address 203.0.113.5
+ * (coturn with the prod stack's rendered config, and the nftables DNAT of TCP 443 to coturn's TLS port that
+ * scripts/host/install-coturn.sh writes) and the platform bridge's gateway 172.18.0.1. Debian's turnutils_uclient runs
+ * in a second namespace, the caller's, whose UDP is dropped by iptables. Namespaces, veths and processes are the
+ * test's own and removed after.
  */
 
 const id = randomBytes(3).toString("hex");
 const SRV = `vkturn-s-${id}`;
 const CLI = `vkturn-c-${id}`;
 const HOST = "203.0.113.1";
+const TURN = "203.0.113.5";
 const CALLER = "203.0.113.2";
 const BRIDGE = "172.18.0.1";
 const SECRET = "nsSecret0123456789abcdefABCDEF01";
@@ -31,6 +38,7 @@ let coturn: RunningCoturn | undefined;
 const peers: ChildProcess[] = [];
 const { catalog } = parsedStack("prod");
 const service = turnService(catalog)!;
+let scratch: string;
 
 beforeAll(async () => {
     sh(["ip", "netns", "add", SRV]);
@@ -39,6 +47,7 @@ beforeAll(async () => {
     sh(["ip", "link", "set", `vks${id}`, "netns", SRV]);
     sh(["ip", "link", "set", `vkc${id}`, "netns", CLI]);
     sh(["ip", "-n", SRV, "addr", "add", `${HOST}/24`, "dev", `vks${id}`]);
+    sh(["ip", "-n", SRV, "addr", "add", `${TURN}/32`, "dev", `vks${id}`]);
     sh(["ip", "-n", CLI, "addr", "add", `${CALLER}/24`, "dev", `vkc${id}`]);
     for (const [ns, dev] of [[SRV, `vks${id}`], [CLI, `vkc${id}`], [SRV, "lo"], [CLI, "lo"]]) sh(["ip", "-n", ns, "link", "set", dev, "up"]);
     // The bridge gateway, where Janus's admin API listens on the real host.
@@ -46,12 +55,28 @@ beforeAll(async () => {
     // The caller's firewall: no UDP in or out.
     for (const chain of ["OUTPUT", "INPUT"]) sh(["ip", "netns", "exec", CLI, "iptables", "-A", chain, "-p", "udp", "-j", "DROP"]);
 
+    // The host's TCP 443 of the TURN address to coturn, as install-coturn.sh writes it (its other steps stubbed).
+    scratch = mkdtempSync(join(tmpdir(), "coturn-netns-"));
+    stub(join(scratch, "stubs"), "systemctl", "true");
+    stub(join(scratch, "stubs"), "apt-get", "true");
+    const install = spawnSync("bash", [join(ROOT, "scripts", "host", "install-coturn.sh"), TURN, String(service.ports.tls), String(service.tlsAlias), service.hostname], {
+        input: "static-auth-secret=x\n",
+        encoding: "utf8",
+        env: { ...process.env, PATH: `${join(scratch, "stubs")}:${process.env.PATH}`, VISUALKIT_TURN_ROOT: join(scratch, "root"), CADDY_CERTIFICATES: join(scratch, "none"), TURN_TLS_DIR: join(scratch, "tls") },
+    });
+    if (install.status !== 0) throw new Error(`install-coturn.sh: ${install.stderr}`);
+    sh(["ip", "netns", "exec", SRV, "nft", "-f", join(scratch, "root", "etc", "visualkit", "turn-address.nft")]);
+    // Caddy's bind on the host: the wildcard 0.0.0.0:443. A plain HTTP stand-in holds it here (what matters is the
+    // wildcard socket beside coturn's redirected 443, not Caddy's TLS).
+    writeFileSync(join(scratch, "index.html"), "caddy-here");
+    peers.push(spawn("ip", ["netns", "exec", SRV, "python3", "-m", "http.server", "443", "--bind", "0.0.0.0", "--directory", scratch], { stdio: "ignore" }));
+
     // Echo peers: "Janus" on the host's public address, and a listener on the bridge gateway a caller must not reach.
     for (const address of [HOST, BRIDGE]) {
         peers.push(spawn("ip", ["netns", "exec", SRV, "turnutils_peer", "-L", address, "-p", String(PEER_PORT)], { stdio: "ignore" }));
     }
     coturn = await startCoturn(
-        (dir) => ({ ...turnSettings(service, { turn: HOST, janus: [HOST] }), tls: selfSignedCert(dir, service.hostname) }),
+        (dir) => ({ ...turnSettings(service, { turn: TURN, janus: [HOST] }), tls: selfSignedCert(dir, service.hostname) }),
         SECRET,
         // Observed: with no-tlsv1/no-tlsv1_1 coturn 4.6.1 never answers turnutils_uclient's TLS handshake (it picks a
         // context by the ClientHello's version bytes, src/apps/relay/ns_ioalib_engine_impl.c check_tentative_tls);
@@ -72,13 +97,14 @@ afterAll(async () => {
     }
     // Deleting a namespace deletes the veth pair with it.
     for (const ns of [SRV, CLI]) spawnSync("ip", ["netns", "del", ns]);
+    if (scratch) rmSync(scratch, { recursive: true, force: true });
 });
 
 /** turnutils_uclient from the caller's namespace: `-t -S` TCP with TLS to the TLS port, `-c` no RTCP allocation. */
-function uclient(peer: string, opts: { tls: boolean; messages?: number }) {
+function uclient(peer: string, opts: { tls: boolean; port?: number; messages?: number }) {
     const { username, credential } = turnCredentials(SECRET, "caller-1", TURN_LIMITS.credentialTtlSeconds);
-    const transport = opts.tls ? ["-t", "-S", "-p", String(service.ports.tls)] : ["-p", String(service.ports.plain)];
-    const res = inNs(CLI, ["timeout", "20", "turnutils_uclient", "-v", ...transport, "-c", "-n", String(opts.messages ?? 50), "-u", username, "-w", credential, "-e", peer, "-r", String(PEER_PORT), "-X", HOST]);
+    const transport = opts.tls ? ["-t", "-S", "-p", String(opts.port ?? service.ports.tls)] : ["-p", String(service.ports.plain)];
+    const res = inNs(CLI, ["timeout", "20", "turnutils_uclient", "-v", ...transport, "-c", "-n", String(opts.messages ?? 50), "-u", username, "-w", credential, "-e", peer, "-r", String(PEER_PORT), "-X", TURN]);
     return { status: res.status, out: `${res.stdout}${res.stderr}` };
 }
 
@@ -88,12 +114,15 @@ test("the caller's namespace really drops UDP: TURN over UDP cannot even send", 
     expect(r.out).toMatch(/send: Operation not permitted/);
 });
 
-test("over TURN/TLS the caller gets a relayed candidate and moves media to Janus's address and back, none lost", () => {
-    const r = uclient(HOST, { tls: true });
+test.each([
+    ["443 of the TURN address (redirected by nftables)", service.tlsAlias!],
+    ["the TLS port itself", service.ports.tls],
+])("over TURN/TLS on %s the caller gets a relayed candidate and moves media to Janus's address and back, none lost", (_what, port) => {
+    const r = uclient(HOST, { tls: true, port });
     if (process.env.TURN_DEBUG) console.log(r.out, coturn?.log());
     expect(r.out).toMatch(/tls_connect: client session connected with cipher \S+, method=TLSv1\.2/);
     const relay = r.out.match(/Received relay addr: ([\d.]+):(\d+)/);
-    expect(relay?.[1]).toBe(HOST);
+    expect(relay?.[1]).toBe(TURN);
     expect(Number(relay?.[2])).toBeGreaterThanOrEqual(service.relayPorts.from);
     expect(Number(relay?.[2])).toBeLessThanOrEqual(service.relayPorts.to);
     expect(r.out).toMatch(/tot_send_msgs=50, tot_recv_msgs=50/);
@@ -105,4 +134,15 @@ test("the same caller cannot relay to the bridge gateway, where a listener is wa
     const r = uclient(BRIDGE, { tls: true, messages: 3 });
     expect(r.out).toMatch(/error 403 \(Forbidden IP\)/);
     expect(r.out).not.toMatch(/tot_recv_msgs=[1-9]/);
+});
+
+test("the wildcard listener on 443 (Caddy's) still answers the primary address beside coturn's 443 of the TURN address", async () => {
+    // The stand-in may still be starting.
+    const get = () => inNs(CLI, ["curl", "-sS", "--max-time", "2", `http://${HOST}:443/index.html`]);
+    let res = get();
+    for (let i = 0; i < 50 && res.stdout !== "caddy-here"; i++) {
+        await new Promise((ok) => setTimeout(ok, 100));
+        res = get();
+    }
+    expect({ out: res.stdout, err: res.stderr }).toEqual({ out: "caddy-here", err: "" });
 });
