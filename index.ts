@@ -11,6 +11,7 @@ import { HetznerHost, hasTurnAddress } from "./components/hetzner-host";
 import { JanusGateway } from "./components/janus-gateway";
 import { PagesSite } from "./components/pages-site";
 import { PlatformApi } from "./components/platform-api";
+import { TurnServer } from "./components/turn-server";
 import { VkAgent } from "./components/vk-agent";
 import { WidgetCdn } from "./components/widget-cdn";
 import { WwwRedirect } from "./components/www-redirect";
@@ -119,10 +120,13 @@ async function main() {
     // Caddy: the Caddyfile rendered from the catalog, installed on each host that serves routes once the names it
     // serves point at that host (Caddy requests their certificates as soon as it loads the file).
     const caddyHosts = catalog.hosts.filter((host) => hostRoutes(catalog, host.name).length > 0);
+    const caddyOf: Record<string, CaddyConfig> = {};
     for (const host of caddyHosts) {
-        new CaddyConfig(`${name}-${host.name}-caddy`, {
+        // Names that are not routes (the TURN hostname) get a certificate-only site: Caddy waits for their records too.
+        const names = catalog.services.filter((s) => s.host === host.name).flatMap((s) => (s.names ?? []).map((n) => n.hostname));
+        caddyOf[host.name] = new CaddyConfig(`${name}-${host.name}-caddy`, {
             host: hosts[host.name],
-            dnsRecords: dns.addressRecords(host.name, hostRoutes(catalog, host.name).map(({ route }) => route.hostname)),
+            dnsRecords: dns.addressRecords(host.name, [...hostRoutes(catalog, host.name).map(({ route }) => route.hostname), ...names]),
             catalog,
             acmeEmail: config.acmeEmail,
             caddyVersion: config.caddyVersion,
@@ -150,6 +154,17 @@ async function main() {
                   }
                 : undefined;
             new PlatformApi(`${name}-platform-api`, { docker, service: platformApi, images: config.images, env: config.env.platformApi, secretEnv: config.secretEnv.platformApi, derivedEnv });
+        }
+        const turnSpec = placed.get("turn") ? turnService(catalog) : undefined;
+        if (turnSpec) {
+            new TurnServer(`${name}-${host.name}-turn`, {
+                host: hosts[host.name],
+                instance,
+                service: turnSpec,
+                secret: secrets.turnSecret,
+                publishAs: catalog.hosts.length === 1 ? "coturn/turnserver.conf" : `${host.name}/coturn/turnserver.conf`,
+                dependsOn: caddyOf[host.name] ? [caddyOf[host.name]] : [],
+            });
         }
         const janus = catalog.services.find((s) => s.id === "janus");
         const vkAgent = placed.get("vk-agent");

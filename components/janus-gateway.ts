@@ -51,7 +51,10 @@ export class JanusGateway extends pulumi.ComponentResource {
         super("visualkit:docker:JanusGateway", name, {}, opts);
         const s = args.settings;
         const texts: Record<JanusFile, pulumi.Output<string>> = {
-            "janus.jcfg": pulumi.secret(pulumi.output(args.adminSecret).apply((secret) => renderJanusMain(s, secret))),
+            // Candidates on the host's public addresses only (render/janus.ts, iceAddresses).
+            "janus.jcfg": pulumi.secret(
+                pulumi.all([args.adminSecret, args.host.ipv4, args.host.ipv6]).apply(([secret, ipv4, ipv6]) => renderJanusMain({ ...s, iceAddresses: [ipv4, ipv6] }, secret)),
+            ),
             "janus.transport.http.jcfg": pulumi.output(renderJanusHttp(s)),
             "janus.transport.websockets.jcfg": pulumi.output(renderJanusWebsockets(s)),
         };

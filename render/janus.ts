@@ -78,6 +78,13 @@ export interface JanusSettings {
     readonly rtpPorts: { readonly from: number; readonly to: number };
     /** Omitted: Janus learns no public address by STUN (a Hetzner VPS has its public address on eth0 anyway). */
     readonly stun?: { readonly host: string; readonly port: number };
+    /**
+     * The host's public addresses (its primary IPv4 and IPv6), known only after deploy: Janus gathers ICE candidates on
+     * these alone (`ice_enforce_list`), so it never offers the TURN address that shares eth0 (coturn lets relayed media
+     * reach only the primary IPv4, docs/turn.md), a Docker bridge or a veth. No `nat_1_1_mapping`: a Hetzner server has
+     * its public addresses on its interface, there is no NAT to map. Absent: every interface but ICE_IGNORE_LIST.
+     */
+    readonly iceAddresses?: readonly string[];
     readonly layout: JanusLayout;
 }
 
@@ -146,6 +153,12 @@ export function renderJanusMain(s: JanusSettings, adminSecret: string): string {
             ["full_trickle", true],
             ["ice_lite", false],
             ["ice_tcp", false],
+            // Browsers hide their host addresses behind mDNS names; a server on the internet never shares a LAN with a
+            // caller, and resolving them only delays ICE. Callers still offer srflx and relayed (TURN) candidates.
+            ["ignore_mdns", true],
+            // Janus matches both lists by prefix (src/ice.c, janus_ice_is_ignored): enforcing the exact public addresses
+            // can at worst add an address, while ignoring the TURN address could hide a primary address it prefixes.
+            ...(s.iceAddresses && s.iceAddresses.length > 0 ? ([["ice_enforce_list", s.iceAddresses.join(",")]] as Entry[]) : []),
             ["ice_ignore_list", ICE_IGNORE_LIST.join(",")],
         ]),
         section("media", [

@@ -210,8 +210,9 @@ describe("rendering", () => {
         const text = readFileSync(`${coturn.dir}/turnserver.conf`, "utf8");
         expect(text.split(SECRET)).toHaveLength(2);
         expect(text).toContain(`static-auth-secret=${SECRET}`);
-        expect(() => renderTurnserverConf(settings, "short")).toThrow(/at least 16 letters and digits/);
-        expect(() => renderTurnserverConf(settings, "has space 0123456789")).toThrow(/letters and digits/);
+        expect(() => renderTurnserverConf(settings, "short")).toThrow(/at least 8 printable characters/);
+        expect(() => renderTurnserverConf(settings, "has space 0123456789")).toThrow(/without spaces/);
+        expect(() => renderTurnserverConf(settings, "line0123456789\nverbose")).toThrow(/without spaces/);
     });
 
     test("every denied range is rendered, and allowed peers only with everything else denied", () => {
