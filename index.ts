@@ -235,6 +235,21 @@ async function main() {
         }
     }
 
+    // TURN: URLs and where the secret is, for platform-api's operators and other tools (never the secret).
+    const turnPublic = turnService(catalog);
+    const turnHost = catalog.services.find((s) => s.id === "turn")?.host;
+    const turnAddress = turnHost ? hosts[turnHost]?.turnIpv4 : undefined;
+    const turnOutput =
+        turnPublic && turnAddress
+            ? {
+                  urls: turnUrls(turnPublic.hostname, turnPublic.ports, turnPublic.tlsAlias),
+                  hostname: turnPublic.hostname,
+                  address: turnAddress,
+                  secret: `generated once in the stack's encrypted state (${name}-secrets-turn-secret); in turnserver.conf on the host and platform-api's TURN_SECRET`,
+                  credentialTtlSeconds: TURN_LIMITS.credentialTtlSeconds,
+              }
+            : undefined;
+
     // The architecture picture (rendered/<stack>/architecture.md), drawn from the same catalog as everything above.
     publishFile("architecture.md", renderArchitecture(catalog, { stack: config.stack }));
     // The monthly cost (rendered/<stack>/cost.md), from the same config; the pull-request comment compares it with main's.
@@ -258,6 +273,7 @@ async function main() {
         dnsRecords: dns.records,
         pages: Object.fromEntries(pages.map(([site, p]) => [site.id, p])),
         backups,
+        turn: turnOutput,
     });
 }
 

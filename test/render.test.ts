@@ -40,7 +40,7 @@ describe("secrets in the render", () => {
     // in config or generated — gets a value of its own here, and the rendered text is searched for all of them.
     const sentinel = (what: string) => `SENTINEL-${what}-q7z`;
 
-    test("no secret value reaches resources.json or outputs.json; only janus.jcfg embeds one (the admin secret), by design", async () => {
+    test("no secret value reaches resources.json or outputs.json; only janus.jcfg (the admin secret) and turnserver.conf (the TURN secret) embed one, by design", async () => {
         const run = await runProgram("prod", {
             set: {
                 geminiApiKey: sentinel("gemini"),
@@ -59,9 +59,11 @@ describe("secrets in the render", () => {
         expect(files.get("resources.json")).not.toContain("SENTINEL-");
         expect(files.get("outputs.json")).not.toContain("SENTINEL-");
         const carrying = [...files].filter(([, text]) => text.includes("SENTINEL-")).map(([path]) => path);
-        expect(carrying).toEqual(["janus/janus.jcfg"]);
-        // The sentinels were really used: the generated Janus admin secret is in the file the container gets.
+        expect(carrying.sort()).toEqual(["coturn/turnserver.conf", "janus/janus.jcfg"]);
+        // The sentinels were really used: the generated Janus admin secret is in the file the container gets, the
+        // TURN secret in coturn's (which reaches the host on SSH stdin).
         expect(files.get("janus/janus.jcfg")).toContain(sentinel("visualkit-prod-secrets-janus-admin"));
+        expect(files.get("coturn/turnserver.conf")).toContain(`static-auth-secret=${sentinel("visualkit-prod-secrets-turn-secret")}\n`);
     });
 });
 
