@@ -22,6 +22,7 @@ const prices = JSON.parse(readFileSync(join(ROOT, "catalog/prices.json"), "utf8"
     volumePerGbMonthly: number;
     primaryIpv4Monthly: number;
     primaryIpv6Monthly: number;
+    floatingIpv4Monthly: number;
     objectStorage: { baseMonthly: number };
 };
 
@@ -33,14 +34,15 @@ function stackFile(stack: string): Record<string, unknown> {
 const eur = (x: number) => `€${x.toFixed(2)}`;
 
 describe("rendered/<stack>/cost.md", () => {
-    test.each(["dev", "prod"])("%s: total = server (+20 %% backups when on) + volume GB × price + IPv4 + IPv6, Pages free", (stack) => {
+    test.each(["dev", "prod"])("%s: total = server (+20 %% backups when on) + volume GB × price + IPv4 + IPv6 + TURN's Floating IPv4, Pages free", (stack) => {
         const cfg = stackFile(stack);
         const server = prices.serverTypes[String(cfg["visualkit:serverType"])].monthly;
         const backups = cfg["visualkit:serverBackups"] === true ? server * prices.serverBackupsShare : 0;
         const volume = Number(cfg["visualkit:volumeSizeGb"]) * prices.volumePerGbMonthly;
         // Restic backups to an S3 repository (Hetzner Object Storage) add the bucket's base price.
         const objectStorage = cfg["visualkit:backupsEnabled"] === true && String(cfg["visualkit:backupRepository"] ?? "").startsWith("s3:") ? prices.objectStorage.baseMonthly : 0;
-        const expected = server + backups + volume + prices.primaryIpv4Monthly + prices.primaryIpv6Monthly + objectStorage;
+        // Both stacks run TURN on their host (docs/turn.md): one Floating IPv4.
+        const expected = server + backups + volume + prices.primaryIpv4Monthly + prices.primaryIpv6Monthly + prices.floatingIpv4Monthly + objectStorage;
         const md = readFileSync(join(ROOT, "rendered", stack, "cost.md"), "utf8");
         expect(md).toContain(`| **Total** | | | **${eur(expected)}** |`);
         expect(md).toContain(`as of ${prices.asOf}`);
@@ -48,10 +50,10 @@ describe("rendered/<stack>/cost.md", () => {
         expect(md).toMatch(/Cloudflare Pages projects \(free plan\) \| 3 \| €0\.00 \| €0\.00/);
     });
 
-    test("worked by hand from the table: dev (cx22, 10 GB, no backups) €4.73, prod (cx32, backups, 50 GB, restic to Object Storage) €15.85", () => {
-        // dev: 3.79 + 10 × 0.044 + 0.50 = 4.73; prod: 6.80 + 1.36 + 50 × 0.044 + 0.50 + 4.99 = 15.85
-        expect(parseCostSummary(readFileSync(join(ROOT, "rendered/dev/cost.md"), "utf8"))?.totalCents).toBe(473);
-        expect(parseCostSummary(readFileSync(join(ROOT, "rendered/prod/cost.md"), "utf8"))?.totalCents).toBe(1585);
+    test("worked by hand from the table: dev (cx22, 10 GB, no backups, TURN) €7.73, prod (cx32, backups, 50 GB, restic to Object Storage, TURN) €18.85", () => {
+        // dev: 3.79 + 10 × 0.044 + 0.50 + 3.00 = 7.73; prod: 6.80 + 1.36 + 50 × 0.044 + 0.50 + 3.00 + 4.99 = 18.85
+        expect(parseCostSummary(readFileSync(join(ROOT, "rendered/dev/cost.md"), "utf8"))?.totalCents).toBe(773);
+        expect(parseCostSummary(readFileSync(join(ROOT, "rendered/prod/cost.md"), "utf8"))?.totalCents).toBe(1885);
     });
 
     test("the published cost.md is hashed in the outputs like every generated file", () => {
@@ -114,7 +116,7 @@ describe("the pull request's cost comment", () => {
             mkdirSync(join(dir, "head", "dev"), { recursive: true });
             writeFileSync(join(dir, "head", "dev", "cost.md"), readFileSync(join(ROOT, "rendered/dev/cost.md")));
             const out = execFileSync(process.execPath, [join(ROOT, "scripts/run-ts.js"), join(ROOT, "scripts/cost-diff.ts"), join(dir, "base"), join(dir, "head")], { encoding: "utf8" });
-            expect(out.split("\n").filter((l) => l.startsWith("- "))).toEqual(["- **dev**: €4.73/month (no change)", "- **prod**: €10.86 → €22.38 (+€11.52/month): serverType cx32 → cx42"]);
+            expect(out.split("\n").filter((l) => l.startsWith("- "))).toEqual(["- **dev**: €7.73/month (no change)", "- **prod**: €10.86 → €22.38 (+€11.52/month): serverType cx32 → cx42"]);
         } finally {
             rmSync(dir, { recursive: true, force: true });
         }
