@@ -3,6 +3,7 @@ import { checkBackups, formatFreshness, takeBackupOptions, type BackupOptions } 
 import { runChecks, type CheckResult, type SmokeCheck } from "./smoke/check";
 import { certificateChecks, hostServedNames, parseHealthChecks } from "./smoke/input";
 import { parseAddress } from "./smoke/probe";
+import { turnChecks } from "./smoke/turn";
 import { formatTable } from "./smoke/table";
 
 /**
@@ -10,7 +11,8 @@ import { formatTable } from "./smoke/table";
  *
  * Runs every entry of the stack outputs' `healthChecks` at once: the HTTP status, the WebSocket handshake with its
  * subprotocol, and for https/wss the days until the certificate expires (warning under 21 days, failure under 7);
- * every other https/wss hostname of `endpoints` gets a certificate check. Prints a table; exit 0 when nothing
+ * every other https/wss hostname of `endpoints` gets a certificate check; the `turn` output gets a TLS handshake and a
+ * STUN Binding request at its TURN address (scripts/smoke/turn.ts). Prints a table; exit 0 when nothing
  * failed (warnings included), 1 when a check failed, 2 on bad usage or unreadable outputs.
  */
 const USAGE = "usage: npm run smoke -- <outputs.json | -> [--timeout <ms>] [--warn-days <n>] [--fail-days <n>] [--ca <pem-file>]... [--address <host[:port]>] [--backups [--host user@addr] [--port N] [--identity KEY] [--known-hosts FILE] | --backup-status FILE]";
@@ -82,7 +84,8 @@ async function cli(): Promise<void> {
         args = parseArgs(taken.argv);
         outputsText = readSource(args.source);
         const health = parseHealthChecks(outputsText, args.source === "-" ? "stdin" : args.source);
-        checks = [...health, ...certificateChecks(outputsText, health)];
+        // TURN (docs/turn.md): TLS and a STUN Binding at the TURN address the outputs name, whatever --address says.
+        checks = [...health, ...certificateChecks(outputsText, health), ...turnChecks(outputsText)];
     } catch (e) {
         console.error(`smoke: ${(e as Error).message}\n${USAGE}`);
         process.exit(2);
