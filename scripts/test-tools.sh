@@ -24,12 +24,14 @@ declare -A tools=(
   [runuser]=util-linux
   # The Janus image's entry point (images/janus/start-janus.sh) finds the interface of its bind address.
   [ip]=iproute2
-  # The TURN tests (test/render/coturn*.test.ts): Debian's coturn with its turnutils clients, and iptables to drop a
-  # caller namespace's UDP.
+  # The TURN tests (test/render/coturn*.test.ts): Debian's coturn with its turnutils clients, iptables to drop a
+  # caller namespace's UDP, nftables for the host's TCP 443 redirect (scripts/host/install-coturn.sh), curl.
   [turnserver]=coturn
   [turnutils_uclient]=coturn
   [turnutils_peer]=coturn
   [iptables]=iptables
+  [nft]=nftables
+  [curl]=curl
 )
 
 missing=()

@@ -23,7 +23,7 @@ addr=$1 tls_port=$2 alias_port=$3 name=$4
 # Everything below installs under this prefix: empty on a host, a folder in the tests.
 root=${VISUALKIT_TURN_ROOT:-}
 
-umask 077
+# mktemp creates the file 0600: the secret is never readable by others, not even for a moment.
 conf=$(mktemp)
 trap 'rm -f "$conf"' EXIT
 cat >"$conf"

@@ -5,6 +5,26 @@ import { join } from "node:path";
 import { renderTurnserverConf, type TurnSettings } from "../../render/coturn";
 import { waitFor } from "./caddy";
 
+/**
+ * A command that needs root (network namespaces, iptables, nftables, files owned by root:turnserver): as is when the
+ * tests run as root (these machines), through passwordless `sudo -n` otherwise (GitHub's runners run `npm test` as
+ * a user with it). Without either the command fails, and so does the test: nothing is skipped.
+ */
+export function asRoot(cmd: readonly string[]): [string, string[]] {
+    return process.getuid?.() === 0 ? [cmd[0], cmd.slice(1)] : ["sudo", ["-n", ...cmd]];
+}
+
+/** Runs `cmd` as root with exactly these extra environment variables (sudo would drop them, so they go through env). */
+export function runAsRoot(cmd: readonly string[], env: Readonly<Record<string, string>>, input?: string) {
+    const res = spawnSync(...asRoot(["env", ...Object.entries(env).map(([k, v]) => `${k}=${v}`), ...cmd]), { input, encoding: "utf8" });
+    return { status: res.status, stdout: res.stdout, stderr: res.stderr, out: `${res.stdout}${res.stderr}` };
+}
+
+/** Removes a folder whose files may be root's (written under sudo). */
+export function removeAsRoot(dir: string): void {
+    spawnSync(...asRoot(["rm", "-rf", dir]));
+}
+
 /** Lines of a coturn log that say it skipped or rejected part of its config (it runs on regardless). */
 export const CONFIG_PROBLEM = /Bad configuration format|CONFIG ERROR|CONFIG:.*error/i;
 
@@ -41,7 +61,7 @@ export async function startCoturn(settings: (dir: string) => TurnSettings, secre
     const conf = join(dir, "turnserver.conf");
     writeFileSync(conf, (opts.edit ?? ((t: string) => t))(renderTurnserverConf(s, secret)) + (opts.append ?? ""), { mode: 0o600 });
     const args = ["-c", conf, "--pidfile=", `--db=${join(dir, "turndb")}`, "--log-file=stdout"];
-    const [cmd, argv] = opts.netns ? ["ip", ["netns", "exec", opts.netns, "turnserver", ...args]] : ["turnserver", args];
+    const [cmd, argv] = opts.netns ? asRoot(["ip", "netns", "exec", opts.netns, "turnserver", ...args]) : ["turnserver", args];
     let log = "";
     const child: ChildProcess = spawn(cmd, argv, { stdio: ["ignore", "pipe", "pipe"] });
     child.stdout!.on("data", (d) => (log += d));
@@ -52,7 +72,9 @@ export async function startCoturn(settings: (dir: string) => TurnSettings, secre
             child.kill("SIGTERM");
             await exited;
         }
-        rmSync(dir, { recursive: true, force: true });
+        // Under sudo, files coturn wrote are root's: remove them the same way.
+        if (process.getuid?.() === 0) rmSync(dir, { recursive: true, force: true });
+        else removeAsRoot(dir);
     };
     const ca = readFileSync(s.tls.certFile, "utf8");
     try {
@@ -65,7 +87,7 @@ export async function startCoturn(settings: (dir: string) => TurnSettings, secre
         if (opts.ready === undefined) {
             const probe = `exec 3<>/dev/tcp/${s.listenAddresses[0]}/${s.ports.tls}`;
             await waitFor(`coturn's TLS port ${s.ports.tls}`, async () => {
-                const res = opts.netns ? spawnSync("ip", ["netns", "exec", opts.netns, "bash", "-c", probe]) : spawnSync("bash", ["-c", probe]);
+                const res = opts.netns ? spawnSync(...asRoot(["ip", "netns", "exec", opts.netns, "bash", "-c", probe])) : spawnSync("bash", ["-c", probe]);
                 return res.status === 0;
             }, 50);
         }

@@ -1,10 +1,10 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { TURN_LIMITS, turnCredentials, turnService, turnSettings } from "../../render/coturn";
-import { selfSignedCert, startCoturn, type RunningCoturn } from "../helpers/coturn";
+import { asRoot, removeAsRoot, runAsRoot, selfSignedCert, startCoturn, type RunningCoturn } from "../helpers/coturn";
 import { ROOT, parsedStack } from "../helpers/program";
 import { stub } from "../helpers/shell";
 
@@ -28,11 +28,11 @@ const SECRET = "nsSecret0123456789abcdefABCDEF01";
 const PEER_PORT = 40000;
 
 const sh = (args: string[]) => {
-    const res = spawnSync(args[0], args.slice(1), { encoding: "utf8", timeout: 30_000 });
+    const res = spawnSync(...asRoot(args), { encoding: "utf8", timeout: 30_000 });
     if (res.status !== 0) throw new Error(`${args.join(" ")}: ${res.stderr}`);
     return res.stdout;
 };
-const inNs = (ns: string, args: string[]) => spawnSync("ip", ["netns", "exec", ns, ...args], { encoding: "utf8", timeout: 30_000 });
+const inNs = (ns: string, args: string[]) => spawnSync(...asRoot(["ip", "netns", "exec", ns, ...args]), { encoding: "utf8", timeout: 30_000 });
 
 let coturn: RunningCoturn | undefined;
 const peers: ChildProcess[] = [];
@@ -59,21 +59,21 @@ beforeAll(async () => {
     scratch = mkdtempSync(join(tmpdir(), "coturn-netns-"));
     stub(join(scratch, "stubs"), "systemctl", "true");
     stub(join(scratch, "stubs"), "apt-get", "true");
-    const install = spawnSync("bash", [join(ROOT, "scripts", "host", "install-coturn.sh"), TURN, String(service.ports.tls), String(service.tlsAlias), service.hostname], {
-        input: "static-auth-secret=x\n",
-        encoding: "utf8",
-        env: { ...process.env, PATH: `${join(scratch, "stubs")}:${process.env.PATH}`, VISUALKIT_TURN_ROOT: join(scratch, "root"), CADDY_CERTIFICATES: join(scratch, "none"), TURN_TLS_DIR: join(scratch, "tls") },
-    });
+    const install = runAsRoot(
+        ["bash", join(ROOT, "scripts", "host", "install-coturn.sh"), TURN, String(service.ports.tls), String(service.tlsAlias!), service.hostname],
+        { PATH: `${join(scratch, "stubs")}:${process.env.PATH}`, VISUALKIT_TURN_ROOT: join(scratch, "root"), CADDY_CERTIFICATES: join(scratch, "none"), TURN_TLS_DIR: join(scratch, "tls") },
+        "static-auth-secret=x\n",
+    );
     if (install.status !== 0) throw new Error(`install-coturn.sh: ${install.stderr}`);
     sh(["ip", "netns", "exec", SRV, "nft", "-f", join(scratch, "root", "etc", "visualkit", "turn-address.nft")]);
     // Caddy's bind on the host: the wildcard 0.0.0.0:443. A plain HTTP stand-in holds it here (what matters is the
     // wildcard socket beside coturn's redirected 443, not Caddy's TLS).
     writeFileSync(join(scratch, "index.html"), "caddy-here");
-    peers.push(spawn("ip", ["netns", "exec", SRV, "python3", "-m", "http.server", "443", "--bind", "0.0.0.0", "--directory", scratch], { stdio: "ignore" }));
+    peers.push(spawn(...asRoot(["ip", "netns", "exec", SRV, "python3", "-m", "http.server", "443", "--bind", "0.0.0.0", "--directory", scratch]), { stdio: "ignore" }));
 
     // Echo peers: "Janus" on the host's public address, and a listener on the bridge gateway a caller must not reach.
     for (const address of [HOST, BRIDGE]) {
-        peers.push(spawn("ip", ["netns", "exec", SRV, "turnutils_peer", "-L", address, "-p", String(PEER_PORT)], { stdio: "ignore" }));
+        peers.push(spawn(...asRoot(["ip", "netns", "exec", SRV, "turnutils_peer", "-L", address, "-p", String(PEER_PORT)]), { stdio: "ignore" }));
     }
     coturn = await startCoturn(
         (dir) => ({ ...turnSettings(service, { turn: TURN, janus: [HOST] }), tls: selfSignedCert(dir, service.hostname) }),
@@ -96,8 +96,8 @@ afterAll(async () => {
         }
     }
     // Deleting a namespace deletes the veth pair with it.
-    for (const ns of [SRV, CLI]) spawnSync("ip", ["netns", "del", ns]);
-    if (scratch) rmSync(scratch, { recursive: true, force: true });
+    for (const ns of [SRV, CLI]) spawnSync(...asRoot(["ip", "netns", "del", ns]));
+    if (scratch) removeAsRoot(scratch);
 });
 
 /** turnutils_uclient from the caller's namespace: `-t -S` TCP with TLS to the TLS port, `-c` no RTCP allocation. */

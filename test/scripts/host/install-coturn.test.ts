@@ -1,9 +1,10 @@
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ROOT } from "../../helpers/program";
 import { stub } from "../../helpers/shell";
+import { removeAsRoot, runAsRoot } from "../../helpers/coturn";
 
 /**
  * scripts/host/install-coturn.sh with apt-get and systemctl stubbed and every file under a test folder: what it
@@ -26,17 +27,19 @@ beforeEach(() => {
     writeFileSync(calls, "");
     for (const cmd of ["systemctl", "apt-get"]) stub(stubs, cmd, `echo "${cmd} $*" >> ${calls}`);
 });
-afterEach(() => rmSync(dir, { recursive: true, force: true }));
+afterEach(() => removeAsRoot(dir));
 
-function run(conf = CONF, args = ["198.51.100.20", "5349", "443", "turn.example.com"], env: Record<string, string> = {}) {
-    const res = spawnSync("bash", [SCRIPT, ...args], {
-        input: conf,
-        encoding: "utf8",
-        env: { ...process.env, PATH: `${stubs}:${process.env.PATH}`, VISUALKIT_TURN_ROOT: root, CADDY_CERTIFICATES: join(dir, "caddy"), TURN_TLS_DIR: join(dir, "tls"), ...env },
-    });
-    return { status: res.status, out: `${res.stdout}${res.stderr}` };
+/** The script runs as root (it installs files owned by root:turnserver), with apt-get and systemctl stubbed. */
+const env = () => ({ PATH: `${stubs}:${process.env.PATH}`, VISUALKIT_TURN_ROOT: root, CADDY_CERTIFICATES: join(dir, "caddy"), TURN_TLS_DIR: join(dir, "tls") });
+function run(conf = CONF, args = ["198.51.100.20", "5349", "443", "turn.example.com"]) {
+    const r = runAsRoot(["bash", SCRIPT, ...args], env(), conf);
+    return { status: r.status, out: r.out };
 }
 const log = () => readFileSync(calls, "utf8");
+/** Reads a file only root and turnserver may read. */
+const readRoot = (path: string) => runAsRoot(["cat", path], {}).stdout;
+/** Mode (octal) and group name of a file. */
+const modeOf = (path: string) => runAsRoot(["stat", "-c", "%a %G", path], {}).stdout.trim();
 
 test("shellcheck finds nothing in the script or in the scripts it generates", () => {
     expect(run().status).toBe(0);
@@ -50,11 +53,8 @@ test("shellcheck finds nothing in the script or in the scripts it generates", ()
 test("writes the config 0640 root:turnserver, the address unit and the nftables redirect to the TURN address itself", () => {
     const r = run();
     expect(r.status).toBe(0);
-    const conf = statSync(`${root}/etc/turnserver.conf`);
-    expect((conf.mode & 0o777).toString(8)).toBe("640");
-    const group = spawnSync("getent", ["group", "turnserver"], { encoding: "utf8" }).stdout.split(":")[2];
-    expect(String(conf.gid)).toBe(group);
-    expect(readFileSync(`${root}/etc/turnserver.conf`, "utf8")).toBe(CONF);
+    expect(modeOf(`${root}/etc/turnserver.conf`)).toBe("640 turnserver");
+    expect(readRoot(`${root}/etc/turnserver.conf`)).toBe(CONF);
     const nft = readFileSync(`${root}/etc/visualkit/turn-address.nft`, "utf8");
     expect(nft).toContain("ip daddr 198.51.100.20 tcp dport 443 dnat to 198.51.100.20:5349");
     expect(nft).not.toContain("redirect");
@@ -87,8 +87,7 @@ test("refuses a config without the shared secret, and arguments that are not an 
 test("the certificate sync copies Caddy's certificate, restarts coturn the first time and signals it after", () => {
     expect(run().status).toBe(0);
     const sync = `${root}/usr/local/sbin/visualkit-turn-cert-sync`;
-    const env = { ...process.env, PATH: `${stubs}:${process.env.PATH}`, CADDY_CERTIFICATES: join(dir, "caddy"), TURN_TLS_DIR: join(dir, "tls") };
-    const syncRun = () => spawnSync(sync, [], { encoding: "utf8", env });
+    const syncRun = () => runAsRoot([sync], env());
     writeFileSync(calls, "");
     expect(syncRun().stdout).toContain("no certificate for turn.example.com yet");
     expect(log()).toBe("");
@@ -98,8 +97,8 @@ test("the certificate sync copies Caddy's certificate, restarts coturn the first
     writeFileSync(join(store, "turn.example.com.crt"), "CERT-1");
     writeFileSync(join(store, "turn.example.com.key"), "KEY-1");
     expect(syncRun().status).toBe(0);
-    expect(readFileSync(join(dir, "tls", "turn.crt"), "utf8")).toBe("CERT-1");
-    expect((statSync(join(dir, "tls", "turn.key")).mode & 0o777).toString(8)).toBe("640");
+    expect(readRoot(join(dir, "tls", "turn.crt"))).toBe("CERT-1");
+    expect(modeOf(join(dir, "tls", "turn.key"))).toBe("640 turnserver");
     expect(log()).toBe("systemctl restart coturn.service\n");
 
     writeFileSync(calls, "");
@@ -108,6 +107,6 @@ test("the certificate sync copies Caddy's certificate, restarts coturn the first
 
     writeFileSync(join(store, "turn.example.com.crt"), "CERT-2");
     expect(syncRun().status).toBe(0);
-    expect(readFileSync(join(dir, "tls", "turn.crt"), "utf8")).toBe("CERT-2");
+    expect(readRoot(join(dir, "tls", "turn.crt"))).toBe("CERT-2");
     expect(log()).toBe("systemctl kill -s USR2 coturn.service\n");
 });
