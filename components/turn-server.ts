@@ -53,7 +53,7 @@ export class TurnServer extends pulumi.ComponentResource {
             {
                 ...REMOTE_COMMAND_DEFAULTS,
                 connection: args.host.connection,
-                create: pulumi.interpolate`bash -c ${shellQuote(script)} install-coturn ${turnIpv4} ${t.ports.tls} ${t.tlsAlias ?? t.ports.tls} ${t.hostname}`,
+                create: pulumi.interpolate`bash -c ${shellQuote(script)} install-coturn ${turnIpv4} ${t.ports.tls} ${t.tlsAlias ?? t.ports.tls} ${t.hostname} ${args.host.ipv4} ${t.janusRtp.from}-${t.janusRtp.to}`,
                 stdin: text,
                 triggers: [this.configHash, sha256(script), turnIpv4, args.instance],
             },

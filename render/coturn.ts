@@ -209,6 +209,8 @@ export interface TurnService {
     readonly relayPorts: { readonly from: number; readonly to: number };
     /** The platform's Docker network, denied as a peer range. */
     readonly bridgeRange: string;
+    /** Janus's RTP range: the only ports of Janus's address coturn may send to (the host's nftables guard). */
+    readonly janusRtp: { readonly from: number; readonly to: number };
 }
 
 export function turnService(catalog: Catalog): TurnService | undefined {
@@ -224,12 +226,15 @@ export function turnService(catalog: Catalog): TurnService | undefined {
     const host = catalog.hosts.find((h) => h.name === service.host);
     if (!host) throw new Error(`catalog: turn runs on unknown host ${service.host}`);
     const relay = port("relay");
+    const janusRtp = catalog.services.find((s) => s.id === "janus")?.ports.find((p) => p.id === "rtp");
+    if (!janusRtp) throw new Error("catalog: TURN relays to Janus, but there is no janus rtp port");
     return {
         hostname: name.hostname,
         ports: { plain: port("stun").port, tls: port("tls").port },
         tlsAlias: port("tls").redirectFrom,
         relayPorts: { from: relay.port, to: relay.endPort },
         bridgeRange: cidrRange(host.network.subnet),
+        janusRtp: { from: janusRtp.port, to: janusRtp.endPort },
     };
 }
 

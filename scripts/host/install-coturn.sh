@@ -3,21 +3,26 @@
 # SSH on every change; every step converges, so a second run, a failed run's retry and a rebuilt server all end in
 # the same state.
 #
-# Usage: install-coturn.sh <turn-ipv4> <tls-port> <tls-alias-port> <hostname>   (turnserver.conf on stdin)
+# Usage: install-coturn.sh <turn-ipv4> <tls-port> <tls-alias-port> <hostname> <janus-ipv4> <rtp-from>-<rtp-to>
+#        (turnserver.conf on stdin)
 #
 #   1. coturn and nftables from Debian.
 #   2. The TURN address (the host's Floating IPv4) on the default-route interface, and TCP <alias> of that address
 #      sent to coturn's TLS port (nftables DNAT), now and at every boot (visualkit-turn-address.service): Caddy keeps
-#      its wildcard 443, which no longer sees connections to the TURN address.
+#      its wildcard 443, which no longer sees connections to the TURN address. And a guard: coturn's own packets to
+#      Janus's address (the one peer it may relay to) go to Janus's RTP range only, so a TURN user cannot reach any
+#      other UDP service of the host by relaying to its public address (the Hetzner firewall sees none of it).
 #   3. The certificate: Caddy obtains one for <hostname> (a certificate-only site, HTTP-01 on port 80 of the TURN
 #      address, which Caddy's wildcard :80 answers); visualkit-turn-cert-sync copies it for coturn hourly and tells
 #      coturn to re-read it (SIGUSR2), restarting it the first time a certificate appears.
 #   4. /etc/turnserver.conf (0640 root:turnserver, it holds the shared secret), coturn enabled and (re)started.
 set -euo pipefail
 
-[ "$#" -eq 4 ] || { echo "usage: install-coturn.sh <turn-ipv4> <tls-port> <tls-alias-port> <hostname> < turnserver.conf" >&2; exit 2; }
-addr=$1 tls_port=$2 alias_port=$3 name=$4
+[ "$#" -eq 6 ] || { echo "usage: install-coturn.sh <turn-ipv4> <tls-port> <tls-alias-port> <hostname> <janus-ipv4> <rtp-from>-<rtp-to> < turnserver.conf" >&2; exit 2; }
+addr=$1 tls_port=$2 alias_port=$3 name=$4 janus=$5 rtp=$6
 [[ $addr =~ ^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+$ ]] || { echo "install-coturn: '$addr' is not an IPv4 address" >&2; exit 2; }
+[[ $janus =~ ^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+$ ]] || { echo "install-coturn: '$janus' is not an IPv4 address" >&2; exit 2; }
+[[ $rtp =~ ^[0-9]+-[0-9]+$ ]] || { echo "install-coturn: '$rtp' is not a port range such as 10000-60000" >&2; exit 2; }
 [[ $tls_port =~ ^[0-9]+$ && $alias_port =~ ^[0-9]+$ ]] || { echo "install-coturn: ports must be numbers" >&2; exit 2; }
 [[ $name =~ ^[a-z0-9.-]+$ ]] || { echo "install-coturn: '$name' is not a hostname" >&2; exit 2; }
 # Everything below installs under this prefix: empty on a host, a folder in the tests.
@@ -52,6 +57,12 @@ table ip visualkit_turn {
 	chain output {
 		type nat hook output priority -100; policy accept;
 		ip daddr $addr tcp dport $alias_port dnat to $addr:$tls_port
+	}
+	# coturn runs as the turnserver user (Debian's unit): its packets to Janus's address reach the RTP range only.
+	chain turn_peers {
+		type filter hook output priority filter; policy accept;
+		meta skuid "turnserver" ip daddr $janus udp dport != $rtp counter drop
+		meta skuid "turnserver" ip daddr $janus meta l4proto != udp counter drop
 	}
 }
 EOF

@@ -37,7 +37,7 @@ describe.each(["dev", "prod"])("%s TURN service", (stack) => {
         const install = run.ofType("command:remote:Command").filter((c) => c.name.endsWith("-turn-install"));
         expect(install).toHaveLength(1);
         const i = install[0];
-        expect(String(i.rawInputs.create)).toMatch(/^bash -c .* install-coturn \d+\.\d+\.\d+\.\d+ 5349 443 turn\.(dev\.)?visualkit\.live$/s);
+        expect(String(i.rawInputs.create)).toMatch(/^bash -c .* install-coturn \d+\.\d+\.\d+\.\d+ 5349 443 turn\.(dev\.)?visualkit\.live \d+\.\d+\.\d+\.\d+ 10000-60000$/s);
         expect(String(i.rawInputs.create)).not.toContain(SECRET);
         expect(String(i.rawInputs.stdin)).toContain(`static-auth-secret=${SECRET}\n`);
         expect(i.secretInputs).toContain("stdin");

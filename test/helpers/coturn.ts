@@ -55,13 +55,21 @@ export function selfSignedCert(dir: string, name: string): { certFile: string; k
  * only what a test needs instead of the host's defaults: no PID file, its own SQLite database and stdout log (coturn
  * opens a log under /var/log before it reads the config otherwise). `netns` runs it inside that network namespace.
  */
-export async function startCoturn(settings: (dir: string) => TurnSettings, secret: string, opts: { netns?: string; ready?: string; append?: string; edit?: (text: string) => string } = {}): Promise<RunningCoturn> {
+export async function startCoturn(settings: (dir: string) => TurnSettings, secret: string, opts: { netns?: string; ready?: string; append?: string; edit?: (text: string) => string; user?: string } = {}): Promise<RunningCoturn> {
     const dir = mkdtempSync(join(tmpdir(), "coturn-"));
     const s = settings(dir);
     const conf = join(dir, "turnserver.conf");
     writeFileSync(conf, (opts.edit ?? ((t: string) => t))(renderTurnserverConf(s, secret)) + (opts.append ?? ""), { mode: 0o600 });
     const args = ["-c", conf, "--pidfile=", `--db=${join(dir, "turndb")}`, "--log-file=stdout"];
-    const [cmd, argv] = opts.netns ? asRoot(["ip", "netns", "exec", opts.netns, "turnserver", ...args]) : ["turnserver", args];
+    // As the host runs it (Debian's unit: User=turnserver): the folder and files readable by that group only.
+    if (opts.user) {
+        for (const step of [["chgrp", "-R", opts.user, dir], ["chmod", "0770", dir], ["chmod", "0640", conf, s.tls.keyFile]]) {
+            const r = spawnSync(...asRoot(step), { encoding: "utf8" });
+            if (r.status !== 0) throw new Error(`${step.join(" ")}: ${r.stderr}`);
+        }
+    }
+    const server = opts.user ? ["runuser", "-u", opts.user, "--", "turnserver", ...args] : ["turnserver", ...args];
+    const [cmd, argv] = opts.netns ? asRoot(["ip", "netns", "exec", opts.netns, ...server]) : [server[0], server.slice(1)];
     let log = "";
     const child: ChildProcess = spawn(cmd, argv, { stdio: ["ignore", "pipe", "pipe"] });
     child.stdout!.on("data", (d) => (log += d));
@@ -76,7 +84,7 @@ export async function startCoturn(settings: (dir: string) => TurnSettings, secre
         if (process.getuid?.() === 0) rmSync(dir, { recursive: true, force: true });
         else removeAsRoot(dir);
     };
-    const ca = readFileSync(s.tls.certFile, "utf8");
+    const ca = readFileSync(s.tls.certFile, "utf8"); // 0644: readable whoever the test runs as
     try {
         // coturn logs its listeners only when verbose; its database connection is the last step before it serves.
         const ready = opts.ready ?? "SQLite DB connection success";

@@ -25,7 +25,10 @@ const TURN = "203.0.113.5";
 const CALLER = "203.0.113.2";
 const BRIDGE = "172.18.0.1";
 const SECRET = "nsSecret0123456789abcdefABCDEF01";
+/** Inside Janus's RTP range (10000-60000): a port Janus could be using. */
 const PEER_PORT = 40000;
+/** Outside it, on Janus's address: any other UDP service of the host (vk-agent's RTP port, say), which coturn must not reach. */
+const OTHER_PORT = 5005;
 
 const sh = (args: string[]) => {
     const res = spawnSync(...asRoot(args), { encoding: "utf8", timeout: 30_000 });
@@ -60,7 +63,7 @@ beforeAll(async () => {
     stub(join(scratch, "stubs"), "systemctl", "true");
     stub(join(scratch, "stubs"), "apt-get", "true");
     const install = runAsRoot(
-        ["bash", join(ROOT, "scripts", "host", "install-coturn.sh"), TURN, String(service.ports.tls), String(service.tlsAlias!), service.hostname],
+        ["bash", join(ROOT, "scripts", "host", "install-coturn.sh"), TURN, String(service.ports.tls), String(service.tlsAlias!), service.hostname, HOST, `${service.janusRtp.from}-${service.janusRtp.to}`],
         { PATH: `${join(scratch, "stubs")}:${process.env.PATH}`, VISUALKIT_TURN_ROOT: join(scratch, "root"), CADDY_CERTIFICATES: join(scratch, "none"), TURN_TLS_DIR: join(scratch, "tls") },
         "static-auth-secret=x\n",
     );
@@ -72,8 +75,8 @@ beforeAll(async () => {
     peers.push(spawn(...asRoot(["ip", "netns", "exec", SRV, "python3", "-m", "http.server", "443", "--bind", "0.0.0.0", "--directory", scratch]), { stdio: "ignore" }));
 
     // Echo peers: "Janus" on the host's public address, and a listener on the bridge gateway a caller must not reach.
-    for (const address of [HOST, BRIDGE]) {
-        peers.push(spawn(...asRoot(["ip", "netns", "exec", SRV, "turnutils_peer", "-L", address, "-p", String(PEER_PORT)]), { stdio: "ignore" }));
+    for (const [address, port] of [[HOST, PEER_PORT], [BRIDGE, PEER_PORT], [HOST, OTHER_PORT]] as const) {
+        peers.push(spawn(...asRoot(["ip", "netns", "exec", SRV, "turnutils_peer", "-L", address, "-p", String(port)]), { stdio: "ignore" }));
     }
     coturn = await startCoturn(
         (dir) => ({ ...turnSettings(service, { turn: TURN, janus: [HOST] }), tls: selfSignedCert(dir, service.hostname) }),
@@ -82,7 +85,8 @@ beforeAll(async () => {
         // context by the ClientHello's version bytes, src/apps/relay/ns_ioalib_engine_impl.c check_tentative_tls);
         // Node's client (test/render/coturn.test.ts, with both lines) and browsers' are answered. Everything else is
         // the rendered file as is; TLS 1.0/1.1 are refused by Debian's OpenSSL policy without the lines too.
-        { netns: SRV, edit: (text) => text.replace(/^no-tlsv1(_1)?\n/gm, "") },
+        // As the turnserver user, like Debian's unit: the nftables guard matches coturn's packets by that user.
+        { netns: SRV, user: "turnserver", edit: (text) => text.replace(/^no-tlsv1(_1)?\n/gm, "") },
     );
 }, 60_000);
 
@@ -101,10 +105,10 @@ afterAll(async () => {
 });
 
 /** turnutils_uclient from the caller's namespace: `-t -S` TCP with TLS to the TLS port, `-c` no RTCP allocation. */
-function uclient(peer: string, opts: { tls: boolean; port?: number; messages?: number }) {
+function uclient(peer: string, opts: { tls: boolean; port?: number; messages?: number; peerPort?: number }) {
     const { username, credential } = turnCredentials(SECRET, "caller-1", TURN_LIMITS.credentialTtlSeconds);
     const transport = opts.tls ? ["-t", "-S", "-p", String(opts.port ?? service.ports.tls)] : ["-p", String(service.ports.plain)];
-    const res = inNs(CLI, ["timeout", "20", "turnutils_uclient", "-v", ...transport, "-c", "-n", String(opts.messages ?? 50), "-u", username, "-w", credential, "-e", peer, "-r", String(PEER_PORT), "-X", TURN]);
+    const res = inNs(CLI, ["timeout", "20", "turnutils_uclient", "-v", ...transport, "-c", "-n", String(opts.messages ?? 50), "-u", username, "-w", credential, "-e", peer, "-r", String(opts.peerPort ?? PEER_PORT), "-X", TURN]);
     return { status: res.status, out: `${res.stdout}${res.stderr}` };
 }
 
@@ -149,4 +153,14 @@ test("the wildcard listener on 443 (Caddy's) still answers the primary address b
         res = get();
     }
     expect({ out: res.stdout, err: res.stderr }).toEqual({ out: "caddy-here", err: "" });
+});
+
+test("relayed to Janus's address outside its RTP range, nothing comes back: the host's guard drops coturn's packets there", () => {
+    // A listener echoes on OTHER_PORT of Janus's address; coturn permits the peer address (allowed-peer-ip), so only
+    // the nftables guard of install-coturn.sh stands between a TURN user and that port.
+    const r = uclient(HOST, { tls: true, peerPort: OTHER_PORT, messages: 10 });
+    expect(r.out).toMatch(/Received relay addr: /);
+    const totals = r.out.match(/start_mclient: tot_send_msgs=(\d+), tot_recv_msgs=(\d+)/);
+    expect(Number(totals?.[1])).toBe(10);
+    expect(Number(totals?.[2])).toBe(0);
 });

@@ -31,7 +31,8 @@ afterEach(() => removeAsRoot(dir));
 
 /** The script runs as root (it installs files owned by root:turnserver), with apt-get and systemctl stubbed. */
 const env = () => ({ PATH: `${stubs}:${process.env.PATH}`, VISUALKIT_TURN_ROOT: root, CADDY_CERTIFICATES: join(dir, "caddy"), TURN_TLS_DIR: join(dir, "tls") });
-function run(conf = CONF, args = ["198.51.100.20", "5349", "443", "turn.example.com"]) {
+const ARGS = ["198.51.100.20", "5349", "443", "turn.example.com", "203.0.113.10", "10000-60000"];
+function run(conf = CONF, args = ARGS) {
     const r = runAsRoot(["bash", SCRIPT, ...args], env(), conf);
     return { status: r.status, out: r.out };
 }
@@ -58,6 +59,8 @@ test("writes the config 0640 root:turnserver, the address unit and the nftables 
     const nft = readFileSync(`${root}/etc/visualkit/turn-address.nft`, "utf8");
     expect(nft).toContain("ip daddr 198.51.100.20 tcp dport 443 dnat to 198.51.100.20:5349");
     expect(nft).not.toContain("redirect");
+    // coturn's own packets to Janus's address: the RTP range only.
+    expect(nft).toContain('meta skuid "turnserver" ip daddr 203.0.113.10 udp dport != 10000-60000 counter drop');
     expect(readFileSync(`${root}/usr/local/sbin/visualkit-turn-address`, "utf8")).toContain("ip addr replace 198.51.100.20/32");
     expect(log()).toContain("systemctl restart coturn.service");
     expect(log()).toContain("systemctl enable --now visualkit-turn-address.service visualkit-turn-cert-sync.timer");
@@ -79,8 +82,10 @@ test("a second run with the same config does not restart coturn; a changed confi
 
 test("refuses a config without the shared secret, and arguments that are not an address, ports and a hostname", () => {
     expect(run("listening-port=3478\n")).toMatchObject({ status: 1 });
-    expect(run(CONF, ["not-an-ip", "5349", "443", "turn.example.com"])).toMatchObject({ status: 2 });
-    expect(run(CONF, ["198.51.100.20", "5349", "443", "turn example"])).toMatchObject({ status: 2 });
+    expect(run(CONF, ["not-an-ip", ...ARGS.slice(1)])).toMatchObject({ status: 2 });
+    expect(run(CONF, [...ARGS.slice(0, 3), "turn example", ...ARGS.slice(4)])).toMatchObject({ status: 2 });
+    expect(run(CONF, [...ARGS.slice(0, 5), "10000"])).toMatchObject({ status: 2 });
+    expect(run(CONF, ARGS.slice(0, 4))).toMatchObject({ status: 2 });
     expect(log()).toBe("");
 });
 
