@@ -34,8 +34,11 @@ trap 'rm -f "$conf"' EXIT
 cat >"$conf"
 grep -q '^static-auth-secret=' "$conf" || { echo "install-coturn: the config on stdin has no static-auth-secret" >&2; exit 1; }
 
-# 1. Packages. Debian's coturn package starts its service on install with its sample config; it is configured below.
+# 1. Packages. Debian's coturn package starts its service on install, with its sample config: no authentication, every
+#    address, private peers allowed — an open relay behind a firewall that already opens 3478. The unit stays masked
+#    until our config is in place (debhelper's start on install tolerates a masked unit).
 if ! command -v turnserver >/dev/null || ! command -v nft >/dev/null; then
+  systemctl mask coturn.service
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends coturn nftables >/dev/null
 fi
@@ -151,6 +154,7 @@ if [ "$changed" = yes ]; then
   mv -f "$root/etc/turnserver.conf.new" "$root/etc/turnserver.conf"
 fi
 
+systemctl unmask coturn.service
 systemctl daemon-reload
 systemctl enable --now visualkit-turn-address.service visualkit-turn-cert-sync.timer
 # A changed address needs the unit to run again (it is RemainAfterExit).

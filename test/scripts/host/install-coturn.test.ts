@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ROOT } from "../../helpers/program";
@@ -78,6 +78,25 @@ test("a second run with the same config does not restart coturn; a changed confi
     writeFileSync(calls, "");
     expect(run(CONF + "verbose\n").out).toContain("config updated");
     expect(log()).toContain("systemctl restart coturn.service");
+});
+
+test("on a host without coturn, the unit is masked before the package is installed and unmasked once the config is written", () => {
+    // A PATH with the system tools the script uses, but neither turnserver nor nft: the install branch runs.
+    const bin = join(dir, "bin");
+    mkdirSync(bin);
+    for (const tool of ["bash", "cat", "grep", "install", "mktemp", "rm", "mv", "chmod", "cmp", "env", "dirname"]) {
+        const path = spawnSync("bash", ["-c", `command -v ${tool}`], { encoding: "utf8" }).stdout.trim();
+        if (path) symlinkSync(path, join(bin, tool));
+    }
+    const r = runAsRoot(["bash", SCRIPT, ...ARGS], { ...env(), PATH: `${stubs}:${bin}` }, CONF);
+    expect(r.status).toBe(0);
+    const lines = log().split("\n");
+    const at = (prefix: string) => lines.findIndex((l) => l.startsWith(prefix));
+    expect(at("systemctl mask coturn.service")).toBeGreaterThanOrEqual(0);
+    expect(at("systemctl mask coturn.service")).toBeLessThan(at("apt-get install"));
+    expect(at("apt-get install")).toBeLessThan(at("systemctl unmask coturn.service"));
+    expect(at("systemctl unmask coturn.service")).toBeLessThan(at("systemctl restart coturn.service"));
+    expect(readRoot(`${root}/etc/turnserver.conf`)).toBe(CONF);
 });
 
 test("refuses a config without the shared secret, and arguments that are not an address, ports and a hostname", () => {
