@@ -14,16 +14,19 @@ export interface TurnCheck {
     /** `turns:<hostname>:<port>?transport=tcp`. */
     readonly url: string;
     readonly kind: "turn";
-    /** The address to connect to (the outputs' `turn.address`). */
+    /** The address to connect to (the outputs' `turn.address`, or --turn-address). */
     readonly address: string;
+    /** The port to connect to when it is not the URL's (--turn-address with a port). */
+    readonly port?: number;
 }
 
 /** The check of a stack's outputs, or none when the stack has no TURN service. */
-export function turnChecks(text: string): TurnCheck[] {
+export function turnChecks(text: string, override?: { readonly host: string; readonly port?: number }): TurnCheck[] {
     const turn = (JSON.parse(text) as { turn?: { urls?: unknown; address?: unknown } }).turn;
     if (!turn || !Array.isArray(turn.urls) || typeof turn.address !== "string") return [];
     const url = turn.urls.find((u): u is string => typeof u === "string" && u.startsWith("turns:"));
-    return url ? [{ name: "turn", url, kind: "turn", address: turn.address }] : [];
+    if (!url) return [];
+    return [{ name: "turn", url, kind: "turn", address: override?.host ?? turn.address, ...(override?.port ? { port: override.port } : {}) }];
 }
 
 /** `turns:turn.example.com:443?transport=tcp` → hostname and port. */
@@ -35,7 +38,8 @@ export function parseTurnsUrl(url: string): { hostname: string; port: number } {
 
 /** The Binding answer and the certificate's notAfter (ms since epoch). */
 export function probeTurn(check: TurnCheck, opts: ProbeOptions): Promise<{ answer: StunMessage; certValidTo?: number }> {
-    const { hostname, port } = parseTurnsUrl(check.url);
+    const { hostname, port: urlPort } = parseTurnsUrl(check.url);
+    const port = check.port ?? urlPort;
     return new Promise((resolve, reject) => {
         const socket = tlsConnect({
             host: check.address,

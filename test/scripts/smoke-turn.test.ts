@@ -1,4 +1,7 @@
-import { readFileSync } from "node:fs";
+import { execFile } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer as createHttpServer } from "node:http";
+import { tmpdir } from "node:os";
 import { createServer, type Server } from "node:tls";
 import { join } from "node:path";
 import { runCheck } from "../../scripts/smoke/check";
@@ -75,4 +78,43 @@ test("a TLS server that does not speak STUN fails; so does a closed port", async
     }
     const closed = await runCheck(check(`turns:${NAME}:${await freePort()}?transport=tcp`), opts());
     expect(closed.verdict).toBe("fail");
+});
+
+describe("npm run smoke with the TURN output", () => {
+    /** Runs the CLI; resolves with its exit code and table (a failed check exits 1, which is not an error here). */
+    const smoke = (args: string[]) =>
+        new Promise<{ code: number; out: string }>((resolve) => {
+            execFile(process.execPath, [join(ROOT, "scripts/run-ts.js"), join(ROOT, "scripts/smoke.ts"), ...args], { encoding: "utf8" }, (err, stdout, stderr) =>
+                resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, out: `${stdout}${stderr}` }),
+            );
+        });
+    const row = (out: string) => out.split("\n").find((l) => l.startsWith("turn "));
+
+    test("--address alone skips TURN (it has its own address); --turn-address checks it there", async () => {
+        const http = createHttpServer((_req, res) => res.end("ok"));
+        await new Promise<void>((ok) => http.listen(0, "127.0.0.1", ok));
+        const httpPort = (http.address() as { port: number }).port;
+        const dir = mkdtempSync(join(tmpdir(), "smoke-turn-"));
+        try {
+            const outputs = join(dir, "outputs.json");
+            writeFileSync(
+                outputs,
+                JSON.stringify({
+                    healthChecks: [{ name: "api", url: "http://api.turn.test/health", kind: "http", expectStatus: 200 }],
+                    endpoints: {},
+                    turn: { urls: [`turns:${NAME}:443?transport=tcp`], hostname: NAME, address: "192.0.2.1", secret: "where", credentialTtlSeconds: 3600 },
+                }),
+            );
+            writeFileSync(join(dir, "ca.pem"), coturn.ca);
+            const base = [outputs, "--address", `127.0.0.1:${httpPort}`, "--warn-days", "0", "--fail-days", "0", "--timeout", "5000"];
+            const skipped = await smoke(base);
+            expect(skipped.code).toBe(0);
+            expect(row(skipped.out)).toMatch(/SKIP TURN has its own address/);
+            const checked = await smoke([...base, "--turn-address", `127.0.0.1:${port}`, "--ca", join(dir, "ca.pem")]);
+            expect({ code: checked.code, row: row(checked.out) }).toEqual({ code: 0, row: expect.stringMatching(/ OK$/) });
+        } finally {
+            http.close();
+            rmSync(dir, { recursive: true, force: true });
+        }
+    }, 60_000);
 });
