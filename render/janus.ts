@@ -158,8 +158,8 @@ export function renderJanusMain(s: JanusSettings, adminSecret: string): string {
             ["ignore_mdns", true],
             // Janus matches both lists by prefix (src/ice.c, janus_ice_is_ignored): enforcing the exact public addresses
             // can at worst add an address, while ignoring the TURN address could hide a primary address it prefixes.
-            ...(s.iceAddresses && s.iceAddresses.length > 0 ? ([["ice_enforce_list", s.iceAddresses.join(",")]] as Entry[]) : []),
-            ["ice_ignore_list", ICE_IGNORE_LIST.join(",")],
+            // With an enforce list Janus ignores the ignore list (and warns about every entry), so only one is written.
+            s.iceAddresses && s.iceAddresses.length > 0 ? ["ice_enforce_list", s.iceAddresses.join(",")] : ["ice_ignore_list", ICE_IGNORE_LIST.join(",")],
         ]),
         section("media", [
             // Janus's own syntax, always min-max (not portRangeText, which writes a one-port range as one port).

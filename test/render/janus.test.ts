@@ -156,6 +156,8 @@ test("the deployed janus.jcfg gathers candidates on the host's public addresses 
     expect(main).toContain(`ice_enforce_list = "${outputs.host.ipv4},${outputs.host.ipv6}"`);
     expect(main).not.toContain(turn);
     expect(main).toContain("ignore_mdns = true");
+    // Janus would ignore the ignore list beside an enforce list, warning once per entry.
+    expect(main).not.toContain("ice_ignore_list");
     expect(main).not.toContain("nat_1_1_mapping");
     const dir = mkdtempSync(join(tmpdir(), "janus-ice-"));
     try {
