@@ -8,7 +8,7 @@ import { CloudflareDns } from "./components/cloudflare-dns";
 import { DockerHost } from "./components/docker-host";
 import { GeneratedSecrets } from "./components/generated-secrets";
 import { hostCapacity } from "./catalog/limits";
-import { HetznerHost } from "./components/hetzner-host";
+import { HetznerHost, hasTurnAddress } from "./components/hetzner-host";
 import { ImagePrune } from "./components/image-prune";
 import { JanusGateway } from "./components/janus-gateway";
 import { JanusSecrets } from "./components/janus-secrets";
@@ -16,6 +16,7 @@ import { Monitoring } from "./components/monitoring";
 import { Prober } from "./components/prober";
 import { PagesSite } from "./components/pages-site";
 import { PlatformApi } from "./components/platform-api";
+import { TurnServer } from "./components/turn-server";
 import { VkAgent } from "./components/vk-agent";
 import { WidgetCdn } from "./components/widget-cdn";
 import { WwwRedirect } from "./components/www-redirect";
@@ -32,6 +33,7 @@ import { refuseDuplicateRecords } from "./lib/takeover-guard";
 import { renderArchitecture } from "./render/architecture";
 import { BACKUP_PATHS } from "./render/backups";
 import { sshTunnel } from "./render/monitoring";
+import { TURN_LIMITS, turnService, turnUrls } from "./render/coturn";
 import { renderCost } from "./render/cost";
 import { janusAdminUrl, janusApiUrl, janusSettings } from "./render/janus";
 import { widgetReleasesFolder } from "./render/widget-cdn";
@@ -139,10 +141,13 @@ async function main() {
     // Caddy: the Caddyfile rendered from the catalog, installed on each host that serves routes once the names it
     // serves point at that host (Caddy requests their certificates as soon as it loads the file).
     const caddyHosts = catalog.hosts.filter((host) => hostRoutes(catalog, host.name).length > 0);
+    const caddyOf: Record<string, CaddyConfig> = {};
     for (const host of caddyHosts) {
-        new CaddyConfig(`${name}-${host.name}-caddy`, {
+        // Names that are not routes (the TURN hostname) get a certificate-only site: Caddy waits for their records too.
+        const names = catalog.services.filter((s) => s.host === host.name).flatMap((s) => (s.names ?? []).map((n) => n.hostname));
+        caddyOf[host.name] = new CaddyConfig(`${name}-${host.name}-caddy`, {
             host: hosts[host.name],
-            dnsRecords: dns.addressRecords(host.name, hostRoutes(catalog, host.name).map(({ route }) => route.hostname)),
+            dnsRecords: dns.addressRecords(host.name, [...hostRoutes(catalog, host.name).map(({ route }) => route.hostname), ...names]),
             catalog,
             acmeEmail: config.acmeEmail,
             caddyVersion: config.caddyVersion,
@@ -163,6 +168,14 @@ async function main() {
         new ImagePrune(`${name}-${host.name}-image-prune`, { host: hosts[host.name], instance, publishAs: catalog.hosts.length === 1 ? "image-prune" : `${host.name}/image-prune` });
         const platformApi = placed.get("platform-api");
         if (platformApi) {
+            // TURN REST credentials are minted per call by platform-api (docs/turn.md): the URLs plain, the secret secret.
+            const turn = turnService(catalog);
+            const derivedEnv = turn
+                ? {
+                      plain: { TURN_URLS: turnUrls(turn.hostname, turn.ports, turn.tlsAlias).join(","), TURN_CREDENTIAL_TTL_SECONDS: String(TURN_LIMITS.credentialTtlSeconds) },
+                      secret: { TURN_SECRET: secrets.turnSecret },
+                  }
+                : undefined;
             new PlatformApi(`${name}-platform-api`, {
                 docker,
                 service: platformApi,
@@ -170,6 +183,18 @@ async function main() {
                 env: config.env.platformApi,
                 secretEnv: config.secretEnv.platformApi,
                 janus: { apiUrl: janusApiUrl(janusConfig), tokenSecret: janusSecrets.tokenSecret, adminKeys: janusSecrets.adminKeys },
+                derivedEnv,
+            });
+        }
+        const turnSpec = placed.get("turn") ? turnService(catalog) : undefined;
+        if (turnSpec) {
+            new TurnServer(`${name}-${host.name}-turn`, {
+                host: hosts[host.name],
+                instance,
+                service: turnSpec,
+                secret: secrets.turnSecret,
+                publishAs: catalog.hosts.length === 1 ? "coturn/turnserver.conf" : `${host.name}/coturn/turnserver.conf`,
+                dependsOn: caddyOf[host.name] ? [caddyOf[host.name]] : [],
             });
         }
         const janus = catalog.services.find((s) => s.id === "janus");
@@ -291,6 +316,20 @@ async function main() {
         prober: { enabled: prober !== undefined, worker: prober?.scriptName ?? "", schedule: prober?.schedule ?? "", checks: prober ? checks.length : 0 },
         logs: `npm run logs -- ${config.stack} <container>`,
     };
+    // TURN: URLs and where the secret is, for platform-api's operators and other tools (never the secret).
+    const turnPublic = turnService(catalog);
+    const turnHost = catalog.services.find((s) => s.id === "turn")?.host;
+    const turnAddress = turnHost ? hosts[turnHost]?.turnIpv4 : undefined;
+    const turnOutput =
+        turnPublic && turnAddress
+            ? {
+                  urls: turnUrls(turnPublic.hostname, turnPublic.ports, turnPublic.tlsAlias),
+                  hostname: turnPublic.hostname,
+                  address: turnAddress,
+                  secret: `generated once in the stack's encrypted state (${name}-secrets-turn-secret); in turnserver.conf on the host and platform-api's TURN_SECRET`,
+                  credentialTtlSeconds: TURN_LIMITS.credentialTtlSeconds,
+              }
+            : undefined;
 
     // The architecture picture (rendered/<stack>/architecture.md), drawn from the same catalog as everything above.
     publishFile("architecture.md", renderArchitecture(catalog, { stack: config.stack }));
@@ -299,7 +338,7 @@ async function main() {
         "cost.md",
         renderCost({
             stack: config.stack,
-            hosts: catalog.hosts.map((h) => ({ name: h.name, serverType: config.server.type, backups: config.server.backups, volumeSizeGb: config.server.volumeSizeGb })),
+            hosts: catalog.hosts.map((h) => ({ name: h.name, serverType: config.server.type, backups: config.server.backups, volumeSizeGb: config.server.volumeSizeGb, turnIpv4: hasTurnAddress(catalog, h.name) })),
             pagesProjects: catalog.pages.length,
             // Hetzner Object Storage is billed per bucket when the backups go to S3 (a Storage Box is a separate product).
             backupObjectStorage: config.backups?.repository.startsWith("s3:") ?? false,
@@ -318,6 +357,7 @@ async function main() {
         pages: Object.fromEntries(pages.map(([site, p]) => [site.id, p])),
         backups,
         monitoring,
+        turn: turnOutput,
     });
 }
 

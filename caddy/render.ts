@@ -1,5 +1,5 @@
 import { hostRoutes, probesPort, publisherOf, upstreamOf } from "../catalog";
-import type { Catalog, ProxyTarget, RouteSpec, ServiceSpec, StaticTarget } from "../catalog/types";
+import type { Catalog, ProxyTarget, RouteSpec, ServiceName, ServiceSpec, StaticTarget } from "../catalog/types";
 
 /**
  * The Caddyfile, rendered from the catalog: one site per route of a host. Pure (no `@pulumi/*` import) so tests
@@ -213,6 +213,17 @@ function site(service: ServiceSpec, route: RouteSpec, opts: CaddyfileOptions): s
     return [`# ${route.id}: ${service.description}`, ...block(address, ["import site", ...tls, ...body])];
 }
 
+/**
+ * A certificate-only site for a name that is not a route (the TURN hostname, docs/turn.md): Caddy obtains and renews
+ * its certificate, which install-coturn.sh's sync copies to coturn. The name points at the TURN address, whose TCP 443
+ * is coturn's, so the ACME TLS-ALPN challenge could never reach Caddy there; the HTTP challenge does (Caddy's wildcard
+ * :80 answers every address). Nothing is served: a request that gets here is answered 404.
+ */
+function certificateSite(service: ServiceSpec, name: ServiceName, opts: CaddyfileOptions): string[] {
+    const tls = opts.tls === "internal" ? ["tls internal"] : block("tls", block("issuer acme", ["disable_tlsalpn_challenge"]));
+    return [`# ${name.id}: certificate only, for ${service.id} (its own address; see docs/turn.md)`, ...block(name.hostname, ["import site", ...tls, "respond 404"])];
+}
+
 /** The whole Caddyfile for one host. Same catalog and options, same bytes. */
 export function renderCaddyfile(catalog: Catalog, opts: CaddyfileOptions): string {
     const sections = [
@@ -224,6 +235,7 @@ export function renderCaddyfile(catalog: Catalog, opts: CaddyfileOptions): strin
         siteSnippet(opts),
         ...hostRoutes(catalog, opts.host).map(({ service, route }) => site(service, route, opts)),
         metricsSite(opts),
+        ...(opts.loopback ? [] : catalog.services.filter((s) => s.host === opts.host).flatMap((s) => (s.names ?? []).map((n) => certificateSite(s, n, opts)))),
     ].filter((s) => s.length > 0);
     return sections.map((s) => s.join("\n")).join("\n\n") + "\n";
 }

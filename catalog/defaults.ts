@@ -70,6 +70,19 @@ export const APP_DIRS = ["/opt/chatwoot", "/opt/dashboard", "/opt/janus/config",
  * a container's log settings in place, so this change replaced every container once.
  */
 export const CONTAINER_LOGS = { driver: "journald", opts: { tag: "{{.Name}}" } } as const;
+/**
+ * The TURN service's ports (docs/turn.md). coturn listens on the host's second IPv4 (a Hetzner Floating IP, the
+ * "TURN address"), never on Caddy's: STUN/TURN on 3478 over UDP and TCP, TURN over TLS on 5349, and TCP 443 of the
+ * TURN address is redirected to 5349 on the host (nftables), so callers behind firewalls that pass only HTTPS reach it
+ * as `turns:turn.<domain>:443` while Caddy keeps 443 of the primary address.
+ */
+export const TURN_PORTS = { plain: 3478, tls: 5349, tlsAlias: 443 } as const;
+/**
+ * UDP ports of the relayed addresses: above Linux's ephemeral range (32768-60999) and Janus's default media range
+ * (10000-60000); validateCatalog reports a visualkit:janusRtpPorts that reaches into it. 4001 ports, one per
+ * allocation, more than the total quota.
+ */
+export const TURN_RELAY_PORTS = { from: 61000, to: 65000 } as const;
 /** The host every service runs on today. */
 export const MAIN_HOST = "main";
 

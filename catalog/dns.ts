@@ -14,7 +14,7 @@ export type DnsRecordType = "A" | "AAAA" | "CNAME" | "MX" | "TXT";
 export type DnsContent =
     | { readonly kind: "literal"; readonly value: string }
     /** The IPv4 (A) or IPv6 (AAAA) address of a catalog host. */
-    | { readonly kind: "hostAddress"; readonly host: string; readonly family: "ipv4" | "ipv6" }
+    | { readonly kind: "hostAddress"; readonly host: string; readonly family: "ipv4" | "ipv6" | "turnIpv4" }
     /** The `<name>.pages.dev` subdomain Cloudflare gives a Pages project (it appends a suffix when the name is taken). */
     | { readonly kind: "pagesSubdomain"; readonly project: string };
 
@@ -90,6 +90,14 @@ export function deriveDnsRecords(catalog: Catalog, input: DnsInput): DnsRecordSp
                 proxied: route.proxied,
                 comment: comment(`${service.id} on host ${service.host}`),
             });
+        }
+    }
+
+    // Names that are not Caddy routes (the TURN hostname): DNS-only A records at the host's address of that name.
+    // Never proxied (Cloudflare's proxy carries no TURN), and no AAAA: the TURN address is IPv4 only (docs/turn.md).
+    for (const service of catalog.services) {
+        for (const n of service.names ?? []) {
+            add({ key: `${kebab(n.id)}-a`, hostname: n.hostname, type: "A", content: { kind: "hostAddress", host: service.host, family: n.address }, proxied: false, comment: comment(`${service.id} on host ${service.host}`) });
         }
     }
 

@@ -41,6 +41,11 @@ export function firewallRules(catalog: Catalog, hostName: string, sshCidrs: read
                 sourceIps: ANYWHERE,
                 description: `${service.id} ${p.id} (${p.configKey})`,
             });
+            // The redirected port (TCP 443 of the TURN address) needs its own opening when Caddy's 443 is not open.
+            const alias = p.redirectFrom;
+            if (alias !== undefined && !rules.some((r) => r.protocol === p.protocol && r.port === String(alias))) {
+                rules.push({ protocol: p.protocol, port: String(alias), sourceIps: ANYWHERE, description: `${service.id} ${p.id} on ${alias} of its own address` });
+            }
         }
     }
     return rules;

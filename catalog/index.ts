@@ -4,6 +4,8 @@ import {
     PLATFORM_NETWORK,
     STANDBY_PORT_OFFSET,
     STANDBY_SUFFIX,
+    TURN_PORTS,
+    TURN_RELAY_PORTS,
     VK_AGENT_ADDRESS,
     VK_AGENT_STANDBY_ADDRESS,
     WIDGET_CDN_ROOT,
@@ -37,6 +39,16 @@ export function buildCatalog(cfg: CatalogInput): Catalog {
         containerPort: containerPortOf(cfg.ports[portId], portId),
         exposure,
         configKey: `visualkit:ports.${portId}`,
+    });
+    // Ports no config key moves (the TURN service's, catalog/defaults.ts): public to everyone.
+    const fixed = (id: string, protocol: "tcp" | "udp", p: number): PortSpec => ({
+        id,
+        protocol,
+        port: p,
+        endPort: p,
+        containerPort: p,
+        exposure: "public",
+        configKey: "catalog/defaults.ts TURN_PORTS",
     });
     const route = (id: RouteId, target: ProxyTarget | StaticTarget, check?: PublicCheck): RouteSpec => ({
         id,
@@ -153,6 +165,22 @@ export function buildCatalog(cfg: CatalogInput): Catalog {
                     http("/api"),
                 ),
             ],
+        },
+        {
+            id: "turn",
+            description: "coturn TURN server: relays media for callers whose network blocks UDP or direct paths (docs/turn.md)",
+            host: MAIN_HOST,
+            // The TURN address is only known once Hetzner assigns it; coturn's config gets it from HetznerHost.
+            bindAddress: "turnIpv4",
+            containers: [],
+            ports: [
+                fixed("stun", "udp", TURN_PORTS.plain),
+                fixed("stun-tcp", "tcp", TURN_PORTS.plain),
+                { ...fixed("tls", "tcp", TURN_PORTS.tls), redirectFrom: TURN_PORTS.tlsAlias },
+                { ...fixed("relay", "udp", TURN_RELAY_PORTS.from), endPort: TURN_RELAY_PORTS.to },
+            ],
+            routes: [],
+            names: [{ id: "turn", label: cfg.hostnames.turn, hostname: fqdn(cfg.hostnames.turn, cfg.domain), address: "turnIpv4" }],
         },
         {
             id: "widget-cdn",

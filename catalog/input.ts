@@ -32,6 +32,8 @@ export const DEFAULT_HOSTNAMES = {
     app: "app",
     meet: "meet",
     www: "www",
+    /** The TURN service (coturn); not a Caddy route: its own address, see docs/turn.md. */
+    turn: "turn",
 } as const;
 export type RouteId = keyof typeof DEFAULT_HOSTNAMES;
 

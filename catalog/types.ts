@@ -31,6 +31,11 @@ export interface PortSpec {
     readonly exposure: Exposure;
     /** The config key that sets this port, for error messages. */
     readonly configKey: string;
+    /**
+     * Another TCP port of the service's own address that the host redirects to this one (TURN over TLS on 443 of the
+     * TURN address); the firewall opens it too. It is not a second listener and not the host's 443.
+     */
+    readonly redirectFrom?: number;
 }
 
 export interface ProxyTarget {
@@ -112,6 +117,16 @@ export interface StandbySpec {
     readonly networkAddress?: string;
 }
 
+/** A DNS name of a service that is not a Caddy route (the TURN hostname). */
+export interface ServiceName {
+    /** Id as used in `visualkit:hostnames`, e.g. `turn`. */
+    readonly id: string;
+    readonly label: string;
+    readonly hostname: string;
+    /** The host address the name points at: `turnIpv4` is the host's dedicated TURN address (HetznerHost). */
+    readonly address: "turnIpv4";
+}
+
 export interface ServiceSpec {
     readonly id: string;
     readonly description: string;
@@ -124,6 +139,8 @@ export interface ServiceSpec {
     readonly containers: readonly ContainerSpec[];
     readonly ports: readonly PortSpec[];
     readonly routes: readonly RouteSpec[];
+    /** DNS names that are not Caddy routes (the TURN hostname). @default none */
+    readonly names?: readonly ServiceName[];
 }
 
 export interface HostSpec {

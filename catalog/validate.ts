@@ -61,11 +61,16 @@ export function validateCatalog(catalog: Catalog, stack: string): CatalogIssue[]
                 }
                 for (const t of taken) {
                     // Two services that collide on their primary ports collide on their standby ports too: one report.
-                    const fix = `give each service its own port: change ${p.configKey} or ${t.p.configKey}`;
-                    if (issues.some((i) => i.key === p.configKey && i.fix === fix)) continue;
+                    // A port no config key moves (the TURN service's) is reported on the other port's key.
+                    const fixedPort = !p.configKey.startsWith("visualkit:");
+                    const key = fixedPort ? t.p.configKey : p.configKey;
+                    const fix = fixedPort
+                        ? `change ${key} so it leaves ${portRangeText(p)} (${s.id} ${p.id}, fixed in ${p.configKey}) free`
+                        : `give each service its own port: change ${p.configKey} or ${t.p.configKey}`;
+                    if (issues.some((i) => i.key === key && i.fix === fix)) continue;
                     if (t.p.protocol === p.protocol && t.p.port <= p.endPort && p.port <= t.p.endPort) {
                         issues.push({
-                            key: p.configKey,
+                            key,
                             problem: `${p.protocol} ${portRangeText(p)} (${s.id} ${p.id}) collides with ${portRangeText(t.p)} (${t.owner}) on host ${host.name}`,
                             fix,
                         });

@@ -16,7 +16,7 @@ export interface CloudflareDnsArgs {
     /** The records to manage, from `deriveDnsRecords` (catalog/dns.ts); their number is fixed at preview time. */
     records: readonly DnsRecordSpec[];
     /** Hosts by catalog name; a record that points at a host missing here is an error, not a silent skip. */
-    hosts: Readonly<Record<string, Pick<HostHandle, "ipv4" | "ipv6">>>;
+    hosts: Readonly<Record<string, Pick<HostHandle, "ipv4" | "ipv6" | "turnIpv4">>>;
     /**
      * The pages.dev subdomain of each Pages project by project name (from `PagesProject.subdomain`).
      * @default {} (no Pages records may then be derived)
@@ -52,7 +52,9 @@ export class CloudflareDns extends pulumi.ComponentResource {
                 case "hostAddress": {
                     const host = args.hosts[c.host];
                     if (!host) throw new Error(`CloudflareDns: record ${r.hostname} ${r.type} points at host "${c.host}", which has no HostHandle in index.ts`);
-                    return host[c.family];
+                    const address = host[c.family];
+                    if (!address) throw new Error(`CloudflareDns: record ${r.hostname} ${r.type} needs the ${c.family} of host "${c.host}", which that host does not have`);
+                    return address;
                 }
                 case "pagesSubdomain": {
                     const sub = args.pagesSubdomains?.[c.project];

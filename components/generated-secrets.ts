@@ -17,6 +17,8 @@ export class GeneratedSecrets extends pulumi.ComponentResource {
     public readonly redisPassword: pulumi.Output<string>;
     public readonly janusAdminSecret: pulumi.Output<string>;
     public readonly chatwootSecretKeyBase: pulumi.Output<string>;
+    /** coturn's `static-auth-secret`, shared with platform-api (TURN_SECRET), which mints per-call credentials with it. */
+    public readonly turnSecret: pulumi.Output<string>;
 
     constructor(name: string, args: GeneratedSecretsArgs = {}, opts?: pulumi.ComponentResourceOptions) {
         super("visualkit:secrets:GeneratedSecrets", name, args, opts);
@@ -27,6 +29,9 @@ export class GeneratedSecrets extends pulumi.ComponentResource {
         this.redisPassword = make("redis", 32);
         this.janusAdminSecret = make("janus-admin", 32);
         this.chatwootSecretKeyBase = make("chatwoot-secret-key-base", 128);
+        // Rotating it: replace it and both sides change in one `up` (coturn's config, platform-api's env); credentials
+        // minted before stop working at once, so rotate between calls.
+        this.turnSecret = make("turn-secret", 48);
         this.registerOutputs({});
     }
 }

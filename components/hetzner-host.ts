@@ -79,6 +79,8 @@ export class HetznerHost extends pulumi.ComponentResource implements HostHandle 
     public readonly ipv4: pulumi.Output<string>;
     public readonly ipv6: pulumi.Output<string>;
     public readonly sshHostKey: pulumi.Output<string>;
+    /** The TURN address (a Floating IPv4), when the catalog runs a TURN service on this host. */
+    public readonly turnIpv4?: pulumi.Output<string>;
     public readonly volumeId: pulumi.Output<string>;
     /** `ssh root@<ipv4>`, ready to paste. */
     public readonly ssh: pulumi.Output<string>;
@@ -185,6 +187,17 @@ export class HetznerHost extends pulumi.ComponentResource implements HostHandle 
             },
         );
 
+        // TURN needs TCP 443 on an address Caddy does not own (docs/turn.md): a server has one primary IPv4, so the
+        // second one is a Floating IP. It outlives the server like the primary IPs; a replaced server gets it reassigned.
+        if (hasTurnAddress(args.catalog, args.host.name)) {
+            const turnIp = new hcloud.FloatingIp(
+                `${name}-turn-ipv4`,
+                { name: `${name}-turn-ipv4`, type: "ipv4", serverId: server.id.apply(Number), description: "TURN address: coturn on UDP/TCP 3478, TLS 5349 and 443", deleteProtection: protect, labels },
+                { parent: this, protect },
+            );
+            this.turnIpv4 = turnIp.ipAddress;
+        }
+
         const volumeAttachment = new hcloud.VolumeAttachment(
             `${name}-data-attachment`,
             { serverId: server.id.apply(Number), volumeId: volume.id.apply(Number), automount: false },
@@ -237,6 +250,7 @@ export class HetznerHost extends pulumi.ComponentResource implements HostHandle 
             serverType: this.serverType,
             ipv4: this.ipv4,
             ipv6: this.ipv6,
+            turnIpv4: this.turnIpv4,
             volumeId: this.volumeId,
             ssh: this.ssh,
             sshHostKey: this.sshHostKey,
@@ -247,6 +261,11 @@ export class HetznerHost extends pulumi.ComponentResource implements HostHandle 
 /** Standard input of scripts/host/install-authorized-keys.sh: a header with the key count, then one key per line. */
 export function authorizedKeysInput(lines: readonly string[]): string {
     return [`# visualkit-authorized-keys: ${lines.length}`, ...lines].map((l) => `${l}\n`).join("");
+}
+
+/** Whether a service on the host has a name at the dedicated TURN address (then the host gets a Floating IPv4). */
+export function hasTurnAddress(catalog: Catalog, host: string): boolean {
+    return catalog.services.some((s) => s.host === host && (s.names ?? []).some((n) => n.address === "turnIpv4"));
 }
 
 /** Hetzner routes a /64 to the server and configures its first address, `<prefix>::1`, on the interface. */

@@ -55,8 +55,9 @@ export class JanusGateway extends pulumi.ComponentResource {
         const names = janusFileNames(s);
         const secretFiles = new Set(janusSecretFileNames(s));
         const rendered = pulumi
-            .all([args.adminSecret, args.apiSecrets.tokenSecret, pulumi.all(args.apiSecrets.adminKeys)])
-            .apply(([adminSecret, tokenSecret, adminKeys]) => renderJanusFiles(s, { adminSecret, tokenSecret, adminKeys }));
+            .all([args.adminSecret, args.apiSecrets.tokenSecret, pulumi.all(args.apiSecrets.adminKeys), args.host.ipv4, args.host.ipv6])
+            // Candidates on the host's public addresses only (render/janus.ts, iceAddresses).
+            .apply(([adminSecret, tokenSecret, adminKeys, ipv4, ipv6]) => renderJanusFiles({ ...s, iceAddresses: [ipv4, ipv6] }, { adminSecret, tokenSecret, adminKeys }));
         // Files without a secret stay plain, so their text shows in previews and rendered/.
         const texts: Record<string, pulumi.Output<string>> = Object.fromEntries(
             names.map((f) => [f, secretFiles.has(f) ? pulumi.secret(rendered.apply((r) => r[f])) : pulumi.unsecret(rendered.apply((r) => r[f]))]),

@@ -23,6 +23,11 @@ export interface PlatformApiArgs {
      * Left out, platform-api gets no Janus variables. @default undefined
      */
     janus?: { apiUrl: string; tokenSecret: pulumi.Input<string>; adminKeys: Readonly<Record<string, pulumi.Input<string>>> };
+    /**
+     * Environment the program derives (the TURN URLs, and the TURN secret as a secret), never set in config.
+     * @default {}
+     */
+    derivedEnv?: { readonly plain?: Readonly<Record<string, string>>; readonly secret?: Readonly<Record<string, pulumi.Input<string>>> };
 }
 
 /**
@@ -44,9 +49,10 @@ export class PlatformApi extends pulumi.ComponentResource {
                   ...Object.fromEntries(Object.entries(j.adminKeys).map(([id, key]) => [janusAdminKeyEnv({ id }), pulumi.secret(key)])),
               }
             : {};
-        const secret = { ...toPulumiSecrets(args.secretEnv ?? {}), ...janusSecret };
+        const derivedSecret = Object.fromEntries(Object.entries(args.derivedEnv?.secret ?? {}).map(([k, v]) => [k, pulumi.secret(v)]));
+        const secret = { ...toPulumiSecrets(args.secretEnv ?? {}), ...janusSecret, ...derivedSecret };
         // envEntries refuses a name set twice, so a user variable can never shadow the program's.
-        const envs = envEntries({ ...(args.env ?? {}), ...janusPlain }, secret);
+        const envs = envEntries({ ...(args.env ?? {}), ...janusPlain, ...(args.derivedEnv?.plain ?? {}) }, secret);
 
         const containers = args.service.containers.map((spec) => {
             const ref = args.images[spec.image];

@@ -15,6 +15,8 @@ export interface HostHandle {
      * connection to the host refuses any other key (lib/ssh-host-key.ts).
      */
     readonly sshHostKey: pulumi.Output<string>;
+    /** The host's dedicated TURN address (a Hetzner Floating IP), when a TURN service runs there (docs/turn.md). */
+    readonly turnIpv4?: pulumi.Output<string>;
     /** SSH connection for day-2 steps (`@pulumi/command` remote commands, file copies). */
     readonly connection: pulumi.Output<command.types.input.remote.ConnectionArgs>;
     /** Resolves once cloud-init has finished and Docker and Caddy answer; depend on it for anything on the box. */

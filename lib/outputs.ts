@@ -75,6 +75,19 @@ export interface MonitoringOutput {
     readonly logs: string;
 }
 
+/** The TURN service (docs/turn.md): what a client or a tool needs, and where the secret is — never the secret. */
+export interface TurnOutput {
+    /** ICE server URLs in order of preference: TLS on 443 first (passes firewalls that allow only HTTPS). */
+    readonly urls: readonly string[];
+    readonly hostname: string;
+    /** The TURN address (a Hetzner Floating IPv4); coturn listens and relays there only. */
+    readonly address: string;
+    /** Where the shared secret lives, in words: the secret itself is never an output. */
+    readonly secret: string;
+    /** Lifetime of a credential platform-api mints (TURN_CREDENTIAL_TTL_SECONDS). */
+    readonly credentialTtlSeconds: number;
+}
+
 export interface StackOutputs {
     readonly schemaVersion: typeof OUTPUTS_SCHEMA_VERSION;
     readonly stack: string;
@@ -90,6 +103,8 @@ export interface StackOutputs {
     readonly pagesProjects: readonly PagesProjectOutput[];
     readonly backups: BackupsOutput;
     readonly monitoring: MonitoringOutput;
+    /** The TURN service; absent when the catalog has none. */
+    readonly turn?: TurnOutput;
     /** SHA-256 (hex) of every generated file by its path under rendered/<stack>/. */
     readonly files: Readonly<Record<string, string>>;
 }
@@ -145,6 +160,11 @@ export interface OutputsInput {
      * @default no host monitored, prober off
      */
     readonly monitoring?: Unresolved<MonitoringOutput>;
+    /**
+     * The TURN service, its address still unresolved.
+     * @default absent
+     */
+    readonly turn?: Unresolved<TurnOutput>;
 }
 
 /** Every public URL: VPS routes (https/wss), Pages sites and redirects from the catalog. */
@@ -187,6 +207,7 @@ export function stackOutputs(input: OutputsInput): Unresolved<StackOutputs> {
             if (!source) throw new Error(`stack outputs: no Pages component for site ${site.id}`);
             return { site: site.id, name: source.projectName, url: httpsUrl(site.hostname), pagesDevUrl: source.pagesDevUrl };
         }),
+        ...(input.turn ? { turn: input.turn } : {}),
         backups: input.backups ?? { enabled: false, repository: "", host: catalog.hosts[0].name, schedule: "", drillSchedule: "", retention: { daily: 0, weekly: 0, monthly: 0 }, statusFile: "" },
         monitoring: input.monitoring ?? { runbook: MONITORING_RUNBOOK, hosts: {}, alertsReach: ["nobody"], prober: { enabled: false, worker: "", schedule: "", checks: 0 }, logs: "" },
         files: fileHashes(),

@@ -24,6 +24,8 @@ export function builtinState(type: string, name: string, inputs: Record<string, 
             return inputs.type === "ipv6"
                 ? { ipAddress: "2001:db8:1:2::1", ipNetwork: "2001:db8:1:2::/64" }
                 : { ipAddress: `203.0.113.${(n % 200) + 10}` };
+        case "hcloud:index/floatingIp:FloatingIp":
+            return { ipAddress: `198.51.100.${(n % 200) + 10}` };
         case "hcloud:index/server:Server":
             return { ipv4Address: "203.0.113.10", ipv6Address: "2001:db8:1:2::1", ipv6Network: "2001:db8:1:2::/64", status: "running" };
         case "hcloud:index/volume:Volume":

@@ -59,6 +59,7 @@ export const TYPES = {
     remoteImage: "docker:index/remoteImage:RemoteImage",
     server: "hcloud:index/server:Server",
     primaryIp: "hcloud:index/primaryIp:PrimaryIp",
+    floatingIp: "hcloud:index/floatingIp:FloatingIp",
     volume: "hcloud:index/volume:Volume",
     firewall: "hcloud:index/firewall:Firewall",
     remoteCommand: "command:remote:Command",
@@ -118,13 +119,13 @@ const noUdp: PlatformPolicy = {
 
 const prodProtected: PlatformPolicy = {
     name: "prod-server-ips-volume-protected",
-    description: "In prod the server carries Hetzner delete and rebuild protection, the primary IPs and the data volume Pulumi protect and Hetzner delete protection.",
+    description: "In prod the server carries Hetzner delete and rebuild protection, the primary IPs, the TURN Floating IP and the data volume Pulumi protect and Hetzner delete protection.",
     resource(r, ctx, report) {
         if (ctx.environment !== "prod") return;
         const fix = `set visualkit:protect true in Pulumi.${ctx.stack}.yaml (components/hetzner-host.ts applies it)`;
         if (r.type === TYPES.server) {
             if (r.props.deleteProtection !== true || r.props.rebuildProtection !== true) report(`${label(r)} lacks Hetzner delete/rebuild protection; ${fix}.`);
-        } else if (r.type === TYPES.primaryIp || r.type === TYPES.volume) {
+        } else if (r.type === TYPES.primaryIp || r.type === TYPES.floatingIp || r.type === TYPES.volume) {
             const missing = [!r.opts.protect && "Pulumi protect", r.props.deleteProtection !== true && "Hetzner deleteProtection"].filter(Boolean);
             if (missing.length) report(`${label(r)} lacks ${missing.join(" and ")}; ${fix}. Every DNS record and all data depend on it.`);
         }

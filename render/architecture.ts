@@ -25,9 +25,13 @@ function label(text: string): string {
     return `"${text.replace(/#/g, "#35;").replace(/"/g, "#quot;").replace(/\n/g, "<br/>")}"`;
 }
 
-/** Where a port listens: the service's bind address, its bridge address for internal UDP, every address when public. */
+/**
+ * Where a port listens: the service's bind address, its bridge address for internal UDP, every address when public —
+ * unless the service has an address of its own that is only known after deploy (TURN's `turnIpv4`).
+ */
 function listenAddress(service: ServiceSpec, p: PortSpec): string {
-    const address = p.exposure === "public" ? "0.0.0.0" : p.protocol === "udp" && service.networkAddress ? service.networkAddress : service.bindAddress;
+    const ownAddress = !/^[0-9a-f.:]+$/i.test(service.bindAddress);
+    const address = p.exposure === "public" ? (ownAddress ? service.bindAddress : "0.0.0.0") : p.protocol === "udp" && service.networkAddress ? service.networkAddress : service.bindAddress;
     const inside = p.containerPort !== p.port ? ` → container ${p.containerPort}` : "";
     return `${address}:${portRangeText(p)}/${p.protocol}${inside}`;
 }
@@ -61,6 +65,11 @@ function hostLines(catalog: Catalog, host: HostSpec): string[] {
             const ports = portsOf(service, c).map((p) => `${p.id} ${listenAddress(service, p)} (${p.exposure})`);
             lines.push(`    ${nodeId("c", c.name)}[${label([c.name, ...ports].join("\n"))}]`);
         }
+        // A service that runs on the host itself (coturn from Debian's package), not in a container.
+        if (service.containers.length === 0 && service.ports.length > 0) {
+            const ports = service.ports.map((p) => `${p.id} ${listenAddress(service, p)} (${p.exposure})${p.redirectFrom ? ` + TCP ${p.redirectFrom} redirected` : ""}`);
+            lines.push(`    ${nodeId("s", service.id)}[${label([`${service.id} (host service)`, ...ports].join("\n"))}]`);
+        }
         for (const route of service.routes) {
             const text = routeUrl(route);
             if (route.target.kind === "static") {
@@ -91,6 +100,20 @@ function mediaLines(catalog: Catalog): string[] {
         `  browser <-.->|${label(`WebRTC media · UDP ${portRangeText(janusRtp)} (public)`)}| ${j}`,
         `  ${j} <-.->|${label(`RTP · ${listenAddress(agent, agentRtp)} (${agentRtp.exposure})`)}| ${a}`,
         `  ${a} <-->|${label("Live API · WSS")}| gemini`,
+        ...turnLines(catalog, janus, janusRtp),
+    ];
+}
+
+/** Callers without a direct UDP path: Browser ⇄ coturn (TURN over UDP, TCP or TLS 443) ⇄ Janus's RTP range. */
+function turnLines(catalog: Catalog, janus: ServiceSpec, janusRtp: PortSpec): string[] {
+    const turn = catalog.services.find((s) => s.id === "turn");
+    const tls = turn?.ports.find((p) => p.id === "tls");
+    const relay = turn?.ports.find((p) => p.id === "relay");
+    if (!turn || !tls || !relay || !janus.containers[0]) return [];
+    const t = nodeId("s", turn.id);
+    return [
+        `  browser <-.->|${label(`TURN · UDP/TCP ${turn.ports[0].port}, TLS ${tls.redirectFrom ?? tls.port} and ${tls.port}`)}| ${t}`,
+        `  ${t} <-.->|${label(`relayed media · UDP ${portRangeText(relay)} → ${portRangeText(janusRtp)}`)}| ${nodeId("c", janus.containers[0].name)}`,
     ];
 }
 
@@ -105,6 +128,11 @@ export function renderMermaid(catalog: Catalog): string {
                 const id = nodeId("dns", route.id);
                 lines.push(`    ${id}[${label(`${route.hostname}\nA + AAAA · ${route.proxied ? "proxied" : "DNS only"}`)}]`);
                 dnsEdges.push(`  ${id} --> ${nodeId("caddy", host.name)}`);
+            }
+            for (const n of service.names ?? []) {
+                const id = nodeId("dns", n.id);
+                lines.push(`    ${id}[${label(`${n.hostname}\nA ${n.address} · DNS only`)}]`);
+                dnsEdges.push(`  ${id} --> ${nodeId("s", service.id)}`);
             }
         }
     }

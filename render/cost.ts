@@ -17,6 +17,8 @@ export interface CostHost {
     readonly serverType: string;
     readonly backups: boolean;
     readonly volumeSizeGb: number;
+    /** A Floating IPv4 for the TURN service (docs/turn.md). @default false */
+    readonly turnIpv4?: boolean;
 }
 
 export interface CostInput {
@@ -79,6 +81,10 @@ export function costLines(input: CostInput, table: PriceTable = PRICES): CostLin
         lines.push({ item: `Data volume of ${h.name}`, quantity: `${h.volumeSizeGb} GB`, unit: `€${table.volumePerGbMonthly}/GB`, cents: cents(h.volumeSizeGb * table.volumePerGbMonthly) });
         lines.push({ item: `Primary IPv4 of ${h.name}`, quantity: "1", unit: euro(cents(table.primaryIpv4Monthly)), cents: cents(table.primaryIpv4Monthly) });
         lines.push({ item: `Primary IPv6 of ${h.name}`, quantity: "1", unit: euro(cents(table.primaryIpv6Monthly)), cents: cents(table.primaryIpv6Monthly) });
+        if (h.turnIpv4) {
+            const c = cents(table.floatingIpv4Monthly);
+            lines.push({ item: `Floating IPv4 of ${h.name} (TURN address, TCP 443 beside Caddy's)`, quantity: "1", unit: euro(c), cents: c });
+        }
     }
     if (input.backupObjectStorage) {
         const c = cents(table.objectStorage.baseMonthly);

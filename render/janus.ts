@@ -123,6 +123,13 @@ export interface JanusSettings {
     readonly rtpPorts: { readonly from: number; readonly to: number };
     /** Omitted: Janus learns no public address by STUN (a Hetzner VPS has its public address on eth0 anyway). */
     readonly stun?: { readonly host: string; readonly port: number };
+    /**
+     * The host's public addresses (its primary IPv4 and IPv6), known only after deploy: Janus gathers ICE candidates on
+     * these alone (`ice_enforce_list`), so it never offers the TURN address that shares eth0 (coturn lets relayed media
+     * reach only the primary IPv4, docs/turn.md), a Docker bridge or a veth. No `nat_1_1_mapping`: a Hetzner server has
+     * its public addresses on its interface, there is no NAT to map. Absent: every interface but ICE_IGNORE_LIST.
+     */
+    readonly iceAddresses?: readonly string[];
     readonly layout: JanusLayout;
     /** The plugins that load (the catalog's allow-list); every other plugin of Debian's package is disabled. */
     readonly plugins: readonly JanusPluginSpec[];
@@ -215,7 +222,13 @@ export function renderJanusMain(s: JanusSettings, secrets: Pick<JanusSecrets, "a
             ["full_trickle", true],
             ["ice_lite", false],
             ["ice_tcp", false],
-            ["ice_ignore_list", ICE_IGNORE_LIST.join(",")],
+            // Browsers hide their host addresses behind mDNS names; a server on the internet never shares a LAN with a
+            // caller, and resolving them only delays ICE. Callers still offer srflx and relayed (TURN) candidates.
+            ["ignore_mdns", true],
+            // Janus matches both lists by prefix (src/ice.c, janus_ice_is_ignored): enforcing the exact public addresses
+            // can at worst add an address, while ignoring the TURN address could hide a primary address it prefixes.
+            // With an enforce list Janus ignores the ignore list (and warns about every entry), so only one is written.
+            s.iceAddresses && s.iceAddresses.length > 0 ? ["ice_enforce_list", s.iceAddresses.join(",")] : ["ice_ignore_list", ICE_IGNORE_LIST.join(",")],
         ]),
         section("media", [
             // Janus's own syntax, always min-max (not portRangeText, which writes a one-port range as one port).

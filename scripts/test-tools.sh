@@ -47,6 +47,13 @@ declare -A tools=(
   [prometheus-node-exporter]=prometheus-node-exporter
   [prometheus-postgres-exporter]=prometheus-postgres-exporter
   [prometheus-redis-exporter]=prometheus-redis-exporter
+  # The TURN tests (test/render/coturn*.test.ts): Debian's coturn with its turnutils clients, iptables to drop a
+  # caller namespace's UDP, nftables for the host's TCP 443 redirect (scripts/host/install-coturn.sh), curl.
+  [turnserver]=coturn
+  [turnutils_uclient]=coturn
+  [turnutils_peer]=coturn
+  [iptables]=iptables
+  [nft]=nftables
   [curl]=curl
 )
 
@@ -70,6 +77,6 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
 # The Debian packages start services on install where an init system runs; the tests start their own.
-for svc in caddy janus ssh postgresql redis-server docker containerd prometheus prometheus-alertmanager prometheus-node-exporter prometheus-postgres-exporter prometheus-redis-exporter; do
+for svc in caddy janus ssh postgresql redis-server docker containerd prometheus prometheus-alertmanager prometheus-node-exporter prometheus-postgres-exporter prometheus-redis-exporter coturn; do
   systemctl disable --now "$svc" >/dev/null 2>&1 || true
 done

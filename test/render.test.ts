@@ -49,7 +49,7 @@ describe("secrets in the render", () => {
     // in config or generated — gets a value of its own here, and the rendered text is searched for all of them.
     const sentinel = (what: string) => `SENTINEL-${what}-q7z`;
 
-    test("no secret value reaches resources.json or outputs.json; only the Janus configs embed them (admin secret, token secret, plugin admin keys), by design", async () => {
+    test("no secret value reaches resources.json or outputs.json; only the Janus configs (admin secret, token secret, plugin admin keys) and turnserver.conf (the TURN secret) embed them, by design", async () => {
         const run = await runProgram("prod", {
             set: {
                 geminiApiKey: sentinel("gemini"),
@@ -68,15 +68,17 @@ describe("secrets in the render", () => {
         expect(files.get("resources.json")).not.toContain("SENTINEL-");
         expect(files.get("outputs.json")).not.toContain("SENTINEL-");
         const carrying = [...files].filter(([, text]) => text.includes("SENTINEL-")).map(([path]) => path);
-        expect(carrying.sort()).toEqual(["janus/janus.jcfg", "janus/janus.plugin.audiobridge.jcfg", "janus/janus.plugin.videoroom.jcfg"]);
+        expect(carrying.sort()).toEqual(["coturn/turnserver.conf", "janus/janus.jcfg", "janus/janus.plugin.audiobridge.jcfg", "janus/janus.plugin.videoroom.jcfg"]);
         // The host's SSH key is derived from its generated secret and installed by the user data, which the server
         // gets as a secret; the published text is that user data, so with real secrets it would carry the real key.
         const hostKey = ed25519HostKey(sentinel("visualkit-prod-main-ssh-host-key"), "visualkit-main");
         expect(files.get("cloud-init.yaml")).toContain(hostKey.privateKey.split("\n")[1]);
         expect(files.get("outputs.json")).toContain(hostKey.publicKey);
         expect(files.get("resources.json")).not.toContain(hostKey.privateKey.split("\n")[1]);
-        // The sentinels were really used: the generated Janus admin secret is in the file the container gets.
+        // The sentinels were really used: the generated Janus admin secret is in the file the container gets, the
+        // TURN secret in coturn's (which reaches the host on SSH stdin).
         expect(files.get("janus/janus.jcfg")).toContain(sentinel("visualkit-prod-secrets-janus-admin"));
+        expect(files.get("coturn/turnserver.conf")).toContain(`static-auth-secret=${sentinel("visualkit-prod-secrets-turn-secret")}\n`);
     });
 });
 

@@ -1,5 +1,6 @@
 import type { HealthCheck } from "../../lib/health-checks";
 import { probe, probeCertificate, websocketAccept, type ProbeOptions, type Reply } from "./probe";
+import { probeTurn, turnProblem, type TurnCheck } from "./turn";
 
 /** `skip`: not checked, and why (e.g. a hostname another server serves while --address points at this one). */
 export type Verdict = "ok" | "warn" | "fail" | "skip";
@@ -11,7 +12,7 @@ export interface CertificateCheck {
     readonly kind: "certificate";
 }
 
-export type SmokeCheck = HealthCheck | CertificateCheck;
+export type SmokeCheck = HealthCheck | CertificateCheck | TurnCheck;
 
 export interface CheckResult {
     readonly check: SmokeCheck;
@@ -80,6 +81,17 @@ export async function runCheck(check: SmokeCheck, opts: CheckOptions): Promise<C
         }
         const certDays = validTo === undefined ? undefined : Math.floor((validTo - Date.now()) / DAY_MS);
         return { check, ms: elapsed(), certDays, ...(certificateVerdict(certDays, opts) ?? { verdict: "ok", message: "" }) };
+    }
+    if (check.kind === "turn") {
+        try {
+            const { answer, certValidTo } = await probeTurn(check, opts);
+            const certDays = certValidTo === undefined ? undefined : Math.floor((certValidTo - Date.now()) / DAY_MS);
+            const problem = turnProblem(answer);
+            if (problem) return { check, verdict: "fail", message: problem, ms: elapsed(), certDays };
+            return { check, ms: elapsed(), certDays, ...(certificateVerdict(certDays, opts) ?? { verdict: "ok", message: "" }) };
+        } catch (e) {
+            return { check, verdict: "fail", message: describeError(e), ms: elapsed() };
+        }
     }
     let reply: Reply;
     try {

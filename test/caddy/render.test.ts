@@ -22,6 +22,11 @@ function sites(text: string): Map<string, string> {
     return new Map(blocks.map((b) => [b.split("\n")[1].replace(/ \{$/, ""), b.trimEnd()]));
 }
 
+/** Certificate-only sites (names that are not routes: the TURN hostname) answer 404 and proxy nothing. */
+const isCertificateSite = (block: string) => /^# \S+: certificate only/.test(block);
+const routeSites = (text: string) => new Map([...sites(text)].filter(([, b]) => !isCertificateSite(b)));
+const withoutCertificateSites = (text: string) => text.split("\n\n").filter((b) => !isCertificateSite(b)).join("\n\n").replace(/\n*$/, "\n");
+
 const prod = parsedStack("prod");
 const prodText = renderCaddyfile(prod.catalog, stackOptions(prod.config));
 
@@ -51,7 +56,7 @@ describe.each(["dev", "prod"])("the %s Caddyfile checked by the real Caddy", (st
 
 describe("sites derived from the catalog", () => {
     test("the prod sites are the reference's, with the containers' exact bind addresses as upstreams", () => {
-        const upstreams = [...sites(prodText)].map(([address, block]) => [address, block.match(/reverse_proxy (\S+)/)?.[1] ?? block.match(/root \* (\S+)/)?.[1]]);
+        const upstreams = [...routeSites(prodText)].map(([address, block]) => [address, block.match(/reverse_proxy (\S+)/)?.[1] ?? block.match(/root \* (\S+)/)?.[1]]);
         expect(upstreams).toEqual([
             ["api.visualkit.live", "127.0.0.1:3001"],
             ["ws.visualkit.live", "127.0.0.1:3002"],
@@ -81,6 +86,23 @@ describe("sites derived from the catalog", () => {
         expect(prodText).toMatch(/\(site\) \{\n\tencode zstd gzip\n/);
         expect(prodText).toMatch(/output file \/var\/log\/caddy\/access\.log \{\n\t+roll_size \S+\n\t+roll_keep \d+/);
         for (const [address, block] of sites(prodText)) expect({ address, imports: block.includes("\timport site\n") }).toEqual({ address, imports: true });
+    });
+
+    test("the TURN name gets a certificate-only site whose ACME issuer never uses the TLS-ALPN challenge (443 of its address is coturn's)", () => {
+        expect(sites(prodText).get("turn.visualkit.live")).toBe(
+            [
+                "# turn: certificate only, for turn (its own address; see docs/turn.md)",
+                "turn.visualkit.live {",
+                "\timport site",
+                "\ttls {",
+                "\t\tissuer acme {",
+                "\t\t\tdisable_tlsalpn_challenge",
+                "\t\t}",
+                "\t}",
+                "\trespond 404",
+                "}",
+            ].join("\n"),
+        );
     });
 
     test("a dev Caddyfile uses the dev hostnames and its log level", () => {
@@ -164,8 +186,8 @@ describe("loopback mode is the same renderer", () => {
         const globals = /^\{\n[\s\S]*?\n\}\n/m;
         expect(loopback.match(globals)?.[0]).toContain("admin unix//tmp/x/admin.sock");
         expect(loopback.match(globals)?.[0]).toContain("default_bind 127.0.0.1");
-        // A loopback rendering has no metrics site unless given a port for it.
-        const withoutMetrics = prodText.replace(globals, "").replace(/\n\n# Prometheus metrics[\s\S]*?\n\}\n$/, "\n");
+        // Loopback mode serves plain HTTP: it has no certificate-only sites, and no metrics site unless given a port.
+        const withoutMetrics = withoutCertificateSites(prodText).replace(globals, "").replace(/\n\n# Prometheus metrics[\s\S]*?\n\}\n$/, "\n");
         expect(loopback.replace(globals, "").replace(/^http:\/\//gm, "")).toBe(withoutMetrics);
     });
 
@@ -181,11 +203,13 @@ describe("TLS from Caddy's internal CA (caddyTls: internal)", () => {
     const internal = renderCaddyfile(catalog, { ...stackOptions(config), tls: "internal" });
 
     test("every site gets `tls internal` and nothing else changes", () => {
-        const a = sites(acme);
-        const i = sites(internal);
+        const a = routeSites(acme);
+        const i = routeSites(internal);
         expect([...i.keys()]).toEqual([...a.keys()]);
         for (const [address, block] of i) expect(block).toBe(a.get(address)!.replace("\timport site\n", "\timport site\n\ttls internal\n"));
-        expect(internal.replace(/\ttls internal\n/g, "")).toBe(acme);
+        expect(withoutCertificateSites(internal).replace(/\ttls internal\n/g, "")).toBe(withoutCertificateSites(acme));
+        // The TURN name's certificate comes from the internal CA too, with no ACME issuer left.
+        expect(sites(internal).get("turn.dev.visualkit.live")).toBe("# turn: certificate only, for turn (its own address; see docs/turn.md)\nturn.dev.visualkit.live {\n\timport site\n\ttls internal\n\trespond 404\n}");
     });
 
     test("the real Caddy accepts it and it is fmt-clean", () => {

@@ -11,7 +11,7 @@ const row = (r: DnsRecordSpec) => `${r.name} ${r.type} ${r.proxied ? "proxied" :
 const content = (r: DnsRecordSpec) => (r.content.kind === "literal" ? r.content.value : r.content.kind === "hostAddress" ? `<${r.content.host} ${r.content.family}>` : `<${r.content.project}.pages.dev>`);
 
 describe("prod record set", () => {
-    test("is exactly the reference's table plus janus-api, with www as a redirect record and the e-mail records", () => {
+    test("is exactly the reference's table plus janus-api and turn, with www as a redirect record and the e-mail records", () => {
         const rs = records("prod");
         expect(rs.map((r) => `${row(r)} ${content(r)}${r.priority !== undefined ? ` ${r.priority}` : ""}`).sort()).toEqual(
             [
@@ -20,6 +20,8 @@ describe("prod record set", () => {
                 "app CNAME proxied <visualkit-dashboard.pages.dev>",
                 "meet CNAME proxied <visualkit-meeting.pages.dev>",
                 "www AAAA proxied 100::",
+                // The TURN name: its own address (a Floating IPv4), DNS-only (Cloudflare's proxy carries no TURN), no AAAA.
+                "turn A dns-only <main turnIpv4>",
                 "@ MX dns-only mx.zoho.com 10",
                 "@ MX dns-only mx2.zoho.com 20",
                 "@ MX dns-only mx3.zoho.com 50",
@@ -53,7 +55,7 @@ describe("dev record set", () => {
             "dev CNAME proxied <visualkit-landing-dev.pages.dev>",
             "meet.dev CNAME proxied <visualkit-meeting-dev.pages.dev>",
         ]);
-        expect(rs.filter((r) => r.type === "A").map((r) => r.name).sort()).toEqual(["agent.dev", "api.dev", "cdn.dev", "janus-api.dev", "janus.dev", "support.dev", "ws.dev"]);
+        expect(rs.filter((r) => r.type === "A").map((r) => r.name).sort()).toEqual(["agent.dev", "api.dev", "cdn.dev", "janus-api.dev", "janus.dev", "support.dev", "turn.dev", "ws.dev"]);
         expect(rs.every((r) => r.comment.startsWith("Managed by Pulumi visualkit/dev: "))).toBe(true);
     });
 

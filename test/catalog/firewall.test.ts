@@ -29,7 +29,7 @@ const row = (r: FirewallRuleSpec) => `${r.protocol} ${r.port ?? "-"} from ${r.so
 const anywhere = ANYWHERE.join(",");
 
 describe("firewallRules", () => {
-    test("the reference platform: SSH from the configured CIDRs, ICMP, Caddy and the Janus RTP range from anywhere — nothing else", () => {
+    test("the platform: SSH from the configured CIDRs, ICMP, Caddy, the Janus RTP range and TURN from anywhere — nothing else", () => {
         expect(firewallRules(catalog(), MAIN_HOST, SSH).map(row)).toEqual([
             `tcp 22 from ${SSH.join(",")}`,
             `icmp - from ${anywhere}`,
@@ -37,7 +37,19 @@ describe("firewallRules", () => {
             `tcp 443 from ${anywhere}`,
             `udp 443 from ${anywhere}`,
             `udp 10000-60000 from ${anywhere}`,
+            // TURN (docs/turn.md): STUN/TURN over UDP and TCP, TLS on 5349 (and on 443 of its own address, open above),
+            // and the relay range, disjoint from Janus's.
+            `udp 3478 from ${anywhere}`,
+            `tcp 3478 from ${anywhere}`,
+            `tcp 5349 from ${anywhere}`,
+            `udp 61000-65000 from ${anywhere}`,
         ]);
+    });
+
+    test("TCP 443 of the TURN address is opened by the TURN service itself when the host serves no Caddy route", () => {
+        const c = catalog();
+        const noRoutes = { ...c, services: c.services.map((s) => ({ ...s, routes: [] })) };
+        expect(firewallRules(noRoutes, MAIN_HOST, SSH).filter((r) => r.port === "443").map(row)).toEqual([`tcp 443 from ${anywhere}`]);
     });
 
     test("no proxied or internal service port is opened (vk-agent RTP 5005/udp, 3001-3004, Janus 8088/8188/7088)", () => {
@@ -61,7 +73,7 @@ describe("firewallRules", () => {
         [{ from: 20000, to: 20999 }, "20000-20999"],
         [{ from: 40000, to: 40001 }, "40000-40001"],
     ])("the Janus range follows visualkit:janusRtpPorts (%o)", (rtp, expected) => {
-        const udp = firewallRules(catalog(rtp), MAIN_HOST, SSH).filter((r) => r.protocol === "udp" && r.port !== "443");
+        const udp = firewallRules(catalog(rtp), MAIN_HOST, SSH).filter((r) => r.protocol === "udp" && r.description.startsWith("janus"));
         expect(udp.map(row)).toEqual([`udp ${expected} from ${anywhere}`]);
     });
 

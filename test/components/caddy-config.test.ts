@@ -126,12 +126,22 @@ describe.each(["dev", "prod"])("the %s Caddyfile is installed only once its name
         const sites = [...String(install.rawInputs.stdin).matchAll(/^([a-z0-9.-]+\.[a-z]+) \{$/gm)].map((m) => m[1]);
         expect(sites.length).toBeGreaterThanOrEqual(7);
         const host = (run.outputs.hosts as Record<string, { ipv4: string; ipv6: string }>).main;
+        // The TURN name's certificate-only site: one A record, at the TURN address (docs/turn.md).
+        const turn = (run.outputs as { turn: { hostname: string; address: string } }).turn;
+        expect(sites).toContain(turn.hostname);
         const records = run.ofType("cloudflare:index/dnsRecord:DnsRecord");
         const expected = records
-            .filter((r) => sites.includes(String(r.rawInputs.name)) && ((r.rawInputs.type === "A" && r.rawInputs.content === host.ipv4) || (r.rawInputs.type === "AAAA" && r.rawInputs.content === host.ipv6)))
+            .filter(
+                (r) =>
+                    sites.includes(String(r.rawInputs.name)) &&
+                    ((r.rawInputs.type === "A" && r.rawInputs.content === host.ipv4) ||
+                        (r.rawInputs.type === "AAAA" && r.rawInputs.content === host.ipv6) ||
+                        (r.rawInputs.type === "A" && r.rawInputs.name === turn.hostname && r.rawInputs.content === turn.address)),
+            )
             .map((r) => r.name);
-        // Both families for every site, or a certificate request could race the missing one.
-        expect(expected).toHaveLength(2 * sites.length);
+        // Both families for every route site, or a certificate request could race the missing one; the TURN name has
+        // IPv4 only.
+        expect(expected).toHaveLength(2 * (sites.length - 1) + 1);
         const dnsDeps = install.options.dependsOn.filter((d) => records.some((r) => r.name === d));
         expect(dnsDeps.sort()).toEqual(expected.sort());
         // Nothing else of the zone: Pages CNAMEs, e-mail records, the www redirect's placeholder.

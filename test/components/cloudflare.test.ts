@@ -17,7 +17,7 @@ function prodRecords(): DnsRecordSpec[] {
 async function runDns(opts: { zoneId?: string; hosts?: string[]; records?: DnsRecordSpec[] } = {}): Promise<MockRunResult> {
     const records = opts.records ?? prodRecords();
     return runComponents(async () => {
-        const hosts = Object.fromEntries((opts.hosts ?? ["main"]).map((h) => [h, { ipv4: pulumi.output("203.0.113.10"), ipv6: pulumi.output("2001:db8::1") }]));
+        const hosts = Object.fromEntries((opts.hosts ?? ["main"]).map((h) => [h, { ipv4: pulumi.output("203.0.113.10"), ipv6: pulumi.output("2001:db8::1"), turnIpv4: pulumi.output("198.51.100.20") }]));
         const pagesSubdomains = Object.fromEntries(
             records.flatMap((r) => (r.content.kind === "pagesSubdomain" ? [[r.content.project, pulumi.output(`${r.content.project}-x1.pages.dev`)]] : [])),
         );
@@ -86,6 +86,8 @@ function required(stack: "dev" | "prod", set: RunOptions["set"] = {}): string[] 
     const { config, catalog } = parsedStack(stack, { set });
     const rows = [
         ...hostRoutes(catalog).flatMap(({ route }) => [`${route.hostname} A ${route.proxied}`, `${route.hostname} AAAA ${route.proxied}`]),
+        // Names that are not routes (TURN): one DNS-only A record at the host's TURN address.
+        ...catalog.services.flatMap((s) => (s.names ?? []).map((n) => `${n.hostname} A false`)),
         ...catalog.pages.map((p) => `${p.hostname} CNAME true`),
         ...(catalog.domain === config.cloudflare.zone ? catalog.redirects.map((r) => `${r.hostname} AAAA true`) : []),
         ...(config.email?.mx ?? []).map(() => `${catalog.domain} MX false`),
@@ -125,12 +127,14 @@ describe.each(["prod", "dev"] as const)("program (%s stack)", (stack) => {
         }
     });
 
-    test("every site address in the deployed Caddyfile has an A and an AAAA record", () => {
+    test("every site address in the deployed Caddyfile has an A and an AAAA record; the TURN name's certificate site an A only", () => {
         const caddyfile = run.files.get("Caddyfile") ?? "";
         const sites = [...caddyfile.matchAll(/^([a-z0-9][a-z0-9.-]*) \{$/gm)].map((m) => m[1]);
-        expect(sites.sort()).toEqual(hostRoutes(parsedStack(stack).catalog).map(({ route }) => route.hostname).sort());
+        const { catalog } = parsedStack(stack);
+        const names = catalog.services.flatMap((s) => (s.names ?? []).map((n) => n.hostname));
+        expect(sites.sort()).toEqual([...hostRoutes(catalog).map(({ route }) => route.hostname), ...names].sort());
         for (const site of sites) {
-            expect(run.ofType(RECORD).filter((r) => r.inputs.name === site).map((r) => r.inputs.type).sort()).toEqual(["A", "AAAA"]);
+            expect(run.ofType(RECORD).filter((r) => r.inputs.name === site).map((r) => r.inputs.type).sort()).toEqual(names.includes(site) ? ["A"] : ["A", "AAAA"]);
         }
     });
 
@@ -251,7 +255,7 @@ test("addressRecords: the A/AAAA records of the given names on the given host on
     const records = [...prodRecords(), ...edge];
     const asked = ["api.visualkit.live", "media.visualkit.live", "app.visualkit.live", "visualkit.live", "www.visualkit.live"];
     const run = await runComponents(async () => {
-        const hosts = Object.fromEntries(["main", "edge"].map((h) => [h, { ipv4: pulumi.output("203.0.113.10"), ipv6: pulumi.output("2001:db8::1") }]));
+        const hosts = Object.fromEntries(["main", "edge"].map((h) => [h, { ipv4: pulumi.output("203.0.113.10"), ipv6: pulumi.output("2001:db8::1"), turnIpv4: pulumi.output("198.51.100.20") }]));
         const pagesSubdomains = Object.fromEntries(records.flatMap((r) => (r.content.kind === "pagesSubdomain" ? [[r.content.project, pulumi.output("x.pages.dev")]] : [])));
         const dns = new CloudflareDns("dns", { zone: "visualkit.live", records, hosts, pagesSubdomains });
         const urns = (host: string) => pulumi.all(dns.addressRecords(host, asked).map((r) => r.urn));

@@ -47,7 +47,7 @@ describe.each(["dev", "prod"])("HetznerHost in %s", (stack) => {
         expect(commands.sort()).toEqual([`${host.name}-authorized-keys`, `${host.name}-ready`]);
     });
 
-    test("the firewall has exactly the derived rules and no others: SSH from the config, ICMP, Caddy, Janus RTP", () => {
+    test("the firewall has exactly the derived rules and no others: SSH from the config, ICMP, Caddy, Janus RTP, TURN", () => {
         const ssh = stackValue(stack, "sshAllowedCidrs").join(",");
         expect(rules(run)).toEqual([
             `in tcp 22 from ${ssh}`,
@@ -56,6 +56,11 @@ describe.each(["dev", "prod"])("HetznerHost in %s", (stack) => {
             `in tcp 443 from ${ANY}`,
             `in udp 443 from ${ANY}`,
             `in udp 10000-60000 from ${ANY}`,
+            // TURN (docs/turn.md).
+            `in udp 3478 from ${ANY}`,
+            `in tcp 3478 from ${ANY}`,
+            `in tcp 5349 from ${ANY}`,
+            `in udp 61000-65000 from ${ANY}`,
         ]);
     });
 
@@ -214,7 +219,8 @@ describe("config drives the host", () => {
 
     test("visualkit:janusRtpPorts opens exactly that UDP range and no other", async () => {
         const run = await runProgram("dev", { set: { janusRtpPorts: "20000-20999" } });
-        expect(rules(run).filter((r) => r.includes(" udp ") && !r.includes(" 443 "))).toEqual([`in udp 20000-20999 from ${ANY}`]);
+        // Besides Caddy's HTTP/3 and TURN's fixed ports (STUN 3478, relay 61000-65000).
+        expect(rules(run).filter((r) => r.includes(" udp ") && !/ (443|3478|61000-65000) /.test(r))).toEqual([`in udp 20000-20999 from ${ANY}`]);
     });
 
     test("one configured key means one key on the server; a key listed twice is uploaded once", async () => {

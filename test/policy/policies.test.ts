@@ -139,11 +139,11 @@ describe("mistakes made in the stack file, through the real program", () => {
         expect(evaluate(resources, ctx)).toEqual([]);
     });
 
-    test("prod with visualkit:protect false: the protection rule flags server, both IPs and the volume", async () => {
+    test("prod with visualkit:protect false: the protection rule flags server, both primary IPs, the TURN Floating IP and the volume", async () => {
         const { resources, ctx } = await stackUnderPolicy("prod", { set: { protect: false } });
         const v = evaluate(resources, ctx);
         expect(flagged(v)).toEqual(["prod-server-ips-volume-protected"]);
-        expect(v.map((x) => x.message.split(" ")[0]).sort()).toEqual(["visualkit-prod-main-data", "visualkit-prod-main-ipv4", "visualkit-prod-main-ipv6", "visualkit-prod-main-server"]);
+        expect(v.map((x) => x.message.split(" ")[0]).sort()).toEqual(["visualkit-prod-main-data", "visualkit-prod-main-ipv4", "visualkit-prod-main-ipv6", "visualkit-prod-main-server", "visualkit-prod-main-turn-ipv4"]);
     });
 
     test("an SSH CIDR typed into the stack file is allowed; the firewall follows it", async () => {

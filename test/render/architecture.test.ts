@@ -71,6 +71,8 @@ describe.each(["dev", "prod"] as const)("architecture picture of %s", (stack) =>
         for (const h of hostnames) expect({ h, shown: diagram.includes(`${h}<br/>`) }).toEqual({ h, shown: true });
         for (const s of catalog.services) {
             for (const c of s.containers) expect(diagram).toContain(`["${c.name}`);
+            if (s.containers.length === 0 && s.ports.length > 0) expect(diagram).toContain(`["${s.id} (host service)`);
+            for (const n of s.names ?? []) expect(diagram).toContain(`${n.hostname}<br/>`);
             for (const p of s.ports) {
                 const port = p.port === p.endPort ? `${p.port}` : `${p.port}-${p.endPort}`;
                 expect({ service: s.id, port: p.id, shown: diagram.includes(`${p.id} `) && diagram.includes(`:${port}/${p.protocol}`) }).toEqual({ service: s.id, port: p.id, shown: true });

@@ -22,6 +22,7 @@ const prices = JSON.parse(readFileSync(join(ROOT, "catalog/prices.json"), "utf8"
     volumePerGbMonthly: number;
     primaryIpv4Monthly: number;
     primaryIpv6Monthly: number;
+    floatingIpv4Monthly: number;
     objectStorage: { baseMonthly: number };
 };
 
@@ -33,7 +34,7 @@ function stackFile(stack: string): Record<string, unknown> {
 const eur = (x: number) => `€${x.toFixed(2)}`;
 
 describe("rendered/<stack>/cost.md", () => {
-    test.each(["dev", "prod"])("%s: total = server (+20 %% backups when on) + volume GB × price + IPv4 + IPv6, Pages free", (stack) => {
+    test.each(["dev", "prod"])("%s: total = server (+20 %% backups when on) + volume GB × price + IPv4 + IPv6 + TURN's Floating IPv4, Pages free", (stack) => {
         const cfg = stackFile(stack);
         const server = prices.serverTypes[String(cfg["visualkit:serverType"])].monthly;
         const backups = cfg["visualkit:serverBackups"] === true ? server * prices.serverBackupsShare : 0;
@@ -42,7 +43,8 @@ describe("rendered/<stack>/cost.md", () => {
         const objectStorage = cfg["visualkit:backupsEnabled"] === true && String(cfg["visualkit:backupRepository"] ?? "").startsWith("s3:") ? prices.objectStorage.baseMonthly : 0;
         // An append-only backup box (docs/backups.md) is the smallest server with its IPv4.
         const box = cfg["visualkit:backupsEnabled"] === true && cfg["visualkit:backupAppendOnly"] === true ? Math.min(...Object.values(prices.serverTypes).map((t) => t.monthly)) + prices.primaryIpv4Monthly : 0;
-        const expected = server + backups + volume + prices.primaryIpv4Monthly + prices.primaryIpv6Monthly + objectStorage + box;
+        // Both stacks run TURN on their host (docs/turn.md): one Floating IPv4.
+        const expected = server + backups + volume + prices.primaryIpv4Monthly + prices.primaryIpv6Monthly + prices.floatingIpv4Monthly + objectStorage + box;
         const md = readFileSync(join(ROOT, "rendered", stack, "cost.md"), "utf8");
         expect(md).toContain(`| **Total** | | | **${eur(expected)}** |`);
         expect(md).toContain(`as of ${prices.asOf}`);
@@ -50,10 +52,10 @@ describe("rendered/<stack>/cost.md", () => {
         expect(md).toMatch(/Cloudflare Pages projects \(free plan\) \| 3 \| €0\.00 \| €0\.00/);
     });
 
-    test("worked by hand from the table: dev (cx22, 10 GB, no backups) €4.73, prod (cx32, backups, 50 GB, restic to an append-only backup box) €15.15", () => {
-        // dev: 3.79 + 10 × 0.044 + 0.50 = 4.73; prod: 6.80 + 1.36 + 50 × 0.044 + 0.50 + (3.79 + 0.50) = 15.15
-        expect(parseCostSummary(readFileSync(join(ROOT, "rendered/dev/cost.md"), "utf8"))?.totalCents).toBe(473);
-        expect(parseCostSummary(readFileSync(join(ROOT, "rendered/prod/cost.md"), "utf8"))?.totalCents).toBe(1515);
+    test("worked by hand from the table: dev (cx22, 10 GB, no backups, TURN) €7.73, prod (cx32, backups, 50 GB, restic to an append-only backup box, TURN) €18.15", () => {
+        // dev: 3.79 + 10 × 0.044 + 0.50 + 3.00 = 7.73; prod: 6.80 + 1.36 + 50 × 0.044 + 0.50 + (3.79 + 0.50) + 3.00 = 18.15
+        expect(parseCostSummary(readFileSync(join(ROOT, "rendered/dev/cost.md"), "utf8"))?.totalCents).toBe(773);
+        expect(parseCostSummary(readFileSync(join(ROOT, "rendered/prod/cost.md"), "utf8"))?.totalCents).toBe(1815);
     });
 
     test("the published cost.md is hashed in the outputs like every generated file", () => {
@@ -116,7 +118,7 @@ describe("the pull request's cost comment", () => {
             mkdirSync(join(dir, "head", "dev"), { recursive: true });
             writeFileSync(join(dir, "head", "dev", "cost.md"), readFileSync(join(ROOT, "rendered/dev/cost.md")));
             const out = execFileSync(process.execPath, [join(ROOT, "scripts/run-ts.js"), join(ROOT, "scripts/cost-diff.ts"), join(dir, "base"), join(dir, "head")], { encoding: "utf8" });
-            expect(out.split("\n").filter((l) => l.startsWith("- "))).toEqual(["- **dev**: €4.73/month (no change)", "- **prod**: €10.86 → €22.38 (+€11.52/month): serverType cx32 → cx42"]);
+            expect(out.split("\n").filter((l) => l.startsWith("- "))).toEqual(["- **dev**: €7.73/month (no change)", "- **prod**: €10.86 → €22.38 (+€11.52/month): serverType cx32 → cx42"]);
         } finally {
             rmSync(dir, { recursive: true, force: true });
         }

@@ -151,6 +151,27 @@ describe("a real Janus started with the test-mode rendering", () => {
         expect(janus.log()).not.toMatch(/\[(ERR|FATAL)\](?! \[config\.c)/);
     });
 });
+test("the deployed janus.jcfg gathers candidates on the host's public addresses only, never the TURN address, and ignores mDNS", async () => {
+    const run = await runProgram("prod");
+    const main = run.files.get("janus/janus.jcfg")!;
+    const outputs = run.outputs as { host: { ipv4: string; ipv6: string }; dnsRecords: { name: string; content: string }[] };
+    const turn = outputs.dnsRecords.find((r) => r.name === "turn.visualkit.live")!.content;
+    expect(turn).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
+    expect(main).toContain(`ice_enforce_list = "${outputs.host.ipv4},${outputs.host.ipv6}"`);
+    expect(main).not.toContain(turn);
+    expect(main).toContain("ignore_mdns = true");
+    // Janus would ignore the ignore list beside an enforce list, warning once per entry.
+    expect(main).not.toContain("ice_ignore_list");
+    expect(main).not.toContain("nat_1_1_mapping");
+    const dir = mkdtempSync(join(tmpdir(), "janus-ice-"));
+    try {
+        writeFileSync(join(dir, "janus.jcfg"), main);
+        expect(cfgconv(join(dir, "janus.jcfg"))).toMatchObject({ status: 0 });
+    } finally {
+        rmSync(dir, { recursive: true, force: true });
+    }
+});
+
 test("the admin secret in rendered janus.jcfg is the generated one", async () => {
     const run = await runProgram("prod", {
         state: (type, name) => (type === "random:index/randomPassword:RandomPassword" ? { result: `generated-${name}` } : undefined),

@@ -129,7 +129,8 @@ describe("the program after adopt: imports exactly the adopted resources, never 
         const imported = Object.fromEntries(run.resources.filter((r) => r.options.import !== undefined).map((r) => [r.name, r.options.import]));
         expect(imported).toEqual(adopt);
         const created = run.ofType("cloudflare:index/dnsRecord:DnsRecord").filter((r) => r.options.import === undefined);
-        expect(created.map((r) => `${r.inputs.type} ${r.inputs.name}`).sort()).toEqual(["A janus-api.visualkit.live", "AAAA www.visualkit.live"]);
+        // turn: new with the TURN service (docs/turn.md); it points at the new host's TURN address from the start.
+        expect(created.map((r) => `${r.inputs.type} ${r.inputs.name}`).sort()).toEqual(["A janus-api.visualkit.live", "A turn.visualkit.live", "AAAA www.visualkit.live"]);
         for (const r of created) expect(zone.filter((z) => sameSlot(z, { name: String(r.inputs.name), type: String(r.inputs.type) }))).toEqual([]);
         // No Cloudflare record is taken over by two resources.
         const ids = Object.values(adopt);
