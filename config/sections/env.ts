@@ -38,7 +38,7 @@ export function readEnv(r: ConfigReader): EnvSection {
     const secretEnv = Object.fromEntries(Object.entries(envMap("platformApiSecretEnv", true)).map(([k, v]) => [k, new SecretString(v)]));
     for (const [key, names] of [["platformApiEnv", Object.keys(platformApi)], ["platformApiSecretEnv", Object.keys(secretEnv)]] as const) {
         for (const name of names.filter((n) => (PLATFORM_API_DERIVED_ENV as readonly string[]).includes(n))) {
-            r.add(`${key}.${name}`, "is set by the program (Janus's internal URL, its generated token secret and plugin admin keys)", `remove it from visualkit:${key} in Pulumi.${r.stack}.yaml`);
+            r.add(`${key}.${name}`, "is set by the program (Janus's internal URL, token secret and plugin admin keys; the TURN URLs, secret and credential lifetime)", `remove it from visualkit:${key} in Pulumi.${r.stack}.yaml`);
         }
     }
     for (const name of Object.keys(secretEnv).filter((n) => n in platformApi)) {

@@ -20,6 +20,7 @@ describe("env section", () => {
         ["vk-agent's Janus token secret", { vkAgentEnv: { VK_AGENT_JANUS_TOKEN_SECRET: "mine" } }, issue("vkAgentEnv.VK_AGENT_JANUS_TOKEN_SECRET", /is set by the program/, /remove it from visualkit:vkAgentEnv/)],
         ["platform-api's Janus token secret", { platformApiSecretEnv: { JANUS_TOKEN_SECRET: "mine" } }, issue("platformApiSecretEnv.JANUS_TOKEN_SECRET", /is set by the program \(Janus/, /remove it from visualkit:platformApiSecretEnv/)],
         ["a Janus plugin admin key", { platformApiEnv: { JANUS_VIDEOROOM_ADMIN_KEY: "k" } }, issue("platformApiEnv.JANUS_VIDEOROOM_ADMIN_KEY", /is set by the program/, /remove it from visualkit:platformApiEnv/)],
+        ["the TURN secret (platform-api mints TURN credentials with the generated one)", { platformApiSecretEnv: { TURN_SECRET: "k" } }, issue("platformApiSecretEnv.TURN_SECRET", /is set by the program/, /remove it from visualkit:platformApiSecretEnv/)],
         ["Janus's internal URL", { platformApiEnv: { JANUS_API_URL: "http://x" } }, issue("platformApiEnv.JANUS_API_URL", /is set by the program/, /remove it from visualkit:platformApiEnv/)],
         ["a variable both plain and secret", { platformApiEnv: { DATABASE_URL: "x" } }, issue("platformApiSecretEnv.DATABASE_URL", /is also set in visualkit:platformApiEnv/, /remove visualkit:platformApiEnv\.DATABASE_URL/)],
         ["no Gemini key", { geminiApiKey: undefined }, issue("geminiApiKey", /is a required secret and is not set/, /set --secret visualkit:geminiApiKey <value> -s prod/)],
