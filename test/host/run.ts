@@ -1,12 +1,11 @@
 import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { phasesOf, type Cached, type Context, type Phase, type Step } from "./lib/context";
+import { phasesOf, type Context, type Phase, type Step } from "./lib/context";
 import { renderPlan } from "./lib/plan";
-import { tail } from "./lib/proc";
 import { Ssh, SshAgent } from "./lib/ssh";
 import { STEPS } from "./phases";
-import { readPass, writePass } from "./lib/vm-cache";
+import { Runner } from "./lib/runner";
 
 /**
  * `npm run test:host`: the real-host tier. Boots the committed bootstrap on a native host (a systemd-nspawn machine)
@@ -49,12 +48,6 @@ async function diagnostics(ctx: Context, phase: Phase): Promise<string> {
     return parts.join("\n");
 }
 
-function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-    let timer: NodeJS.Timeout;
-    const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: phase timeout of ${Math.round(ms / 1000)} s`)), ms)));
-    return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
-}
-
 /**
  * VISUALKIT_HOST_TEST_ATTACH="<ssh port>,<https port>,<run folder>" with VISUALKIT_HOST_TEST_PHASES="name,…":
  * runs only the phases named (a phase's tag, or the start of its name) against a VM another run holds up
@@ -82,7 +75,7 @@ async function main(): Promise<number> {
     const started = Date.now();
     const dir = mkdtempSync(join(tmpdir(), "visualkit-host-test-"));
     const figures = new Map<string, number>();
-    let current = "";
+    let runningPhase = () => "";
     let renders: Promise<unknown> = Promise.resolve();
     const ctx: Context = {
         root: ROOT,
@@ -106,7 +99,7 @@ async function main(): Promise<number> {
     };
     for (const signal of ["SIGINT", "SIGTERM"] as const) {
         process.once(signal, () => {
-            console.error(`\n${signal} during "${current}": stopping the machines and removing ${dir}`);
+            console.error(`\n${signal} during "${runningPhase()}": stopping the machines and removing ${dir}`);
             void cleanup().finally(() => process.exit(130));
         });
     }
@@ -119,76 +112,17 @@ async function main(): Promise<number> {
         ctx.vm = undefined;
         ctx.native = undefined;
     }
-    const results: { phase: Phase; ok: boolean; s: number; error?: string; skipped?: string }[] = [];
-    /** Runs one phase; records and prints its verdict; false when it was critical and failed. */
-    const runPhase = async (phase: Phase, inLane: boolean): Promise<boolean> => {
-        // In a lane, the phase's lines carry its tag; everything else of the context is shared.
-        const tag = inLane ? `[${phase.tag}] ` : "";
-        const view = inLane ? new Proxy(ctx, { get: (t, key) => (key === "log" ? (m: string) => console.log(`    ${tag}${m}`) : Reflect.get(t, key)) }) : ctx;
-        current = phase.name;
-        console.log(`▶ ${tag}${phase.name}`);
-        const t0 = Date.now();
-        try {
-            await withTimeout(phase.run(view), phase.timeoutMs, phase.name);
-            const s = (Date.now() - t0) / 1000;
-            results.push({ phase, ok: true, s });
-            console.log(`✔ ${tag}${phase.name} (${s.toFixed(0)} s)`);
-            return true;
-        } catch (e) {
-            const s = (Date.now() - t0) / 1000;
-            const error = (e as Error).message;
-            results.push({ phase, ok: false, s, error });
-            console.log(`✘ ${tag}${phase.name} (${s.toFixed(0)} s): ${error}`);
-            console.log(tail(await diagnostics(ctx, phase).catch((d: Error) => d.message), 90));
-            return phase.critical === false;
-        }
-    };
-    const notRun = (steps: readonly Step[], why: string) => phasesOf(steps).forEach((phase) => results.push({ phase, ok: false, s: 0, error: `not run: ${why}` }));
-    /** A cached group: skipped when its inputs hash to a recorded pass, else run and recorded when all of it passed. */
-    const runCached = async (group: Cached, inLane: boolean): Promise<boolean> => {
-        const { hash, inputs } = await group.key(ctx);
-        const pass = process.env.VISUALKIT_HOST_TEST_VM === "run" ? undefined : readPass(ctx.cacheDir, hash);
-        if (pass) {
-            console.log(`${group.cached}: inputs unchanged since ${pass.date}, skipped (record vm-pass-${hash}; VISUALKIT_HOST_TEST_VM=run runs it)`);
-            for (const phase of phasesOf(group.steps)) results.push({ phase, ok: true, s: 0, skipped: `passed ${pass.date}` });
-            return true;
-        }
-        console.log(`${group.cached}: runs (inputs ${hash}: ${inputs.join(", ")})`);
-        const first = results.length;
-        const ok = await runSteps(group.steps, inLane);
-        // Lanes beside this one add their results to the same list meanwhile.
-        const own = new Set(phasesOf(group.steps));
-        const mine = results.slice(first).filter((r) => own.has(r.phase));
-        if (ok && mine.every((r) => r.ok)) {
-            writePass(ctx.cacheDir, hash, { date: new Date().toISOString(), inputs, figures: Object.fromEntries(mine.map((r) => [r.phase.tag, Math.round(r.s)])) });
-            console.log(`${group.cached}: pass recorded as vm-pass-${hash}`);
-        }
-        return ok;
-    };
-    /** Runs steps in order; a critical failure stops the rest of them (other lanes go on). */
-    const runSteps = async (steps: readonly Step[], inLane: boolean): Promise<boolean> => {
-        for (const [i, step] of steps.entries()) {
-            let ok: boolean;
-            if ("cached" in step) ok = await runCached(step, inLane);
-            else if ("lanes" in step) {
-                const t0 = Date.now();
-                const oks = await Promise.all(step.lanes.map((lane) => runSteps(lane, true)));
-                const wall = (Date.now() - t0) / 1000;
-                const lanes = step.lanes.map((l) => phasesOf(l).map((p) => p.tag).join(" → ")).join(" ∥ ");
-                console.log(`  (lanes ${lanes}: ${wall.toFixed(0)} s wall)`);
-                figures.set(`${step.lanes.map((l) => phasesOf(l)[0]?.tag).join(" ∥ ")} (wall)`, wall);
-                ok = oks.every(Boolean);
-            } else ok = await runPhase(step, inLane);
-            if (!ok) {
-                notRun(steps.slice(i + 1), `an earlier critical phase of its lane failed`);
-                return false;
-            }
-        }
-        return true;
-    };
+    const runner = new Runner({
+        ctx,
+        figures,
+        print: (line) => console.log(line),
+        diagnose: (phase) => diagnostics(ctx, phase),
+        forceCached: process.env.VISUALKIT_HOST_TEST_VM === "run",
+    });
+    runningPhase = () => runner.current;
     try {
-        await runSteps(steps, false);
-        if (process.env.VISUALKIT_HOST_TEST_HOLD === "1" && results.some((r) => !r.ok) && (ctx.ssh || ctx.vmSsh)) {
+        await runner.steps(steps);
+        if (process.env.VISUALKIT_HOST_TEST_HOLD === "1" && runner.failed > 0 && (ctx.ssh || ctx.vmSsh)) {
             // For a look at the failed state: the machines stay up until Ctrl-C, then are cleaned up as always.
             const line = (what: string, port?: number) => (port ? `\n  ${what}: SSH_AUTH_SOCK=${ctx.agents?.main.socket} ssh -p ${port} -o StrictHostKeyChecking=no root@127.0.0.1` : "");
             console.log(`\nVISUALKIT_HOST_TEST_HOLD=1: the machines stay up (run folder ${dir}, https ${ctx.httpsPort}); log in with${line("native host", ctx.ssh?.port)}${line("VM", ctx.vmSsh?.port)}\nCtrl-C to stop them.`);
@@ -202,11 +136,8 @@ async function main(): Promise<number> {
     console.log("\nfigures (s):");
     for (const [name, s] of figures) console.log(`  ${name.padEnd(28)} ${s.toFixed(0)}`);
     console.log("\nphases:");
-    for (const r of results) console.log(`  ${r.skipped ? "○" : r.ok ? "✔" : "✘"} ${r.phase.name}${r.skipped ? ` — skipped, ${r.skipped} with the same inputs` : r.ok ? "" : ` — ${r.error?.split("\n")[0]}`}`);
-    const passed = results.filter((r) => r.ok && !r.skipped).length;
-    const skipped = results.filter((r) => r.skipped).length;
-    console.log(`\n${passed} passed, ${skipped} skipped (cached pass), ${results.length - passed - skipped} failed`);
-    return passed === results.length ? 0 : 1;
+    for (const line of runner.summary()) console.log(line);
+    return runner.failed === 0 ? 0 : 1;
 }
 
 main().then(

@@ -159,6 +159,7 @@ export class NspawnHost {
 
     /** Starts systemd-nspawn, addresses the host end of the veth and opens the apt proxy on it. */
     async start(): Promise<void> {
+        if (this.stopping) return;
         // The uuid udev would link once the volume has a filesystem.
         const probe = await run("blkid", ["-p", "-s", "UUID", "-o", "value", this.volumeLoop!]);
         this.volumeUuid = probe.code === 0 && probe.stdout.trim() ? probe.stdout.trim() : undefined;
@@ -223,7 +224,11 @@ export class NspawnHost {
         const child = this.child;
         if (child && child.exitCode === null && child.signalCode === null) {
             const leader = this.leaderPid();
-            if (leader) process.kill(leader, "SIGKILL");
+            try {
+                if (leader) process.kill(leader, "SIGKILL");
+            } catch {
+                /* already gone */
+            }
             for (let i = 0; i < 100 && child.exitCode === null && child.signalCode === null; i++) await sleep(100);
             if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
             for (let i = 0; i < 50 && child.exitCode === null && child.signalCode === null; i++) await sleep(100);
