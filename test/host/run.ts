@@ -75,7 +75,6 @@ async function main(): Promise<number> {
     const started = Date.now();
     const dir = mkdtempSync(join(tmpdir(), "visualkit-host-test-"));
     const figures = new Map<string, number>();
-    let runningPhase = () => "";
     let renders: Promise<unknown> = Promise.resolve();
     const ctx: Context = {
         root: ROOT,
@@ -91,19 +90,15 @@ async function main(): Promise<number> {
             return next;
         },
     };
-    const cleanup = async () => {
-        await Promise.all([ctx.vm?.stop(), ctx.native?.stop()]);
-        ctx.agents?.main.stop();
-        ctx.agents?.other.stop();
-        rmSync(dir, { recursive: true, force: true });
-    };
-    for (const signal of ["SIGINT", "SIGTERM"] as const) {
-        process.once(signal, () => {
-            console.error(`\n${signal} during "${runningPhase()}": stopping the machines and removing ${dir}`);
-            void cleanup().finally(() => process.exit(130));
-        });
-    }
-
+    // Once, whoever asks first (the end of the run or a Ctrl-C during it).
+    let cleaning: Promise<void> | undefined;
+    const cleanup = () =>
+        (cleaning ??= (async () => {
+            await Promise.all([ctx.vm?.stop(), ctx.native?.stop()]);
+            ctx.agents?.main.stop();
+            ctx.agents?.other.stop();
+            rmSync(dir, { recursive: true, force: true });
+        })());
     const attach = process.env.VISUALKIT_HOST_TEST_ATTACH;
     let steps: readonly Step[] = STEPS;
     if (attach) {
@@ -119,7 +114,13 @@ async function main(): Promise<number> {
         diagnose: (phase) => diagnostics(ctx, phase),
         forceCached: process.env.VISUALKIT_HOST_TEST_VM === "run",
     });
-    runningPhase = () => runner.current;
+    for (const signal of ["SIGINT", "SIGTERM"] as const) {
+        process.once(signal, () => {
+            console.error(`\n${signal} during "${runner.current}": stopping the machines and removing ${dir}`);
+            runner.abort(signal);
+            void cleanup().finally(() => process.exit(130));
+        });
+    }
     try {
         await runner.steps(steps);
         if (process.env.VISUALKIT_HOST_TEST_HOLD === "1" && runner.failed > 0 && (ctx.ssh || ctx.vmSsh)) {

@@ -37,8 +37,14 @@ export class Runner {
     readonly results: Result[] = [];
     /** The phase that started last (for a message on Ctrl-C). */
     current = "";
+    private aborted?: string;
 
     constructor(private readonly o: RunnerOptions) {}
+
+    /** No phase starts after this (Ctrl-C: the machines are being stopped). */
+    abort(why: string): void {
+        this.aborted = why;
+    }
 
     get failed(): number {
         return this.results.filter((r) => !r.ok).length;
@@ -47,6 +53,10 @@ export class Runner {
     /** Runs one phase; records and prints its verdict; false when it was critical and failed. */
     private async phase(phase: Phase, inLane: boolean): Promise<boolean> {
         const { ctx, print } = this.o;
+        if (this.aborted) {
+            this.results.push({ phase, ok: false, s: 0, error: `not run: ${this.aborted}` });
+            return false;
+        }
         // In a lane, the phase's lines carry its tag; everything else of the context is shared.
         const tag = inLane ? `[${phase.tag}] ` : "";
         const view = inLane ? new Proxy(ctx, { get: (t, key) => (key === "log" ? (m: string) => print(`    ${tag}${m}`) : Reflect.get(t, key)) }) : ctx;
