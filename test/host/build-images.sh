@@ -2,10 +2,13 @@
 # Builds what the real-host tier boots, from Debian's archive only (nothing prebuilt can be downloaded here):
 #   base/   a bookworm server disk (ext4, no partitions) with its kernel and initrd, shaped like Hetzner's Debian 12
 #           image: cloud-init, openssh, locales (cloud-init without them ends in `status: error`), upgraded.
-#   apps/   one root file system for the container images (janus, postgresql, redis, python3, curl) packed into a
-#           small ext4 disk the VM mounts read-only and `docker import`s.
+#   apps/   one root file system for the container images (janus, postgresql, redis, python3, curl) as rootfs.tar,
+#           which the tier streams to the native host's `docker import -`.
 # Each result is cached under CACHE/<part>-<hash of this script and its inputs>, so a rerun costs nothing and any
-# change to the inputs builds afresh. Needs root (debootstrap, chroot); run by test/host/setup.sh.
+# change to the inputs builds afresh. The server disk also ages: one built more than VISUALKIT_BASE_MAX_AGE_DAYS
+# (default 3) days ago is built again, since an aged base makes cloud-init's package upgrade do real work in the
+# emulated VM (307–393 s with a same-day base, 559–621 s seen in CI); its build date (base/built) is part of the VM
+# lane's cache key. Needs root (debootstrap, chroot); run by the tier's first phases.
 #
 # Usage: build-images.sh CACHE_DIR   prints "base=<dir>" and "apps=<dir>" (VISUALKIT_IMAGE_PARTS="base apps")
 set -euo pipefail
@@ -119,17 +122,15 @@ build_apps() {
   mkdir -p "$root/app/docker/entrypoints" "$root/app/config"
   printf '#!/bin/sh\nset -e\nrm -f /app/tmp/pids/server.pid\nexec "$@"\n' >"$root/app/docker/entrypoints/rails.sh"
   chmod 0755 "$root/app/docker/entrypoints/rails.sh"
-  # Smaller is faster to import under emulation: no docs or translations, no default cluster (the entry point makes
+  # Smaller is faster to import: no docs or translations, no default cluster (the entry point makes
   # one on the volume), no JIT for Postgres (its LLVM is a third of the file system; without llvmjit.so Postgres
   # simply runs without JIT).
   rm -rf "$root"/usr/share/doc/* "$root"/usr/share/man "$root"/usr/share/info "$root"/usr/share/locale/* "$root"/usr/share/i18n \
     "$root"/var/cache/apt/*.bin "$root"/var/lib/postgresql/* "$root"/etc/postgresql/*
   rm -f "$root"/usr/lib/postgresql/*/lib/llvmjit*.so "$root"/usr/lib/x86_64-linux-gnu/libLLVM-*.so* "$root"/usr/lib/x86_64-linux-gnu/libz3.so*
   rm -rf "$root"/usr/lib/postgresql/*/lib/bitcode
-  mkdir -p "$work/disk"
-  tar -C "$root" --numeric-owner -cf "$work/disk/rootfs.tar" .
-  mkfs.ext4 -q -L vkimages -d "$work/disk" "$work/apps.raw" "$(($(du -sm "$work/disk" | cut -f1) + 200))M"
-  rm -rf "$root" "$work/disk"
+  tar -C "$root" --numeric-owner -cf "$work/rootfs.tar" .
+  rm -rf "$root"
   mv "$work" "$out"
 }
 
@@ -156,13 +157,22 @@ for part in $parts; do
   case $part in
     base)
       base="$cache/base-$(hash_of build_base "$base_packages $mirror")"
-      [ -f "$base/base.raw" ] || { need_root base; build_base "$base"; }
+      if [ -f "$base/base.raw" ] && [ -n "$(find "$base/built" -mtime "+$((${VISUALKIT_BASE_MAX_AGE_DAYS:-3} - 1))" 2>/dev/null)" ]; then
+        echo "the server disk was built $(cat "$base/built"), more than ${VISUALKIT_BASE_MAX_AGE_DAYS:-3} days ago: building it again" >&2
+        rm -rf "$base"
+      fi
+      if [ ! -f "$base/base.raw" ]; then
+        need_root base
+        build_base "$base"
+        date -u +%FT%TZ >"$base/built"
+      fi
+      [ -f "$base/built" ] || date -u -r "$base/base.raw" +%FT%TZ >"$base/built"
       prune base "$base"
       echo "base=$base"
       ;;
     apps)
       apps="$cache/apps-$(hash_of build_apps "$apps_packages $mirror" "$here/images/entrypoint.sh" "$here/images/standin.py" "$here/../../images/janus/start-janus.sh")"
-      [ -f "$apps/apps.raw" ] || { need_root apps; build_apps "$apps"; }
+      [ -f "$apps/rootfs.tar" ] || { need_root apps; build_apps "$apps"; }
       prune apps "$apps"
       echo "apps=$apps"
       ;;

@@ -3,44 +3,49 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { phasesOf, type Context, type Phase, type Step } from "./lib/context";
 import { renderPlan } from "./lib/plan";
-import { tail } from "./lib/proc";
 import { Ssh, SshAgent } from "./lib/ssh";
 import { STEPS } from "./phases";
+import { Runner } from "./lib/runner";
 
 /**
- * `npm run test:host`: the real-host tier. Boots the committed bootstrap in a Debian 12 VM and replays the
- * rendered plan on it, phase by phase (test/host/phases/index.ts lists them). Prints each phase's verdict, the
- * figures and "N passed, N failed"; exit 1 when anything failed. QEMU, the agents and the temp folder are removed
- * whatever happens (VISUALKIT_HOST_TEST_HOLD=1 keeps a failed VM up for a look until Ctrl-C).
+ * `npm run test:host`: the real-host tier. Boots the committed bootstrap on a native host (a systemd-nspawn machine)
+ * and replays the rendered plan on it, phase by phase, beside a VM lane for what needs its own kernel (cold boot,
+ * volume, reboot; skipped when its inputs are unchanged since a recorded pass). test/host/phases/index.ts lists the
+ * phases; docs/host-tier.md explains the split. Prints each phase's verdict, the figures and "N passed, N failed";
+ * exit 1 when anything failed. The machines, their loop devices and listeners, the agents and the temp folder are
+ * removed whatever happens (VISUALKIT_HOST_TEST_HOLD=1 keeps a failed run's machines up for a look until Ctrl-C).
  */
 
 const ROOT = resolve(__dirname, "..", "..");
 const STACK = "dev";
 const CACHE = process.env.VISUALKIT_HOST_TEST_CACHE ?? "/var/cache/visualkit-host-test";
 
-/** What a VM render changes: the test keys, no STUN (the VM resolves only Debian's archive), Caddy's internal CA. */
+/** What the test hosts' render changes: the test keys, no STUN (the hosts reach only Debian's archive), Caddy's internal CA. */
 function vmOverrides(ctx: Context): Record<string, unknown> {
     const keys = ctx.agents ? [...ctx.agents.main.publicKeys.values(), ...ctx.agents.other.publicKeys.values()] : [];
     return { sshPublicKeys: keys, janusStunServer: "", caddyTls: "internal" };
 }
 
-async function diagnostics(ctx: Context): Promise<string> {
-    const parts: string[] = [];
-    if (ctx.vm) {
-        parts.push(`--- serial console (tail) ---\n${ctx.vm.serialTail(40)}`);
-        if (ctx.vm.exitReason) parts.push(ctx.vm.exitReason);
-    }
-    if (ctx.ssh && !ctx.vm?.exitReason) {
-        const r = await ctx.ssh.exec("tail -n 40 /var/log/cloud-init-output.log; echo '--- cloud-init status ---'; cloud-init status --long", { timeoutMs: 60_000 }).catch((e: Error) => ({ stdout: e.message, stderr: "" }));
-        parts.push(`--- /var/log/cloud-init-output.log (tail) ---\n${r.stdout}${r.stderr}`);
-    }
-    return parts.join("\n");
+async function cloudInitLog(ssh: Context["ssh"]): Promise<string> {
+    if (!ssh) return "";
+    const r = await ssh.exec("tail -n 40 /var/log/cloud-init-output.log; echo '--- cloud-init status ---'; cloud-init status --long", { timeoutMs: 60_000 }).catch((e: Error) => ({ stdout: e.message, stderr: "" }));
+    return `--- /var/log/cloud-init-output.log (tail) ---\n${r.stdout}${r.stderr}`;
 }
 
-function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-    let timer: NodeJS.Timeout;
-    const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: phase timeout of ${Math.round(ms / 1000)} s`)), ms)));
-    return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+/** What to print when a phase fails: the console and cloud-init's log of the machine it drives. */
+async function diagnostics(ctx: Context, phase: Phase): Promise<string> {
+    const parts: string[] = [];
+    if (phase.on === "vm" && ctx.vm) {
+        parts.push(`--- VM serial console (tail) ---\n${ctx.vm.serialTail(40)}`);
+        if (ctx.vm.exitReason) parts.push(ctx.vm.exitReason);
+        else parts.push(await cloudInitLog(ctx.vmSsh));
+    }
+    if ((phase.on ?? "native") === "native" && ctx.native) {
+        parts.push(`--- native host console (tail) ---\n${ctx.native.consoleTail(30)}`);
+        if (ctx.native.exitReason) parts.push(ctx.native.exitReason);
+        else parts.push(await cloudInitLog(ctx.ssh));
+    }
+    return parts.join("\n");
 }
 
 /**
@@ -70,7 +75,6 @@ async function main(): Promise<number> {
     const started = Date.now();
     const dir = mkdtempSync(join(tmpdir(), "visualkit-host-test-"));
     const figures = new Map<string, number>();
-    let current = "";
     let renders: Promise<unknown> = Promise.resolve();
     const ctx: Context = {
         root: ROOT,
@@ -86,77 +90,43 @@ async function main(): Promise<number> {
             return next;
         },
     };
-    const cleanup = async () => {
-        await ctx.vm?.stop();
-        ctx.agents?.main.stop();
-        ctx.agents?.other.stop();
-        rmSync(dir, { recursive: true, force: true });
-    };
-    for (const signal of ["SIGINT", "SIGTERM"] as const) {
-        process.once(signal, () => {
-            console.error(`\n${signal} during "${current}": stopping QEMU and removing ${dir}`);
-            void cleanup().finally(() => process.exit(130));
-        });
-    }
-
+    // Once, whoever asks first (the end of the run or a Ctrl-C during it).
+    let cleaning: Promise<void> | undefined;
+    const cleanup = () =>
+        (cleaning ??= (async () => {
+            await Promise.all([ctx.vm?.stop(), ctx.native?.stop()]);
+            ctx.agents?.main.stop();
+            ctx.agents?.other.stop();
+            rmSync(dir, { recursive: true, force: true });
+        })());
     const attach = process.env.VISUALKIT_HOST_TEST_ATTACH;
     let steps: readonly Step[] = STEPS;
     if (attach) {
         steps = await attachTo(ctx, attach);
-        // Another run's VM, agents and folder: this run leaves them alone.
+        // Another run's machine, agents and folder: this run leaves them alone.
         ctx.vm = undefined;
+        ctx.native = undefined;
     }
-    const results: { phase: Phase; ok: boolean; s: number; error?: string }[] = [];
-    let stopped = false;
-    /** Runs one phase unless a critical one failed before; records and prints its verdict. */
-    const runPhase = async (phase: Phase, view: Context, tag: string) => {
-        if (stopped) {
-            results.push({ phase, ok: false, s: 0, error: "not run: an earlier critical phase failed" });
-            return;
-        }
-        current = phase.name;
-        console.log(`▶ ${tag}${phase.name}`);
-        const t0 = Date.now();
-        try {
-            await withTimeout(phase.run(view), phase.timeoutMs, phase.name);
-            const s = (Date.now() - t0) / 1000;
-            results.push({ phase, ok: true, s });
-            console.log(`✔ ${tag}${phase.name} (${s.toFixed(0)} s)`);
-        } catch (e) {
-            const s = (Date.now() - t0) / 1000;
-            const error = (e as Error).message;
-            results.push({ phase, ok: false, s, error });
-            console.log(`✘ ${tag}${phase.name} (${s.toFixed(0)} s): ${error}`);
-            console.log(tail(await diagnostics(ctx), 90));
-            if (phase.critical !== false) stopped = true;
-        }
-    };
+    const runner = new Runner({
+        ctx,
+        figures,
+        print: (line) => console.log(line),
+        diagnose: (phase) => diagnostics(ctx, phase),
+        forceCached: process.env.VISUALKIT_HOST_TEST_VM === "run",
+    });
+    for (const signal of ["SIGINT", "SIGTERM"] as const) {
+        process.once(signal, () => {
+            console.error(`\n${signal} during "${runner.current}": stopping the machines and removing ${dir}`);
+            runner.abort(signal);
+            void cleanup().finally(() => process.exit(130));
+        });
+    }
     try {
-        for (const step of steps) {
-            if (!("lanes" in step)) {
-                await runPhase(step, ctx, "");
-                continue;
-            }
-            // Lanes at once; each phase's lines carry its tag, everything else of the context is shared.
-            const t0 = Date.now();
-            await Promise.all(
-                step.lanes.map(async (lane) => {
-                    for (const phase of lane) {
-                        const tag = `[${phase.tag}] `;
-                        const view = new Proxy(ctx, { get: (t, key) => (key === "log" ? (m: string) => console.log(`    ${tag}${m}`) : Reflect.get(t, key)) });
-                        await runPhase(phase, view, tag);
-                    }
-                }),
-            );
-            const wall = (Date.now() - t0) / 1000;
-            const lanes = step.lanes.map((l) => l.map((p) => p.tag).join(" → ")).join(" ∥ ");
-            console.log(`  (lanes ${lanes}: ${wall.toFixed(0)} s wall)`);
-            // The phases' own figures add up their times; this one is what the lanes cost together.
-            figures.set(`${step.lanes.map((l) => l[0].tag).join(" ∥ ")} (wall)`, wall);
-        }
-        if (process.env.VISUALKIT_HOST_TEST_HOLD === "1" && results.some((r) => !r.ok) && ctx.ssh) {
-            // For a look at the failed state: the VM stays up until Ctrl-C, then is cleaned up as always.
-            console.log(`\nVISUALKIT_HOST_TEST_HOLD=1: the VM stays up; log in with\n  SSH_AUTH_SOCK=${ctx.agents?.main.socket} ssh -p ${ctx.ssh.port} -o StrictHostKeyChecking=no root@127.0.0.1\nCtrl-C to stop it.`);
+        await runner.steps(steps);
+        if (process.env.VISUALKIT_HOST_TEST_HOLD === "1" && runner.failed > 0 && (ctx.ssh || ctx.vmSsh)) {
+            // For a look at the failed state: the machines stay up until Ctrl-C, then are cleaned up as always.
+            const line = (what: string, port?: number) => (port ? `\n  ${what}: SSH_AUTH_SOCK=${ctx.agents?.main.socket} ssh -p ${port} -o StrictHostKeyChecking=no root@127.0.0.1` : "");
+            console.log(`\nVISUALKIT_HOST_TEST_HOLD=1: the machines stay up (run folder ${dir}, https ${ctx.httpsPort}); log in with${line("native host", ctx.ssh?.port)}${line("VM", ctx.vmSsh?.port)}\nCtrl-C to stop them.`);
             await new Promise(() => undefined);
         }
     } finally {
@@ -167,10 +137,8 @@ async function main(): Promise<number> {
     console.log("\nfigures (s):");
     for (const [name, s] of figures) console.log(`  ${name.padEnd(28)} ${s.toFixed(0)}`);
     console.log("\nphases:");
-    for (const r of results) console.log(`  ${r.ok ? "✔" : "✘"} ${r.phase.name}${r.ok ? "" : ` — ${r.error?.split("\n")[0]}`}`);
-    const passed = results.filter((r) => r.ok).length;
-    console.log(`\n${passed} passed, ${results.length - passed} failed`);
-    return passed === results.length ? 0 : 1;
+    for (const line of runner.summary()) console.log(line);
+    return runner.failed === 0 ? 0 : 1;
 }
 
 main().then(

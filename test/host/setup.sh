@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Set-up of the real-host tier (`npm run test:host`): the tools it drives, from Debian. As root (CI) it installs
+# Set-up of the real-host tier (`npm run test:host`): the tools it drives, from Debian (systemd-nspawn for the native
+# host, QEMU for the VM lane). As root (CI) it installs
 # what is missing with apt-get; otherwise it prints the command to run and fails, so nothing is silently skipped.
 # The disk images are built (and cached) by build-images.sh, which the tier runs as its first phase.
 set -euo pipefail
@@ -15,6 +16,10 @@ declare -A tools=(
   [ssh-agent]=openssh-client
   [scp]=openssh-client
   [flock]=util-linux
+  [losetup]=mount
+  [blkid]=util-linux
+  [ip]=iproute2
+  [systemd-nspawn]=systemd-container
 )
 
 missing=()

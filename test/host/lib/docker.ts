@@ -91,7 +91,7 @@ function upload(u: Record<string, unknown>, readSource: (path: string) => Buffer
 }
 
 /**
- * `image` is the id of a RemoteImage in the plan; `imageRef` maps it to the reference the VM has tagged.
+ * `image` is the id of a RemoteImage in the plan; `imageRef` maps it to the reference the host has tagged.
  * `readSource` reads an upload's `source` file on this machine.
  */
 export function containerRequest(inputs: Inputs, imageRef: (id: string) => string, readSource: (path: string) => Buffer): ContainerRequest {

@@ -4,7 +4,7 @@ import { runProgram, type ProgramRun, type RunOptions } from "../../helpers/prog
 
 /**
  * The rendered plan the tier replays: the real program under mocks (the same offline render as `npm run render`)
- * with the overrides a VM needs. Generated passwords get fresh random values instead of the render's placeholder,
+ * with the overrides the test hosts need. Generated passwords get fresh random values instead of the render's placeholder,
  * so Postgres, Redis and Janus run with real secrets that never leave this run.
  */
 

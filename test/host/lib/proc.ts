@@ -1,4 +1,5 @@
 import { spawn, type SpawnOptions } from "node:child_process";
+import { closeSync, openSync } from "node:fs";
 
 /** A finished process: exit code (null when killed), its output, how long it ran. */
 export interface ProcResult {
@@ -10,6 +11,8 @@ export interface ProcResult {
 
 export interface RunOptions extends SpawnOptions {
     readonly input?: string | Buffer;
+    /** A file streamed to stdin instead of `input` (large files: never read into memory). */
+    readonly inputFile?: string;
     /** Kill the process after this long; the result then has code null and the timeout in stderr. */
     readonly timeoutMs?: number;
 }
@@ -18,7 +21,9 @@ export interface RunOptions extends SpawnOptions {
 export function run(file: string, args: readonly string[], opts: RunOptions = {}): Promise<ProcResult> {
     const started = Date.now();
     return new Promise((resolve, reject) => {
-        const child = spawn(file, [...args], { ...opts, stdio: ["pipe", "pipe", "pipe"] });
+        const fd = opts.inputFile !== undefined ? openSync(opts.inputFile, "r") : undefined;
+        const child = spawn(file, [...args], { ...opts, stdio: [fd ?? "pipe", "pipe", "pipe"] });
+        if (fd !== undefined) closeSync(fd);
         const out: Buffer[] = [];
         const err: Buffer[] = [];
         let timedOut = false;
@@ -39,8 +44,10 @@ export function run(file: string, args: readonly string[], opts: RunOptions = {}
             const stderr = Buffer.concat(err).toString() + (timedOut ? `\n[killed after ${opts.timeoutMs} ms]` : "");
             resolve({ code: timedOut ? null : code, stdout: Buffer.concat(out).toString(), stderr, ms: Date.now() - started });
         });
-        child.stdin!.on("error", () => undefined);
-        child.stdin!.end(opts.input ?? "");
+        if (child.stdin) {
+            child.stdin.on("error", () => undefined);
+            child.stdin.end(opts.input ?? "");
+        }
     });
 }
 

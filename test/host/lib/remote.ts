@@ -6,7 +6,7 @@ import type { ProcResult } from "./proc";
 import type { Ssh } from "./ssh";
 
 /**
- * Replays one resource of the command provider against the VM the way @pulumi/command 1.x runs it: a remote
+ * Replays one resource of the command provider against the host the way @pulumi/command 1.x runs it: a remote
  * Command opens one SSH session, sends each `environment` entry as an SSH "env" request (sshd keeps only what it
  * AcceptEnv's), pipes `stdin` and runs `create` as the session's command; a file copy puts the local file at
  * `remotePath`. Returns what the step printed; a failed step throws with its output.

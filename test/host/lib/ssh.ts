@@ -53,6 +53,8 @@ export class SshAgent {
 
 export interface ExecOptions {
     readonly stdin?: string | Buffer;
+    /** A local file streamed as stdin (instead of `stdin`). */
+    readonly stdinFile?: string;
     /** Sent as SSH "env" requests (what @pulumi/command does): sshd drops every name it does not AcceptEnv. */
     readonly env?: Readonly<Record<string, string>>;
     readonly timeoutMs?: number;
@@ -89,13 +91,13 @@ export class Ssh {
     /** Runs `command` as the SSH session's command (sshd hands it to root's shell), stdin piped. */
     exec(command: string, opts: ExecOptions = {}): Promise<ProcResult> {
         const env = Object.entries(opts.env ?? {}).flatMap(([k, v]) => ["-o", `SetEnv=${k}=${v}`]);
-        return run("ssh", [...this.args(env), "--", command], { input: opts.stdin, timeoutMs: opts.timeoutMs ?? 600_000 });
+        return run("ssh", [...this.args(env), "--", command], { input: opts.stdin, inputFile: opts.stdinFile, timeoutMs: opts.timeoutMs ?? 600_000 });
     }
 
     /** exec that fails with the command's output on a non-zero exit. */
     async ok(command: string, opts: ExecOptions = {}): Promise<string> {
         const r = await this.exec(command, opts);
-        if (r.code !== 0) throw new Error(`on the VM: ${command.split("\n")[0].slice(0, 120)} exited ${r.code}\n${(r.stderr + r.stdout).trim().split("\n").slice(-25).join("\n")}`);
+        if (r.code !== 0) throw new Error(`on the host: ${command.split("\n")[0].slice(0, 120)} exited ${r.code}\n${(r.stderr + r.stdout).trim().split("\n").slice(-25).join("\n")}`);
         return r.stdout;
     }
 
@@ -104,7 +106,7 @@ export class Ssh {
         return (await this.exec("true", { timeoutMs })).code === 0;
     }
 
-    /** Copies a local file to the VM with scp (same agent, same options). */
+    /** Copies a local file to the host with scp (same agent, same options). */
     async copy(localPath: string, remotePath: string, timeoutMs = 300_000): Promise<void> {
         const args = this.args().slice(0, -1).map((a) => (a === "-p" ? "-P" : a));
         const r = await run("scp", ["-q", ...args, localPath, `root@127.0.0.1:${remotePath}`], { timeoutMs });

@@ -13,8 +13,8 @@ import { smokeAgainstVm } from "./smoke";
  * the timer's own service, then the operator commands from this machine over SSH (as a user runs them): a backup, the
  * restore drill, and a restore after rows and a file were deleted, proven by a checksum over the probe table.
  *
- * The repository is an SFTP account on the VM itself, reached by restic the way a Storage Box is (its own key, its own
- * user, port 22), since nothing outside the VM is reachable from it but Debian's archive.
+ * The repository is an SFTP account on the host itself, reached by restic the way a Storage Box is (its own key, its own
+ * user, port 22), since nothing outside the host is reachable from it but Debian's archive.
  */
 
 const REPO_USER = "vkrepo";

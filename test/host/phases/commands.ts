@@ -56,7 +56,7 @@ export const removedKey: Phase = {
     },
 };
 
-/** An HTTPS GET inside the VM through Caddy, by hostname (status and body). */
+/** An HTTPS GET inside the host through Caddy, by hostname (status and body). */
 async function viaCaddy(ctx: Context, host: string, path = "/"): Promise<{ status: string; body: string }> {
     const out = await need(ctx.ssh, "SSH").ok(`curl -sk --max-time 20 --resolve ${host}:443:127.0.0.1 -o /tmp/vk-body -w '%{http_code}' https://${host}${path}; echo; cat /tmp/vk-body`);
     const [status, ...body] = out.split("\n");
@@ -130,7 +130,7 @@ export const cdnSwitch: Phase = {
         const file = "/opt/widget-cdn/widget.js";
         if (!(await ssh.ok(`cat ${file}`)).includes("release 1")) throw new Error(`${file} is not release 1 after the first sync`);
 
-        // A reader inside the VM: reads the served file as fast as it can and counts what it saw.
+        // A reader inside the host: reads the served file as fast as it can and counts what it saw.
         await ssh.ok(
             `rm -f /tmp/vk-reader.*; setsid -f bash -c 'n=0; while [ ! -e /tmp/vk-reader.stop ]; do if c=$(cat ${file} 2>/dev/null); then echo "$c"; else echo MISS; fi; done >/tmp/vk-reader.log 2>&1' </dev/null >/dev/null 2>&1`,
         );

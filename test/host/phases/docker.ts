@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { shellQuote } from "../../../lib/shipped";
 import type { RecordedResource } from "../../../mocks/runtime";
 import { need, type Context, type Phase } from "../lib/context";
@@ -8,16 +9,9 @@ import { imageReferences, runInDependencyOrder, type Plan } from "../lib/plan";
 import { sleep } from "../lib/proc";
 import type { Ssh } from "../lib/ssh";
 
-const IMAGE_DISK = "/dev/disk/by-label/vkimages";
-/**
- * How much slower a health check and a start run here than on a server: software emulation on a shared 2-core
- * machine (a `docker exec` alone takes seconds). The program's waitTimeout and health-check timeout are multiplied by
- * it; nothing else of the definition changes.
- */
-export const EMULATION_SLOWDOWN = 4;
 const BASE_IMAGE = "visualkit-host-test/rootfs:debian12";
 
-/** One Engine API call over SSH (curl on the VM's docker.sock); returns the parsed body, fails on a non-2xx. */
+/** One Engine API call over SSH (curl on the host's docker.sock); returns the parsed body, fails on a non-2xx. */
 async function engine(ssh: Ssh, method: string, path: string, body?: Buffer | Record<string, unknown>): Promise<unknown> {
     const isTar = Buffer.isBuffer(body);
     const data = body === undefined ? undefined : isTar ? body : Buffer.from(JSON.stringify(body));
@@ -38,7 +32,7 @@ async function engine(ssh: Ssh, method: string, path: string, body?: Buffer | Re
 }
 
 /**
- * Tags, on the imported root file system, every image reference of `plan` the VM does not have yet, shaped as that
+ * Tags, on the imported root file system, every image reference of `plan` the host does not have yet, shaped as that
  * image is (test/host/lib/images.ts). A later render with a new tag (a new release) gets its image the same way.
  */
 export async function tagImages(ctx: Context, plan: Plan): Promise<void> {
@@ -54,17 +48,18 @@ export async function tagImages(ctx: Context, plan: Plan): Promise<void> {
 }
 
 export const dockerImages: Phase = {
-    name: "import the test images on the VM's Docker engine",
+    name: "import the test images on the host's Docker engine",
     tag: "import",
     timeoutMs: 20 * 60_000,
     async run(ctx) {
         const ssh = need(ctx.ssh, "SSH");
         const plan = need(ctx.plan, "the plan");
+        const rootfs = join(need(need(ctx.images, "the images").apps, "the apps image"), "rootfs.tar");
         const started = Date.now();
-        await ssh.ok(
-            `set -e; mkdir -p /mnt/vkimages; mountpoint -q /mnt/vkimages || mount -o ro ${IMAGE_DISK} /mnt/vkimages; docker image inspect ${BASE_IMAGE} >/dev/null 2>&1 || docker import /mnt/vkimages/rootfs.tar ${BASE_IMAGE} >/dev/null; umount /mnt/vkimages`,
-            { timeoutMs: this.timeoutMs },
-        );
+        // Streamed through the agent's SSH login, as an image reaches a server that cannot pull it.
+        if ((await ssh.exec(`docker image inspect ${BASE_IMAGE} >/dev/null 2>&1`)).code !== 0) {
+            await ssh.ok(`docker import - ${BASE_IMAGE} >/dev/null`, { stdinFile: rootfs, timeoutMs: this.timeoutMs });
+        }
         ctx.log(`imported the Debian root file system in ${Math.round((Date.now() - started) / 1000)} s`);
         await tagImages(ctx, plan);
         ctx.figure("replay", (Date.now() - started) / 1000);
@@ -99,8 +94,6 @@ export async function createResource(ctx: Context, r: RecordedResource, refs: Ma
         (id) => refs.get(id) ?? id,
         (path) => readFileSync(path),
     );
-    const health = req.body.Healthcheck as { Timeout?: number } | undefined;
-    if (health?.Timeout) health.Timeout *= EMULATION_SLOWDOWN;
     await engine(ssh, "POST", `/containers/create?name=${encodeURIComponent(req.name)}`, req.body);
     for (const c of req.connect) await engine(ssh, "POST", `/networks/${encodeURIComponent(c.network)}/connect`, c.body);
     if (req.archive) await engine(ssh, "PUT", `/containers/${encodeURIComponent(req.name)}/archive?path=/`, req.archive);
@@ -113,7 +106,7 @@ export async function createResource(ctx: Context, r: RecordedResource, refs: Ma
         return;
     }
     if (req.waitHealthySeconds !== undefined) {
-        const s = await waitHealthy(ssh, req.name, req.waitHealthySeconds * EMULATION_SLOWDOWN);
+        const s = await waitHealthy(ssh, req.name, req.waitHealthySeconds);
         ctx.log(`${req.name} healthy after ${s.toFixed(0)} s (the program allows ${req.waitHealthySeconds} s)`);
     }
 }

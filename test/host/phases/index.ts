@@ -1,25 +1,47 @@
-import type { Step } from "../lib/context";
-import { boot, buildImages, renderForVm, volume } from "./boot";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { need, type Cached, type Step } from "../lib/context";
+import { baseIdentity, hashInputs } from "../lib/vm-cache";
+import { backups } from "./backups";
+import { buildApps, buildBase, renderForVm } from "./boot";
 import { caddyInstall, cdnSwitch, removedKey, replayCommands } from "./commands";
 import { dockerImages, dockerServices } from "./docker";
-import { backups } from "./backups";
-import { reboot } from "./reboot";
+import { nativeBoot, nativeRestart } from "./native";
 import { rollout } from "./rollout";
 import { smoke } from "./smoke";
+import { vmBoot, vmReboot, vmVolume } from "./vm";
+
+/** The code that shapes the VM and judges it: a change to any of it runs the VM lane again. */
+const VM_CODE = ["lib/vm.ts", "phases/vm.ts", "phases/boot.ts", "lib/ssh.ts", "lib/proc.ts"];
+
+/** The VM lane, skipped when a pass with the same inputs is on record (lib/vm-cache.ts). */
+export const VM_LANE: Cached = {
+    cached: "VM lane",
+    async key(ctx) {
+        const inputs = [
+            baseIdentity(need(ctx.images, "the images").base),
+            { name: `rendered/${ctx.stack}/cloud-init.yaml`, content: readFileSync(join(ctx.root, "rendered", ctx.stack, "cloud-init.yaml")) },
+            ...VM_CODE.map((f) => ({ name: `test/host/${f}`, content: readFileSync(join(__dirname, "..", f)) })),
+        ];
+        return { hash: hashInputs(inputs), inputs: inputs.map((i) => i.name) };
+    },
+    steps: [vmBoot, vmVolume, vmReboot],
+};
 
 /**
- * The tier, in order. A new phase goes where its prerequisites are met; the reboot comes last (it checks what all left).
- * Lanes share no state they change: the image import is Docker's alone while the SSH steps replay; the
- * zero-downtime loop replaces platform-api while the backups phase stops and restarts only Chatwoot's writers.
+ * The tier, in order. After the server disk and the render, two lanes side by side: the VM lane (its own kernel: cold
+ * boot, volume, reboot; cached) and the native host's lane, where every other phase runs. A new phase for the native
+ * host goes in the native lane where its prerequisites are met, before `nativeRestart` (which checks what all left).
+ * Lanes share no state they change: the image import is Docker's alone while the SSH steps replay; the zero-downtime
+ * loop replaces platform-api while the backups phase stops and restarts only Chatwoot's writers.
  */
-export const STEPS: readonly Step[] = [
-    buildImages,
-    renderForVm,
-    boot,
-    volume,
+export const NATIVE_LANE: readonly Step[] = [
+    { lanes: [[buildApps], [nativeBoot]] },
     { lanes: [[dockerImages], [replayCommands, removedKey, caddyInstall, cdnSwitch]] },
     dockerServices,
     smoke,
     { lanes: [[rollout], [backups]] },
-    reboot,
+    nativeRestart,
 ];
+
+export const STEPS: readonly Step[] = [{ lanes: [[buildBase], [renderForVm]] }, { lanes: [[VM_LANE], NATIVE_LANE] }];

@@ -27,8 +27,8 @@ const REPOSITORY = "ghcr.io/visualkit/platform-api";
 const RELEASES = { v2: `${REPOSITORY}:v2`, broken: `${REPOSITORY}:broken-v3` } as const;
 /**
  * Bounds of the load loop: it never runs longer or sends more, whatever the deploy does. Each worker pauses between
- * requests: two workers still sample the route every ~100 ms, and the emulated VM keeps its CPU for the deploy (at full
- * speed the loop alone made Caddy and the stand-ins a second busy core).
+ * requests: two workers still sample the route every ~100 ms, and the host keeps its CPU for the deploy (at full speed the
+ * loop alone made Caddy and the stand-ins a second busy core of the emulated VM it first ran on).
  */
 const LOOP_LIMITS = { requests: 40_000, ms: 40 * 60_000, workers: 2, pauseMs: 150, requestTimeoutMs: 35_000 } as const;
 
@@ -41,7 +41,7 @@ interface Sample {
     readonly failure?: string;
 }
 
-/** Sequential HTTPS GETs through Caddy (127.0.0.1, the VM's forwarded 443) by a few workers, recording every answer. */
+/** Sequential HTTPS GETs through Caddy (127.0.0.1, the host's forwarded 443) by a few workers, recording every answer. */
 class LoadLoop {
     readonly samples: Sample[] = [];
     private stopped = false;
@@ -212,7 +212,7 @@ export const rollout: Phase = {
         const all = summarize(loop.samples);
         ctx.log(`load loop: ${describe(all)}`);
         ctx.figure("zero-downtime loop", (Date.now() - started) / 1000);
-        // The VM now runs v2: later phases (reboot) see the plan that is deployed.
+        // The host now runs v2: later phases (the restart) see the plan that is deployed.
         ctx.plan = v2Plan;
         if (problems.length > 0) throw new Error(problems.join("; "));
     },

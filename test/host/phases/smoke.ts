@@ -8,14 +8,14 @@ import { run } from "../lib/proc";
 const INTERNAL_CA_DAYS = ["--warn-days", "0", "--fail-days", "0"];
 const CADDY_ROOT = "/var/lib/caddy/.local/share/caddy/pki/authorities/local/root.crt";
 
-/** Caddy's internal root certificate from the VM, as a file here (what a user passes with --ca). */
+/** Caddy's internal root certificate from the host, as a file here (what a user passes with --ca). */
 export async function fetchCaddyRoot(ctx: Context): Promise<string> {
     const ca = join(ctx.dir, "caddy-root.crt");
     writeFileSync(ca, await need(ctx.ssh, "SSH").ok(`cat ${CADDY_ROOT}`));
     return ca;
 }
 
-/** `npm run smoke` on the plan's own outputs, connecting to the VM's Caddy and trusting its internal CA. */
+/** `npm run smoke` on the plan's own outputs, connecting to the native host's Caddy and trusting its internal CA. */
 export async function smokeAgainstVm(ctx: Context, opts: { extra?: readonly string[]; env?: NodeJS.ProcessEnv; plan?: Plan } = {}): Promise<string> {
     const plan = opts.plan ?? need(ctx.plan, "the plan");
     const { extra = [], env } = opts;
@@ -29,7 +29,7 @@ export async function smokeAgainstVm(ctx: Context, opts: { extra?: readonly stri
 }
 
 export const smoke: Phase = {
-    name: "npm run smoke passes against the VM (Caddy's internal CA)",
+    name: "npm run smoke passes against the host (Caddy's internal CA)",
     tag: "smoke",
     timeoutMs: 5 * 60_000,
     async run(ctx) {

@@ -1,0 +1,103 @@
+import { join } from "node:path";
+import type { RecordedResource } from "../../../mocks/runtime";
+import { need, type Phase } from "../lib/context";
+import { NspawnHost } from "../lib/nspawn";
+import { sleep, waitFor } from "../lib/proc";
+import { Ssh } from "../lib/ssh";
+import { cloudInitDone, serverShape } from "./boot";
+import { smokeAgainstVm } from "./smoke";
+
+/**
+ * The native host (test/host/lib/nspawn.ts): where every phase that drives the program's day-2 steps runs — SSH
+ * through the agent, the containers, Caddy, smoke, the rollout, backups, and the sequences later issues add. It
+ * fills ctx.native, ctx.ssh and ctx.httpsPort; a new phase for it only uses those (see docs/host-tier.md).
+ */
+
+export const nativeBoot: Phase = {
+    name: "native host: boot → cloud-init done (the committed user-data)",
+    tag: "native",
+    timeoutMs: 10 * 60_000,
+    async run(ctx) {
+        const images = need(ctx.images, "the images");
+        const shape = serverShape(ctx);
+        const host = new NspawnHost({ dir: ctx.dir, baseDir: images.base, forward: [443], ...shape });
+        ctx.native = host;
+        const started = Date.now();
+        await host.prepare();
+        await host.start();
+        ctx.httpsPort = host.ports.get(443);
+        ctx.log(`systemd-nspawn pid ${host.pid} (${host.name}, ${host.address.machine}), ssh on 127.0.0.1:${host.ports.get(22)}, https on 127.0.0.1:${ctx.httpsPort}`);
+        const ssh = new Ssh(host.ports.get(22)!, need(ctx.agents, "the agents").main, join(ctx.dir, "known_hosts"));
+        await waitFor("SSH login through the agent", 5 * 60_000, async () => {
+            if (host.exitReason) throw new Error(host.exitReason);
+            return (await ssh.canLogIn(10_000)) ? true : undefined;
+        }, 1000);
+        ctx.log(`SSH up after ${Math.round((Date.now() - started) / 1000)} s`);
+        ctx.ssh = ssh;
+        const blame = await cloudInitDone(ctx, ssh, 8 * 60_000);
+        ctx.figure("native boot → cloud-init done", (Date.now() - started) / 1000);
+        ctx.log(`cloud-init status: done, no errors, after ${Math.round((Date.now() - started) / 1000)} s; slowest: ${blame}`);
+        const active = (await ssh.exec("systemctl is-active docker.service caddy.service")).stdout.trim().replace(/\n/g, " ");
+        if (active !== "active active") throw new Error(`docker.service and caddy.service are "${active}" after cloud-init`);
+    },
+};
+
+/** Containers the engine must bring back by itself: a restart policy and a health check to judge them by. */
+const comesBack = (r: RecordedResource) =>
+    r.type === "docker:index/container:Container" && ["always", "unless-stopped"].includes(String(r.rawInputs.restart)) && r.rawInputs.healthcheck !== undefined;
+
+/**
+ * The platform's userland across a restart of the machine (systemctl reboot inside; the test starts it again): systemd
+ * stops Docker and the containers, boots again, the volume is mounted from fstab before Docker starts, and Docker
+ * brings every container back healthy by its restart policy; smoke passes again. The kernel side of a reboot (the
+ * block device, the fstab mount at a real boot) is the VM lane's.
+ */
+export const nativeRestart: Phase = {
+    name: "native host restart: volume before Docker, containers healthy by their restart policy, smoke passes",
+    tag: "restart",
+    timeoutMs: 15 * 60_000,
+    async run(ctx) {
+        const ssh = need(ctx.ssh, "SSH");
+        const host = need(ctx.native, "the native host");
+        const plan = need(ctx.plan, "the plan");
+        const started = Date.now();
+        const bootId = (await ssh.ok("cat /proc/sys/kernel/random/boot_id")).trim();
+        const starts = host.starts;
+        await ssh.ok("touch /mnt/data/.vk-restart-marker && systemctl reboot", { timeoutMs: 30_000 }).catch(() => undefined);
+        await waitFor("the machine to start again", 5 * 60_000, async () => {
+            if (host.exitReason) throw new Error(host.exitReason);
+            return host.starts > starts ? true : undefined;
+        }, 500);
+        const stopped = (Date.now() - started) / 1000;
+        await sleep(2000);
+        await waitFor("SSH after the restart", 5 * 60_000, async () => {
+            if (host.exitReason) throw new Error(host.exitReason);
+            return (await ssh.canLogIn(10_000)) ? true : undefined;
+        }, 1000);
+        ctx.log(`stopped in ${stopped.toFixed(0)} s, SSH back after ${Math.round((Date.now() - started) / 1000)} s (boot id ${bootId.slice(0, 8)}… is the host kernel's: unchanged by design)`);
+        await waitFor("docker.service active after the restart", 5 * 60_000, async () => ((await ssh.exec("systemctl is-active docker.service", { timeoutMs: 30_000 })).stdout.trim() === "active" ? true : undefined), 2000);
+        const order = await ssh.ok(
+            [
+                "set -eu",
+                "test -e /mnt/data/.vk-restart-marker",
+                "findmnt -n -o SOURCE,TARGET /mnt/data",
+                "m=$(systemctl show -p ActiveEnterTimestampMonotonic --value mnt-data.mount)",
+                "d=$(systemctl show -p ActiveEnterTimestampMonotonic --value docker.service)",
+                'echo "mnt-data.mount active at ${m}us, docker.service at ${d}us"',
+                'test "$m" -gt 0 && test "$d" -gt "$m"',
+            ].join("\n"),
+        );
+        ctx.log(order.trim().replace(/\n/g, "; "));
+        const names = plan.resources.filter(comesBack).map((r) => String(r.rawInputs.name));
+        await waitFor(`${names.join(", ")} healthy after the restart`, 8 * 60_000, async () => {
+            const states = await ssh.ok(`docker inspect -f '{{.Name}} {{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{end}}' ${names.join(" ")}`);
+            const bad = states.trim().split("\n").filter((l) => !l.endsWith("running healthy"));
+            if (bad.some((l) => l.endsWith("unhealthy") || / exited/.test(l))) throw new Error(`after the restart: ${bad.join("; ")}`);
+            return bad.length === 0 ? true : undefined;
+        }, 2000);
+        ctx.log(`${names.length} containers running healthy again after ${Math.round((Date.now() - started) / 1000)} s`);
+        ctx.figure("native restart", (Date.now() - started) / 1000);
+        const table = await smokeAgainstVm(ctx);
+        ctx.log(table.trimEnd().split("\n").pop() ?? "");
+    },
+};
