@@ -40,8 +40,8 @@ test("platform-api gets Janus's internal URL, the token secret and every admin k
     expect(value(api, "JANUS_API_URL")).toBe(janusApiUrl(janusSettings(catalog, config)));
     expect(value(api, "JANUS_TOKEN_SECRET")).toBe(generated("token-secret"));
     for (const p of JANUS_PLUGINS) expect(value(api, janusAdminKeyEnv(p))).toBe(generated(`${p.id}-admin-key`));
-    // The names the stack file may not set are exactly the Janus ones the program sets.
-    expect(api.map((e) => e.split("=")[0]).filter((n) => n.startsWith("JANUS_")).sort()).toEqual([...PLATFORM_API_DERIVED_ENV].sort());
+    // The names the stack file may not set are exactly the Janus and TURN ones the program sets.
+    expect(api.map((e) => e.split("=")[0]).filter((n) => /^(JANUS|TURN)_/.test(n)).sort()).toEqual([...PLATFORM_API_DERIVED_ENV].sort());
     const agent = envsOf("vk-agent");
     expect(value(agent, "VK_AGENT_JANUS_TOKEN_SECRET")).toBe(generated("token-secret"));
     expect(agent.filter((e) => /ADMIN_KEY|ADMIN_SECRET/.test(e))).toEqual([]);

@@ -192,7 +192,7 @@ const CLASSES: Record<string, { stack: "dev" | "prod"; bad: readonly Bad[]; good
         good: [
             ["a STUN server by IPv4 (was 'not host:port')", { janusStunServer: "74.125.250.129:19302" }],
             ["a STUN server by IPv6", { janusStunServer: "[2001:4860:4864:5:8000::1]:19302" }],
-            ["a wide RTP range (collided with vk-agent's port in its own namespace)", { janusRtpPorts: "1024-65535" }],
+            ["a wide RTP range, below TURN's relay range (collided with vk-agent's port in its own namespace)", { janusRtpPorts: "4000-60999" }],
             ["a quoted numeric label", { hostnames: { api: "123" } }],
         ],
     },
@@ -223,14 +223,14 @@ test("the good neighbours render together: the real program under mocks takes th
             acmeEmail: "ops+acme@visualkit.live",
             emailSpf: "v=spf1 include:zoho.com -all",
             janusStunServer: "74.125.250.129:19302",
-            janusRtpPorts: "1024-65535",
+            janusRtpPorts: "4000-60999",
             backupSchedule: "Mon..Fri *-*-* 02,14:05:00",
             platformApiEnv: { LOG_FORMAT: "json" },
         },
         secrets: ["chatwootSmtpPassword"],
     });
     const text = JSON.stringify(run.resources.map((r) => r.rawInputs)) + [...run.files.values()].join("\n");
-    for (const needle of ["94.130.12.0/24", "smtp.zoho.eu", "packages/apps", "release/1.2", "ops+acme@visualkit.live", "v=spf1 include:zoho.com -all", "74.125.250.129", "1024-65535", "02,14:05:00", "LOG_FORMAT=json"]) {
+    for (const needle of ["94.130.12.0/24", "smtp.zoho.eu", "packages/apps", "release/1.2", "ops+acme@visualkit.live", "v=spf1 include:zoho.com -all", "74.125.250.129", "4000-60999", "02,14:05:00", "LOG_FORMAT=json"]) {
         expect(text).toContain(needle);
     }
 });
