@@ -1,7 +1,8 @@
 import { spawnSync } from "node:child_process";
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import { parse } from "yaml";
 import { ROOT } from "../../helpers/program";
 
 /**
@@ -162,6 +163,33 @@ describe("deploy, then rollback", () => {
         expect(git("status", "--porcelain")).toBe("");
     });
 
+    test("release.yml's record step, run as the workflow runs it: the commit, its outputs; a hostile payload is refused", () => {
+        const wf = parse(readFileSync(join(ROOT, ".github/workflows/release.yml"), "utf8")) as { jobs: { record: { steps: { id?: string; run?: string }[] } } };
+        const script = wf.jobs.record.steps.find((s) => s.id === "record")!.run!;
+        const output = join(dir, "github-output");
+        const step = (env: Record<string, string>) => {
+            writeFileSync(output, "");
+            const path = `${dirname(process.execPath)}:${process.env.PATH}`;
+            return spawnSync("bash", ["-e", "-c", script], { cwd: repo, encoding: "utf8", env: { ...process.env, PATH: path, GITHUB_OUTPUT: output, ...env }, timeout: 120_000 });
+        };
+        const marker = join(dir, "pwned");
+        for (const env of [
+            { STACK: "dev; touch " + marker, SERVICE: "platform-api", IMAGE: NEW },
+            { STACK: "dev", SERVICE: `$(touch ${marker})`, IMAGE: NEW },
+            { STACK: "dev", SERVICE: "platform-api", IMAGE: `x:1.0.0$(touch ${marker})` },
+        ]) {
+            const res = step(env);
+            expect(res.status).not.toBe(0);
+            expect(existsSync(marker)).toBe(false);
+        }
+        const res = step({ STACK: "dev", SERVICE: "vk-agent", IMAGE: "ghcr.io/visualkit/vk-agent:1.0.1" });
+        expect(res.stderr).toBe("");
+        expect(res.status).toBe(0);
+        expect(readFileSync(output, "utf8")).toBe(`stack=dev\nsha=${git("rev-parse", "HEAD")}\n`);
+        expect(git("log", "-1", "--format=%an %s")).toBe("github-actions[bot] deploy dev: vk-agent ghcr.io/visualkit/vk-agent:1.0.1");
+        expect(git("rev-parse", "HEAD")).toBe(git("rev-parse", "origin/main"));
+    });
+
     test("a render that fails puts every file back", () => {
         // A program that fails to run: the deploy must not leave the stack file or history half-written.
         writeFileSync(join(repo, "index.ts"), readFileSync(join(repo, "index.ts"), "utf8") + "\nthrow new Error('broken program');\n");
@@ -172,6 +200,7 @@ describe("deploy, then rollback", () => {
         expect(r.out).toContain("npm run render -- dev failed");
         expect(r.out).toContain("(nothing committed)");
         expect(git("status", "--porcelain")).toBe("");
-        expect(readFileSync(join(repo, "Pulumi.dev.yaml"), "utf8")).toBe(original.stack);
+        expect(readFileSync(join(repo, "Pulumi.dev.yaml"), "utf8")).toBe(spawnSync("git", ["-C", repo, "show", "HEAD:Pulumi.dev.yaml"], { encoding: "utf8" }).stdout);
+        expect(readFileSync(join(repo, "Pulumi.dev.yaml"), "utf8")).toContain("visualkit:imageVkAgent: ghcr.io/visualkit/vk-agent:1.0.1");
     });
 });
