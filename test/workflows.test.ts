@@ -9,7 +9,7 @@ import { ROOT } from "./helpers/program";
  * that matter, so "prod only by a manual run on main" is checked as behaviour, not as text.
  */
 
-type Step = { name?: string; uses?: string; run?: string; with?: Record<string, unknown>; env?: Record<string, string> };
+type Step = { name?: string; if?: string; uses?: string; run?: string; with?: Record<string, unknown>; env?: Record<string, string> };
 type Job = {
     name?: string;
     strategy?: { "fail-fast"?: boolean; matrix: Record<string, unknown> };
@@ -363,5 +363,35 @@ describe("release.yml: an app's CI deploys one image", () => {
         const checkout = steps(up.jobs.up).find((s) => s.uses?.startsWith("actions/checkout@"));
         expect(checkout?.with).toEqual({ ref: "${{ inputs.ref }}" });
         expect((up.on.workflow_call as { inputs: Record<string, { default?: unknown }> }).inputs.ref.default).toBe("");
+    });
+});
+
+describe("pulumi-up.yml: SSH for a runner without a fixed address", () => {
+    const job = up.jobs.up;
+    const open = stepIndex(job, (s) => s.name === "open SSH to this runner");
+    const close = stepIndex(job, (s) => s.name === "close SSH to this runner");
+
+    test("opened before anything uses SSH, closed as the last step even after a failure, only without PULUMI_RUNNER", () => {
+        const agent = stepIndex(job, (s) => !!s.uses?.startsWith("webfactory/ssh-agent@"));
+        const upStep = stepIndex(job, (s) => !!s.uses?.startsWith("pulumi/actions@"));
+        expect(0 < open && open < agent && agent < upStep && upStep < close).toBe(true);
+        expect(close).toBe(steps(job).length - 1);
+        expect(steps(job)[open].if).toBe("vars.PULUMI_RUNNER == ''");
+        expect(steps(job)[close].if).toBe("always() && vars.PULUMI_RUNNER == ''");
+    });
+
+    test("both steps name the same run and stack; the open one gives one address, never a range", () => {
+        expect(steps(job)[open].env).toEqual(steps(job)[close].env);
+        expect(steps(job)[open].env).toEqual({ STACK: "${{ inputs.stack }}", RUN_ID: "${{ github.run_id }}-${{ github.run_attempt }}" });
+        expect(steps(job)[open].run).toContain('npm run -s ssh-window -- open "$STACK" --source "$address" --run-id "$RUN_ID"');
+        expect(steps(job)[close].run).toBe('npm run -s ssh-window -- close "$STACK" --run-id "$RUN_ID"');
+        for (const f of files) expect(texts[f]).not.toMatch(/0\.0\.0\.0\/0|::\/0/);
+    });
+
+    test("drift.yml sweeps expired windows before its refresh", () => {
+        const check = drift.jobs.check;
+        const sweep = runs(check, 'npm run -s ssh-window -- close "$STACK" --expired');
+        expect(sweep).toBeGreaterThanOrEqual(0);
+        expect(sweep).toBeLessThan(runs(check, "pulumi preview"));
     });
 });
