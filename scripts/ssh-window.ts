@@ -13,7 +13,7 @@ import { checkCidr } from "../config/validators";
  * them), not a rule in the Pulumi-managed firewall, so `pulumi up` never rewrites or removes it halfway through and
  * a server replaced during the update gets it too. Each carries labels with the run id and an expiry, so a window
  * the close step could not remove (the job was killed, the API failed) is found by `close --expired` (drift.yml).
- * Needs HCLOUD_TOKEN (and reads HCLOUD_ENDPOINT, as the hcloud CLI does). Exit 0 on success (close with nothing to close included), 1 on an API failure, 2 on bad usage.
+ * Needs HCLOUD_TOKEN (and reads HCLOUD_ENDPOINT and HCLOUD_POLL_INTERVAL, as the hcloud CLI does). Exit 0 on success (close with nothing to close included), 1 on an API failure, 2 on bad usage.
  */
 
 const USAGE = `usage: npm run ssh-window -- open <stack> --source <address> --run-id <id> [--minutes N]
@@ -123,7 +123,13 @@ async function main(): Promise<number> {
     };
     const [op, stack] = argv;
     // HCLOUD_ENDPOINT: the variable the hcloud CLI and the Terraform provider read for another API address.
-    const api = { base: opt("--api") ?? process.env.HCLOUD_ENDPOINT ?? "https://api.hetzner.cloud/v1", token: process.env.HCLOUD_TOKEN ?? "" };
+    // HCLOUD_POLL_INTERVAL: the hcloud CLI's variable for how often it asks about a running action ("500ms", "2s").
+    const poll = (process.env.HCLOUD_POLL_INTERVAL ?? "").match(/^(\d+)(ms|s)$/);
+    const api = {
+        base: opt("--api") ?? process.env.HCLOUD_ENDPOINT ?? "https://api.hetzner.cloud/v1",
+        token: process.env.HCLOUD_TOKEN ?? "",
+        pollMs: poll ? Number(poll[1]) * (poll[2] === "s" ? 1000 : 1) : 1000,
+    };
     try {
         if ((op !== "open" && op !== "close") || !stack || stack.startsWith("-")) throw new Error("give open or close and the stack");
         if (!/^[a-z0-9-]+$/.test(stack)) throw new Error(`not a stack name: ${stack}`);

@@ -64,6 +64,7 @@ export function planDeploy(stack: string, changes: readonly Change[], root = ROO
 }
 
 function stackPath(root: string, stack: string): string {
+    if (!/^[a-z0-9][a-z0-9-]*$/.test(stack)) throw new Error(`not a stack name: ${JSON.stringify(stack)} (dev, prod)`);
     const p = join(root, `Pulumi.${stack}.yaml`);
     if (!existsSync(p)) throw new Error(`no stack ${stack} (Pulumi.${stack}.yaml not found)`);
     return p;

@@ -128,7 +128,7 @@ test("close --expired: only windows past their expiry, of that stack", async () 
 test("the CLI as the workflow runs it: a range is bad usage (2), an API refusal 1, with the token never printed", async () => {
     const cli = (args: string[], token = TOKEN) =>
         new Promise<{ status: number | null; out: string }>((resolve) => {
-            const child = spawn(process.execPath, [join(ROOT, "scripts/run-ts.js"), join(ROOT, "scripts/ssh-window.ts"), ...args, "--api", base], { env: { ...process.env, HCLOUD_TOKEN: token } });
+            const child = spawn(process.execPath, [join(ROOT, "scripts/run-ts.js"), join(ROOT, "scripts/ssh-window.ts"), ...args, "--api", base], { env: { ...process.env, HCLOUD_TOKEN: token, HCLOUD_POLL_INTERVAL: "10ms" } });
             let out = "";
             child.stdout.on("data", (d) => (out += d));
             child.stderr.on("data", (d) => (out += d));
@@ -152,7 +152,7 @@ test("pulumi-up.yml's open and close steps, run as the job runs them", async () 
         mkdirSync(join(dir, "bin"));
         writeFileSync(join(dir, "bin", "curl"), '#!/bin/sh\necho 198.51.100.23\n');
         chmodSync(join(dir, "bin", "curl"), 0o755);
-        const env = { ...process.env, PATH: `${join(dir, "bin")}:${join(ROOT, "node_modules", ".bin")}:${process.env.PATH}`, HCLOUD_TOKEN: TOKEN, HCLOUD_ENDPOINT: base, STACK: "prod", RUN_ID: "4711-1" };
+        const env = { ...process.env, PATH: `${join(dir, "bin")}:${join(ROOT, "node_modules", ".bin")}:${process.env.PATH}`, HCLOUD_TOKEN: TOKEN, HCLOUD_ENDPOINT: base, HCLOUD_POLL_INTERVAL: "10ms", STACK: "prod", RUN_ID: "4711-1" };
         // Not spawnSync: the stand-in answers from this process.
         const run = (name: string) =>
             new Promise<{ status: number | null; stderr: string }>((resolve) => {
