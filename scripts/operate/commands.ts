@@ -1,20 +1,15 @@
+import { shellWord } from "../../lib/shipped";
 import { takeTargetOptions, type TargetOptions } from "../backup/remote";
 import { findTarget } from "../deploy/targets";
 
 /**
  * The remote command lines of `npm run ssh|exec|console`. ssh sends one string that the host's login shell parses,
- * so every word that did not come from the catalog is single-quoted here: a service id or an argument holding
+ * so every word is quoted as one shell word (lib/shipped.ts shellWord): a service id or an argument holding
  * quotes, `$()`, `;` or spaces reaches `docker exec` as exactly the word it was on the laptop.
  */
 
-/** POSIX single-quoting: safe words as they are, everything else in '…' with each ' written as '\''. */
-export function shellQuote(word: string): string {
-    if (/^[A-Za-z0-9_@%+=:,./-]+$/.test(word)) return word;
-    return `'${word.replace(/'/g, `'\\''`)}'`;
-}
-
 export function remoteLine(words: readonly string[]): string {
-    return words.map(shellQuote).join(" ");
+    return words.map(shellWord).join(" ");
 }
 
 export type Operation = "ssh" | "exec" | "console";

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ROOT } from "../../helpers/program";
 import { startSshd, type LocalSshd } from "../../helpers/sshd";
-import { buildCommand, remoteLine, shellQuote, splitArgs } from "../../../scripts/operate/commands";
+import { buildCommand, remoteLine, splitArgs } from "../../../scripts/operate/commands";
 
 /**
  * `npm run ssh|exec|console` against a real sshd on 127.0.0.1 whose sessions find a stand-in `docker` that prints the
@@ -81,11 +81,11 @@ describe("over a real sshd", () => {
 });
 
 describe("the command line", () => {
-    test("shellQuote: a POSIX shell reads back every word", () => {
+    test("remoteLine: a POSIX shell reads back every word", () => {
         const words = ["plain", "", "a b", "it's", `"$(x)"`, "\\n", "`id`", "-", "ü"];
         const res = spawnSync("sh", ["-c", `printf '<%s>' ${remoteLine(words)}`], { encoding: "utf8" });
         expect(res.stdout).toBe(words.map((w) => `<${w}>`).join(""));
-        expect(shellQuote("chatwoot-rails")).toBe("chatwoot-rails");
+        expect(remoteLine(["docker", "exec", "chatwoot-rails"])).toBe("docker exec chatwoot-rails");
     });
 
     test("a terminal adds -t to docker exec", () => {
