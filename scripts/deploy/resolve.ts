@@ -41,7 +41,10 @@ export async function resolveDigest(image: string, timeoutMs = 15_000): Promise<
     const tag = ref.tag ?? "latest";
     const { base, name } = registryOf(ref.repository);
     const url = `${base}/v2/${name}/manifests/${tag}`;
-    const head = (auth?: string) => fetch(url, { method: "HEAD", headers: { Accept: ACCEPT, ...(auth ? { Authorization: auth } : {}) }, signal: AbortSignal.timeout(timeoutMs) });
+    const head = (auth?: string) =>
+        fetch(url, { method: "HEAD", headers: { Accept: ACCEPT, ...(auth ? { Authorization: auth } : {}) }, signal: AbortSignal.timeout(timeoutMs) }).catch((e: Error) => {
+            throw new Error(`cannot reach ${base} (${(e.cause as Error | undefined)?.message ?? e.message}); deploy a digest instead`);
+        });
     let res = await head();
     if (res.status === 401) {
         const c = challenge(res.headers.get("www-authenticate"));

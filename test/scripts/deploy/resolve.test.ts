@@ -54,6 +54,7 @@ test("a reference with a digest is left alone; a missing tag is an error naming 
     expect(await resolveDigest(`${host}/visualkit/platform-api@${DIGEST}`)).toBe(`${host}/visualkit/platform-api@${DIGEST}`);
     expect(seen).toEqual([]);
     await expect(resolveDigest(`${host}/visualkit/platform-api:nope`)).rejects.toThrow(`${host}/visualkit/platform-api:nope does not exist`);
+    await expect(resolveDigest("127.0.0.1:1/x/y:main")).rejects.toThrow(/^cannot reach http:\/\/127.0.0.1:1 \(connect ECONNREFUSED 127.0.0.1:1\); deploy a digest instead$/);
 });
 
 test.each([
