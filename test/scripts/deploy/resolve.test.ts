@@ -1,6 +1,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { registryOf, resolveDigest } from "../../../scripts/deploy/resolve";
+import { freePort } from "../../helpers/sshd";
 
 /**
  * `npm run deploy -- --resolve` against a stand-in registry on 127.0.0.1 that behaves like ghcr.io: a manifest HEAD
@@ -54,7 +55,8 @@ test("a reference with a digest is left alone; a missing tag is an error naming 
     expect(await resolveDigest(`${host}/visualkit/platform-api@${DIGEST}`)).toBe(`${host}/visualkit/platform-api@${DIGEST}`);
     expect(seen).toEqual([]);
     await expect(resolveDigest(`${host}/visualkit/platform-api:nope`)).rejects.toThrow(`${host}/visualkit/platform-api:nope does not exist`);
-    await expect(resolveDigest("127.0.0.1:1/x/y:main")).rejects.toThrow(/^cannot reach http:\/\/127.0.0.1:1 \(connect ECONNREFUSED 127.0.0.1:1\); deploy a digest instead$/);
+    const closed = await freePort();
+    await expect(resolveDigest(`127.0.0.1:${closed}/x/y:main`)).rejects.toThrow(`cannot reach http://127.0.0.1:${closed} (connect ECONNREFUSED 127.0.0.1:${closed}); deploy a digest instead`);
 });
 
 test.each([
