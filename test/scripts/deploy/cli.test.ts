@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { parse } from "yaml";
@@ -186,6 +186,41 @@ describe("deploy, then rollback", () => {
         expect(readFileSync(output, "utf8")).toBe(`stack=dev\nsha=${git("rev-parse", "HEAD")}\n`);
         expect(git("log", "-1", "--format=%an %s")).toBe("github-actions[bot] deploy dev: vk-agent ghcr.io/visualkit/vk-agent:1.0.1");
         expect(git("rev-parse", "HEAD")).toBe(git("rev-parse", "origin/main"));
+    });
+
+    test("pulumi up runs after the push, as `npx pulumi up --yes --stack dev --policy-pack policy`; its failure leaves the commit and says what next", () => {
+        // A stand-in `npx` that records its arguments and fails the way a failed update does (tests never run the CLI).
+        const bin = join(dir, "bin");
+        mkdirSync(bin, { recursive: true });
+        writeFileSync(join(bin, "npx"), `#!/bin/sh\necho "$@" > ${join(dir, "npx-args")}\ngit -C ${repo} rev-parse origin/main > ${join(dir, "origin-at-up")}\nexit 3\n`);
+        chmodSync(join(bin, "npx"), 0o755);
+        const res = spawnSync(process.execPath, [join(repo, "scripts", "run-ts.js"), join(repo, "scripts", "deploy.ts"), "dev", "janus=ghcr.io/visualkit/janus:1.1.2-debian12-20261201"], {
+            cwd: repo,
+            encoding: "utf8",
+            env: { ...process.env, PATH: `${bin}:${process.env.PATH}` },
+        });
+        expect(res.status).toBe(1);
+        expect(readFileSync(join(dir, "npx-args"), "utf8")).toBe("pulumi up --yes --stack dev --policy-pack policy\n");
+        // The commit was on origin/main before the update started: main records what is being deployed.
+        expect(readFileSync(join(dir, "origin-at-up"), "utf8").trim()).toBe(git("rev-parse", "HEAD"));
+        expect(git("log", "-1", "--format=%s")).toBe("deploy dev: janus ghcr.io/visualkit/janus:1.1.2-debian12-20261201");
+        expect(res.stderr).toContain("pulumi up exited 3; main records the new reference");
+        expect(res.stdout).toMatch(/pulumi up +\d+\.\d s/);
+    });
+
+    test("a push that origin refuses takes the commit back: nothing deployed, the same command can run again", () => {
+        const hook = join(dir, "origin.git", "hooks", "pre-receive");
+        writeFileSync(hook, "#!/bin/sh\necho 'protected branch' >&2\nexit 1\n");
+        chmodSync(hook, 0o755);
+        const head = git("rev-parse", "HEAD");
+        const r = run("deploy", "dev", "janus=ghcr.io/visualkit/janus:1.1.2-debian12-20261202", "--no-up");
+        rmSync(hook);
+        expect(r.status).toBe(1);
+        expect(r.out).toContain("git push origin main was refused");
+        expect(r.out).toContain("the deploy commit was taken back and nothing was deployed");
+        expect(git("rev-parse", "HEAD")).toBe(head);
+        expect(git("status", "--porcelain")).toBe("");
+        expect(run("deploy", "dev", "janus=ghcr.io/visualkit/janus:1.1.2-debian12-20261202", "--no-up").status).toBe(0);
     });
 
     test("a render that fails puts every file back", () => {
