@@ -119,7 +119,10 @@ export function release(opts: ReleaseOptions, plan: () => Planned[]): number {
                 const res = spawnSync(process.execPath, [join(root, "scripts", "run-ts.js"), join(root, "scripts", "render.ts"), opts.stack], { cwd: root, encoding: "utf8" });
                 if (res.status !== 0) throw new Error(`npm run render -- ${opts.stack} failed:\n${(res.stderr || res.stdout).trim()}`);
             });
-            const message = `${planned[0].action} ${opts.stack}: ${planned.map((p) => `${p.service} ${p.to}`).join(", ")}\n\n${planned.map((p) => `${p.key}: ${p.from ?? "(unset)"} -> ${p.to}`).join("\n")}\n`;
+            // This run updates the stack itself: `[skip ci]` keeps the push from starting deploy.yml's dev update too,
+            // which would race this one for the stack lock. With --no-up the push's own workflows do run.
+            const skip = opts.up && opts.push ? "\n[skip ci]: this deploy runs pulumi up itself\n" : "";
+            const message = `${planned[0].action} ${opts.stack}: ${planned.map((p) => `${p.service} ${p.to}`).join(", ")}\n\n${planned.map((p) => `${p.key}: ${p.from ?? "(unset)"} -> ${p.to}`).join("\n")}\n${skip}`;
             committed = timer.run("commit", () => commit(root, touched, message));
         } catch (e) {
             discardChanges(root, touched);

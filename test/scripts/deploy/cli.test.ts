@@ -121,6 +121,7 @@ describe("deploy, then rollback", () => {
         expect(git("status", "--porcelain")).toBe("");
         expect(git("rev-parse", "HEAD")).toBe(git("rev-parse", "origin/main"));
         expect(git("log", "-1", "--format=%s")).toBe(`deploy dev: platform-api ${NEW}`);
+        expect(git("log", "-1", "--format=%b")).not.toContain("[skip ci]");
         expect(git("show", "--name-only", "--format=", "HEAD").split("\n").sort()).toEqual(["Pulumi.dev.yaml", "deploy/history/dev.json", "rendered/dev/resources.json"]);
         expect(r.out).toContain(`platform-api       ghcr.io/visualkit/platform-api:main → ${NEW}`);
         expect(r.out).toMatch(/render +\d+\.\d s/);
@@ -204,6 +205,8 @@ describe("deploy, then rollback", () => {
         // The commit was on origin/main before the update started: main records what is being deployed.
         expect(readFileSync(join(dir, "origin-at-up"), "utf8").trim()).toBe(git("rev-parse", "HEAD"));
         expect(git("log", "-1", "--format=%s")).toBe("deploy dev: janus ghcr.io/visualkit/janus:1.1.2-debian12-20261201");
+        // The push must not start deploy.yml's dev update as well: it would race this one for the stack lock.
+        expect(git("log", "-1", "--format=%b")).toContain("[skip ci]");
         expect(res.stderr).toContain("pulumi up exited 3; main records the new reference");
         expect(res.stdout).toMatch(/pulumi up +\d+\.\d s/);
     });
