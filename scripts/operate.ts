@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { readOutputs, resolveTarget, TARGET_USAGE } from "./backup/remote";
+import { resolveTarget, TARGET_USAGE } from "./backup/remote";
 import { targetNames } from "./deploy/targets";
 import { buildCommand, remoteLine, splitArgs, type Operation } from "./operate/commands";
 
@@ -33,13 +33,8 @@ function main(): number {
         target.stack = stack;
         const tty = Boolean(process.stdin.isTTY && process.stdout.isTTY);
         const remote = buildCommand(op, name, command, tty);
-        if (!target.host) {
-            const outputs = readOutputs(target);
-            const ipv4 = (outputs.hosts as Record<string, { ipv4?: string }> | undefined)?.[remote.host]?.ipv4;
-            if (!ipv4) throw new Error(`the stack outputs have no IPv4 address for host ${remote.host}`);
-            target.host = `root@${ipv4}`;
-        }
-        const ssh = resolveTarget(target);
+        // The same resolution as npm run backup (address, ssh options, host key), for the service's host.
+        const ssh = resolveTarget(target, undefined, remote.host);
         sshArgs = [...ssh.args, ...(remote.interactive && tty ? ["-t"] : []), "--", ssh.destination, ...(remote.words.length ? [remoteLine(remote.words)] : [])];
     } catch (e) {
         console.error(`${op}: ${(e as Error).message}\n${USAGES[op]}`);

@@ -87,12 +87,15 @@ export function backupsOf(outputs: Record<string, unknown>, stack: string | unde
     return { enabled: true, repository: b.repository ?? "", host: b.host ?? "", statusFile: b.statusFile ?? "" };
 }
 
-/** Where to SSH to: --host as given, or root@<IPv4 of the host the outputs name>. */
-export function resolveTarget(opts: TargetOptions, outputs?: Record<string, unknown>): SshTarget {
+/**
+ * Where to SSH to: --host as given, or root@<IPv4 of a host in the outputs>: `hostName` (npm run ssh/exec/console:
+ * the catalog host of the service), else the host that holds the backups.
+ */
+export function resolveTarget(opts: TargetOptions, outputs?: Record<string, unknown>, hostName?: string): SshTarget {
     let destination = opts.host;
     if (!destination) {
         const out = outputs ?? readOutputs(opts);
-        const name = backupsOf(out, opts.stack).host;
+        const name = hostName ?? backupsOf(out, opts.stack).host;
         const hosts = (out.hosts ?? {}) as Record<string, { ipv4?: string }>;
         const ipv4 = hosts[name]?.ipv4;
         if (!ipv4) throw new Error(`the stack outputs have no IPv4 address for host ${name}`);
