@@ -197,6 +197,15 @@ function staticBody(target: StaticTarget, opts: CaddyfileOptions): string[] {
     return [
         `root * ${token(root)}`,
         ...(headers.length > 0 ? block("header", headers) : []),
+        // Two matchers that exclude each other, so the order Caddy sorts two `header` directives in cannot matter.
+        ...(target.cacheControl
+            ? [
+                  `@immutable path_regexp ${token(target.cacheControl.immutablePath)}`,
+                  `header @immutable Cache-Control ${token(target.cacheControl.immutable)}`,
+                  `@mutable not path_regexp ${token(target.cacheControl.immutablePath)}`,
+                  `header @mutable Cache-Control ${token(target.cacheControl.mutable)}`,
+              ]
+            : []),
         // file_server answers OPTIONS with 405, which fails a CORS preflight; answer it with the headers above.
         "@preflight method OPTIONS",
         "respond @preflight 204",

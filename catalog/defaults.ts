@@ -53,6 +53,12 @@ export const STANDBY_PORT_OFFSET = 100;
 export const STANDBY_SUFFIX = "-standby";
 /** Where the persistent Hetzner volume is mounted. */
 export const DATA_DIR = "/mnt/data";
+/**
+ * Widget CDN names whose bytes never change (docs/deploy.md "Widget CDN releases"): a release's own folder
+ * (/1.4.2/…, /v1.4.2-beta.1/…) and content-hashed names (widget.3f9a1c2b.js: at least 8 hex digits between dots).
+ * Written without `{n,}` repetition: braces in a Caddyfile token read as a placeholder.
+ */
+export const WIDGET_IMMUTABLE_PATH = `^/(v?[0-9]+[.][0-9]+[.][0-9]+(-[0-9A-Za-z.]+)?/.*|(.*/)?[^/]+[.]${"[0-9a-f]".repeat(8)}[0-9a-f]*[.][A-Za-z0-9]+)$`;
 /** Widget CDN files: the reference's path, a link into the data volume so the files survive a rebuild. */
 export const WIDGET_CDN_ROOT = "/opt/widget-cdn";
 /** Folders on the data volume (relative to DATA_DIR) that hold state, so each survives a server rebuild. */

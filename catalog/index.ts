@@ -9,6 +9,7 @@ import {
     VK_AGENT_ADDRESS,
     VK_AGENT_STANDBY_ADDRESS,
     WIDGET_CDN_ROOT,
+    WIDGET_IMMUTABLE_PATH,
 } from "./defaults";
 import { containerPortOf, healthPort, httpsUrl, routeUrl } from "./derived";
 import type { CatalogInput, PortId, RouteId } from "./input";
@@ -196,8 +197,10 @@ export function buildCatalog(cfg: CatalogInput): Catalog {
                     headers: {
                         "Access-Control-Allow-Origin": "*",
                         "Access-Control-Allow-Methods": "GET, OPTIONS",
-                        "Cache-Control": "public, max-age=31536000, immutable",
                     },
+                    // A year's `immutable` only where a name never gets new bytes; a moving name is cached 5 minutes
+                    // (then revalidated by ETag), the time a widget release or rollback takes to reach every browser.
+                    cacheControl: { immutablePath: WIDGET_IMMUTABLE_PATH, immutable: "public, max-age=31536000, immutable", mutable: "public, max-age=300, must-revalidate" },
                 }),
             ],
         },

@@ -59,6 +59,13 @@ export interface StaticTarget {
     readonly root: string;
     /** Response headers set on every file. */
     readonly headers: Readonly<Record<string, string>>;
+    /**
+     * Cache-Control by name. Paths matching `immutablePath` (a regular expression: a release's own version folder or a
+     * content-hashed file name, whose bytes never change) get `immutable`; every other path (a name each release
+     * overwrites, such as /widget.js or /v1/widget.js) gets `mutable`, so a release or a rollback reaches browsers
+     * within its max-age instead of a year later.
+     */
+    readonly cacheControl?: { readonly immutablePath: string; readonly immutable: string; readonly mutable: string };
 }
 
 export interface PublicCheck {

@@ -9,7 +9,7 @@ import { ROOT } from "./helpers/program";
  * that matter, so "prod only by a manual run on main" is checked as behaviour, not as text.
  */
 
-type Step = { name?: string; uses?: string; run?: string; with?: Record<string, unknown>; env?: Record<string, string> };
+type Step = { name?: string; if?: string; uses?: string; run?: string; with?: Record<string, unknown>; env?: Record<string, string> };
 type Job = {
     name?: string;
     strategy?: { "fail-fast"?: boolean; matrix: Record<string, unknown> };
@@ -55,7 +55,7 @@ const pulumiSteps = (job: Job) => steps(job).filter((s) => s.uses?.startsWith("p
 
 describe("every workflow", () => {
     test("the expected files exist and parse", () => {
-        expect(files.sort()).toEqual(["backups.yml", "deploy.yml", "drift.yml", "janus-image.yml", "pull-request.yml", "pulumi-up.yml"]);
+        expect(files.sort()).toEqual(["backups.yml", "deploy.yml", "drift.yml", "janus-image.yml", "pull-request.yml", "pulumi-up.yml", "release.yml"]);
     });
 
     test.each(files)("%s: read-only by default, no write-all, write only where a job needs it", (file) => {
@@ -70,6 +70,7 @@ describe("every workflow", () => {
                 "pull-request.yml/preview": [["pull-requests", "write"]],
                 "janus-image.yml/build": [["packages", "write"]],
                 "drift.yml/report": [["issues", "write"]],
+                "release.yml/record": [["contents", "write"]],
             };
             const allowed = needs[`${file}/${id}`] ?? [];
             expect({ job: id, writes }).toEqual({ job: id, writes: allowed });
@@ -340,5 +341,83 @@ describe("janus-image.yml", () => {
         expect(dockerfile).toMatch(/^ARG JANUS_UPSTREAM_VERSION=\d+\.\d+\.\d+$/m);
         expect(steps(job)[runs(job, "JANUS_UPSTREAM_VERSION")].run).toContain('"$image:$version-debian12"');
         expect(steps(job).find((s) => s.uses?.startsWith("docker/login-action@"))?.with).toMatchObject({ registry: "ghcr.io", password: "${{ secrets.GITHUB_TOKEN }}" });
+    });
+});
+
+describe("release.yml: an app's CI deploys one image", () => {
+    const release = workflows["release.yml"];
+    const record = release.jobs.record;
+    // `needs.record.outputs.stack` as the record step sets it: the payload's stack or dev.
+    const jobsAfter = (stack: string) =>
+        Object.entries(release.jobs)
+            .filter(([id, j]) => id !== "record" && evaluate(String(j.if).replace("needs.record.outputs.stack", "github.stack"), { github: { stack } }))
+            .map(([id]) => id);
+
+    test("triggers: repository_dispatch of type deploy and the manual run with stack, service, image", () => {
+        expect(Object.keys(release.on).sort()).toEqual(["repository_dispatch", "workflow_dispatch"]);
+        expect(release.on.repository_dispatch).toEqual({ types: ["deploy"] });
+        const inputs = (release.on.workflow_dispatch as { inputs: Record<string, { options?: string[] }> }).inputs;
+        expect(Object.keys(inputs).sort()).toEqual(["image", "service", "stack"]);
+        expect(inputs.stack.options!.sort()).toEqual(["dev", "prod"]);
+    });
+
+    test("the record step runs the deploy script with --no-up; the payload reaches it only through env", () => {
+        const i = runs(record, /npm run -s deploy -- "\$STACK" "\$SERVICE=\$IMAGE" --no-up/);
+        expect(i).toBeGreaterThanOrEqual(0);
+        const step = steps(record)[i];
+        expect(step.env).toEqual({
+            STACK: "${{ github.event.client_payload.stack || inputs.stack || 'dev' }}",
+            SERVICE: "${{ github.event.client_payload.service || inputs.service }}",
+            IMAGE: "${{ github.event.client_payload.image || inputs.image }}",
+        });
+        for (const s of steps(record)) expect(s.run ?? "").not.toMatch(/\$\{\{/);
+        expect(record.concurrency).toEqual({ group: "release-record", "cancel-in-progress": false });
+    });
+
+    test.each([
+        ["dev", ["dev"]],
+        ["prod", ["prod"]],
+        ["staging", []],
+    ] as const)("a recorded %s deploy runs %j", (stack, expected) => {
+        expect(jobsAfter(stack)).toEqual(expected);
+    });
+
+    test("each stack applies the deploy commit through pulumi-up.yml; prod behind `production`", () => {
+        const ref = "${{ needs.record.outputs.sha }}";
+        expect(release.jobs.dev).toMatchObject({ needs: "record", uses: "./.github/workflows/pulumi-up.yml", with: { stack: "dev", environment: "dev", ref }, secrets: "inherit" });
+        expect(release.jobs.prod).toMatchObject({ needs: "record", uses: "./.github/workflows/pulumi-up.yml", with: { stack: "prod", environment: "production", ref }, secrets: "inherit" });
+        const checkout = steps(up.jobs.up).find((s) => s.uses?.startsWith("actions/checkout@"));
+        expect(checkout?.with).toEqual({ ref: "${{ inputs.ref }}" });
+        expect((up.on.workflow_call as { inputs: Record<string, { default?: unknown }> }).inputs.ref.default).toBe("");
+    });
+});
+
+describe("pulumi-up.yml: SSH for a runner without a fixed address", () => {
+    const job = up.jobs.up;
+    const open = stepIndex(job, (s) => s.name === "open SSH to this runner");
+    const close = stepIndex(job, (s) => s.name === "close SSH to this runner");
+
+    test("opened before anything uses SSH, closed as the last step even after a failure, only without PULUMI_RUNNER", () => {
+        const agent = stepIndex(job, (s) => !!s.uses?.startsWith("webfactory/ssh-agent@"));
+        const upStep = stepIndex(job, (s) => !!s.uses?.startsWith("pulumi/actions@"));
+        expect(0 < open && open < agent && agent < upStep && upStep < close).toBe(true);
+        expect(close).toBe(steps(job).length - 1);
+        expect(steps(job)[open].if).toBe("vars.PULUMI_RUNNER == ''");
+        expect(steps(job)[close].if).toBe("always() && vars.PULUMI_RUNNER == ''");
+    });
+
+    test("both steps name the same run and stack; the open one gives one address, never a range", () => {
+        expect(steps(job)[open].env).toEqual(steps(job)[close].env);
+        expect(steps(job)[open].env).toEqual({ STACK: "${{ inputs.stack }}", RUN_ID: "${{ github.run_id }}-${{ github.run_attempt }}" });
+        expect(steps(job)[open].run).toContain('npm run -s ssh-window -- open "$STACK" --source "$address" --run-id "$RUN_ID"');
+        expect(steps(job)[close].run).toBe('npm run -s ssh-window -- close "$STACK" --run-id "$RUN_ID"');
+        for (const f of files) expect(texts[f]).not.toMatch(/0\.0\.0\.0\/0|::\/0/);
+    });
+
+    test("drift.yml sweeps expired windows before its refresh", () => {
+        const check = drift.jobs.check;
+        const sweep = runs(check, 'npm run -s ssh-window -- close "$STACK" --expired');
+        expect(sweep).toBeGreaterThanOrEqual(0);
+        expect(sweep).toBeLessThan(runs(check, "pulumi preview"));
     });
 });

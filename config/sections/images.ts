@@ -12,7 +12,8 @@ export interface ImagesSection {
     readonly registry?: { readonly server: string; readonly username?: string; readonly password?: SecretString };
 }
 
-const IMAGE_KEYS = { platformApi: "imagePlatformApi", vkAgent: "imageVkAgent", janus: "imageJanus", chatwoot: "imageChatwoot", postgres: "imagePostgres", redis: "imageRedis", websocket: "imageWebsocket" } as const;
+/** The stack file key (without `visualkit:`) of each image, by catalog image key. */
+export const IMAGE_KEYS = { platformApi: "imagePlatformApi", vkAgent: "imageVkAgent", janus: "imageJanus", chatwoot: "imageChatwoot", postgres: "imagePostgres", redis: "imageRedis", websocket: "imageWebsocket" } as const;
 
 export function readImages(r: ConfigReader, environment: Environment | undefined): ImagesSection {
     const images: Partial<Record<keyof typeof IMAGE_KEYS, string>> = {};

@@ -89,16 +89,17 @@ export function backupsOf(outputs: Record<string, unknown>, stack: string | unde
 }
 
 /**
- * Where to SSH to: --host as given, or root@<IPv4 of the host the outputs name>. The server must present a key known
+ * Where to SSH to: --host as given, or root@<IPv4 of a host in the outputs>: `hostName` (npm run ssh/exec/console:
+ * the catalog host of the service), else the host that holds the backups. The server must present a key known
  * beforehand, never one learned on the way: with the outputs, the host's own key (`hosts.<name>.sshHostKey`, the key
  * the program installed); with --host, the one in --known-hosts or in ~/.ssh/known_hosts.
  */
-export function resolveTarget(opts: TargetOptions, outputs?: Record<string, unknown>): SshTarget {
+export function resolveTarget(opts: TargetOptions, outputs?: Record<string, unknown>, hostName?: string): SshTarget {
     let destination = opts.host;
     let hostKey: string | undefined;
     if (!destination) {
         const out = outputs ?? readOutputs(opts);
-        const name = backupsOf(out, opts.stack).host;
+        const name = hostName ?? backupsOf(out, opts.stack).host;
         const hosts = (out.hosts ?? {}) as Record<string, { ipv4?: string; sshHostKey?: string }>;
         const ipv4 = hosts[name]?.ipv4;
         if (!ipv4) throw new Error(`the stack outputs have no IPv4 address for host ${name}`);

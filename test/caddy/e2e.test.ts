@@ -1,6 +1,6 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import WebSocket from "ws";
 import { hostRoutes } from "../../catalog";
@@ -28,8 +28,11 @@ let caddy: CaddyProcess;
 let httpPort: number;
 
 beforeAll(async () => {
-    mkdirSync(join(cdnDir, "v1"), { recursive: true });
-    writeFileSync(join(cdnDir, "v1", "widget.js"), widget);
+    // A release's own folder and a hashed name never change; /widget.js and /v1/widget.js move with every release.
+    for (const path of ["v1/widget.js", "widget.js", "1.4.2/widget.js", "v2.0.0-beta.1/widget.js", "assets/widget.3f9a1c2bde.js", "widget.3f9a.js"]) {
+        mkdirSync(dirname(join(cdnDir, path)), { recursive: true });
+        writeFileSync(join(cdnDir, path), widget);
+    }
     // What a wrong folder would hold: a checkout's metadata, an env file, a hidden key.
     mkdirSync(join(cdnDir, ".git"), { recursive: true });
     writeFileSync(join(cdnDir, ".git", "config"), "[remote]\n");
@@ -160,7 +163,7 @@ describe("the prod catalog behind the real Caddy (loopback)", () => {
         expect(res.body).toBe(widget);
         expect(res.headers["access-control-allow-origin"]).toBe("*");
         expect(res.headers["access-control-allow-methods"]).toBe("GET, OPTIONS");
-        expect(res.headers["cache-control"]).toBe("public, max-age=31536000, immutable");
+        expect(res.headers["cache-control"]).toBe("public, max-age=300, must-revalidate");
         expect(res.headers["strict-transport-security"]).toBe(HSTS);
         expect(res.headers["x-upstream"]).toBeUndefined();
     });
@@ -170,6 +173,20 @@ describe("the prod catalog behind the real Caddy (loopback)", () => {
         const res = await get(httpPort, byId("cdn").hostname, path);
         expect(res.status).toBe(404);
         expect(res.body).not.toMatch(/SECRET|PRIVATE KEY|remote/);
+    });
+
+    test.each([
+        ["/widget.js", "public, max-age=300, must-revalidate"],
+        ["/v1/widget.js", "public, max-age=300, must-revalidate"],
+        ["/widget.3f9a.js", "public, max-age=300, must-revalidate"],
+        ["/1.4.2/widget.js", "public, max-age=31536000, immutable"],
+        ["/v2.0.0-beta.1/widget.js", "public, max-age=31536000, immutable"],
+        ["/assets/widget.3f9a1c2bde.js", "public, max-age=31536000, immutable"],
+    ])("cdn %s: Cache-Control %s (immutable only for names whose bytes never change)", async (path, cacheControl) => {
+        const res = await get(httpPort, byId("cdn").hostname, path);
+        expect(res.status).toBe(200);
+        expect(res.headers["cache-control"]).toBe(cacheControl);
+        expect(res.headers["access-control-allow-origin"]).toBe("*");
     });
 
     test("cdn answers a CORS preflight with 204 and the CORS headers", async () => {

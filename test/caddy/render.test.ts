@@ -76,7 +76,8 @@ describe("sites derived from the catalog", () => {
         const cdn = all.get("cdn.visualkit.live")!;
         expect(cdn).toContain("Access-Control-Allow-Origin *");
         expect(cdn).toContain('Access-Control-Allow-Methods "GET, OPTIONS"');
-        expect(cdn).toContain('Cache-Control "public, max-age=31536000, immutable"');
+        expect(cdn).toContain('header @immutable Cache-Control "public, max-age=31536000, immutable"');
+        expect(cdn).toContain('header @mutable Cache-Control "public, max-age=300, must-revalidate"');
         expect(cdn).toContain("file_server");
     });
 
