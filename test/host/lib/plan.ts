@@ -82,6 +82,22 @@ export function dependencyOrder(plan: Plan, pick: (r: RecordedResource) => boole
     return order;
 }
 
+/**
+ * Whether `r` comes after a container: it depends on one, directly or through other resources (dependsOn and network
+ * references). Such a remote step (a container's pids limit) runs in the containers phase, beside what it needs.
+ */
+export function afterContainers(plan: Plan, r: RecordedResource): boolean {
+    const graph = new Map([...dependencyGraph(plan, () => true)].map(([x, deps]) => [x.name, deps]));
+    const byName = new Map(plan.resources.map((x) => [x.name, x]));
+    const seen = new Set<string>();
+    const visit = (name: string): boolean => {
+        if (seen.has(name)) return false;
+        seen.add(name);
+        return [...(graph.get(name) ?? [])].some((d) => byName.get(d)?.type === "docker:index/container:Container" || visit(d));
+    };
+    return visit(r.name);
+}
+
 /** Runs `f` on every selected resource as soon as its dependencies are done, independent ones at once (as the engine does). */
 export async function runInDependencyOrder(plan: Plan, pick: (r: RecordedResource) => boolean, f: (r: RecordedResource) => Promise<void>): Promise<void> {
     const graph = dependencyGraph(plan, pick);

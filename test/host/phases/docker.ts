@@ -5,7 +5,8 @@ import type { RecordedResource } from "../../../mocks/runtime";
 import { need, type Context, type Phase } from "../lib/context";
 import { containerRequest, networkRequest } from "../lib/docker";
 import { imageChanges } from "../lib/images";
-import { imageReferences, runInDependencyOrder, type Plan } from "../lib/plan";
+import { afterContainers, imageReferences, runInDependencyOrder, type Plan } from "../lib/plan";
+import { COMMAND_TYPES, replayCommand } from "../lib/remote";
 import { sleep } from "../lib/proc";
 import type { Ssh } from "../lib/ssh";
 
@@ -123,8 +124,11 @@ export const dockerServices: Phase = {
         const started = Date.now();
         // Like the engine: a failed resource fails the run, but the ones not depending on it are still created.
         const failed: string[] = [];
-        await runInDependencyOrder(plan, (r) => r.type === "docker:index/network:Network" || r.type === "docker:index/container:Container", (r) =>
-            createResource(ctx, r, refs).catch((e: Error) => {
+        const isDocker = (r: RecordedResource) => r.type === "docker:index/network:Network" || r.type === "docker:index/container:Container";
+        // The remote steps that come after a container (its pids limit) run here, each once what it needs exists.
+        const isLateCommand = (r: RecordedResource) => COMMAND_TYPES.includes(r.type) && afterContainers(plan, r);
+        await runInDependencyOrder(plan, (r) => isDocker(r) || isLateCommand(r), (r) =>
+            (isLateCommand(r) ? replayCommand(need(ctx.ssh, "SSH"), r).then(() => ctx.log(`${r.name} ok`)) : createResource(ctx, r, refs)).catch((e: Error) => {
                 failed.push(`${r.name}: ${e.message}`);
                 const lines = e.message.split("\n");
                 ctx.log(`✘ ${[lines[0], ...lines.slice(1).slice(-60)].join("\n      ")}`);
