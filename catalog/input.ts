@@ -1,3 +1,4 @@
+import prices from "./prices.json";
 import type { ImageKey } from "./types";
 
 /**
@@ -5,6 +6,12 @@ import type { ImageKey } from "./types";
  * looks at config. The id tables are part of the input: they say which ports and hostnames exist and what each is
  * unless the stack overrides it (`visualkit:ports`, `visualkit:hostnames`).
  */
+
+/** The server types catalog/prices.json prices; visualkit:serverType must be one of them (config/sections/server.ts). */
+export const KNOWN_SERVER_TYPES: readonly string[] = Object.keys(prices.serverTypes);
+
+/** How much Caddy and Janus log (visualkit:logLevel). */
+export type LogLevel = "debug" | "info" | "warn";
 
 /** Internal ports of the reference platform, by the id used in `visualkit:ports`. */
 export const DEFAULT_PORTS = {

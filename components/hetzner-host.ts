@@ -7,7 +7,7 @@ import { firewallRules } from "../catalog/firewall";
 import type { Catalog, HostSpec } from "../catalog/types";
 import type { SecretString } from "../config/secret";
 import { publishFile } from "../lib/artifacts";
-import type { HostHandle } from "../lib/host";
+import { ipv6HostAddress, type HostHandle } from "../lib/host";
 import { shippedFile } from "../lib/shipped";
 import { REMOTE_COMMAND_DEFAULTS, sshConnection } from "../lib/ssh";
 import { ed25519HostKey } from "../lib/ssh-host-key";
@@ -268,9 +268,3 @@ export function hasTurnAddress(catalog: Catalog, host: string): boolean {
     return catalog.services.some((s) => s.host === host && (s.names ?? []).some((n) => n.address === "turnIpv4"));
 }
 
-/** Hetzner routes a /64 to the server and configures its first address, `<prefix>::1`, on the interface. */
-export function ipv6HostAddress(network: string): string {
-    const prefix = network.split("/")[0];
-    if (!prefix.endsWith("::")) throw new Error(`unexpected IPv6 network "${network}": expected a /64 such as 2001:db8:1:2::/64`);
-    return `${prefix}1`;
-}

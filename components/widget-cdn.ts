@@ -1,6 +1,6 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import { folderContent } from "../lib/folder";
+import { folderContent } from "../config/folder";
 import type { HostHandle } from "../lib/host";
 import { REMOTE_COMMAND_DEFAULTS } from "../lib/ssh";
 import { renderWidgetFolderScript, renderWidgetSyncScript } from "../render/widget-cdn";

@@ -1,15 +1,17 @@
+import { join } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { PROJECT_ROOT } from "../lib/shipped";
 import { localFacts, writtenInStackFile } from "./local";
 import { KEYS, PROVIDER_SECRETS, fullKey } from "./keys";
 import type { RawConfig } from "./raw";
+
+/** The project folder (Pulumi.yaml and the stack files): this folder's parent, as the program runs from its sources. */
+const PROJECT_DIR = join(__dirname, "..");
 
 export { ConfigError } from "./issues";
 export { SecretString, SECRET_PLACEHOLDER } from "./secret";
 export type { PlatformConfig } from "./types";
 
 // The SDK keeps secret-key lookup internal; it is the only way to tell "set with --secret" from plain text.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const runtimeConfig = require("@pulumi/pulumi/runtime/config") as { isConfigSecret(key: string): boolean };
 
 /**
@@ -26,6 +28,6 @@ export function readRawConfig(): RawConfig {
     const env = Object.fromEntries(PROVIDER_SECRETS.map((p) => [p.env, process.env[p.env]]));
     const engine = pulumi.runtime.hasEngine() ? (pulumi.runtime.isDryRun() ? "preview" : "up") : undefined;
     const local = { ...localFacts(process.env, engine === "up"), engine } as const;
-    const written = writtenInStackFile(PROJECT_ROOT, pulumi.getProject(), pulumi.getStack(), values);
+    const written = writtenInStackFile(PROJECT_DIR, pulumi.getProject(), pulumi.getStack(), values);
     return { project: pulumi.getProject(), stack: pulumi.getStack(), values, secretKeys, env, local, written };
 }

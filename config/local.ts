@@ -1,6 +1,6 @@
 import { closeSync, openSync, readFileSync, readSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { listFolder } from "../lib/folder";
+import { listFolder } from "./folder";
 import type { FolderFacts, LocalFacts } from "./raw";
 import { readStackYaml, type WrittenScalar } from "./stack-yaml";
 

@@ -2,7 +2,8 @@ import type { CatalogInput, EmailInput } from "../catalog/input";
 import type { SecretString } from "./secret";
 
 export type Environment = "dev" | "prod";
-export type LogLevel = "debug" | "info" | "warn";
+export type { LogLevel } from "../catalog/input";
+import type { LogLevel } from "../catalog/input";
 /** How Caddy gets certificates: from the public ACME CAs, or from its own internal CA (test hosts). */
 export type CaddyTls = "acme" | "internal";
 

@@ -5,7 +5,7 @@ import { CONTAINER_LOGS } from "../catalog/defaults";
 import { containerLimits, SECURITY_OPTS, type HostCapacity } from "../catalog/limits";
 import type { ContainerSpec, PortSpec, ServiceSpec } from "../catalog/types";
 import { ENV_NAME } from "../config/validators";
-import { healthcheckTest } from "../render/healthcheck";
+import { healthcheckTest } from "./healthcheck";
 import { goSeconds } from "./go-duration";
 import { REMOTE_COMMAND_DEFAULTS } from "./ssh";
 

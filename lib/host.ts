@@ -22,3 +22,10 @@ export interface HostHandle {
     /** Resolves once cloud-init has finished and Docker and Caddy answer; depend on it for anything on the box. */
     readonly ready: pulumi.Resource;
 }
+
+/** Hetzner routes a /64 to the server and configures its first address, `<prefix>::1`, on the interface. */
+export function ipv6HostAddress(network: string): string {
+    const prefix = network.split("/")[0];
+    if (!prefix.endsWith("::")) throw new Error(`unexpected IPv6 network "${network}": expected a /64 such as 2001:db8:1:2::/64`);
+    return `${prefix}1`;
+}

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { PolicyPack, type ResourceValidationPolicy, type StackValidationPolicy } from "@pulumi/policy";
 import { resolve } from "node:path";
-import { readStackConfig } from "../scripts/stack-config";
+import { readStackConfig } from "../stack/stack-config";
 import { policyContext } from "./context";
 import { POLICIES, type PolicyContext, type PolicyResourceView } from "./policies";
 

@@ -9,8 +9,7 @@ import prices from "../catalog/prices.json";
 export type PriceTable = typeof prices;
 export const PRICES: PriceTable = prices;
 
-/** The server types the table prices; visualkit:serverType must be one of them (config/sections/server.ts). */
-export const KNOWN_SERVER_TYPES: readonly string[] = Object.keys(prices.serverTypes);
+export { KNOWN_SERVER_TYPES } from "../catalog/input";
 
 export interface CostHost {
     readonly name: string;

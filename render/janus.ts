@@ -1,6 +1,6 @@
 import { disabledJanusPlugins, JANUS_PLUGINS, type JanusPluginSpec } from "../catalog/janus-plugins";
 import type { Catalog, PortSpec } from "../catalog/types";
-import type { LogLevel } from "../config/types";
+import type { LogLevel } from "../catalog/input";
 
 /**
  * Janus configuration (`janus.jcfg` and the HTTP and WebSocket transports), rendered from the reference's values and

@@ -15,7 +15,6 @@ const entries = JSON.parse(readFileSync(join(ROOT, "rendered", "prod", "resource
 
 function resourceClass(type: string): new (name: string, args: unknown) => pulumi.Resource {
     const [pkg, module, cls] = type.split(":");
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const sdk = require(`@pulumi/${pkg === "pulumi" ? cls : pkg}`);
     if (pkg === "pulumi") return sdk.Provider;
     const mod = module.split("/")[0];

@@ -4,7 +4,7 @@ import { dirname } from "node:path";
 import { DATA_FOLDERS } from "../catalog/defaults";
 import { parseConfig } from "../stack";
 import { PROJECT_ROOT, shellWord, shippedFile } from "../lib/shipped";
-import { readStackConfig } from "./stack-config";
+import { readStackConfig } from "../stack/stack-config";
 
 /**
  * `npm run migrate-data -- <stack> --from root@<old-ip> [--to root@<new-ip>] [options] [--dry-run]`

@@ -1,7 +1,7 @@
 import { mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { runWithMocks, type MockRunResult } from "../mocks/runtime";
-import { readStackConfig } from "./stack-config";
+import { readStackConfig } from "../stack/stack-config";
 
 /** The offline render: the real program under mocks, turned into the files of rendered/<stack>/. */
 
@@ -9,7 +9,6 @@ export const ROOT = resolve(__dirname, "..");
 
 export async function renderStack(stack: string): Promise<MockRunResult> {
     const { project, config, secretKeys } = readStackConfig(ROOT, stack);
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const program = require("../index") as () => Promise<Record<string, unknown>>;
     return runWithMocks({ project, stack, config, secretKeys, program });
 }

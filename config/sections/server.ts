@@ -1,4 +1,4 @@
-import { KNOWN_SERVER_TYPES } from "../../render/cost";
+import { KNOWN_SERVER_TYPES } from "../../catalog/input";
 import type { ConfigReader } from "../reader";
 import type { CaddyTls } from "../types";
 

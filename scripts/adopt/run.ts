@@ -1,12 +1,12 @@
 import { join } from "node:path";
 import { ownerCommentPrefix } from "../../catalog/takeover";
-import { ipv6HostAddress } from "../../components/hetzner-host";
+import { ipv6HostAddress } from "../../lib/host";
 import { CloudflareReader, DEFAULT_BASE_URL, type ApiPagesDomain, type ApiZoneSetting } from "./cloudflare-api";
 import { matchAccount, TYPES, type MatchResult, type RenderedResource } from "./match";
 import { writeAdoptMap } from "./stack-file";
 import { formatAdoptTable } from "./table";
 import { runWithMocks } from "../../mocks/runtime";
-import { readStackConfig } from "../stack-config";
+import { readStackConfig } from "../../stack/stack-config";
 
 /**
  * The work of `npm run adopt -- <stack> [--dry-run]`: reads (GET only) the zone's DNS records, the account's Pages projects and
@@ -32,7 +32,6 @@ export async function renderCloudflare(root: string, stack: string): Promise<{ r
     const { project, config, secretKeys } = readStackConfig(root, stack);
     const withoutAdopt = { ...config };
     delete withoutAdopt["visualkit:adopt"];
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const program = require("../../index") as () => Promise<Record<string, unknown>>;
     const result = await runWithMocks({
         project,

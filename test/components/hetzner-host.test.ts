@@ -3,9 +3,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse } from "yaml";
-import { HetznerHost, ipv6HostAddress } from "../../components/hetzner-host";
+import { HetznerHost } from "../../components/hetzner-host";
+import { ipv6HostAddress } from "../../lib/host";
 import { fakeId } from "../../mocks/fakes";
-import { readStackConfig } from "../../scripts/stack-config";
+import { readStackConfig } from "../../stack/stack-config";
 import { parsedStack, ROOT, runComponents, runProgram, type ProgramRun } from "../helpers/program";
 
 const T = {

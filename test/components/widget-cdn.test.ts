@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
-import { folderContent } from "../../lib/folder";
+import { folderContent } from "../../config/folder";
 import { ROOT, runProgram } from "../helpers/program";
 
 /** The widget CDN in the program's graph: the folder always, the sync only with visualkit:widgetCdnSourceDir. */

@@ -5,7 +5,7 @@ import { ConfigError } from "../../config/issues";
 import { writtenInStackFile } from "../../config/local";
 import { readStackYaml } from "../../config/stack-yaml";
 import { parseConfig, type RawConfig } from "../../stack";
-import { readStackConfig } from "../../scripts/stack-config";
+import { readStackConfig } from "../../stack/stack-config";
 import { NO_FILES } from "../helpers/config-reader";
 import { ROOT, stackConfig } from "../helpers/program";
 

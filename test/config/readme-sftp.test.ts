@@ -2,7 +2,7 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { policyContext } from "../../policy/context";
-import { readStackConfig } from "../../scripts/stack-config";
+import { readStackConfig } from "../../stack/stack-config";
 import { ROOT, runProgram } from "../helpers/program";
 
 /*

@@ -9,7 +9,7 @@ import { localFacts } from "../../config/local";
 import { parseConfig } from "../../stack";
 import type { PlatformConfig } from "../../config/types";
 import type { MockRunOptions, MockRunResult, RecordedResource } from "../../mocks/runtime";
-import { readStackConfig } from "../../scripts/stack-config";
+import { readStackConfig } from "../../stack/stack-config";
 
 /**
  * Runs the real program (index.ts) under mocks, with a stack file's config plus overrides, and gives awaited

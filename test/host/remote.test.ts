@@ -2,7 +2,7 @@ import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { listFolder } from "../../lib/folder";
+import { listFolder } from "../../config/folder";
 import { renderWidgetFolderScript, renderWidgetSyncScript } from "../../render/widget-cdn";
 import { copyFolder, replayCommand } from "./lib/remote";
 import { run } from "./lib/proc";

@@ -1,7 +1,7 @@
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { folderContent, listFolder } from "../../lib/folder";
+import { folderContent, listFolder } from "../../config/folder";
 
 /** The widget CDN's source folder as the sync sees it: what it holds, and the content hash a sync is triggered on. */
 

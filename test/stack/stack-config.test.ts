@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync, copyFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { readStackConfig } from "../../scripts/stack-config";
+import { readStackConfig } from "../../stack/stack-config";
 import { ROOT } from "../helpers/program";
 
 describe("reading a stack file for the offline render", () => {

@@ -4,7 +4,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { healthcheckTest } from "../../render/healthcheck";
+import { healthcheckTest } from "../../lib/healthcheck";
 import { freePort } from "../helpers/caddy";
 import { parsedStack } from "../helpers/program";
 
