@@ -4,6 +4,7 @@ import { join, resolve } from "node:path";
 import { ConfigError } from "../config/issues";
 import { CloudflareApiError } from "./adopt/cloudflare-api";
 import { resourceNamesInState, runAdopt } from "./adopt/run";
+import { answerHelp } from "./usage";
 
 /**
  * The stack's state, so adopt writes entries only for objects the stack does not manage yet: `--state FILE` (the
@@ -27,6 +28,7 @@ function stateOf(root: string, stack: string, args: string[]): Set<string> {
  * Exit 0 when done, 1 when Cloudflare refused or the config is invalid, 2 on usage or a missing token.
  */
 async function cli(): Promise<void> {
+    answerHelp("usage: npm run adopt -- <stack> [--dry-run] [--state <pulumi stack export file>]   (needs CLOUDFLARE_API_TOKEN)");
     const args = process.argv.slice(2);
     const dryRun = args.includes("--dry-run");
     const stack = args.find((a, i) => !a.startsWith("--") && args[i - 1] !== "--state");

@@ -2,6 +2,7 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { answerHelp } from "./usage";
 
 /**
  * `npm run bench`: whole-process time of rendering the prod stack (the real program under mocks, as `pulumi up`
@@ -12,6 +13,7 @@ import { join } from "node:path";
  * SDK charges for registering those resources. Runs alternate after one warm-up each; medians are printed.
  */
 const ROOT = join(__dirname, "..");
+answerHelp("usage: npm run bench   (BENCH_RUNS=<n> runs each, default 9; prints render ÷ baseline and render ÷ floor, target ≤ 1.3)");
 const RUNS = Number(process.env.BENCH_RUNS ?? 9);
 const TARGET = 1.3;
 const SDKS = ["@pulumi/pulumi", "@pulumi/hcloud", "@pulumi/cloudflare", "@pulumi/docker", "@pulumi/command", "@pulumi/random"];

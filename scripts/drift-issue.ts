@@ -1,5 +1,8 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { answerHelp } from "./usage";
+
+const DRIFT_USAGE = "usage: GITHUB_TOKEN=… GITHUB_REPOSITORY=owner/name npm run drift-issue -- --stack <stack> --dir <report folder>";
 
 /**
  * `npm run drift-issue -- --stack <stack> --dir <report folder>`: the nightly watch's GitHub issue, one per stack.
@@ -125,11 +128,12 @@ async function cli(): Promise<void> {
         const i = args.indexOf(name);
         return i >= 0 ? args[i + 1] : undefined;
     };
+    answerHelp(DRIFT_USAGE, args);
     const stack = opt("--stack");
     const dir = opt("--dir");
     const { GITHUB_TOKEN: token, GITHUB_REPOSITORY: repo } = process.env;
     if (!stack || !dir || !token || !repo) {
-        console.error("usage: GITHUB_TOKEN=… GITHUB_REPOSITORY=owner/name npm run drift-issue -- --stack <stack> --dir <report folder>");
+        console.error(DRIFT_USAGE);
         process.exit(2);
     }
     const gh = { api: process.env.GITHUB_API_URL ?? "https://api.github.com", repo, token };

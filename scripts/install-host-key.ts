@@ -52,6 +52,10 @@ export function hostKeySecret(state: unknown, stack: string, name: string): stri
 }
 
 export function main(argv: readonly string[]): number {
+    if (argv.includes("--help") || argv.includes("-h")) {
+        console.log(USAGE);
+        return 0;
+    }
     const args = [...argv];
     const flag = (f: string) => {
         const i = args.indexOf(f);

@@ -5,6 +5,10 @@ import { DATA_FOLDERS } from "../catalog/defaults";
 import { parseConfig } from "../stack";
 import { PROJECT_ROOT, shellWord, shippedFile } from "../lib/shipped";
 import { readStackConfig } from "../stack/stack-config";
+import { answerHelp } from "./usage";
+
+const USAGE =
+    "usage: npm run migrate-data -- <stack> --from root@<old-ip> [--to root@<new-ip>] [--old-container <name> | --old-database-url <url>] [--dry-run]\n(the URL is better given as VISUALKIT_OLD_DATABASE_URL: a password on the command line shows in ps)";
 
 /**
  * `npm run migrate-data -- <stack> --from root@<old-ip> [--to root@<new-ip>] [options] [--dry-run]`
@@ -244,6 +248,7 @@ export async function migrate(o: MigrateOptions, t: Target, log: (line: string) 
 }
 
 async function cli(): Promise<void> {
+    answerHelp(USAGE);
     const args = process.argv.slice(2);
     const flag = (name: string) => {
         const i = args.indexOf(name);
@@ -264,7 +269,7 @@ async function cli(): Promise<void> {
     };
     const stack = args.find((a) => !a.startsWith("--"));
     if (!stack || !from) {
-        console.error("usage: npm run migrate-data -- <stack> --from root@<old-ip> [--to root@<new-ip>] [--old-container <name> | --old-database-url <url>] [--dry-run]\n(the URL is better given as VISUALKIT_OLD_DATABASE_URL: a password on the command line shows in ps)");
+        console.error(USAGE);
         process.exit(2);
     }
     if (!to) {

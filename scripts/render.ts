@@ -2,6 +2,9 @@ import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { ConfigError } from "../config/issues";
 import { PROJECT_ROOT as ROOT } from "../lib/shipped";
+import { answerHelp } from "./usage";
+
+const USAGE = "usage: npm run render -- [<stack>] [--out <dir>]   (default dev; writes rendered/<stack>/ from Pulumi.<stack>.yaml under mocks, offline)";
 
 /**
  * `npm run render -- <stack> [--out <dir>]` (default dev, rendered/<stack>): runs the real program under mocks with Pulumi.<stack>.yaml and
@@ -9,6 +12,7 @@ import { PROJECT_ROOT as ROOT } from "../lib/shipped";
  * network. On invalid config it prints every problem, exits 1 and leaves rendered/ untouched.
  */
 async function cli(): Promise<void> {
+    answerHelp(USAGE);
     const args = process.argv.slice(2);
     const outFlag = args.indexOf("--out");
     const outDir = outFlag >= 0 ? args.splice(outFlag, 2)[1] : undefined;

@@ -1,5 +1,6 @@
 import { isIPv4, isIPv6 } from "node:net";
 import { checkCidr } from "../config/validators";
+import { answerHelp } from "./usage";
 
 /**
  * `npm run ssh-window -- open <stack> --source <address> --run-id <id> [--minutes N]`
@@ -117,6 +118,7 @@ export async function closeWindows(api: Api, stack: string, which: { runId?: str
 
 async function main(): Promise<number> {
     const argv = process.argv.slice(2);
+    answerHelp(USAGE, argv);
     const opt = (name: string) => {
         const i = argv.indexOf(name);
         return i >= 0 ? argv[i + 1] : undefined;
