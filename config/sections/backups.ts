@@ -27,7 +27,7 @@ export function readBackups(r: ConfigReader, environment: Environment | undefine
     const example = "s3:https://nbg1.your-objectstorage.com/<bucket>/" + r.stack;
     if (repository === undefined) {
         const where = environment === "prod" ? "is required in prod while visualkit:backupsEnabled is true" : "is required while visualkit:backupsEnabled is true";
-        add("backupRepository", where, `${r.setCmd("backupRepository", example)} (see README "Backups and restore"), or turn backups off explicitly: ${r.setCmd("backupsEnabled", "false")}`);
+        add("backupRepository", where, `${r.setCmd("backupRepository", example)} (see docs/backups.md), or turn backups off explicitly: ${r.setCmd("backupsEnabled", "false")}`);
         return { valid };
     }
     const kind = S3_REPOSITORY.test(repository) ? "s3" : SFTP_REPOSITORY.test(repository) ? "sftp" : undefined;

@@ -34,7 +34,7 @@ const SECRET_CONFIG = {
 const envOf = (c: RecordedResource): string[] => (c.rawInputs.envs as string[] | undefined) ?? [];
 const env = (c: RecordedResource, name: string) => envOf(c).find((e) => e.startsWith(`${name}=`))?.slice(name.length + 1);
 const isJob = (c: RecordedResource) => c.rawInputs.mustRun === false;
-/** At most 3 files of 10 MB per container (README, "The Docker services"). */
+/** At most 3 files of 10 MB per container (docs/services.md). */
 const LOG_CAP = { "max-size": "10m", "max-file": "3" };
 
 describe.each(["dev", "prod"])("%s Docker services", (stack) => {

@@ -6,17 +6,17 @@ import { readStackConfig } from "../../scripts/stack-config";
 import { ROOT, runProgram } from "../helpers/program";
 
 /*
- * The README's Storage Box (SFTP) example, as written there, renders and the policy pack reads it. It did neither:
+ * docs/backups.md's Storage Box (SFTP) example, as written there, renders and the policy pack reads it. It did neither:
  * the offline render stands "[secret]" in for the encrypted private key, which the key check refused, and the pack
  * threw on the config that did not validate.
  */
-const readme = readFileSync(join(ROOT, "README.md"), "utf8");
-const repository = readme.match(/pulumi config set visualkit:backupRepository (sftp:\/\/\S+) -s prod/)?.[1];
+const doc = readFileSync(join(ROOT, "docs/backups.md"), "utf8");
+const repository = doc.match(/pulumi config set visualkit:backupRepository (sftp:\/\/\S+) -s prod/)?.[1];
 
 const dir = mkdtempSync(join(tmpdir(), "vk-sftp-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-test("the README has the example", () => {
+test("docs/backups.md has the example", () => {
     expect(repository).toMatch(/^sftp:\/\/u123456@u123456\.your-storagebox\.de:23\//);
 });
 
