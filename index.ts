@@ -7,9 +7,13 @@ import { Chatwoot } from "./components/chatwoot";
 import { CloudflareDns } from "./components/cloudflare-dns";
 import { DockerHost } from "./components/docker-host";
 import { GeneratedSecrets } from "./components/generated-secrets";
+import { hostCapacity } from "./catalog/limits";
 import { HetznerHost } from "./components/hetzner-host";
+import { ImagePrune } from "./components/image-prune";
 import { JanusGateway } from "./components/janus-gateway";
 import { JanusSecrets } from "./components/janus-secrets";
+import { Monitoring } from "./components/monitoring";
+import { Prober } from "./components/prober";
 import { PagesSite } from "./components/pages-site";
 import { PlatformApi } from "./components/platform-api";
 import { VkAgent } from "./components/vk-agent";
@@ -17,16 +21,19 @@ import { WidgetCdn } from "./components/widget-cdn";
 import { WwwRedirect } from "./components/www-redirect";
 import { ZoneSettings } from "./components/zone-settings";
 import * as cloudflare from "@pulumi/cloudflare";
+import * as pulumi from "@pulumi/pulumi";
 import { loadConfig } from "./stack/load";
 import { AdoptMap } from "./lib/adopt";
 import { publishFile } from "./lib/artifacts";
 import type { HostHandle } from "./lib/host";
-import { stackOutputs, type BackupsOutput } from "./lib/outputs";
+import { healthChecks } from "./lib/health-checks";
+import { MONITORING_RUNBOOK, stackOutputs, type BackupsOutput } from "./lib/outputs";
 import { refuseDuplicateRecords } from "./lib/takeover-guard";
 import { renderArchitecture } from "./render/architecture";
 import { BACKUP_PATHS } from "./render/backups";
+import { sshTunnel } from "./render/monitoring";
 import { renderCost } from "./render/cost";
-import { janusApiUrl, janusSettings } from "./render/janus";
+import { janusAdminUrl, janusApiUrl, janusSettings } from "./render/janus";
 import { widgetReleasesFolder } from "./render/widget-cdn";
 
 /**
@@ -56,6 +63,7 @@ async function main() {
     // Hosts: one per catalog host, looked up by the name each service gives.
     const hosts: Record<string, HostHandle> = {};
     let backups: BackupsOutput | undefined;
+    const monitors: Record<string, Monitoring> = {};
     const servers = catalog.hosts.map((host) => {
         const server = new HetznerHost(`${name}-${host.name}`, {
             host,
@@ -118,6 +126,16 @@ async function main() {
         );
     }
 
+    // An import left in the map blocks any later replacement of that resource (lib/adopt.ts): say so while it lasts.
+    const stillImported = adopt.imported();
+    if (stillImported.length > 0) {
+        void pulumi.log.warn(
+            `visualkit:adopt imports ${stillImported.length} resource(s): ${stillImported.join(", ")}. Once this pulumi up has succeeded, run ` +
+                `npm run adopt -- ${config.stack} again (it writes only objects the state does not hold, so the map empties): a resource that still ` +
+                `carries an import id cannot be replaced (docs/operation.md "Adopted resources").`,
+        );
+    }
+
     // Caddy: the Caddyfile rendered from the catalog, installed on each host that serves routes once the names it
     // serves point at that host (Caddy requests their certificates as soon as it loads the file).
     const caddyHosts = catalog.hosts.filter((host) => hostRoutes(catalog, host.name).length > 0);
@@ -140,7 +158,9 @@ async function main() {
         const placed = new Map(catalog.services.filter((s) => s.host === host.name).map((s) => [s.id, s]));
         if (placed.size === 0) continue;
         const instance = servers.find((s) => s.name === host.name)!.serverId;
-        const docker = new DockerHost(`${name}-${host.name}-docker`, { host: hosts[host.name], spec: host, instance, registry: config.registry });
+        const docker = new DockerHost(`${name}-${host.name}-docker`, { host: hosts[host.name], spec: host, instance, capacity: hostCapacity(config.server.type), registry: config.registry });
+        // Images are kept on `pulumi up` (lib/containers.ts pullImage); this host timer removes the unused ones.
+        new ImagePrune(`${name}-${host.name}-image-prune`, { host: hosts[host.name], instance, publishAs: catalog.hosts.length === 1 ? "image-prune" : `${host.name}/image-prune` });
         const platformApi = placed.get("platform-api");
         if (platformApi) {
             new PlatformApi(`${name}-platform-api`, {
@@ -201,6 +221,7 @@ async function main() {
                 data: {
                     tag: `visualkit-${config.stack}`,
                     paths: [`${host.dataDir}/${DATA_FOLDERS.chatwootStorage}`, cdnFolder, widgetReleasesFolder(cdnFolder)],
+                    dumpDir: `${host.dataDir}/.visualkit-backup-dump`,
                     postgres: { container: container("postgres"), user: CHATWOOT_DATABASE.user, database: CHATWOOT_DATABASE.name },
                     // Every copy that writes: rails (and its standby copy) and sidekiq.
                     writers: chatwoot.containers
@@ -219,6 +240,26 @@ async function main() {
                 statusFile: b ? BACKUP_PATHS.status : "",
             };
         }
+        // Metrics and alerts on every host with services: what runs there, its routes, its backups.
+        const janusHere = janus && placed.has("janus") ? janusSettings(catalog, config) : undefined;
+        const janusHost = janusHere && (janusHere.bindAddress.includes(":") ? `[${janusHere.bindAddress}]` : janusHere.bindAddress);
+        monitors[host.name] = new Monitoring(`${name}-${host.name}-monitoring`, {
+            host: hosts[host.name],
+            instance,
+            publishAs: catalog.hosts.length === 1 ? "monitoring" : `${host.name}/monitoring`,
+            layout: {
+                stack: config.stack,
+                host: host.name,
+                dataDir: host.dataDir,
+                hostnames: hostRoutes(catalog, host.name).map(({ route }) => route.hostname),
+                janus: janusHere && { apiUrl: `http://${janusHost}:${janusHere.ports.http}/janus`, adminUrl: janusAdminUrl(janusHere) },
+                postgres: chatwoot && { container: "chatwoot-postgres", user: CHATWOOT_DATABASE.user, database: CHATWOOT_DATABASE.name },
+                redis: chatwoot && { container: "chatwoot-redis" },
+                backupStatus: chatwoot && config.backups ? BACKUP_PATHS.status : undefined,
+            },
+            routing: { alertEmail: config.monitoring.alertEmail, smtp: config.chatwoot.smtp, webhookUrl: config.monitoring.webhookUrl, heartbeatUrl: config.monitoring.heartbeatUrl },
+            secrets: { janusAdminSecret: janusHere && secrets.janusAdminSecret, janusTokenSecret: janusHere && janusSecrets.tokenSecret, postgresPassword: chatwoot && secrets.postgresPassword, redisPassword: chatwoot && secrets.redisPassword },
+        });
         const cdn = placed.get("widget-cdn")?.routes.find((r) => r.target.kind === "static");
         if (cdn && cdn.target.kind === "static") {
             new WidgetCdn(`${name}-widget-cdn`, {
@@ -231,6 +272,26 @@ async function main() {
         }
     }
 
+    // The outside prober: only with a webhook on the internet to tell (it has no other way to reach a person; a
+    // webhook on a private address is out of its reach).
+    const checks = healthChecks(catalog);
+    const prober =
+        config.monitoring.prober && config.monitoring.webhookUrl && checks.length > 0
+            ? new Prober(`${name}-prober`, { accountId: cf.accountId, stack: config.stack, checks, webhookUrl: config.monitoring.webhookUrl })
+            : undefined;
+    const monitoring = {
+        runbook: MONITORING_RUNBOOK,
+        hosts: Object.fromEntries(
+            Object.entries(monitors).map(([hostName, m]) => [
+                hostName,
+                { prometheus: m.prometheusUrl, alertmanager: m.alertmanagerUrl, tunnel: hosts[hostName].ipv4.apply((ip) => sshTunnel(ip)) },
+            ]),
+        ),
+        alertsReach: Object.values(monitors)[0]?.alertsReach ?? ["nobody"],
+        prober: { enabled: prober !== undefined, worker: prober?.scriptName ?? "", schedule: prober?.schedule ?? "", checks: prober ? checks.length : 0 },
+        logs: `npm run logs -- ${config.stack} <container>`,
+    };
+
     // The architecture picture (rendered/<stack>/architecture.md), drawn from the same catalog as everything above.
     publishFile("architecture.md", renderArchitecture(catalog, { stack: config.stack }));
     // The monthly cost (rendered/<stack>/cost.md), from the same config; the pull-request comment compares it with main's.
@@ -242,6 +303,8 @@ async function main() {
             pagesProjects: catalog.pages.length,
             // Hetzner Object Storage is billed per bucket when the backups go to S3 (a Storage Box is a separate product).
             backupObjectStorage: config.backups?.repository.startsWith("s3:") ?? false,
+            backupBox: config.backups?.appendOnly ?? false,
+            prober: prober !== undefined,
         }),
     );
 
@@ -254,6 +317,7 @@ async function main() {
         dnsRecords: dns.records,
         pages: Object.fromEntries(pages.map(([site, p]) => [site.id, p])),
         backups,
+        monitoring,
     });
 }
 

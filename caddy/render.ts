@@ -38,6 +38,8 @@ export interface LoopbackOptions {
     readonly staticRoots?: Readonly<Record<string, string>>;
     /** Folder for the access log instead of /var/log/caddy. */
     readonly logDir: string;
+    /** Port of the metrics site on 127.0.0.1; without it a loopback rendering has none (tests pick free ports). */
+    readonly metricsPort?: number;
 }
 
 /**
@@ -49,6 +51,13 @@ export interface LoopbackOptions {
  * Caddyfile, so `systemctl reload caddy` keeps working.
  */
 export const CADDY_ADMIN_SOCKET = "/var/lib/caddy/admin/caddy.sock";
+
+/**
+ * Caddy's Prometheus metrics on a loopback-only site (docs/monitoring.md): not through the admin API, so they do not
+ * depend on where the admin endpoint listens. The port is render/monitoring.ts's MONITORING_PORTS.caddyMetrics.
+ */
+export const CADDY_METRICS = { address: "127.0.0.1", port: 2021 } as const;
+export const METRICS_SITE_COMMENT = "# Prometheus metrics for the host's own Prometheus (loopback only)";
 
 /** Debian's caddy package creates this folder owned by the `caddy` user. */
 export const CADDY_LOG_DIR = "/var/log/caddy";
@@ -138,7 +147,16 @@ function globalOptions(opts: CaddyfileOptions): string[] {
         `admin ${token(`unix/${lo ? lo.adminSocket : CADDY_ADMIN_SOCKET}`)}`,
         ...(lo ? [`http_port ${lo.httpPort}`, "default_bind 127.0.0.1"] : []),
         ...block("log", ["format json", `level ${opts.logLevel.toUpperCase()}`]),
+        // Per-server request metrics (count, status code, duration); 2.6 added the option.
+        ...block("servers", ["metrics"]),
     ]);
+}
+
+function metricsSite(opts: CaddyfileOptions): string[] {
+    const port = opts.loopback ? opts.loopback.metricsPort : CADDY_METRICS.port;
+    if (port === undefined) return [];
+    // Plain HTTP on loopback: Prometheus on the host scrapes it; the firewall opens nothing for it.
+    return [METRICS_SITE_COMMENT, ...block(`http://${CADDY_METRICS.address}:${port}`, ["bind 127.0.0.1", "metrics /metrics"])];
 }
 
 /** What every site shares: compression, the security headers and a rotated JSON access log (one file for all sites). */
@@ -182,7 +200,9 @@ function staticBody(target: StaticTarget, opts: CaddyfileOptions): string[] {
         // file_server answers OPTIONS with 405, which fails a CORS preflight; answer it with the headers above.
         "@preflight method OPTIONS",
         "respond @preflight 204",
-        "file_server",
+        // Never a dotfile (.git, .env, .htpasswd) at any depth: `hide` with no path separator matches every path
+        // component, and the file server answers 404 as if the file did not exist (checked with Caddy 2.6.2).
+        ...block("file_server", ["hide .*"]),
     ];
 }
 
@@ -203,6 +223,7 @@ export function renderCaddyfile(catalog: Catalog, opts: CaddyfileOptions): strin
         ],
         siteSnippet(opts),
         ...hostRoutes(catalog, opts.host).map(({ service, route }) => site(service, route, opts)),
-    ];
+        metricsSite(opts),
+    ].filter((s) => s.length > 0);
     return sections.map((s) => s.join("\n")).join("\n\n") + "\n";
 }

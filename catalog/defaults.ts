@@ -26,6 +26,13 @@ export const RESERVED_HOST_PORTS = [
     // Caddy's default admin endpoint: the rendered Caddyfile moves it to a unix socket (caddy/render.ts
     // CADDY_ADMIN_SOCKET), but a new server's Caddy listens here until its first install, so no service may take it.
     { protocol: "tcp", port: 2019, owner: "Caddy admin API (until the first install moves it to a unix socket)", firewall: "closed" },
+    // Monitoring, on 127.0.0.1 only (render/monitoring.ts MONITORING_PORTS; a test keeps the two equal).
+    { protocol: "tcp", port: 2021, owner: "Caddy metrics (loopback)", firewall: "closed" },
+    { protocol: "tcp", port: 9090, owner: "Prometheus (loopback)", firewall: "closed" },
+    { protocol: "tcp", port: 9093, owner: "Alertmanager (loopback)", firewall: "closed" },
+    { protocol: "tcp", port: 9100, owner: "node-exporter (loopback)", firewall: "closed" },
+    { protocol: "tcp", port: 9121, owner: "Redis exporter (loopback)", firewall: "closed" },
+    { protocol: "tcp", port: 9187, owner: "Postgres exporter (loopback)", firewall: "closed" },
 ] as const;
 
 /**
@@ -55,14 +62,14 @@ export const CHATWOOT_DATABASE = { user: "chatwoot", name: "chatwoot_production"
 /** The reference's per-service folders under /opt, where deploy steps put configs (Janus's .jcfg files, ...). */
 export const APP_DIRS = ["/opt/chatwoot", "/opt/dashboard", "/opt/janus/config", "/opt/platform-api", "/opt/vk-agent"] as const;
 /**
- * The one log cap of every container on a host: Docker's json-file driver, at most 3 files of 10 MB, so no container
- * can fill the disk. Each container the program creates sets it itself (lib/containers.ts); cloud-init also makes it
- * the Docker daemon's default, which only reaches containers the program does not create (an operator's `docker run`
- * while debugging). 3 rather than 5 because 3 is what every deployed container already has: Docker cannot change a
- * container's log options in place (`docker update` has none), so another count would replace every container, while
- * the daemon default only reaches new servers (cloud-init runs once).
+ * Where every container's logs go: the host's journal (Docker's journald driver), so they outlive the container. With
+ * json-file they were deleted with it, at every deploy, including the logs of the copy that failed. journald keeps
+ * them within its own limits (render/monitoring.ts JOURNAL_LIMITS: 2 GB, 30 days, written by the bootstrap and the
+ * Monitoring install), so no container can fill the disk; `journalctl CONTAINER_NAME=<name>` and `docker logs` read them.
+ * The tag makes the container's name the journal's SYSLOG_IDENTIFIER (`journalctl -t <name>`). Docker cannot change
+ * a container's log settings in place, so this change replaced every container once.
  */
-export const CONTAINER_LOGS = { driver: "json-file", opts: { "max-size": "10m", "max-file": "3" } } as const;
+export const CONTAINER_LOGS = { driver: "journald", opts: { tag: "{{.Name}}" } } as const;
 /** The host every service runs on today. */
 export const MAIN_HOST = "main";
 

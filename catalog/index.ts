@@ -12,6 +12,13 @@ import { containerPortOf, healthPort, httpsUrl, routeUrl } from "./derived";
 import type { CatalogInput, PortId, RouteId } from "./input";
 import type { Catalog, ContainerSpec, PagesSiteSpec, PortSpec, ProxyTarget, PublicCheck, RouteSpec, ServiceSpec, StandbySpec, StaticTarget } from "./types";
 
+/**
+ * Redis's health check. redis-cli takes the password from REDISCLI_AUTH (the container's environment, which `ps`
+ * does not show): with `-a "$REDIS_PASSWORD"` the shell put the password on redis-cli's command line, readable by any
+ * user on the host in `ps` every 30 s.
+ */
+export const REDIS_HEALTH_CHECK = "redis-cli ping | grep -q PONG";
+
 export * from "./types";
 export * from "./derived";
 
@@ -133,7 +140,7 @@ export function buildCatalog(cfg: CatalogInput): Catalog {
                 { name: "chatwoot-rails", image: "chatwoot", publishes: ["http"], health: { kind: "http", port: healthPort(chatwootPorts, "http"), path: "/api" }, ...standby("chatwoot-rails") },
                 { name: "chatwoot-sidekiq", image: "chatwoot", publishes: [], health: { kind: "command", test: ["CMD-SHELL", "pgrep -f sidekiq >/dev/null"] } },
                 { name: "chatwoot-postgres", image: "postgres", publishes: [], health: { kind: "command", test: ["CMD-SHELL", "pg_isready -U \"$POSTGRES_USER\" -d \"$POSTGRES_DB\""] } },
-                { name: "chatwoot-redis", image: "redis", publishes: [], health: { kind: "command", test: ["CMD-SHELL", "redis-cli -a \"$REDIS_PASSWORD\" --no-auth-warning ping | grep -q PONG"] } },
+                { name: "chatwoot-redis", image: "redis", publishes: [], health: { kind: "command", test: ["CMD-SHELL", REDIS_HEALTH_CHECK] } },
             ],
             ports: chatwootPorts,
             routes: [

@@ -14,7 +14,7 @@ export interface BackupsArgs {
     /** Identity of the machine (Hetzner server id): a new server gets restic, the scripts and the timers again. */
     instance: pulumi.Input<string>;
     /** What is backed up: the snapshots' tag, the folders, the Postgres container and the writers a restore stops. */
-    data: Omit<BackupLayout, "keep" | "schedule" | "drillSchedule" | "sftp">;
+    data: Omit<BackupLayout, "keep" | "schedule" | "drillSchedule" | "sftp" | "appendOnly">;
     /**
      * Repository and secrets; without it backups are off and the timers are stopped on the host (the scripts, the
      * settings and the repository stay, so turning them on again keeps the snapshots).
@@ -45,7 +45,7 @@ export class Backups extends pulumi.ComponentResource {
         const child = { parent: this, dependsOn: [args.host.ready] };
         const cfg = args.config;
         if (cfg) {
-            const layout: BackupLayout = { ...args.data, keep: cfg.keep, schedule: cfg.schedule, drillSchedule: cfg.drillSchedule, sftp: cfg.kind === "sftp" };
+            const layout: BackupLayout = { ...args.data, keep: cfg.keep, schedule: cfg.schedule, drillSchedule: cfg.drillSchedule, sftp: cfg.kind === "sftp", appendOnly: cfg.appendOnly };
             const scripts = Object.fromEntries(BACKUP_SCRIPTS.map((s) => [s.file, shippedFile(`scripts/host/${s.file}`)]));
             const install = renderBackupInstall(layout, scripts);
             const folder = args.publishAs ?? "backup";

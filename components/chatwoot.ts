@@ -1,10 +1,11 @@
+import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { CHATWOOT_DATABASE, CONTAINER_LOGS, DATA_FOLDERS } from "../catalog/defaults";
 import { routeUrl } from "../catalog/derived";
 import type { ContainerSpec, HostSpec, ServiceSpec } from "../catalog/types";
 import type { SecretString } from "../config/secret";
-import { envEntries, instanceLabels, pullImage, serviceContainer } from "../lib/containers";
+import { envEntries, hardening, instanceLabels, pullImage, serviceContainer } from "../lib/containers";
 import { toPulumiSecret } from "../lib/secrets";
 import type { DockerHost } from "./docker-host";
 
@@ -20,18 +21,18 @@ export const PREPARE_CONTAINER = "chatwoot-prepare";
 export const PREPARE_COMMAND = ["bundle", "exec", "rails", "db:chatwoot_prepare"];
 
 /**
- * The image id rails and sidekiq may use, once the preparation exited 0; otherwise the deployment stops here. The
- * failed run stays in the state and re-runs by itself only with a new image or env, so the message gives the command
- * that re-runs it (`urn`: the job container's URN).
+ * The preparation's exit code once it is 0; otherwise the deployment stops here, before rails or sidekiq is touched.
+ * The failed run stays in the state and re-runs by itself only with a new image or env, so the message gives the
+ * command that re-runs it (`urn`: the job container's URN).
  */
-export function preparedImageId(exitCode: number | undefined, imageId: string, urn: string): string {
+export function preparedExitCode(exitCode: number | undefined, urn: string): number {
     if (exitCode !== 0) {
         throw new Error(
             `${PREPARE_CONTAINER} (${PREPARE_COMMAND.join(" ")}) exited with code ${exitCode}. Read its output with \`docker logs ${PREPARE_CONTAINER}\` on the host, ` +
                 `fix the cause, then run it again with \`pulumi up --replace '${urn}'\` (it re-runs by itself only when the Chatwoot image or its environment changes).`,
         );
     }
-    return imageId;
+    return exitCode;
 }
 
 export interface ChatwootArgs {
@@ -108,8 +109,8 @@ export class Chatwoot extends pulumi.ComponentResource {
                 service: args.service,
                 container: redisSpec,
                 image: redisImage.imageId,
-                // The health check's redis-cli reads the password from here.
-                envs: envEntries({}, { REDIS_PASSWORD: redisPassword }),
+                // The health check's redis-cli reads the password from here (catalog REDIS_HEALTH_CHECK), never argv.
+                envs: envEntries({}, { REDISCLI_AUTH: redisPassword }),
                 extra: {
                     networksAdvanced,
                     // A config file rather than `--requirepass` keeps the password out of the process list; the image's
@@ -169,7 +170,8 @@ export class Chatwoot extends pulumi.ComponentResource {
 
         const image = pullImage(`${name}-image`, args.images.chatwoot, engine, { parent: this });
         // Replaced with the image (or the env), so it runs once per Chatwoot version. `attach` makes the provider wait for
-        // the exit; the provider records a failing exit code without failing, so the check below does.
+        // the exit; the provider records a failing exit code without failing, so the gate below does. Deleting the
+        // previous run first is harmless (it has exited) and keeps the Docker name stable.
         const prepare = new docker.Container(
             `${name}-prepare`,
             {
@@ -187,19 +189,37 @@ export class Chatwoot extends pulumi.ComponentResource {
                 logs: true,
                 logDriver: CONTAINER_LOGS.driver,
                 logOpts: { ...CONTAINER_LOGS.opts },
+                ...hardening(PREPARE_CONTAINER, engine),
             },
             { ...child, dependsOn: [postgres, redis], deleteBeforeReplace: true, additionalSecretOutputs: ["containerLogs"] },
         );
-        // Rails and sidekiq take the image id only through this check: a failed preparation stops `pulumi up` before
-        // either is replaced, with the container to look at.
-        const preparedImage = pulumi.all([prepare.exitCode, image.imageId, prepare.urn]).apply(([code, id, urn]) => preparedImageId(code, id, urn));
+        // The gate between the migration and the new rails/sidekiq. Rails and sidekiq must NOT take a property
+        // dependency on `prepare`: the engine deletes, before a delete-before-replace resource is replaced, every
+        // dependent whose inputs reference it and that would be replaced too (pulumi/pulumi
+        // pkg/resource/deploy/step_generator.go:2068 calculateDependentReplacements, which scans only property
+        // dependencies, :3328) — that took both rails copies and sidekiq down before the migration ran, and a failed
+        // migration left Chatwoot down. The gate takes the property dependency instead (a command whose change is an
+        // update, never a replacement, so nothing cascades past it) and rails/sidekiq only `dependsOn` it: the engine
+        // still runs the migration first, while the old version serves, and a failure (the check below throws) stops
+        // `pulumi up` before either is touched.
+        const gate = new command.local.Command(
+            `${name}-migrated`,
+            {
+                create: 'test "$PREPARE_EXIT_CODE" = 0',
+                environment: { PREPARE_EXIT_CODE: pulumi.all([prepare.exitCode, prepare.urn]).apply(([code, urn]) => String(preparedExitCode(code, urn))) },
+            },
+            { parent: this },
+        );
 
         const app = (suffix: string, container: ContainerSpec, extra: { command: string[]; entrypoints?: string[] }, startPeriodSeconds?: number) =>
             serviceContainer(
                 `${name}-${suffix}`,
-                { service: args.service, container, image: preparedImage, envs, startPeriodSeconds, extra: { ...extra, networksAdvanced, volumes: storage } },
+                { service: args.service, container, image: image.imageId, envs, startPeriodSeconds, extra: { ...extra, networksAdvanced, volumes: storage } },
                 engine,
-                { parent: this, dependsOn: [prepare, postgres, redis] },
+                // `prepare` too, although the gate already waits for it: a dependsOn edge never cascades a
+                // delete-before-replace (only property dependencies do), and tools that order the containers alone
+                // (the real-host tier's replay) see the migration before rails and sidekiq.
+                { parent: this, dependsOn: [gate, prepare, postgres, redis] },
             );
         const httpPort = args.service.ports.find((p) => p.id === railsSpec.publishes[0]);
         if (!httpPort) throw new Error("catalog: chatwoot-rails publishes no port");

@@ -1,25 +1,26 @@
+import type * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
+import type { HostCapacity } from "../catalog/limits";
 import type { HostSpec } from "../catalog/types";
 import type { SecretString } from "../config/secret";
 import { instanceLabels, type Engine } from "../lib/containers";
 import type { HostHandle } from "../lib/host";
 import { toPulumiSecret } from "../lib/secrets";
+import { pinnedHostKeyOptions } from "../lib/ssh-host-key";
 
 /**
- * Options for the `ssh` the Docker provider runs (`ssh root@<ip> docker system dial-stdio`). The key comes from the
- * ssh-agent (SSH_AUTH_SOCK): on a laptop the usual agent, in CI an agent loaded with the deploy key. Host keys are
- * not pinned, like @pulumi/command's connection: the primary IPs outlive the server, so a rebuilt server would
- * otherwise be refused as a changed host; SSH itself only answers visualkit:sshAllowedCidrs.
+ * Options for the `ssh` the Docker provider runs. The provider hands them to docker/cli's connection helper, which
+ * runs `ssh -l root <these> -o … -T -- <ip> docker system dial-stdio` with no shell in between
+ * (cli/connhelper/connhelper.go v28.5.2 lines 48-62, ssh/ssh.go lines 103-134; commandconn.go line 49 execs it).
+ * The server must present `hostKey`, the key the program gave it (lib/ssh-host-key.ts): nothing in ~/.ssh decides,
+ * and a rebuilt server on the same IPs comes back with the same key. The login key comes from the ssh-agent
+ * (SSH_AUTH_SOCK): on a laptop the usual agent, in CI an agent loaded with the deploy key. Needs OpenSSH ≥ 8.5 on the
+ * machine running `pulumi up` (KnownHostsCommand).
  */
-export const DOCKER_SSH_OPTS = [
-    "-o", "StrictHostKeyChecking=no",
-    "-o", "UserKnownHostsFile=/dev/null",
-    "-o", "LogLevel=ERROR",
-    "-o", "BatchMode=yes",
-    "-o", "ConnectTimeout=20",
-    "-o", "ServerAliveInterval=30",
-];
+export function dockerSshOpts(hostKey: string): string[] {
+    return [...pinnedHostKeyOptions(hostKey), "-o", "LogLevel=ERROR", "-o", "BatchMode=yes", "-o", "ConnectTimeout=20", "-o", "ServerAliveInterval=30"];
+}
 
 export interface DockerHostArgs {
     /** The host whose Docker engine is driven; nothing is sent to it before `host.ready`. */
@@ -32,6 +33,8 @@ export interface DockerHostArgs {
      * recreated there. Changes only when the server is replaced.
      */
     instance: pulumi.Input<string>;
+    /** The server type's RAM and vCPUs (catalog/limits.ts hostCapacity): every container's limits are shares of them. */
+    capacity: HostCapacity;
     /**
      * Private registry login for image pulls; the password is kept as a secret in the provider's config.
      * @default undefined (public images only)
@@ -47,6 +50,8 @@ export interface DockerHostArgs {
 export class DockerHost extends pulumi.ComponentResource implements Engine {
     public readonly provider: docker.Provider;
     public readonly instance: pulumi.Output<string>;
+    public readonly capacity: HostCapacity;
+    public readonly connection: pulumi.Output<command.types.input.remote.ConnectionArgs>;
     public readonly network: docker.Network;
     /** Name of the platform network, for containers' `networksAdvanced`. */
     public readonly networkName: pulumi.Output<string>;
@@ -57,11 +62,13 @@ export class DockerHost extends pulumi.ComponentResource implements Engine {
         super("visualkit:docker:DockerHost", name, {}, opts);
         const net = args.spec.network;
         this.instance = pulumi.output(args.instance);
+        this.capacity = args.capacity;
+        this.connection = args.host.connection;
         this.provider = new docker.Provider(
             `${name}-provider`,
             {
                 host: pulumi.interpolate`ssh://root@${args.host.ipv4}`,
-                sshOpts: DOCKER_SSH_OPTS,
+                sshOpts: args.host.sshHostKey.apply(dockerSshOpts),
                 ...(args.registry
                     ? {
                           registryAuth: [

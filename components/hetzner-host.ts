@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import * as command from "@pulumi/command";
 import * as hcloud from "@pulumi/hcloud";
 import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
 import { firewallRules } from "../catalog/firewall";
 import type { Catalog, HostSpec } from "../catalog/types";
 import type { SecretString } from "../config/secret";
@@ -9,6 +10,7 @@ import { publishFile } from "../lib/artifacts";
 import type { HostHandle } from "../lib/host";
 import { shippedFile } from "../lib/shipped";
 import { REMOTE_COMMAND_DEFAULTS, sshConnection } from "../lib/ssh";
+import { ed25519HostKey } from "../lib/ssh-host-key";
 import { hostLayout, renderCloudInit } from "../render/cloud-init";
 
 export interface HetznerHostArgs {
@@ -76,6 +78,7 @@ export class HetznerHost extends pulumi.ComponentResource implements HostHandle 
     public readonly serverType: pulumi.Output<string>;
     public readonly ipv4: pulumi.Output<string>;
     public readonly ipv6: pulumi.Output<string>;
+    public readonly sshHostKey: pulumi.Output<string>;
     public readonly volumeId: pulumi.Output<string>;
     /** `ssh root@<ipv4>`, ready to paste. */
     public readonly ssh: pulumi.Output<string>;
@@ -101,10 +104,12 @@ export class HetznerHost extends pulumi.ComponentResource implements HostHandle 
             ([id, { publicKey }]) => new hcloud.SshKey(`${name}-ssh-${id}`, { name: `${name}-${id}`, publicKey, labels }, { parent: this }),
         );
 
+        // No assigneeType: without assigneeId the provider only warns that it is unused, on every run
+        // (terraform-provider-hcloud v1.67.0 internal/primaryip/resource.go:178-183); the server's publicNets assign them.
         const primaryIp = (type: "ipv4" | "ipv6") =>
             new hcloud.PrimaryIp(
                 `${name}-${type}`,
-                { name: `${name}-${type}`, type, location, assigneeType: "server", autoDelete: false, deleteProtection: protect, labels },
+                { name: `${name}-${type}`, type, location, autoDelete: false, deleteProtection: protect, labels },
                 { parent: this, protect },
             );
         const ipv4 = primaryIp("ipv4");
@@ -116,8 +121,16 @@ export class HetznerHost extends pulumi.ComponentResource implements HostHandle 
             { parent: this, protect, retainOnDelete: protect },
         );
 
-        const userData = volume.linuxDevice.apply((volumeDevice) =>
-            renderCloudInit({ volumeDevice, mountScript: shippedFile("scripts/host/mount-data-volume.sh"), ...hostLayout(args.host) }),
+        // The host key is the state's, not the server's: generated once (like GeneratedSecrets), it outlives any server
+        // behind these IPs, so a rebuilt server presents the key every client already pins. The user data carries the
+        // private half and is a secret; the public half is not.
+        const hostKeySecret = new random.RandomPassword(`${name}-ssh-host-key`, { length: 64, special: false }, { parent: this }).result;
+        const hostKey = pulumi.secret(hostKeySecret).apply((secret) => ed25519HostKey(secret, `visualkit-${args.host.name}`));
+        this.sshHostKey = pulumi.unsecret(hostKey.apply((k) => k.publicKey));
+        const userData = pulumi.secret(
+            pulumi
+                .all([volume.linuxDevice, hostKey])
+                .apply(([volumeDevice, key]) => renderCloudInit({ volumeDevice, mountScript: shippedFile("scripts/host/mount-data-volume.sh"), hostKey: key, ...hostLayout(args.host) })),
         );
         publishFile(args.publishAs ?? "cloud-init.yaml", userData);
 
@@ -186,7 +199,7 @@ export class HetznerHost extends pulumi.ComponentResource implements HostHandle 
         this.ipv6 = ipv6.ipNetwork.apply(ipv6HostAddress);
         this.volumeId = volume.id;
         this.ssh = pulumi.interpolate`ssh root@${this.ipv4}`;
-        this.connection = sshConnection(this.ipv4, args.sshPrivateKey);
+        this.connection = sshConnection(this.ipv4, this.sshHostKey, args.sshPrivateKey);
 
         const timeout = args.readyTimeoutSeconds ?? 900;
         this.ready = new command.remote.Command(
@@ -209,7 +222,8 @@ export class HetznerHost extends pulumi.ComponentResource implements HostHandle 
                 ...REMOTE_COMMAND_DEFAULTS,
                 connection: this.connection,
                 create: shippedFile("scripts/host/install-authorized-keys.sh"),
-                stdin: [...publicKeys.values()].map((k) => `${k.line}\n`).join(""),
+                // The header tells the script how many keys to expect (it refuses any other count).
+                stdin: authorizedKeysInput([...publicKeys.values()].map((k) => k.line)),
                 // A new server behind the same IPs starts from its creation-time keys: sync it too.
                 triggers: [server.id],
             },
@@ -225,8 +239,14 @@ export class HetznerHost extends pulumi.ComponentResource implements HostHandle 
             ipv6: this.ipv6,
             volumeId: this.volumeId,
             ssh: this.ssh,
+            sshHostKey: this.sshHostKey,
         });
     }
+}
+
+/** Standard input of scripts/host/install-authorized-keys.sh: a header with the key count, then one key per line. */
+export function authorizedKeysInput(lines: readonly string[]): string {
+    return [`# visualkit-authorized-keys: ${lines.length}`, ...lines].map((l) => `${l}\n`).join("");
 }
 
 /** Hetzner routes a /64 to the server and configures its first address, `<prefix>::1`, on the interface. */

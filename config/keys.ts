@@ -44,6 +44,12 @@ export const KEYS: readonly KeySpec[] = [
     { key: "volumeSizeGb", type: "integer", description: "Size of the persistent data volume in GB (Hetzner minimum 10; can grow, never shrink)." },
     { key: "sshPublicKeys", type: "array", description: "OpenSSH public keys allowed to log in as root; the server accepts no other login." },
     { key: "sshAllowedCidrs", type: "array", description: "CIDRs allowed to reach SSH (TCP 22); everything else is dropped by the firewall." },
+    {
+        key: "sshOpenToTheWorld",
+        type: "boolean",
+        default: false,
+        description: "Say that an sshAllowedCidrs entry wider than a /8 (IPv4) or /16 (IPv6), e.g. 0.0.0.0/0, is deliberate; prod refuses one otherwise.",
+    },
     { key: "sshPrivateKey", type: "string", secret: true, optional: true, description: "Private key for the day-2 SSH commands; when unset they use the ssh-agent. The Docker provider always uses the ssh-agent." },
     { key: "caddyTls", type: "string", default: "acme", description: "How Caddy gets certificates: acme (Let's Encrypt/ZeroSSL, needs public DNS) or internal (Caddy's own CA, for a test host or a server checked before the DNS switch)." },
     { key: "caddyVersion", type: "string", default: "2.6.2", description: "Caddy version the server runs (Debian 12's package is 2.6.2); newer-only directives are rendered only when it supports them." },
@@ -97,11 +103,18 @@ export const KEYS: readonly KeySpec[] = [
     { key: "backupS3AccessKeyId", type: "string", secret: true, optional: true, requiredWith: "backupRepository", requiredWithPrefix: "s3:", description: "S3 access key id for an s3: repository (Hetzner Object Storage → Security → S3 credentials)." },
     { key: "backupS3SecretAccessKey", type: "string", secret: true, optional: true, requiredWith: "backupRepository", requiredWithPrefix: "s3:", description: "S3 secret access key for an s3: repository." },
     { key: "backupSftpPrivateKey", type: "string", secret: true, optional: true, requiredWith: "backupRepository", requiredWithPrefix: "sftp:", description: "OpenSSH private key the host logs in to an sftp: repository with (its public half goes on the Storage Box)." },
-    { key: "backupKeepDaily", type: "integer", default: 7, description: "Daily snapshots kept by restic forget --prune after each backup." },
+    { key: "backupAppendOnly", type: "boolean", default: false, description: "The host's SFTP key is append-only on the backup box (forced to rclone serve restic --append-only; docs/backups.md): the host cannot delete snapshots; the backups workflow prunes. Required in prod by the policy pack." },
+    { key: "backupKeepDaily", type: "integer", default: 7, description: "Daily snapshots kept by the retention (restic forget --prune, besides every snapshot of the last 48 h and never fewer than 3); at least 3." },
     { key: "backupKeepWeekly", type: "integer", default: 4, description: "Weekly snapshots kept." },
     { key: "backupKeepMonthly", type: "integer", default: 6, description: "Monthly snapshots kept." },
     { key: "backupSchedule", type: "string", default: "*-*-* 03:30:00", description: "When the backup runs: a systemd OnCalendar expression in the host's time zone (UTC)." },
     { key: "backupDrillSchedule", type: "string", default: "Sun *-*-* 05:00:00", description: "When the restore drill runs (weekly by default): a systemd OnCalendar expression." },
+
+    // Monitoring (docs/monitoring.md)
+    { key: "alertEmail", type: "string", default: "", description: "Where alert e-mail goes (sent through chatwootSmtpAddress); empty sends no alert e-mail." },
+    { key: "alertWebhookUrl", type: "string", secret: true, optional: true, description: "Webhook that receives every alert (Alertmanager's JSON) and the outside prober's reports; a secret, since the URL is its own password." },
+    { key: "heartbeatUrl", type: "string", secret: true, optional: true, description: "Dead man's switch: an outside heartbeat URL (e.g. healthchecks.io) pinged every minute while monitoring works; it alarms when the pings stop." },
+    { key: "proberEnabled", type: "boolean", default: true, description: "Run the outside prober: a Cloudflare Worker that checks every public route every 5 minutes (free plan: 100,000 requests a day)." },
 
     // E-mail DNS
     { key: "emailMx", type: "array", default: [], description: "MX records as 'priority host', e.g. '10 mx.zoho.com'; empty means no e-mail records at all." },
@@ -119,7 +132,7 @@ export const KEYS: readonly KeySpec[] = [
 /** Provider credentials: read by the providers themselves, checked here so a missing one is reported with the rest. */
 export const PROVIDER_SECRETS = [
     { key: "hcloud:token", env: "HCLOUD_TOKEN", description: "Hetzner Cloud API token (read and write)." },
-    { key: "cloudflare:apiToken", env: "CLOUDFLARE_API_TOKEN", description: "Cloudflare API token with Zone DNS, Zone Settings, Page Rules/Rulesets and Pages edit rights." },
+    { key: "cloudflare:apiToken", env: "CLOUDFLARE_API_TOKEN", description: "Cloudflare API token with Zone DNS, Zone Settings, Page Rules/Rulesets and Pages edit rights, and Workers Scripts edit when the prober runs (proberEnabled with an alertWebhookUrl)." },
 ] as const;
 
 export function fullKey(key: string): string {

@@ -1,4 +1,4 @@
-import { readFileSync, statSync } from "node:fs";
+import { closeSync, openSync, readFileSync, readSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { listFolder } from "../lib/folder";
 import type { FolderFacts, LocalFacts } from "./raw";
@@ -15,8 +15,32 @@ export function inspectFolder(path: string): FolderFacts {
     const st = statSync(abs, { throwIfNoEntry: false });
     if (!st) return { kind: "missing", path: abs };
     if (!st.isDirectory()) return { kind: "file", path: abs };
-    const { files, broken, linkedFolders } = listFolder(abs);
-    return { kind: "folder", path: abs, files: files.length, broken, linkedFolders };
+    const { dirs, files, broken, linkedFolders } = listFolder(abs);
+    const vcs = [...dirs, ...files].filter((p) => VCS_METADATA.test(p));
+    const keyLike = files.filter((f) => !VCS_INSIDE.test(f) && (KEY_FILE_NAME.test(f) || holdsPrivateKey(join(abs, f))));
+    return { kind: "folder", path: abs, files: files.length, broken, linkedFolders, vcs, keyLike };
+}
+
+/** Version-control metadata (a `.git` file is a worktree's or submodule's link to its repository). */
+const VCS_METADATA = /(^|\/)(\.git|\.hg|\.svn|\.bzr|_darcs|CVS)$/;
+const VCS_INSIDE = /(^|\/)(\.git|\.hg|\.svn|\.bzr|_darcs)\//;
+
+/** File names that hold keys or credentials: SSH identities, PEM/PKCS#12 keys and keystores, env and credential files. */
+const KEY_FILE_NAME = /(^|\/)(id_(rsa|dsa|ecdsa|ed25519)(_sk)?|[^/]*\.(pem|key|p12|pfx|jks|keystore|kdbx|ppk)|\.env(\.[^/]*)?|\.netrc|\.npmrc|\.pgpass|credentials(\.json)?|[^/]*secrets?\.(json|ya?ml|env))$/i;
+
+/** Whether a file's first 8 KB hold a PEM or OpenSSH private key block. */
+function holdsPrivateKey(file: string): boolean {
+    const buf = Buffer.alloc(8192);
+    let fd: number | undefined;
+    try {
+        fd = openSync(file, "r");
+        const n = readSync(fd, buf, 0, buf.length, 0);
+        return /-----BEGIN [A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----/.test(buf.toString("latin1", 0, n));
+    } catch {
+        return false;
+    } finally {
+        if (fd !== undefined) closeSync(fd);
+    }
 }
 
 /**

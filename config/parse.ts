@@ -9,6 +9,7 @@ import { readEnv } from "./sections/env";
 import { readImages } from "./sections/images";
 import { readJanus } from "./sections/janus";
 import { readLocal } from "./sections/local";
+import { readMonitoring } from "./sections/monitoring";
 import { readNames } from "./sections/names";
 import { readPages } from "./sections/pages";
 import { checkPlaceholders } from "./sections/placeholders";
@@ -44,7 +45,7 @@ export function normalizeConfig(raw: RawConfig): NormalizedConfig {
     checkStackFile(r);
     const names = readNames(r);
     const server = readServer(r);
-    const ssh = readSsh(r);
+    const ssh = readSsh(r, names.environment);
     const { images, registry } = readImages(r, names.environment);
     const { ports, hostnames } = readRouting(r);
     const env = readEnv(r);
@@ -55,6 +56,7 @@ export function normalizeConfig(raw: RawConfig): NormalizedConfig {
     const takeover = readTakeover(r);
     checkProviders(r);
     const backups = readBackups(r, names.environment);
+    const monitoring = readMonitoring(r);
     const local = readLocal(r, ssh.privateKey);
     checkPlaceholders(r);
 
@@ -100,6 +102,7 @@ export function normalizeConfig(raw: RawConfig): NormalizedConfig {
         chatwoot,
         widgetCdnSourceDir: local.widgetCdnSourceDir,
         backups: backups.config,
+        monitoring,
         pages,
         ...takeover,
         email,

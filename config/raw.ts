@@ -23,8 +23,20 @@ export interface RawConfig {
 export type FolderFacts =
     | { readonly kind: "missing"; readonly path: string }
     | { readonly kind: "file"; readonly path: string }
-    /** `broken`: links that point nowhere; `linkedFolders`: links to folders (the upload cannot copy them). */
-    | { readonly kind: "folder"; readonly path: string; readonly files: number; readonly broken: readonly string[]; readonly linkedFolders: readonly string[] };
+    /**
+     * `broken`: links that point nowhere; `linkedFolders`: links to folders (the upload cannot copy them); `vcs`:
+     * version-control folders inside (.git, .hg, .svn…: the folder is or holds a checkout); `keyLike`: files that look
+     * like private keys or credentials (by name or a PEM private key block). The last two default to none.
+     */
+    | {
+          readonly kind: "folder";
+          readonly path: string;
+          readonly files: number;
+          readonly broken: readonly string[];
+          readonly linkedFolders: readonly string[];
+          readonly vcs?: readonly string[];
+          readonly keyLike?: readonly string[];
+      };
 
 export interface LocalFacts {
     /** What is at `path` (relative paths are relative to the project folder, where `pulumi up` runs). */

@@ -58,6 +58,14 @@ export interface PlatformConfig {
         };
     };
     readonly widgetCdnSourceDir?: string;
+    /** Who hears the alerts (docs/monitoring.md). */
+    readonly monitoring: {
+        readonly alertEmail?: string;
+        readonly webhookUrl?: SecretString;
+        readonly heartbeatUrl?: SecretString;
+        /** The outside prober (a Cloudflare Worker) runs: proberEnabled, and an https alertWebhookUrl for it to tell. */
+        readonly prober: boolean;
+    };
     /** restic backups of the hosts; absent when visualkit:backupsEnabled is false. */
     readonly backups?: BackupConfig;
     readonly pages: CatalogInput["pages"] & {
@@ -81,6 +89,11 @@ export interface BackupConfig {
     readonly password: SecretString;
     readonly s3?: { readonly accessKeyId: SecretString; readonly secretAccessKey: SecretString };
     readonly sftpPrivateKey?: SecretString;
+    /**
+     * `visualkit:backupAppendOnly`: the host's SFTP key is forced to `rclone serve restic --append-only` on the backup
+     * box, so the host (and root on it) can add snapshots and delete none; pruning runs from the backup-prune workflow.
+     */
+    readonly appendOnly: boolean;
     readonly keep: { readonly daily: number; readonly weekly: number; readonly monthly: number };
     /** systemd OnCalendar expressions. */
     readonly schedule: string;

@@ -72,6 +72,10 @@ const SSH_KEY_TYPES = new Set([
 
 /** An OpenSSH public key line: "<type> <base64 blob> [comment]", whose blob names the same type. */
 export function checkSshPublicKey(line: string): string | undefined {
+    // A line break (or carriage return, escape…) inside one entry would make one configured key two lines on the
+    // server: Hetzner would get one key and authorized_keys a hidden second. Tabs are ordinary separators.
+    const control = /[\u0000-\u0008\u000a-\u001f\u007f]/.exec(line);
+    if (control) return `holds a control character (U+${control[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, "0")}): one entry is one key on one line`;
     const parts = line.trim().split(/\s+/);
     const fail = "is not an OpenSSH public key (the one line of ~/.ssh/id_ed25519.pub: 'ssh-ed25519 AAAA... comment')";
     if (parts.length < 2 || !SSH_KEY_TYPES.has(parts[0]) || !/^[A-Za-z0-9+/]+={0,3}$/.test(parts[1])) return fail;

@@ -1,9 +1,13 @@
+import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { CONTAINER_LOGS } from "../catalog/defaults";
+import { containerLimits, SECURITY_OPTS, type HostCapacity } from "../catalog/limits";
 import type { ContainerSpec, PortSpec, ServiceSpec } from "../catalog/types";
 import { ENV_NAME } from "../config/validators";
 import { healthcheckTest } from "../render/healthcheck";
+import { goSeconds } from "./go-duration";
+import { REMOTE_COMMAND_DEFAULTS } from "./ssh";
 
 /**
  * What every long-running container of the platform shares, so no service can forget one of them: restart policy,
@@ -22,6 +26,34 @@ export interface Engine {
     readonly provider: docker.Provider;
     /** Changes only when the machine is replaced (see DockerHost). */
     readonly instance: pulumi.Output<string>;
+    /** The server type's RAM and vCPUs: each container's limits are shares of them (catalog/limits.ts). */
+    readonly capacity: HostCapacity;
+    /** SSH to the host, for what the Docker provider cannot set (a container's pids limit). */
+    readonly connection: pulumi.Output<command.types.input.remote.ConnectionArgs>;
+}
+
+/**
+ * Memory, CPU, no-new-privileges and dropped capabilities of one container (catalog/limits.ts), as Docker provider
+ * inputs. The pids limit is not among the provider's inputs: `limitPids` sets it.
+ */
+export function hardening(containerName: string, engine: Engine): Pick<docker.ContainerArgs, "memory" | "memorySwap" | "cpus" | "securityOpts" | "capabilities"> {
+    const l = containerLimits(containerName, engine.capacity);
+    return { memory: l.memoryMb, memorySwap: l.memoryMb, cpus: l.cpus, securityOpts: [...SECURITY_OPTS], capabilities: { drops: [...l.drops] } };
+}
+
+/**
+ * The container's pids limit (cgroup pids.max), set with `docker update` right after it is created: the Docker
+ * provider has no input for it (kreuzwerker/terraform-provider-docker v4.5.0 has pids only on services, commented out
+ * in resource_docker_service_structures.go line 416). Docker keeps it in the container's HostConfig across restarts
+ * and reboots; a replaced container is a new id, which runs this again. Safe to re-run.
+ */
+export function limitPids(resourceName: string, containerName: string, container: docker.Container, engine: Engine, opts: pulumi.CustomResourceOptions): command.remote.Command {
+    const pids = containerLimits(containerName, engine.capacity).pids;
+    return new command.remote.Command(
+        `${resourceName}-pids`,
+        { ...REMOTE_COMMAND_DEFAULTS, connection: engine.connection, create: `docker update --pids-limit ${pids} ${containerName} >/dev/null`, triggers: [container.id, pids] },
+        { parent: opts.parent, dependsOn: [container] },
+    );
 }
 
 /** Docker labels are part of a container's and network's identity (a change recreates them): ties them to the machine. */
@@ -34,9 +66,15 @@ export function instanceLabels(engine: Engine): docker.types.input.ContainerLabe
  * Pulls an image onto the host. The container references the image *id*, so a new tag or digest in config replaces
  * exactly the containers that use it (referencing `repoDigest` instead replaces on every run:
  * https://github.com/pulumi/pulumi-docker/issues/1431).
+ *
+ * `keepLocally`: the provider's delete is otherwise `docker rmi <name>` (terraform-provider-docker v4.5.0
+ * internal/provider/resource_docker_image_funcs.go:190 returns early only with keep_locally). After a release that
+ * never turned healthy, the replaced image resource stays pending delete; once the config is reverted, the next `up`
+ * deletes it while the running containers use that very tag, Docker refuses, and every later `up` fails. Unused
+ * images are removed on the host instead, by the ImagePrune timer.
  */
 export function pullImage(resourceName: string, ref: string, engine: Engine, opts: { parent: pulumi.Resource }): docker.RemoteImage {
-    return new docker.RemoteImage(resourceName, { name: ref, triggers: { [INSTANCE_LABEL]: engine.instance } }, { ...opts, provider: engine.provider });
+    return new docker.RemoteImage(resourceName, { name: ref, keepLocally: true, triggers: { [INSTANCE_LABEL]: engine.instance } }, { ...opts, provider: engine.provider });
 }
 
 /**
@@ -150,14 +188,16 @@ export function serviceContainer(resourceName: string, a: ServiceContainerArgs, 
                 ...(a.hostNetwork ? { networkMode: "host" } : { ports: publishedPorts(a.service, a.container, replica.role) }),
                 healthcheck: {
                     tests: healthcheckTest(health, a.hostNetwork ? a.service.bindAddress : PUBLISH_ADDRESS),
-                    interval: `${t.intervalSeconds}s`,
-                    timeout: `${t.timeoutSeconds}s`,
+                    // In the provider's stored form (lib/go-duration.ts): `180s` would read back as `3m0s` and differ on every run.
+                    interval: goSeconds(t.intervalSeconds),
+                    timeout: goSeconds(t.timeoutSeconds),
                     retries: t.retries,
-                    startPeriod: `${startPeriod}s`,
+                    startPeriod: goSeconds(startPeriod),
                 },
                 wait: true,
                 waitTimeout: startPeriod + t.intervalSeconds * (t.retries + 1) + t.timeoutSeconds,
                 destroyGraceSeconds: STOP_GRACE_SECONDS,
+                ...hardening(replica.name, engine),
             },
             {
                 ...opts,
@@ -171,6 +211,7 @@ export function serviceContainer(resourceName: string, a: ServiceContainerArgs, 
                 replaceOnChanges: ["*"],
             },
         );
+        limitPids(replica.role === "primary" ? resourceName : `${resourceName}-${replica.role}`, replica.name, previous, engine, opts);
     }
     return previous!;
 }

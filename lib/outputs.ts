@@ -12,6 +12,7 @@ import { healthChecks, type HealthCheck } from "./health-checks";
  * one, or changing a value's shape, bumps OUTPUTS_SCHEMA_VERSION.
  */
 export const OUTPUTS_SCHEMA_VERSION = 1;
+export const MONITORING_RUNBOOK = "docs/monitoring.md";
 
 /** One host; `hosts` is keyed by the catalog host name (`main`). */
 export interface HostOutput {
@@ -25,6 +26,8 @@ export interface HostOutput {
     readonly type: string;
     /** Ready-to-run login command, e.g. `ssh root@203.0.113.10`. */
     readonly ssh: string;
+    /** The host's SSH public key (`ssh-ed25519 AAAA… visualkit-main`); tools put `<ipv4> <sshHostKey>` in known_hosts. */
+    readonly sshHostKey: string;
 }
 
 export interface DnsRecordOutput {
@@ -58,6 +61,20 @@ export interface BackupsOutput {
     readonly statusFile: string;
 }
 
+/** Where the dashboards and alerts live (docs/monitoring.md); everything on a host listens on its loopback. */
+export interface MonitoringOutput {
+    /** The on-call page: each alert, what it means, the first command to run. */
+    readonly runbook: string;
+    /** Prometheus and Alertmanager by catalog host name, with the SSH tunnel that reaches them. */
+    readonly hosts: Readonly<Record<string, { readonly prometheus: string; readonly alertmanager: string; readonly tunnel: string }>>;
+    /** Who hears the alerts, without secrets: `e-mail to …`, `webhook`, `heartbeat`, or `nobody`. */
+    readonly alertsReach: readonly string[];
+    /** The outside prober (a Cloudflare Worker); worker "" when off. */
+    readonly prober: { readonly enabled: boolean; readonly worker: string; readonly schedule: string; readonly checks: number };
+    /** How to read a container's logs, which survive its replacement. */
+    readonly logs: string;
+}
+
 export interface StackOutputs {
     readonly schemaVersion: typeof OUTPUTS_SCHEMA_VERSION;
     readonly stack: string;
@@ -72,6 +89,7 @@ export interface StackOutputs {
     readonly dnsRecords: readonly DnsRecordOutput[];
     readonly pagesProjects: readonly PagesProjectOutput[];
     readonly backups: BackupsOutput;
+    readonly monitoring: MonitoringOutput;
     /** SHA-256 (hex) of every generated file by its path under rendered/<stack>/. */
     readonly files: Readonly<Record<string, string>>;
 }
@@ -92,6 +110,7 @@ export interface HostSource {
     readonly location: pulumi.Input<string>;
     readonly serverType: pulumi.Input<string>;
     readonly ssh: pulumi.Input<string>;
+    readonly sshHostKey: pulumi.Input<string>;
 }
 
 /** What a Pages component offers (PagesSite) for one catalog site. */
@@ -121,6 +140,11 @@ export interface OutputsInput {
      * @default off, on the first catalog host
      */
     readonly backups?: BackupsOutput;
+    /**
+     * Where the dashboards and alerts live.
+     * @default no host monitored, prober off
+     */
+    readonly monitoring?: Unresolved<MonitoringOutput>;
 }
 
 /** Every public URL: VPS routes (https/wss), Pages sites and redirects from the catalog. */
@@ -133,7 +157,7 @@ export function endpointsOf(catalog: Catalog): Record<string, string> {
 }
 
 function hostOutput(host: HostSource): Unresolved<HostOutput> {
-    return { name: host.serverName, id: host.serverId, ipv4: host.ipv4, ipv6: host.ipv6, location: host.location, type: host.serverType, ssh: host.ssh };
+    return { name: host.serverName, id: host.serverId, ipv4: host.ipv4, ipv6: host.ipv6, location: host.location, type: host.serverType, ssh: host.ssh, sshHostKey: host.sshHostKey };
 }
 
 /** The hashes of every file published so far; call it after every component is constructed. */
@@ -164,6 +188,7 @@ export function stackOutputs(input: OutputsInput): Unresolved<StackOutputs> {
             return { site: site.id, name: source.projectName, url: httpsUrl(site.hostname), pagesDevUrl: source.pagesDevUrl };
         }),
         backups: input.backups ?? { enabled: false, repository: "", host: catalog.hosts[0].name, schedule: "", drillSchedule: "", retention: { daily: 0, weekly: 0, monthly: 0 }, statusFile: "" },
+        monitoring: input.monitoring ?? { runbook: MONITORING_RUNBOOK, hosts: {}, alertsReach: ["nobody"], prober: { enabled: false, worker: "", schedule: "", checks: 0 }, logs: "" },
         files: fileHashes(),
     };
 }

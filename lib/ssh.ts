@@ -15,15 +15,18 @@ import { toPulumiSecret } from "./secrets";
 export const SSH_DIAL = { dialErrorLimit: 60, perDialTimeout: 10 } as const;
 
 /**
- * The day-2 SSH connection to a host, as root. With `privateKey` (visualkit:sshPrivateKey) that key is sent, as a
+ * The day-2 SSH connection to a host, as root, accepting only the host's own key: pulumi-command checks `hostKey` with
+ * golang.org/x/crypto/ssh's FixedHostKey and offers only its algorithm (provider/pkg/provider/remote/connection.go,
+ * v1.2.1, lines 88-97); without it the provider takes any key (InsecureIgnoreHostKey, line 97). A refused key fails the
+ * handshake before authentication, so neither a key nor a command reaches an impostor. With `privateKey` (visualkit:sshPrivateKey) that key is sent, as a
  * Pulumi secret; without it nothing is sent and the provider authenticates through the ssh-agent it inherits from
  * `pulumi up`: pulumi-command (provider/pkg/provider/remote/connection*.go, v1.2.1) reads SSH_AUTH_SOCK itself when
  * `agentSocketPath` is unset. The socket path is deliberately not an input: it differs per login and per machine, and
  * a changed connection re-runs every remote Command (their update runs `create` again).
  */
-export function sshConnection(host: pulumi.Input<string>, privateKey?: SecretString): pulumi.Output<command.types.input.remote.ConnectionArgs> {
+export function sshConnection(host: pulumi.Input<string>, hostKey: pulumi.Input<string>, privateKey?: SecretString): pulumi.Output<command.types.input.remote.ConnectionArgs> {
     const key = privateKey ? { privateKey: toPulumiSecret(privateKey) } : {};
-    return pulumi.output({ host, user: "root", ...SSH_DIAL, ...key });
+    return pulumi.output({ host, user: "root", hostKey, ...SSH_DIAL, ...key });
 }
 
 /**

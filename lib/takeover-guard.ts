@@ -20,7 +20,8 @@ const MAX_RECORDS = 10_000;
 /**
  * Lists the zone's records (the `getDnsRecords` invoke of @pulumi/cloudflare 6.22.1, which pages through
  * GET /zones/{zone_id}/dns_records) and throws when a managed record would land beside one that is neither the
- * stack's own (its comment) nor adopted. Runs on every preview and up, before anything is created.
+ * stack's own (its comment) nor adopted. Runs on every preview and up, before anything is created. Adopt entries of
+ * records that are the stack's own already are settled (never imported again).
  */
 export async function refuseDuplicateRecords(args: {
     zoneId: string;
@@ -48,4 +49,8 @@ export async function refuseDuplicateRecords(args: {
         stack: args.stack,
     });
     if (problems.length > 0) throw new TakeoverError(args.stack, problems);
+    // Records carrying the stack's owner comment are its own (the first `up` wrote it, also on adopted ones): their
+    // adopt entries must not import again, or a later replacement of them is refused (lib/adopt.ts).
+    const prefix = ownerCommentPrefix(args.project, args.stack);
+    args.adopt.settle(new Set(existing.filter((r) => (r.comment ?? "").startsWith(prefix)).map((r) => r.id)));
 }

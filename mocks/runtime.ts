@@ -24,6 +24,11 @@ export interface RecordedResource {
     readonly rawInputs: Record<string, unknown>;
     /** Names of the inputs that are secrets. */
     readonly secretInputs: readonly string[];
+    /**
+     * Input name → names of the resources its value came from (the engine's property dependencies). Not written to
+     * rendered/; the sequence model (test/sequence) reads them.
+     */
+    readonly propertyDependencies: Readonly<Record<string, readonly string[]>>;
     /** Resource options the program set that reviewers care about. */
     readonly options: {
         import?: string;
@@ -134,7 +139,8 @@ export class MockRunError extends Error {
 }
 
 export async function runWithMocks(opts: MockRunOptions): Promise<MockRunResult> {
-    const records: Omit<RecordedResource, "parent" | "options">[] = [];
+    const records: Omit<RecordedResource, "parent" | "options" | "propertyDependencies">[] = [];
+    const propertyDeps = new Map<string, Promise<Record<string, string[]>>>();
     const parents = new Map<string, string | null>();
     const options = new Map<string, RecordedResource["options"]>();
     const invokes: MockRunResult["invokes"] = [];
@@ -192,9 +198,10 @@ export async function runWithMocks(opts: MockRunOptions): Promise<MockRunResult>
     let programOutputs: Record<string, unknown> = {};
     let programError: unknown;
     await pulumi.runtime.runInPulumiStack(async () => {
-        watchRegistrations(({ type, name, custom }, parent, o, dependsOn, aliases) => {
+        watchRegistrations(({ type, name, custom }, parent, o, dependsOn, aliases, propertyDependencies) => {
             const key = `${type}::${name}`;
             parents.set(key, parent);
+            propertyDeps.set(key, propertyDependencies);
             options.set(key, {
                 import: o.import,
                 protect: o.protect,
@@ -229,10 +236,12 @@ export async function runWithMocks(opts: MockRunOptions): Promise<MockRunResult>
         throw new MockRunError(messages.join("\n"), records.map((r) => ({ type: r.type, name: r.name })));
     }
 
-    const resources: RecordedResource[] = records.map((r) => {
-        const key = `${r.type}::${r.name}`;
-        return { ...r, parent: parents.get(key) ?? null, options: options.get(key) ?? { dependsOn: [] } };
-    });
+    const resources: RecordedResource[] = await Promise.all(
+        records.map(async (r) => {
+            const key = `${r.type}::${r.name}`;
+            return { ...r, parent: parents.get(key) ?? null, options: options.get(key) ?? { dependsOn: [] }, propertyDependencies: (await propertyDeps.get(key)) ?? {} };
+        }),
+    );
     const files = new Map<string, string>();
     for (const [path, content] of [...publishedFiles().entries()].sort(([a], [b]) => a.localeCompare(b))) {
         files.set(path, String(await resolve(content, false)));

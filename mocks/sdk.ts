@@ -12,6 +12,7 @@ export const SDK_CHECKED_AGAINST = "3.270.0";
 /** What to read again in a new SDK before raising SDK_CHECKED_AGAINST. */
 export const TO_RECHECK = [
     "Output's promise() (output.js, class OutputImpl): still resolves the value of a known output, undefined for an unknown one, and rejects when the output failed",
+    "Output's allResources() (output.js, class OutputImpl): still resolves every resource an output's value came from, what runtime/rpc.js serializeProperty records as the input's property dependencies",
 ];
 
 /**
@@ -40,7 +41,14 @@ export type AliasParts = string | Readonly<Record<string, string | boolean>>;
  * seen, so a parent that is the stack has no name (null).
  */
 export function watchRegistrations(
-    record: (key: { type: string; name: string; custom: boolean }, parent: string | null, opts: pulumi.CustomResourceOptions, dependsOn: string[], aliases: AliasParts[]) => void,
+    record: (
+        key: { type: string; name: string; custom: boolean },
+        parent: string | null,
+        opts: pulumi.CustomResourceOptions,
+        dependsOn: string[],
+        aliases: AliasParts[],
+        propertyDependencies: Promise<Record<string, string[]>>,
+    ) => void,
 ): void {
     const names = new WeakMap<pulumi.Resource, string>();
     const aliasParts = (a: unknown): AliasParts => {
@@ -59,9 +67,49 @@ export function watchRegistrations(
         const parent = t.opts.parent === undefined ? undefined : names.get(t.opts.parent);
         // Inside the constructor CustomResource.isInstance is not true yet; instanceof is.
         const custom = t.resource instanceof pulumi.CustomResource;
-        record({ type: t.type, name: t.name, custom }, parent ?? null, opts, deps.map((d) => String(names.get(d))), (opts.aliases ?? []).map(aliasParts));
+        const propertyDependencies = propertyDependenciesOf(t.props ?? {}, (r) => names.get(r));
+        record({ type: t.type, name: t.name, custom }, parent ?? null, opts, deps.map((d) => String(names.get(d))), (opts.aliases ?? []).map(aliasParts), propertyDependencies);
         return undefined;
     });
+}
+
+/**
+ * The resources each input's value came from, by input name: what the SDK sends the engine as the resource's
+ * `propertyDependencies` (runtime/rpc.js serializeProperty adds every resource of an Output's allResources() and
+ * every resource passed as a value). The engine's delete-before-replace cascade follows these edges and no others
+ * (pulumi/pulumi pkg/resource/deploy/step_generator.go:3328), so the sequence model needs them. Internal:
+ * `allResources` (see TO_RECHECK). A failed output has no dependencies to report (the registration fails anyway).
+ */
+async function propertyDependenciesOf(props: Record<string, unknown>, nameOf: (r: pulumi.Resource) => string | undefined): Promise<Record<string, string[]>> {
+    const collect = async (v: unknown, into: Set<string>, depth: number): Promise<void> => {
+        if (depth > 20 || v === null || v === undefined) return;
+        if (pulumi.Output.isInstance(v)) {
+            const all = (v as unknown as { allResources?: () => Promise<Set<pulumi.Resource>> }).allResources;
+            for (const r of (await all?.call(v).catch(() => new Set<pulumi.Resource>())) ?? []) {
+                const n = nameOf(r);
+                if (n !== undefined) into.add(n);
+            }
+            return collect(await outputValue(v).catch(() => undefined), into, depth + 1);
+        }
+        if (pulumi.Resource.isInstance(v)) {
+            const n = nameOf(v);
+            if (n !== undefined) into.add(n);
+            return;
+        }
+        if (v instanceof Promise) return collect(await v.catch(() => undefined), into, depth + 1);
+        if (Array.isArray(v)) {
+            for (const x of v) await collect(x, into, depth + 1);
+            return;
+        }
+        if (typeof v === "object" && Object.getPrototypeOf(v) === Object.prototype) for (const x of Object.values(v)) await collect(x, into, depth + 1);
+    };
+    const out: Record<string, string[]> = {};
+    for (const [k, v] of Object.entries(props)) {
+        const into = new Set<string>();
+        await collect(v, into, 0);
+        if (into.size > 0) out[k] = [...into].sort();
+    }
+    return out;
 }
 
 /**

@@ -47,5 +47,5 @@ export function policyContext(input: StackConfigInput): PolicyContext {
         }
         for (const v of leaves(parsed)) if (v !== "") plain.add(v);
     }
-    return { stack: input.stack, environment: config.environment, sshAllowedCidrs: config.ssh.allowedCidrs, publicOpenings: openings, plainValues: plain, backupRepository: config.backups?.repository ?? "" };
+    return { stack: input.stack, environment: config.environment, sshAllowedCidrs: config.ssh.allowedCidrs, publicOpenings: openings, plainValues: plain, backupRepository: config.backups?.repository ?? "", backupAppendOnly: config.backups?.appendOnly ?? false };
 }

@@ -1,5 +1,6 @@
 import { isIPv4, isIPv6 } from "node:net";
 import { DEBIAN_JANUS_PLUGIN_FILES } from "../catalog/janus-plugins";
+import { CONTAINER_SHARES, DROPPED_CAPABILITIES, SECURITY_OPTS } from "../catalog/limits";
 import { isPinned, parseImageRef, SECRET_ENV_NAME } from "../config/validators";
 
 /**
@@ -38,6 +39,8 @@ export interface PolicyContext {
     readonly plainValues: ReadonlySet<string>;
     /** visualkit:backupRepository when backups are on (visualkit:backupsEnabled), otherwise "". */
     readonly backupRepository: string;
+    /** visualkit:backupAppendOnly: the host's repository key can add snapshots and delete none. */
+    readonly backupAppendOnly: boolean;
 }
 
 export type Report = (message: string) => void;
@@ -58,6 +61,7 @@ export const TYPES = {
     primaryIp: "hcloud:index/primaryIp:PrimaryIp",
     volume: "hcloud:index/volume:Volume",
     firewall: "hcloud:index/firewall:Firewall",
+    remoteCommand: "command:remote:Command",
 } as const;
 
 /** The component that installs the scheduled restic backups on each host (components/backups.ts). */
@@ -251,12 +255,12 @@ const janusApiLocked: PlatformPolicy = {
 
 const logsAndRestart: PlatformPolicy = {
     name: "container-log-rotation-and-restart",
-    description: "Every container rotates its logs (json-file with max-size and max-file, or local) and has a restart policy; one-shot jobs (attach) run once.",
+    description: "Every container rotates its logs (journald, whose limits the host sets; json-file with max-size and max-file; or local) and has a restart policy; one-shot jobs (attach) run once.",
     resource(r, _ctx, report) {
         if (r.type !== TYPES.container) return;
         const opts = (r.props.logOpts ?? {}) as Record<string, string>;
-        const rotates = r.props.logDriver === "local" || (r.props.logDriver === "json-file" && !!opts["max-size"] && !!opts["max-file"]);
-        if (!rotates) report(`${label(r)} does not rotate its logs (logDriver ${String(r.props.logDriver ?? "unset")}); build it with lib/containers.ts, which sets json-file 3 × 10 MB, so a chatty container cannot fill the disk.`);
+        const rotates = r.props.logDriver === "journald" || r.props.logDriver === "local" || (r.props.logDriver === "json-file" && !!opts["max-size"] && !!opts["max-file"]);
+        if (!rotates) report(`${label(r)} does not rotate its logs (logDriver ${String(r.props.logDriver ?? "unset")}); build it with lib/containers.ts, which sends them to journald (capped by the host's journald limits), so a chatty container cannot fill the disk.`);
         // A one-shot job (attach: true, e.g. chatwoot-prepare) runs to completion once: restarting it would loop.
         if (r.props.attach === true) return;
         if (!["unless-stopped", "always", "on-failure"].includes(String(r.props.restart ?? ""))) {
@@ -265,10 +269,41 @@ const logsAndRestart: PlatformPolicy = {
     },
 };
 
+const containerLimits: PlatformPolicy = {
+    name: "container-limits-and-hardening",
+    description:
+        "Every container has a memory cap (swap included), a CPU quota, no-new-privileges and the dropped capabilities of catalog/limits.ts; every long-running one a pids limit (docker update after create).",
+    resource(r, _ctx, report) {
+        if (r.type !== TYPES.container) return;
+        const fix = "build it with lib/containers.ts (serviceContainer, or hardening() for a one-shot job) and give it a share in catalog/limits.ts";
+        const memory = Number(r.props.memory ?? 0);
+        if (!(memory > 0)) report(`${label(r)} has no memory limit: a leak in it can take the whole host; ${fix}.`);
+        else if (Number(r.props.memorySwap ?? 0) !== memory) report(`${label(r)} may use swap beyond its ${memory} MB cap (memorySwap ${String(r.props.memorySwap ?? "unset")}); ${fix}.`);
+        if (!(Number(r.props.cpus ?? 0) > 0)) report(`${label(r)} has no CPU quota (cpus): a busy loop in it starves the rest; ${fix}.`);
+        const opts = Array.isArray(r.props.securityOpts) ? (r.props.securityOpts as string[]) : [];
+        if (!SECURITY_OPTS.every((o) => opts.includes(o))) report(`${label(r)} lacks ${SECURITY_OPTS.join(", ")}: a setuid binary in its image could gain privileges; ${fix}.`);
+        const caps = (r.props.capabilities ?? {}) as { adds?: string[]; drops?: string[] };
+        const allowed = CONTAINER_SHARES[String(r.props.name ?? "").replace(/-standby$/, "")]?.keeps ?? [];
+        const kept = DROPPED_CAPABILITIES.filter((c) => !(caps.drops ?? []).includes(c) && !allowed.includes(c));
+        if (kept.length) report(`${label(r)} keeps ${kept.join(", ")}; ${fix}.`);
+        if ((caps.adds ?? []).length) report(`${label(r)} adds capabilities ${(caps.adds ?? []).join(", ")}; the platform's images need none beyond Docker's reduced set.`);
+    },
+    stack(resources, _ctx, report) {
+        // The Docker provider cannot set a pids limit; each long-running container needs its `docker update` step.
+        const commands = resources.filter((r) => r.type === TYPES.remoteCommand).map((r) => String(r.props.create ?? ""));
+        for (const c of resources.filter((r) => r.type === TYPES.container && r.props.attach !== true)) {
+            const name = String(c.props.name ?? "");
+            if (!commands.some((cmd) => new RegExp(`^docker update --pids-limit [1-9]\\d* ${name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}( |$)`).test(cmd))) {
+                report(`${label(c)} has no pids limit: nothing runs \`docker update --pids-limit <n> ${name}\` after it is created; build it with lib/containers.ts serviceContainer (limitPids).`);
+            }
+        }
+    },
+};
+
 /** The backup rule; `requireComponent` also asks for the BACKUP_COMPONENT_TYPE resource (exported for its test). */
 export const prodBackupsPolicy = (requireComponent: boolean): PlatformPolicy => ({
     name: "prod-backups-configured",
-    description: `In prod the server has Hetzner backups and the stack has a ${BACKUP_COMPONENT_TYPE} component with backups on.`,
+    description: `In prod the server has Hetzner backups and the stack has a ${BACKUP_COMPONENT_TYPE} component with backups on, whose repository key on the server is append-only.`,
     resource(r, ctx, report) {
         if (ctx.environment !== "prod" || r.type !== TYPES.server) return;
         if (r.props.backups !== true) report(`${label(r)} has no Hetzner backups; set visualkit:serverBackups true in Pulumi.${ctx.stack}.yaml.`);
@@ -278,6 +313,12 @@ export const prodBackupsPolicy = (requireComponent: boolean): PlatformPolicy => 
         if (!resources.some((r) => r.type === BACKUP_COMPONENT_TYPE) || ctx.backupRepository === "") {
             report(
                 `stack ${ctx.stack} takes no restic backups: the data volume (Postgres, uploads, CDN releases) is not backed up; set visualkit:backupsEnabled true and visualkit:backupRepository in Pulumi.${ctx.stack}.yaml (docs/backups.md).`,
+            );
+        } else if (!ctx.backupAppendOnly) {
+            // Root on the server is the threat off-site backups answer: its key must not be able to delete them, and
+            // the prune key lives only in the backup-prune workflow.
+            report(
+                `stack ${ctx.stack}'s server holds a repository key that can delete its backups: set visualkit:backupAppendOnly true in Pulumi.${ctx.stack}.yaml with an sftp:// visualkit:backupRepository on a backup box that forces the host's key to rclone serve restic --append-only (docs/backups.md).`,
             );
         }
     },
@@ -295,6 +336,7 @@ export const POLICIES: readonly PlatformPolicy[] = [
     janusApiLocked,
     logsAndRestart,
     prodBackupsPolicy(REQUIRE_BACKUP_COMPONENT),
+    containerLimits,
 ];
 
 /** Runs every policy over a stack's resources; the violations by policy name (tests and a quick local check). */

@@ -23,6 +23,8 @@ export const BACKUP_SCRIPTS = [
     { file: "backup.sh", command: "visualkit-backup" },
     { file: "backup-drill.sh", command: "visualkit-backup-drill" },
     { file: "restore.sh", command: "visualkit-restore" },
+    { file: "backup-prune.sh", command: "visualkit-backup-prune" },
+    { file: "backup-alarm.sh", command: "visualkit-backup-alarm" },
 ] as const;
 
 export const BACKUP_TIMERS = ["visualkit-backup.timer", "visualkit-backup-drill.timer"] as const;
@@ -32,6 +34,8 @@ export interface BackupLayout {
     readonly tag: string;
     /** Folders and links on the data volume that are backed up besides the dump (absolute). */
     readonly paths: readonly string[];
+    /** Where dumps are staged (a folder on the data volume: a dump the size of the database must not fill the root disk). */
+    readonly dumpDir: string;
     /** The running Postgres container, its superuser and Chatwoot's database. */
     readonly postgres: { readonly container: string; readonly user: string; readonly database: string };
     /** Containers that write (Chatwoot rails and sidekiq): stopped during a restore. */
@@ -42,6 +46,11 @@ export interface BackupLayout {
     readonly drillSchedule: string;
     /** The repository is reached over SFTP with the key at BACKUP_PATHS.sftpKey. */
     readonly sftp: boolean;
+    /**
+     * The host's key is append-only on the backup box (forced to `rclone serve restic --append-only`): the host never
+     * prunes; the backup-prune workflow does with its own key. Otherwise the timer's unit prunes after the backup.
+     */
+    readonly appendOnly: boolean;
 }
 
 /** /etc/visualkit/backup.conf: the plain settings (no secret), sourced by the scripts. */
@@ -49,6 +58,7 @@ export function renderBackupConf(l: BackupLayout): string {
     const v: Record<string, string> = {
         VISUALKIT_BACKUP_TAG: l.tag,
         VISUALKIT_BACKUP_PATHS: l.paths.join(" "),
+        VISUALKIT_DUMP_DIR: l.dumpDir,
         VISUALKIT_PG_CONTAINER: l.postgres.container,
         VISUALKIT_PG_USER: l.postgres.user,
         VISUALKIT_PG_DB: l.postgres.database,
@@ -57,6 +67,7 @@ export function renderBackupConf(l: BackupLayout): string {
         VISUALKIT_KEEP_WEEKLY: String(l.keep.weekly),
         VISUALKIT_KEEP_MONTHLY: String(l.keep.monthly),
         ...(l.sftp ? { VISUALKIT_SFTP_KEY: BACKUP_PATHS.sftpKey } : {}),
+        ...(l.appendOnly ? { VISUALKIT_APPEND_ONLY: "1" } : {}),
     };
     for (const p of l.paths) {
         if (/\s/.test(p)) throw new Error(`backups: the path ${p} has white space; VISUALKIT_BACKUP_PATHS is split on it`);
@@ -87,21 +98,39 @@ function unit(sections: Record<string, Record<string, string | string[]>>): stri
         .concat("\n");
 }
 
-/** The two services (oneshot) and their timers; Persistent catches up a run missed while the host was off. */
+/** The unit a failed backup or drill unit starts (OnFailure=), with the failed unit's name as its instance. */
+export const BACKUP_ALARM_UNIT = "visualkit-backup-failed@.service";
+
+/**
+ * The two services (oneshot) and their timers; Persistent catches up a run missed while the host was off. A failure
+ * of either service, whatever its cause (the script's error, a timeout, a kill), starts the alarm unit, which records
+ * it where the freshness check and the metrics read it. Retention runs after the timer's backup only (ExecStartPost,
+ * skipped when the backup failed), never from `npm run backup`; not at all on a host whose key is append-only.
+ */
 export function renderBackupUnits(l: BackupLayout): Record<string, string> {
-    const service = (description: string, command: string) =>
+    const service = (description: string, command: string, post?: string) =>
         unit({
-            Unit: { Description: description, Wants: "network-online.target", After: ["network-online.target", "docker.service"], Requires: "docker.service" },
+            Unit: {
+                Description: description,
+                Wants: "network-online.target",
+                After: ["network-online.target", "docker.service"],
+                Requires: "docker.service",
+                OnFailure: BACKUP_ALARM_UNIT.replace("@.", "@%n."),
+            },
             // Below the platform's services in CPU and disk priority: a backup must not slow calls down.
-            Service: { Type: "oneshot", ExecStart: `/usr/local/sbin/${command}`, Nice: "10", IOSchedulingClass: "idle" },
+            Service: { Type: "oneshot", ExecStart: `/usr/local/sbin/${command}`, ...(post ? { ExecStartPost: `/usr/local/sbin/${post}` } : {}), Nice: "10", IOSchedulingClass: "idle" },
         });
     const timer = (description: string, calendar: string) =>
         unit({ Unit: { Description: description }, Timer: { OnCalendar: calendar, Persistent: "true", RandomizedDelaySec: "10min" }, Install: { WantedBy: "timers.target" } });
     return {
-        "visualkit-backup.service": service("VisualKit backup: Chatwoot database and files into restic", "visualkit-backup"),
+        "visualkit-backup.service": service("VisualKit backup: Chatwoot database and files into restic", "visualkit-backup", l.appendOnly ? undefined : "visualkit-backup-prune"),
         "visualkit-backup.timer": timer("Scheduled VisualKit backup", l.schedule),
         "visualkit-backup-drill.service": service("VisualKit restore drill: latest snapshot into a scratch Postgres", "visualkit-backup-drill"),
         "visualkit-backup-drill.timer": timer("Scheduled VisualKit restore drill", l.drillSchedule),
+        [BACKUP_ALARM_UNIT]: unit({
+            Unit: { Description: "VisualKit backup alarm: records that %i failed" },
+            Service: { Type: "oneshot", ExecStart: "/usr/local/sbin/visualkit-backup-alarm %i" },
+        }),
     };
 }
 

@@ -2,6 +2,8 @@ import { Document } from "yaml";
 import { APP_DIRS, CONTAINER_LOGS, DATA_FOLDERS, WIDGET_CDN_ROOT } from "../catalog/defaults";
 import type { HostSpec } from "../catalog/types";
 import { shellWord } from "../lib/shipped";
+import type { SshHostKey } from "../lib/ssh-host-key";
+import { MONITORING_PATHS, renderJournaldConf } from "./monitoring";
 
 /**
  * cloud-init user data of a new host (Debian 12), rendered from plain values. It runs once, on the server's first
@@ -31,6 +33,8 @@ export interface CloudInitInput {
     readonly links: readonly { readonly path: string; readonly target: string }[];
     /** Text of scripts/host/mount-data-volume.sh. */
     readonly mountScript: string;
+    /** The host's SSH key pair (lib/ssh-host-key.ts): the only host key sshd presents. */
+    readonly hostKey: SshHostKey;
 }
 
 /** The folders and links of a catalog host: the reference's /opt layout, state on the volume. */
@@ -49,6 +53,8 @@ const SSHD_HARDENING = [
     "PasswordAuthentication no",
     "KbdInteractiveAuthentication no",
     "PermitRootLogin prohibit-password",
+    "# The one host key, installed by cloud-init from the program's state (ssh_keys): the key every client pins.",
+    "HostKey /etc/ssh/ssh_host_ed25519_key",
     "# The Docker provider and the remote commands open many sessions at once; the default 10:30:100 drops some",
     "# (docker/compose#10117). Unauthenticated sessions are still limited, and only the SSH CIDRs reach port 22.",
     "MaxStartups 30:30:100",
@@ -59,8 +65,8 @@ const APT_NO_RECOMMENDS = ["// VisualKit (render/cloud-init.ts): install what pa
 
 const AUTO_UPGRADES = ['APT::Periodic::Update-Package-Lists "1";', 'APT::Periodic::Unattended-Upgrade "1";', ""].join("\n");
 
-// live-restore keeps containers running while unattended-upgrades restarts dockerd; logs are capped as the
-// program caps each container's (CONTAINER_LOGS), for the containers it does not create.
+// live-restore keeps containers running while unattended-upgrades restarts dockerd; logs go where the program sends
+// each container's (CONTAINER_LOGS: the journal), for the containers it does not create.
 const DOCKER_DAEMON = JSON.stringify({ "live-restore": true, "log-driver": CONTAINER_LOGS.driver, "log-opts": CONTAINER_LOGS.opts }, null, 2) + "\n";
 
 const command = (...words: string[]) => words.map(shellWord).join(" ");
@@ -74,6 +80,10 @@ export function renderCloudInit(input: CloudInitInput): string {
         // The platform logs in as root with a key, as the reference does; passwords are off everywhere.
         disable_root: false,
         ssh_pwauth: false,
+        // The host key the program generated and every deployment connection pins (lib/ssh-host-key.ts). cloud-init
+        // deletes the image's keys (ssh_deletekeys, default true) and, given ssh_keys, generates none (cc_ssh.py in
+        // 22.4), so sshd has exactly this key; a server rebuilt on the same IPs gets it again.
+        ssh_keys: { ed25519_private: input.hostKey.privateKey, ed25519_public: input.hostKey.publicKey },
         write_files: [
             { path: "/etc/ssh/sshd_config.d/10-visualkit.conf", permissions: "0644", content: SSHD_HARDENING },
             { path: "/etc/docker/daemon.json", permissions: "0644", content: DOCKER_DAEMON },
@@ -83,6 +93,9 @@ export function renderCloudInit(input: CloudInitInput): string {
             // `apt:` key: with it cloud-init rewrites sources.list.)
             { path: "/etc/apt/apt.conf.d/90-visualkit-no-recommends", permissions: "0644", content: APT_NO_RECOMMENDS },
             { path: "/etc/systemd/system/docker.service.d/10-visualkit-data.conf", permissions: "0644", content: dockerAfterMount },
+            // Container logs live in the journal (CONTAINER_LOGS): its limits before the first container starts. The
+            // Monitoring install writes the same file on servers bootstrapped before it.
+            { path: MONITORING_PATHS.journald, permissions: "0644", content: renderJournaldConf() },
             // Deferred: written after the packages are installed, so the unattended-upgrades package cannot replace it.
             { path: "/etc/apt/apt.conf.d/20auto-upgrades", permissions: "0644", content: AUTO_UPGRADES, defer: true },
             { path: MOUNT_SCRIPT_PATH, permissions: "0755", content: input.mountScript },
@@ -91,6 +104,7 @@ export function renderCloudInit(input: CloudInitInput): string {
         // folder is created on the root disk when the volume did not mount, and `cloud-init status` reports error.
         runcmd: [
             "set -eu",
+            command("systemctl", "restart", "systemd-journald"),
             command("sshd", "-t"),
             command("systemctl", "reload", "ssh"),
             command(MOUNT_SCRIPT_PATH, input.volumeDevice, input.dataDir, ...input.dataFolders),

@@ -26,7 +26,25 @@ export interface CostInput {
     readonly pagesProjects: number;
     /** Whether the stack keeps backups in Hetzner Object Storage (the backup work, issue 12, turns this on). */
     readonly backupObjectStorage: boolean;
+    /**
+     * Whether the backups go to an append-only backup box (visualkit:backupAppendOnly, docs/backups.md): priced as the
+     * smallest server of the table with its primary IPv4 (its disk holds the repository).
+     * @default false
+     */
+    readonly backupBox?: boolean;
+    /**
+     * Whether the outside prober (a Cloudflare Worker on a cron trigger) runs.
+     * @default false
+     */
+    readonly prober?: boolean;
 }
+
+/**
+ * What monitoring costs on the server (docs/monitoring.md): no charge, but memory and root disk. Memory measured here
+ * with Debian's binaries on the rendered configs (RSS after 2½ min at the 30 s interval, ~1,500 series; Prometheus
+ * grows with its head block over the first hours); the host tier is to measure it on the server.
+ */
+export const MONITORING_FOOTPRINT = "Monitoring on each host (Prometheus, Alertmanager, node, Postgres and Redis exporters) has no charge; it uses about 130 MB of memory, at most 1 GB of the root disk for metrics and 2 GB for the journal.";
 
 export interface CostLine {
     readonly item: string;
@@ -66,6 +84,14 @@ export function costLines(input: CostInput, table: PriceTable = PRICES): CostLin
         const c = cents(table.objectStorage.baseMonthly);
         lines.push({ item: `Hetzner Object Storage for backups (${table.objectStorage.includedTb} TB included)`, quantity: "1", unit: euro(c), cents: c });
     }
+    if (input.backupBox) {
+        const smallest = Object.entries(types).sort(([, a], [, b]) => a!.monthly - b!.monthly)[0];
+        const c = cents(smallest[1]!.monthly) + cents(table.primaryIpv4Monthly);
+        lines.push({ item: `Append-only backup box (${smallest[0]} + primary IPv4)`, quantity: "1", unit: euro(c), cents: c });
+    }
+    if (input.prober) {
+        lines.push({ item: "Cloudflare Worker prober (free plan, 288 runs a day)", quantity: "1", unit: euro(0), cents: 0 });
+    }
     if (input.pagesProjects > 0) {
         lines.push({ item: "Cloudflare Pages projects (free plan)", quantity: String(input.pagesProjects), unit: euro(cents(table.cloudflarePagesMonthly)), cents: input.pagesProjects * cents(table.cloudflarePagesMonthly) });
     }
@@ -96,6 +122,7 @@ export function renderCost(input: CostInput, table: PriceTable = PRICES): string
         `Hetzner and Cloudflare list prices in ${table.currency}, excluding VAT, as of ${table.asOf} (catalog/prices.json; source: ${table.source}).`,
         `${table.caveat}`,
         "Traffic within the included allowance, and hourly billing below a full month, are not counted.",
+        MONITORING_FOOTPRINT,
         "",
         "| Item | Quantity | Unit price | Monthly |",
         "|---|---|---|---|",

@@ -69,7 +69,8 @@ export function renderWidgetFolderScript(folder: string, root: string): string {
  * Copies an uploaded folder (`staged`, where the upload put the source folder's files) into a new release (named by
  * `release`, the content hash) and switches the data folder's link to it with one rename, so Caddy never serves half
  * a release or nothing, and files removed locally disappear from the CDN. The previous release is kept (rollback,
- * requests already reading it); older ones are removed, and so is the staged copy.
+ * requests already reading it); older ones are removed, and so is the staged copy. Safe to run again with the same
+ * inputs: without the staged copy it finds the release of the same content and succeeds.
  */
 export function renderWidgetSyncScript(staged: string, folder: string, release: string): string {
     const { releases, linkPrefix } = layout(folder);
@@ -84,13 +85,29 @@ export function renderWidgetSyncScript(staged: string, folder: string, release: 
         `  echo "widget-cdn: ${shown(folder)} is not a link to a release; the folder step sets it up" >&2`,
         "  exit 1",
         "fi",
+        // A re-run with the same inputs (the command provider re-runs `create` on any input change that is not a
+        // trigger, e.g. a new SSH key in `connection`) finds the staged copy gone: this content is a release already
+        // (its name starts with the content hash), so it is made live, or left live, and nothing is uploaded again.
         'if [ ! -d "$staged" ]; then',
-        `  echo "widget-cdn: ${shown(staged)} is missing (each sync removes it); replace the upload step to send it again" >&2`,
+        "  done_release=",
+        `  for d in "$releases"/${release}.*; do`,
+        '    if [ -d "$d" ]; then done_release=$d; fi',
+        "  done",
+        '  if [ -n "$done_release" ]; then',
+        `    case "$(basename "$(readlink "$folder")")" in`,
+        `      ${release}.*) echo "widget-cdn: release ${release} is live already in ${shown(folder)} -> $(readlink "$folder")" ;;`,
+        `      *) swap "${linkPrefix}$(basename "$done_release")" "$folder"; echo "widget-cdn: switched ${shown(folder)} back to the synced release $(readlink "$folder")" ;;`,
+        "    esac",
+        "    exit 0",
+        "  fi",
+        `  echo "widget-cdn: ${shown(staged)} is missing (each sync removes it) and no release ${release} exists; replace the upload step to send it again" >&2`,
         "  exit 1",
         "fi",
         `new=$(mktemp -d "$releases/${release}.XXXXXX")`,
         // Owner and modes are this script's, not the upload's: Caddy reads the same release whoever uploaded it.
         'cp -R "$staged/." "$new/"',
+        // Dotfiles (.git, .env, .DS_Store …) never reach a release: the CDN is public (Caddy hides them too).
+        `find "$new" -mindepth 1 -name '.*' -prune -exec rm -rf {} +`,
         'find "$new" -type d -exec chmod 0755 {} +',
         'find "$new" -type f -exec chmod 0644 {} +',
         'previous=$(basename "$(readlink "$folder")")',

@@ -1,20 +1,38 @@
-import { existsSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { ConfigError } from "../config/issues";
 import { CloudflareApiError } from "./adopt/cloudflare-api";
-import { runAdopt } from "./adopt/run";
+import { resourceNamesInState, runAdopt } from "./adopt/run";
 
 /**
- * `npm run adopt -- <stack> [--dry-run]`: the takeover table and `visualkit:adopt` (scripts/adopt/run.ts).
+ * The stack's state, so adopt writes entries only for objects the stack does not manage yet: `--state FILE` (the
+ * output of `pulumi stack export`), else `pulumi stack export` run here; a stack that does not exist yet has none.
+ */
+function stateOf(root: string, stack: string, args: string[]): Set<string> {
+    const at = args.indexOf("--state");
+    if (at >= 0) return resourceNamesInState(JSON.parse(readFileSync(args[at + 1] ?? "", "utf8")));
+    const res = spawnSync("pulumi", ["stack", "export", "--stack", stack], { cwd: root, encoding: "utf8", maxBuffer: 256 * 1024 * 1024 });
+    if (res.status === 0) return resourceNamesInState(JSON.parse(res.stdout));
+    if (/no stack named|stack .* not found/i.test(res.stderr ?? "")) return new Set();
+    console.error(
+        `adopt: cannot read the state of stack ${stack} (${res.error ? "pulumi CLI not found" : (res.stderr ?? "").trim()}). adopt writes only objects the ` +
+            `state does not hold: run \`pulumi stack export --stack ${stack} > state.json\` where the CLI and backend are, then npm run adopt -- ${stack} --state state.json`,
+    );
+    process.exit(2);
+}
+
+/**
+ * `npm run adopt -- <stack> [--dry-run] [--state FILE]`: the takeover table and `visualkit:adopt` (scripts/adopt/run.ts).
  * Exit 0 when done, 1 when Cloudflare refused or the config is invalid, 2 on usage or a missing token.
  */
 async function cli(): Promise<void> {
     const args = process.argv.slice(2);
     const dryRun = args.includes("--dry-run");
-    const stack = args.find((a) => !a.startsWith("--"));
+    const stack = args.find((a, i) => !a.startsWith("--") && args[i - 1] !== "--state");
     const root = resolve(__dirname, "..");
     if (!stack || !existsSync(join(root, `Pulumi.${stack}.yaml`))) {
-        console.error(`usage: npm run adopt -- <stack> [--dry-run]   (a stack with a Pulumi.<stack>.yaml here${stack ? `; Pulumi.${stack}.yaml not found` : ""})`);
+        console.error(`usage: npm run adopt -- <stack> [--dry-run] [--state <pulumi stack export file>]   (a stack with a Pulumi.<stack>.yaml here${stack ? `; Pulumi.${stack}.yaml not found` : ""})`);
         process.exit(2);
     }
     const token = process.env.CLOUDFLARE_API_TOKEN ?? "";
@@ -26,7 +44,8 @@ async function cli(): Promise<void> {
         process.exit(2);
     }
     try {
-        const run = await runAdopt({ root, stack, token, baseUrl: process.env.CLOUDFLARE_API_BASE_URL || undefined, write: !dryRun });
+        const inState = stateOf(root, stack, args);
+        const run = await runAdopt({ root, stack, token, baseUrl: process.env.CLOUDFLARE_API_BASE_URL || undefined, write: !dryRun, inState });
         process.stdout.write(run.output);
     } catch (e) {
         if (e instanceof ConfigError || e instanceof CloudflareApiError) console.error(`adopt: ${e.message}`);

@@ -79,10 +79,35 @@ interface Step {
     title: string;
     /** One command on one server, or a stream from a command on the old server into one on the new. */
     run: { side: Side; command: string; stdin?: "pg-copy" | "expected" } | { from: string; fromStdin?: "pg-copy"; into: string };
+    /** Once this step succeeded, the new server's database is no longer what it was. */
+    swaps?: true;
+}
+
+/**
+ * The old database URL split in two: the URL without its password, which may appear in command lines (`ps` on both
+ * machines shows them) and in this command's output, and the password, which only travels on standard input: a
+ * `PGPASSWORD=…` line ahead of pg-copy.sh in the script `bash -s` reads, exported for psql and pg_dump (libpq reads it).
+ */
+export function splitDatabaseUrl(url: string): { url: string; password?: string } {
+    let parsed: URL;
+    try {
+        parsed = new URL(url);
+    } catch {
+        throw new Error("--old-database-url is not a URL such as postgres://user:password@host:5432/database");
+    }
+    if (!/^postgres(ql)?:$/.test(parsed.protocol)) throw new Error("--old-database-url must start with postgres:// or postgresql://");
+    const password = parsed.password ? decodeURIComponent(parsed.password) : undefined;
+    parsed.password = "";
+    return { url: parsed.toString(), password };
+}
+
+/** What goes ahead of pg-copy.sh on the old server's standard input: the password, never on a command line. */
+export function passwordPreamble(password: string | undefined): string {
+    return password === undefined ? "" : `PGPASSWORD=${shellWord(password)}\nexport PGPASSWORD\n`;
 }
 
 export function plan(o: MigrateOptions, t: Target): Step[] {
-    const source = o.oldDatabaseUrl ? ["--url", o.oldDatabaseUrl] : ["--container", o.oldContainer ?? "$OLD_POSTGRES"];
+    const source = o.oldDatabaseUrl ? ["--url", splitDatabaseUrl(o.oldDatabaseUrl).url] : ["--container", o.oldContainer ?? "$OLD_POSTGRES"];
     const sourceArgs = [...source, ...(o.oldDb ? ["--db", o.oldDb] : []), ...(o.oldUser ? ["--user", o.oldUser] : [])].map((a) => (a === "$OLD_POSTGRES" ? a : q(a))).join(" ");
     const dump = `${t.work}/chatwoot.dump`;
     const expected = `${t.work}/expected-counts.tsv`;
@@ -95,6 +120,7 @@ export function plan(o: MigrateOptions, t: Target): Step[] {
         {
             title: `restore into a scratch database, check the row counts, swap it in (${t.postgres})`,
             run: { side: "new", command: `bash -s -- restore --container ${q(t.postgres)} ${q(dump)} ${q(expected)}`, stdin: "pg-copy" },
+            swaps: true,
         },
         {
             title: `copy the uploaded files (${o.oldRails}:/app/storage → ${t.storage})`,
@@ -114,7 +140,8 @@ function describe(step: Step, o: MigrateOptions): string {
     return `  ${r.side === "old" ? o.from : o.to}: ${r.command}${r.stdin === "pg-copy" ? "   (script: scripts/host/pg-copy.sh)" : ""}`;
 }
 
-const SSH = ["-o", "BatchMode=yes", "-o", "ConnectTimeout=15"];
+// Host keys from ~/.ssh/known_hosts, never learned on the way (StrictHostKeyChecking=yes also refuses an unknown host).
+const SSH = ["-o", "BatchMode=yes", "-o", "ConnectTimeout=15", "-o", "StrictHostKeyChecking=yes"];
 
 /** Runs a command over ssh; stdout captured, stderr passed through. */
 function ssh(env: NodeJS.ProcessEnv | undefined, host: string, command: string, input?: Buffer): { status: number; stdout: string } {
@@ -158,6 +185,7 @@ export async function migrate(o: MigrateOptions, t: Target, log: (line: string) 
         return 0;
     }
     const script = Buffer.from(shippedFile(PG_COPY));
+    const oldScript = Buffer.concat([Buffer.from(passwordPreamble(o.oldDatabaseUrl ? splitDatabaseUrl(o.oldDatabaseUrl).password : undefined)), script]);
     if (!o.oldContainer && !o.oldDatabaseUrl) {
         const ps = ssh(o.env, o.from, "docker ps -a --format '{{.Names}}\t{{.Image}}'");
         const { found, candidates } = pickPostgres(ps.stdout);
@@ -171,14 +199,16 @@ export async function migrate(o: MigrateOptions, t: Target, log: (line: string) 
     const resolved = plan(o, t);
     let expected = "";
     let stopped = false;
+    let swapped = false;
     for (const [i, step] of resolved.entries()) {
         log(`${i + 1}/${resolved.length} ${step.title}`);
         const r = step.run;
         let status: number;
         if ("from" in r) {
-            status = await stream(o.env, o.from, r.from, r.fromStdin ? script : undefined, o.to, r.into);
+            status = await stream(o.env, o.from, r.from, r.fromStdin ? oldScript : undefined, o.to, r.into);
         } else {
-            const res = ssh(o.env, r.side === "old" ? o.from : o.to, r.command, r.stdin === "pg-copy" ? script : r.stdin === "expected" ? Buffer.from(expected) : undefined);
+            const pgCopy = r.side === "old" ? oldScript : script;
+            const res = ssh(o.env, r.side === "old" ? o.from : o.to, r.command, r.stdin === "pg-copy" ? pgCopy : r.stdin === "expected" ? Buffer.from(expected) : undefined);
             status = res.status;
             if (step.title.startsWith("count")) {
                 expected = res.stdout;
@@ -189,14 +219,24 @@ export async function migrate(o: MigrateOptions, t: Target, log: (line: string) 
         }
         if (i === 0) stopped = true;
         if (status !== 0) {
-            log(`step ${i + 1} failed (exit ${status}); the new database is unchanged.`);
-            if (stopped) {
-                log("starting Chatwoot again on both servers, as it was:");
+            if (!swapped) {
+                log(`step ${i + 1} failed (exit ${status}); the new database is unchanged.`);
+                if (stopped) {
+                    log("starting Chatwoot again on both servers, as it was:");
+                    ssh(o.env, o.from, `docker start ${o.oldWriters.map(q).join(" ")}`);
+                    ssh(o.env, o.to, `docker start ${q(t.rails)} ${q(t.sidekiq)}`);
+                }
+            } else {
+                // The new database was already swapped in (the previous one kept, as pg-copy said), but the files are
+                // not all there: the new Chatwoot must not start on half a copy, and two Chatwoots must never write
+                // at once. The old server goes on as the live one until a re-run (safe: it copies everything again).
+                log(`step ${i + 1} failed (exit ${status}) after the database was copied: the new database holds the old server's data (its previous content is kept, see above), the files are incomplete.`);
+                log(`starting Chatwoot again on the old server only; the new one stays stopped. Run npm run migrate-data again to finish the copy.`);
                 ssh(o.env, o.from, `docker start ${o.oldWriters.map(q).join(" ")}`);
-                ssh(o.env, o.to, `docker start ${q(t.rails)} ${q(t.sidekiq)}`);
             }
             return 1;
         }
+        if (step.swaps) swapped = true;
     }
     log(`done: Chatwoot runs on ${o.to} with the old server's data; the old Chatwoot stays stopped.`);
     log(`undo before the DNS switch: ssh ${o.to} docker stop ${t.rails} ${t.sidekiq}; ssh ${o.from} docker start ${o.oldWriters.join(" ")}`);
@@ -214,7 +254,8 @@ async function cli(): Promise<void> {
     let to = flag("--to");
     const o = {
         oldContainer: flag("--old-container"),
-        oldDatabaseUrl: flag("--old-database-url"),
+        // Preferably from the environment: a password on this command line shows in `ps` here too.
+        oldDatabaseUrl: flag("--old-database-url") ?? (process.env.VISUALKIT_OLD_DATABASE_URL || undefined),
         oldDb: flag("--old-db"),
         oldUser: flag("--old-user"),
         oldWriters: (flag("--old-writers") ?? "chatwoot-chatwoot-1,chatwoot-chatwoot-sidekiq-1").split(","),
@@ -223,7 +264,7 @@ async function cli(): Promise<void> {
     };
     const stack = args.find((a) => !a.startsWith("--"));
     if (!stack || !from) {
-        console.error("usage: npm run migrate-data -- <stack> --from root@<old-ip> [--to root@<new-ip>] [--old-container <name> | --old-database-url <url>] [--dry-run]");
+        console.error("usage: npm run migrate-data -- <stack> --from root@<old-ip> [--to root@<new-ip>] [--old-container <name> | --old-database-url <url>] [--dry-run]\n(the URL is better given as VISUALKIT_OLD_DATABASE_URL: a password on the command line shows in ps)");
         process.exit(2);
     }
     if (!to) {

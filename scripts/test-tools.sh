@@ -17,6 +17,8 @@ declare -A tools=(
   # The backup tests: restic against a local sshd (SFTP) and s3rver (over TLS, certificate from openssl), Debian's
   # PostgreSQL in place of the container's.
   [restic]=restic
+  # The append-only repository key: rclone serve restic --append-only, forced on the sshd's key (docs/backups.md).
+  [rclone]=rclone
   [sshd]=openssh-server
   [ssh]=openssh-client
   [jq]=jq
@@ -24,8 +26,28 @@ declare -A tools=(
   [runuser]=util-linux
   # The Janus image's entry point (images/janus/start-janus.sh) finds the interface of its bind address.
   [ip]=iproute2
-  # The backup timers' OnCalendar subset (config/calendar.ts) is checked against systemd's own parser.
+  # test/sequence: remote steps on an overlay copy of this machine (unshare), the host timers and the backup timers' OnCalendar subset (config/calendar.ts) (systemd-analyze), the
+  # image delete and prune rules against a real Docker engine with a busybox image.
+  [unshare]=util-linux
   [systemd-analyze]=systemd
+  [docker]=docker.io
+  # Host key pinning (test/lib/ssh-host-key.test.ts): an SSH client built from golang.org/x/crypto/ssh as the command
+  # provider builds its connection, in GOPATH mode against Debian's copy of the library (no module download).
+  [go]=golang-go
+  # Chatwoot's Redis health check against a real Redis (test/components/redis-health.test.ts).
+  [redis-server]=redis-server
+  [redis-cli]=redis-tools
+  # Container limits against a real Docker Engine started by the test (test/components/container-limits-docker.test.ts).
+  [dockerd]=docker.io
+  [busybox]=busybox-static
+  # Monitoring (docs/monitoring.md): the alert rules and configs are checked by the tools the host runs, and the
+  # collector's metrics by promtool; the exporters' own metric names are read from the real binaries.
+  [promtool]=prometheus
+  [amtool]=prometheus-alertmanager
+  [prometheus-node-exporter]=prometheus-node-exporter
+  [prometheus-postgres-exporter]=prometheus-postgres-exporter
+  [prometheus-redis-exporter]=prometheus-redis-exporter
+  [curl]=curl
 )
 
 missing=()
@@ -34,6 +56,7 @@ for cmd in "${!tools[@]}"; do
 done
 # The server binaries of PostgreSQL are not on PATH.
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
+[ -d /usr/share/gocode/src/golang.org/x/crypto/ssh ] || missing+=(golang-golang-x-crypto-dev)
 [ "${#missing[@]}" -eq 0 ] && exit 0
 mapfile -t packages < <(printf '%s\n' "${missing[@]}" | sort -u)
 
@@ -47,6 +70,6 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
 # The Debian packages start services on install where an init system runs; the tests start their own.
-for svc in caddy janus ssh postgresql; do
+for svc in caddy janus ssh postgresql redis-server docker containerd prometheus prometheus-alertmanager prometheus-node-exporter prometheus-postgres-exporter prometheus-redis-exporter; do
   systemctl disable --now "$svc" >/dev/null 2>&1 || true
 done

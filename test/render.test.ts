@@ -2,6 +2,9 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync, cpSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
+import { parse } from "yaml";
+import { SECRET_PLACEHOLDER } from "../config/secret";
+import { ed25519HostKey } from "../lib/ssh-host-key";
 import { renderedFiles, renderStack } from "../scripts/rendering";
 import { ROOT, runProgram, withoutStackFrames } from "./helpers/program";
 
@@ -28,10 +31,16 @@ describe.each(["dev", "prod"])("rendered/%s", (stack) => {
         expect(render).toEqual(renderedFiles(await runProgram(stack)));
     });
 
-    test("the render holds no encrypted stack value and no private key", async () => {
-        const all = [...renderedFiles(await runProgram(stack)).values()].join("\n");
-        expect(all).not.toMatch(/-----BEGIN [A-Z ]*PRIVATE KEY-----/);
-        expect(all).not.toMatch(/"secure":|v1:[A-Za-z0-9+/=]{20,}/);
+    test("the render holds no encrypted stack value and no private key but the placeholder's host key", async () => {
+        const files = renderedFiles(await runProgram(stack));
+        // cloud-init.yaml installs the host's SSH key (ssh_keys), derived from a generated secret: in the offline
+        // render that secret is the placeholder, so the key there is one anyone can derive, and the only one allowed.
+        const placeholderKey = ed25519HostKey(SECRET_PLACEHOLDER, "visualkit-main").privateKey;
+        const userData = parse(files.get("cloud-init.yaml")!) as { ssh_keys: { ed25519_private: string } };
+        expect(userData.ssh_keys.ed25519_private).toBe(placeholderKey);
+        const keys = [...files].flatMap(([path, text]) => (text.match(/-----BEGIN [A-Z ]*PRIVATE KEY-----/g) ?? []).map(() => path));
+        expect(keys).toEqual(["cloud-init.yaml"]);
+        expect([...files.values()].join("\n")).not.toMatch(/"secure":|v1:[A-Za-z0-9+/=]{20,}/);
     });
 });
 
@@ -60,6 +69,12 @@ describe("secrets in the render", () => {
         expect(files.get("outputs.json")).not.toContain("SENTINEL-");
         const carrying = [...files].filter(([, text]) => text.includes("SENTINEL-")).map(([path]) => path);
         expect(carrying.sort()).toEqual(["janus/janus.jcfg", "janus/janus.plugin.audiobridge.jcfg", "janus/janus.plugin.videoroom.jcfg"]);
+        // The host's SSH key is derived from its generated secret and installed by the user data, which the server
+        // gets as a secret; the published text is that user data, so with real secrets it would carry the real key.
+        const hostKey = ed25519HostKey(sentinel("visualkit-prod-main-ssh-host-key"), "visualkit-main");
+        expect(files.get("cloud-init.yaml")).toContain(hostKey.privateKey.split("\n")[1]);
+        expect(files.get("outputs.json")).toContain(hostKey.publicKey);
+        expect(files.get("resources.json")).not.toContain(hostKey.privateKey.split("\n")[1]);
         // The sentinels were really used: the generated Janus admin secret is in the file the container gets.
         expect(files.get("janus/janus.jcfg")).toContain(sentinel("visualkit-prod-secrets-janus-admin"));
     });

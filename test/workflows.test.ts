@@ -55,7 +55,7 @@ const pulumiSteps = (job: Job) => steps(job).filter((s) => s.uses?.startsWith("p
 
 describe("every workflow", () => {
     test("the expected files exist and parse", () => {
-        expect(files.sort()).toEqual(["deploy.yml", "drift.yml", "janus-image.yml", "pull-request.yml", "pulumi-up.yml"]);
+        expect(files.sort()).toEqual(["backups.yml", "deploy.yml", "drift.yml", "janus-image.yml", "pull-request.yml", "pulumi-up.yml"]);
     });
 
     test.each(files)("%s: read-only by default, no write-all, write only where a job needs it", (file) => {
@@ -116,7 +116,7 @@ describe("every workflow", () => {
     test("secrets come from exactly the documented repository secrets", () => {
         const used = new Set(Object.values(texts).flatMap((t) => [...t.matchAll(/secrets\.([A-Z_]+)/g)].map((m) => m[1])));
         expect([...used].sort()).toEqual(
-            ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "CLOUDFLARE_API_TOKEN", "GITHUB_TOKEN", "HCLOUD_TOKEN", "PULUMI_ACCESS_TOKEN", "PULUMI_BACKEND_URL", "PULUMI_CONFIG_PASSPHRASE", "SSH_DEPLOY_KEY"].sort(),
+            ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "BACKUP_PRUNE_SSH_KEY", "CLOUDFLARE_API_TOKEN", "GITHUB_TOKEN", "HCLOUD_TOKEN", "PULUMI_ACCESS_TOKEN", "PULUMI_BACKEND_URL", "PULUMI_CONFIG_PASSPHRASE", "SSH_DEPLOY_KEY"].sort(),
         );
     });
 });
@@ -181,6 +181,26 @@ describe("pull-request.yml", () => {
     });
 });
 
+describe("backups.yml", () => {
+    const backups = workflows["backups.yml"];
+    test("runs nightly after the hosts' backup timer (03:30 UTC + up to 10 min) and by hand", () => {
+        expect(Object.keys(backups.on).sort()).toEqual(["schedule", "workflow_dispatch"]);
+        const [minute, hour] = (backups.on.schedule as { cron: string }[])[0].cron.split(" ").map(Number);
+        expect(hour * 60 + minute).toBeGreaterThan(3 * 60 + 30 + 10 + 30);
+        expect(hour).toBeLessThan(12);
+    });
+    test("the prune job runs the hosts' own retention script with its own key, which the program never sees", () => {
+        const job = backups.jobs.prune;
+        const settings = steps(job).find((s) => s.name === "settings")!;
+        expect(settings.env?.PRUNE_KEY).toBe("${{ secrets.BACKUP_PRUNE_SSH_KEY }}");
+        expect(runs(job, /^bash scripts\/host\/backup-prune\.sh$/)).toBeGreaterThan(steps(job).indexOf(settings));
+        expect(job.concurrency).toEqual({ group: "backup-prune-${{ matrix.stack }}", "cancel-in-progress": false });
+        // The server gets no prune credentials: no config key, no rendered file names it.
+        const { KEYS } = require("../config/keys") as { KEYS: { key: string }[] };
+        expect(KEYS.filter((k) => /prune/i.test(k.key))).toEqual([]);
+    });
+});
+
 describe("drift.yml", () => {
     const check = drift.jobs.check;
     const report = drift.jobs.report;
@@ -189,6 +209,8 @@ describe("drift.yml", () => {
         expect(Object.keys(drift.on).sort()).toEqual(["schedule", "workflow_dispatch"]);
         const cron = (drift.on.schedule as { cron: string }[])[0].cron.split(" ");
         expect(cron.slice(2)).toEqual(["*", "*", "*"]);
+        // After the hosts' backup timer (03:30 UTC + up to 10 min), so its smoke --backups sees last night's backup.
+        expect(Number(cron[1]) * 60 + Number(cron[0])).toBeGreaterThan(3 * 60 + 30 + 10 + 30);
         for (const job of [check, report]) expect(job.strategy).toEqual({ "fail-fast": false, matrix: { stack: ["dev", "prod"] } });
         expect(check.concurrency).toEqual({ group: "pulumi-${{ matrix.stack }}", "cancel-in-progress": false });
     });
@@ -200,6 +222,10 @@ describe("drift.yml", () => {
         expect(text).toContain("set -o pipefail");
         const smoke = runs(check, "npm run -s smoke -- outputs.json");
         expect(steps(check)[smoke].run).toContain('pulumi stack output --json --stack "$STACK" > outputs.json');
+        // The backup freshness where the stack has backups (smoke refuses --backups on a stack without them).
+        const smokeRun = steps(check)[smoke].run ?? "";
+        expect(smokeRun).toContain(`backups=$(jq -r 'if .backups.enabled == true then "--backups" else "" end' outputs.json)`);
+        expect(smokeRun).toMatch(/npm run -s smoke -- outputs\.json [^\n]*\$backups/);
         expect(preview).toBeLessThan(smoke);
         for (const i of [preview, smoke]) expect((steps(check)[i] as { "continue-on-error"?: boolean })["continue-on-error"]).toBe(true);
         const upload = stepIndex(check, (s) => !!s.uses?.startsWith("actions/upload-artifact@"));

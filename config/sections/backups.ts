@@ -19,6 +19,7 @@ export function readBackups(r: ConfigReader, environment: Environment | undefine
     };
     const enabled = r.bool("backupsEnabled");
     const repository = r.optStr("backupRepository");
+    const appendOnly = r.bool("backupAppendOnly");
     const keep = { daily: r.int("backupKeepDaily"), weekly: r.int("backupKeepWeekly"), monthly: r.int("backupKeepMonthly") };
     const schedule = r.str("backupSchedule");
     const drillSchedule = r.str("backupDrillSchedule");
@@ -51,12 +52,19 @@ export function readBackups(r: ConfigReader, environment: Environment | undefine
     }
     if (keep.daily === 0 && keep.weekly === 0 && keep.monthly === 0) {
         add("backupKeepDaily", "and backupKeepWeekly and backupKeepMonthly are all 0, so every backup would be removed right after it is taken", r.setCmd("backupKeepDaily", "7"));
+    } else if (keep.daily !== undefined && keep.daily < 3) {
+        // The daily ones are the only distinct snapshots a retention is sure to keep (one snapshot can be the day's,
+        // the week's and the month's at once): fewer than 3 lets a bad backup or two push out the last good one.
+        add("backupKeepDaily", `${keep.daily} keeps fewer than 3 daily snapshots: two bad backups in a row could leave no good one`, r.setCmd("backupKeepDaily", "7"));
+    }
+    if (appendOnly && kind === "s3") {
+        add("backupAppendOnly", "needs an sftp:// repository on a backup box that forces the host's key to rclone serve restic --append-only (docs/backups.md)", `${r.setCmd("backupRepository", "sftp://<user>@<backup box>:22/<path>")}, or ${r.setCmd("backupAppendOnly", "false")}`);
     }
     for (const [key, v] of [["backupSchedule", schedule], ["backupDrillSchedule", drillSchedule]] as const) {
         const why = v === undefined ? undefined : checkCalendar(v);
         if (why) add(key, `"${v}" ${why} (a systemd calendar expression such as "*-*-* 03:30:00", see config/calendar.ts)`, `${r.setCmd(key, "'*-*-* 03:30:00'")} (check one with systemd-analyze calendar '<expression>')`);
     }
-    if (!valid || !kind || !password || keep.daily === undefined || keep.weekly === undefined || keep.monthly === undefined || !schedule || !drillSchedule) return { valid: false };
+    if (!valid || !kind || !password || appendOnly === undefined || keep.daily === undefined || keep.weekly === undefined || keep.monthly === undefined || !schedule || !drillSchedule) return { valid: false };
     if (kind === "s3" && (!accessKeyId || !secretAccessKey)) return { valid: false };
     if (kind === "sftp" && !sftpPrivateKey) return { valid: false };
     return {
@@ -67,6 +75,7 @@ export function readBackups(r: ConfigReader, environment: Environment | undefine
             password,
             s3: kind === "s3" ? { accessKeyId: accessKeyId!, secretAccessKey: secretAccessKey! } : undefined,
             sftpPrivateKey: kind === "sftp" ? sftpPrivateKey : undefined,
+            appendOnly,
             keep: { daily: keep.daily, weekly: keep.weekly, monthly: keep.monthly },
             schedule,
             drillSchedule,

@@ -37,5 +37,13 @@ function checkWidgetSource(f: FolderFacts, stack: string): { problem: string; fi
     const list = (paths: readonly string[]) => paths.slice(0, 3).join(", ") + (paths.length > 3 ? ` and ${paths.length - 3} more` : "");
     if (f.broken.length > 0) out.push({ problem: `${f.path} holds links that point nowhere: ${list(f.broken)}`, fix: "remove the links or make them point at files" });
     if (f.linkedFolders.length > 0) out.push({ problem: `${f.path} holds links to folders, which the upload cannot copy: ${list(f.linkedFolders)}`, fix: "replace each link with the folder it points to (a copy)" });
+    // The folder becomes public at cdn.<domain>: a checkout (the project folder, `.`) would publish its history and
+    // configuration, a folder with keys the keys. Dotfiles are never served anyway (Caddy hides them, the sync drops them).
+    if ((f.vcs ?? []).length > 0) {
+        out.push({ problem: `${f.path} is or holds a version-control checkout (${list(f.vcs ?? [])}); everything in it would be public on the CDN`, fix: `build the widget into a folder of its own (e.g. widget/dist) and ${fix.slice(0, 1).toLowerCase()}${fix.slice(1)}` });
+    }
+    if ((f.keyLike ?? []).length > 0) {
+        out.push({ problem: `${f.path} holds files that look like keys or credentials (${list(f.keyLike ?? [])}); they would be public on the CDN`, fix: "move them out of the folder (the CDN serves every file in it), then run pulumi up again" });
+    }
     return out;
 }

@@ -23,9 +23,22 @@ export interface ApiPagesProject {
     subdomain?: string;
     production_branch?: string;
     domains?: string[];
-    build_config?: { build_command?: string | null; destination_dir?: string | null; root_dir?: string | null };
+    build_config?: { build_caching?: boolean | null; build_command?: string | null; destination_dir?: string | null; root_dir?: string | null };
     source?: { type?: string; config?: { owner?: string; repo_name?: string; production_branch?: string } };
+    /** Per environment: env_vars, compatibility date/flags, build image, fail_open, and the Functions bindings. */
+    deployment_configs?: { production?: ApiDeploymentConfig; preview?: ApiDeploymentConfig };
 }
+
+/** A Pages environment's deployment config as GET /pages/projects returns it (bindings are maps by binding name). */
+export type ApiDeploymentConfig = Record<string, unknown> & {
+    env_vars?: Record<string, { type?: string; value?: string } | null> | null;
+    compatibility_date?: string;
+    compatibility_flags?: string[];
+    build_image_major_version?: number;
+    always_use_latest_compatibility_date?: boolean;
+    fail_open?: boolean;
+    usage_model?: string;
+};
 
 export interface ApiPagesDomain {
     id: string;

@@ -1,5 +1,6 @@
 import { describeRecord, findAtSlot, type ZoneRecord } from "../../catalog/takeover";
 import type { ApiPagesDomain, ApiPagesProject, ApiRuleset, ApiZoneSetting } from "./cloudflare-api";
+import { pagesConfigChanges } from "./pages-config";
 
 /**
  * Matches what the stack will manage (the program's own offline render) against what the account has. Pure: the
@@ -61,11 +62,28 @@ function changes(pairs: [string, unknown, unknown][]): string[] {
     return pairs.filter(([, a, b]) => str(a) !== str(b)).map(([label, a, b]) => `${label}: ${str(a) || "(unset)"} → ${str(b) || "(unset)"}`);
 }
 
-export function matchAccount(resources: readonly RenderedResource[], account: AccountSnapshot, opts: { readonly ownerPrefix: string; readonly stack: string }): MatchResult {
+export function matchAccount(
+    resources: readonly RenderedResource[],
+    account: AccountSnapshot,
+    opts: {
+        readonly ownerPrefix: string;
+        readonly stack: string;
+        /**
+         * Names of the resources the stack's state holds (`pulumi stack export`): they are the stack's already and get
+         * no entry, so after the first successful `up` adopt writes an empty map (an import id left on a resource
+         * blocks its replacement: lib/adopt.ts).
+         */
+        readonly inState?: ReadonlySet<string>;
+    },
+): MatchResult {
     const rows: Row[] = [];
     const adopt: Record<string, string> = {};
     const of = (type: string) => resources.filter((r) => r.type === type);
     const adoptRow = (resource: string, id: string, object: string, diff: string[]) => {
+        if (opts.inState?.has(resource)) {
+            rows.push({ status: "managed", resource, object, detail: "in the stack's state already: not imported again" });
+            return;
+        }
         adopt[resource] = id;
         rows.push({ status: diff.length ? "change" : "unchanged", resource, object, detail: diff.join("; ") });
     };
@@ -140,7 +158,7 @@ export function matchAccount(resources: readonly RenderedResource[], account: Ac
             ["root dir", p.build_config?.root_dir, b.rootDir],
             ["repository", p.source?.config ? `${str(p.source.config.owner)}/${str(p.source.config.repo_name)}` : "", `${str(src.owner)}/${str(src.repoName)}`],
         ]);
-        adoptRow(r.name, `${account.accountId}/${name}`, `Pages project ${name}`, [...diff, "build variables set from the catalog"]);
+        adoptRow(r.name, `${account.accountId}/${name}`, `Pages project ${name}`, [...diff, ...pagesConfigChanges(p, r.inputs)]);
     }
     for (const p of account.projects) {
         if (!managedProjects.has(p.name)) rows.push({ status: "foreign", object: `Pages project ${p.name}`, detail: "not a project of this stack" });
@@ -172,6 +190,18 @@ export function matchAccount(resources: readonly RenderedResource[], account: Ac
             rows.push({ status: "create", resource: r.name, object: `redirect ruleset (${str(r.inputs.phase)})`, detail: "the zone has no entrypoint for this phase" });
         } else if ((e.description ?? "") === str(r.inputs.description) && str(r.inputs.description) !== "") {
             rows.push({ status: "managed", resource: r.name, object: `redirect ruleset ${e.id}`, detail: "already this stack's (its description)" });
+        } else if ((e.name ?? "") !== str(r.inputs.name)) {
+            // `name` forces replacement (cloudflare/terraform-provider-cloudflare v5.22.0 internal/services/ruleset/
+            // schema.go:84-90, RequiresReplace), and the engine refuses to replace a resource that carries an import id
+            // (pulumi/pulumi pkg/resource/deploy/step_generator.go:1976-1995): imported under another name, `up` fails.
+            rows.push({
+                status: "blocked",
+                resource: r.name,
+                object: `redirect ruleset ${e.id} "${e.name ?? ""}" (${e.phase ?? str(r.inputs.phase)})`,
+                detail:
+                    `its name is "${e.name ?? ""}", the stack's is "${str(r.inputs.name)}"; name forces a replacement, which an import cannot be. ` +
+                    `Rename it in Cloudflare (PUT /zones/${account.zoneId}/rulesets/${e.id} with the same rules and "name": "${str(r.inputs.name)}"), then re-run adopt`,
+            });
         } else {
             const had = (e.rules ?? []).map((x) => x.description || x.expression || "(rule)");
             const diff = had.join(" | ") === wantedRules.join(" | ") ? [] : [`rules: ${had.length ? had.join(" | ") : "(none)"} → ${wantedRules.join(" | ")}`];

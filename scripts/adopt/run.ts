@@ -53,7 +53,25 @@ export async function renderCloudflare(root: string, stack: string): Promise<{ r
     return { resources, config, project };
 }
 
-export async function runAdopt(opts: { root: string; stack: string; token: string; baseUrl?: string; write: boolean }): Promise<AdoptRun> {
+/**
+ * Names of the resources a `pulumi stack export` holds (live ones; a pending delete is on its way out). The URN's last
+ * `::` part is the resource name the adopt map is keyed by.
+ */
+export function resourceNamesInState(exported: unknown): Set<string> {
+    const deployment = (exported as { deployment?: { resources?: { urn?: string; delete?: boolean }[] } } | undefined)?.deployment;
+    if (!deployment) throw new Error("not the output of pulumi stack export (no deployment)");
+    return new Set((deployment.resources ?? []).filter((r) => r.urn && !r.delete).map((r) => String(r.urn).split("::").pop()!));
+}
+
+export async function runAdopt(opts: {
+    root: string;
+    stack: string;
+    token: string;
+    baseUrl?: string;
+    write: boolean;
+    /** Resource names the stack's state holds (resourceNamesInState); none for a stack never deployed. */
+    inState?: ReadonlySet<string>;
+}): Promise<AdoptRun> {
     const { resources, config, project } = await renderCloudflare(opts.root, opts.stack);
     const zone = config["visualkit:cloudflareZone"];
     const accountId = config["visualkit:cloudflareAccountId"];
@@ -75,7 +93,7 @@ export async function runAdopt(opts: { root: string; stack: string; token: strin
     const match = matchAccount(
         resources,
         { zone, zoneId, accountId, records, projects, domains, redirectEntrypoint, settings },
-        { ownerPrefix: ownerCommentPrefix(project, opts.stack), stack: opts.stack },
+        { ownerPrefix: ownerCommentPrefix(project, opts.stack), stack: opts.stack, inState: opts.inState },
     );
     const stackFile = join(opts.root, `Pulumi.${opts.stack}.yaml`);
     let output = formatAdoptTable(match.rows);

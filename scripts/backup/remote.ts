@@ -1,5 +1,6 @@
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
+import { pinnedHostKeyOptions } from "../../lib/ssh-host-key";
 
 /**
  * How the operator commands (npm run backup / restore) and the smoke checker's --backups reach the host that holds
@@ -87,22 +88,33 @@ export function backupsOf(outputs: Record<string, unknown>, stack: string | unde
     return { enabled: true, repository: b.repository ?? "", host: b.host ?? "", statusFile: b.statusFile ?? "" };
 }
 
-/** Where to SSH to: --host as given, or root@<IPv4 of the host the outputs name>. */
+/**
+ * Where to SSH to: --host as given, or root@<IPv4 of the host the outputs name>. The server must present a key known
+ * beforehand, never one learned on the way: with the outputs, the host's own key (`hosts.<name>.sshHostKey`, the key
+ * the program installed); with --host, the one in --known-hosts or in ~/.ssh/known_hosts.
+ */
 export function resolveTarget(opts: TargetOptions, outputs?: Record<string, unknown>): SshTarget {
     let destination = opts.host;
+    let hostKey: string | undefined;
     if (!destination) {
         const out = outputs ?? readOutputs(opts);
         const name = backupsOf(out, opts.stack).host;
-        const hosts = (out.hosts ?? {}) as Record<string, { ipv4?: string }>;
+        const hosts = (out.hosts ?? {}) as Record<string, { ipv4?: string; sshHostKey?: string }>;
         const ipv4 = hosts[name]?.ipv4;
         if (!ipv4) throw new Error(`the stack outputs have no IPv4 address for host ${name}`);
+        hostKey = hosts[name]?.sshHostKey;
+        if (!hostKey && !opts.knownHosts) {
+            throw new Error(`the stack outputs have no SSH host key for host ${name}; run pulumi up with this version of the program first, or pass --known-hosts FILE with the host's key`);
+        }
         destination = `root@${ipv4}`;
     }
     if (!/^[A-Za-z0-9._-]+@[A-Za-z0-9.:_-]+$/.test(destination)) throw new Error(`--host must be user@address, got ${destination}`);
     const args = ["-o", "BatchMode=yes", "-o", "ConnectTimeout=15"];
     if (opts.port) args.push("-p", String(opts.port));
     if (opts.identity) args.push("-i", opts.identity, "-o", "IdentitiesOnly=yes");
-    if (opts.knownHosts) args.push("-o", `UserKnownHostsFile=${opts.knownHosts}`);
+    if (opts.knownHosts) args.push("-o", "StrictHostKeyChecking=yes", "-o", `UserKnownHostsFile=${opts.knownHosts}`);
+    else if (hostKey) args.push(...pinnedHostKeyOptions(hostKey));
+    else args.push("-o", "StrictHostKeyChecking=yes");
     return { destination, args };
 }
 

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Restore drill: restores a snapshot's database dump into a scratch Postgres container (same image as the live one,
-# its data in an anonymous volume on the host's disk, removed afterwards), counts the rows of every table there and in the live database, and prints
-# both. Never touches the live database. Passes when the dump restores without an error and holds every table the
-# live database has; row counts that differ are shown, not failed (the live database has moved on since the
-# snapshot). Records the result in the status file the freshness check reads.
+# its data in an anonymous volume, removed afterwards; scratch containers a killed drill left behind are removed
+# first), counts the rows of every table there and in the live database, and prints both. Never touches the live
+# database. Passes when the dump restores without an error, holds every table the live database has, and holds at
+# least half the rows of the live database and of the last passed drill (VISUALKIT_DRILL_MIN_ROWS_RATIO): row counts
+# that differ are shown, not failed (the live database has moved on since the snapshot), but a snapshot of an
+# emptied database fails. Records the result in the status file the freshness check reads.
 # Installed as /usr/local/sbin/visualkit-backup-drill; run by visualkit-backup-drill.timer and by
 # `npm run restore -- <stack> --drill`.
 #
@@ -23,8 +25,17 @@ esac
 load_settings
 take_lock
 
+# A drill killed by SIGKILL (systemd's stop timeout, a reboot) ran no trap: its scratch container, a full copy of
+# the database, would stay. Each drill removes what earlier ones left (the lock says none of them still runs).
+for old in $(docker ps -a --filter name=visualkit-drill- --format '{{.Names}}'); do
+  echo "$script_name: removing $old, left behind by an interrupted drill" >&2
+  docker rm -f -v "$old" >/dev/null 2>&1 || true
+done
+rm -rf "$dump_dir"/drill.*
+
 scratch="visualkit-drill-$$"
-work=$(mktemp -d)
+work=$(work_dir drill)
+trap 'exit 1' HUP INT TERM
 finish() {
   local status=$?
   docker rm -f -v "$scratch" >/dev/null 2>&1 || true
@@ -73,6 +84,8 @@ printf '%-48s %12s %12s\n' table live snapshot
 awk -F'\t' '{ mark = ($2 == $3) ? "" : "  differs"; printf "%-48s %12s %12s%s\n", $1, $2, $3, mark }' <<<"$report"
 tables=$(wc -l <"$work/restored.tsv")
 rows=$(awk -F'\t' '{ s += $2 } END { print s + 0 }' "$work/restored.tsv")
+live_rows=$(awk -F'\t' '{ s += $2 } END { print s + 0 }' "$work/live.tsv")
+last_rows=$(jq -r '.drill.rows // 0' "$status_file" 2>/dev/null || echo 0)
 missing=$(awk -F'\t' '$3 == "-" { print $1 }' <<<"$report" | paste -sd, -)
 echo "snapshot ${snapshot:0:8}: $tables tables, $rows rows restored"
 
@@ -80,6 +93,16 @@ reason="the snapshot restored no table"
 [ "$tables" -gt 0 ] || die "$reason"
 reason="tables missing from snapshot ${snapshot:0:8}: $missing"
 [ -z "$missing" ] || die "$reason"
+# An emptied database backs up and restores without an error; only the counts show it. Against the live database
+# (the snapshot was emptied) and against the last passed drill (the live database was emptied too).
+ratio=${VISUALKIT_DRILL_MIN_ROWS_RATIO:-0.5}
+for pair in "live database:$live_rows" "last passed drill:$last_rows"; do
+  what=${pair%%:*} n=${pair##*:}
+  if awk -v r="$rows" -v n="$n" -v q="$ratio" 'BEGIN { exit !(n > 0 && r < n * q) }'; then
+    reason="snapshot ${snapshot:0:8} holds $rows rows, under $ratio of the $what's $n: an emptied or truncated database"
+    die "$reason"
+  fi
+done
 
 record_status --arg t "$(now)" --arg s "$snapshot" --argjson n "$tables" --argjson r "$rows" \
   '.drill.lastSuccess = $t | .drill.snapshot = $s | .drill.tables = $n | .drill.rows = $r'

@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
-# Shared by visualkit-backup, visualkit-backup-drill and visualkit-restore (backup.sh, backup-drill.sh, restore.sh):
+# Shared by visualkit-backup, -backup-drill, -backup-prune, -backup-alarm and visualkit-restore (backup.sh,
+# backup-drill.sh, backup-prune.sh, backup-alarm.sh, restore.sh):
 # reads the settings and the secrets, runs restic with them, turns restic's failures into one line saying which
 # failure it is, and keeps the status file the freshness check reads. Sourced, never run.
 #
 # Files (each overridable, so the tests run the scripts against temporary folders):
 #   VISUALKIT_BACKUP_CONF   /etc/visualkit/backup.conf  plain settings, written by the Backups component
 #   VISUALKIT_BACKUP_ENV    /etc/visualkit/backup.env   RESTIC_REPOSITORY, RESTIC_PASSWORD, AWS_* (mode 0600)
-#   VISUALKIT_BACKUP_STATE  /var/lib/visualkit          status file and the dump's staging folder
+#   VISUALKIT_BACKUP_STATE  /var/lib/visualkit          status file, lock, restore logs
+#   VISUALKIT_DUMP_DIR      $VISUALKIT_BACKUP_STATE/backup-dump  where dumps are staged (backup.conf puts it on the
+#                           data volume: a dump as big as the database must not fill the root disk Docker lives on)
+#   VISUALKIT_BACKUP_METRICS /var/lib/prometheus/node-exporter/visualkit-backup.prom  the status as Prometheus
+#                           metrics for node-exporter's textfile collector (written only when its folder exists)
 # Postgres is reached through `docker exec` into the running container only: the one seam the tests stand in for.
 # Variables set here are used by the scripts that source it; jq programs are single-quoted on purpose.
 # shellcheck disable=SC2034,SC2016
@@ -15,9 +20,16 @@ backup_conf=${VISUALKIT_BACKUP_CONF:-/etc/visualkit/backup.conf}
 backup_env=${VISUALKIT_BACKUP_ENV:-/etc/visualkit/backup.env}
 state_dir=${VISUALKIT_BACKUP_STATE:-/var/lib/visualkit}
 status_file="$state_dir/backup-status.json"
-# Where the dump lies while restic reads it; the same path in every snapshot, so a restore knows where to look.
-dump_dir="$state_dir/backup-dump"
+metrics_file=${VISUALKIT_BACKUP_METRICS:-/var/lib/prometheus/node-exporter/visualkit-backup.prom}
+# Where the dump lies while restic reads it (set from backup.conf by load_settings); snapshots taken before the
+# staging folder moved to the data volume hold it at the legacy path, which a restore also looks at.
+legacy_dump_dir="$state_dir/backup-dump"
+dump_dir=${VISUALKIT_DUMP_DIR:-$legacy_dump_dir}
 dump_name=chatwoot.dump
+# Retention that never leaves a bad backup alone: every snapshot of the last 48 h and never fewer than 3, on top of
+# the configured daily/weekly/monthly ones (a good morning backup survives two bad ones the same day).
+keep_within=48h
+keep_last=3
 
 die() {
   # shellcheck disable=SC2154 # set by the script that sources this file
@@ -42,10 +54,13 @@ load_settings() {
   read -r -a backup_paths <<<"${VISUALKIT_BACKUP_PATHS:-}"
   read -r -a app_containers <<<"${VISUALKIT_APP_CONTAINERS:-}"
   backup_tag=${VISUALKIT_BACKUP_TAG:-visualkit}
+  dump_dir=${VISUALKIT_DUMP_DIR:-$legacy_dump_dir}
+  append_only=${VISUALKIT_APPEND_ONLY:-}
+  repository_url=$RESTIC_REPOSITORY
   restic_opts=()
   case "$RESTIC_REPOSITORY" in
     sftp:*) sftp_options ;;
-    s3:*) ;;
+    s3:*) [ -z "$append_only" ] || die "VISUALKIT_APPEND_ONLY needs an sftp: repository (the append-only key on the backup box)" ;;
     *) die "RESTIC_REPOSITORY must start with s3: or sftp:, got ${RESTIC_REPOSITORY%%:*}:..." ;;
   esac
 }
@@ -71,7 +86,15 @@ sftp_options() {
   local cmd="ssh -o BatchMode=yes -o StrictHostKeyChecking=accept-new -o UserKnownHostsFile=$state_dir/backup-known_hosts -p $port"
   if [ -n "${VISUALKIT_SFTP_KEY:-}" ]; then cmd="$cmd -i $VISUALKIT_SFTP_KEY -o IdentitiesOnly=yes"; fi
   if [ -n "$user" ]; then cmd="$cmd -l $user"; fi
-  restic_opts=(-o "sftp.command=$cmd $host -s sftp")
+  if [ -n "$append_only" ]; then
+    # The backup box forces this key to `rclone serve restic --stdio --append-only <path>` (docs/backups.md): restic
+    # speaks its REST protocol over the SSH session, and whatever restic asks, the box adds files and deletes none.
+    # The remote name after rclone: is ignored by the forced command.
+    export RESTIC_REPOSITORY=rclone:append-only
+    restic_opts=(-o "rclone.program=$cmd $host")
+  else
+    restic_opts=(-o "sftp.command=$cmd $host -s sftp")
+  fi
 }
 
 # Runs restic; on failure prints one line saying which failure it was (wrong password, no repository, repository
@@ -102,7 +125,13 @@ restic_failure() {
 
 # The repository without anything secret that a URL could carry.
 shown_repo() {
-  sed -E 's#//[^/@]*@#//#' <<<"$RESTIC_REPOSITORY"
+  sed -E 's#//[^/@]*@#//#' <<<"${repository_url:-$RESTIC_REPOSITORY}"
+}
+
+# restic forget's options for the retention (the prune script and its test use the same).
+retention_args() {
+  echo --keep-within "$keep_within" --keep-last "$keep_last" \
+    --keep-daily "${VISUALKIT_KEEP_DAILY:-7}" --keep-weekly "${VISUALKIT_KEEP_WEEKLY:-4}" --keep-monthly "${VISUALKIT_KEEP_MONTHLY:-6}"
 }
 
 # Opens the repository before anything else is done (exit 1 with the reason when it cannot); with `init`, creates it
@@ -146,11 +175,25 @@ resolve_snapshot() {
   echo "$id"
 }
 
-# The dump inside a snapshot, written to FILE and checked to be a readable archive.
+# The dump inside a snapshot, written to FILE and checked to be a readable archive. Looks at the staging folder's
+# path and then at the legacy one (snapshots taken before the staging moved to the data volume).
 fetch_dump() {
-  local snapshot=$1 file=$2
+  local snapshot=$1 file=$2 dir
+  for dir in "$dump_dir" "$legacy_dump_dir"; do
+    if restic "${restic_opts[@]}" dump "$snapshot" "$dir/$dump_name" >"$file" 2>/dev/null; then
+      check_dump "$file" || die "the database dump in snapshot ${snapshot:0:8} is not a readable pg_dump archive"
+      return 0
+    fi
+    [ "$dir" != "$legacy_dump_dir" ] || break
+  done
   run_restic dump "$snapshot" "$dump_dir/$dump_name" >"$file" || die "snapshot ${snapshot:0:8} holds no database dump at $dump_dir/$dump_name"
-  check_dump "$file" || die "the database dump in snapshot ${snapshot:0:8} is not a readable pg_dump archive"
+}
+
+# A private folder for one run's large files (dumps), beside the staged dump on the data volume.
+work_dir() {
+  mkdir -p "$dump_dir"
+  chmod 0700 "$dump_dir"
+  mktemp -d "$dump_dir/$1.XXXXXX"
 }
 
 # pg_restore --list reads the whole table of contents: a truncated or empty dump fails here.
@@ -172,12 +215,43 @@ SQL
 
 now() { date -u +%Y-%m-%dT%H:%M:%SZ; }
 
-# Merges a jq expression into the status file (written aside and renamed, so a reader never sees half of it).
+# Merges a jq expression into the status file (written aside and renamed, so a reader never sees half of it), then
+# writes the metrics. A status file that is not a JSON object (a full disk, a hand edit) is kept aside and started
+# anew: it must never fail the backup that would record the next outcome.
 record_status() {
   local current='{}'
   mkdir -p "$state_dir"
-  if [ -s "$status_file" ]; then current=$(cat "$status_file"); fi
+  if [ -s "$status_file" ]; then
+    if jq -e 'type == "object"' "$status_file" >/dev/null 2>&1; then
+      current=$(cat "$status_file")
+    else
+      echo "$script_name: $status_file was not a JSON object; kept as $status_file.corrupt, started anew" >&2
+      mv -f "$status_file" "$status_file.corrupt"
+    fi
+  fi
   jq "$@" <<<"$current" >"$status_file.tmp" && mv "$status_file.tmp" "$status_file"
+  write_metrics
+}
+
+# The status file as node-exporter textfile metrics (seconds since the epoch), for the alerting rules: a backup whose
+# last success is old, or whose last failure is newer than its last success, is an alarm.
+write_metrics() {
+  local dir
+  dir=$(dirname "$metrics_file")
+  [ -d "$dir" ] || return 0
+  if jq -r '
+    def ts: if type == "string" then (sub("\\.[0-9]+"; "") | fromdateiso8601) else empty end;
+    "# HELP visualkit_backup_last_success_timestamp_seconds Last successful run of the backup, drill or prune.",
+    "# TYPE visualkit_backup_last_success_timestamp_seconds gauge",
+    (to_entries[] | select(.value | type == "object") | select(.value.lastSuccess) | "visualkit_backup_last_success_timestamp_seconds{job=\"\(.key)\"} \(.value.lastSuccess | ts)"),
+    "# HELP visualkit_backup_last_failure_timestamp_seconds Last failed run (the script or its systemd unit).",
+    "# TYPE visualkit_backup_last_failure_timestamp_seconds gauge",
+    (to_entries[] | select(.value | type == "object") | select(.value.lastFailure) | "visualkit_backup_last_failure_timestamp_seconds{job=\"\(.key)\"} \(.value.lastFailure | ts)")
+  ' "$status_file" >"$metrics_file.tmp" 2>/dev/null; then
+    mv -f "$metrics_file.tmp" "$metrics_file"
+  else
+    rm -f "$metrics_file.tmp"
+  fi
 }
 
 # One backup, drill or restore at a time: a restore must not race the nightly backup. In the state folder, which

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Takes one backup into the restic repository: a pg_dump (custom format) of Chatwoot's database from the running
-# Postgres container, Chatwoot's uploaded files and the widget CDN releases, then applies the retention. The dump is
-# written to a temporary file and read back with pg_restore --list before restic sees it, so a failed or cut-off
-# dump (full disk, Postgres down) never becomes a snapshot. Records the outcome in the status file the freshness
-# check reads; exits non-zero on any failure (the systemd unit then shows failed).
+# Postgres container, Chatwoot's uploaded files and the widget CDN releases. The dump is staged on the data volume
+# (VISUALKIT_DUMP_DIR; never the root disk Docker needs) and read back with pg_restore --list before restic sees it, so
+# a failed or cut-off dump (full disk, Postgres down) never becomes a snapshot. Records the outcome in the status file
+# the freshness check reads; exits non-zero on any failure (the systemd unit then shows failed and its OnFailure=
+# raises the alarm). Removes nothing from the repository: retention is visualkit-backup-prune's, run by the timer's
+# unit or, with an append-only repository, by the trusted prune workflow — never by an operator's backup.
 # Installed as /usr/local/sbin/visualkit-backup; run by visualkit-backup.timer and by `npm run backup`.
 #
 # Usage: visualkit-backup          take a backup, print `snapshot <id>`
@@ -65,7 +67,3 @@ rm -f "$dump_dir/$dump_name"
 record_status --arg t "$(now)" --arg s "$snapshot_id" --argjson b "$(jq '.total_bytes_processed // 0' <<<"$summary")" \
   --arg r "$(shown_repo)" '.backup.lastSuccess = $t | .backup.snapshot = $s | .backup.bytes = $b | .repository = $r'
 echo "snapshot $snapshot"
-
-stage="retention (restic forget --prune)"
-run_restic forget --prune --tag "$backup_tag" --group-by host,tags \
-  --keep-daily "${VISUALKIT_KEEP_DAILY:-7}" --keep-weekly "${VISUALKIT_KEEP_WEEKLY:-4}" --keep-monthly "${VISUALKIT_KEEP_MONTHLY:-6}" >/dev/null

@@ -2,10 +2,15 @@
 # Restores a snapshot into the running platform. Everything that can fail without harm happens first, while Chatwoot
 # still runs: the repository opens, the snapshot exists, its dump reads back, its files are unpacked next to the live
 # ones on the same disk. Only then are the writers (Chatwoot rails and sidekiq) stopped; the dump is restored into a
-# new database that replaces the live one by two renames (the old one is kept as <db>_before_restore until the next
-# restore), the folders are swapped the same way (old ones kept as <folder>.before-restore), the writers start again
-# and the script waits for their health checks. When the database restore fails, the live database is untouched
-# and the writers start again. Exits non-zero on any failure.
+# new database that replaces the live one by two renames in one transaction (the old one is kept as
+# <db>_before_<UTC stamp>), the folders are swapped the same way (old ones kept as <folder>.before-<stamp>), the writers
+# start again and the script waits for their health checks. Nothing earlier is ever dropped or deleted by a restore:
+# every previous database and folder stays until an operator removes it. Exits non-zero on any failure; the writers
+# are started again on every path out (an error, SIGHUP, SIGTERM, SIGINT, SIGPIPE).
+#
+# The restore runs detached from the caller's session (its own session, no terminal, its output in a log file under
+# the state folder) and the caller follows the log: an operator whose SSH connection drops right after "stopping"
+# leaves a restore that still runs to its end. The exit status is the restore's when the follower sees the end.
 # Installed as /usr/local/sbin/visualkit-restore; run by `npm run restore -- <stack>`, which asks first.
 #
 # Usage: visualkit-restore --yes [--snapshot ID]   (default: the latest snapshot)
@@ -16,23 +21,50 @@ script_name=visualkit-restore
 
 want=latest
 yes=""
+log=""
 while [ "$#" -gt 0 ]; do
   case "$1" in
     --snapshot) want=${2:?--snapshot needs an id}; shift 2 ;;
     --yes) yes=1; shift ;;
+    --detached) log=${2:?--detached needs the log path}; shift 2 ;;
     *) die "usage: $script_name --yes [--snapshot ID]" ;;
   esac
 done
 [ -n "$yes" ] || die "a restore replaces the live database and files; run it with --yes (npm run restore asks first)"
+
+stamp=$(date -u +%Y%m%d%H%M%S)
+if [ -z "$log" ]; then
+  # The caller: start the restore in its own session with no terminal, then follow its log. Killing this (a closed
+  # SSH session: SIGHUP, or SIGPIPE on the next write) ends only the following.
+  mkdir -p "$state_dir"
+  log="$state_dir/restore-$stamp-$$.log"
+  : >"$log.out"
+  : >"$log.err"
+  setsid bash "$(readlink -f "$0")" --detached "$log" --yes --snapshot "$want" </dev/null >>"$log.out" 2>>"$log.err" &
+  pid=$!
+  echo "$script_name: the restore runs detached (PID $pid); its log: $log.out, $log.err; closing this session does not stop it"
+  tail -n +1 --pid="$pid" -f "$log.err" >&2 &
+  tail -n +1 --pid="$pid" -f "$log.out"
+  wait
+  [ -s "$log.rc" ] || die "the restore (PID $pid) ended without recording its status; see $log.err"
+  exit "$(cat "$log.rc")"
+fi
+
+# The detached restore from here on. The terminal is gone or may go: a hang-up is ignored, a write to a closed pipe
+# cannot happen (output goes to the log), and any other end runs `finish`.
+trap '' HUP PIPE
 load_settings
 take_lock
 health_wait=${VISUALKIT_RESTORE_HEALTH_SECONDS:-300}
 
-work=$(mktemp -d "$state_dir/restore.XXXXXX")
+# Work files a killed restore left (the lock says none still runs): a dump as big as the database each.
+rm -rf "$dump_dir"/restore.*
+work=$(work_dir restore)
 staged=()
 stopped=""
 finish() {
   local status=$?
+  trap '' INT TERM
   for s in "${staged[@]}"; do rm -rf "$s"; done
   rm -rf "$work"
   if [ -n "$stopped" ]; then
@@ -40,8 +72,10 @@ finish() {
     docker start "${app_containers[@]}" >/dev/null || true
   fi
   [ "$status" -eq 0 ] || echo "$script_name: restore failed" >&2
+  echo "$status" >"$log.rc"
 }
 trap finish EXIT
+trap 'exit 1' INT TERM
 
 list=$(snapshot_list) || exit 1
 snapshot=$(resolve_snapshot "$want" "$list")
@@ -74,25 +108,27 @@ if [ "${#app_containers[@]}" -gt 0 ]; then
   docker stop "${app_containers[@]}" >/dev/null
 fi
 
-psql_admin() { docker exec -i "$pg_container" psql -X -q -v ON_ERROR_STOP=1 -U "$pg_user" -d postgres -c "SET client_min_messages = warning" "$@"; }
+psql_admin() { docker exec -i "$pg_container" psql -X -q -At -v ON_ERROR_STOP=1 -U "$pg_user" -d postgres -c "SET client_min_messages = warning" "$@"; }
 new_db="${pg_db}_restoring"
-old_db="${pg_db}_before_restore"
+old_db="${pg_db}_before_$stamp"
+if [ -n "$(psql_admin -c "SELECT 1 FROM pg_database WHERE datname = '$old_db'")" ]; then old_db="${old_db}_$$"; fi
+# The scratch database of an interrupted restore is ours and holds nothing else: it may go.
 psql_admin -c "DROP DATABASE IF EXISTS \"$new_db\"" -c "CREATE DATABASE \"$new_db\" OWNER \"$pg_user\""
 if ! docker exec -i "$pg_container" pg_restore --exit-on-error --no-owner -U "$pg_user" -d "$new_db" <"$work/$dump_name"; then
   psql_admin -c "DROP DATABASE IF EXISTS \"$new_db\"" || true
   die "pg_restore failed; the live database $pg_db is unchanged"
 fi
+# Both renames or neither: nothing can see a moment without $pg_db.
 psql_admin -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '$pg_db' AND pid <> pg_backend_pid()" >/dev/null
-psql_admin -c "DROP DATABASE IF EXISTS \"$old_db\"" \
-  -c "ALTER DATABASE \"$pg_db\" RENAME TO \"$old_db\"" \
-  -c "ALTER DATABASE \"$new_db\" RENAME TO \"$pg_db\""
-echo "database $pg_db restored (the previous one is kept as $old_db)"
+psql_admin -1 -c "ALTER DATABASE \"$pg_db\" RENAME TO \"$old_db\"" -c "ALTER DATABASE \"$new_db\" RENAME TO \"$pg_db\""
+echo "database $pg_db restored (the previous one is kept as $old_db; DROP DATABASE \"$old_db\" once you are sure)"
 
 for p in "${!restored[@]}"; do
-  rm -rf "$p.before-restore"
-  if [ -e "$p" ] || [ -L "$p" ]; then mv -T "$p" "$p.before-restore"; fi
+  kept="$p.before-$stamp"
+  if [ -e "$kept" ] || [ -L "$kept" ]; then kept="$kept-$$"; fi
+  if [ -e "$p" ] || [ -L "$p" ]; then mv -T "$p" "$kept"; fi
   mv -T "${restored[$p]}" "$p"
-  echo "$p restored (the previous one is kept as $p.before-restore)"
+  echo "$p restored (the previous one is kept as $kept)"
 done
 
 if [ -n "$stopped" ]; then

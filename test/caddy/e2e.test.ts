@@ -30,6 +30,11 @@ let httpPort: number;
 beforeAll(async () => {
     mkdirSync(join(cdnDir, "v1"), { recursive: true });
     writeFileSync(join(cdnDir, "v1", "widget.js"), widget);
+    // What a wrong folder would hold: a checkout's metadata, an env file, a hidden key.
+    mkdirSync(join(cdnDir, ".git"), { recursive: true });
+    writeFileSync(join(cdnDir, ".git", "config"), "[remote]\n");
+    writeFileSync(join(cdnDir, ".env"), "SECRET=1\n");
+    writeFileSync(join(cdnDir, "v1", ".key"), "-----BEGIN OPENSSH PRIVATE KEY-----\n");
     for (const address of upstreams.keys()) stubs.set(address, await StubUpstream.start(address));
     httpPort = await freePort();
     const adminSocket = join(tmp, "admin", "caddy.sock");
@@ -158,6 +163,13 @@ describe("the prod catalog behind the real Caddy (loopback)", () => {
         expect(res.headers["cache-control"]).toBe("public, max-age=31536000, immutable");
         expect(res.headers["strict-transport-security"]).toBe(HSTS);
         expect(res.headers["x-upstream"]).toBeUndefined();
+    });
+
+    // Before: Caddy's file_server served every file of the root, dotfiles included (/.git/config, /.env: 200).
+    test.each(["/.env", "/.git/config", "/v1/.key", "/%2Eenv", "/v1/%2ekey", "/.git/"])("cdn never serves a dotfile: %s is 404", async (path) => {
+        const res = await get(httpPort, byId("cdn").hostname, path);
+        expect(res.status).toBe(404);
+        expect(res.body).not.toMatch(/SECRET|PRIVATE KEY|remote/);
     });
 
     test("cdn answers a CORS preflight with 204 and the CORS headers", async () => {

@@ -2,8 +2,9 @@ import { runProgram } from "../helpers/program";
 
 /** The Backups component in the real program under mocks: what reaches the host, and what never shows. */
 const PASSWORD = "repository password 42";
+const HOST_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\naG9zdC1hcHBlbmQtb25seS1rZXk=\n-----END OPENSSH PRIVATE KEY-----\n";
 const prodWith = (set: Record<string, string>) =>
-    runProgram("prod", { set: { backupPassword: PASSWORD, backupS3AccessKeyId: "AKIAEXAMPLE", backupS3SecretAccessKey: "s3-secret-example", ...set }, secrets: ["backupPassword", "backupS3AccessKeyId", "backupS3SecretAccessKey"] });
+    runProgram("prod", { set: { backupPassword: PASSWORD, backupSftpPrivateKey: HOST_KEY, ...set }, secrets: ["backupPassword", "backupSftpPrivateKey"] });
 
 let prod: Awaited<ReturnType<typeof prodWith>>;
 beforeAll(async () => {
@@ -20,10 +21,13 @@ test("prod installs backups over SSH after the host is ready, with the secrets o
     const stdin = String(install.rawInputs.stdin);
     const env = Buffer.from(stdin.split("\n")[0], "base64").toString("utf8");
     expect(env).toContain(`RESTIC_PASSWORD='${PASSWORD}'`);
-    expect(env).toContain("AWS_SECRET_ACCESS_KEY='s3-secret-example'");
-    // The command line, the published files and the outputs carry none of it.
+    // prod's key is append-only on the backup box: the settings say so, the timer's unit never prunes.
     const create = String(install.rawInputs.create);
-    for (const secret of [PASSWORD, "s3-secret-example", "AKIAEXAMPLE"]) {
+    expect(create).toContain("VISUALKIT_APPEND_ONLY='1'");
+    expect(create).not.toContain("ExecStartPost=/usr/local/sbin/visualkit-backup-prune");
+    expect(create).toContain("OnFailure=visualkit-backup-failed@%n.service");
+    // The command line, the published files and the outputs carry none of it.
+    for (const secret of [PASSWORD, "aG9zdC1hcHBlbmQtb25seS1rZXk="]) {
         expect(create).not.toContain(secret);
         expect(JSON.stringify(run.outputs)).not.toContain(secret);
     }
@@ -35,7 +39,7 @@ test("prod installs backups over SSH after the host is ready, with the secrets o
 test("the stack outputs say where backups go, without credentials", () => {
     expect((prod.outputs as Record<string, unknown>).backups).toEqual({
         enabled: true,
-        repository: "s3:https://nbg1.your-objectstorage.com/visualkit-backups/prod",
+        repository: "sftp://visualkit@backup.example.net:22/srv/restic/prod",
         host: "main",
         schedule: "*-*-* 03:30:00",
         drillSchedule: "Sun *-*-* 05:00:00",
@@ -56,7 +60,7 @@ test("dev has backups off: the timers are stopped on the host and nothing secret
 test("an sftp repository sends the private key on standard input and the settings name it", async () => {
     const key = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----\n";
     const run = await runProgram("prod", {
-        set: { backupRepository: "sftp://u1@u1.your-storagebox.de:23/prod", backupPassword: PASSWORD, backupSftpPrivateKey: key },
+        set: { backupRepository: "sftp://u1@u1.your-storagebox.de:23/prod", backupAppendOnly: "false", backupPassword: PASSWORD, backupSftpPrivateKey: key },
         secrets: ["backupPassword", "backupSftpPrivateKey"],
     });
     const install = run.named("visualkit-prod-main-backups-install");
@@ -64,4 +68,6 @@ test("an sftp repository sends the private key on standard input and the setting
     expect(Buffer.from(keyLine, "base64").toString("utf8")).toBe(key);
     expect(String(install.rawInputs.create)).toContain("VISUALKIT_SFTP_KEY='/etc/visualkit/backup-sftp-key'");
     expect(String(install.rawInputs.create)).not.toContain("b3BlbnNzaC1rZXktdjEAAAAA");
+    // A key that can delete: the timer's unit prunes after its backup (never npm run backup, which runs the script).
+    expect(String(install.rawInputs.create)).toContain("ExecStartPost=/usr/local/sbin/visualkit-backup-prune");
 });

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { parse } from "yaml";
 import type { ServiceSpec } from "../../catalog/types";
 import { isPinned, parseImageRef } from "../../config/validators";
-import { PREPARE_CONTAINER, preparedImageId } from "../../components/chatwoot";
+import { PREPARE_CONTAINER, preparedExitCode } from "../../components/chatwoot";
 import { janusFileNames, janusSettings } from "../../render/janus";
 import { fakeId } from "../../mocks/fakes";
 import { MockRunError, type RecordedResource } from "../../mocks/runtime";
@@ -34,8 +34,8 @@ const SECRET_CONFIG = {
 const envOf = (c: RecordedResource): string[] => (c.rawInputs.envs as string[] | undefined) ?? [];
 const env = (c: RecordedResource, name: string) => envOf(c).find((e) => e.startsWith(`${name}=`))?.slice(name.length + 1);
 const isJob = (c: RecordedResource) => c.rawInputs.mustRun === false;
-/** At most 3 files of 10 MB per container (docs/services.md). */
-const LOG_CAP = { "max-size": "10m", "max-file": "3" };
+/** Kept in the host's journal, tagged with the container's name (journald's limits cap them; docs/monitoring.md). */
+const LOG_OPTS = { tag: "{{.Name}}" };
 
 describe.each(["dev", "prod"])("%s Docker services", (stack) => {
     let run: ProgramRun;
@@ -73,12 +73,12 @@ describe.each(["dev", "prod"])("%s Docker services", (stack) => {
         for (const p of all) expect(p).toMatchObject({ ip: "127.0.0.1", protocol: "tcp" });
     });
 
-    test("every service container: unless-stopped, json-file logs capped, a health check, and a deploy that waits for it", () => {
+    test("every service container: unless-stopped, logs to journald, a health check, and a deploy that waits for it", () => {
         const services = run.ofType(CONTAINER).filter((c) => !isJob(c));
         expect(services).toHaveLength(10);
         for (const c of services) {
             const i = c.rawInputs as Record<string, any>;
-            expect([c.name, i.restart, i.logDriver, i.logOpts]).toEqual([c.name, "unless-stopped", "json-file", LOG_CAP]);
+            expect([c.name, i.restart, i.logDriver, i.logOpts]).toEqual([c.name, "unless-stopped", "journald", LOG_OPTS]);
             expect(i.healthcheck).toMatchObject({ interval: "30s", timeout: "10s", retries: 3 });
             expect(i.healthcheck.tests[0]).toMatch(/^CMD(-SHELL)?$/);
             expect(i.wait).toBe(true);
@@ -91,7 +91,7 @@ describe.each(["dev", "prod"])("%s Docker services", (stack) => {
     test("the Docker daemon's default log cap (cloud-init) is the one every container of the program has", () => {
         const userData = parse(run.files.get("cloud-init.yaml")!) as { write_files: { path: string; content: string }[] };
         const daemon = JSON.parse(userData.write_files.find((f) => f.path === "/etc/docker/daemon.json")!.content) as Record<string, unknown>;
-        expect([daemon["log-driver"], daemon["log-opts"]]).toEqual(["json-file", LOG_CAP]);
+        expect([daemon["log-driver"], daemon["log-opts"]]).toEqual(["journald", LOG_OPTS]);
         const containers = run.ofType(CONTAINER);
         expect(containers.length).toBeGreaterThan(0);
         for (const c of containers) expect([c.rawInputs.name, c.rawInputs.logDriver, c.rawInputs.logOpts]).toEqual([c.rawInputs.name, daemon["log-driver"], daemon["log-opts"]]);
@@ -184,11 +184,15 @@ describe.each(["dev", "prod"])("%s Docker services", (stack) => {
 
     test("Chatwoot: db:chatwoot_prepare runs after Postgres and Redis and before rails and sidekiq, once per image", () => {
         const prepare = containerNamed("chatwoot-prepare");
-        expect(prepare.rawInputs).toMatchObject({ command: ["bundle", "exec", "rails", "db:chatwoot_prepare"], attach: true, mustRun: false, restart: "no", logOpts: LOG_CAP });
+        expect(prepare.rawInputs).toMatchObject({ command: ["bundle", "exec", "rails", "db:chatwoot_prepare"], attach: true, mustRun: false, restart: "no", logOpts: LOG_OPTS });
         expect(prepare.options.dependsOn.sort()).toEqual([containerNamed("chatwoot-postgres").name, containerNamed("chatwoot-redis").name].sort());
-        for (const name of ["chatwoot-rails", "chatwoot-sidekiq"]) {
-            expect(containerNamed(name).options.dependsOn).toContain(prepare.name);
+        // Through the gate (a dependsOn edge, never a property dependency: see test/sequence for why).
+        const gate = run.ofType("command:local:Command").find((c) => c.name.endsWith("-chatwoot-migrated"))!;
+        expect(gate.propertyDependencies.environment).toEqual([prepare.name]);
+        for (const name of ["chatwoot-rails", "chatwoot-rails-standby", "chatwoot-sidekiq"]) {
+            expect(containerNamed(name).options.dependsOn).toEqual(expect.arrayContaining([gate.name, prepare.name]));
             expect(containerNamed(name).rawInputs.image).toBe(prepare.rawInputs.image);
+            expect(Object.values(containerNamed(name).propertyDependencies).flat()).not.toContain(prepare.name);
         }
     });
 
@@ -229,7 +233,8 @@ describe.each(["dev", "prod"])("%s Docker services", (stack) => {
 });
 
 test("a rebuilt server (new server id behind the same IPs) gets every image, network, container and CDN step again", async () => {
-    const run = await runProgram("prod", { set: { widgetCdnSourceDir: "test" } });
+    // Any folder of the project without keys (test/ holds key fixtures, which the CDN check refuses).
+    const run = await runProgram("prod", { set: { widgetCdnSourceDir: "images" } });
     const [server] = run.ofType("hcloud:index/server:Server");
     const serverId = fakeId(server.type, server.name);
     const tied = run.resources.filter((r) => r.type.startsWith("docker:index/") || r.name.includes("-widget-cdn-"));
@@ -260,13 +265,13 @@ test("a separate WebSocket image adds platform-ws for the WS port; platform-api 
 });
 
 test("a failed db:chatwoot_prepare stops the deployment before rails and sidekiq, naming the container and the retry command", () => {
-    // Rails and sidekiq get their image only through this check (see the ordering test above).
+    // Rails and sidekiq wait for the gate that runs this check (see the ordering test above).
     const urn = "urn:pulumi:prod::visualkit::pulumi:pulumi:Stack$visualkit:docker:Chatwoot$docker:index/container:Container::visualkit-prod-chatwoot-prepare";
-    expect(preparedImageId(0, "sha256:abc", urn)).toBe("sha256:abc");
-    expect(() => preparedImageId(1, "sha256:abc", urn)).toThrow(/chatwoot-prepare .*exited with code 1.*docker logs chatwoot-prepare/);
-    expect(() => preparedImageId(undefined, "sha256:abc", urn)).toThrow(/exited with code undefined/);
+    expect(preparedExitCode(0, urn)).toBe(0);
+    expect(() => preparedExitCode(1, urn)).toThrow(/chatwoot-prepare .*exited with code 1.*docker logs chatwoot-prepare/);
+    expect(() => preparedExitCode(undefined, urn)).toThrow(/exited with code undefined/);
     // The failed run stays in the state and is retried only on a new image or env: the message gives the command.
-    expect(() => preparedImageId(1, "sha256:abc", urn)).toThrow(`pulumi up --replace '${urn}'`);
+    expect(() => preparedExitCode(1, urn)).toThrow(`pulumi up --replace '${urn}'`);
 });
 
 test("in the program, a failed db:chatwoot_prepare registers neither rails nor sidekiq and the error gives the retry command", async () => {

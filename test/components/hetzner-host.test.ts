@@ -1,6 +1,8 @@
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { parse } from "yaml";
 import { HetznerHost, ipv6HostAddress } from "../../components/hetzner-host";
 import { fakeId } from "../../mocks/fakes";
 import { readStackConfig } from "../../scripts/stack-config";
@@ -81,7 +83,11 @@ describe.each(["dev", "prod"])("HetznerHost in %s", (stack) => {
     test("both addresses are primary IPs assigned to the server, kept when it is deleted", () => {
         const ips = run.ofType(T.ip);
         expect(ips.map((ip) => ip.inputs.type).sort()).toEqual(["ipv4", "ipv6"]);
-        for (const ip of ips) expect(ip.inputs).toMatchObject({ assigneeType: "server", autoDelete: false, location: "nbg1" });
+        for (const ip of ips) expect(ip.inputs).toMatchObject({ autoDelete: false, location: "nbg1" });
+        // The provider warns "Unused Attribute" on every run for assignee_type without assignee_id
+        // (hetznercloud/terraform-provider-hcloud v1.67.0 internal/primaryip/resource.go:178-183, ValidateConfig); the
+        // server assigns itself through publicNets, so neither is set.
+        for (const ip of ips) expect([ip.name, ip.inputs.assigneeType !== undefined && ip.inputs.assigneeId === undefined]).toEqual([ip.name, false]);
         const byType = (t: string) => Number(fakeId(T.ip, ips.find((ip) => ip.inputs.type === t)!.name));
         expect(one(run, T.server).inputs.publicNets).toEqual([{ ipv4Enabled: true, ipv4: byType("ipv4"), ipv6Enabled: true, ipv6: byType("ipv6") }]);
     });
@@ -93,8 +99,31 @@ describe.each(["dev", "prod"])("HetznerHost in %s", (stack) => {
         expect(run.files.get("cloud-init.yaml")).toContain(`/usr/local/sbin/visualkit-mount-data /dev/disk/by-id/scsi-0HC_Volume_${volumeId} /mnt/data `);
     });
 
-    test("the published cloud-init.yaml is the user data the server boots with", () => {
-        expect(run.files.get("cloud-init.yaml")).toBe(one(run, T.server).inputs.userData);
+    test("the published cloud-init.yaml is the user data the server boots with, a secret in the state (it holds the host key)", () => {
+        expect(run.files.get("cloud-init.yaml")).toBe(one(run, T.server).rawInputs.userData);
+        expect(one(run, T.server).secretInputs).toContain("userData");
+    });
+
+    test("the host's SSH key is known before the server exists: the user data installs it, and every SSH client pins it", () => {
+        const userData = parse(String(one(run, T.server).rawInputs.userData)) as { ssh_keys: Record<string, string> };
+        expect(Object.keys(userData.ssh_keys).sort()).toEqual(["ed25519_private", "ed25519_public"]);
+        // What sshd will present: the public half of the private key the server gets, read by OpenSSH itself.
+        const file = join(mkdtempSync(join(tmpdir(), "vk-hk-")), "key");
+        writeFileSync(file, userData.ssh_keys.ed25519_private, { mode: 0o600 });
+        const presented = spawnSync("ssh-keygen", ["-y", "-f", file], { encoding: "utf8" }).stdout.trim();
+        rmSync(file);
+        expect(presented).toMatch(/^ssh-ed25519 \S+ visualkit-main$/);
+        expect(userData.ssh_keys.ed25519_public).toBe(presented);
+        const hosts = run.outputs.hosts as Record<string, { sshHostKey: string }>;
+        expect(hosts.main.sshHostKey).toBe(presented);
+        const commands = run.resources.filter((r) => r.type.startsWith("command:remote:"));
+        expect(commands.length).toBeGreaterThanOrEqual(3);
+        for (const c of commands) expect({ step: c.name, hostKey: (c.rawInputs.connection as { hostKey?: string }).hostKey }).toEqual({ step: c.name, hostKey: presented });
+        const docker = one(run, "pulumi:providers:docker");
+        // Provider configuration reaches the provider JSON-encoded.
+        const sshOpts = JSON.parse(String(docker.rawInputs.sshOpts)) as string[];
+        expect(sshOpts).toEqual(expect.arrayContaining(["StrictHostKeyChecking=yes", `KnownHostsCommand=/bin/echo %H ${presented.split(" ").slice(0, 2).join(" ")}`]));
+        expect(sshOpts).not.toContain("StrictHostKeyChecking=no");
     });
 
     test("the server is labelled with project, stack and role", () => {
@@ -112,7 +141,8 @@ describe.each(["dev", "prod"])("HetznerHost in %s", (stack) => {
 
     test("after the host is ready, root's authorized_keys is set to exactly the configured keys (a removed key is revoked)", () => {
         const keys = run.named(`visualkit-${stack}-main-authorized-keys`);
-        expect(keys.inputs.stdin).toBe(stackValue(stack, "sshPublicKeys").join("\n") + "\n");
+        const configured = stackValue(stack, "sshPublicKeys");
+        expect(keys.inputs.stdin).toBe(`# visualkit-authorized-keys: ${configured.length}\n` + configured.join("\n") + "\n");
         expect(keys.inputs.create).toBe(readFileSync(join(ROOT, "scripts/host/install-authorized-keys.sh"), "utf8"));
         expect(keys.rawInputs.connection).toEqual(run.named(`visualkit-${stack}-main-ready`).rawInputs.connection);
         expect(keys.options.dependsOn).toEqual([`visualkit-${stack}-main-ready`]);
@@ -130,6 +160,7 @@ describe.each(["dev", "prod"])("HetznerHost in %s", (stack) => {
             location: "nbg1",
             type: stack === "prod" ? "cx32" : "cx22",
             ssh: `ssh root@${host.ipv4}`,
+            sshHostKey: expect.stringMatching(/^ssh-ed25519 AAAA\S+ visualkit-main$/),
         });
     });
 });
@@ -191,7 +222,7 @@ describe("config drives the host", () => {
         const run = await runProgram("dev", { set: { sshPublicKeys: [key, key.replace(/ \S+ example-replace-me$/, " other-comment")] } });
         expect(run.ofType(T.key).map((k) => k.inputs.publicKey)).toEqual([key.split(" ").slice(0, 2).join(" ")]);
         expect(one(run, T.server).inputs.sshKeys).toHaveLength(1);
-        expect(run.named("visualkit-dev-main-authorized-keys").inputs.stdin).toBe(`${key}\n`);
+        expect(run.named("visualkit-dev-main-authorized-keys").inputs.stdin).toBe(`# visualkit-authorized-keys: 1\n${key}\n`);
     });
 
     test("with visualkit:sshPrivateKey the readiness check connects with that key, kept secret", async () => {
@@ -303,4 +334,18 @@ test("two hosts publish their user data side by side (publishAs), so a second ho
     }, "dev");
     expect([...run.files.keys()].sort()).toEqual(["a/cloud-init.yaml", "b/cloud-init.yaml"]);
     expect(run.resources.filter((r) => r.type === T.server).map((s) => s.name).sort()).toEqual(["vk-a-server", "vk-b-server"]);
+});
+
+test("the host key outlives the server: a rebuild on the same IPs (serverRebootstrap) keeps its secret's inputs, and nothing of the server feeds it", async () => {
+    const before = await runProgram("dev");
+    const after = await runProgram("dev", { set: { serverRebootstrap: "true" } });
+    const secret = (run: ProgramRun) => run.named("visualkit-dev-main-ssh-host-key");
+    expect(secret(before).type).toBe("random:index/randomPassword:RandomPassword");
+    // The engine replaces a resource only when its inputs (or replaceOnChanges) say so: these never mention the server.
+    expect(secret(after).rawInputs).toEqual(secret(before).rawInputs);
+    expect(secret(after).options).toEqual(secret(before).options);
+    expect(JSON.stringify(secret(after).rawInputs)).not.toMatch(/server|image/i);
+    // serverRebootstrap takes userData out of ignoreChanges: the server is replaced with a new bootstrap.
+    expect(after.ofType(T.server)[0].options).not.toEqual(before.ofType(T.server)[0].options);
+    expect((after.outputs.hosts as Record<string, { sshHostKey: string }>).main.sshHostKey).toBe((before.outputs.hosts as Record<string, { sshHostKey: string }>).main.sshHostKey);
 });

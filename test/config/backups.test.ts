@@ -48,10 +48,10 @@ describe("backups config", () => {
     });
 
     test("an s3 repository needs the password and both S3 keys as secrets, each reported", () => {
-        const issues = issuesOf(raw("prod", { backupRepository: S3 }));
+        const issues = issuesOf(raw("prod", { backupRepository: S3, backupAppendOnly: "false" }));
         expect(issues.map((i) => i.key).sort()).toEqual(["visualkit:backupPassword", "visualkit:backupS3AccessKeyId", "visualkit:backupS3SecretAccessKey"]);
         expect(issues.every((i) => i.fix.includes("pulumi config set --secret"))).toBe(true);
-        const { config } = parseConfig(raw("prod", { backupRepository: S3, ...s3Secrets }, Object.keys(s3Secrets)));
+        const { config } = parseConfig(raw("prod", { backupRepository: S3, backupAppendOnly: "false", ...s3Secrets }, Object.keys(s3Secrets)));
         expect(config?.backups).toEqual(
             expect.objectContaining({ repository: S3, kind: "s3", keep: { daily: 7, weekly: 4, monthly: 6 }, schedule: "*-*-* 03:30:00", drillSchedule: "Sun *-*-* 05:00:00" }),
         );
@@ -59,7 +59,7 @@ describe("backups config", () => {
     });
 
     test("a password stored in plain text is refused", () => {
-        const issues = issuesOf(raw("prod", { backupRepository: S3, ...s3Secrets }, ["backupS3AccessKeyId", "backupS3SecretAccessKey"]));
+        const issues = issuesOf(raw("prod", { backupRepository: S3, backupAppendOnly: "false", ...s3Secrets }, ["backupS3AccessKeyId", "backupS3SecretAccessKey"]));
         expect(issues.map((i) => i.key)).toEqual(["visualkit:backupPassword"]);
         expect(issues[0].problem).toContain("plain text");
     });
@@ -79,13 +79,13 @@ describe("backups config", () => {
         ["s3 without a bucket", "s3:https://nbg1.your-objectstorage.com"],
         ["a quote that would break the env file", "s3:https://host/bucket/'x"],
     ])("a repository that is %s is refused with the supported forms", (_, repository) => {
-        const issues = issuesOf(raw("prod", { backupRepository: repository, ...s3Secrets }, Object.keys(s3Secrets)));
+        const issues = issuesOf(raw("prod", { backupRepository: repository, backupAppendOnly: "false", ...s3Secrets }, Object.keys(s3Secrets)));
         expect(issues.map((i) => i.key)).toContain("visualkit:backupRepository");
         expect(issues.find((i) => i.key === "visualkit:backupRepository")?.problem).toContain("s3:https://<endpoint>/<bucket>/<path> or sftp://");
     });
 
     test("retention that would keep nothing, and a schedule that is not a calendar expression, are refused", () => {
-        const base = { backupRepository: S3, ...s3Secrets };
+        const base = { backupRepository: S3, backupAppendOnly: "false", ...s3Secrets };
         const none = issuesOf(raw("prod", { ...base, backupKeepDaily: "0", backupKeepWeekly: "0", backupKeepMonthly: "0" }, Object.keys(s3Secrets)));
         expect(none.map((i) => i.key)).toEqual(["visualkit:backupKeepDaily"]);
         const badSchedule = issuesOf(raw("prod", { ...base, backupSchedule: "daily; rm -rf /" }, Object.keys(s3Secrets)));

@@ -11,7 +11,9 @@ import { runProgram } from "../helpers/program";
 type Set = Record<string, unknown>;
 const SMTP = { chatwootSmtpAddress: "smtp.zoho.eu", chatwootSmtpPassword: "pw" };
 
-const raw = (stack: "dev" | "prod", set: Set): RawConfig => stackRaw(stack, set, { secrets: Object.keys(set).filter((k) => /Password|SecretEnv|PrivateKey/.test(k)) });
+const raw = (stack: "dev" | "prod", set: Set): RawConfig => stackRaw(stack, set, { secrets: Object.keys(set).filter((k) => /Password|SecretEnv|PrivateKey|S3/.test(k)) });
+/** An S3 repository in prod: its keys, and a host key that may delete (append-only needs an sftp:// backup box). */
+const S3 = { backupAppendOnly: "false", backupS3AccessKeyId: "id", backupS3SecretAccessKey: "key" };
 
 type Bad = readonly [what: string, set: Set, key: string, problem: RegExp, fix: RegExp];
 type Good = readonly [what: string, set: Set];
@@ -151,7 +153,7 @@ const CLASSES: Record<string, { stack: "dev" | "prod"; bad: readonly Bad[]; good
     backups: {
         stack: "prod",
         bad: [
-            ["a plain-HTTP S3 endpoint", { backupRepository: "s3:http://nbg1.your-objectstorage.com/visualkit-backups/prod" }, "backupRepository", /over plain HTTP/, /s3:https:\/\/nbg1\.your-objectstorage\.com\/visualkit-backups\/prod/],
+            ["a plain-HTTP S3 endpoint", { ...S3, backupRepository: "s3:http://nbg1.your-objectstorage.com/visualkit-backups/prod" }, "backupRepository", /over plain HTTP/, /s3:https:\/\/nbg1\.your-objectstorage\.com\/visualkit-backups\/prod/],
             ["an hour systemd cannot parse", { backupSchedule: "*-*-* 25:00:00" }, "backupSchedule", /has the hour "25"/, /systemd-analyze calendar/],
             ["a schedule with a shell character", { backupSchedule: "daily;reboot" }, "backupSchedule", /is not a systemd calendar expression/, /'\*-\*-\* 03:30:00'/],
             ["backup + prune every minute", { backupSchedule: "*-*-* *:*:00" }, "backupSchedule", /fires more than once an hour/, /systemd-analyze calendar/],
@@ -163,7 +165,7 @@ const CLASSES: Record<string, { stack: "dev" | "prod"; bad: readonly Bad[]; good
             ["weekdays twice a day", { backupSchedule: "Mon..Fri *-*-* 02,14:05:00" }],
             ["hourly", { backupSchedule: "hourly" }],
             ["every hour at :30", { backupSchedule: "*:30" }],
-            ["an S3 endpoint with a port", { backupRepository: "s3:https://s3.example.com:9000/bucket/prod" }],
+            ["an S3 endpoint with a port", { ...S3, backupRepository: "s3:https://s3.example.com:9000/bucket/prod" }],
         ],
     },
     namespaces: {

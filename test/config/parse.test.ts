@@ -118,8 +118,14 @@ describe("validation rules", () => {
         expectOnly(raw("prod", { sshAllowedCidrs: [cidr] }), "visualkit:sshAllowedCidrs[0]", /CIDR|prefix|host bits/);
     });
 
+    // In dev: prod refuses the world-wide ones unless visualkit:sshOpenToTheWorld is set (test/config/sections/ssh.test.ts).
     test.each(["203.0.113.7/32", "0.0.0.0/0", "2001:db8::/48", "::/0", "2001:db8:0:0:0:0:0:1/128"])("CIDR %s is accepted", (cidr) => {
-        expect(problems(raw("prod", { sshAllowedCidrs: [cidr] }))).toEqual([]);
+        expect(problems(raw("dev", { sshAllowedCidrs: [cidr] }))).toEqual([]);
+    });
+
+    test("prod refuses SSH from 0.0.0.0/0 unless visualkit:sshOpenToTheWorld says it is deliberate", () => {
+        expectOnly(raw("prod", { sshAllowedCidrs: ["0.0.0.0/0"] }), "visualkit:sshAllowedCidrs[0]", /whole internet in prod/);
+        expect(problems(raw("prod", { sshAllowedCidrs: ["0.0.0.0/0"], sshOpenToTheWorld: "true" }))).toEqual([]);
     });
 
     test("an empty CIDR list is refused (it would lock everyone out)", () => {
@@ -351,6 +357,42 @@ describe("what config names on this machine is checked with everything else", ()
             expect(problem(join(dir, "empty"))).toEqual([expect.stringMatching(/holds no files/)]);
             expect(problem(join(dir, "linked"))).toEqual([expect.stringMatching(/links that point nowhere: latest\.js$/)]);
             expect(problem(join(dir, "with-dir-link"))).toEqual([expect.stringMatching(/links to folders, which the upload cannot copy: v1$/)]);
+        } finally {
+            rmSync(dir, { recursive: true, force: true });
+        }
+    });
+
+    // Before: any folder became the public CDN — the project folder itself (`.`, with .git), or a folder of keys.
+    test("the real file system: a checkout (like the project folder, `.`), a folder holding one, and a folder with key-like files are refused", () => {
+        const dir = mkdtempSync(join(tmpdir(), "widget-secrets-"));
+        try {
+            const built = (name: string) => {
+                mkdirSync(join(dir, name), { recursive: true });
+                writeFileSync(join(dir, name, "sdk.js"), "x");
+                return join(dir, name);
+            };
+            // The project folder as `.`: its sources and its .git.
+            mkdirSync(join(built("with-git"), ".git"));
+            writeFileSync(join(dir, "with-git", ".git", "config"), "[remote \"origin\"]\n");
+            writeFileSync(join(built("worktree"), ".git"), "gitdir: /elsewhere/.git/worktrees/w\n");
+            mkdirSync(join(built("nested-hg"), "vendor", "lib", ".hg"), { recursive: true });
+            writeFileSync(join(built("ssh-keys"), "id_ed25519"), "x");
+            writeFileSync(join(built("pem"), "server.pem"), "x");
+            writeFileSync(join(built("dotenv"), ".env"), "DATABASE_URL=x");
+            writeFileSync(join(built("renamed-key"), "notes.txt"), "-----BEGIN OPENSSH PRIVATE KEY-----\nb3Blbg==\n-----END OPENSSH PRIVATE KEY-----\n");
+            writeFileSync(join(built("fine"), "widget.css"), "body{}");
+            writeFileSync(join(dir, "fine", ".DS_Store"), "x");
+            const local = localFacts({}, false);
+            const problem = (path: string) => problems(raw("prod", { widgetCdnSourceDir: path }, { local })).map((p) => p.problem);
+            expect(problem(join(dir, "with-git"))).toEqual([expect.stringMatching(/is or holds a version-control checkout \(\.git\)/)]);
+            expect(problem(join(dir, "worktree"))).toEqual([expect.stringMatching(/version-control checkout \(\.git\)/)]);
+            expect(problem(join(dir, "nested-hg"))).toEqual([expect.stringMatching(/version-control checkout \(vendor\/lib\/\.hg\)/)]);
+            expect(problem(join(dir, "ssh-keys"))).toEqual([expect.stringMatching(/look like keys or credentials \(id_ed25519\)/)]);
+            expect(problem(join(dir, "pem"))).toEqual([expect.stringMatching(/\(server\.pem\)/)]);
+            expect(problem(join(dir, "dotenv"))).toEqual([expect.stringMatching(/\(\.env\)/)]);
+            expect(problem(join(dir, "renamed-key"))).toEqual([expect.stringMatching(/\(notes\.txt\)/)]);
+            // A dotfile is not served (Caddy hides it, the sync drops it), so a .DS_Store is no reason to refuse.
+            expect(problem(join(dir, "fine"))).toEqual([]);
         } finally {
             rmSync(dir, { recursive: true, force: true });
         }

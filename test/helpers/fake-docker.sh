@@ -6,7 +6,9 @@
 #   run -d --name NAME ...     starts a new scratch cluster for NAME (the drill's container)
 #   rm -f [-v] NAME            stops and deletes it
 #   inspect --format FMT NAME  the image of the live Postgres, "healthy" for the others
-#   stop|start NAME...         recorded in $FAKE_DOCKER_DIR/calls, one line each
+#   ps -a --filter name=P ...  the scratch containers whose name starts with P, one name a line
+#   stop|start NAME...         recorded in $FAKE_DOCKER_DIR/calls, one line each; stop takes FAKE_DOCKER_STOP_SECONDS
+#                              (as stopping rails does), so a test can act while it runs
 #   cluster-start DIR USER DB  (the tests' own set-up) creates and starts a cluster in DIR, USER its superuser
 # FAKE_DOCKER_DIR holds one folder per container; FAKE_DOCKER_LIVE names the live Postgres container;
 # FAKE_DOCKER_TRUNCATE_DUMP=1 cuts pg_dump's output short (exit 0) as a full disk would.
@@ -50,6 +52,8 @@ case "$cmd" in
       if [ "$1" = -h ]; then shift 2; else args+=("$1"); shift; fi
     done
     set -- "${args[@]}"
+    # Where the dump goes (the backup's staging file): the disk it lands on is part of what is tested.
+    if [ "$tool" = pg_dump ]; then echo "pg_dump > $(readlink /proc/$$/fd/1)" >>"$FAKE_DOCKER_DIR/calls"; fi
     if [ "$tool" = pg_dump ] && [ "${FAKE_DOCKER_TRUNCATE_DUMP:-}" = 1 ]; then
       { PGHOST=$dir "$pgbin/pg_dump" "$@" || true; } | head -c 200
       exit 0
@@ -76,6 +80,21 @@ case "$cmd" in
     name=${*: -1}
     if [ "$name" = "${FAKE_DOCKER_LIVE:-chatwoot-postgres}" ]; then echo "pgvector/pgvector:pg16"; else echo healthy; fi
     ;;
-  stop | start) printf '%s\n' "$@" ;;
+  ps)
+    prefix=""
+    while [ "$#" -gt 0 ]; do
+      if [ "$1" = --filter ]; then prefix=${2#name=}; shift; fi
+      shift
+    done
+    for d in "$FAKE_DOCKER_DIR"/"$prefix"*; do
+      if [ -d "$d/data" ]; then basename "$d"; fi
+    done
+    ;;
+  stop)
+    # The test may set it through a file too (the operator commands' tests reach the scripts through sshd).
+    sleep "${FAKE_DOCKER_STOP_SECONDS:-$(cat "$FAKE_DOCKER_DIR/stop-seconds" 2>/dev/null || echo 0)}"
+    printf '%s\n' "$@"
+    ;;
+  start) printf '%s\n' "$@" ;;
   *) echo "fake docker: $cmd is not stood in for" >&2; exit 1 ;;
 esac

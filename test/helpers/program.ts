@@ -256,6 +256,9 @@ export function runComponents(program: () => Promise<Record<string, unknown>>, s
     return withoutStackFrames(() => runWithMocks({ project: "visualkit", stack, config: {}, secretKeys: [], program }));
 }
 
+/** The public key of `ed25519HostKey("fake host key", "visualkit-main")`: what fakeHost's SSH connections pin. */
+export const FAKE_HOST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIIzb8Xp0ii1tbnfxDw8JiNpSybnoFk5tiNoGy1FKEjpu visualkit-main";
+
 /** A stand-in for HetznerHost: documentation addresses, and `ready` as the host's readiness step. */
 export function fakeHost(ready: pulumi.Resource, name = "main"): HostHandle {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -264,7 +267,8 @@ export function fakeHost(ready: pulumi.Resource, name = "main"): HostHandle {
         name,
         ipv4: output("203.0.113.10"),
         ipv6: output("2001:db8::1"),
-        connection: output({ host: "203.0.113.10", user: "root" }),
+        sshHostKey: output(FAKE_HOST_KEY),
+        connection: output({ host: "203.0.113.10", user: "root", hostKey: FAKE_HOST_KEY }),
         ready,
     };
 }

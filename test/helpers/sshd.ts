@@ -12,6 +12,8 @@ export interface LocalSshd {
     readonly knownHosts: string;
     /** ssh options that log in without prompts or touching ~/.ssh. */
     readonly sshArgs: string[];
+    /** What sshd has logged so far (stderr, at the configured LogLevel). */
+    log(): string;
     stop(): Promise<void>;
 }
 
@@ -48,18 +50,33 @@ async function waitForPort(port: number, child: ChildProcess, log: () => string)
     }
 }
 
+export interface SshdOptions {
+    /** The host's private key file text (OpenSSH format); a fresh ed25519 key when absent. */
+    readonly hostKey?: string;
+    /** sshd's LogLevel, e.g. DEBUG1 to see every authentication request. @default "INFO" */
+    readonly logLevel?: string;
+    /** Name of the host key file in `dir` (a test that replaces the key names it as a server does). @default "host_key" */
+    readonly hostKeyFile?: string;
+}
+
 /** Starts sshd (own config, high port, key auth only) in `dir`; the caller stops it. */
-export async function startSshd(dir: string, env: Record<string, string> = {}): Promise<LocalSshd> {
+export async function startSshd(dir: string, env: Record<string, string> = {}, opts: SshdOptions = {}): Promise<LocalSshd> {
     mkdirSync(dir, { recursive: true });
     // sshd's privilege separation folder; Debian's service unit would create it.
     mkdirSync("/run/sshd", { recursive: true, mode: 0o755 });
-    const hostKey = join(dir, "host_key");
+    const hostKey = join(dir, opts.hostKeyFile ?? "host_key");
     const identity = join(dir, "client_key");
-    keygen(hostKey);
+    if (opts.hostKey) {
+        writeFileSync(hostKey, opts.hostKey, { mode: 0o600 });
+        const pub = spawnSync("ssh-keygen", ["-y", "-f", hostKey], { encoding: "utf8" });
+        if (pub.status !== 0) throw new Error(`ssh-keygen -y refused the given host key: ${pub.stderr}`);
+        writeFileSync(`${hostKey}.pub`, pub.stdout);
+    } else keygen(hostKey);
     keygen(identity);
     writeFileSync(join(dir, "authorized_keys"), readFileSync(`${identity}.pub`));
     const port = await freePort();
-    const setEnv = Object.entries(env).map(([k, v]) => `${k}=${v}`);
+    // sshd_config splits on spaces: a value with spaces is quoted whole.
+    const setEnv = Object.entries(env).map(([k, v]) => (/\s/.test(v) ? `"${k}=${v}"` : `${k}=${v}`));
     const config = [
         `Port ${port}`,
         "ListenAddress 127.0.0.1",
@@ -72,22 +89,27 @@ export async function startSshd(dir: string, env: Record<string, string> = {}): 
         "UsePAM no",
         "StrictModes no",
         "Subsystem sftp internal-sftp",
+        `LogLevel ${opts.logLevel ?? "INFO"}`,
         ...(setEnv.length ? [`SetEnv ${setEnv.join(" ")}`] : []),
         "",
     ].join("\n");
     writeFileSync(join(dir, "sshd_config"), config);
     const knownHosts = join(dir, "known_hosts");
     writeFileSync(knownHosts, `[127.0.0.1]:${port} ${readFileSync(`${hostKey}.pub`, "utf8")}`);
-    let log = "";
-    const child = spawn("/usr/sbin/sshd", ["-D", "-e", "-f", join(dir, "sshd_config")], { stdio: ["ignore", "ignore", "pipe"] });
-    child.stderr!.on("data", (d) => (log += String(d)));
-    await waitForPort(port, child, () => log);
+    // The log goes to a file, not a pipe: a test blocked in spawnSync does not read a pipe, and sshd (at DEBUG1
+    // especially) would then block writing to it in the middle of a connection.
+    const logFile = join(dir, "sshd.log");
+    writeFileSync(logFile, "");
+    const log = () => readFileSync(logFile, "utf8");
+    const child = spawn("/usr/sbin/sshd", ["-D", "-E", logFile, "-f", join(dir, "sshd_config")], { stdio: "ignore" });
+    await waitForPort(port, child, log);
     const sshArgs = ["-p", String(port), "-i", identity, "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes", "-o", `UserKnownHostsFile=${knownHosts}`, "-o", "StrictHostKeyChecking=yes"];
     return {
         port,
         identity,
         knownHosts,
         sshArgs,
+        log,
         stop: () =>
             new Promise<void>((resolve) => {
                 if (child.exitCode !== null) return resolve();

@@ -43,7 +43,7 @@ describe("both rendered stacks pass every policy", () => {
         expect(evaluate(resources, ctx)).toEqual([]);
     });
 
-    test("the pack holds the nine platform rules", () => {
+    test("the pack holds the ten platform rules", () => {
         expect(POLICIES.map((p) => p.name)).toEqual([
             "container-ports-loopback-only",
             "container-no-udp-published",
@@ -55,6 +55,7 @@ describe("both rendered stacks pass every policy", () => {
             "janus-public-api-locked",
             "container-log-rotation-and-restart",
             "prod-backups-configured",
+            "container-limits-and-hardening",
         ]);
     });
 });
@@ -80,11 +81,19 @@ describe("a copy that breaks one rule is flagged by exactly that policy", () => 
         ["Janus without token_auth (anonymous callers get every plugin)", "prod", (f) => janusFile(f("janus-container"), "janus.jcfg", (t) => t.replace("token_auth = true", "token_auth = false")), "janus-public-api-locked"],
         ["Janus loading the Streaming plugin (RTSP URLs into the host)", "dev", (f) => janusFile(f("janus-container"), "janus.jcfg", (t) => t.replace("libjanus_streaming.so,", "")), "janus-public-api-locked"],
         ["a loaded Janus plugin without its admin_key", "prod", (f) => janusFile(f("janus-container"), "janus.plugin.videoroom.jcfg", (t) => t.replace(/^\s*admin_key = .*$/m, "")), "janus-public-api-locked"],
-        ["Redis without log rotation", "prod", (f) => void delete f("chatwoot-redis").props.logOpts, "container-log-rotation-and-restart"],
+        ["Redis with uncapped json-file logs", "prod", (f) => void ((f("chatwoot-redis").props.logDriver = "json-file"), delete f("chatwoot-redis").props.logOpts), "container-log-rotation-and-restart"],
         ["rails without a restart policy", "dev", (f) => void (f("chatwoot-rails").props.restart = "no"), "container-log-rotation-and-restart"],
         ["prod server without Hetzner backups", "prod", (f) => void (f("main-server").props.backups = false), "prod-backups-configured"],
         // Validation refuses a credential-named plain env var; the rule still catches one a component takes from plain config.
         ["a credential-named env var holding a plain stack-file value", "dev", (f) => void (f("platform-api-api").props.envs as string[]).push("JWT_SECRET=ops@visualkit.live"), "no-plain-secret-env"],
+        // Before: no container had any of these (a leaking sidekiq could take Postgres and Janus down).
+        ["sidekiq without a memory cap", "prod", (f) => void delete f("chatwoot-sidekiq").props.memory, "container-limits-and-hardening"],
+        ["sidekiq's cap spilling into swap", "dev", (f) => void (f("chatwoot-sidekiq").props.memorySwap = -1), "container-limits-and-hardening"],
+        ["Janus without a CPU quota", "prod", (f) => void delete f("janus-container").props.cpus, "container-limits-and-hardening"],
+        ["Postgres without no-new-privileges", "dev", (f) => void (f("chatwoot-postgres").props.securityOpts = []), "container-limits-and-hardening"],
+        ["vk-agent keeping NET_RAW", "prod", (f) => void ((f("vk-agent-container").props.capabilities as { drops: string[] }).drops = ["CAP_MKNOD"]), "container-limits-and-hardening"],
+        ["the preparation job adding SYS_ADMIN", "prod", (f) => void ((f("chatwoot-prepare").props.capabilities as { adds?: string[] }).adds = ["CAP_SYS_ADMIN"]), "container-limits-and-hardening"],
+        ["Redis without its pids limit step", "prod", (f) => void (f("chatwoot-redis-pids").props.create = "true"), "container-limits-and-hardening"],
     ];
 
     function janusAdmin(r: PolicyResourceView, edit: (text: string) => string) {
@@ -154,5 +163,10 @@ describe("backups in prod", () => {
     test(`prod without a ${BACKUP_COMPONENT_TYPE}, or with backups turned off, is flagged`, () => {
         expect(flagged(evaluate(withoutComponent(base.prod!.resources), base.prod!.ctx, withComponent))).toEqual(["prod-backups-configured"]);
         expect(flagged(evaluate(base.prod!.resources, { ...base.prod!.ctx, backupRepository: "" }, withComponent))).toEqual(["prod-backups-configured"]);
+    });
+    test("prod whose server key can delete its backups (visualkit:backupAppendOnly false) is flagged", () => {
+        const found = evaluate(base.prod!.resources, { ...base.prod!.ctx, backupAppendOnly: false }, withComponent);
+        expect(found.map((f) => f.policy)).toEqual(["prod-backups-configured"]);
+        expect(found[0].message).toContain("set visualkit:backupAppendOnly true in Pulumi.prod.yaml");
     });
 });

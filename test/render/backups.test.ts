@@ -13,6 +13,8 @@ const layout: BackupLayout = {
     schedule: "*-*-* 03:30:00",
     drillSchedule: "Sun *-*-* 05:00:00",
     sftp: true,
+    dumpDir: "/mnt/data/.visualkit-backup-dump",
+    appendOnly: false,
 };
 const scripts = Object.fromEntries(BACKUP_SCRIPTS.map((s) => [s.file, readFileSync(join(ROOT, "scripts", "host", s.file), "utf8")]));
 const PASSWORD = `it's a "long" pass $HOME \`x\``;
@@ -74,13 +76,21 @@ test("systemd accepts the installed units: oneshot services and persistent timer
     // docker.service such as the host has.
     cpSync("/usr/lib/systemd/system", join(root, "usr/lib/systemd/system"), { recursive: true, verbatimSymlinks: true });
     writeFileSync(join(root, "etc/systemd/system/docker.service"), "[Unit]\nDescription=Docker\n[Service]\nExecStart=/bin/true\n");
-    const units = Object.keys(renderBackupUnits(layout)).map((u) => `/etc/systemd/system/${u}`);
+    // The alarm template is checked as the instance a failed backup starts.
+    const units = Object.keys(renderBackupUnits(layout)).map((u) => `/etc/systemd/system/${u.replace("@.", "@visualkit-backup.service.")}`);
     const res = spawnSync("systemd-analyze", ["verify", "--man=no", `--root=${root}`, ...units], { encoding: "utf8" });
     expect({ status: res.status, stderr: res.stderr }).toEqual({ status: 0, stderr: "" });
     const timer = readFileSync(join(root, "etc/systemd/system/visualkit-backup-drill.timer"), "utf8");
     expect(timer).toMatch(/^OnCalendar=Sun \*-\*-\* 05:00:00$/m);
     expect(timer).toMatch(/^Persistent=true$/m);
     expect(lstatSync(join(root, "usr/local/sbin/visualkit-backup-drill")).isSymbolicLink()).toBe(true);
+    // A failed backup or drill, whatever killed it, starts the alarm; retention runs after the timer's backup only.
+    for (const u of ["visualkit-backup.service", "visualkit-backup-drill.service"]) {
+        expect(readFileSync(join(root, "etc/systemd/system", u), "utf8")).toMatch(/^OnFailure=visualkit-backup-failed@%n\.service$/m);
+    }
+    expect(readFileSync(join(root, "etc/systemd/system/visualkit-backup.service"), "utf8")).toMatch(/^ExecStartPost=\/usr\/local\/sbin\/visualkit-backup-prune$/m);
+    expect(renderBackupUnits({ ...layout, appendOnly: true })["visualkit-backup.service"]).not.toContain("ExecStartPost");
+    expect(readFileSync(join(root, "etc/systemd/system/visualkit-backup-failed@.service"), "utf8")).toMatch(/^ExecStart=\/usr\/local\/sbin\/visualkit-backup-alarm %i$/m);
 
     // The check is real: a schedule systemd cannot read fails it.
     writeFileSync(join(root, "etc/systemd/system/visualkit-backup.timer"), renderBackupUnits({ ...layout, schedule: "every night" })["visualkit-backup.timer"]);

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { parse } from "yaml";
 import { DATA_DIR, PLATFORM_NETWORK } from "../../catalog/defaults";
 import { shellWord } from "../../lib/shipped";
+import { ed25519HostKey } from "../../lib/ssh-host-key";
 import { hostLayout, MOUNT_SCRIPT_PATH, renderCloudInit } from "../../render/cloud-init";
 import { ROOT, runProgram } from "../helpers/program";
 
@@ -67,6 +68,16 @@ describe.each(["dev", "prod"])("rendered/%s/cloud-init.yaml", (stack) => {
         expect(runcmd.indexOf("sshd -t")).toBeLessThan(runcmd.indexOf("systemctl reload ssh"));
     });
 
+    test("sshd has one host key, the program's: ssh_keys gives the pair, the image's keys are deleted and none generated", () => {
+        expect(Object.keys(data().ssh_keys as object).sort()).toEqual(["ed25519_private", "ed25519_public"]);
+        // cloud-init 22.4 cc_ssh.py: ssh_deletekeys (default true) removes /etc/ssh/ssh_host_*key*; with ssh_keys
+        // present no key type is generated.
+        expect(data().ssh_deletekeys ?? true).toBe(true);
+        expect(data().ssh_genkeytypes).toBeUndefined();
+        const sshd = data().write_files.find((f) => f.path.startsWith("/etc/ssh/sshd_config.d/"))!;
+        expect(sshd.content.split("\n").filter((l) => l.startsWith("HostKey "))).toEqual(["HostKey /etc/ssh/ssh_host_ed25519_key"]);
+    });
+
     test("unattended security upgrades are switched on after the package is installed", () => {
         const auto = data().write_files.find((f) => f.path === "/etc/apt/apt.conf.d/20auto-upgrades")!;
         expect(auto).toMatchObject({ defer: true, content: expect.stringContaining('APT::Periodic::Unattended-Upgrade "1";') });
@@ -126,7 +137,7 @@ test("shellcheck passes on every shell script in scripts/host", () => {
 });
 
 describe("renderCloudInit", () => {
-    const input = { volumeDevice: "/dev/disk/by-id/scsi-0HC_Volume_42", mountScript: "#!/bin/sh\necho mount\n", ...hostLayout({ name: "main", dataDir: "/srv/data", network: PLATFORM_NETWORK }) };
+    const input = { volumeDevice: "/dev/disk/by-id/scsi-0HC_Volume_42", mountScript: "#!/bin/sh\necho mount\n", hostKey: ed25519HostKey("test", "visualkit-main"), ...hostLayout({ name: "main", dataDir: "/srv/data", network: PLATFORM_NETWORK }) };
 
     test("is pure: the same values give the same text", () => {
         expect(renderCloudInit(input)).toBe(renderCloudInit({ ...input }));

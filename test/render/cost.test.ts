@@ -40,7 +40,9 @@ describe("rendered/<stack>/cost.md", () => {
         const volume = Number(cfg["visualkit:volumeSizeGb"]) * prices.volumePerGbMonthly;
         // Restic backups to an S3 repository (Hetzner Object Storage) add the bucket's base price.
         const objectStorage = cfg["visualkit:backupsEnabled"] === true && String(cfg["visualkit:backupRepository"] ?? "").startsWith("s3:") ? prices.objectStorage.baseMonthly : 0;
-        const expected = server + backups + volume + prices.primaryIpv4Monthly + prices.primaryIpv6Monthly + objectStorage;
+        // An append-only backup box (docs/backups.md) is the smallest server with its IPv4.
+        const box = cfg["visualkit:backupsEnabled"] === true && cfg["visualkit:backupAppendOnly"] === true ? Math.min(...Object.values(prices.serverTypes).map((t) => t.monthly)) + prices.primaryIpv4Monthly : 0;
+        const expected = server + backups + volume + prices.primaryIpv4Monthly + prices.primaryIpv6Monthly + objectStorage + box;
         const md = readFileSync(join(ROOT, "rendered", stack, "cost.md"), "utf8");
         expect(md).toContain(`| **Total** | | | **${eur(expected)}** |`);
         expect(md).toContain(`as of ${prices.asOf}`);
@@ -48,10 +50,10 @@ describe("rendered/<stack>/cost.md", () => {
         expect(md).toMatch(/Cloudflare Pages projects \(free plan\) \| 3 \| €0\.00 \| €0\.00/);
     });
 
-    test("worked by hand from the table: dev (cx22, 10 GB, no backups) €4.73, prod (cx32, backups, 50 GB, restic to Object Storage) €15.85", () => {
-        // dev: 3.79 + 10 × 0.044 + 0.50 = 4.73; prod: 6.80 + 1.36 + 50 × 0.044 + 0.50 + 4.99 = 15.85
+    test("worked by hand from the table: dev (cx22, 10 GB, no backups) €4.73, prod (cx32, backups, 50 GB, restic to an append-only backup box) €15.15", () => {
+        // dev: 3.79 + 10 × 0.044 + 0.50 = 4.73; prod: 6.80 + 1.36 + 50 × 0.044 + 0.50 + (3.79 + 0.50) = 15.15
         expect(parseCostSummary(readFileSync(join(ROOT, "rendered/dev/cost.md"), "utf8"))?.totalCents).toBe(473);
-        expect(parseCostSummary(readFileSync(join(ROOT, "rendered/prod/cost.md"), "utf8"))?.totalCents).toBe(1585);
+        expect(parseCostSummary(readFileSync(join(ROOT, "rendered/prod/cost.md"), "utf8"))?.totalCents).toBe(1515);
     });
 
     test("the published cost.md is hashed in the outputs like every generated file", () => {

@@ -105,6 +105,16 @@ describe("scripts", () => {
         expect(readlinkSync(folder)).toMatch(/^widget-cdn-releases\/0123456789abcdef\./);
     });
 
+    test("dotfiles never reach a release: .git, .env and hidden files at any depth are dropped, the rest is served", () => {
+        expect(sh(renderWidgetFolderScript(folder, root)).status).toBe(0);
+        const { res } = sync({ "sdk.js": "s", ".env": "SECRET=1", ".git/config": "[remote]", "v1/.key": "k", "v1/w.js": "w" });
+        expect(res.status).toBe(0);
+        expect(res.stdout).toContain("2 files");
+        expect(served("sdk.js")).toBe("s");
+        expect(served("v1/w.js")).toBe("w");
+        for (const hidden of [".env", ".git", "v1/.key"]) expect({ hidden, there: existsSync(join(root, hidden)) }).toEqual({ hidden, there: false });
+    });
+
     test("the swap is one rename of the link: the served path moves from one release to the next; the previous one is kept, older ones removed", () => {
         expect(sh(renderWidgetFolderScript(folder, root)).status).toBe(0);
         const targets: string[] = [];
@@ -129,13 +139,31 @@ describe("scripts", () => {
         expect(existsSync(staged)).toBe(true);
     });
 
-    test("a sync whose staged copy is gone (a re-run) fails with the way out and leaves the live release alone", () => {
+    test("a sync run again with the same inputs (staged copy gone: a new SSH key re-runs it) succeeds and keeps the release live", () => {
         expect(sh(renderWidgetFolderScript(folder, root)).status).toBe(0);
-        const { staged, res } = sync({ "sdk.js": "live" });
+        const { staged, res } = sync({ "sdk.js": "live" }, "aaaaaaaaaaaaaaaa");
         expect(res.status).toBe(0);
-        const again = sh(renderWidgetSyncScript(staged, folder, "0123456789abcdef"));
-        expect(again.status).not.toBe(0);
-        expect(again.stderr).toContain("is missing (each sync removes it); replace the upload step");
+        const live = readlinkSync(folder);
+        const again = sh(renderWidgetSyncScript(staged, folder, "aaaaaaaaaaaaaaaa"));
+        expect([again.status, again.stderr]).toEqual([0, ""]);
+        expect(again.stdout).toContain("release aaaaaaaaaaaaaaaa is live already");
+        expect(readlinkSync(folder)).toBe(live);
+        expect(served("sdk.js")).toBe("live");
+        // Content B went live after A; a re-run of A's step (its hash still the one in its inputs) puts A back, as a
+        // completed A step would have left it.
+        const b = sync({ "sdk.js": "b" }, "bbbbbbbbbbbbbbbb");
+        expect(b.res.status).toBe(0);
+        const backToA = sh(renderWidgetSyncScript(staged, folder, "aaaaaaaaaaaaaaaa"));
+        expect([backToA.status, backToA.stderr]).toEqual([0, ""]);
+        expect(served("sdk.js")).toBe("live");
+    });
+
+    test("a sync with no staged copy and no release of its content fails with the way out and leaves the live release alone", () => {
+        expect(sh(renderWidgetFolderScript(folder, root)).status).toBe(0);
+        expect(sync({ "sdk.js": "live" }).res.status).toBe(0);
+        const never = sh(renderWidgetSyncScript(join(work, "upload", "never-uploaded"), folder, "ffffffffffffffff"));
+        expect(never.status).not.toBe(0);
+        expect(never.stderr).toContain("is missing (each sync removes it) and no release ffffffffffffffff exists; replace the upload step");
         expect(served("sdk.js")).toBe("live");
     });
 

@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { symlinkSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { seedFiles, startBackupHost, tableChecksums, type BackupHost } from "../helpers/backup-host";
 import { ROOT } from "../helpers/program";
@@ -100,6 +100,45 @@ test("npm run restore --drill prints the row counts and the freshness check read
     expect(fresh.map((r) => [r.name, r.verdict])).toEqual([["backup", "ok"], ["drill", "ok"]]);
 });
 
+test("a restore whose operator session dies right after \"stopping\" still runs to its end and starts the writers again", async () => {
+    const before = tableChecksums(host, ["conversations"]);
+    host.sql("DELETE FROM conversations WHERE id > 10");
+    host.dockerCalls();
+    // Stopping rails takes a while; the operator's connection drops meanwhile (laptop closed, network gone).
+    writeFileSync(join(host.dockerDir, "stop-seconds"), "3");
+    const earlier = restoreStatuses().length;
+    const ssh = ["--port", String(sshd.port), "--identity", sshd.identity, "--known-hosts", sshd.knownHosts];
+    const child = spawn(process.execPath, [join(ROOT, "scripts", "run-ts.js"), join(ROOT, "scripts", "restore.ts"), STACK, "--outputs", outputs, "--yes", ...ssh], { stdio: ["ignore", "pipe", "pipe"], detached: true });
+    let out = "";
+    await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no "stopping" within 60 s: ${out}`)), 60_000);
+        child.stdout!.on("data", (d) => {
+            out += String(d);
+            if (/^stopping /m.test(out)) {
+                clearTimeout(timer);
+                resolve();
+            }
+        });
+    });
+    // The whole local process group (npm's node and its ssh) dies at once: the server sees the session end.
+    process.kill(-child.pid!, "SIGKILL");
+    try {
+        const deadline = Date.now() + 60_000;
+        let calls: string[] = [];
+        while (Date.now() < deadline && !calls.includes("start chatwoot-rails chatwoot-sidekiq")) {
+            await new Promise((r) => setTimeout(r, 500));
+            calls = [...calls, ...host.dockerCalls()];
+        }
+        expect(calls).toContain("start chatwoot-rails chatwoot-sidekiq");
+        // The detached restore records its exit status beside its log when it ends: 0.
+        while (Date.now() < deadline && restoreStatuses().length <= earlier) await new Promise((r) => setTimeout(r, 250));
+        expect(restoreStatuses().slice(earlier)).toEqual(["0"]);
+        expect(tableChecksums(host, ["conversations"])).toEqual(before);
+    } finally {
+        writeFileSync(join(host.dockerDir, "stop-seconds"), "0");
+    }
+});
+
 test("a missing snapshot and a wrong password are refused with their reason and a non-zero exit", async () => {
     const missing = await npm("restore", [STACK, "--outputs", outputs, "--yes", "--snapshot", "abcdef12"]);
     expect(missing.status).toBe(1);
@@ -131,6 +170,14 @@ test("a stack with backups off is refused before any SSH", async () => {
     expect(res.stderr).toContain("backups are off in stack test");
     expect(res.stderr).toContain("visualkit:backupsEnabled true");
 });
+
+/** The exit status of every detached restore so far, oldest first (restore-<UTC stamp>-<pid>.log.rc). */
+function restoreStatuses(): string[] {
+    return readdirSync(host.stateDir)
+        .filter((f) => /^restore-.*\.log\.rc$/.test(f))
+        .sort()
+        .map((f) => readFileSync(join(host.stateDir, f), "utf8").trim());
+}
 
 async function readText(path: string): Promise<string> {
     const { readFile } = await import("node:fs/promises");

@@ -104,6 +104,56 @@ exec bash -c "$(printf '%s' "$*" | sed -e "s#/mnt/data#$root/mnt/data#g" -e "s#/
         rmSync(join(work, "bin", "docker.log"));
     }, 60_000);
 
+    // Before: the old URL's password was on the ssh command line (ps on this machine), on bash's and psql's/pg_dump's
+    // command lines on the old server, and in the --dry-run output.
+    test("--old-database-url: the password reaches libpq on standard input only: no command line, no output line carries it", async () => {
+        const password = "Old-S3cret pass";
+        const url = `postgres://legacy:${encodeURIComponent(password)}@127.0.0.1:${pg.port}/chatwoot`;
+        pg.sql("postgres", `CREATE ROLE legacy LOGIN PASSWORD '${password}'; GRANT pg_read_all_data TO legacy;`);
+        // Password authentication for this role over TCP, so the copy below only works when the password arrives.
+        const hba = join(pg.dir, "data", "pg_hba.conf");
+        writeFileSync(hba, `host all legacy 127.0.0.1/32 scram-sha-256\n${readFileSync(hba, "utf8")}`);
+        pg.sql("postgres", "SELECT pg_reload_conf();");
+        const bin = join(work, "bin");
+        const argvLog = join(work, "argv.log");
+        // Every command line as `ps` would show it: ssh here, psql and pg_dump on the "old server".
+        for (const tool of ["psql", "pg_dump"]) stub(bin, tool, `printf '%s\\n' "${tool} $*" >> ${argvLog}\nexec /usr/bin/${tool} "$@"`);
+        const realSsh = readFileSync(join(bin, "ssh"), "utf8").replace(/^#!\/bin\/sh\n/, "");
+        stub(bin, "ssh", `printf '%s\\n' "ssh $*" >> ${argvLog}\n${realSsh}`);
+        try {
+            lines.length = 0;
+            expect(await migrate(options({ oldDatabaseUrl: url, dryRun: true }), layout, (l) => lines.push(l))).toBe(0);
+            lines.length = 0;
+            pg.sql("chatwoot_production", "DROP TABLE IF EXISTS messages, conversations;");
+            const code = await migrate(options({ oldDatabaseUrl: url }), layout, (l) => lines.push(l));
+            expect({ code, out: lines.join("\n") }).toMatchObject({ code: 0, out: expect.stringMatching(/chatwoot_production restored, 2 tables, row counts verified/) });
+            const argv = readFileSync(argvLog, "utf8");
+            expect(argv).toMatch(/psql .*postgres:\/\/legacy@127\.0\.0\.1/);
+            expect(argv).toMatch(/pg_dump .*postgres:\/\/legacy@127\.0\.0\.1/);
+            for (const secret of [password, encodeURIComponent(password), "S3cret"]) {
+                expect(argv).not.toContain(secret);
+                expect(lines.join("\n")).not.toContain(secret);
+            }
+        } finally {
+            stub(bin, "ssh", realSsh);
+            for (const tool of ["psql", "pg_dump"]) rmSync(join(bin, tool));
+            rmSync(join(work, "bin", "docker.log"), { force: true });
+        }
+    }, 60_000);
+
+    test("a copy that fails after the database swap says so, and starts only the old Chatwoot (never both)", async () => {
+        lines.length = 0;
+        const code = await migrate(options({ oldContainer: "chatwoot-postgres-1", oldWidgetCdn: "/opt/no-such-widget-cdn" }), layout, (l) => lines.push(l));
+        expect(code).toBe(1);
+        const text = lines.join("\n");
+        expect(text).toMatch(/chatwoot_production replaced; the previous one is kept as chatwoot_production_before_\d+/);
+        expect(text).toMatch(/step 8 failed .*after the database was copied: the new database holds the old server's data/);
+        expect(text).not.toContain("the new database is unchanged");
+        expect(dockerLog()).toEqual(["stop chatwoot-chatwoot-1", "stop chatwoot-chatwoot-sidekiq-1", "stop chatwoot-rails", "stop chatwoot-sidekiq", "start chatwoot-chatwoot-1", "start chatwoot-chatwoot-sidekiq-1"]);
+        expect(newCounts()).toBe("9\n4");
+        rmSync(join(work, "bin", "docker.log"));
+    }, 60_000);
+
     test("finds the old Postgres container, copies rows (counts verified), uploads and CDN files, and starts only the new Chatwoot", async () => {
         lines.length = 0;
         const code = await migrate(options(), layout, (l) => lines.push(l));

@@ -22,6 +22,8 @@ describe("backups section", () => {
         ["a repository restic has no backend for", { backupRepository: "rclone:remote:bucket" }, issue("backupRepository", /is not a restic repository this program supports/, /set visualkit:backupRepository s3:/)],
         ["an S3 repository without its secret key", { backupS3SecretAccessKey: undefined }, issue("backupS3SecretAccessKey", /is a required secret and is not set/, /set --secret visualkit:backupS3SecretAccessKey/)],
         ["retention of nothing", { backupKeepDaily: "0", backupKeepWeekly: "0", backupKeepMonthly: "0" }, issue("backupKeepDaily", /are all 0/, /set visualkit:backupKeepDaily 7/)],
+        ["a retention that keeps fewer than 3 daily snapshots", { backupKeepDaily: "2" }, issue("backupKeepDaily", /keeps fewer than 3 daily snapshots/, /set visualkit:backupKeepDaily 7/)],
+        ["append-only with an S3 repository", { backupAppendOnly: "true" }, issue("backupAppendOnly", /needs an sftp:\/\/ repository/, /set visualkit:backupAppendOnly false/)],
         ["a schedule systemd cannot read", { backupSchedule: "daily;reboot" }, issue("backupSchedule", /is not a systemd calendar expression/, /systemd-analyze calendar/)],
     ])("%s is reported with its key and fix, and nothing is backed up from it", (_, change, expected) => {
         const { value, issues } = readSection(prod, { ...S3, ...change });

@@ -27,4 +27,38 @@ describe("ssh section", () => {
     ])("%s is reported with its key and fix", (_, change, expected) => {
         expect(readSection(readSsh, { ...VALID, ...change }).issues).toEqual([expected]);
     });
+
+    // Before: Hetzner got one key, authorized_keys two (the second line a key nobody listed).
+    test.each([
+        ["a line break", `${KEY}\nssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMl9/JEi4YjZ3PB6MZEsTI9IzbxA4k41036ci93unqjY hidden`, "U+000A"],
+        ["a carriage return", KEY.replace("ops@laptop", "ops\r@laptop"), "U+000D"],
+        ["an escape sequence in the comment", KEY.replace("ops@laptop", "ops\u001b[8m@laptop"), "U+001B"],
+    ])("a key entry holding %s is refused, and the message shows it escaped", (_, key, code) => {
+        const { issues } = readSection(readSsh, { ...VALID, sshPublicKeys: [key] });
+        expect(issues).toEqual([issue("sshPublicKeys[0]", new RegExp(`holds a control character \\(${code.replace("+", "\\+")}\\)`), /paste the whole public key line/)]);
+        expect(issues[0].problem).not.toMatch(/[\u0000-\u001f]/);
+    });
+
+    test("a tab between the fields is an ordinary separator", () => {
+        expect(readSection(readSsh, { ...VALID, sshPublicKeys: [KEY.replace(" ", "\t")] }).issues).toEqual([]);
+    });
+});
+
+describe("SSH open to the internet", () => {
+    const prod = (values: Record<string, unknown>) => readSection((r) => readSsh(r, "prod"), { ...VALID, ...values }).issues;
+    const dev = (values: Record<string, unknown>) => readSection((r) => readSsh(r, "dev"), { ...VALID, ...values }, { stack: "dev" }).issues;
+
+    test.each([["0.0.0.0/0"], ["::/0"], ["0.0.0.0/1"], ["128.0.0.0/1"], ["2000::/3"]])("prod refuses %s unless visualkit:sshOpenToTheWorld says it is deliberate", (cidr) => {
+        expect(prod({ sshAllowedCidrs: ["203.0.113.0/24", cidr] })).toEqual([issue("sshAllowedCidrs[1]", /opens SSH .* in prod/, /self-hosted runner.*GitHub-hosted runner has no fixed address.*sshOpenToTheWorld true -s prod/)]);
+        expect(prod({ sshAllowedCidrs: ["203.0.113.0/24", cidr], sshOpenToTheWorld: "true" })).toEqual([]);
+    });
+
+    test("dev accepts it (a throwaway host), and narrow ranges pass everywhere", () => {
+        expect(dev({ sshAllowedCidrs: ["0.0.0.0/0", "::/0"] })).toEqual([]);
+        expect(prod({ sshAllowedCidrs: ["11.0.0.0/8", "2001::/16", "203.0.113.7/32"] })).toEqual([]);
+    });
+
+    test("visualkit:sshOpenToTheWorld without a wide range is reported, so it cannot linger unnoticed", () => {
+        expect(prod({ sshOpenToTheWorld: "true" })).toEqual([issue("sshOpenToTheWorld", /no entry .* is wider/, /pulumi config rm visualkit:sshOpenToTheWorld -s prod/)]);
+    });
 });

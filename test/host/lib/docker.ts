@@ -68,7 +68,14 @@ const CONTAINER_FIELDS = [
     "name", "image", "envs", "command", "entrypoints", "labels", "healthcheck", "ports", "volumes", "networksAdvanced",
     "networkMode", "restart", "maxRetryCount", "logDriver", "logOpts", "uploads", "user", "workingDir", "hostname",
     "wait", "waitTimeout", "mustRun", "attach", "logs", "start", "destroyGraceSeconds",
+    "memory", "memorySwap", "cpus", "securityOpts", "capabilities",
 ];
+
+/** Docker `--cpus` → NanoCPUs, as the provider parses it (docker/cli opts.ParseCPUs). */
+function nanoCpus(text: string): number {
+    if (!/^\d+(\.\d+)?$/.test(text)) throw new Error(`not a cpus value: ${text}`);
+    return Math.round(Number(text) * 1e9);
+}
 
 function upload(u: Record<string, unknown>, readSource: (path: string) => Buffer): TarFile {
     const content =
@@ -134,6 +141,14 @@ export function containerRequest(inputs: Inputs, imageRef: (id: string) => strin
             Binds: volumes.map((v) => `${v.hostPath ?? v.volumeName}:${v.containerPath}${v.readOnly ? ":ro" : ""}`),
             RestartPolicy: { Name: inputs.restart ?? "no", ...(inputs.restart === "on-failure" ? { MaximumRetryCount: inputs.maxRetryCount ?? 0 } : {}) },
             ...(inputs.logDriver ? { LogConfig: { Type: inputs.logDriver, Config: inputs.logOpts ?? {} } } : {}),
+            // resource_docker_container_funcs.go (v4.5.0) lines 286-360: MB → bytes, cpus → NanoCPUs, lists as given.
+            ...(inputs.memory !== undefined ? { Memory: Number(inputs.memory) * 1024 * 1024 } : {}),
+            ...(inputs.memorySwap !== undefined ? { MemorySwap: Number(inputs.memorySwap) > 0 ? Number(inputs.memorySwap) * 1024 * 1024 : Number(inputs.memorySwap) } : {}),
+            ...(inputs.cpus !== undefined ? { NanoCpus: nanoCpus(String(inputs.cpus)) } : {}),
+            ...(inputs.securityOpts !== undefined ? { SecurityOpt: inputs.securityOpts } : {}),
+            ...(inputs.capabilities !== undefined
+                ? { CapAdd: (inputs.capabilities as { adds?: string[] }).adds ?? [], CapDrop: (inputs.capabilities as { drops?: string[] }).drops ?? [] }
+                : {}),
         },
         NetworkingConfig: networks[0] && networkMode === networks[0].name ? { EndpointsConfig: { [networks[0].name]: endpoint(networks[0]) } } : {},
     };

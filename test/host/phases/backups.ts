@@ -119,8 +119,9 @@ export const backups: Phase = {
         if (after !== before) problems.push(`the probe table after the restore (${after}) is not what was backed up (${before})`);
         const file = await ssh.exec(`cat ${STORAGE}/probe/attachment.txt`);
         if (!file.stdout.includes("uploaded before the backup")) problems.push("the uploaded file is not back after the restore");
-        const kept = (await ssh.ok(`${PG} -c "SELECT count(*) FROM pg_database WHERE datname = '${CHATWOOT_DATABASE.name}_before_restore'"`)).trim();
-        if (kept !== "1") problems.push(`the previous database is not kept as ${CHATWOOT_DATABASE.name}_before_restore`);
+        // Kept under a timestamped name (never dropped by a restore): one per restore so far.
+        const kept = (await ssh.ok(`${PG} -c "SELECT count(*) FROM pg_database WHERE starts_with(datname, '${CHATWOOT_DATABASE.name}_before_')"`)).trim();
+        if (kept !== "1") problems.push(`the previous database is not kept as ${CHATWOOT_DATABASE.name}_before_<stamp> (found ${kept})`);
         for (const writer of ["chatwoot-rails", "chatwoot-sidekiq"]) await waitHealthy(ssh, writer, 600).catch((e: Error) => problems.push(e.message.split("\n")[0]));
 
         // The freshness check, as the scheduled smoke runs it.

@@ -11,6 +11,11 @@ import { startS3, type LocalS3 } from "../../helpers/s3";
  */
 const TABLES = ["accounts", "messages", "attachments"];
 const PASSWORD = "correct horse battery staple";
+const SEED_ROWS = `
+    INSERT INTO accounts (name) SELECT 'account ' || i FROM generate_series(1, 5) i;
+    INSERT INTO messages (account_id, body) SELECT 1 + i % 5, 'message ' || i FROM generate_series(1, 300) i;
+    INSERT INTO attachments (message_id, path) SELECT i, 'ab/cd/' || i FROM generate_series(1, 40) i;
+`;
 let host: BackupHost;
 let sshd: LocalSshd;
 let s3: LocalS3;
@@ -24,10 +29,8 @@ beforeAll(async () => {
         CREATE TABLE accounts (id serial PRIMARY KEY, name text NOT NULL);
         CREATE TABLE messages (id serial PRIMARY KEY, account_id int REFERENCES accounts, body text, created_at timestamptz DEFAULT '2026-01-01');
         CREATE TABLE attachments (id serial PRIMARY KEY, message_id int REFERENCES messages, path text);
-        INSERT INTO accounts (name) SELECT 'account ' || i FROM generate_series(1, 5) i;
-        INSERT INTO messages (account_id, body) SELECT 1 + i % 5, 'message ' || i FROM generate_series(1, 300) i;
-        INSERT INTO attachments (message_id, path) SELECT i, 'ab/cd/' || i FROM generate_series(1, 40) i;
     `);
+    host.sql(SEED_ROWS);
 });
 
 afterAll(async () => {
@@ -106,7 +109,25 @@ test("a backup to an SFTP repository brings back identical rows and files after 
     expect(stop).toBeLessThan(firstRestore);
     expect(start).toBeGreaterThan(firstRestore);
     // The database from before the restore is kept, in case the wrong snapshot was restored.
-    expect(host.sql("SELECT count(*) FROM pg_database WHERE datname = 'chatwoot_production_before_restore'")).toBe("1");
+    expect(host.sql("SELECT count(*) FROM pg_database WHERE datname LIKE 'chatwoot\\_production\\_before\\_%'")).toBe("1");
+});
+
+test("two restores in a row keep both previous databases and folders under their own names; nothing earlier is dropped", () => {
+    useSftp("repo-sftp");
+    const kept = () => host.sql("SELECT string_agg(datname, ',' ORDER BY datname) FROM pg_database WHERE datname LIKE 'chatwoot\\_production\\_before\\_%'").split(",").filter(Boolean);
+    const before = kept();
+    host.sql("INSERT INTO messages (account_id, body) VALUES (1, 'written after the backup, before the first restore')");
+    expect(host.run("restore.sh", ["--yes"]).status).toBe(0);
+    host.sql("INSERT INTO messages (account_id, body) VALUES (1, 'written between the two restores')");
+    expect(host.run("restore.sh", ["--yes"]).status).toBe(0);
+    const after = kept();
+    expect(after.length).toBe(before.length + 2);
+    // Each row written after the backup still exists in one of the kept databases.
+    const found = (db: string, body: string) => spawnSync("bash", [join(host.bin, "docker"), "exec", "-i", "chatwoot-postgres", "psql", "-X", "-At", "-U", "chatwoot", "-d", db, "-c", `SELECT count(*) FROM messages WHERE body = '${body}'`], { encoding: "utf8", env: { ...process.env, ...host.env } }).stdout.trim();
+    const fresh = after.filter((d) => !before.includes(d));
+    expect(fresh.map((d) => found(d, "written after the backup, before the first restore"))).toContain("1");
+    expect(fresh.map((d) => found(d, "written between the two restores"))).toContain("1");
+    expect(readdirSync(join(host.dataDir, "chatwoot")).filter((n) => n.startsWith("storage.before-")).length).toBeGreaterThanOrEqual(3);
 });
 
 test("the drill restores the latest S3 snapshot into a scratch Postgres, prints the row counts and records the result", () => {
@@ -135,21 +156,139 @@ test("the drill restores the latest S3 snapshot into a scratch Postgres, prints 
     }
 });
 
-test("retention keeps the newest daily, weekly and monthly snapshots and removes the rest", () => {
-    useS3("retention", { VISUALKIT_KEEP_DAILY: "3", VISUALKIT_KEEP_WEEKLY: "2", VISUALKIT_KEEP_MONTHLY: "3" });
-    // Older snapshots of the same host and tag, as earlier nights would have left them.
-    const env = { ...process.env, ...host.env, ...tls(), RESTIC_REPOSITORY: `s3:${s3.endpoint}/${s3.bucket}/retention`, RESTIC_PASSWORD: PASSWORD, AWS_ACCESS_KEY_ID: "S3RVER", AWS_SECRET_ACCESS_KEY: "S3RVER" };
-    expect(spawnSync("restic", ["init"], { env, encoding: "utf8" }).status).toBe(0);
-    const old = ["2026-01-05 03:00:00", "2026-01-06 03:00:00", "2026-01-20 03:00:00", "2026-02-10 03:00:00", "2026-03-03 03:00:00", "2026-03-04 03:00:00"];
-    for (const time of old) {
-        const res = spawnSync("restic", ["backup", "--tag", "visualkit-test", "--time", time, files[0]], { env, encoding: "utf8" });
-        expect(res.stderr).toBe("");
+describe("retention", () => {
+    /** An S3 repository with snapshots of the same host and tag at these times, as earlier runs would have left them. */
+    function seeded(prefix: string, times: readonly string[], extra: Record<string, string>) {
+        useS3(prefix, extra);
+        const env = { ...process.env, ...host.env, ...tls(), RESTIC_REPOSITORY: `s3:${s3.endpoint}/${s3.bucket}/${prefix}`, RESTIC_PASSWORD: PASSWORD, AWS_ACCESS_KEY_ID: "S3RVER", AWS_SECRET_ACCESS_KEY: "S3RVER" };
+        expect(spawnSync("restic", ["init"], { env, encoding: "utf8" }).status).toBe(0);
+        for (const time of times) {
+            const res = spawnSync("restic", ["backup", "--tag", "visualkit-test", "--time", time, files[0]], { env, encoding: "utf8" });
+            expect(res.stderr).toBe("");
+        }
     }
-    const newest = backup();
-    const kept = snapshots().map((s) => s.time.slice(0, 10)).sort();
-    // Daily: today, 03-04, 03-03. Weekly: this week, the week of 03-04. Monthly: this month, March, February.
-    expect(kept).toEqual(["2026-02-10", "2026-03-03", "2026-03-04", status().backup.lastSuccess.slice(0, 10)]);
-    expect(snapshots().map((s) => s.id)).toContain(newest);
+    const prune = () => {
+        const res = host.run("backup-prune.sh", [], tls());
+        expect({ status: res.status, stderr: res.stderr }).toEqual({ status: 0, stderr: "" });
+    };
+    const ago = (hours: number) => new Date(Date.now() - hours * 3_600_000).toISOString().slice(0, 19).replace("T", " ");
+    const OLD = ["2026-01-05 03:00:00", "2026-01-06 03:00:00", "2026-01-20 03:00:00", "2026-02-10 03:00:00", "2026-03-03 03:00:00", "2026-03-04 03:00:00"];
+
+    test("an operator's backup (npm run backup runs visualkit-backup) removes no snapshot", () => {
+        seeded("retention-operator", OLD, { VISUALKIT_KEEP_DAILY: "3", VISUALKIT_KEEP_WEEKLY: "0", VISUALKIT_KEEP_MONTHLY: "0" });
+        backup();
+        expect(snapshots()).toHaveLength(OLD.length + 1);
+    });
+
+    test("keeps every snapshot of the last 48 h: a good morning backup survives a bad one the same day", () => {
+        // Two snapshots today (the morning's good one, the evening's taken after a bug deleted rows), one yesterday.
+        const recent = [ago(30), ago(10), ago(2)];
+        seeded("retention-recent", [...OLD, ...recent], { VISUALKIT_KEEP_DAILY: "3", VISUALKIT_KEEP_WEEKLY: "2", VISUALKIT_KEEP_MONTHLY: "3" });
+        prune();
+        const kept = snapshots().map((s) => s.time.slice(0, 19).replace("T", " "));
+        expect(kept).toEqual(expect.arrayContaining(recent));
+        // Beyond 48 h the daily, weekly and monthly ones (which of March's depends on today's date): 03-04 (daily or
+        // weekly) and February (monthly) stay, January's go.
+        const old = kept.filter((k) => k < "2026-06").map((k) => k.slice(0, 10));
+        expect(old).toEqual(expect.arrayContaining(["2026-02-10", "2026-03-04"]));
+        expect(old.filter((k) => k.startsWith("2026-01"))).toEqual([]);
+        expect(status().prune.lastSuccess).toEqual(expect.any(String));
+    });
+
+    test("never keeps fewer than 3 snapshots, whatever the daily/weekly/monthly numbers", () => {
+        seeded("retention-last3", ["2026-01-05 03:00:00", "2026-01-06 03:00:00", "2026-01-07 03:00:00", "2026-01-08 03:00:00"], { VISUALKIT_KEEP_DAILY: "1", VISUALKIT_KEEP_WEEKLY: "0", VISUALKIT_KEEP_MONTHLY: "0" });
+        prune();
+        expect(snapshots().map((s) => s.time.slice(0, 10)).sort()).toEqual(["2026-01-06", "2026-01-07", "2026-01-08"]);
+    });
+});
+
+test("the dump is staged in VISUALKIT_DUMP_DIR (the data volume), and a restore finds it there and at the legacy path", () => {
+    const staging = join(host.dataDir, ".visualkit-backup-dump");
+    useSftp("repo-staging", { VISUALKIT_DUMP_DIR: staging });
+    host.dockerCalls();
+    backup();
+    const dumps = host.dockerCalls().filter((c) => c.startsWith("pg_dump > "));
+    expect(dumps).toEqual([`pg_dump > ${join(staging, "chatwoot.dump.partial")}`]);
+    expect(readdirSync(staging)).toEqual([]);
+    const rows = tableChecksums(host, TABLES);
+    host.sql("DELETE FROM attachments WHERE id > 5");
+    const res = host.run("restore.sh", ["--yes"]);
+    expect({ status: res.status, stderr: res.stderr }).toEqual({ status: 0, stderr: "" });
+    expect(tableChecksums(host, TABLES)).toEqual(rows);
+    // The work files of the restore were on the data volume too, and are gone.
+    expect(readdirSync(staging)).toEqual([]);
+});
+
+test("a corrupt status file is kept aside and the backup still succeeds and records itself", () => {
+    useS3("corrupt-status");
+    writeFileSync(join(host.stateDir, "backup-status.json"), '{"backup": {"lastSuccess": "2026-');
+    const id = backup();
+    expect(status().backup.snapshot).toBe(id);
+    expect(readFileSync(join(host.stateDir, "backup-status.json.corrupt"), "utf8")).toContain('"2026-');
+});
+
+test("the drill fails on a snapshot of an emptied database, and removes the scratch database a killed drill left", () => {
+    useS3("emptied");
+    const rows = tableChecksums(host, TABLES);
+    // A leftover of a drill killed by SIGKILL: its scratch container (a full copy of the database).
+    expect(spawnSync("docker", ["run", "-d", "--name", "visualkit-drill-99999", "img"], { env: { ...process.env, ...host.env }, encoding: "utf8" }).status).toBe(0);
+    // A snapshot of the emptied database; then the live one gets its rows back (the seed is deterministic).
+    host.sql("TRUNCATE attachments, messages, accounts RESTART IDENTITY");
+    backup();
+    host.sql(SEED_ROWS);
+    expect(tableChecksums(host, TABLES)).toEqual(rows);
+    const res = host.run("backup-drill.sh", [], tls());
+    expect(res.status).toBe(1);
+    expect(res.stderr).toMatch(/holds 0 rows, under 0.5 of the live database's 345: an emptied or truncated database/);
+    expect(res.stderr).toContain("removing visualkit-drill-99999, left behind by an interrupted drill");
+    expect(readdirSync(host.dockerDir).filter((d) => d.startsWith("visualkit-drill-"))).toEqual([]);
+    expect(status().drill.lastError).toMatch(/emptied/);
+});
+
+test("the OnFailure= hook records a failed unit in the status file and the node-exporter metrics", () => {
+    useS3("alarm");
+    const metrics = join(host.dir, "node-exporter", "visualkit-backup.prom");
+    mkdirSync(join(host.dir, "node-exporter"), { recursive: true });
+    // A backup that succeeded after an older failure, then its unit failed (killed, or the retention after it).
+    writeFileSync(join(host.stateDir, "backup-status.json"), JSON.stringify({ backup: { lastSuccess: "2026-12-01T03:31:00Z", lastFailure: "2026-11-30T03:31:00Z", lastError: "an old error" } }));
+    const res = host.run("backup-alarm.sh", ["visualkit-backup.service"], { VISUALKIT_BACKUP_METRICS: metrics });
+    expect(res.status).toBe(0);
+    expect(status().alarm).toEqual({ unit: "visualkit-backup.service", time: expect.any(String) });
+    expect(status().backup.lastFailure).toBe(status().alarm.time);
+    expect(status().backup.lastError).toBe("the unit visualkit-backup.service failed (journalctl -u visualkit-backup.service)");
+    const text = readFileSync(metrics, "utf8");
+    expect(text).toMatch(new RegExp(`^visualkit_backup_last_failure_timestamp_seconds\\{job="backup"\\} ${Date.parse(status().alarm.time) / 1000}$`, "m"));
+    expect(text).toMatch(/^visualkit_backup_last_success_timestamp_seconds\{job="backup"\} \d{10}$/m);
+});
+
+test("an append-only key (rclone serve restic --append-only forced by the backup box) backs up but cannot delete a snapshot", () => {
+    // The backup box's authorized_keys: the full key (the prune workflow's) and the host's key, forced to rclone.
+    const repo = join(host.dir, "repo-append-only");
+    const hostKey = join(host.dir, "append-only-key");
+    expect(spawnSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", hostKey]).status).toBe(0);
+    const authorized = join(host.dir, "sshd", "authorized_keys");
+    writeFileSync(authorized, `${readFileSync(authorized, "utf8").trim()}\nrestrict,command="rclone serve restic --stdio --append-only ${repo}" ${readFileSync(`${hostKey}.pub`, "utf8")}`);
+    // The trusted side creates the repository (an append-only key could, but the box's owner does it once).
+    useSftp("repo-append-only");
+    backup();
+    host.configure(settings({ VISUALKIT_SFTP_KEY: hostKey, VISUALKIT_APPEND_ONLY: "1" }), { RESTIC_REPOSITORY: sftpRepo("repo-append-only"), RESTIC_PASSWORD: PASSWORD });
+    backup();
+    backup();
+    const listed = snapshots();
+    expect(listed).toHaveLength(3);
+    // The host refuses to prune, and restic itself with the host's key removes nothing: the box refuses every delete.
+    const refused = host.run("backup-prune.sh", []);
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toContain("append-only");
+    const env = { ...process.env, ...host.env, RESTIC_PASSWORD: PASSWORD, RESTIC_REPOSITORY: "rclone:x" };
+    const ssh = `ssh -o BatchMode=yes -o StrictHostKeyChecking=accept-new -o UserKnownHostsFile=${join(host.dir, "kh")} -p ${sshd.port} -i ${hostKey} -o IdentitiesOnly=yes -l root 127.0.0.1`;
+    spawnSync("restic", ["-o", `rclone.program=${ssh}`, "forget", "--keep-last", "1"], { env, encoding: "utf8" });
+    spawnSync("restic", ["-o", `rclone.program=${ssh}`, "forget", listed[0].id], { env, encoding: "utf8" });
+    expect(readdirSync(join(repo, "snapshots")).sort()).toEqual(listed.map((s) => s.id).sort());
+    // The full key (the prune workflow's) can: the same retention script run where that key is.
+    useSftp("repo-append-only", { VISUALKIT_KEEP_DAILY: "3", VISUALKIT_KEEP_WEEKLY: "0", VISUALKIT_KEEP_MONTHLY: "0" });
+    const pruned = host.run("backup-prune.sh", []);
+    expect({ status: pruned.status, stderr: pruned.stderr }).toEqual({ status: 0, stderr: "" });
 });
 
 describe("failures are loud and leave no snapshot", () => {

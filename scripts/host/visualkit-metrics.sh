@@ -1,0 +1,174 @@
+#!/usr/bin/env bash
+# visualkit-metrics: what no Debian exporter reports, written as a node-exporter textfile every minute by
+# visualkit-metrics.timer. No exporter in bookworm covers these (cAdvisor is not packaged; the blackbox exporter
+# reports a certificate's notAfter but not its notBefore, and the lifetime rule needs both):
+#   containers   running, restart count, health, memory against its limit (docker inspect + the cgroup files)
+#   routes       each public hostname through Caddy on this host (status code) and the certificate it serves
+#   janus        whether Janus creates a session, and how many it holds (its admin API)
+#   backups      the last successful backup and restore drill (the backup status file)
+#
+# Usage: visualkit-metrics            collect once, write $VISUALKIT_TEXTFILE_DIR/visualkit.prom
+#        visualkit-metrics exporters  write /run/visualkit/exporters.env (the Postgres and Redis exporters' address
+#                                     and password; their systemd drop-in runs this before each start)
+# Settings: /etc/visualkit/metrics.conf, secrets /etc/visualkit/monitoring.env (both written by the Monitoring
+# component). The tests move every path and address with the VISUALKIT_* variables below.
+set -uo pipefail
+
+conf=${VISUALKIT_METRICS_CONF:-/etc/visualkit/metrics.conf}
+secrets=${VISUALKIT_MONITORING_ENV:-/etc/visualkit/monitoring.env}
+run_dir=${VISUALKIT_RUN_DIR:-/run/visualkit}
+https_address=${VISUALKIT_HTTPS_ADDRESS:-127.0.0.1}
+https_port=${VISUALKIT_HTTPS_PORT:-443}
+cgroup_root=${VISUALKIT_CGROUP_ROOT:-/sys/fs/cgroup}
+backup_conf=${VISUALKIT_BACKUP_CONF:-/etc/visualkit/backup.conf}
+# Caddy's own CA (caddyTls: internal) is trusted beside the system's, so test hosts report their certificates too.
+caddy_root_ca=${VISUALKIT_CADDY_ROOT_CA:-/var/lib/caddy/.local/share/caddy/pki/authorities/local/root.crt}
+VISUALKIT_HOSTNAMES='' VISUALKIT_TEXTFILE_DIR=/var/lib/prometheus/node-exporter VISUALKIT_BACKUP_STATUS=''
+VISUALKIT_JANUS_API='' VISUALKIT_JANUS_ADMIN='' VISUALKIT_PG_CONTAINER='' VISUALKIT_PG_USER='' VISUALKIT_PG_DB=''
+VISUALKIT_REDIS_CONTAINER=''
+# shellcheck source=/dev/null
+[ -r "$conf" ] && . "$conf"
+JANUS_ADMIN_SECRET='' JANUS_TOKEN_SECRET='' PG_PASSWORD='' REDIS_PASSWORD=''
+# shellcheck source=/dev/null
+[ -r "$secrets" ] && . "$secrets"
+
+out=''
+declare -A described=()
+# metric NAME TYPE HELP VALUE [LABELS]
+metric() {
+  if [ -z "${described[$1]:-}" ]; then
+    out+="# HELP $1 $3"$'\n'"# TYPE $1 $2"$'\n'
+    described[$1]=1
+  fi
+  out+="$1${5:+{$5\}} $4"$'\n'
+}
+# A label value as the exposition format wants it.
+label() { local v=${1//\\/\\\\}; v=${v//\"/\\\"}; printf '%s' "${v//$'\n'/\\n}"; }
+epoch() { [ -n "$1" ] && date -u -d "$1" +%s 2>/dev/null; }
+
+containers() {
+  local ids rows name id running restarts health limit usage path
+  ids=$(docker ps -aq 2>/dev/null) || return 0
+  [ -n "$ids" ] || return 0
+  # shellcheck disable=SC2086
+  rows=$(docker inspect $ids | jq -r '.[] | select((.HostConfig.RestartPolicy.Name // "no") | . != "no" and . != "")
+    | [(.Name | ltrimstr("/")), .Id, (if .State.Running then 1 else 0 end), .RestartCount, (.State.Health.Status // "none"), (.HostConfig.Memory // 0)] | @tsv') || return 0
+  while IFS=$'\t' read -r name id running restarts health limit; do
+    [ -n "$name" ] || continue
+    local l
+    l="name=\"$(label "$name")\""
+    metric visualkit_container_running gauge "1 when the container runs (containers with a restart policy only)" "$running" "$l"
+    metric visualkit_container_restarts_total counter "Docker's restart count of the container (starts again at 0 when it is replaced)" "$restarts" "$l"
+    metric visualkit_container_health gauge "the container's health check status" 1 "$l,status=\"$health\""
+    metric visualkit_container_memory_limit_bytes gauge "the container's memory limit; 0 without one" "$limit" "$l"
+    usage=''
+    for path in "$cgroup_root/system.slice/docker-$id.scope/memory.current" "$cgroup_root/docker/$id/memory.current"; do
+      [ -r "$path" ] && { usage=$(<"$path"); break; }
+    done
+    [ -n "$usage" ] && metric visualkit_container_memory_bytes gauge "memory the container uses (cgroup memory.current)" "$usage" "$l"
+  done <<<"$rows"
+}
+
+routes() {
+  local h code up verify text before after ok ca=()
+  [ -r "$caddy_root_ca" ] && ca=(-CAfile "$caddy_root_ca")
+  for h in $VISUALKIT_HOSTNAMES; do
+    local l="hostname=\"$h\""
+    # Status only: the certificate is judged below. 4xx still means Caddy and the upstream answered.
+    code=$(curl -sk -o /dev/null -w '%{http_code}' --max-time 10 --resolve "$h:$https_port:$https_address" "https://$h:$https_port/") || true
+    up=0; [ "${code:-0}" -ge 200 ] 2>/dev/null && [ "$code" -lt 500 ] && up=1
+    metric visualkit_route_up gauge "1 when the hostname answers through Caddy on this host with a status below 500" "$up" "$l"
+    metric visualkit_route_status_code gauge "HTTP status of the hostname's / through Caddy on this host (0: no answer)" "${code:-0}" "$l"
+    text=$(timeout 10 openssl s_client -connect "$https_address:$https_port" -servername "$h" -verify_hostname "$h" "${ca[@]}" </dev/null 2>/dev/null) || true
+    verify=$(sed -n 's/^ *Verify return code: \([0-9]*\).*/\1/p' <<<"$text" | tail -n 1)
+    ok=0; [ "$verify" = 0 ] && ok=1
+    metric visualkit_tls_probe_success gauge "1 when the certificate served for the hostname verifies (chain, name, dates)" "$ok" "$l"
+    text=$(openssl x509 -noout -startdate -enddate <<<"$text" 2>/dev/null) || continue
+    before=$(epoch "$(sed -n 's/^notBefore=//p' <<<"$text")") || continue
+    after=$(epoch "$(sed -n 's/^notAfter=//p' <<<"$text")") || continue
+    metric visualkit_tls_cert_not_before_timestamp_seconds gauge "notBefore of the certificate served for the hostname" "$before" "$l"
+    metric visualkit_tls_cert_not_after_timestamp_seconds gauge "notAfter of the certificate served for the hostname" "$after" "$l"
+  done
+}
+
+# POST standard input to a Janus endpoint; the body (with the admin secret) never appears on a command line.
+janus_post() { curl -s --max-time 5 -H 'Content-Type: application/json' --data-binary @- "$1"; }
+
+janus() {
+  [ -n "$VISUALKIT_JANUS_API" ] || return 0
+  local reply session ok=0 count auth='' data sig
+  # Janus checks a signed token on every request (janus.jcfg token_auth with token_auth_secret; src/auth.c at v1.1.2):
+  # "<expiry>,janus:<base64 HMAC-SHA1 of the part before the colon>", as platform-api mints them for callers. This one
+  # lives a minute and names no plugin: it may create and destroy a session, nothing else.
+  if [ -n "$JANUS_TOKEN_SECRET" ]; then
+    data="$(($(date +%s) + 60)),janus"
+    sig=$(printf '%s' "$data" | openssl dgst -sha1 -hmac "$JANUS_TOKEN_SECRET" -binary | base64)
+    auth=$(printf ',"token":"%s"' "$(label "$data:$sig")")
+  fi
+  reply=$(printf '{"janus":"create","transaction":"visualkit-metrics"%s}' "$auth" | janus_post "$VISUALKIT_JANUS_API") || true
+  session=$(jq -r 'select(.janus == "success") | .data.id' <<<"$reply" 2>/dev/null) || true
+  if [ -n "$session" ]; then
+    ok=1
+    printf '{"janus":"destroy","transaction":"visualkit-metrics"%s}' "$auth" | janus_post "$VISUALKIT_JANUS_API/$session" >/dev/null || true
+  fi
+  metric visualkit_janus_session_create_success gauge "1 when Janus created (and this collector destroyed) a session" "$ok"
+  [ -n "$VISUALKIT_JANUS_ADMIN" ] || return 0
+  reply=$(printf '{"janus":"list_sessions","transaction":"visualkit-metrics","admin_secret":"%s"}' "$(label "$JANUS_ADMIN_SECRET")" | janus_post "$VISUALKIT_JANUS_ADMIN") || true
+  count=$(jq -r 'select(.janus == "success") | .sessions | length' <<<"$reply" 2>/dev/null) || true
+  [ -n "$count" ] && metric visualkit_janus_sessions gauge "sessions Janus holds (admin API list_sessions)" "$count"
+}
+
+backups() {
+  if [ -z "$VISUALKIT_BACKUP_STATUS" ]; then
+    metric visualkit_backup_enabled gauge "1 when backups are configured on this host" 0
+    return 0
+  fi
+  metric visualkit_backup_enabled gauge "1 when backups are configured on this host" 1
+  local status='{}' since=0 t
+  [ -r "$VISUALKIT_BACKUP_STATUS" ] && status=$(<"$VISUALKIT_BACKUP_STATUS")
+  # Never succeeded: counted from when backups were installed, so a new host is not reported before its first night.
+  [ -e "$backup_conf" ] && since=$(stat -c %Y "$backup_conf")
+  t=$(epoch "$(jq -r '.backup.lastSuccess // empty' <<<"$status" 2>/dev/null)") || t=$since
+  metric visualkit_backup_last_success_timestamp_seconds gauge "when the last backup succeeded (or backups were installed, before the first)" "${t:-$since}"
+  t=$(epoch "$(jq -r '.drill.lastSuccess // empty' <<<"$status" 2>/dev/null)") || t=$since
+  metric visualkit_backup_drill_last_success_timestamp_seconds gauge "when the last restore drill passed (or backups were installed, before the first)" "${t:-$since}"
+}
+
+address_of() { docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}' "$1" 2>/dev/null | awk '{print $1}'; }
+# A value inside double quotes of a systemd EnvironmentFile.
+env_value() { local v=${1//\\/\\\\}; printf '"%s"' "${v//\"/\\\"}"; }
+
+exporters_env() {
+  local pg redis
+  if [ -n "$VISUALKIT_PG_CONTAINER" ] && pg=$(address_of "$VISUALKIT_PG_CONTAINER") && [ -n "$pg" ]; then
+    local pw=${PG_PASSWORD//\\/\\\\}
+    echo "DATA_SOURCE_NAME=$(env_value "host=$pg port=5432 user=$VISUALKIT_PG_USER dbname=$VISUALKIT_PG_DB sslmode=disable password='${pw//\'/\\\'}'")"
+  fi
+  if [ -n "$VISUALKIT_REDIS_CONTAINER" ] && redis=$(address_of "$VISUALKIT_REDIS_CONTAINER") && [ -n "$redis" ]; then
+    # host:port: Debian's exporter (1.45) refuses the redis:// form ("dial redis: unknown network redis").
+    echo "REDIS_ADDR=$(env_value "$redis:6379")"
+    echo "REDIS_PASSWORD=$(env_value "$REDIS_PASSWORD")"
+  fi
+}
+
+write_exporters_env() {
+  (umask 077 && mkdir -p "$run_dir" && exporters_env >"$run_dir/exporters.env.new" && mv -f "$run_dir/exporters.env.new" "$run_dir/exporters.env")
+}
+
+if [ "${1:-}" = exporters ]; then
+  write_exporters_env
+  exit 0
+fi
+
+# A replaced Postgres or Redis container has a new address: the exporters follow it within a minute.
+if [ -e "$run_dir/exporters.env" ] && ! cmp -s <(exporters_env) "$run_dir/exporters.env"; then
+  write_exporters_env && systemctl try-restart prometheus-postgres-exporter prometheus-redis-exporter 2>/dev/null
+fi
+
+containers
+routes
+janus
+backups
+metric visualkit_metrics_collector_last_run_timestamp_seconds gauge "when visualkit-metrics last wrote this file" "$(date +%s)"
+mkdir -p "$VISUALKIT_TEXTFILE_DIR"
+printf '%s' "$out" >"$VISUALKIT_TEXTFILE_DIR/visualkit.prom.$$" && mv -f "$VISUALKIT_TEXTFILE_DIR/visualkit.prom.$$" "$VISUALKIT_TEXTFILE_DIR/visualkit.prom"

@@ -1,0 +1,292 @@
+/**
+ * scripts/host/visualkit-metrics.sh against stand-ins: a `docker` command answering from canned inspect output, cgroup
+ * files, an HTTPS server with SNI serving a valid, an expired and a failing route with certificates from a test CA
+ * (real openssl on both sides), a Janus HTTP and admin API, and a backup status file. Its output is read by the real
+ * `promtool check metrics`, and the values are the ones these stand-ins were given.
+ */
+import { execFile, spawn, spawnSync } from "node:child_process";
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import { createServer as createHttp, type Server } from "node:http";
+import { createServer as createHttps } from "node:https";
+import type { AddressInfo } from "node:net";
+import { join } from "node:path";
+import { createSecureContext } from "node:tls";
+import { promisify } from "node:util";
+import { ROOT } from "../helpers/program";
+import { freePort, waitFor } from "../helpers/caddy";
+import { startJanus, testJanusSecrets } from "../helpers/janus";
+import { certDate, makeTestCa } from "../helpers/tls-certs";
+
+const SCRIPT = join(ROOT, "scripts/host/visualkit-metrics.sh");
+const DAY = 86400;
+const ADMIN_SECRET = `adm'n "secret" $x`;
+const now = Math.floor(Date.now() / 1000);
+// Whole seconds, as a certificate holds them.
+const at = (s: number) => new Date((now + s) * 1000);
+const dates = { ok: [at(-10 * DAY), at(80 * DAY)], expired: [at(-100 * DAY), at(-10 * DAY)] } as const;
+
+let dir: string;
+let https: Server;
+let janus: Server;
+const janusCalls: string[] = [];
+
+const listen = (s: Server) => new Promise<number>((resolve) => s.listen(0, "127.0.0.1", () => resolve((s.address() as AddressInfo).port)));
+let httpsPort = 0;
+let janusPort = 0;
+
+const CONTAINERS = [
+    { Name: "/chatwoot-rails", Id: "a".repeat(64), State: { Running: true, Health: { Status: "healthy" } }, RestartCount: 2, HostConfig: { RestartPolicy: { Name: "unless-stopped" }, Memory: 1073741824 } },
+    { Name: "/janus", Id: "b".repeat(64), State: { Running: false }, RestartCount: 0, HostConfig: { RestartPolicy: { Name: "always" }, Memory: 0 } },
+    // A one-off (Chatwoot's database preparation): no restart policy, not reported.
+    { Name: "/chatwoot-prepare", Id: "c".repeat(64), State: { Running: false }, RestartCount: 0, HostConfig: { RestartPolicy: { Name: "no" }, Memory: 0 } },
+];
+
+beforeAll(async () => {
+    dir = mkdtempSync("/tmp/vk-metrics-");
+    const ca = makeTestCa(join(dir, "ca"));
+    const ok = ca.leaf("ok.test", certDate(dates.ok[0]), certDate(dates.ok[1]));
+    const down = ca.leaf("down.test", certDate(dates.ok[0]), certDate(dates.ok[1]));
+    const expired = ca.leaf("expired.test", certDate(dates.expired[0]), certDate(dates.expired[1]));
+    const contexts: Record<string, ReturnType<typeof createSecureContext>> = {
+        "ok.test": createSecureContext(ok),
+        "down.test": createSecureContext(down),
+        "expired.test": createSecureContext(expired),
+    };
+    https = createHttps({ ...ok, SNICallback: (name, cb) => cb(null, contexts[name] ?? contexts["ok.test"]) }, (req, res) => {
+        res.writeHead(req.headers.host?.startsWith("down.test") ? 502 : 200).end("x");
+    });
+    httpsPort = await listen(https);
+    janus = createHttp((req, res) => {
+        let body = "";
+        req.on("data", (c) => (body += c));
+        req.on("end", () => {
+            const msg = JSON.parse(body);
+            janusCalls.push(`${req.url} ${msg.janus}`);
+            const reply =
+                req.url === "/janus" && msg.janus === "create"
+                    ? { janus: "success", data: { id: 4242 } }
+                    : req.url === "/admin" && msg.admin_secret === ADMIN_SECRET
+                      ? { janus: "success", sessions: [1, 2, 3] }
+                      : req.url === "/janus/4242"
+                        ? { janus: "success" }
+                        : { janus: "error", error: { code: 403, reason: "Unauthorized request (wrong or missing secret/token)" } };
+            res.writeHead(200, { "Content-Type": "application/json" }).end(JSON.stringify(reply));
+        });
+    });
+    janusPort = await listen(janus);
+
+    const bin = join(dir, "bin");
+    mkdirSync(bin);
+    writeFileSync(join(dir, "inspect.json"), JSON.stringify(CONTAINERS));
+    writeFileSync(
+        join(bin, "docker"),
+        [
+            "#!/bin/sh",
+            `case "$1" in`,
+            `  ps) echo ${CONTAINERS.map((c) => c.Id.slice(0, 12)).join(" ")} ;;`,
+            `  inspect) if [ "$2" = -f ]; then case "$4" in chatwoot-postgres) echo "\${FAKE_PG_ADDR:-172.19.0.3} " ;; chatwoot-redis) echo "\${FAKE_REDIS_ADDR:-172.19.0.4} " ;; *) exit 1 ;; esac; else cat ${join(dir, "inspect.json")}; fi ;;`,
+            "  *) exit 1 ;;",
+            "esac",
+            "",
+        ].join("\n"),
+    );
+    chmodSync(join(bin, "docker"), 0o755);
+    const scope = join(dir, "cgroup/system.slice", `docker-${"a".repeat(64)}.scope`);
+    mkdirSync(scope, { recursive: true });
+    writeFileSync(join(scope, "memory.current"), "536870912\n");
+    writeFileSync(join(dir, "status.json"), JSON.stringify({ backup: { lastSuccess: "2026-12-04T03:31:07Z" } }));
+    writeFileSync(join(dir, "backup.conf"), "");
+    utimesSync(join(dir, "backup.conf"), 1796000000, 1796000000);
+    writeFileSync(
+        join(dir, "metrics.conf"),
+        [
+            "VISUALKIT_HOSTNAMES='ok.test down.test expired.test wrong.test'",
+            `VISUALKIT_TEXTFILE_DIR=${join(dir, "textfile")}`,
+            `VISUALKIT_BACKUP_STATUS=${join(dir, "status.json")}`,
+            `VISUALKIT_JANUS_API=http://127.0.0.1:${janusPort}/janus`,
+            `VISUALKIT_JANUS_ADMIN=http://127.0.0.1:${janusPort}/admin`,
+            "VISUALKIT_PG_CONTAINER=chatwoot-postgres VISUALKIT_PG_USER=chatwoot VISUALKIT_PG_DB=chatwoot_production",
+            "VISUALKIT_REDIS_CONTAINER=chatwoot-redis",
+            "",
+        ].join("\n"),
+    );
+    writeFileSync(join(dir, "monitoring.env"), `JANUS_ADMIN_SECRET='adm'\\''n "secret" $x'\nPG_PASSWORD='p\\w'\\''d'\nREDIS_PASSWORD='r"s'\n`);
+    writeFileSync(join(dir, "ca.crt"), ca.caPem);
+});
+
+afterAll(async () => {
+    await new Promise((r) => https?.close(r));
+    await new Promise((r) => janus?.close(r));
+    rmSync(dir, { recursive: true, force: true });
+});
+
+async function collect(args: string[] = [], extra: Record<string, string> = {}) {
+    const env = {
+        ...extra,
+        PATH: `${join(dir, "bin")}:/usr/sbin:/usr/bin:/sbin:/bin`,
+        VISUALKIT_METRICS_CONF: join(dir, "metrics.conf"),
+        VISUALKIT_MONITORING_ENV: join(dir, "monitoring.env"),
+        VISUALKIT_RUN_DIR: join(dir, "run"),
+        VISUALKIT_HTTPS_PORT: String(httpsPort),
+        VISUALKIT_CGROUP_ROOT: join(dir, "cgroup"),
+        VISUALKIT_BACKUP_CONF: join(dir, "backup.conf"),
+        VISUALKIT_CADDY_ROOT_CA: join(dir, "ca.crt"),
+    };
+    return promisify(execFile)("bash", [SCRIPT, ...args], { env, encoding: "utf8" });
+}
+
+/** The samples of the file as `name{labels}` → value. */
+function samples(text: string): Record<string, number> {
+    return Object.fromEntries(
+        text
+            .split("\n")
+            .filter((l) => l && !l.startsWith("#"))
+            .map((l) => {
+                const i = l.lastIndexOf(" ");
+                return [l.slice(0, i), Number(l.slice(i + 1))];
+            }),
+    );
+}
+
+test("writes a textfile promtool accepts, with what the stand-ins report", async () => {
+    await collect();
+    const text = readFileSync(join(dir, "textfile/visualkit.prom"), "utf8");
+    const lint = spawnSync("promtool", ["check", "metrics"], { input: text, encoding: "utf8" });
+    expect(lint.stdout + lint.stderr).toBe("");
+    const s = samples(text);
+    const { visualkit_metrics_collector_last_run_timestamp_seconds: lastRun, ...rest } = s;
+    expect(Math.abs(lastRun - Date.now() / 1000)).toBeLessThan(60);
+    expect(rest).toEqual({
+        'visualkit_container_running{name="chatwoot-rails"}': 1,
+        'visualkit_container_restarts_total{name="chatwoot-rails"}': 2,
+        'visualkit_container_health{name="chatwoot-rails",status="healthy"}': 1,
+        'visualkit_container_memory_limit_bytes{name="chatwoot-rails"}': 1073741824,
+        'visualkit_container_memory_bytes{name="chatwoot-rails"}': 536870912,
+        'visualkit_container_running{name="janus"}': 0,
+        'visualkit_container_restarts_total{name="janus"}': 0,
+        'visualkit_container_health{name="janus",status="none"}': 1,
+        'visualkit_container_memory_limit_bytes{name="janus"}': 0,
+        'visualkit_route_up{hostname="ok.test"}': 1,
+        'visualkit_route_status_code{hostname="ok.test"}': 200,
+        'visualkit_tls_probe_success{hostname="ok.test"}': 1,
+        'visualkit_tls_cert_not_before_timestamp_seconds{hostname="ok.test"}': now - 10 * DAY,
+        'visualkit_tls_cert_not_after_timestamp_seconds{hostname="ok.test"}': now + 80 * DAY,
+        'visualkit_route_up{hostname="down.test"}': 0,
+        'visualkit_route_status_code{hostname="down.test"}': 502,
+        'visualkit_tls_probe_success{hostname="down.test"}': 1,
+        'visualkit_tls_cert_not_before_timestamp_seconds{hostname="down.test"}': now - 10 * DAY,
+        'visualkit_tls_cert_not_after_timestamp_seconds{hostname="down.test"}': now + 80 * DAY,
+        'visualkit_route_up{hostname="expired.test"}': 1,
+        'visualkit_route_status_code{hostname="expired.test"}': 200,
+        'visualkit_tls_probe_success{hostname="expired.test"}': 0,
+        'visualkit_tls_cert_not_before_timestamp_seconds{hostname="expired.test"}': now - 100 * DAY,
+        'visualkit_tls_cert_not_after_timestamp_seconds{hostname="expired.test"}': now - 10 * DAY,
+        // Served ok.test's certificate: it answers, but the name does not verify.
+        'visualkit_route_up{hostname="wrong.test"}': 1,
+        'visualkit_route_status_code{hostname="wrong.test"}': 200,
+        'visualkit_tls_probe_success{hostname="wrong.test"}': 0,
+        'visualkit_tls_cert_not_before_timestamp_seconds{hostname="wrong.test"}': now - 10 * DAY,
+        'visualkit_tls_cert_not_after_timestamp_seconds{hostname="wrong.test"}': now + 80 * DAY,
+        visualkit_janus_session_create_success: 1,
+        visualkit_janus_sessions: 3,
+        visualkit_backup_enabled: 1,
+        visualkit_backup_last_success_timestamp_seconds: Date.parse("2026-12-04T03:31:07Z") / 1000,
+        // No drill yet: counted from when backups were installed (backup.conf's time).
+        visualkit_backup_drill_last_success_timestamp_seconds: 1796000000,
+    });
+    // The session it created was destroyed again, and the admin secret reached the admin API.
+    expect(janusCalls).toEqual(["/janus create", "/janus/4242 destroy", "/admin list_sessions"]);
+}, 60_000);
+
+test("a Janus that refuses sessions and an admin secret it rejects are reported, not fatal", async () => {
+    writeFileSync(join(dir, "monitoring.env.good"), readFileSync(join(dir, "monitoring.env")));
+    writeFileSync(join(dir, "monitoring.env"), "JANUS_ADMIN_SECRET=wrong\n");
+    const conf = readFileSync(join(dir, "metrics.conf"), "utf8");
+    writeFileSync(join(dir, "metrics.conf"), conf.replace(`${janusPort}/janus`, `${janusPort}/refused`));
+    try {
+        await collect();
+        const s = samples(readFileSync(join(dir, "textfile/visualkit.prom"), "utf8"));
+        expect(s.visualkit_janus_session_create_success).toBe(0);
+        expect(s.visualkit_janus_sessions).toBeUndefined();
+    } finally {
+        writeFileSync(join(dir, "metrics.conf"), conf);
+        writeFileSync(join(dir, "monitoring.env"), readFileSync(join(dir, "monitoring.env.good")));
+    }
+}, 60_000);
+
+test("exporters: writes the Postgres and Redis addresses and passwords as a root-only systemd environment file", async () => {
+    await collect(["exporters"]);
+    const file = join(dir, "run/exporters.env");
+    expect((statSync(file).mode & 0o777).toString(8)).toBe("600");
+    expect(readFileSync(file, "utf8")).toBe(
+        [
+            `DATA_SOURCE_NAME="host=172.19.0.3 port=5432 user=chatwoot dbname=chatwoot_production sslmode=disable password='p\\\\\\\\w\\\\'d'"`,
+            'REDIS_ADDR="172.19.0.4:6379"',
+            'REDIS_PASSWORD="r\\"s"',
+            "",
+        ].join("\n"),
+    );
+    // systemd unquotes "…" (\\ → \, \" → "), libpq then reads '…' with \\ and \' as its escapes: p\w'd, r"s.
+}, 60_000);
+
+test("exporters: Debian's Postgres and Redis exporters accept the address and credentials it writes", async () => {
+    // Both containers "at" 127.0.0.1 ports nothing listens on: the exporters must get as far as dialing them.
+    await collect(["exporters"], { FAKE_PG_ADDR: "127.0.0.1", FAKE_REDIS_ADDR: "127.0.0.1" });
+    const file = join(dir, "run/exporters.env");
+    let log = "";
+    const scrape = async (cmd: string, args: (port: number) => string[], pattern: RegExp) => {
+        const port = await freePort();
+        log = "";
+        // The file read as systemd's EnvironmentFile= reads it; for these values (double quotes, \\ and \" escapes) the same as a shell.
+        const proc = spawn("bash", ["-c", `set -a; . ${file}; set +a; exec ${cmd} "$@"`, cmd, ...args(port)], { stdio: ["ignore", "pipe", "pipe"] });
+        proc.stdout!.on("data", (d) => (log += d));
+        proc.stderr!.on("data", (d) => (log += d));
+        try {
+            return await waitFor(`${cmd}`, async () => {
+                const text = await fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text(), () => "");
+                return pattern.exec(text)?.[0];
+            });
+        } finally {
+            await new Promise((done) => (proc.once("exit", done), proc.kill()));
+        }
+    };
+    // Postgres: the DSN parses (a malformed one fails before any dial) and the dial is to the address written.
+    const pg = await scrape("prometheus-postgres-exporter", (p) => [`--web.listen-address=127.0.0.1:${p}`], /^pg_up 0$/m);
+    expect(pg).toBe("pg_up 0");
+    expect(log).toMatch(/dial tcp 127\.0\.0\.1:5432: connect: connection refused/);
+    const redis = await scrape("prometheus-redis-exporter", (p) => [`-web.listen-address=127.0.0.1:${p}`], /^redis_exporter_last_scrape_error\{err="[^"]*"\} 1$/m);
+    expect(redis).toContain('err="dial tcp 127.0.0.1:6379: connect: connection refused"');
+}, 60_000);
+
+test("against the real Janus with the rendered token_auth: a session only with a token signed by the token secret", async () => {
+    // Janus refuses anonymous sessions (janus.jcfg token_auth, docs/security.md): the collector signs a one-minute
+    // token with JANUS_TOKEN_SECRET, as platform-api does for callers. Without it, or with another secret, Janus
+    // refuses the session and the collector reports 0 (the JanusRefusingSessions alert), never a false 1.
+    const real = await startJanus("dev", "adm");
+    const secrets = testJanusSecrets("adm");
+    const conf = readFileSync(join(dir, "metrics.conf"), "utf8");
+    const env = readFileSync(join(dir, "monitoring.env"), "utf8");
+    const created = async (tokenSecret?: string) => {
+        writeFileSync(join(dir, "monitoring.env"), `JANUS_ADMIN_SECRET=adm\n${tokenSecret === undefined ? "" : `JANUS_TOKEN_SECRET='${tokenSecret}'\n`}`);
+        await collect();
+        return samples(readFileSync(join(dir, "textfile/visualkit.prom"), "utf8"));
+    };
+    try {
+        writeFileSync(
+            join(dir, "metrics.conf"),
+            conf
+                .replace(`http://127.0.0.1:${janusPort}/janus`, `http://127.0.0.1:${real.settings.ports.http}/janus`)
+                .replace(`http://127.0.0.1:${janusPort}/admin`, `http://127.0.0.1:${real.settings.ports.admin}/admin`),
+        );
+        expect((await created()).visualkit_janus_session_create_success).toBe(0);
+        expect((await created("another-secret")).visualkit_janus_session_create_success).toBe(0);
+        const good = await created(secrets.tokenSecret);
+        expect(good.visualkit_janus_session_create_success).toBe(1);
+        // The admin API (admin_secret) still answers, and the collector destroyed the session it made.
+        expect(good.visualkit_janus_sessions).toBe(0);
+    } finally {
+        writeFileSync(join(dir, "metrics.conf"), conf);
+        writeFileSync(join(dir, "monitoring.env"), env);
+        await real.stop();
+    }
+}, 120_000);
