@@ -117,7 +117,7 @@ export function upstreamAddresses(service: ServiceSpec, target: ProxyTarget): st
 }
 
 /**
- * How Caddy spreads a route over a primary and its standby (README, "Deploys nobody notices"): always the first
+ * How Caddy spreads a route over a primary and its standby (docs/deploys.md): always the first
  * healthy one (the primary), each request retried on the other for up to `tryDuration` when a connection fails (the
  * copy being replaced is stopped), a failed copy skipped for `failDuration`, and — where the container's health check
  * is an HTTP path on this very port — an active check every `healthInterval`, so a copy that listens but is not

@@ -91,7 +91,7 @@ export function takeoverConflicts(
         for (const r of blocking) {
             problems.push(
                 `${slot.hostname} ${slot.type}: the zone has ${describeRecord(r)} (id ${r.id}), and a CNAME cannot share its name with other records. ` +
-                    `Delete it in Cloudflare when you are ready to switch that name (README "Taking over the hand-built production"), or move the hostname (visualkit:hostnames).`,
+                    `Delete it in Cloudflare when you are ready to switch that name (docs/takeover.md), or move the hostname (visualkit:hostnames).`,
             );
         }
     }

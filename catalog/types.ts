@@ -112,7 +112,7 @@ export interface ContainerSpec {
     readonly health?: ContainerHealth;
     /**
      * A second copy of the container that carries the traffic while the first is replaced, so an image change loses
-     * no request (README, "Deploys nobody notices"). Only stateless HTTP containers behind Caddy have one.
+     * no request (docs/deploys.md). Only stateless HTTP containers behind Caddy have one.
      */
     readonly standby?: StandbySpec;
 }

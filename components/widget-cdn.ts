@@ -40,7 +40,7 @@ export interface WidgetCdnArgs {
  * nothing; the files are not stored in the stack state) and switched in atomically.
  */
 export class WidgetCdn extends pulumi.ComponentResource {
-    /** SHA-256 of the synced folder's content (lib/folder.ts); empty when no source folder is configured. */
+    /** SHA-256 of the synced folder's content (config/folder.ts); empty when no source folder is configured. */
     public readonly contentHash: pulumi.Output<string>;
     /** Number of files synced from the source folder. */
     public readonly fileCount: pulumi.Output<number>;

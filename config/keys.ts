@@ -1,6 +1,6 @@
 /**
  * Every config key the program reads, in one table. `Pulumi.yaml` declares the same keys (a test keeps the two
- * equal) and the README's config table is checked against it, so a key cannot be added in one place only.
+ * equal) and docs/configuration.md's config table is checked against it, so a key cannot be added in one place only.
  *
  * Keys are written without the `visualkit:` namespace here; in `Pulumi.<stack>.yaml` they are `visualkit:<key>`.
  */
@@ -96,7 +96,7 @@ export const KEYS: readonly KeySpec[] = [
     { key: "pagesOutputDir", type: "string", default: "dist", description: "Build output folder of every Pages project." },
     { key: "pagesAppsDir", type: "string", default: "apps", description: "Folder of the apps in the repository; each project's root dir is <pagesAppsDir>/<app>." },
 
-    // Backups (restic, see README "Backups and restore")
+    // Backups (restic, see docs/backups.md)
     { key: "backupsEnabled", type: "boolean", description: "Scheduled restic backups of Chatwoot's database and files (off in dev, on in prod); prod refuses to deploy with them on and no backupRepository." },
     { key: "backupRepository", type: "string", default: "", description: "restic repository: s3:https://<endpoint>/<bucket>/<path> (Hetzner Object Storage, any S3) or sftp://<user>@<host>:<port>/<path> (Hetzner Storage Box)." },
     { key: "backupPassword", type: "string", secret: true, optional: true, requiredWith: "backupRepository", description: "Password that encrypts the repository; without it no backup can be read. Keep a copy outside Pulumi." },
@@ -124,7 +124,7 @@ export const KEYS: readonly KeySpec[] = [
     { key: "emailDmarcPolicy", type: "string", default: "none", description: "DMARC policy: none, quarantine or reject." },
     { key: "emailDmarcRua", type: "string", default: "", description: "Where DMARC aggregate reports go, e.g. mailto:dmarc@visualkit.live; empty means no rua tag." },
 
-    // Taking over the hand-built production (npm run adopt, README "Taking over the hand-built production")
+    // Taking over the hand-built production (npm run adopt, docs/takeover.md)
     { key: "adopt", type: "object", optional: true, description: "Existing Cloudflare objects to import instead of create, resource name: import id; written by npm run adopt." },
     { key: "cutoverFromIpv4", type: "string", default: "", description: "Old server's IPv4 that the service A records keep pointing at until the switch (no AAAA meanwhile); empty points them at the new host." },
 ];

@@ -3,7 +3,7 @@ import { localFacts } from "../config/local";
 import { parseConfig, type RawConfig } from "../stack";
 import type { DeclaredOpening, PolicyContext } from "./policies";
 
-/** A stack's config as the offline render reads it (scripts/stack-config.ts): full keys to raw strings. */
+/** A stack's config as the offline render reads it (stack/stack-config.ts): full keys to raw strings. */
 export interface StackConfigInput {
     readonly project: string;
     readonly stack: string;

@@ -313,7 +313,7 @@ export const prodBackupsPolicy = (requireComponent: boolean): PlatformPolicy => 
         if (ctx.environment !== "prod" || !requireComponent) return;
         if (!resources.some((r) => r.type === BACKUP_COMPONENT_TYPE) || ctx.backupRepository === "") {
             report(
-                `stack ${ctx.stack} takes no restic backups: the data volume (Postgres, uploads, CDN releases) is not backed up; set visualkit:backupsEnabled true and visualkit:backupRepository in Pulumi.${ctx.stack}.yaml (README, "Backups and restore").`,
+                `stack ${ctx.stack} takes no restic backups: the data volume (Postgres, uploads, CDN releases) is not backed up; set visualkit:backupsEnabled true and visualkit:backupRepository in Pulumi.${ctx.stack}.yaml (docs/backups.md).`,
             );
         } else if (!ctx.backupAppendOnly) {
             // Root on the server is the threat off-site backups answer: its key must not be able to delete them, and

@@ -1,6 +1,6 @@
 import { KEYS, NAMESPACE, PROVIDER_SECRETS } from "../config/keys";
 
-/** The README's config table, generated from config/keys.ts (a test keeps the README's copy equal). */
+/** The config table of docs/configuration.md, generated from config/keys.ts (test/config/keys.test.ts keeps the copy equal). */
 export function configTable(): string {
     const cell = (s: string) => s.replace(/\|/g, "\\|");
     const def = (d: unknown) => (d === undefined ? "" : Array.isArray(d) ? (d.length ? `\`${JSON.stringify(d)}\`` : "`[]`") : d === "" ? '`""` (unset)' : `\`${String(d)}\``);

@@ -23,7 +23,7 @@ describe("how `pulumi up` runs the program", () => {
         expect(project.runtime).toMatchObject({ name: "nodejs", options: { typescript: true } });
         expect(tsconfig.compilerOptions.noCheck).toBe(true);
         const scripts = (JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> }).scripts;
-        // `tsc -b` on a config that extends tsconfig.json and turns checking back on (incremental: see README).
+        // `tsc -b` on a config that extends tsconfig.json and turns checking back on (incremental: see docs/testing.md).
         const typecheck = /^tsc -b (\S+)$/.exec(scripts.typecheck);
         expect(typecheck).not.toBeNull();
         const checked = JSON.parse(readFileSync(join(ROOT, typecheck![1]), "utf8")) as { extends?: string; compilerOptions: Record<string, unknown> };

@@ -28,7 +28,7 @@ export function readBackups(r: ConfigReader, environment: Environment | undefine
     const example = "s3:https://nbg1.your-objectstorage.com/<bucket>/" + r.stack;
     if (repository === undefined) {
         const where = environment === "prod" ? "is required in prod while visualkit:backupsEnabled is true" : "is required while visualkit:backupsEnabled is true";
-        add("backupRepository", where, `${r.setCmd("backupRepository", example)} (see README "Backups and restore"), or turn backups off explicitly: ${r.setCmd("backupsEnabled", "false")}`);
+        add("backupRepository", where, `${r.setCmd("backupRepository", example)} (see docs/backups.md), or turn backups off explicitly: ${r.setCmd("backupsEnabled", "false")}`);
         return { valid };
     }
     const kind = S3_REPOSITORY.test(repository) ? "s3" : SFTP_REPOSITORY.test(repository) ? "sftp" : undefined;
@@ -42,7 +42,7 @@ export function readBackups(r: ConfigReader, environment: Environment | undefine
     const accessKeyId = r.secret("backupS3AccessKeyId", kind === "s3");
     const secretAccessKey = r.secret("backupS3SecretAccessKey", kind === "s3");
     const sftpPrivateKey = r.secret("backupSftpPrivateKey", kind === "sftp");
-    // The offline render stands [secret] in for an encrypted key (scripts/stack-config.ts): nothing to look at then.
+    // The offline render stands [secret] in for an encrypted key (stack/stack-config.ts): nothing to look at then.
     if (kind === "sftp" && sftpPrivateKey && sftpPrivateKey.reveal() !== SECRET_PLACEHOLDER && !/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(sftpPrivateKey.reveal())) {
         add("backupSftpPrivateKey", "is not an OpenSSH private key (-----BEGIN OPENSSH PRIVATE KEY-----)", `cat key | pulumi config set --secret visualkit:backupSftpPrivateKey -s ${r.stack}`);
     }

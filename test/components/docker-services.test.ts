@@ -34,8 +34,7 @@ const SECRET_CONFIG = {
 const envOf = (c: RecordedResource): string[] => (c.rawInputs.envs as string[] | undefined) ?? [];
 const env = (c: RecordedResource, name: string) => envOf(c).find((e) => e.startsWith(`${name}=`))?.slice(name.length + 1);
 const isJob = (c: RecordedResource) => c.rawInputs.mustRun === false;
-/** At most 3 files of 10 MB per container (README, "The Docker services"). */
-// Kept in the host's journal, tagged with the container's name (journald's limits cap them; docs/monitoring.md).
+/** Kept in the host's journal, tagged with the container's name (journald's limits cap them; docs/monitoring.md). */
 const LOG_OPTS = { tag: "{{.Name}}" };
 
 describe.each(["dev", "prod"])("%s Docker services", (stack) => {

@@ -40,7 +40,7 @@ export const TOKEN = "standin-token-not-a-secret";
 export const OLD_IP = "178.156.151.139";
 const hex = (n: number) => n.toString(16).padStart(32, "0");
 
-/** Today's zone as ../shared/reference/visualkit-infrastructure.md describes it, plus one record that is not ours. */
+/** Today's zone as the hand-built reference (visualkit-infrastructure.md, outside this repository) describes it, plus one record that is not ours. */
 export function todaysZone(): StandinSeed {
     let n = 0xa0;
     const rec = (type: string, name: string, content: string, proxied: boolean, priority?: number): StandinRecord => ({

@@ -99,11 +99,11 @@ describe("the pull request's cost comment", () => {
         expect(costComment([{ stack: "prod", head: renderCost(prod("cx32")) }])).toContain("- **prod**: €10.86/month (the base branch has no cost.md to compare with)");
     });
 
-    test("the README's example comment is what the script renders", () => {
-        const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+    test("docs/ci-cd.md's example comment is what the script renders", () => {
+        const doc = readFileSync(join(ROOT, "docs/ci-cd.md"), "utf8");
         const dev = readFileSync(join(ROOT, "rendered/dev/cost.md"), "utf8");
         const text = costComment([{ stack: "dev", base: dev, head: dev }, { stack: "prod", base: renderCost(prod("cx32")), head: renderCost(prod("cx42")) }]);
-        expect(readme).toContain("````markdown\n" + text.trimEnd() + "\n````");
+        expect(doc).toContain("````markdown\n" + text.trimEnd() + "\n````");
     });
 
     test("the CLI reads both rendered/ folders, dev and prod by default", () => {

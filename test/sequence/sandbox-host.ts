@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, closeSync, mkdirSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
 import { join } from "node:path";
 import { freePort } from "../helpers/sshd";
@@ -107,13 +107,16 @@ export async function startSandboxHost(dir: string): Promise<SandboxHost> {
         ': >"$ov/m/vk/calls"',
         'exec chroot "$ov/m" /usr/sbin/sshd -D -e -f /vk/sshd_config',
     ].join("\n");
-    let log = "";
-    const child: ChildProcess = spawn("unshare", ["--mount", "--propagation", "private", "bash", "-c", setup, "sandbox", dir], { stdio: ["ignore", "ignore", "pipe"] });
-    child.stderr!.on("data", (d) => (log += String(d)));
+    // sshd logs every session to stderr (-e). A file, not a pipe: the steps run through spawnSync, which blocks this
+    // process's event loop, so a pipe would not be read, fill up, and block sshd mid-session (a deadlock seen under load).
+    const logFile = join(dir, "sshd.log");
+    const logFd = openSync(logFile, "a");
+    const child: ChildProcess = spawn("unshare", ["--mount", "--propagation", "private", "bash", "-c", setup, "sandbox", dir], { stdio: ["ignore", "ignore", logFd] });
+    closeSync(logFd);
     const deadline = Date.now() + 15_000;
     while (!(await listening(port))) {
-        if (child.exitCode !== null) throw new Error(`sandbox sshd exited with ${child.exitCode}: ${log}`);
-        if (Date.now() > deadline) throw new Error(`sandbox sshd did not listen on ${port}: ${log}`);
+        if (child.exitCode !== null) throw new Error(`sandbox sshd exited with ${child.exitCode}: ${readFileSync(logFile, "utf8")}`);
+        if (Date.now() > deadline) throw new Error(`sandbox sshd did not listen on ${port}: ${readFileSync(logFile, "utf8")}`);
         await new Promise((r) => setTimeout(r, 100));
     }
     const opts = ["-i", join(cfg, "client_key"), "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes", "-o", `UserKnownHostsFile=${join(cfg, "known_hosts")}`, "-o", "StrictHostKeyChecking=yes"];

@@ -46,7 +46,7 @@ export interface Scenario {
     readonly ups: readonly ScenarioUp[];
     /**
      * Groups of Docker names of which at least one copy must be serving after every step of every up after the
-     * first (the README's standby promise); a group of one is a container that must never stop.
+     * first (docs/deploys.md's standby promise); a group of one is a container that must never stop.
      */
     readonly keepServing?: readonly (readonly string[])[];
     /** Whether the scenario does anything on the host (a real-host phase replays only these). */
