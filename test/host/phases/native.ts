@@ -6,6 +6,7 @@ import { sleep, waitFor } from "../lib/proc";
 import { Ssh } from "../lib/ssh";
 import { cloudInitDone, serverShape } from "./boot";
 import { smokeAgainstVm } from "./smoke";
+import { turnOf, turnPorts } from "./turn";
 
 /**
  * The native host (test/host/lib/nspawn.ts): where every phase that drives the program's day-2 steps runs — SSH
@@ -96,6 +97,16 @@ export const nativeRestart: Phase = {
             return bad.length === 0 ? true : undefined;
         }, 2000);
         ctx.log(`${names.length} containers running healthy again after ${Math.round((Date.now() - started) / 1000)} s`);
+        const t = turnOf(plan);
+        if (t) {
+            // TURN beside Janus (phases/turn.ts): the address unit runs before coturn at boot, coturn's TLS listener is back.
+            const tls = `${t.address}:${turnPorts(t).tls}`;
+            await waitFor(`coturn listening on ${tls} after the restart`, 2 * 60_000, async () => {
+                const r = await ssh.exec(`systemctl is-active coturn.service visualkit-turn-address.service && ss -Hltn src ${tls} | grep -q .`, { timeoutMs: 30_000 });
+                return r.code === 0 ? true : undefined;
+            }, 2000);
+            ctx.log(`coturn active and listening on ${tls} after the restart`);
+        }
         ctx.figure("native restart", (Date.now() - started) / 1000);
         const table = await smokeAgainstVm(ctx);
         ctx.log(table.trimEnd().split("\n").pop() ?? "");
