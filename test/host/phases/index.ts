@@ -9,6 +9,7 @@ import { dockerImages, dockerServices } from "./docker";
 import { nativeBoot, nativeRestart } from "./native";
 import { rollout } from "./rollout";
 import { smoke } from "./smoke";
+import { turn } from "./turn";
 import { vmBoot, vmReboot, vmVolume } from "./vm";
 
 /** The code that shapes the VM and judges it: a change to any of it runs the VM lane again. */
@@ -41,6 +42,7 @@ export const NATIVE_LANE: readonly Step[] = [
     dockerServices,
     smoke,
     { lanes: [[rollout], [backups]] },
+    turn,
     nativeRestart,
 ];
 

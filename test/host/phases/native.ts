@@ -6,6 +6,7 @@ import { sleep, waitFor } from "../lib/proc";
 import { Ssh } from "../lib/ssh";
 import { cloudInitDone, serverShape } from "./boot";
 import { smokeAgainstVm } from "./smoke";
+import { turnOf, turnPorts } from "./turn";
 
 /**
  * The native host (test/host/lib/nspawn.ts): where every phase that drives the program's day-2 steps runs — SSH
@@ -34,7 +35,21 @@ export const nativeBoot: Phase = {
         }, 1000);
         ctx.log(`SSH up after ${Math.round((Date.now() - started) / 1000)} s`);
         ctx.ssh = ssh;
-        const blame = await cloudInitDone(ctx, ssh, 8 * 60_000);
+        // cloud-init installs the program's SSH host key and restarts sshd meanwhile (render/cloud-init.ts ssh_keys): a
+        // session open at that moment is cut ("kex_exchange_identification: Connection closed"). That is the transport,
+        // not cloud-init's verdict: ask again (the wait is idempotent), a few times at most.
+        let blame = "";
+        for (let attempt = 1; ; attempt++) {
+            try {
+                blame = await cloudInitDone(ctx, ssh, 8 * 60_000);
+                break;
+            } catch (e) {
+                const cut = /kex_exchange_identification|Connection (closed|reset|refused)|closed by remote host/.test((e as Error).message);
+                if (!cut || attempt >= 4) throw e;
+                ctx.log(`SSH session cut while waiting for cloud-init (attempt ${attempt}): asking again`);
+                await new Promise((r) => setTimeout(r, 2000));
+            }
+        }
         ctx.figure("native boot → cloud-init done", (Date.now() - started) / 1000);
         ctx.log(`cloud-init status: done, no errors, after ${Math.round((Date.now() - started) / 1000)} s; slowest: ${blame}`);
         const active = (await ssh.exec("systemctl is-active docker.service caddy.service")).stdout.trim().replace(/\n/g, " ");
@@ -96,6 +111,16 @@ export const nativeRestart: Phase = {
             return bad.length === 0 ? true : undefined;
         }, 2000);
         ctx.log(`${names.length} containers running healthy again after ${Math.round((Date.now() - started) / 1000)} s`);
+        const t = turnOf(plan);
+        if (t) {
+            // TURN beside Janus (phases/turn.ts): the address unit runs before coturn at boot, coturn's TLS listener is back.
+            const tls = `${t.address}:${turnPorts(t).tls}`;
+            await waitFor(`coturn listening on ${tls} after the restart`, 2 * 60_000, async () => {
+                const r = await ssh.exec(`systemctl is-active coturn.service visualkit-turn-address.service && ss -Hltn src ${tls} | grep -q .`, { timeoutMs: 30_000 });
+                return r.code === 0 ? true : undefined;
+            }, 2000);
+            ctx.log(`coturn active and listening on ${tls} after the restart`);
+        }
         ctx.figure("native restart", (Date.now() - started) / 1000);
         const table = await smokeAgainstVm(ctx);
         ctx.log(table.trimEnd().split("\n").pop() ?? "");
