@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { cpSync, mkdirSync, readFileSync, rmSync, symlinkSync } from "node:fs";
+import { cpSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { parseDocument } from "yaml";
 import type { RecordedResource } from "../../../mocks/runtime";
@@ -15,21 +15,21 @@ import { fetchCaddyRoot } from "./smoke";
  * throwaway clone of this repository with its own bare origin (as test/scripts/deploy/cli.test.ts does), `--no-up` —
  * write the stack file, the history and the render and push the commit; what they committed is then applied to the
  * native host as `pulumi up` would (rollout.ts's deploy: every changed container replaced in dependency order, the
- * standby before the primary) under the load loop through Caddy. platform-api goes 1.0.0 → 1.0.1 (deploy) → 1.0.0
- * (rollback, the reference the history recorded): 0 failed requests, the body's version switches each time, and the
- * rollback needs no image the host does not already have.
+ * standby before the primary) under the load loop through Caddy. platform-api goes from the release the host runs
+ * (the rollout's last) to 1.0.1 (deploy) and back (rollback, the reference the history recorded): 0 failed requests,
+ * the body's version switches each time, and the rollback needs no image the host does not already have.
  *
  * Images on the host follow the provider: a RemoteImage replaced (new name) is deleted, which for the Docker provider
  * is `docker rmi <name>` unless `keepLocally` is set (terraform-provider-docker resource_docker_image_funcs.go,
  * resourceDockerImageDelete). So the check "the rollback pulls nothing" fails if lib/containers.ts stops keeping
- * images: the deploy would have removed 1.0.0 and the rollback would need it again (here: a stand-in built again;
+ * images: the deploy would have removed the previous release and the rollback would need it again (here: a stand-in built again;
  * on a server: a registry pull).
  */
 
 const KEY = "visualkit:imagePlatformApi";
 const REPOSITORY = "ghcr.io/visualkit/platform-api";
-/** Full version tags: the deploy script refuses moving ones. The stand-in answers with its tag as the version. */
-const RELEASES = { previous: `${REPOSITORY}:1.0.0`, next: `${REPOSITORY}:1.0.1` } as const;
+/** A full version tag: the deploy script refuses moving ones. The stand-in answers with its tag as the version. */
+const NEXT = `${REPOSITORY}:1.0.1`;
 
 interface ScriptRun {
     readonly steps: Map<string, number>;
@@ -37,8 +37,11 @@ interface ScriptRun {
     readonly out: string;
 }
 
-/** A clone of the repository's files (tracked and untracked, as cli.test.ts copies them) with a bare origin of its own. */
-function makeCheckout(ctx: Context, dir: string): string {
+/**
+ * A clone of the repository's files (tracked and untracked, as cli.test.ts copies them) with a bare origin of its own,
+ * whose main names `running` (what the host runs now) as platform-api's image, rendered: the state a deploy starts from.
+ */
+function makeCheckout(ctx: Context, dir: string, running: string): string {
     const repo = join(dir, "infra");
     // The tier runs as root on a checkout another user may own: git would refuse it as "dubious ownership".
     const files = spawnSync("git", ["-c", "safe.directory=*", "-C", ctx.root, "ls-files", "-co", "--exclude-standard"], { encoding: "utf8" });
@@ -61,8 +64,14 @@ function makeCheckout(ctx: Context, dir: string): string {
     git(undefined, "init", "-q", "-b", "main", repo);
     git(repo, "config", "user.email", "host-tier@example.com");
     git(repo, "config", "user.name", "host tier");
+    const stackFile = join(repo, "Pulumi.dev.yaml");
+    const doc = parseDocument(readFileSync(stackFile, "utf8"));
+    doc.setIn(["config", KEY], running);
+    writeFileSync(stackFile, doc.toString({ lineWidth: 0 }));
+    const render = spawnSync(process.execPath, [join(repo, "scripts", "run-ts.js"), join(repo, "scripts", "render.ts"), "dev"], { cwd: repo, encoding: "utf8", timeout: 5 * 60_000 });
+    if (render.status !== 0) throw new Error(`npm run render -- dev in the clone: ${render.stderr || render.stdout}`);
     git(repo, "add", "-A");
-    git(repo, "commit", "-q", "-m", "initial");
+    git(repo, "commit", "-q", "-m", `initial: platform-api ${running}`);
     git(repo, "remote", "add", "origin", join(dir, "origin.git"));
     git(repo, "push", "-q", "origin", "main");
     return repo;
@@ -149,7 +158,12 @@ export const rollback: Phase = {
         const dir = join(ctx.dir, "deploy-checkout");
         const problems: string[] = [];
         try {
-            const repo = makeCheckout(ctx, dir);
+            // The rollback goes back to what the host runs now (the rollout's last release): main names it as a
+            // deploy would have left it, so the history's first entry is the deploy below and its `from` is that.
+            const running = serviceImages(plan);
+            if (running.length !== 1) throw new Error(`platform-api's copies run ${running.join(", ")}, not one release`);
+            const RELEASES = { previous: running[0], next: NEXT } as const;
+            const repo = makeCheckout(ctx, dir, RELEASES.previous);
 
             /** One script run, then its commit applied to the host; the seconds of each. */
             const release = async (script: "deploy" | "rollback", args: string[], expect: string) => {
@@ -171,9 +185,6 @@ export const rollback: Phase = {
                 ctx.log(`npm run ${script} -- ${args.join(" ")}: ${stepLine(run)}, total ${run.total.toFixed(1)} s; applied in ${apply.toFixed(0)} s (replaced ${replaced.join(", ")}; needed on the host first: ${missing.join(", ") || "nothing"}; images kept: ${images2.kept.join(", ") || "none"}, removed: ${images2.removed.join(", ") || "none"})`);
                 return { run, apply, missing, replaced };
             };
-
-            // The starting point, recorded in the history like any deploy (not timed: the host ran another release).
-            await release("deploy", ["dev", `platform-api=${RELEASES.previous}`], RELEASES.previous);
 
             const loop = new LoadLoop({ port, host: url.hostname, path: url.pathname, ca });
             await sleep(3000);
