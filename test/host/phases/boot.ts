@@ -81,9 +81,32 @@ export function serverShape(ctx: Context) {
 }
 
 /** Waits for cloud-init to finish on a host and fails unless it ended `status: done` without errors. */
+/**
+ * cloud-init installs the program's SSH host key (render/cloud-init.ts ssh_keys) and restarts sshd while the test waits
+ * on it: a session open at that moment is cut ("kex_exchange_identification: Connection closed/reset"). That is the
+ * transport, not cloud-init's verdict: ask again (the wait is idempotent), a few times at most.
+ */
+async function waitingThroughSshRestarts(ctx: Context, ask: () => Promise<{ stdout: string; stderr: string }>): Promise<{ stdout: string; stderr: string }> {
+    const cut = (text: string) => /kex_exchange_identification|Connection (closed|reset|refused)|closed by remote host/.test(text);
+    for (let attempt = 1; ; attempt++) {
+        let reply: { stdout: string; stderr: string };
+        try {
+            reply = await ask();
+        } catch (e) {
+            if (!cut((e as Error).message) || attempt >= 4) throw e;
+            ctx.log(`SSH session cut while waiting for cloud-init (attempt ${attempt}): asking again`);
+            await new Promise((r) => setTimeout(r, 3000));
+            continue;
+        }
+        if (/status: /.test(reply.stdout) || !cut(reply.stderr) || attempt >= 4) return reply;
+        ctx.log(`SSH session cut while waiting for cloud-init (attempt ${attempt}): asking again`);
+        await new Promise((r) => setTimeout(r, 3000));
+    }
+}
+
 export async function cloudInitDone(ctx: Context, ssh: Ssh, timeoutMs: number): Promise<string> {
     // bookworm's cloud-init 22.4: `status --wait` exits 0 (done) or 1 (error).
-    const wait = await ssh.exec("cloud-init status --wait >/dev/null; cloud-init status --long", { timeoutMs });
+    const wait = await waitingThroughSshRestarts(ctx, () => ssh.exec("cloud-init status --wait >/dev/null; cloud-init status --long", { timeoutMs }));
     const result = await ssh.exec("cat /run/cloud-init/result.json");
     if (!/status: done/.test(wait.stdout)) throw new Error(`cloud-init did not finish with status done:\n${wait.stdout}${wait.stderr}`);
     const errors = (JSON.parse(result.stdout) as { v1: { errors: string[] } }).v1.errors;

@@ -7,6 +7,7 @@ import { buildApps, buildBase, renderForVm } from "./boot";
 import { caddyInstall, cdnSwitch, removedKey, replayCommands } from "./commands";
 import { dockerImages, dockerServices } from "./docker";
 import { nativeBoot, nativeRestart } from "./native";
+import { rollback } from "./rollback";
 import { rollout } from "./rollout";
 import { smoke } from "./smoke";
 import { turn } from "./turn";
@@ -41,7 +42,7 @@ export const NATIVE_LANE: readonly Step[] = [
     { lanes: [[dockerImages], [replayCommands, removedKey, caddyInstall, cdnSwitch]] },
     dockerServices,
     smoke,
-    { lanes: [[rollout], [backups]] },
+    { lanes: [[rollout, rollback], [backups]] },
     turn,
     nativeRestart,
 ];

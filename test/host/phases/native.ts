@@ -35,21 +35,7 @@ export const nativeBoot: Phase = {
         }, 1000);
         ctx.log(`SSH up after ${Math.round((Date.now() - started) / 1000)} s`);
         ctx.ssh = ssh;
-        // cloud-init installs the program's SSH host key and restarts sshd meanwhile (render/cloud-init.ts ssh_keys): a
-        // session open at that moment is cut ("kex_exchange_identification: Connection closed"). That is the transport,
-        // not cloud-init's verdict: ask again (the wait is idempotent), a few times at most.
-        let blame = "";
-        for (let attempt = 1; ; attempt++) {
-            try {
-                blame = await cloudInitDone(ctx, ssh, 8 * 60_000);
-                break;
-            } catch (e) {
-                const cut = /kex_exchange_identification|Connection (closed|reset|refused)|closed by remote host/.test((e as Error).message);
-                if (!cut || attempt >= 4) throw e;
-                ctx.log(`SSH session cut while waiting for cloud-init (attempt ${attempt}): asking again`);
-                await new Promise((r) => setTimeout(r, 2000));
-            }
-        }
+        const blame = await cloudInitDone(ctx, ssh, 8 * 60_000);
         ctx.figure("native boot → cloud-init done", (Date.now() - started) / 1000);
         ctx.log(`cloud-init status: done, no errors, after ${Math.round((Date.now() - started) / 1000)} s; slowest: ${blame}`);
         const active = (await ssh.exec("systemctl is-active docker.service caddy.service")).stdout.trim().replace(/\n/g, " ");

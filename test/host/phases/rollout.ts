@@ -32,9 +32,9 @@ const RELEASES = { v2: `${REPOSITORY}:v2`, broken: `${REPOSITORY}:broken-v3` } a
  */
 const LOOP_LIMITS = { requests: 40_000, ms: 40 * 60_000, workers: 2, pauseMs: 150, requestTimeoutMs: 35_000 } as const;
 
-const isContainer = (r: RecordedResource) => r.type === "docker:index/container:Container";
+export const isContainer = (r: RecordedResource) => r.type === "docker:index/container:Container";
 
-interface Sample {
+export interface Sample {
     readonly start: number;
     readonly end: number;
     readonly version?: string;
@@ -42,7 +42,7 @@ interface Sample {
 }
 
 /** Sequential HTTPS GETs through Caddy (127.0.0.1, the host's forwarded 443) by a few workers, recording every answer. */
-class LoadLoop {
+export class LoadLoop {
     readonly samples: Sample[] = [];
     private stopped = false;
     private readonly done: Promise<void>;
@@ -99,7 +99,7 @@ class LoadLoop {
     }
 }
 
-interface Window {
+export interface Window {
     readonly requests: number;
     readonly failures: string[];
     readonly longestMs: number;
@@ -108,7 +108,7 @@ interface Window {
     readonly backwards: number;
 }
 
-function summarize(samples: readonly Sample[], before?: string, after?: string): Window {
+export function summarize(samples: readonly Sample[], before?: string, after?: string): Window {
     const versions: Record<string, number> = {};
     for (const s of samples) if (s.version) versions[s.version] = (versions[s.version] ?? 0) + 1;
     const firstAfter = after ? samples.filter((s) => s.version === after).reduce((m, s) => Math.min(m, s.end), Infinity) : Infinity;
@@ -121,14 +121,14 @@ function summarize(samples: readonly Sample[], before?: string, after?: string):
     };
 }
 
-const describe = (w: Window) =>
+export const describe = (w: Window) =>
     `${w.requests} requests, ${w.failures.length} failed, longest wait ${w.longestMs} ms, versions ${Object.entries(w.versions).map(([v, n]) => `${v}×${n}`).join(" ")}`;
 
 /** The deployed containers by name (what Pulumi's state holds), updated by each deploy. */
-type Deployed = Map<string, RecordedResource>;
+export type Deployed = Map<string, RecordedResource>;
 
 /** Replaces every container of `next` whose inputs differ from what is deployed, as `pulumi up` would; throws the first failure. */
-async function deploy(ctx: Context, deployed: Deployed, next: Plan): Promise<string[]> {
+export async function deploy(ctx: Context, deployed: Deployed, next: Plan): Promise<string[]> {
     const ssh = need(ctx.ssh, "SSH");
     const changed = new Set(next.resources.filter((r) => isContainer(r) && JSON.stringify(r.rawInputs) !== JSON.stringify(deployed.get(String(r.rawInputs.name))?.rawInputs)).map((r) => r.name));
     await tagImages(ctx, next);
