@@ -41,11 +41,11 @@ export interface CostInput {
 }
 
 /**
- * What monitoring costs on the server (docs/monitoring.md): no charge, but memory and root disk. Memory measured here
- * with Debian's binaries on the rendered configs (RSS after 2½ min at the 30 s interval, ~1,500 series; Prometheus
- * grows with its head block over the first hours); the host tier is to measure it on the server.
+ * What monitoring costs on the server (docs/monitoring.md): no charge, but memory and root disk. Memory measured on the
+ * server by the real-host tier's `monitoring` phase (RSS of the five services 146 MB, ~20 min after the install at the
+ * 30 s interval, ~1,500 series; Prometheus grows with its head block over the first hours).
  */
-export const MONITORING_FOOTPRINT = "Monitoring on each host (Prometheus, Alertmanager, node, Postgres and Redis exporters) has no charge; it uses about 130 MB of memory, at most 1 GB of the root disk for metrics and 2 GB for the journal.";
+export const MONITORING_FOOTPRINT = "Monitoring on each host (Prometheus, Alertmanager, node, Postgres and Redis exporters) has no charge; it uses about 150 MB of memory (146 MB measured on a test server), at most 1 GB of the root disk for metrics and 2 GB for the journal.";
 
 export interface CostLine {
     readonly item: string;
