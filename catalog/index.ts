@@ -11,7 +11,7 @@ import {
     WIDGET_CDN_ROOT,
     WIDGET_IMMUTABLE_PATH,
 } from "./defaults";
-import { containerPortOf, healthPort, httpsUrl, routeUrl } from "./derived";
+import { containerPortOf, healthPort, httpsUrl, portOf, routeUrl } from "./derived";
 import type { CatalogInput, PortId, RouteId } from "./input";
 import type { Catalog, ContainerSpec, PagesSiteSpec, PortSpec, ProxyTarget, PublicCheck, RouteSpec, ServiceSpec, StandbySpec, StaticTarget } from "./types";
 
@@ -300,9 +300,7 @@ export function hostRoutes(catalog: Catalog, host?: string): { service: ServiceS
 
 /** The port a proxy route sends traffic to. */
 export function upstreamOf(service: ServiceSpec, target: ProxyTarget): PortSpec {
-    const p = service.ports.find((x) => x.id === target.port);
-    if (!p) throw new Error(`catalog: service ${service.id} routes to unknown port ${target.port}`);
-    return p;
+    return portOf(service.ports, target.port, `a route of service ${service.id}`);
 }
 
 export function deepFreeze<T>(value: T): T {

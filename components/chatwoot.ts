@@ -2,7 +2,7 @@ import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { CHATWOOT_DATABASE, CONTAINER_LOGS, DATA_FOLDERS } from "../catalog/defaults";
-import { routeUrl } from "../catalog/derived";
+import { portOf, routeUrl } from "../catalog/derived";
 import type { ContainerSpec, HostSpec, ServiceSpec } from "../catalog/types";
 import type { SecretString } from "../config/secret";
 import { envEntries, hardening, instanceLabels, pullImage, serviceContainer } from "../lib/containers";
@@ -108,8 +108,7 @@ export class Chatwoot extends pulumi.ComponentResource {
                 // (the real-host tier's replay) see the migration before rails and sidekiq.
                 { parent: this, dependsOn: [gate, prepare, postgres, redis] },
             );
-        const httpPort = args.service.ports.find((p) => p.id === railsSpec.publishes[0]);
-        if (!httpPort) throw new Error("catalog: chatwoot-rails publishes no port");
+        const httpPort = portOf(args.service.ports, railsSpec.publishes[0] ?? "(none)", "chatwoot-rails");
         app("rails", railsSpec, { entrypoints, command: ["bundle", "exec", "rails", "s", "-p", String(httpPort.containerPort), "-b", "0.0.0.0"] }, RAILS_START_SECONDS);
         app("sidekiq", sidekiqSpec, { command: ["bundle", "exec", "sidekiq", "-C", "config/sidekiq.yml"] }, 60);
 

@@ -61,3 +61,21 @@ describe("functions a reader can hold", () => {
         expect(found).toEqual(["1 named (5 lines)", "7 C constructor (5 lines)", "12 method (5 lines)", "18 arrow (5 lines)"]);
     });
 });
+
+/** Lines of the program's sources (not test/) that match `pattern`, as "file:line", leaving out the concept's home. */
+function occurrences(pattern: RegExp, home: string[]): string[] {
+    return SOURCES.flatMap(tsFiles)
+        .filter((f) => !home.includes(relative(ROOT, f)))
+        .flatMap((f) => readFileSync(f, "utf8").split("\n").map((line, i) => (pattern.test(line) ? `${relative(ROOT, f)}:${i + 1}` : "")))
+        .filter(Boolean);
+}
+
+describe("one home per concept (issue 31)", () => {
+    test("a service's port is found by its id in one place, portOf in catalog/derived.ts", () => {
+        expect(occurrences(/ports\.find\(\((\w+)\) => [^)]*\b\1\.id ===/, ["catalog/derived.ts"])).toEqual([]);
+    });
+
+    test("the default Caddy version is written once, DEFAULT_CADDY_VERSION in catalog/input.ts", () => {
+        expect(occurrences(/["'`]2\.6\.2["'`]/, ["catalog/input.ts"])).toEqual([]);
+    });
+});
