@@ -52,9 +52,6 @@ function portIssues(catalog: Catalog, stack: string): CatalogIssue[] {
             const onHost = s.ports.filter((p) => hostNetworked || s.containers.some((c) => c.publishes.includes(p.id)));
             const held = onHost.flatMap((p) => (p.standbyPort === undefined ? [p] : [p, { ...p, id: `${p.id} standby`, port: p.standbyPort, endPort: p.standbyPort }]));
             for (const p of held) {
-                if (p.endPort - p.port < 1 && p.exposure === "public" && p.protocol === "udp" && p.configKey === "visualkit:janusRtpPorts") {
-                    issues.push({ key: p.configKey, problem: `range ${portRangeText(p)} has fewer than 2 ports; Janus needs a pair per stream`, fix: `pulumi config set visualkit:janusRtpPorts 10000-60000 -s ${stack}` });
-                }
                 if (s.id === "janus" && p.port < UNPRIVILEGED_PORT_FLOOR) {
                     issues.push({ key: p.configKey, problem: `${p.protocol} ${portRangeText(p)} is below ${UNPRIVILEGED_PORT_FLOOR}; Janus runs as an unprivileged user and cannot bind it`, fix: `choose a port of ${UNPRIVILEGED_PORT_FLOOR} or above, e.g. ${suggest(p)}` });
                 }
