@@ -118,6 +118,9 @@ export class Chatwoot extends pulumi.ComponentResource {
     }
 }
 
+/** Where Chatwoot's containers go: the host's engine, the Chatwoot network, the component as parent. */
+type Placement = { engine: ChatwootArgs["docker"]; networksAdvanced: { name: pulumi.Output<string> }[]; parent: pulumi.Resource };
+
 /** The environment rails, sidekiq and the migration share: where Postgres and Redis are, the mailer, the secrets. */
 function chatwootEnv(args: ChatwootArgs, frontendUrl: string, hosts: { postgres: string; redis: string }, passwords: { postgres: pulumi.Output<string>; redis: pulumi.Output<string> }) {
     const smtp = args.smtp;
@@ -161,7 +164,7 @@ function chatwootEnv(args: ChatwootArgs, frontendUrl: string, hosts: { postgres:
 function stores(
     name: string,
     args: ChatwootArgs,
-    on: { engine: ChatwootArgs["docker"]; networksAdvanced: { name: pulumi.Output<string> }[]; parent: pulumi.Resource },
+    on: Placement,
     specs: { postgres: ContainerSpec; redis: ContainerSpec },
     passwords: { postgres: pulumi.Output<string>; redis: pulumi.Output<string> },
 ) {
@@ -214,7 +217,7 @@ function stores(
  */
 function migration(
     name: string,
-    on: { engine: ChatwootArgs["docker"]; networksAdvanced: { name: pulumi.Output<string> }[]; parent: pulumi.Resource },
+    on: Placement,
     run: { image: pulumi.Output<string>; envs: ReturnType<typeof chatwootEnv>; entrypoints: string[]; storage: { hostPath: string; containerPath: string }[] },
     stores: pulumi.Resource[],
 ) {
