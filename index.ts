@@ -38,6 +38,17 @@ import { renderCost } from "./render/cost";
 import { janusAdminUrl, janusApiUrl, janusSettings } from "./render/janus";
 import { widgetReleasesFolder } from "./render/widget-cdn";
 
+type Loaded = ReturnType<typeof loadConfig>;
+type Secrets = { generated: GeneratedSecrets; janus: JanusSecrets; janusConfig: ReturnType<typeof janusSettings> };
+/** What every step below reads: the stack's name, its config and catalog, and the hosts created so far. */
+type Program = Loaded & { name: string; hosts: Record<string, HostHandle>; secrets: Secrets };
+type HostSpec = Loaded["catalog"]["hosts"][number];
+
+/** A file published per host: its own name on a one-host stack, under the host's folder otherwise. */
+function perHost(p: Program, hostName: string, file: string): string {
+    return p.catalog.hosts.length === 1 ? file : `${hostName}/${file}`;
+}
+
 /**
  * The VisualKit platform. Pulumi calls the exported function and uses what it returns as the stack outputs;
  * the offline render (`npm run render`) and the tests call it the same way under mocks.
@@ -46,28 +57,64 @@ import { widgetReleasesFolder } from "./render/widget-cdn";
  * problem listed before any resource is registered.
  */
 async function main() {
-    const { config, catalog } = loadConfig();
+    const loaded = loadConfig();
+    const { config, catalog } = loaded;
     const name = `visualkit-${config.stack}`;
-    const cf = config.cloudflare;
-
-    // Takeover guard, before anything is registered: the zone's existing records must be the stack's own or adopted
-    // wherever the stack puts a record of its own (Cloudflare would otherwise accept a second A record at `api`).
     const adopt = new AdoptMap(config.adopt);
+    const { zoneId, records } = await takeoverGuard(loaded, adopt);
+
+    const generated = new GeneratedSecrets(`${name}-secrets`);
+    const janusConfig = janusSettings(catalog, config);
+    const janus = new JanusSecrets(`${name}-janus-secrets`, { plugins: janusConfig.plugins });
+    const p: Program = { ...loaded, name, hosts: {}, secrets: { generated, janus, janusConfig } };
+
+    const servers = createHosts(p);
+    const { dns, pages } = createCloudflare(p, adopt, zoneId, records);
+    checkAdoptMap(p, adopt);
+    const caddyOf = createCaddy(p, dns);
+    const monitors: Record<string, Monitoring> = {};
+    let backups: BackupsOutput | undefined;
+    for (const host of catalog.hosts) {
+        const created = hostServices(p, host, servers.find((s) => s.name === host.name)!.serverId, caddyOf);
+        if (!created) continue;
+        monitors[host.name] = created.monitoring;
+        backups = created.backups ?? backups;
+    }
+    const { monitoring, prober } = monitoringOutput(p, monitors);
+    const turn = turnOutput(p);
+    publishReports(p, prober !== undefined);
+
+    // The outputs contract (lib/outputs.ts, checked against outputs.schema.json): other tools rely on its shape.
+    return stackOutputs({
+        stack: config.stack,
+        environment: config.environment,
+        catalog,
+        hosts: Object.fromEntries(servers.map((s) => [s.name, s])),
+        dnsRecords: dns.records,
+        pages: Object.fromEntries(pages.map(([site, page]) => [site.id, page])),
+        backups,
+        monitoring,
+        turn,
+    });
+}
+
+/**
+ * Takeover guard, before anything is registered: the zone's existing records must be the stack's own or adopted
+ * wherever the stack puts a record of its own (Cloudflare would otherwise accept a second A record at `api`).
+ */
+async function takeoverGuard({ config, catalog }: Loaded, adopt: AdoptMap) {
+    const cf = config.cloudflare;
     const records = deriveDnsRecords(catalog, { zone: cf.zone, project: config.project, stack: config.stack, email: config.email, cutoverFromIpv4: config.cutoverFromIpv4 });
     const zoneId = cf.zoneId ?? (await cloudflare.getZone({ filter: { name: cf.zone } })).id;
     await refuseDuplicateRecords({ zoneId, zone: cf.zone, project: config.project, stack: config.stack, records, adopt });
+    return { zoneId, records };
+}
 
-
-    const secrets = new GeneratedSecrets(`${name}-secrets`);
-    const janusConfig = janusSettings(catalog, config);
-    const janusSecrets = new JanusSecrets(`${name}-janus-secrets`, { plugins: janusConfig.plugins });
-
-    // Hosts: one per catalog host, looked up by the name each service gives.
-    const hosts: Record<string, HostHandle> = {};
-    let backups: BackupsOutput | undefined;
-    const monitors: Record<string, Monitoring> = {};
-    const servers = catalog.hosts.map((host) => {
-        const server = new HetznerHost(`${name}-${host.name}`, {
+/** Hosts: one per catalog host, looked up by the name each service gives. */
+function createHosts(p: Program): HetznerHost[] {
+    const { config, catalog } = p;
+    return catalog.hosts.map((host) => {
+        const server = new HetznerHost(`${p.name}-${host.name}`, {
             host,
             catalog,
             serverType: config.server.type,
@@ -75,7 +122,7 @@ async function main() {
             image: config.server.image,
             backups: config.server.backups,
             rebootstrap: config.server.rebootstrap,
-            publishAs: catalog.hosts.length === 1 ? "cloud-init.yaml" : `${host.name}/cloud-init.yaml`,
+            publishAs: perHost(p, host.name, "cloud-init.yaml"),
             volumeSizeGb: config.server.volumeSizeGb,
             protect: config.protect,
             sshPublicKeys: config.ssh.publicKeys,
@@ -83,11 +130,15 @@ async function main() {
             sshPrivateKey: config.ssh.privateKey,
             labels: { project: config.project, stack: config.stack },
         });
-        hosts[host.name] = server;
+        p.hosts[host.name] = server;
         return server;
     });
+}
 
-    // Cloudflare: DNS records from the catalog, e-mail records, Pages projects, www redirect, zone settings.
+/** Cloudflare: DNS records from the catalog, e-mail records, Pages projects, www redirect, zone settings. */
+function createCloudflare(p: Program, adopt: AdoptMap, zoneId: string, records: ReturnType<typeof deriveDnsRecords>) {
+    const { config, catalog, name } = p;
+    const cf = config.cloudflare;
     const pages = catalog.pages.map((site) => {
         const pagesSite = new PagesSite(`${name}-pages-${site.id}`, {
             accountId: cf.accountId,
@@ -101,7 +152,7 @@ async function main() {
         return [site, pagesSite] as const;
     });
     const hostFor = (hostName: string): HostHandle => {
-        const handle = hosts[hostName];
+        const handle = p.hosts[hostName];
         if (!handle) throw new Error(`index.ts: a catalog service runs on host "${hostName}", but no host of that name was created`);
         return handle;
     };
@@ -110,7 +161,7 @@ async function main() {
         zoneId,
         records,
         hosts: Object.fromEntries(catalog.services.map((s) => [s.host, hostFor(s.host)])),
-        pagesSubdomains: Object.fromEntries(pages.map(([site, p]) => [site.project, p.subdomain])),
+        pagesSubdomains: Object.fromEntries(pages.map(([site, page]) => [site.project, page.subdomain])),
         adopt,
     });
     // Zone-wide things (one redirect entrypoint ruleset, one value per setting) belong to the stack whose domain is
@@ -119,7 +170,11 @@ async function main() {
         new WwwRedirect(`${name}-redirects`, { zoneId: dns.zoneId, rules: redirectRules(catalog.redirects), description: `Managed by Pulumi ${config.project}/${config.stack}`, adopt });
         new ZoneSettings(`${name}-zone`, { zoneId: dns.zoneId, adopt });
     }
-    // Every Cloudflare resource exists by now: an entry nothing asked for is a stale map, not something to ignore.
+    return { dns, pages };
+}
+
+/** Every Cloudflare resource exists by now: an adopt entry nothing asked for is a stale map, not something to ignore. */
+function checkAdoptMap({ config }: Program, adopt: AdoptMap): void {
     const unused = adopt.unused();
     if (unused.length > 0) {
         throw new Error(
@@ -137,16 +192,21 @@ async function main() {
                 `carries an import id cannot be replaced (docs/operation.md "Adopted resources").`,
         );
     }
+}
 
-    // Caddy: the Caddyfile rendered from the catalog, installed on each host that serves routes once the names it
-    // serves point at that host (Caddy requests their certificates as soon as it loads the file).
+/**
+ * Caddy: the Caddyfile rendered from the catalog, installed on each host that serves routes once the names it
+ * serves point at that host (Caddy requests their certificates as soon as it loads the file).
+ */
+function createCaddy(p: Program, dns: CloudflareDns): Record<string, CaddyConfig> {
+    const { config, catalog } = p;
     const caddyHosts = catalog.hosts.filter((host) => hostRoutes(catalog, host.name).length > 0);
     const caddyOf: Record<string, CaddyConfig> = {};
     for (const host of caddyHosts) {
         // Names that are not routes (the TURN hostname) get a certificate-only site: Caddy waits for their records too.
         const names = catalog.services.filter((s) => s.host === host.name).flatMap((s) => (s.names ?? []).map((n) => n.hostname));
-        caddyOf[host.name] = new CaddyConfig(`${name}-${host.name}-caddy`, {
-            host: hosts[host.name],
+        caddyOf[host.name] = new CaddyConfig(`${p.name}-${host.name}-caddy`, {
+            host: p.hosts[host.name],
             dnsRecords: dns.addressRecords(host.name, [...hostRoutes(catalog, host.name).map(({ route }) => route.hostname), ...names]),
             catalog,
             acmeEmail: config.acmeEmail,
@@ -156,184 +216,221 @@ async function main() {
             publishAs: caddyHosts.length === 1 ? "Caddyfile" : `${host.name}/Caddyfile`,
         });
     }
+    return caddyOf;
+}
 
-    // Docker services on each host: its engine over SSH once the host is ready, the platform network, then one
-    // component per catalog service placed there.
-    for (const host of catalog.hosts) {
-        const placed = new Map(catalog.services.filter((s) => s.host === host.name).map((s) => [s.id, s]));
-        if (placed.size === 0) continue;
-        const instance = servers.find((s) => s.name === host.name)!.serverId;
-        const docker = new DockerHost(`${name}-${host.name}-docker`, { host: hosts[host.name], spec: host, instance, capacity: hostCapacity(config.server.type), registry: config.registry });
-        // Images are kept on `pulumi up` (lib/containers.ts pullImage); this host timer removes the unused ones.
-        new ImagePrune(`${name}-${host.name}-image-prune`, { host: hosts[host.name], instance, publishAs: catalog.hosts.length === 1 ? "image-prune" : `${host.name}/image-prune` });
-        const platformApi = placed.get("platform-api");
-        if (platformApi) {
-            // TURN REST credentials are minted per call by platform-api (docs/turn.md): the URLs plain, the secret secret.
-            const turn = turnService(catalog);
-            const derivedEnv = turn
-                ? {
-                      plain: { TURN_URLS: turnUrls(turn.hostname, turn.ports, turn.tlsAlias).join(","), TURN_CREDENTIAL_TTL_SECONDS: String(TURN_LIMITS.credentialTtlSeconds) },
-                      secret: { TURN_SECRET: secrets.turnSecret },
-                  }
-                : undefined;
-            new PlatformApi(`${name}-platform-api`, {
-                docker,
-                service: platformApi,
-                images: config.images,
-                env: config.env.platformApi,
-                secretEnv: config.secretEnv.platformApi,
-                janus: { apiUrl: janusApiUrl(janusConfig), tokenSecret: janusSecrets.tokenSecret, adminKeys: janusSecrets.adminKeys },
-                derivedEnv,
-            });
-        }
-        const turnSpec = placed.get("turn") ? turnService(catalog) : undefined;
-        if (turnSpec) {
-            new TurnServer(`${name}-${host.name}-turn`, {
-                host: hosts[host.name],
-                instance,
-                service: turnSpec,
-                secret: secrets.turnSecret,
-                publishAs: catalog.hosts.length === 1 ? "coturn/turnserver.conf" : `${host.name}/coturn/turnserver.conf`,
-                dependsOn: caddyOf[host.name] ? [caddyOf[host.name]] : [],
-            });
-        }
-        const janus = catalog.services.find((s) => s.id === "janus");
-        const vkAgent = placed.get("vk-agent");
-        if (vkAgent && janus) {
-            new VkAgent(`${name}-vk-agent`, {
-                docker,
-                service: vkAgent,
-                janus,
-                network: host.network,
-                image: config.images.vkAgent,
-                env: config.env.vkAgent,
-                geminiApiKey: config.geminiApiKey,
-                janusTokenSecret: janusSecrets.tokenSecret,
-            });
-        }
-        if (janus && placed.has("janus")) {
-            new JanusGateway(`${name}-janus`, {
-                docker,
-                host: hosts[host.name],
-                service: janus,
-                settings: janusConfig,
-                image: config.images.janus,
-                adminSecret: secrets.janusAdminSecret,
-                apiSecrets: { tokenSecret: janusSecrets.tokenSecret, adminKeys: janusSecrets.adminKeys },
-                forceRestart: config.janusForceRestart,
-            });
-        }
-        const chatwoot = placed.get("chatwoot");
-        if (chatwoot) {
-            new Chatwoot(`${name}-chatwoot`, {
-                docker,
-                service: chatwoot,
-                host,
-                images: config.images,
-                secrets: { postgresPassword: secrets.postgresPassword, redisPassword: secrets.redisPassword, secretKeyBase: secrets.chatwootSecretKeyBase },
-                smtp: config.chatwoot.smtp,
-            });
-        }
-        if (chatwoot) {
-            // Backups live where Chatwoot's data does: its database, its uploads and the widget CDN releases.
-            const container = (suffix: string) => `chatwoot-${suffix}`;
-            const cdnFolder = `${host.dataDir}/${DATA_FOLDERS.widgetCdn}`;
-            new Backups(`${name}-${host.name}-backups`, {
-                host: hosts[host.name],
-                instance,
-                config: config.backups,
-                publishAs: catalog.hosts.length === 1 ? "backup" : `${host.name}/backup`,
-                data: {
-                    tag: `visualkit-${config.stack}`,
-                    paths: [`${host.dataDir}/${DATA_FOLDERS.chatwootStorage}`, cdnFolder, widgetReleasesFolder(cdnFolder)],
-                    dumpDir: `${host.dataDir}/.visualkit-backup-dump`,
-                    postgres: { container: container("postgres"), user: CHATWOOT_DATABASE.user, database: CHATWOOT_DATABASE.name },
-                    // Every copy that writes: rails (and its standby copy) and sidekiq.
-                    writers: chatwoot.containers
-                        .filter((c) => [container("rails"), container("sidekiq")].includes(c.name))
-                        .flatMap((c) => [c.name, ...(c.standby ? [c.standby.name] : [])]),
-                },
-            });
-            const b = config.backups;
-            backups = {
-                enabled: b !== undefined,
-                repository: b?.repository ?? "",
-                host: host.name,
-                schedule: b?.schedule ?? "",
-                drillSchedule: b?.drillSchedule ?? "",
-                retention: b?.keep ?? { daily: 0, weekly: 0, monthly: 0 },
-                statusFile: b ? BACKUP_PATHS.status : "",
-            };
-        }
-        // Metrics and alerts on every host with services: what runs there, its routes, its backups.
-        const janusHere = janus && placed.has("janus") ? janusSettings(catalog, config) : undefined;
-        const janusHost = janusHere && (janusHere.bindAddress.includes(":") ? `[${janusHere.bindAddress}]` : janusHere.bindAddress);
-        monitors[host.name] = new Monitoring(`${name}-${host.name}-monitoring`, {
-            host: hosts[host.name],
+/** The services placed on one host, by catalog id. */
+type Placed = Map<string, Loaded["catalog"]["services"][number]>;
+
+/**
+ * Docker services on one host: its engine over SSH once the host is ready, the platform network, then one
+ * component per catalog service placed there; its backups and monitoring. Nothing on a host without services.
+ */
+function hostServices(p: Program, host: HostSpec, instance: pulumi.Input<string>, caddyOf: Record<string, CaddyConfig>) {
+    const { config, catalog, name } = p;
+    const placed: Placed = new Map(catalog.services.filter((s) => s.host === host.name).map((s) => [s.id, s]));
+    if (placed.size === 0) return undefined;
+    const docker = new DockerHost(`${name}-${host.name}-docker`, { host: p.hosts[host.name], spec: host, instance, capacity: hostCapacity(config.server.type), registry: config.registry });
+    // Images are kept on `pulumi up` (lib/containers.ts pullImage); this host timer removes the unused ones.
+    new ImagePrune(`${name}-${host.name}-image-prune`, { host: p.hosts[host.name], instance, publishAs: perHost(p, host.name, "image-prune") });
+    appServices(p, host, placed, docker, instance, caddyOf);
+    const chatwoot = placed.get("chatwoot");
+    const backups = chatwoot ? chatwootServices(p, host, chatwoot, docker, instance) : undefined;
+    const monitoring = hostMonitoring(p, host, placed, instance);
+    const cdn = placed.get("widget-cdn")?.routes.find((r) => r.target.kind === "static");
+    if (cdn && cdn.target.kind === "static") {
+        new WidgetCdn(`${name}-widget-cdn`, {
+            host: p.hosts[host.name],
             instance,
-            publishAs: catalog.hosts.length === 1 ? "monitoring" : `${host.name}/monitoring`,
-            layout: {
-                stack: config.stack,
-                host: host.name,
-                dataDir: host.dataDir,
-                hostnames: hostRoutes(catalog, host.name).map(({ route }) => route.hostname),
-                janus: janusHere && { apiUrl: `http://${janusHost}:${janusHere.ports.http}/janus`, adminUrl: janusAdminUrl(janusHere) },
-                postgres: chatwoot && { container: "chatwoot-postgres", user: CHATWOOT_DATABASE.user, database: CHATWOOT_DATABASE.name },
-                redis: chatwoot && { container: "chatwoot-redis" },
-                backupStatus: chatwoot && config.backups ? BACKUP_PATHS.status : undefined,
-            },
-            routing: { alertEmail: config.monitoring.alertEmail, smtp: config.chatwoot.smtp, webhookUrl: config.monitoring.webhookUrl, heartbeatUrl: config.monitoring.heartbeatUrl },
-            secrets: { janusAdminSecret: janusHere && secrets.janusAdminSecret, janusTokenSecret: janusHere && janusSecrets.tokenSecret, postgresPassword: chatwoot && secrets.postgresPassword, redisPassword: chatwoot && secrets.redisPassword },
+            folder: `${host.dataDir}/${DATA_FOLDERS.widgetCdn}`,
+            root: cdn.target.root,
+            sourceDir: config.widgetCdnSourceDir,
         });
-        const cdn = placed.get("widget-cdn")?.routes.find((r) => r.target.kind === "static");
-        if (cdn && cdn.target.kind === "static") {
-            new WidgetCdn(`${name}-widget-cdn`, {
-                host: hosts[host.name],
-                instance,
-                folder: `${host.dataDir}/${DATA_FOLDERS.widgetCdn}`,
-                root: cdn.target.root,
-                sourceDir: config.widgetCdnSourceDir,
-            });
-        }
     }
+    return { monitoring, backups };
+}
 
-    // The outside prober: only with a webhook on the internet to tell (it has no other way to reach a person; a
-    // webhook on a private address is out of its reach).
+/** platform-api, TURN, vk-agent and Janus, where the catalog places them. */
+function appServices(p: Program, host: HostSpec, placed: Placed, docker: DockerHost, instance: pulumi.Input<string>, caddyOf: Record<string, CaddyConfig>): void {
+    const { config, catalog, name, secrets } = p;
+    const platformApi = placed.get("platform-api");
+    if (platformApi) {
+        // TURN REST credentials are minted per call by platform-api (docs/turn.md): the URLs plain, the secret secret.
+        const turn = turnService(catalog);
+        const derivedEnv = turn
+            ? {
+                  plain: { TURN_URLS: turnUrls(turn.hostname, turn.ports, turn.tlsAlias).join(","), TURN_CREDENTIAL_TTL_SECONDS: String(TURN_LIMITS.credentialTtlSeconds) },
+                  secret: { TURN_SECRET: secrets.generated.turnSecret },
+              }
+            : undefined;
+        new PlatformApi(`${name}-platform-api`, {
+            docker,
+            service: platformApi,
+            images: config.images,
+            env: config.env.platformApi,
+            secretEnv: config.secretEnv.platformApi,
+            janus: { apiUrl: janusApiUrl(secrets.janusConfig), tokenSecret: secrets.janus.tokenSecret, adminKeys: secrets.janus.adminKeys },
+            derivedEnv,
+        });
+    }
+    const turnSpec = placed.get("turn") ? turnService(catalog) : undefined;
+    if (turnSpec) {
+        new TurnServer(`${name}-${host.name}-turn`, {
+            host: p.hosts[host.name],
+            instance,
+            service: turnSpec,
+            secret: secrets.generated.turnSecret,
+            publishAs: perHost(p, host.name, "coturn/turnserver.conf"),
+            dependsOn: caddyOf[host.name] ? [caddyOf[host.name]] : [],
+        });
+    }
+    const janus = catalog.services.find((s) => s.id === "janus");
+    const vkAgent = placed.get("vk-agent");
+    if (vkAgent && janus) {
+        new VkAgent(`${name}-vk-agent`, {
+            docker,
+            service: vkAgent,
+            janus,
+            network: host.network,
+            image: config.images.vkAgent,
+            env: config.env.vkAgent,
+            geminiApiKey: config.geminiApiKey,
+            janusTokenSecret: secrets.janus.tokenSecret,
+        });
+    }
+    if (janus && placed.has("janus")) {
+        new JanusGateway(`${name}-janus`, {
+            docker,
+            host: p.hosts[host.name],
+            service: janus,
+            settings: secrets.janusConfig,
+            image: config.images.janus,
+            adminSecret: secrets.generated.janusAdminSecret,
+            apiSecrets: { tokenSecret: secrets.janus.tokenSecret, adminKeys: secrets.janus.adminKeys },
+            forceRestart: config.janusForceRestart,
+        });
+    }
+}
+
+/** Chatwoot and its backups, which live where its data does: its database, its uploads and the widget CDN releases. */
+function chatwootServices(p: Program, host: HostSpec, service: Loaded["catalog"]["services"][number], docker: DockerHost, instance: pulumi.Input<string>): BackupsOutput {
+    const { config, name, secrets } = p;
+    const chatwoot = service;
+    new Chatwoot(`${name}-chatwoot`, {
+        docker,
+        service: chatwoot,
+        host,
+        images: config.images,
+        secrets: { postgresPassword: secrets.generated.postgresPassword, redisPassword: secrets.generated.redisPassword, secretKeyBase: secrets.generated.chatwootSecretKeyBase },
+        smtp: config.chatwoot.smtp,
+    });
+    const container = (suffix: string) => `chatwoot-${suffix}`;
+    const cdnFolder = `${host.dataDir}/${DATA_FOLDERS.widgetCdn}`;
+    new Backups(`${name}-${host.name}-backups`, {
+        host: p.hosts[host.name],
+        instance,
+        config: config.backups,
+        publishAs: perHost(p, host.name, "backup"),
+        data: {
+            tag: `visualkit-${config.stack}`,
+            paths: [`${host.dataDir}/${DATA_FOLDERS.chatwootStorage}`, cdnFolder, widgetReleasesFolder(cdnFolder)],
+            dumpDir: `${host.dataDir}/.visualkit-backup-dump`,
+            postgres: { container: container("postgres"), user: CHATWOOT_DATABASE.user, database: CHATWOOT_DATABASE.name },
+            // Every copy that writes: rails (and its standby copy) and sidekiq.
+            writers: chatwoot.containers
+                .filter((c) => [container("rails"), container("sidekiq")].includes(c.name))
+                .flatMap((c) => [c.name, ...(c.standby ? [c.standby.name] : [])]),
+        },
+    });
+    const b = config.backups;
+    return {
+        enabled: b !== undefined,
+        repository: b?.repository ?? "",
+        host: host.name,
+        schedule: b?.schedule ?? "",
+        drillSchedule: b?.drillSchedule ?? "",
+        retention: b?.keep ?? { daily: 0, weekly: 0, monthly: 0 },
+        statusFile: b ? BACKUP_PATHS.status : "",
+    };
+}
+
+/** Metrics and alerts on every host with services: what runs there, its routes, its backups. */
+function hostMonitoring(p: Program, host: HostSpec, placed: Placed, instance: pulumi.Input<string>): Monitoring {
+    const { config, catalog, secrets } = p;
+    const chatwoot = placed.get("chatwoot");
+    const janus = catalog.services.find((s) => s.id === "janus");
+    const janusHere = janus && placed.has("janus") ? janusSettings(catalog, config) : undefined;
+    const janusHost = janusHere && (janusHere.bindAddress.includes(":") ? `[${janusHere.bindAddress}]` : janusHere.bindAddress);
+    return new Monitoring(`${p.name}-${host.name}-monitoring`, {
+        host: p.hosts[host.name],
+        instance,
+        publishAs: perHost(p, host.name, "monitoring"),
+        layout: {
+            stack: config.stack,
+            host: host.name,
+            dataDir: host.dataDir,
+            hostnames: hostRoutes(catalog, host.name).map(({ route }) => route.hostname),
+            janus: janusHere && { apiUrl: `http://${janusHost}:${janusHere.ports.http}/janus`, adminUrl: janusAdminUrl(janusHere) },
+            postgres: chatwoot && { container: "chatwoot-postgres", user: CHATWOOT_DATABASE.user, database: CHATWOOT_DATABASE.name },
+            redis: chatwoot && { container: "chatwoot-redis" },
+            backupStatus: chatwoot && config.backups ? BACKUP_PATHS.status : undefined,
+        },
+        routing: { alertEmail: config.monitoring.alertEmail, smtp: config.chatwoot.smtp, webhookUrl: config.monitoring.webhookUrl, heartbeatUrl: config.monitoring.heartbeatUrl },
+        secrets: {
+            janusAdminSecret: janusHere && secrets.generated.janusAdminSecret,
+            janusTokenSecret: janusHere && secrets.janus.tokenSecret,
+            postgresPassword: chatwoot && secrets.generated.postgresPassword,
+            redisPassword: chatwoot && secrets.generated.redisPassword,
+        },
+    });
+}
+
+/**
+ * The monitoring output, and the outside prober: only with a webhook on the internet to tell (it has no other way
+ * to reach a person; a webhook on a private address is out of its reach).
+ */
+function monitoringOutput(p: Program, monitors: Record<string, Monitoring>) {
+    const { config, catalog } = p;
     const checks = healthChecks(catalog);
     const prober =
         config.monitoring.prober && config.monitoring.webhookUrl && checks.length > 0
-            ? new Prober(`${name}-prober`, { accountId: cf.accountId, stack: config.stack, checks, webhookUrl: config.monitoring.webhookUrl })
+            ? new Prober(`${p.name}-prober`, { accountId: config.cloudflare.accountId, stack: config.stack, checks, webhookUrl: config.monitoring.webhookUrl })
             : undefined;
     const monitoring = {
         runbook: MONITORING_RUNBOOK,
         hosts: Object.fromEntries(
             Object.entries(monitors).map(([hostName, m]) => [
                 hostName,
-                { prometheus: m.prometheusUrl, alertmanager: m.alertmanagerUrl, tunnel: hosts[hostName].ipv4.apply((ip) => sshTunnel(ip)) },
+                { prometheus: m.prometheusUrl, alertmanager: m.alertmanagerUrl, tunnel: p.hosts[hostName].ipv4.apply((ip) => sshTunnel(ip)) },
             ]),
         ),
         alertsReach: Object.values(monitors)[0]?.alertsReach ?? ["nobody"],
         prober: { enabled: prober !== undefined, worker: prober?.scriptName ?? "", schedule: prober?.schedule ?? "", checks: prober ? checks.length : 0 },
         logs: `npm run logs -- ${config.stack} <container>`,
     };
-    // TURN: URLs and where the secret is, for platform-api's operators and other tools (never the secret).
-    const turnPublic = turnService(catalog);
-    const turnHost = catalog.services.find((s) => s.id === "turn")?.host;
-    const turnAddress = turnHost ? hosts[turnHost]?.turnIpv4 : undefined;
-    const turnOutput =
-        turnPublic && turnAddress
-            ? {
-                  urls: turnUrls(turnPublic.hostname, turnPublic.ports, turnPublic.tlsAlias),
-                  hostname: turnPublic.hostname,
-                  address: turnAddress,
-                  secret: `generated once in the stack's encrypted state (${name}-secrets-turn-secret); in turnserver.conf on the host and platform-api's TURN_SECRET`,
-                  credentialTtlSeconds: TURN_LIMITS.credentialTtlSeconds,
-              }
-            : undefined;
+    return { monitoring, prober };
+}
 
-    // The architecture picture (rendered/<stack>/architecture.md), drawn from the same catalog as everything above.
+/** TURN: URLs and where the secret is, for platform-api's operators and other tools (never the secret). */
+function turnOutput(p: Program) {
+    const turnPublic = turnService(p.catalog);
+    const turnHost = p.catalog.services.find((s) => s.id === "turn")?.host;
+    const turnAddress = turnHost ? p.hosts[turnHost]?.turnIpv4 : undefined;
+    return turnPublic && turnAddress
+        ? {
+              urls: turnUrls(turnPublic.hostname, turnPublic.ports, turnPublic.tlsAlias),
+              hostname: turnPublic.hostname,
+              address: turnAddress,
+              secret: `generated once in the stack's encrypted state (${p.name}-secrets-turn-secret); in turnserver.conf on the host and platform-api's TURN_SECRET`,
+              credentialTtlSeconds: TURN_LIMITS.credentialTtlSeconds,
+          }
+        : undefined;
+}
+
+/** The architecture picture and the monthly cost (rendered/<stack>/), drawn from the same catalog and config. */
+function publishReports({ config, catalog }: Program, prober: boolean): void {
     publishFile("architecture.md", renderArchitecture(catalog, { stack: config.stack }));
-    // The monthly cost (rendered/<stack>/cost.md), from the same config; the pull-request comment compares it with main's.
+    // The pull-request comment compares cost.md with main's.
     publishFile(
         "cost.md",
         renderCost({
@@ -343,22 +440,9 @@ async function main() {
             // Hetzner Object Storage is billed per bucket when the backups go to S3 (a Storage Box is a separate product).
             backupObjectStorage: config.backups?.repository.startsWith("s3:") ?? false,
             backupBox: config.backups?.appendOnly ?? false,
-            prober: prober !== undefined,
+            prober,
         }),
     );
-
-    // The outputs contract (lib/outputs.ts, checked against outputs.schema.json): other tools rely on its shape.
-    return stackOutputs({
-        stack: config.stack,
-        environment: config.environment,
-        catalog,
-        hosts: Object.fromEntries(servers.map((s) => [s.name, s])),
-        dnsRecords: dns.records,
-        pages: Object.fromEntries(pages.map(([site, p]) => [site.id, p])),
-        backups,
-        monitoring,
-        turn: turnOutput,
-    });
 }
 
 export = main;

@@ -5,7 +5,7 @@ import type { ContainerHealth, PortSpec, RouteSpec } from "./types";
 /**
  * The values every consumer derives from a catalog port or route, each written once: how a port or range reads
  * (`portRangeText`), which port a service listens on inside its container (`containerPortOf`), which port a health
- * check probes (`healthPort`, `probesPort`), and the scheme and URL of a public hostname (`routeScheme`, `routeUrl`,
+ * check probes (`healthPort`, `probesPort`), a port by its id (`portOf`), and the scheme and URL of a public hostname (`routeScheme`, `routeUrl`,
  * `httpsUrl`). The firewall, the validation messages, Caddy, the architecture picture, the health checks, the Pages
  * build variables and the stack outputs all read them from here, so they cannot disagree.
  */
@@ -29,9 +29,14 @@ export function containerPortOf(hostPort: number, portId?: PortId): number {
  * Docker runs the check inside the container's own network (with host networking both sides are one port).
  */
 export function healthPort(ports: readonly PortSpec[], portId: string): number {
+    return portOf(ports, portId, "health check").containerPort;
+}
+
+/** The catalog port of this id among a service's ports; `owner` says who named it when there is none. */
+export function portOf(ports: readonly PortSpec[], portId: string, owner: string): PortSpec {
     const p = ports.find((x) => x.id === portId);
-    if (!p) throw new Error(`catalog: health check names unknown port ${portId}`);
-    return p.containerPort;
+    if (!p) throw new Error(`catalog: ${owner} names unknown port ${portId}`);
+    return p;
 }
 
 /** Whether a container's health check probes this port (a `command` check probes none). */

@@ -11,7 +11,7 @@ import {
     WIDGET_CDN_ROOT,
     WIDGET_IMMUTABLE_PATH,
 } from "./defaults";
-import { containerPortOf, healthPort, httpsUrl, routeUrl } from "./derived";
+import { containerPortOf, healthPort, httpsUrl, portOf, routeUrl } from "./derived";
 import type { CatalogInput, PortId, RouteId } from "./input";
 import type { Catalog, ContainerSpec, PagesSiteSpec, PortSpec, ProxyTarget, PublicCheck, RouteSpec, ServiceSpec, StandbySpec, StaticTarget } from "./types";
 
@@ -31,6 +31,22 @@ export function fqdn(label: string, domain: string): string {
 
 /** Builds the catalog from its input (validated config). Pure: same input, same catalog. */
 export function buildCatalog(cfg: CatalogInput): Catalog {
+    const b = builders(cfg);
+    const services: ServiceSpec[] = [platformApiService(b), vkAgentService(b), janusService(cfg, b), chatwootService(b), turnCatalogService(cfg, b), widgetCdnService(b)];
+    const ownsZone = cfg.domain === cfg.zone;
+    return deepFreeze({
+        domain: cfg.domain,
+        zone: cfg.zone,
+        ownsZone,
+        hosts: [{ name: MAIN_HOST, dataDir: DATA_DIR, network: { ...PLATFORM_NETWORK } }],
+        services: services.map(withStandbyPorts),
+        pages: pagesSites(cfg, services),
+        redirects: ownsZone ? [{ id: "www", label: cfg.hostnames.www, hostname: fqdn(cfg.hostnames.www, cfg.domain), to: httpsUrl(cfg.domain), status: 301 as const }] : [],
+    });
+}
+
+/** The small constructors every service below is written with, bound to the stack's input. */
+function builders(cfg: CatalogInput) {
     // Host-networked services (Janus) have no container side: their configs are rendered with the host port.
     const port = (id: string, portId: PortId, protocol: "tcp" | "udp", exposure: PortSpec["exposure"]): PortSpec => ({
         id,
@@ -61,7 +77,6 @@ export function buildCatalog(cfg: CatalogInput): Catalog {
     });
     const http = (path: string, expectStatus = 200): PublicCheck => ({ kind: "http", path, expectStatus });
     const ws = (subprotocol?: string): PublicCheck => ({ kind: "websocket", path: "/", expectStatus: 101, subprotocol });
-    const loopback = "127.0.0.1";
     const separateWs = cfg.images.websocket !== undefined;
     // Stateless HTTP containers behind Caddy get a standby copy (when the stack wants them): Caddy's upstream pool is
     // the pair, and the two are replaced one after the other. Stateful containers (Postgres, Redis, Janus with its
@@ -69,9 +84,68 @@ export function buildCatalog(cfg: CatalogInput): Catalog {
     const standby = (name: string, networkAddress?: string): { standby?: StandbySpec } =>
         cfg.standbyReplicas ? { standby: { name: `${name}${STANDBY_SUFFIX}`, ...(networkAddress ? { networkAddress } : {}) } } : {};
 
+    return { port, fixed, route, http, ws, standby, separateWs, loopback: "127.0.0.1" };
+}
+
+type Builders = ReturnType<typeof builders>;
+
+/** platform-api: the backend and its WebSocket server (a second container when the stack has a WebSocket image). */
+function platformApiService(b: Builders): ServiceSpec {
+    const { port, route, http, ws, standby, separateWs, loopback } = b;
     const apiPorts = [port("http", "platformApi", "tcp", "proxied"), port("ws", "websocket", "tcp", "proxied")];
+    return {
+        id: "platform-api",
+        description: "Fastify + tRPC backend and its WebSocket server",
+        host: MAIN_HOST,
+        bindAddress: loopback,
+        containers: [
+            {
+                name: "platform-api",
+                image: "platformApi",
+                publishes: separateWs ? ["http"] : ["http", "ws"],
+                health: { kind: "http", port: healthPort(apiPorts, "http"), path: "/health" },
+                ...standby("platform-api"),
+            },
+            ...(separateWs
+                ? [{ name: "platform-ws", image: "websocket" as const, publishes: ["ws"], health: { kind: "tcp" as const, port: healthPort(apiPorts, "ws") }, ...standby("platform-ws") }]
+                : []),
+        ],
+        ports: apiPorts,
+        routes: [
+            route("api", { kind: "proxy", port: "http" }, http("/health")),
+            route("ws", { kind: "proxy", port: "ws", websocket: {} }, ws()),
+        ],
+    };
+}
+
+/** vk-agent: the voice AI agent. */
+function vkAgentService(b: Builders): ServiceSpec {
+    const { port, route, http, standby, loopback } = b;
     // RTP from Janus arrives over the bridge network; the reference published it to the world.
     const agentPorts = [port("http", "vkAgent", "tcp", "proxied"), port("rtp", "vkAgentRtp", "udp", "internal")];
+    return {
+        id: "vk-agent",
+        description: "Python voice AI agent bridging Janus RTP and the Gemini Live API",
+        host: MAIN_HOST,
+        bindAddress: loopback,
+        networkAddress: VK_AGENT_ADDRESS,
+        containers: [
+            {
+                name: "vk-agent",
+                image: "vkAgent",
+                publishes: ["http"],
+                health: { kind: "http", port: healthPort(agentPorts, "http"), path: "/health" },
+                ...standby("vk-agent", VK_AGENT_STANDBY_ADDRESS),
+            },
+        ],
+        ports: agentPorts,
+        routes: [route("agent", { kind: "proxy", port: "http" }, http("/health"))],
+    };
+}
+
+/** Janus: host networking, its RTP range public. */
+function janusService(cfg: CatalogInput, b: Builders): ServiceSpec {
+    const { port, route, http, ws } = b;
     const janusPorts: PortSpec[] = [
         port("http", "janusHttp", "tcp", "proxied"),
         port("ws", "janusWs", "tcp", "proxied"),
@@ -86,126 +160,100 @@ export function buildCatalog(cfg: CatalogInput): Catalog {
             configKey: "visualkit:janusRtpPorts",
         },
     ];
+    return {
+        id: "janus",
+        description: "Janus WebRTC gateway (host networking, listeners on the bridge gateway only)",
+        host: MAIN_HOST,
+        bindAddress: PLATFORM_NETWORK.gateway,
+        containers: [{ name: "janus-gateway", image: "janus", publishes: [], health: { kind: "http", port: healthPort(janusPorts, "http"), path: "/janus/info" } }],
+        ports: janusPorts,
+        routes: [
+            route("janus", { kind: "proxy", port: "ws", websocket: { subprotocol: "janus-protocol" } }, ws("janus-protocol")),
+            // Janus's HTTP transport reads a whole body into memory before it checks the token (janus_http.c
+            // reallocs without a limit); Janus API messages, SDP included, are a few KB.
+            route("janusApi", { kind: "proxy", port: "http", maxRequestBody: "64KB" }, http("/janus/info")),
+        ],
+    };
+}
+
+/** Chatwoot: rails, sidekiq, Postgres and Redis. */
+function chatwootService(b: Builders): ServiceSpec {
+    const { port, route, http, standby, loopback } = b;
     const chatwootPorts = [port("http", "chatwoot", "tcp", "proxied")];
+    return {
+        id: "chatwoot",
+        description: "Chatwoot support chat: rails, sidekiq, Postgres (pgvector) and Redis",
+        host: MAIN_HOST,
+        bindAddress: loopback,
+        containers: [
+            { name: "chatwoot-rails", image: "chatwoot", publishes: ["http"], health: { kind: "http", port: healthPort(chatwootPorts, "http"), path: "/api" }, ...standby("chatwoot-rails") },
+            { name: "chatwoot-sidekiq", image: "chatwoot", publishes: [], health: { kind: "command", test: ["CMD-SHELL", "pgrep -f sidekiq >/dev/null"] } },
+            { name: "chatwoot-postgres", image: "postgres", publishes: [], health: { kind: "command", test: ["CMD-SHELL", "pg_isready -U \"$POSTGRES_USER\" -d \"$POSTGRES_DB\""] } },
+            { name: "chatwoot-redis", image: "redis", publishes: [], health: { kind: "command", test: ["CMD-SHELL", REDIS_HEALTH_CHECK] } },
+        ],
+        ports: chatwootPorts,
+        routes: [
+            // Chatwoot's widget is an iframe of /widget on customers' pages, and shows help-center articles (/hc/...)
+            // inside it, so X-Frame-Options must go there. Only there: the agent dashboard (/app) and its login stay
+            // unframeable (the reference stripped it for the whole site, which allows clickjacking the dashboard).
+            route(
+                "support",
+                { kind: "proxy", port: "http", removeResponseHeaders: [{ header: "X-Frame-Options", paths: ["/widget", "/widget/*", "/hc/*"] }] },
+                http("/api"),
+            ),
+        ],
+    };
+}
 
-    const services: ServiceSpec[] = [
-        {
-            id: "platform-api",
-            description: "Fastify + tRPC backend and its WebSocket server",
-            host: MAIN_HOST,
-            bindAddress: loopback,
-            containers: [
-                {
-                    name: "platform-api",
-                    image: "platformApi",
-                    publishes: separateWs ? ["http"] : ["http", "ws"],
-                    health: { kind: "http", port: healthPort(apiPorts, "http"), path: "/health" },
-                    ...standby("platform-api"),
-                },
-                ...(separateWs
-                    ? [{ name: "platform-ws", image: "websocket" as const, publishes: ["ws"], health: { kind: "tcp" as const, port: healthPort(apiPorts, "ws") }, ...standby("platform-ws") }]
-                    : []),
-            ],
-            ports: apiPorts,
-            routes: [
-                route("api", { kind: "proxy", port: "http" }, http("/health")),
-                route("ws", { kind: "proxy", port: "ws", websocket: {} }, ws()),
-            ],
-        },
-        {
-            id: "vk-agent",
-            description: "Python voice AI agent bridging Janus RTP and the Gemini Live API",
-            host: MAIN_HOST,
-            bindAddress: loopback,
-            networkAddress: VK_AGENT_ADDRESS,
-            containers: [
-                {
-                    name: "vk-agent",
-                    image: "vkAgent",
-                    publishes: ["http"],
-                    health: { kind: "http", port: healthPort(agentPorts, "http"), path: "/health" },
-                    ...standby("vk-agent", VK_AGENT_STANDBY_ADDRESS),
-                },
-            ],
-            ports: agentPorts,
-            routes: [route("agent", { kind: "proxy", port: "http" }, http("/health"))],
-        },
-        {
-            id: "janus",
-            description: "Janus WebRTC gateway (host networking, listeners on the bridge gateway only)",
-            host: MAIN_HOST,
-            bindAddress: PLATFORM_NETWORK.gateway,
-            containers: [{ name: "janus-gateway", image: "janus", publishes: [], health: { kind: "http", port: healthPort(janusPorts, "http"), path: "/janus/info" } }],
-            ports: janusPorts,
-            routes: [
-                route("janus", { kind: "proxy", port: "ws", websocket: { subprotocol: "janus-protocol" } }, ws("janus-protocol")),
-                // Janus's HTTP transport reads a whole body into memory before it checks the token (janus_http.c
-                // reallocs without a limit); Janus API messages, SDP included, are a few KB.
-                route("janusApi", { kind: "proxy", port: "http", maxRequestBody: "64KB" }, http("/janus/info")),
-            ],
-        },
-        {
-            id: "chatwoot",
-            description: "Chatwoot support chat: rails, sidekiq, Postgres (pgvector) and Redis",
-            host: MAIN_HOST,
-            bindAddress: loopback,
-            containers: [
-                { name: "chatwoot-rails", image: "chatwoot", publishes: ["http"], health: { kind: "http", port: healthPort(chatwootPorts, "http"), path: "/api" }, ...standby("chatwoot-rails") },
-                { name: "chatwoot-sidekiq", image: "chatwoot", publishes: [], health: { kind: "command", test: ["CMD-SHELL", "pgrep -f sidekiq >/dev/null"] } },
-                { name: "chatwoot-postgres", image: "postgres", publishes: [], health: { kind: "command", test: ["CMD-SHELL", "pg_isready -U \"$POSTGRES_USER\" -d \"$POSTGRES_DB\""] } },
-                { name: "chatwoot-redis", image: "redis", publishes: [], health: { kind: "command", test: ["CMD-SHELL", REDIS_HEALTH_CHECK] } },
-            ],
-            ports: chatwootPorts,
-            routes: [
-                // Chatwoot's widget is an iframe of /widget on customers' pages, and shows help-center articles (/hc/...)
-                // inside it, so X-Frame-Options must go there. Only there: the agent dashboard (/app) and its login stay
-                // unframeable (the reference stripped it for the whole site, which allows clickjacking the dashboard).
-                route(
-                    "support",
-                    { kind: "proxy", port: "http", removeResponseHeaders: [{ header: "X-Frame-Options", paths: ["/widget", "/widget/*", "/hc/*"] }] },
-                    http("/api"),
-                ),
-            ],
-        },
-        {
-            id: "turn",
-            description: "coturn TURN server: relays media for callers whose network blocks UDP or direct paths (docs/turn.md)",
-            host: MAIN_HOST,
-            // The TURN address is only known once Hetzner assigns it; coturn's config gets it from HetznerHost.
-            bindAddress: "turnIpv4",
-            containers: [],
-            ports: [
-                fixed("stun", "udp", TURN_PORTS.plain),
-                fixed("stun-tcp", "tcp", TURN_PORTS.plain),
-                { ...fixed("tls", "tcp", TURN_PORTS.tls), redirectFrom: TURN_PORTS.tlsAlias },
-                { ...fixed("relay", "udp", TURN_RELAY_PORTS.from), endPort: TURN_RELAY_PORTS.to },
-            ],
-            routes: [],
-            names: [{ id: "turn", label: cfg.hostnames.turn, hostname: fqdn(cfg.hostnames.turn, cfg.domain), address: "turnIpv4" }],
-        },
-        {
-            id: "widget-cdn",
-            description: "Static widget SDK files served by Caddy from the data volume",
-            host: MAIN_HOST,
-            bindAddress: loopback,
-            containers: [],
-            ports: [],
-            routes: [
-                route("cdn", {
-                    kind: "static",
-                    root: WIDGET_CDN_ROOT,
-                    headers: {
-                        "Access-Control-Allow-Origin": "*",
-                        "Access-Control-Allow-Methods": "GET, OPTIONS",
-                    },
-                    // A year's `immutable` only where a name never gets new bytes; a moving name is cached 5 minutes
-                    // (then revalidated by ETag), the time a widget release or rollback takes to reach every browser.
-                    cacheControl: { immutablePath: WIDGET_IMMUTABLE_PATH, immutable: "public, max-age=31536000, immutable", mutable: "public, max-age=300, must-revalidate" },
-                }),
-            ],
-        },
-    ];
+/** coturn: fixed ports, a name of its own on the TURN address. */
+function turnCatalogService(cfg: CatalogInput, b: Builders): ServiceSpec {
+    const { fixed } = b;
+    return {
+        id: "turn",
+        description: "coturn TURN server: relays media for callers whose network blocks UDP or direct paths (docs/turn.md)",
+        host: MAIN_HOST,
+        // The TURN address is only known once Hetzner assigns it; coturn's config gets it from HetznerHost.
+        bindAddress: "turnIpv4",
+        containers: [],
+        ports: [
+            fixed("stun", "udp", TURN_PORTS.plain),
+            fixed("stun-tcp", "tcp", TURN_PORTS.plain),
+            { ...fixed("tls", "tcp", TURN_PORTS.tls), redirectFrom: TURN_PORTS.tlsAlias },
+            { ...fixed("relay", "udp", TURN_RELAY_PORTS.from), endPort: TURN_RELAY_PORTS.to },
+        ],
+        routes: [],
+        names: [{ id: "turn", label: cfg.hostnames.turn, hostname: fqdn(cfg.hostnames.turn, cfg.domain), address: "turnIpv4" }],
+    };
+}
 
+/** The widget CDN: static files Caddy serves. */
+function widgetCdnService(b: Builders): ServiceSpec {
+    const { route, loopback } = b;
+    return {
+        id: "widget-cdn",
+        description: "Static widget SDK files served by Caddy from the data volume",
+        host: MAIN_HOST,
+        bindAddress: loopback,
+        containers: [],
+        ports: [],
+        routes: [
+            route("cdn", {
+                kind: "static",
+                root: WIDGET_CDN_ROOT,
+                headers: {
+                    "Access-Control-Allow-Origin": "*",
+                    "Access-Control-Allow-Methods": "GET, OPTIONS",
+                },
+                // A year's `immutable` only where a name never gets new bytes; a moving name is cached 5 minutes
+                // (then revalidated by ETag), the time a widget release or rollback takes to reach every browser.
+                cacheControl: { immutablePath: WIDGET_IMMUTABLE_PATH, immutable: "public, max-age=31536000, immutable", mutable: "public, max-age=300, must-revalidate" },
+            }),
+        ],
+    };
+}
+
+/** The Pages sites, their build variables naming the routes' own URLs. */
+function pagesSites(cfg: CatalogInput, services: ServiceSpec[]): PagesSiteSpec[] {
     // Build variables name the routes' own URLs, so a route that turns WebSocket changes its scheme here too.
     const url = (id: RouteId) => {
         const r = services.flatMap((s) => s.routes).find((x) => x.id === id);
@@ -223,24 +271,13 @@ export function buildCatalog(cfg: CatalogInput): Catalog {
         rootDir: `${cfg.pages.appsDir}/${id}`,
         buildEnv,
     });
-    const pages = cfg.pages.enabled
+    return cfg.pages.enabled
         ? [
               site("landing", "landing", { VITE_APP_URL: appUrl }),
               site("dashboard", "app", { ...apiEnv, VITE_SUPPORT_URL: url("support"), VITE_CDN_URL: url("cdn") }),
               site("meeting", "meet", { ...apiEnv, VITE_JANUS_URL: url("janus"), VITE_AGENT_URL: url("agent") }),
           ]
         : [];
-
-    const ownsZone = cfg.domain === cfg.zone;
-    return deepFreeze({
-        domain: cfg.domain,
-        zone: cfg.zone,
-        ownsZone,
-        hosts: [{ name: MAIN_HOST, dataDir: DATA_DIR, network: { ...PLATFORM_NETWORK } }],
-        services: services.map(withStandbyPorts),
-        pages,
-        redirects: ownsZone ? [{ id: "www", label: cfg.hostnames.www, hostname: fqdn(cfg.hostnames.www, cfg.domain), to: httpsUrl(cfg.domain), status: 301 as const }] : [],
-    });
 }
 
 /** Each port published by a container that has a standby gets the standby's host port, derived here once. */
@@ -263,9 +300,7 @@ export function hostRoutes(catalog: Catalog, host?: string): { service: ServiceS
 
 /** The port a proxy route sends traffic to. */
 export function upstreamOf(service: ServiceSpec, target: ProxyTarget): PortSpec {
-    const p = service.ports.find((x) => x.id === target.port);
-    if (!p) throw new Error(`catalog: service ${service.id} routes to unknown port ${target.port}`);
-    return p;
+    return portOf(service.ports, target.port, `a route of service ${service.id}`);
 }
 
 export function deepFreeze<T>(value: T): T {

@@ -13,6 +13,9 @@ export const KNOWN_SERVER_TYPES: readonly string[] = Object.keys(prices.serverTy
 /** How much Caddy and Janus log (visualkit:logLevel). */
 export type LogLevel = "debug" | "info" | "warn";
 
+/** The Caddy version a stack runs unless visualkit:caddyVersion says otherwise: Debian 12's package (cloud-init installs it). */
+export const DEFAULT_CADDY_VERSION = "2.6.2";
+
 /** Internal ports of the reference platform, by the id used in `visualkit:ports`. */
 export const DEFAULT_PORTS = {
     platformApi: 3001,

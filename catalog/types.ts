@@ -95,13 +95,6 @@ export type ContainerHealth =
     | { readonly kind: "tcp"; readonly port: number }
     | { readonly kind: "command"; readonly test: readonly string[] };
 
-export interface HealthTiming {
-    readonly intervalSeconds: number;
-    readonly timeoutSeconds: number;
-    readonly retries: number;
-    readonly startPeriodSeconds: number;
-}
-
 export interface ContainerSpec {
     /** Container name on the host, as `docker ps` shows it. */
     readonly name: string;

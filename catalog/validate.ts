@@ -10,10 +10,13 @@ const PAGES_PROJECT = /^[a-z0-9](?:[a-z0-9-]{0,56}[a-z0-9])?$/;
  * (or a port inside a UDP range), a port the host itself needs, and Pages project names Cloudflare rejects.
  */
 export function validateCatalog(catalog: Catalog, stack: string): CatalogIssue[] {
-    const issues: CatalogIssue[] = [];
     const set = (key: string, value: string) => `pulumi config set --path '${key}' ${value} -s ${stack}`;
+    return [...hostnameIssues(catalog, set), ...portIssues(catalog, stack), ...pagesIssues(catalog, stack)];
+}
 
-    // Hostnames: routes, Pages sites and redirects share one namespace.
+/** Hostnames: routes, Pages sites and redirects share one namespace. */
+function hostnameIssues(catalog: Catalog, set: (key: string, value: string) => string): CatalogIssue[] {
+    const issues: CatalogIssue[] = [];
     const owners = new Map<string, string>();
     const named = [
         ...catalog.services.flatMap((s) => s.routes.map((r) => ({ id: r.id, hostname: r.hostname }))),
@@ -32,8 +35,12 @@ export function validateCatalog(catalog: Catalog, stack: string): CatalogIssue[]
             owners.set(hostname, id);
         }
     }
+    return issues;
+}
 
-    // Host ports, per host and protocol; ranges included.
+/** Host ports, per host and protocol; ranges included. */
+function portIssues(catalog: Catalog, stack: string): CatalogIssue[] {
+    const issues: CatalogIssue[] = [];
     for (const host of catalog.hosts) {
         const taken: { p: PortSpec; owner: string }[] = [];
         for (const s of catalog.services.filter((x) => x.host === host.name)) {
@@ -45,9 +52,6 @@ export function validateCatalog(catalog: Catalog, stack: string): CatalogIssue[]
             const onHost = s.ports.filter((p) => hostNetworked || s.containers.some((c) => c.publishes.includes(p.id)));
             const held = onHost.flatMap((p) => (p.standbyPort === undefined ? [p] : [p, { ...p, id: `${p.id} standby`, port: p.standbyPort, endPort: p.standbyPort }]));
             for (const p of held) {
-                if (p.endPort - p.port < 1 && p.exposure === "public" && p.protocol === "udp" && p.configKey === "visualkit:janusRtpPorts") {
-                    issues.push({ key: p.configKey, problem: `range ${portRangeText(p)} has fewer than 2 ports; Janus needs a pair per stream`, fix: `pulumi config set visualkit:janusRtpPorts 10000-60000 -s ${stack}` });
-                }
                 if (s.id === "janus" && p.port < UNPRIVILEGED_PORT_FLOOR) {
                     issues.push({ key: p.configKey, problem: `${p.protocol} ${portRangeText(p)} is below ${UNPRIVILEGED_PORT_FLOOR}; Janus runs as an unprivileged user and cannot bind it`, fix: `choose a port of ${UNPRIVILEGED_PORT_FLOOR} or above, e.g. ${suggest(p)}` });
                 }
@@ -80,7 +84,12 @@ export function validateCatalog(catalog: Catalog, stack: string): CatalogIssue[]
             }
         }
     }
+    return issues;
+}
 
+/** Pages project names Cloudflare rejects. */
+function pagesIssues(catalog: Catalog, stack: string): CatalogIssue[] {
+    const issues: CatalogIssue[] = [];
     for (const p of catalog.pages) {
         if (!PAGES_PROJECT.test(p.project)) {
             issues.push({

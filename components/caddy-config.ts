@@ -1,6 +1,7 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { renderCaddyfile } from "../caddy/render";
+import { DEFAULT_CADDY_VERSION } from "../catalog/input";
 import type { Catalog } from "../catalog/types";
 import { publishFile } from "../lib/artifacts";
 import type { HostHandle } from "../lib/host";
@@ -20,7 +21,7 @@ export interface CaddyConfigArgs {
     /**
      * Caddy version installed on the host; directives newer than it are left out, so a wrong value either loses
      * `stream_close_delay` (too low) or makes the install fail validation (too high).
-     * @default "2.6.2"
+     * @default DEFAULT_CADDY_VERSION (catalog/input.ts)
      */
     caddyVersion?: pulumi.Input<string>;
     /**
@@ -64,7 +65,7 @@ export class CaddyConfig extends pulumi.ComponentResource {
     constructor(name: string, args: CaddyConfigArgs, opts?: pulumi.ComponentResourceOptions) {
         super("visualkit:caddy:CaddyConfig", name, {}, opts);
         this.caddyfile = pulumi
-            .all([args.acmeEmail, args.caddyVersion ?? "2.6.2", args.logLevel ?? "info"])
+            .all([args.acmeEmail, args.caddyVersion ?? DEFAULT_CADDY_VERSION, args.logLevel ?? "info"])
             .apply(([acmeEmail, caddyVersion, logLevel]) => renderCaddyfile(args.catalog, { host: args.host.name, acmeEmail, caddyVersion, logLevel, tls: args.tls }));
         this.sha256 = publishFile(args.publishAs ?? "Caddyfile", this.caddyfile);
 

@@ -2,7 +2,7 @@ import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { CHATWOOT_DATABASE, CONTAINER_LOGS, DATA_FOLDERS } from "../catalog/defaults";
-import { routeUrl } from "../catalog/derived";
+import { portOf, routeUrl } from "../catalog/derived";
 import type { ContainerSpec, HostSpec, ServiceSpec } from "../catalog/types";
 import type { SecretString } from "../config/secret";
 import { envEntries, hardening, instanceLabels, pullImage, serviceContainer } from "../lib/containers";
@@ -88,128 +88,15 @@ export class Chatwoot extends pulumi.ComponentResource {
         );
         const networksAdvanced = [{ name: network.name }];
 
-        const postgresImage = pullImage(`${name}-postgres-image`, args.images.postgres, engine, { parent: this });
-        const postgres = serviceContainer(
-            `${name}-postgres`,
-            {
-                service: args.service,
-                container: postgresSpec,
-                image: postgresImage.imageId,
-                envs: envEntries({ POSTGRES_USER, POSTGRES_DB }, { POSTGRES_PASSWORD: pgPassword }),
-                extra: { networksAdvanced, volumes: [{ hostPath: data(DATA_FOLDERS.postgres), containerPath: "/var/lib/postgresql/data" }] },
-            },
-            engine,
-            { parent: this },
-        );
+        const { postgres, redis } = stores(name, args, { engine, networksAdvanced, parent: this }, { postgres: postgresSpec, redis: redisSpec }, { postgres: pgPassword, redis: redisPassword });
 
-        const redisImage = pullImage(`${name}-redis-image`, args.images.redis, engine, { parent: this });
-        const redis = serviceContainer(
-            `${name}-redis`,
-            {
-                service: args.service,
-                container: redisSpec,
-                image: redisImage.imageId,
-                // The health check's redis-cli reads the password from here (catalog REDIS_HEALTH_CHECK), never argv.
-                envs: envEntries({}, { REDISCLI_AUTH: redisPassword }),
-                extra: {
-                    networksAdvanced,
-                    // A config file rather than `--requirepass` keeps the password out of the process list; the image's
-                    // entrypoint still drops to the redis user and owns /data.
-                    command: ["redis-server", "/usr/local/etc/redis/redis.conf"],
-                    uploads: [
-                        {
-                            file: "/usr/local/etc/redis/redis.conf",
-                            content: pulumi.secret(pulumi.interpolate`port ${REDIS_PORT}\nrequirepass "${redisPassword}"\nappendonly yes\ndir /data\n`),
-                        },
-                    ],
-                    volumes: [{ hostPath: data(DATA_FOLDERS.redis), containerPath: "/data" }],
-                },
-            },
-            engine,
-            { parent: this },
-        );
-
-        const smtp = args.smtp;
-        const envs = envEntries(
-            {
-                RAILS_ENV: "production",
-                NODE_ENV: "production",
-                INSTALLATION_ENV: "docker",
-                RAILS_LOG_TO_STDOUT: "true",
-                FRONTEND_URL: frontendUrl,
-                // Accounts are created by an administrator; the public sign-up form stays off.
-                ENABLE_ACCOUNT_SIGNUP: "false",
-                ACTIVE_STORAGE_SERVICE: "local",
-                POSTGRES_HOST: postgresSpec.name,
-                POSTGRES_PORT: String(POSTGRES_PORT),
-                POSTGRES_USERNAME: POSTGRES_USER,
-                POSTGRES_DATABASE: POSTGRES_DB,
-                REDIS_URL: `redis://${redisSpec.name}:${REDIS_PORT}`,
-                ...(smtp
-                    ? {
-                          MAILER_SENDER_EMAIL: smtp.sender || `support@${new URL(frontendUrl).hostname}`,
-                          SMTP_ADDRESS: smtp.address,
-                          SMTP_PORT: String(smtp.port),
-                          SMTP_USERNAME: smtp.username,
-                          SMTP_AUTHENTICATION: "login",
-                          SMTP_ENABLE_STARTTLS_AUTO: "true",
-                          SMTP_DOMAIN: new URL(frontendUrl).hostname,
-                      }
-                    : {}),
-            },
-            {
-                SECRET_KEY_BASE: pulumi.secret(args.secrets.secretKeyBase),
-                POSTGRES_PASSWORD: pgPassword,
-                REDIS_PASSWORD: redisPassword,
-                ...(smtp ? { SMTP_PASSWORD: toPulumiSecret(smtp.password) } : {}),
-            },
-        );
+        const envs = chatwootEnv(args, frontendUrl, { postgres: postgresSpec.name, redis: redisSpec.name }, { postgres: pgPassword, redis: redisPassword });
         const storage = [{ hostPath: data(DATA_FOLDERS.chatwootStorage), containerPath: "/app/storage" }];
         // Chatwoot's compose file starts rails through this script: it waits for Postgres and clears a stale server.pid.
         const entrypoints = ["docker/entrypoints/rails.sh"];
 
         const image = pullImage(`${name}-image`, args.images.chatwoot, engine, { parent: this });
-        // Replaced with the image (or the env), so it runs once per Chatwoot version. `attach` makes the provider wait for
-        // the exit; the provider records a failing exit code without failing, so the gate below does. Deleting the
-        // previous run first is harmless (it has exited) and keeps the Docker name stable.
-        const prepare = new docker.Container(
-            `${name}-prepare`,
-            {
-                name: PREPARE_CONTAINER,
-                image: image.imageId,
-                labels: instanceLabels(engine),
-                envs,
-                entrypoints,
-                command: PREPARE_COMMAND,
-                networksAdvanced,
-                volumes: storage,
-                restart: "no",
-                mustRun: false,
-                attach: true,
-                logs: true,
-                logDriver: CONTAINER_LOGS.driver,
-                logOpts: { ...CONTAINER_LOGS.opts },
-                ...hardening(PREPARE_CONTAINER, engine),
-            },
-            { ...child, dependsOn: [postgres, redis], deleteBeforeReplace: true, additionalSecretOutputs: ["containerLogs"] },
-        );
-        // The gate between the migration and the new rails/sidekiq. Rails and sidekiq must NOT take a property
-        // dependency on `prepare`: the engine deletes, before a delete-before-replace resource is replaced, every
-        // dependent whose inputs reference it and that would be replaced too (pulumi/pulumi
-        // pkg/resource/deploy/step_generator.go:2068 calculateDependentReplacements, which scans only property
-        // dependencies, :3328) — that took both rails copies and sidekiq down before the migration ran, and a failed
-        // migration left Chatwoot down. The gate takes the property dependency instead (a command whose change is an
-        // update, never a replacement, so nothing cascades past it) and rails/sidekiq only `dependsOn` it: the engine
-        // still runs the migration first, while the old version serves, and a failure (the check below throws) stops
-        // `pulumi up` before either is touched.
-        const gate = new command.local.Command(
-            `${name}-migrated`,
-            {
-                create: 'test "$PREPARE_EXIT_CODE" = 0',
-                environment: { PREPARE_EXIT_CODE: pulumi.all([prepare.exitCode, prepare.urn]).apply(([code, urn]) => String(preparedExitCode(code, urn))) },
-            },
-            { parent: this },
-        );
+        const { prepare, gate } = migration(name, { engine, networksAdvanced, parent: this }, { image: image.imageId, envs, entrypoints, storage }, [postgres, redis]);
 
         const app = (suffix: string, container: ContainerSpec, extra: { command: string[]; entrypoints?: string[] }, startPeriodSeconds?: number) =>
             serviceContainer(
@@ -221,8 +108,7 @@ export class Chatwoot extends pulumi.ComponentResource {
                 // (the real-host tier's replay) see the migration before rails and sidekiq.
                 { parent: this, dependsOn: [gate, prepare, postgres, redis] },
             );
-        const httpPort = args.service.ports.find((p) => p.id === railsSpec.publishes[0]);
-        if (!httpPort) throw new Error("catalog: chatwoot-rails publishes no port");
+        const httpPort = portOf(args.service.ports, railsSpec.publishes[0] ?? "(none)", "chatwoot-rails");
         app("rails", railsSpec, { entrypoints, command: ["bundle", "exec", "rails", "s", "-p", String(httpPort.containerPort), "-b", "0.0.0.0"] }, RAILS_START_SECONDS);
         app("sidekiq", sidekiqSpec, { command: ["bundle", "exec", "sidekiq", "-C", "config/sidekiq.yml"] }, 60);
 
@@ -230,4 +116,151 @@ export class Chatwoot extends pulumi.ComponentResource {
         this.prepareExitCode = prepare.exitCode;
         this.registerOutputs({ frontendUrl: this.frontendUrl, prepareExitCode: this.prepareExitCode });
     }
+}
+
+/** Where Chatwoot's containers go: the host's engine, the Chatwoot network, the component as parent. */
+type Placement = { engine: ChatwootArgs["docker"]; networksAdvanced: { name: pulumi.Output<string> }[]; parent: pulumi.Resource };
+
+/** The environment rails, sidekiq and the migration share: where Postgres and Redis are, the mailer, the secrets. */
+function chatwootEnv(args: ChatwootArgs, frontendUrl: string, hosts: { postgres: string; redis: string }, passwords: { postgres: pulumi.Output<string>; redis: pulumi.Output<string> }) {
+    const smtp = args.smtp;
+    return envEntries(
+        {
+            RAILS_ENV: "production",
+            NODE_ENV: "production",
+            INSTALLATION_ENV: "docker",
+            RAILS_LOG_TO_STDOUT: "true",
+            FRONTEND_URL: frontendUrl,
+            // Accounts are created by an administrator; the public sign-up form stays off.
+            ENABLE_ACCOUNT_SIGNUP: "false",
+            ACTIVE_STORAGE_SERVICE: "local",
+            POSTGRES_HOST: hosts.postgres,
+            POSTGRES_PORT: String(POSTGRES_PORT),
+            POSTGRES_USERNAME: POSTGRES_USER,
+            POSTGRES_DATABASE: POSTGRES_DB,
+            REDIS_URL: `redis://${hosts.redis}:${REDIS_PORT}`,
+            ...(smtp
+                ? {
+                      MAILER_SENDER_EMAIL: smtp.sender || `support@${new URL(frontendUrl).hostname}`,
+                      SMTP_ADDRESS: smtp.address,
+                      SMTP_PORT: String(smtp.port),
+                      SMTP_USERNAME: smtp.username,
+                      SMTP_AUTHENTICATION: "login",
+                      SMTP_ENABLE_STARTTLS_AUTO: "true",
+                      SMTP_DOMAIN: new URL(frontendUrl).hostname,
+                  }
+                : {}),
+        },
+        {
+            SECRET_KEY_BASE: pulumi.secret(args.secrets.secretKeyBase),
+            POSTGRES_PASSWORD: passwords.postgres,
+            REDIS_PASSWORD: passwords.redis,
+            ...(smtp ? { SMTP_PASSWORD: toPulumiSecret(smtp.password) } : {}),
+        },
+    );
+}
+
+/** Postgres and Redis, on the Chatwoot network only, their data on the volume. */
+function stores(
+    name: string,
+    args: ChatwootArgs,
+    on: Placement,
+    specs: { postgres: ContainerSpec; redis: ContainerSpec },
+    passwords: { postgres: pulumi.Output<string>; redis: pulumi.Output<string> },
+) {
+    const data = (folder: string) => `${args.host.dataDir}/${folder}`;
+    const postgresImage = pullImage(`${name}-postgres-image`, args.images.postgres, on.engine, { parent: on.parent });
+    const postgres = serviceContainer(
+        `${name}-postgres`,
+        {
+            service: args.service,
+            container: specs.postgres,
+            image: postgresImage.imageId,
+            envs: envEntries({ POSTGRES_USER, POSTGRES_DB }, { POSTGRES_PASSWORD: passwords.postgres }),
+            extra: { networksAdvanced: on.networksAdvanced, volumes: [{ hostPath: data(DATA_FOLDERS.postgres), containerPath: "/var/lib/postgresql/data" }] },
+        },
+        on.engine,
+        { parent: on.parent },
+    );
+
+    const redisImage = pullImage(`${name}-redis-image`, args.images.redis, on.engine, { parent: on.parent });
+    const redis = serviceContainer(
+        `${name}-redis`,
+        {
+            service: args.service,
+            container: specs.redis,
+            image: redisImage.imageId,
+            // The health check's redis-cli reads the password from here (catalog REDIS_HEALTH_CHECK), never argv.
+            envs: envEntries({}, { REDISCLI_AUTH: passwords.redis }),
+            extra: {
+                networksAdvanced: on.networksAdvanced,
+                // A config file rather than `--requirepass` keeps the password out of the process list; the image's
+                // entrypoint still drops to the redis user and owns /data.
+                command: ["redis-server", "/usr/local/etc/redis/redis.conf"],
+                uploads: [
+                    {
+                        file: "/usr/local/etc/redis/redis.conf",
+                        content: pulumi.secret(pulumi.interpolate`port ${REDIS_PORT}\nrequirepass "${passwords.redis}"\nappendonly yes\ndir /data\n`),
+                    },
+                ],
+                volumes: [{ hostPath: data(DATA_FOLDERS.redis), containerPath: "/data" }],
+            },
+        },
+        on.engine,
+        { parent: on.parent },
+    );
+    return { postgres, redis };
+}
+
+/**
+ * The database preparation (`db:chatwoot_prepare`) as a one-shot container, and the gate rails and sidekiq wait for.
+ */
+function migration(
+    name: string,
+    on: Placement,
+    run: { image: pulumi.Output<string>; envs: ReturnType<typeof chatwootEnv>; entrypoints: string[]; storage: { hostPath: string; containerPath: string }[] },
+    stores: pulumi.Resource[],
+) {
+    // Replaced with the image (or the env), so it runs once per Chatwoot version. `attach` makes the provider wait for
+    // the exit; the provider records a failing exit code without failing, so the gate below does. Deleting the
+    // previous run first is harmless (it has exited) and keeps the Docker name stable.
+    const prepare = new docker.Container(
+        `${name}-prepare`,
+        {
+            name: PREPARE_CONTAINER,
+            image: run.image,
+            labels: instanceLabels(on.engine),
+            envs: run.envs,
+            entrypoints: run.entrypoints,
+            command: PREPARE_COMMAND,
+            networksAdvanced: on.networksAdvanced,
+            volumes: run.storage,
+            restart: "no",
+            mustRun: false,
+            attach: true,
+            logs: true,
+            logDriver: CONTAINER_LOGS.driver,
+            logOpts: { ...CONTAINER_LOGS.opts },
+            ...hardening(PREPARE_CONTAINER, on.engine),
+        },
+        { parent: on.parent, provider: on.engine.provider, dependsOn: stores, deleteBeforeReplace: true, additionalSecretOutputs: ["containerLogs"] },
+    );
+    // The gate between the migration and the new rails/sidekiq. Rails and sidekiq must NOT take a property
+    // dependency on `prepare`: the engine deletes, before a delete-before-replace resource is replaced, every
+    // dependent whose inputs reference it and that would be replaced too (pulumi/pulumi
+    // pkg/resource/deploy/step_generator.go:2068 calculateDependentReplacements, which scans only property
+    // dependencies, :3328) — that took both rails copies and sidekiq down before the migration ran, and a failed
+    // migration left Chatwoot down. The gate takes the property dependency instead (a command whose change is an
+    // update, never a replacement, so nothing cascades past it) and rails/sidekiq only `dependsOn` it: the engine
+    // still runs the migration first, while the old version serves, and a failure (the check below throws) stops
+    // `pulumi up` before either is touched.
+    const gate = new command.local.Command(
+        `${name}-migrated`,
+        {
+            create: 'test "$PREPARE_EXIT_CODE" = 0',
+            environment: { PREPARE_EXIT_CODE: pulumi.all([prepare.exitCode, prepare.urn]).apply(([code, urn]) => String(preparedExitCode(code, urn))) },
+        },
+        { parent: on.parent },
+    );
+    return { prepare, gate };
 }

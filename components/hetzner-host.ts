@@ -94,17 +94,7 @@ export class HetznerHost extends pulumi.ComponentResource implements HostHandle 
         const location = args.location;
         this.name = args.host.name;
 
-        // Only "type blob", named by its hash: Hetzner refuses a second key with the same blob, so neither a comment
-        // edit nor removing another key from the list may replace a key.
-        const publicKeys = new Map<string, { publicKey: string; line: string }>();
-        for (const line of args.sshPublicKeys.map((l) => l.trim())) {
-            const publicKey = line.split(/\s+/).slice(0, 2).join(" ");
-            const id = createHash("sha256").update(publicKey).digest("hex").slice(0, 8);
-            if (!publicKeys.has(id)) publicKeys.set(id, { publicKey, line });
-        }
-        const keys = [...publicKeys].map(
-            ([id, { publicKey }]) => new hcloud.SshKey(`${name}-ssh-${id}`, { name: `${name}-${id}`, publicKey, labels }, { parent: this }),
-        );
+        const { publicKeys, keys } = sshKeys(name, args.sshPublicKeys, labels, this);
 
         // No assigneeType: without assigneeId the provider only warns that it is unused, on every run
         // (terraform-provider-hcloud v1.67.0 internal/primaryip/resource.go:178-183); the server's publicNets assign them.
@@ -123,69 +113,9 @@ export class HetznerHost extends pulumi.ComponentResource implements HostHandle 
             { parent: this, protect, retainOnDelete: protect },
         );
 
-        // The host key is the state's, not the server's: generated once (like GeneratedSecrets), it outlives any server
-        // behind these IPs, so a rebuilt server presents the key every client already pins. The user data carries the
-        // private half and is a secret; the public half is not.
-        const hostKeySecret = new random.RandomPassword(`${name}-ssh-host-key`, { length: 64, special: false }, { parent: this }).result;
-        const hostKey = pulumi.secret(hostKeySecret).apply((secret) => ed25519HostKey(secret, `visualkit-${args.host.name}`));
-        this.sshHostKey = pulumi.unsecret(hostKey.apply((k) => k.publicKey));
-        const userData = pulumi.secret(
-            pulumi
-                .all([volume.linuxDevice, hostKey])
-                .apply(([volumeDevice, key]) => renderCloudInit({ volumeDevice, mountScript: shippedFile("scripts/host/mount-data-volume.sh"), hostKey: key, ...hostLayout(args.host) })),
-        );
-        publishFile(args.publishAs ?? "cloud-init.yaml", userData);
-
-        // The rules live on the Firewall alone: a rule change updates it in place and never touches the server.
-        const firewall = new hcloud.Firewall(
-            `${name}-firewall`,
-            {
-                name,
-                labels,
-                rules: firewallRules(args.catalog, args.host.name, args.sshAllowedCidrs).map((r) => ({
-                    direction: "in",
-                    protocol: r.protocol,
-                    port: r.port,
-                    sourceIps: [...r.sourceIps],
-                    description: r.description,
-                })),
-            },
-            { parent: this },
-        );
-        const server = new hcloud.Server(
-            `${name}-server`,
-            {
-                name,
-                serverType: args.serverType,
-                location,
-                image: args.image ?? "debian-12",
-                backups: args.backups ?? false,
-                labels,
-                sshKeys: keys.map((k) => k.id),
-                // Applied by Hetzner when the server is created, so it never boots unprotected; a FirewallAttachment
-                // would attach it only after the server exists, leaving every port open for its first minute (the
-                // SDK's FirewallAttachment docs). Both on one firewall fight: the server detaches what the attachment
-                // attached (hetznercloud/terraform-provider-hcloud#828), so there is no attachment.
-                firewallIds: [firewall.id.apply(Number)],
-                userData,
-                publicNets: [{ ipv4Enabled: true, ipv4: ipv4.id.apply(Number), ipv6Enabled: true, ipv6: ipv6.id.apply(Number) }],
-                deleteProtection: protect,
-                rebuildProtection: protect,
-                // Lets Docker stop the containers (and Postgres flush) before the server is deleted.
-                shutdownBeforeDeletion: true,
-            },
-            {
-                parent: this,
-                // hcloud replaces the server when userData, sshKeys or image change (https://github.com/pulumi/pulumi-hcloud/issues/482,
-                // upstream hetznercloud/terraform-provider-hcloud#372 and #737). All three are bootstrap: a running server gets
-                // day-2 changes over SSH and the Docker API, never a rebuild. Ignored inputs keep their recorded values even
-                // when the server is replaced for another reason, so applying a new bootstrap takes `rebootstrap`.
-                ignoreChanges: args.rebootstrap ? [] : ["userData", "sshKeys", "image"],
-                // The primary IPs can be assigned to one server at a time and the name is unique per project, so a
-                // replacement must delete the old server before it creates the new one.
-                deleteBeforeReplace: true,
-            },
-        );
+        const { userData, sshHostKey } = bootstrap(name, args, volume, this);
+        this.sshHostKey = sshHostKey;
+        const server = createServer(name, args, { labels, keys, userData, ipv4, ipv6 }, this);
 
         // TURN needs TCP 443 on an address Caddy does not own (docs/turn.md): a server has one primary IPv4, so the
         // second one is a Floating IP. It outlives the server like the primary IPs; a replaced server gets it reassigned.
@@ -214,34 +144,7 @@ export class HetznerHost extends pulumi.ComponentResource implements HostHandle 
         this.ssh = pulumi.interpolate`ssh root@${this.ipv4}`;
         this.connection = sshConnection(this.ipv4, this.sshHostKey, args.sshPrivateKey);
 
-        const timeout = args.readyTimeoutSeconds ?? 900;
-        this.ready = new command.remote.Command(
-            `${name}-ready`,
-            {
-                ...REMOTE_COMMAND_DEFAULTS,
-                connection: this.connection,
-                create: `bash -s -- ${timeout}`,
-                stdin: shippedFile("scripts/host/wait-ready.sh"),
-                // The IPs outlive the server, so only the server's id tells a new server (which must be waited for).
-                triggers: [server.id],
-            },
-            { parent: this, dependsOn: [server, volumeAttachment] },
-        );
-        // The server's sshKeys are fixed at creation (see ignoreChanges above); this keeps root's keys equal to the
-        // config on every `pulumi up`, so removing a key revokes it.
-        new command.remote.Command(
-            `${name}-authorized-keys`,
-            {
-                ...REMOTE_COMMAND_DEFAULTS,
-                connection: this.connection,
-                create: shippedFile("scripts/host/install-authorized-keys.sh"),
-                // The header tells the script how many keys to expect (it refuses any other count).
-                stdin: authorizedKeysInput([...publicKeys.values()].map((k) => k.line)),
-                // A new server behind the same IPs starts from its creation-time keys: sync it too.
-                triggers: [server.id],
-            },
-            { parent: this, dependsOn: [this.ready] },
-        );
+        this.ready = remoteSteps(name, args, this.connection, server, volumeAttachment, [...publicKeys.values()].map((k) => k.line), this);
 
         this.registerOutputs({
             serverId: this.serverId,
@@ -268,3 +171,139 @@ export function hasTurnAddress(catalog: Catalog, host: string): boolean {
     return catalog.services.some((s) => s.host === host && (s.names ?? []).some((n) => n.address === "turnIpv4"));
 }
 
+/** One Hetzner key per distinct public key. */
+function sshKeys(name: string, lines: readonly string[], labels: Record<string, string>, parent: pulumi.Resource) {
+    // Only "type blob", named by its hash: Hetzner refuses a second key with the same blob, so neither a comment
+    // edit nor removing another key from the list may replace a key.
+    const publicKeys = new Map<string, { publicKey: string; line: string }>();
+    for (const line of lines.map((l) => l.trim())) {
+        const publicKey = line.split(/\s+/).slice(0, 2).join(" ");
+        const id = createHash("sha256").update(publicKey).digest("hex").slice(0, 8);
+        if (!publicKeys.has(id)) publicKeys.set(id, { publicKey, line });
+    }
+    const keys = [...publicKeys].map(
+        ([id, { publicKey }]) => new hcloud.SshKey(`${name}-ssh-${id}`, { name: `${name}-${id}`, publicKey, labels }, { parent }),
+    );
+    return { publicKeys, keys };
+}
+
+/** The server behind its firewall, on the primary IPs, booting from the user data. */
+function createServer(
+    name: string,
+    args: HetznerHostArgs,
+    with_: { labels: Record<string, string>; keys: hcloud.SshKey[]; userData: pulumi.Output<string>; ipv4: hcloud.PrimaryIp; ipv6: hcloud.PrimaryIp },
+    parent: pulumi.Resource,
+): hcloud.Server {
+    const { labels, keys, userData, ipv4, ipv6 } = with_;
+    const protect = args.protect ?? false;
+    const location = args.location;
+    // The rules live on the Firewall alone: a rule change updates it in place and never touches the server.
+    const firewall = new hcloud.Firewall(
+        `${name}-firewall`,
+        {
+            name,
+            labels,
+            rules: firewallRules(args.catalog, args.host.name, args.sshAllowedCidrs).map((r) => ({
+                direction: "in",
+                protocol: r.protocol,
+                port: r.port,
+                sourceIps: [...r.sourceIps],
+                description: r.description,
+            })),
+        },
+        { parent },
+    );
+    const server = new hcloud.Server(
+        `${name}-server`,
+        {
+            name,
+            serverType: args.serverType,
+            location,
+            image: args.image ?? "debian-12",
+            backups: args.backups ?? false,
+            labels,
+            sshKeys: keys.map((k) => k.id),
+            // Applied by Hetzner when the server is created, so it never boots unprotected; a FirewallAttachment
+            // would attach it only after the server exists, leaving every port open for its first minute (the
+            // SDK's FirewallAttachment docs). Both on one firewall fight: the server detaches what the attachment
+            // attached (hetznercloud/terraform-provider-hcloud#828), so there is no attachment.
+            firewallIds: [firewall.id.apply(Number)],
+            userData,
+            publicNets: [{ ipv4Enabled: true, ipv4: ipv4.id.apply(Number), ipv6Enabled: true, ipv6: ipv6.id.apply(Number) }],
+            deleteProtection: protect,
+            rebuildProtection: protect,
+            // Lets Docker stop the containers (and Postgres flush) before the server is deleted.
+            shutdownBeforeDeletion: true,
+        },
+        {
+            parent,
+            // hcloud replaces the server when userData, sshKeys or image change (https://github.com/pulumi/pulumi-hcloud/issues/482,
+            // upstream hetznercloud/terraform-provider-hcloud#372 and #737). All three are bootstrap: a running server gets
+            // day-2 changes over SSH and the Docker API, never a rebuild. Ignored inputs keep their recorded values even
+            // when the server is replaced for another reason, so applying a new bootstrap takes `rebootstrap`.
+            ignoreChanges: args.rebootstrap ? [] : ["userData", "sshKeys", "image"],
+            // The primary IPs can be assigned to one server at a time and the name is unique per project, so a
+            // replacement must delete the old server before it creates the new one.
+            deleteBeforeReplace: true,
+        },
+    );
+    return server;
+}
+
+/** Waits for the booted host, then keeps root's authorized keys equal to the config; returns the wait. */
+function remoteSteps(
+    name: string,
+    args: HetznerHostArgs,
+    connection: pulumi.Output<command.types.input.remote.ConnectionArgs>,
+    server: hcloud.Server,
+    volumeAttachment: hcloud.VolumeAttachment,
+    keyLines: string[],
+    parent: pulumi.Resource,
+): command.remote.Command {
+    const timeout = args.readyTimeoutSeconds ?? 900;
+    const ready = new command.remote.Command(
+        `${name}-ready`,
+        {
+            ...REMOTE_COMMAND_DEFAULTS,
+            connection: connection,
+            create: `bash -s -- ${timeout}`,
+            stdin: shippedFile("scripts/host/wait-ready.sh"),
+            // The IPs outlive the server, so only the server's id tells a new server (which must be waited for).
+            triggers: [server.id],
+        },
+        { parent, dependsOn: [server, volumeAttachment] },
+    );
+    // The server's sshKeys are fixed at creation (see ignoreChanges above); this keeps root's keys equal to the
+    // config on every `pulumi up`, so removing a key revokes it.
+    new command.remote.Command(
+        `${name}-authorized-keys`,
+        {
+            ...REMOTE_COMMAND_DEFAULTS,
+            connection: connection,
+            create: shippedFile("scripts/host/install-authorized-keys.sh"),
+            // The header tells the script how many keys to expect (it refuses any other count).
+            stdin: authorizedKeysInput(keyLines),
+            // A new server behind the same IPs starts from its creation-time keys: sync it too.
+            triggers: [server.id],
+        },
+        { parent, dependsOn: [ready] },
+    );
+    return ready;
+}
+
+/** The cloud-init user data (published, secret) and the host key it installs, whose public half clients pin. */
+function bootstrap(name: string, args: HetznerHostArgs, volume: hcloud.Volume, parent: pulumi.Resource) {
+    // The host key is the state's, not the server's: generated once (like GeneratedSecrets), it outlives any server
+    // behind these IPs, so a rebuilt server presents the key every client already pins. The user data carries the
+    // private half and is a secret; the public half is not.
+    const hostKeySecret = new random.RandomPassword(`${name}-ssh-host-key`, { length: 64, special: false }, { parent }).result;
+    const hostKey = pulumi.secret(hostKeySecret).apply((secret) => ed25519HostKey(secret, `visualkit-${args.host.name}`));
+    const sshHostKey = pulumi.unsecret(hostKey.apply((k) => k.publicKey));
+    const userData = pulumi.secret(
+        pulumi
+            .all([volume.linuxDevice, hostKey])
+            .apply(([volumeDevice, key]) => renderCloudInit({ volumeDevice, mountScript: shippedFile("scripts/host/mount-data-volume.sh"), hostKey: key, ...hostLayout(args.host) })),
+    );
+    publishFile(args.publishAs ?? "cloud-init.yaml", userData);
+    return { userData, sshHostKey };
+}

@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { portOf } from "../catalog/derived";
 import type { HostSpec, ServiceSpec } from "../catalog/types";
 import type { SecretString } from "../config/secret";
 import { envEntries, pullImage, serviceContainer } from "../lib/containers";
@@ -33,11 +34,7 @@ export interface VkAgentArgs {
  * address (the primary's `networkAddress`, or its standby's): each copy tells Janus where to send its calls' RTP.
  */
 export function vkAgentDerivedEnv(service: ServiceSpec, janus: ServiceSpec, network: HostSpec["network"], rtpAddress = service.networkAddress): Record<string, string> {
-    const port = (s: ServiceSpec, id: string) => {
-        const p = s.ports.find((x) => x.id === id);
-        if (!p) throw new Error(`catalog: ${s.id} has no port ${id}`);
-        return p;
-    };
+    const port = (s: ServiceSpec, id: string) => portOf(s.ports, id, s.id);
     if (janus.bindAddress !== network.gateway) {
         throw new Error(`catalog: Janus listens on ${janus.bindAddress}, but vk-agent can reach the host only at the network gateway ${network.gateway}`);
     }

@@ -1,3 +1,4 @@
+import { DEFAULT_CADDY_VERSION } from "../catalog/input";
 /**
  * Every config key the program reads, in one table. `Pulumi.yaml` declares the same keys (a test keeps the two
  * equal) and docs/configuration.md's config table is checked against it, so a key cannot be added in one place only.
@@ -52,7 +53,7 @@ export const KEYS: readonly KeySpec[] = [
     },
     { key: "sshPrivateKey", type: "string", secret: true, optional: true, description: "Private key for the day-2 SSH commands; when unset they use the ssh-agent. The Docker provider always uses the ssh-agent." },
     { key: "caddyTls", type: "string", default: "acme", description: "How Caddy gets certificates: acme (Let's Encrypt/ZeroSSL, needs public DNS) or internal (Caddy's own CA, for a test host or a server checked before the DNS switch)." },
-    { key: "caddyVersion", type: "string", default: "2.6.2", description: "Caddy version the server runs (Debian 12's package is 2.6.2); newer-only directives are rendered only when it supports them." },
+    { key: "caddyVersion", type: "string", default: DEFAULT_CADDY_VERSION, description: `Caddy version the server runs (Debian 12's package is ${DEFAULT_CADDY_VERSION}); newer-only directives are rendered only when it supports them.` },
 
     // Containers
     { key: "imagePlatformApi", type: "string", description: "Image of platform-api (Fastify + tRPC API on 3001, WebSocket server on 3002)." },

@@ -198,6 +198,45 @@ function cliText(v: GoValue, secureAs: string): string | undefined {
  */
 export function readStackYaml(text: string, project: string, file: string, secureAs: string): StackYaml {
     const out: StackYaml = { values: {}, secretKeys: new Set(), written: {}, problems: [] };
+    const parsed = configSection(text, file, out);
+    if (!parsed) return out;
+    const { configNode, lineOf } = parsed;
+    const problem = (key: string, line: number, what: string, fix: string) => out.problems.push({ key, problem: `(${file} line ${line}) ${what}`, fix });
+    const decode = decoder({ ...parsed, out, problem, file, secureAs });
+
+    const seenTop = new Map<string, number>();
+    for (const pair of configNode.items) {
+        const keyText = isScalar(pair.key) ? String(pair.key.value) : undefined;
+        const line = lineOf(pair.key as Node);
+        if (keyText === undefined) {
+            problem(`${file} config`, line, "has a key that is not a name", "write each key as namespace:name");
+            continue;
+        }
+        // Keys without a namespace belong to the project (loaders.go:61-93).
+        const key = keyText.includes(":") ? keyText : `${project}:${keyText}`;
+        if (seenTop.has(key)) {
+            problem(key, line, `is set twice (first at line ${seenTop.get(key)}); the Pulumi CLI refuses the whole file`, `remove one of the two ${keyText}: lines from ${file}`);
+            continue;
+        }
+        seenTop.set(key, line);
+        const node = pair.value as Node | null;
+        const v: GoValue = node === null ? { t: "null" } : decode(node, key, key, 0);
+        if (v.t === "null") {
+            problem(key, line, "has no value (YAML reads it as null, which the program would be handed as the text null)", `give it a value, or remove the line to use the default`);
+            continue;
+        }
+        const text = cliText(v, secureAs);
+        if (text === undefined) {
+            problem(key, line, "holds .nan or .inf, which the Pulumi CLI cannot pass to the program", "write a number, or quote the text");
+            continue;
+        }
+        out.values[key] = text;
+    }
+    return out;
+}
+
+/** The file's config: map, with the line of each node; undefined (problems listed in `out`) when there is none to read. */
+function configSection(text: string, file: string, out: StackYaml) {
     const lines = new LineCounter();
     let doc: Document.Parsed;
     try {
@@ -205,29 +244,33 @@ export function readStackYaml(text: string, project: string, file: string, secur
         doc = parseDocument(text, { schema: "failsafe", uniqueKeys: false, lineCounter: lines, prettyErrors: false });
     } catch (e) {
         out.problems.push({ key: file, problem: `cannot be read as YAML: ${(e as Error).message}`, fix: `fix the file's YAML syntax` });
-        return out;
+        return undefined;
     }
     const lineOf = (n: Node | null | undefined) => (n?.range ? lines.linePos(n.range[0]).line : 0);
     for (const e of doc.errors) {
         out.problems.push({ key: file, problem: `line ${lines.linePos(e.pos[0]).line}: ${e.message.split("\n")[0]}`, fix: `fix the file's YAML syntax; the Pulumi CLI refuses the whole file` });
     }
-    if (doc.errors.length > 0) return out;
+    if (doc.errors.length > 0) return undefined;
     const root = doc.contents;
-    if (root === null || (isScalar(root) && NULLS.has(String(root.value)))) return out;
+    if (root === null || (isScalar(root) && NULLS.has(String(root.value)))) return undefined;
     if (!isMap(root)) {
         out.problems.push({ key: file, problem: "is not a YAML map with a config: section", fix: "start the file with config: and indent the keys under it" });
-        return out;
+        return undefined;
     }
     const configNode = root.items.find((p) => isScalar(p.key) && p.key.value === "config")?.value as Node | null | undefined;
-    if (configNode === undefined || configNode === null || (isScalar(configNode) && NULLS.has(String(configNode.value)))) return out;
+    if (configNode === undefined || configNode === null || (isScalar(configNode) && NULLS.has(String(configNode.value)))) return undefined;
     if (!isMap(configNode)) {
         out.problems.push({ key: `${file} config`, problem: "is not a map of key: value", fix: "indent each key under config: as key: value" });
-        return out;
+        return undefined;
     }
 
-    const problem = (key: string, line: number, what: string, fix: string) => out.problems.push({ key, problem: `(${file} line ${line}) ${what}`, fix });
+    return { doc, configNode, lineOf };
+}
 
-    // One node of a value, decoded as yaml.v3 decodes it; `path` names it in problems and in `written`.
+type Parsed = NonNullable<ReturnType<typeof configSection>>;
+
+/** One node of a value, decoded as yaml.v3 decodes it; `path` names it in problems and in `written`. */
+function decoder({ doc, lineOf, out, problem, file, secureAs }: Parsed & { out: StackYaml; problem: (key: string, line: number, what: string, fix: string) => void; file: string; secureAs: string }) {
     const decode = (node: unknown, path: string, top: string, depth: number): GoValue => {
         if (depth > 64) {
             problem(top, lineOf(node as Node), "is nested too deeply", "flatten the value");
@@ -289,34 +332,6 @@ export function readStackYaml(text: string, project: string, file: string, secur
         }
         return { t: "null" };
     };
-
-    const seenTop = new Map<string, number>();
-    for (const pair of configNode.items) {
-        const keyText = isScalar(pair.key) ? String(pair.key.value) : undefined;
-        const line = lineOf(pair.key as Node);
-        if (keyText === undefined) {
-            problem(`${file} config`, line, "has a key that is not a name", "write each key as namespace:name");
-            continue;
-        }
-        // Keys without a namespace belong to the project (loaders.go:61-93).
-        const key = keyText.includes(":") ? keyText : `${project}:${keyText}`;
-        if (seenTop.has(key)) {
-            problem(key, line, `is set twice (first at line ${seenTop.get(key)}); the Pulumi CLI refuses the whole file`, `remove one of the two ${keyText}: lines from ${file}`);
-            continue;
-        }
-        seenTop.set(key, line);
-        const node = pair.value as Node | null;
-        const v: GoValue = node === null ? { t: "null" } : decode(node, key, key, 0);
-        if (v.t === "null") {
-            problem(key, line, "has no value (YAML reads it as null, which the program would be handed as the text null)", `give it a value, or remove the line to use the default`);
-            continue;
-        }
-        const text = cliText(v, secureAs);
-        if (text === undefined) {
-            problem(key, line, "holds .nan or .inf, which the Pulumi CLI cannot pass to the program", "write a number, or quote the text");
-            continue;
-        }
-        out.values[key] = text;
-    }
-    return out;
+    return decode;
 }
+

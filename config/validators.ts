@@ -128,10 +128,6 @@ export function isPort(n: number): boolean {
     return Number.isInteger(n) && n >= 1 && n <= 65535;
 }
 
-export function rangesOverlap(a: PortRange, b: PortRange): boolean {
-    return a.from <= b.to && b.from <= a.to;
-}
-
 /** A DKIM TXT record: tag list with v=DKIM1 first (when present), a known key type, and a base64 public key. */
 export function checkDkim(value: string): string | undefined {
     const tags = new Map<string, string>();

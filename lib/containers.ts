@@ -3,7 +3,8 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { CONTAINER_LOGS } from "../catalog/defaults";
 import { containerLimits, SECURITY_OPTS, type HostCapacity } from "../catalog/limits";
-import type { ContainerSpec, PortSpec, ServiceSpec } from "../catalog/types";
+import { portOf } from "../catalog/derived";
+import type { ContainerSpec, ServiceSpec } from "../catalog/types";
 import { ENV_NAME } from "../config/validators";
 import { healthcheckTest } from "./healthcheck";
 import { goSeconds } from "./go-duration";
@@ -121,8 +122,7 @@ export function replicasOf(service: ServiceSpec, container: ContainerSpec): Repl
 /** The host ports a catalog container (or its standby copy) publishes, on the loopback address and TCP only. */
 export function publishedPorts(service: ServiceSpec, container: ContainerSpec, role: Replica["role"] = "primary"): docker.types.input.ContainerPort[] {
     return container.publishes.map((id) => {
-        const p: PortSpec | undefined = service.ports.find((x) => x.id === id);
-        if (!p) throw new Error(`catalog: container ${container.name} publishes unknown port ${id}`);
+        const p = portOf(service.ports, id, `container ${container.name}`);
         if (p.protocol !== "tcp") throw new Error(`catalog: container ${container.name} publishes ${p.protocol} port ${p.port}; only TCP is ever published`);
         if (service.bindAddress !== PUBLISH_ADDRESS) throw new Error(`catalog: ${service.id} binds ${service.bindAddress}; published ports listen on ${PUBLISH_ADDRESS} only`);
         const external = role === "standby" ? p.standbyPort : p.port;

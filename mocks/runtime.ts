@@ -139,13 +139,66 @@ export class MockRunError extends Error {
 }
 
 export async function runWithMocks(opts: MockRunOptions): Promise<MockRunResult> {
-    const records: Omit<RecordedResource, "parent" | "options" | "propertyDependencies">[] = [];
+    const records: Recorded[] = [];
     const propertyDeps = new Map<string, Promise<Record<string, string[]>>>();
     const parents = new Map<string, string | null>();
     const options = new Map<string, RecordedResource["options"]>();
     const invokes: MockRunResult["invokes"] = [];
     const failures: string[] = [];
 
+    installMocks(opts, records, invokes, failures);
+    pulumi.runtime.setAllConfig(opts.config, [...opts.secretKeys]);
+    resetPublishedFiles();
+
+    const { rejections, restore } = ownUnhandledRejections();
+
+    let programOutputs: Record<string, unknown> = {};
+    let programError: unknown;
+    await pulumi.runtime.runInPulumiStack(async () => {
+        watchRegistrations(({ type, name, custom }, parent, o, dependsOn, aliases, propertyDependencies) => {
+            const key = `${type}::${name}`;
+            parents.set(key, parent);
+            propertyDeps.set(key, propertyDependencies);
+            options.set(key, {
+                import: o.import,
+                protect: o.protect,
+                retainOnDelete: o.retainOnDelete,
+                ignoreChanges: o.ignoreChanges,
+                replaceOnChanges: o.replaceOnChanges,
+                deleteBeforeReplace: o.deleteBeforeReplace,
+                dependsOn,
+                aliases: programAliases(type, custom, aliases),
+            });
+        });
+        try {
+            programOutputs = await opts.program();
+        } catch (e) {
+            // Rethrown below: an error escaping the stack's init becomes an unhandled rejection inside the SDK.
+            programError = e;
+        }
+        return programOutputs;
+    });
+
+    // Let registrations that were started but not awaited by the program finish, even when the program failed: a
+    // late registerOutputs reaching the next run's monitor would crash the process ("unknown resource").
+    await drainRegistrations().catch((e: unknown) => rejections.push(e));
+    // Unhandled rejections are reported after the microtask queue drains.
+    await new Promise((done) => setImmediate(done));
+    restore();
+    if (programError !== undefined) throw programError;
+    if (failures.length > 0) throw new Error(failures.join("\n"));
+    if (rejections.length > 0) {
+        const messages = [...new Set(rejections.map((r) => (r instanceof Error ? r.message : String(r))))];
+        throw new MockRunError(messages.join("\n"), records.map((r) => ({ type: r.type, name: r.name })));
+    }
+
+    return collect(records, { parents, options, propertyDeps }, programOutputs, invokes);
+}
+
+type Recorded = Omit<RecordedResource, "parent" | "options" | "propertyDependencies">;
+
+/** Pulumi's mocks: each resource recorded with its inputs, each invoke answered (or listed as a failure). */
+function installMocks(opts: MockRunOptions, records: Recorded[], invokes: MockRunResult["invokes"], failures: string[]): void {
     pulumi.runtime.setMocks(
         {
             async newResource(args) {
@@ -180,62 +233,35 @@ export async function runWithMocks(opts: MockRunOptions): Promise<MockRunResult>
         opts.stack,
         false,
     );
-    pulumi.runtime.setAllConfig(opts.config, [...opts.secretKeys]);
-    resetPublishedFiles();
+}
 
-    // A registration whose inputs reject is not awaited by the program: under the CLI the language host's own
-    // unhandledRejection handler fails the deployment with it; here it would kill the process (or, under jest, fail
-    // the test from outside). Like the language host, the run owns the handler while the program runs, and reports
-    // what it caught as the run's failure. Inside jest, `process` is a sandbox copy whose listeners Node never calls;
-    // the main context's global is the real process (and is `process` itself outside jest).
+// A registration whose inputs reject is not awaited by the program: under the CLI the language host's own
+// unhandledRejection handler fails the deployment with it; here it would kill the process (or, under jest, fail
+// the test from outside). Like the language host, the run owns the handler while the program runs, and reports
+// what it caught as the run's failure. Inside jest, `process` is a sandbox copy whose listeners Node never calls;
+// the main context's global is the real process (and is `process` itself outside jest).
+function ownUnhandledRejections(): { rejections: unknown[]; restore: () => void } {
     const realProcess = runInThisContext("process") as NodeJS.Process;
     const rejections: unknown[] = [];
     const onRejection = (reason: unknown) => rejections.push(reason);
     const previous = realProcess.listeners("unhandledRejection");
     realProcess.removeAllListeners("unhandledRejection");
     realProcess.on("unhandledRejection", onRejection);
+    const restore = () => {
+        realProcess.off("unhandledRejection", onRejection);
+        for (const listener of previous) realProcess.on("unhandledRejection", listener);
+    };
+    return { rejections, restore };
+}
 
-    let programOutputs: Record<string, unknown> = {};
-    let programError: unknown;
-    await pulumi.runtime.runInPulumiStack(async () => {
-        watchRegistrations(({ type, name, custom }, parent, o, dependsOn, aliases, propertyDependencies) => {
-            const key = `${type}::${name}`;
-            parents.set(key, parent);
-            propertyDeps.set(key, propertyDependencies);
-            options.set(key, {
-                import: o.import,
-                protect: o.protect,
-                retainOnDelete: o.retainOnDelete,
-                ignoreChanges: o.ignoreChanges,
-                replaceOnChanges: o.replaceOnChanges,
-                deleteBeforeReplace: o.deleteBeforeReplace,
-                dependsOn,
-                aliases: programAliases(type, custom, aliases),
-            });
-        });
-        try {
-            programOutputs = await opts.program();
-        } catch (e) {
-            // Rethrown below: an error escaping the stack's init becomes an unhandled rejection inside the SDK.
-            programError = e;
-        }
-        return programOutputs;
-    });
-
-    // Let registrations that were started but not awaited by the program finish, even when the program failed: a
-    // late registerOutputs reaching the next run's monitor would crash the process ("unknown resource").
-    await drainRegistrations().catch((e: unknown) => rejections.push(e));
-    // Unhandled rejections are reported after the microtask queue drains.
-    await new Promise((done) => setImmediate(done));
-    realProcess.off("unhandledRejection", onRejection);
-    for (const listener of previous) realProcess.on("unhandledRejection", listener);
-    if (programError !== undefined) throw programError;
-    if (failures.length > 0) throw new Error(failures.join("\n"));
-    if (rejections.length > 0) {
-        const messages = [...new Set(rejections.map((r) => (r instanceof Error ? r.message : String(r))))];
-        throw new MockRunError(messages.join("\n"), records.map((r) => ({ type: r.type, name: r.name })));
-    }
-
+/** The run's result: each resource with its parent, options and property dependencies, the published files, the outputs. */
+async function collect(
+    records: Recorded[],
+    registered: { parents: Map<string, string | null>; options: Map<string, RecordedResource["options"]>; propertyDeps: Map<string, Promise<Record<string, string[]>>> },
+    programOutputs: Record<string, unknown>,
+    invokes: MockRunResult["invokes"],
+): Promise<MockRunResult> {
+    const { parents, options, propertyDeps } = registered;
     const resources: RecordedResource[] = await Promise.all(
         records.map(async (r) => {
             const key = `${r.type}::${r.name}`;

@@ -43,8 +43,6 @@ export function watchedMounts(dataDir: string): string {
 /** Every rule, grouped as Prometheus evaluates them. `dataDir` is the data volume's mount point (/mnt/data). */
 export function alertRules(dataDir: string): Record<string, AlertRule[]> {
     const L = ALERT_LIMITS;
-    const fs = `node_filesystem_avail_bytes{mountpoint=~"${watchedMounts(dataDir)}"}`;
-    const fsSize = fs.replace("avail_bytes", "size_bytes");
     return {
         "visualkit-users": [
             { alert: "RouteDown", expr: "visualkit_route_up == 0", for: "5m", severity: "critical", summary: "{{ $labels.hostname }} answers with an error or not at all through Caddy on the server" },
@@ -80,32 +78,7 @@ export function alertRules(dataDir: string): Record<string, AlertRule[]> {
             { alert: "PostgresDown", expr: "pg_up == 0", for: "5m", severity: "critical", summary: "the Postgres exporter cannot reach Chatwoot's database" },
             { alert: "RedisDown", expr: "redis_up == 0", for: "5m", severity: "critical", summary: "the Redis exporter cannot reach Chatwoot's Redis" },
         ],
-        "visualkit-host": [
-            {
-                alert: "DiskFillingUp",
-                expr: `predict_linear(${fs}[6h], 24 * 3600) < 0 and ${fs} / ${fsSize} < 0.25`,
-                for: "30m",
-                severity: "warning",
-                summary: "{{ $labels.mountpoint }} will be full within a day at the rate of the last 6 hours",
-            },
-            { alert: "DiskAlmostFull", expr: `${fs} / ${fsSize} < ${L.diskFreeFraction}`, for: "5m", severity: "critical", summary: "{{ $labels.mountpoint }} has less than 10% free" },
-            {
-                alert: "HostMemoryLow",
-                expr: `node_memory_MemAvailable_bytes / node_memory_MemTotal_bytes < ${L.hostMemoryAvailableFraction}`,
-                for: "10m",
-                severity: "warning",
-                summary: "less than 10% of the host's memory is available",
-            },
-            { alert: "ExporterDown", expr: "up == 0", for: "5m", severity: "warning", summary: "Prometheus cannot scrape {{ $labels.job }} ({{ $labels.instance }})" },
-            {
-                alert: "MetricsCollectorStale",
-                expr: "time() - visualkit_metrics_collector_last_run_timestamp_seconds > 300 or absent(visualkit_metrics_collector_last_run_timestamp_seconds)",
-                for: "5m",
-                severity: "warning",
-                summary: "visualkit-metrics has not written its metrics for 5 minutes: the container, backup, TLS and Janus alerts are blind",
-            },
-            { alert: "AlertDeliveryFailing", expr: "rate(alertmanager_notifications_failed_total[15m]) > 0", for: "15m", severity: "critical", summary: "Alertmanager fails to deliver {{ $labels.integration }} notifications" },
-        ],
+        "visualkit-host": hostRules(dataDir),
         "visualkit-data": [
             {
                 alert: "BackupTooOld",
@@ -125,6 +98,39 @@ export function alertRules(dataDir: string): Record<string, AlertRule[]> {
             { alert: "Watchdog", expr: "vector(1)", severity: "heartbeat", summary: "the monitoring pipeline is alive (dead man's switch)" },
         ],
     };
+}
+
+/** The host's own resources: its disks, its memory, and the monitoring pipeline that watches them. */
+function hostRules(dataDir: string): AlertRule[] {
+    const L = ALERT_LIMITS;
+    const fs = `node_filesystem_avail_bytes{mountpoint=~"${watchedMounts(dataDir)}"}`;
+    const fsSize = fs.replace("avail_bytes", "size_bytes");
+    return [
+        {
+            alert: "DiskFillingUp",
+            expr: `predict_linear(${fs}[6h], 24 * 3600) < 0 and ${fs} / ${fsSize} < 0.25`,
+            for: "30m",
+            severity: "warning",
+            summary: "{{ $labels.mountpoint }} will be full within a day at the rate of the last 6 hours",
+        },
+        { alert: "DiskAlmostFull", expr: `${fs} / ${fsSize} < ${L.diskFreeFraction}`, for: "5m", severity: "critical", summary: "{{ $labels.mountpoint }} has less than 10% free" },
+        {
+            alert: "HostMemoryLow",
+            expr: `node_memory_MemAvailable_bytes / node_memory_MemTotal_bytes < ${L.hostMemoryAvailableFraction}`,
+            for: "10m",
+            severity: "warning",
+            summary: "less than 10% of the host's memory is available",
+        },
+        { alert: "ExporterDown", expr: "up == 0", for: "5m", severity: "warning", summary: "Prometheus cannot scrape {{ $labels.job }} ({{ $labels.instance }})" },
+        {
+            alert: "MetricsCollectorStale",
+            expr: "time() - visualkit_metrics_collector_last_run_timestamp_seconds > 300 or absent(visualkit_metrics_collector_last_run_timestamp_seconds)",
+            for: "5m",
+            severity: "warning",
+            summary: "visualkit-metrics has not written its metrics for 5 minutes: the container, backup, TLS and Janus alerts are blind",
+        },
+        { alert: "AlertDeliveryFailing", expr: "rate(alertmanager_notifications_failed_total[15m]) > 0", for: "15m", severity: "critical", summary: "Alertmanager fails to deliver {{ $labels.integration }} notifications" },
+    ];
 }
 
 const round = (x: number) => Math.round(x * 1000) / 1000;

@@ -1,5 +1,6 @@
 import { RESERVED_HOST_PORTS } from "../catalog/defaults";
-import { httpsUrl, portRangeText, routeUrl } from "../catalog/derived";
+import { upstreamOf } from "../catalog";
+import { httpsUrl, portOf, portRangeText, routeUrl } from "../catalog/derived";
 import type { Catalog, ContainerSpec, HostSpec, PortSpec, RouteSpec, ServiceSpec } from "../catalog/types";
 
 /**
@@ -79,8 +80,8 @@ function hostLines(catalog: Catalog, host: HostSpec): string[] {
                 continue;
             }
             const c = containerOf(service, route);
-            const upstream = service.ports.find((p) => route.target.kind === "proxy" && p.id === route.target.port);
-            if (c && upstream) edges.push(`  ${caddy} -->|${label(`${text} → ${service.bindAddress}:${upstream.port}`)}| ${nodeId("c", c.name)}`);
+            const upstream = upstreamOf(service, route.target);
+            if (c) edges.push(`  ${caddy} -->|${label(`${text} → ${service.bindAddress}:${upstream.port}`)}| ${nodeId("c", c.name)}`);
         }
     }
     lines.push(...files, "  end");
@@ -107,9 +108,9 @@ function mediaLines(catalog: Catalog): string[] {
 /** Callers without a direct UDP path: Browser ⇄ coturn (TURN over UDP, TCP or TLS 443) ⇄ Janus's RTP range. */
 function turnLines(catalog: Catalog, janus: ServiceSpec, janusRtp: PortSpec): string[] {
     const turn = catalog.services.find((s) => s.id === "turn");
-    const tls = turn?.ports.find((p) => p.id === "tls");
-    const relay = turn?.ports.find((p) => p.id === "relay");
-    if (!turn || !tls || !relay || !janus.containers[0]) return [];
+    if (!turn || !janus.containers[0]) return [];
+    const tls = portOf(turn.ports, "tls", "turn");
+    const relay = portOf(turn.ports, "relay", "turn");
     const t = nodeId("s", turn.id);
     return [
         `  browser <-.->|${label(`TURN · UDP/TCP ${turn.ports[0].port}, TLS ${tls.redirectFrom ?? tls.port} and ${tls.port}`)}| ${t}`,
@@ -158,7 +159,7 @@ export function renderArchitecture(catalog: Catalog, opts: ArchitectureOptions):
     const hostnames = [
         ...catalog.services.flatMap((s) =>
             s.routes.map((r) => {
-                const to = r.target.kind === "static" ? `files ${r.target.root}` : `${s.id} ${s.bindAddress}:${s.ports.find((p) => r.target.kind === "proxy" && p.id === r.target.port)?.port}`;
+                const to = r.target.kind === "static" ? `files ${r.target.root}` : `${s.id} ${s.bindAddress}:${upstreamOf(s, r.target).port}`;
                 return `| \`${routeUrl(r)}\` | A + AAAA, ${r.proxied ? "proxied" : "DNS only"} | Caddy on ${s.host} → ${cell(to)} |`;
             }),
         ),

@@ -13,7 +13,7 @@ import { MONITORING_PATHS, renderJournaldConf } from "./monitoring";
  * patches them with the rest of the system and no third-party apt key has to be trusted or fetched at boot:
  * - Docker: `docker.io` (Engine 20.10, patched by the Debian security team). The platform only talks to the
  *   Engine API (the Docker provider over SSH); it needs neither compose nor buildx from Docker's repository.
- * - Caddy: `caddy` 2.6.2, which is visualkit:caddyVersion's default; the Caddyfile renderer leaves out directives
+ * - Caddy: Debian 12's `caddy`, which is visualkit:caddyVersion's default (DEFAULT_CADDY_VERSION, catalog/input.ts); the Caddyfile renderer leaves out directives
  *   newer than the configured version.
  */
 

@@ -1,4 +1,5 @@
 import { createHmac } from "node:crypto";
+import { portOf } from "../catalog/derived";
 import type { Catalog, PortSpec } from "../catalog/types";
 
 /**
@@ -216,18 +217,15 @@ export interface TurnService {
 export function turnService(catalog: Catalog): TurnService | undefined {
     const service = catalog.services.find((s) => s.id === "turn");
     if (!service) return undefined;
-    const port = (id: string): PortSpec => {
-        const p = service.ports.find((x) => x.id === id);
-        if (!p) throw new Error(`catalog: turn has no port ${id}`);
-        return p;
-    };
+    const port = (id: string): PortSpec => portOf(service.ports, id, "turn");
     const name = (service.names ?? []).find((n) => n.id === "turn");
     if (!name) throw new Error("catalog: turn has no name");
     const host = catalog.hosts.find((h) => h.name === service.host);
     if (!host) throw new Error(`catalog: turn runs on unknown host ${service.host}`);
     const relay = port("relay");
-    const janusRtp = catalog.services.find((s) => s.id === "janus")?.ports.find((p) => p.id === "rtp");
-    if (!janusRtp) throw new Error("catalog: TURN relays to Janus, but there is no janus rtp port");
+    const janus = catalog.services.find((s) => s.id === "janus");
+    if (!janus) throw new Error("catalog: TURN relays to Janus, but there is no janus service");
+    const janusRtp = portOf(janus.ports, "rtp", "TURN's relay to janus");
     return {
         hostname: name.hostname,
         ports: { plain: port("stun").port, tls: port("tls").port },

@@ -1,4 +1,5 @@
 import { disabledJanusPlugins, JANUS_PLUGINS, type JanusPluginSpec } from "../catalog/janus-plugins";
+import { portOf } from "../catalog/derived";
 import type { Catalog, PortSpec } from "../catalog/types";
 import type { LogLevel } from "../catalog/input";
 
@@ -143,11 +144,7 @@ export function janusSettings(
 ): JanusSettings {
     const service = catalog.services.find((s) => s.id === "janus");
     if (!service) throw new Error("catalog: no janus service");
-    const port = (id: string): PortSpec => {
-        const p = service.ports.find((x) => x.id === id);
-        if (!p) throw new Error(`catalog: janus has no port ${id}`);
-        return p;
-    };
+    const port = (id: string): PortSpec => portOf(service.ports, id, "janus");
     const rtp = port("rtp");
     return {
         debugLevel: JANUS_DEBUG_LEVEL[cfg.logLevel],

@@ -1,4 +1,4 @@
-import { KNOWN_SERVER_TYPES } from "../../catalog/input";
+import { DEFAULT_CADDY_VERSION, KNOWN_SERVER_TYPES } from "../../catalog/input";
 import type { ConfigReader } from "../reader";
 import type { CaddyTls } from "../types";
 
@@ -42,6 +42,6 @@ export function readServer(r: ConfigReader): ServerSection {
         volumeSizeGb = undefined;
     }
     const caddyTls = r.oneOf<CaddyTls>("caddyTls", ["acme", "internal"]) ?? "acme";
-    const caddyVersion = r.checked("caddyVersion", r.str("caddyVersion"), (v) => (/^\d+\.\d+(\.\d+)?$/.test(v) ? undefined : "is not a version such as 2.6.2"), "2.6.2");
+    const caddyVersion = r.checked("caddyVersion", r.str("caddyVersion"), (v) => (/^\d+\.\d+(\.\d+)?$/.test(v) ? undefined : `is not a version such as ${DEFAULT_CADDY_VERSION}`), DEFAULT_CADDY_VERSION);
     return { type, location, image, backups, rebootstrap, volumeSizeGb, protect, standbyReplicas, caddyTls, caddyVersion };
 }

@@ -87,9 +87,29 @@ export function matchAccount(
         adopt[resource] = id;
         rows.push({ status: diff.length ? "change" : "unchanged", resource, object, detail: diff.join("; ") });
     };
-    const projectByName = new Map(account.projects.map((p) => [p.name, p]));
+    const m: Matcher = { rows, of, adoptRow, account, opts };
+    matchRecords(m);
+    matchPagesProjects(m);
+    matchPagesDomains(m);
+    matchRedirects(m);
+    matchZoneSettings(m);
 
-    // DNS records: one existing record at the place of a managed one is adopted; anything else there needs a person.
+    const order: RowStatus[] = ["unchanged", "change", "blocked", "create", "managed", "foreign"];
+    rows.sort((a, b) => order.indexOf(a.status) - order.indexOf(b.status));
+    return { rows, adopt: Object.fromEntries(Object.entries(adopt).sort(([a], [b]) => a.localeCompare(b))) };
+}
+
+/** What each matcher below reads and adds to: the render's resources of one type, the account, the rows and the adopt map. */
+interface Matcher {
+    readonly rows: Row[];
+    readonly of: (type: string) => RenderedResource[];
+    readonly adoptRow: (resource: string, id: string, object: string, diff: string[]) => void;
+    readonly account: AccountSnapshot;
+    readonly opts: { readonly ownerPrefix: string; readonly inState?: ReadonlySet<string> };
+}
+
+/** DNS records: one existing record at the place of a managed one is adopted; anything else there needs a person. */
+function matchRecords({ rows, of, adoptRow, account, opts }: Matcher): void {
     const accounted = new Set<string>();
     for (const r of of(TYPES.dnsRecord)) {
         const i = r.inputs;
@@ -138,8 +158,11 @@ export function matchAccount(
     for (const x of account.records) {
         if (!accounted.has(x.id)) rows.push({ status: "foreign", object: describeRecord(x), detail: "not at a name and type this stack manages" });
     }
+}
 
-    // Pages projects, by name; their custom domains, by project and hostname.
+/** Pages projects, by name. */
+function matchPagesProjects({ rows, of, adoptRow, account }: Matcher): void {
+    const projectByName = new Map(account.projects.map((p) => [p.name, p]));
     const managedProjects = new Set<string>();
     for (const r of of(TYPES.pagesProject)) {
         const name = str(r.inputs.name);
@@ -163,6 +186,10 @@ export function matchAccount(
     for (const p of account.projects) {
         if (!managedProjects.has(p.name)) rows.push({ status: "foreign", object: `Pages project ${p.name}`, detail: "not a project of this stack" });
     }
+}
+
+/** Pages custom domains, by project and hostname. */
+function matchPagesDomains({ rows, of, adoptRow, account }: Matcher): void {
     for (const r of of(TYPES.pagesDomain)) {
         const project = str(r.inputs.projectName);
         const domain = str(r.inputs.name);
@@ -181,8 +208,10 @@ export function matchAccount(
             rows.push({ status: "create", resource: r.name, object: `Pages domain ${domain} on ${project}`, detail: "not attached yet" });
         }
     }
+}
 
-    // The dynamic-redirect entrypoint: a zone has at most one, so an existing one must be adopted.
+/** The dynamic-redirect entrypoint: a zone has at most one, so an existing one must be adopted. */
+function matchRedirects({ rows, of, adoptRow, account }: Matcher): void {
     for (const r of of(TYPES.ruleset)) {
         const e = account.redirectEntrypoint;
         const wantedRules = ((r.inputs.rules ?? []) as Record<string, unknown>[]).map((x) => str(x.description) || str(x.expression));
@@ -208,8 +237,10 @@ export function matchAccount(
             adoptRow(r.name, `zones/${account.zoneId}/${e.id}`, `redirect ruleset ${e.id} (${e.phase ?? str(r.inputs.phase)})`, diff);
         }
     }
+}
 
-    // Zone settings always exist: adopting them only shows their present values in the preview.
+/** Zone settings always exist: adopting them only shows their present values in the preview. */
+function matchZoneSettings({ rows, of, adoptRow, account }: Matcher): void {
     for (const r of of(TYPES.zoneSetting)) {
         const id = str(r.inputs.settingId);
         const s = account.settings[id];
@@ -219,8 +250,4 @@ export function matchAccount(
         }
         adoptRow(r.name, `${account.zoneId}/${id}`, `zone setting ${id}`, changes([["value", s.value, r.inputs.value]]));
     }
-
-    const order: RowStatus[] = ["unchanged", "change", "blocked", "create", "managed", "foreign"];
-    rows.sort((a, b) => order.indexOf(a.status) - order.indexOf(b.status));
-    return { rows, adopt: Object.fromEntries(Object.entries(adopt).sort(([a], [b]) => a.localeCompare(b))) };
 }
