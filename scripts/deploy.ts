@@ -2,6 +2,7 @@ import { parseChange } from "./deploy/release";
 import { resolveDigest } from "./deploy/resolve";
 import { planDeploy, release } from "./deploy/run";
 import { targetNames } from "./deploy/targets";
+import { answerHelp } from "./usage";
 
 /**
  * `npm run deploy -- <stack> <service>=<image> [<service>=<image> …] [--resolve] [--no-up] [--no-push]`
@@ -18,10 +19,7 @@ const USAGE = `usage: npm run deploy -- <stack> <service>=<image> [<service>=<im
 
 async function main(): Promise<number> {
     const argv = process.argv.slice(2);
-    if (argv.includes("--help") || argv.includes("-h")) {
-        console.log(USAGE);
-        return 0;
-    }
+    answerHelp(USAGE, argv);
     const flags = new Set(argv.filter((a) => a.startsWith("--")));
     const words = argv.filter((a) => !a.startsWith("--"));
     try {

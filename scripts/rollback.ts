@@ -1,5 +1,6 @@
 import { planRollback, release } from "./deploy/run";
 import { targetNames } from "./deploy/targets";
+import { answerHelp } from "./usage";
 
 /**
  * `npm run rollback -- <stack> <service> [--dry-run] [--no-up] [--no-push]`
@@ -13,10 +14,7 @@ const USAGE = `usage: npm run rollback -- <stack> <service> [--dry-run] [--no-up
 
 function main(): number {
     const argv = process.argv.slice(2);
-    if (argv.includes("--help") || argv.includes("-h")) {
-        console.log(USAGE);
-        return 0;
-    }
+    answerHelp(USAGE, argv);
     const flags = new Set(argv.filter((a) => a.startsWith("--")));
     const words = argv.filter((a) => !a.startsWith("--"));
     let stack: string;
