@@ -94,6 +94,8 @@ case "$cmd" in
     fi
 
     exists="$(psql_at postgres -c "SELECT 1 FROM pg_database WHERE datname = '$db'")"
+    # Two copies in the same second (a retry) would otherwise pick the same name and fail after the restore.
+    if [ -n "$(psql_at postgres -c "SELECT 1 FROM pg_database WHERE datname = '$before'")" ]; then before="${before}_$$"; fi
     {
       # Nothing may be connected to a database that is renamed (rails and sidekiq are stopped by then).
       echo "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname IN ('$db', '$scratch') AND pid <> pg_backend_pid();"

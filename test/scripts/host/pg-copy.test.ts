@@ -101,6 +101,23 @@ describe("scripts/host/pg-copy.sh: counts, dump, restore into a scratch database
         expect(pg.sql(dbs[2], "SELECT name FROM installation_configs")).toBe("fresh install");
     }, 30_000);
 
+    test("a second copy in the same second (a retry) keeps both earlier databases instead of failing after the restore", () => {
+        // The kept name carries a stamp to the second; a clock stopped at one second makes the two copies collide.
+        writeFileSync(join(work, "date"), "#!/bin/sh\necho 20261205020608\n", { mode: 0o755 });
+        try {
+            for (const attempt of [1, 2]) {
+                const r = run(["restore", "--container", NEW, join(work, "full.dump"), join(work, "expected.tsv")]);
+                expect({ attempt, status: r.status, stderr: r.stderr }).toEqual({ attempt, status: 0, stderr: "" });
+            }
+        } finally {
+            rmSync(join(work, "date"));
+        }
+        const kept = databases().filter((d) => d.startsWith("chatwoot_production_before_20261205020608"));
+        expect(kept).toHaveLength(2);
+        expect(kept[0]).not.toBe(kept[1]);
+        expect(run(["counts", "--container", NEW]).stdout.toString()).toBe(readFileSync(join(work, "expected.tsv"), "utf8"));
+    }, 30_000);
+
     test("an unknown container is named", () => {
         const r = run(["counts", "--container", "chatwoot-postgres-9"]);
         expect(r.status).toBe(1);
