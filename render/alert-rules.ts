@@ -67,7 +67,8 @@ export function alertRules(dataDir: string): Record<string, AlertRule[]> {
             { alert: "ContainerDown", expr: "visualkit_container_running == 0", for: "5m", severity: "critical", summary: "container {{ $labels.name }} is not running" },
             // increase() extrapolates to the window's edges: one restart reads as about 1.03, two as 2 or more.
             { alert: "ContainerRestarting", expr: "increase(visualkit_container_restarts_total[15m]) >= 2", severity: "warning", summary: "container {{ $labels.name }} restarted more than once in 15 minutes" },
-            { alert: "ContainerUnhealthy", expr: 'visualkit_container_health{status="unhealthy"} == 1', for: "3m", severity: "critical", summary: "container {{ $labels.name }} fails its health check" },
+            // A stopped container keeps its last health status in `docker inspect`: ContainerDown speaks for it, not this.
+            { alert: "ContainerUnhealthy", expr: 'visualkit_container_health{status="unhealthy"} == 1 and on(instance, name) visualkit_container_running == 1', for: "3m", severity: "critical", summary: "container {{ $labels.name }} fails its health check" },
             {
                 alert: "ContainerMemoryNearLimit",
                 expr: `visualkit_container_memory_bytes / (visualkit_container_memory_limit_bytes > 0) > ${L.containerMemoryFraction}`,
