@@ -6,7 +6,7 @@ import { backups } from "./backups";
 import { buildApps, buildBase, renderForVm } from "./boot";
 import { caddyInstall, cdnSwitch, removedKey, replayCommands } from "./commands";
 import { dockerImages, dockerServices } from "./docker";
-import { monitoring } from "./monitoring";
+import { monitoring, monitoringAlert } from "./monitoring";
 import { nativeBoot, nativeRestart } from "./native";
 import { rollback } from "./rollback";
 import { rollout } from "./rollout";
@@ -36,15 +36,15 @@ export const VM_LANE: Cached = {
  * boot, volume, reboot; cached) and the native host's lane, where every other phase runs. A new phase for the native
  * host goes in the native lane where its prerequisites are met, before `nativeRestart` (which checks what all left).
  * Lanes share no state they change: the image import is Docker's alone while the SSH steps replay; the zero-downtime
- * loop replaces platform-api while the backups phase stops and restarts only Chatwoot's writers, and the monitoring
- * phase stops and starts only vk-agent's standby (its alert takes ~11 min of the program's own windows).
+ * loop replaces platform-api while the backups phase stops and restarts only Chatwoot's writers; the monitoring
+ * alert stops and starts only the node exporter, which no other phase reads, so its ~11 min of the program's own alert
+ * windows start as soon as the monitoring install is replayed and run beside the containers, smoke, rollout and backups.
  */
 export const NATIVE_LANE: readonly Step[] = [
     { lanes: [[buildApps], [nativeBoot]] },
     { lanes: [[dockerImages], [replayCommands, removedKey, caddyInstall, cdnSwitch]] },
-    dockerServices,
-    smoke,
-    { lanes: [[rollout, rollback], [backups], [monitoring]] },
+    { lanes: [[monitoringAlert], [dockerServices, smoke, { lanes: [[rollout, rollback], [backups]] }]] },
+    monitoring,
     turn,
     nativeRestart,
 ];

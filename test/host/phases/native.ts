@@ -1,3 +1,4 @@
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { RecordedResource } from "../../../mocks/runtime";
 import { need, type Phase } from "../lib/context";
@@ -43,6 +44,13 @@ export const nativeBoot: Phase = {
     },
 };
 
+/** The shutdown's waits and kills from the console log, from `from` bytes on (a stop job's timer, SIGKILLs). */
+function slowStops(consoleLog: string, from: number): string {
+    const text = readFileSync(consoleLog).subarray(from).toString("utf8").replace(/\r/g, "\n").replace(/\x1b\[[0-9;]*[A-Za-z]/g, "");
+    const lines = [...new Set(text.split("\n").filter((l) => /stop job|timed out|SIGKILL|Killing process|still around/i.test(l)).map((l) => l.trim()))];
+    return lines.length > 0 ? lines.slice(-15).join("\n") : "(nothing on the console names it)";
+}
+
 /** Containers the engine must bring back by itself: a restart policy and a health check to judge them by. */
 const comesBack = (r: RecordedResource) =>
     r.type === "docker:index/container:Container" && ["always", "unless-stopped"].includes(String(r.rawInputs.restart)) && r.rawInputs.healthcheck !== undefined;
@@ -64,12 +72,14 @@ export const nativeRestart: Phase = {
         const started = Date.now();
         const bootId = (await ssh.ok("cat /proc/sys/kernel/random/boot_id")).trim();
         const starts = host.starts;
+        const consoleBefore = existsSync(host.consoleLog) ? statSync(host.consoleLog).size : 0;
         await ssh.ok("touch /mnt/data/.vk-restart-marker && systemctl reboot", { timeoutMs: 30_000 }).catch(() => undefined);
         await waitFor("the machine to start again", 5 * 60_000, async () => {
             if (host.exitReason) throw new Error(host.exitReason);
             return host.starts > starts ? true : undefined;
         }, 500);
         const stopped = (Date.now() - started) / 1000;
+        if (stopped > 20) ctx.log(`a slow stop (${stopped.toFixed(0)} s); what systemd waited for:\n${slowStops(host.consoleLog, consoleBefore)}`);
         await sleep(2000);
         await waitFor("SSH after the restart", 5 * 60_000, async () => {
             if (host.exitReason) throw new Error(host.exitReason);
