@@ -94,3 +94,10 @@ export const MAIN_HOST = "main";
 
 /** The Janus image runs as an unprivileged user, so every port it binds must be 1024 or above. */
 export const UNPRIVILEGED_PORT_FLOOR = 1024;
+
+/**
+ * Seconds a container may take to stop after SIGTERM — when the provider replaces or removes it (Docker kills it right
+ * away otherwise) and when the server shuts down (the bootstrap's docker-.scope drop-in): in-flight requests finish,
+ * Postgres and Redis write their data and shut down cleanly.
+ */
+export const STOP_GRACE_SECONDS = 30;

@@ -1,7 +1,7 @@
 import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { CONTAINER_LOGS } from "../catalog/defaults";
+import { CONTAINER_LOGS, STOP_GRACE_SECONDS } from "../catalog/defaults";
 import { containerLimits, SECURITY_OPTS, type HostCapacity } from "../catalog/limits";
 import { portOf } from "../catalog/derived";
 import type { ContainerSpec, ServiceSpec } from "../catalog/types";
@@ -95,11 +95,6 @@ export function envEntries(
     return names.sort().map((n) => (n in secret ? pulumi.secret(entry(n, secret[n])) : entry(n, plain[n])));
 }
 
-/**
- * Seconds Docker lets a container stop after SIGTERM when the provider replaces or removes it (it kills it right away
- * otherwise): in-flight requests finish, Postgres and Redis write their data and shut down cleanly.
- */
-export const STOP_GRACE_SECONDS = 30;
 /** Caddy's health checks and scripts find every copy of a catalog container by this label (`docker ps --filter`). */
 export const CONTAINER_LABEL = "live.visualkit.container";
 

@@ -1,5 +1,5 @@
 import { Document } from "yaml";
-import { APP_DIRS, CONTAINER_LOGS, DATA_FOLDERS, WIDGET_CDN_ROOT } from "../catalog/defaults";
+import { APP_DIRS, CONTAINER_LOGS, DATA_FOLDERS, STOP_GRACE_SECONDS, WIDGET_CDN_ROOT } from "../catalog/defaults";
 import type { HostSpec } from "../catalog/types";
 import { shellWord } from "../lib/shipped";
 import type { SshHostKey } from "../lib/ssh-host-key";
@@ -69,6 +69,13 @@ const AUTO_UPGRADES = ['APT::Periodic::Update-Package-Lists "1";', 'APT::Periodi
 // each container's (CONTAINER_LOGS: the journal), for the containers it does not create.
 const DOCKER_DAEMON = JSON.stringify({ "live-restore": true, "log-driver": CONTAINER_LOGS.driver, "log-opts": CONTAINER_LOGS.opts }, null, 2) + "\n";
 
+// Docker's live-restore leaves the containers running when dockerd stops, so at shutdown systemd stops each container's
+// scope (docker-<id>.scope, the systemd cgroup driver) itself: SIGTERM, then SIGKILL after DefaultTimeoutStopSec, 90 s.
+// A container that does not exit on SIGTERM (a held WebSocket, a PID 1 without a handler) held every reboot for 90 s
+// (the real-host tier's restart: 93–94 s). A prefix drop-in (systemd.unit(5): "docker-.scope.d/" applies to every
+// unit named docker-*.scope, transient ones too) gives each the grace `docker stop` gives it.
+export const DOCKER_SCOPE_STOP = { path: "/etc/systemd/system/docker-.scope.d/10-visualkit-stop.conf", content: `[Scope]\nTimeoutStopSec=${STOP_GRACE_SECONDS}s\n` } as const;
+
 const command = (...words: string[]) => words.map(shellWord).join(" ");
 
 export function renderCloudInit(input: CloudInitInput): string {
@@ -93,6 +100,7 @@ export function renderCloudInit(input: CloudInitInput): string {
             // `apt:` key: with it cloud-init rewrites sources.list.)
             { path: "/etc/apt/apt.conf.d/90-visualkit-no-recommends", permissions: "0644", content: APT_NO_RECOMMENDS },
             { path: "/etc/systemd/system/docker.service.d/10-visualkit-data.conf", permissions: "0644", content: dockerAfterMount },
+            { path: DOCKER_SCOPE_STOP.path, permissions: "0644", content: DOCKER_SCOPE_STOP.content },
             // Container logs live in the journal (CONTAINER_LOGS): its limits before the first container starts. The
             // Monitoring install writes the same file on servers bootstrapped before it.
             { path: MONITORING_PATHS.journald, permissions: "0644", content: renderJournaldConf() },

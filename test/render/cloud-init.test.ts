@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "n
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse } from "yaml";
-import { DATA_DIR, PLATFORM_NETWORK } from "../../catalog/defaults";
+import { DATA_DIR, PLATFORM_NETWORK, STOP_GRACE_SECONDS } from "../../catalog/defaults";
 import { shellWord } from "../../lib/shipped";
 import { ed25519HostKey } from "../../lib/ssh-host-key";
 import { hostLayout, MOUNT_SCRIPT_PATH, renderCloudInit } from "../../render/cloud-init";
@@ -92,6 +92,13 @@ describe.each(["dev", "prod"])("rendered/%s/cloud-init.yaml", (stack) => {
         expect(mount).toBeLessThan(runcmd.findIndex((c) => c.startsWith("ln ")));
         expect(data().write_files.find((f) => f.path === MOUNT_SCRIPT_PATH)).toMatchObject({ permissions: "0755", content: readFileSync(join(HOST_SCRIPTS, "mount-data-volume.sh"), "utf8") });
         expect(data().write_files.find((f) => f.path.startsWith("/etc/systemd/system/docker.service.d/"))?.content).toContain(`RequiresMountsFor=${DATA_DIR}`);
+    });
+
+    test("a shutdown gives every container the stop grace docker stop gives it, not systemd's 90 s", () => {
+        // A prefix drop-in for the containers' transient scopes; systemd applying it is shown on the native host
+        // (test/host/phases/native.ts, restart: TimeoutStopUSec of a container's scope, and the stop's time).
+        const dropIn = data().write_files.find((f) => /^\/etc\/systemd\/system\/docker-\.scope\.d\/[^/]+\.conf$/.test(f.path));
+        expect(dropIn).toMatchObject({ permissions: "0644", content: `[Scope]\nTimeoutStopSec=${STOP_GRACE_SECONDS}s\n` });
     });
 
     test("creates the reference's /opt folders and serves the widget CDN from the volume", () => {

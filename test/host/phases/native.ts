@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { RecordedResource } from "../../../mocks/runtime";
+import { STOP_GRACE_SECONDS } from "../../../catalog/defaults";
 import { need, type Phase } from "../lib/context";
 import { NspawnHost } from "../lib/nspawn";
 import { sleep, waitFor } from "../lib/proc";
@@ -73,12 +74,18 @@ export const nativeRestart: Phase = {
         const bootId = (await ssh.ok("cat /proc/sys/kernel/random/boot_id")).trim();
         const starts = host.starts;
         const consoleBefore = existsSync(host.consoleLog) ? statSync(host.consoleLog).size : 0;
+        // The bootstrap's docker-.scope drop-in (render/cloud-init.ts) is what bounds the stop: systemd must apply it.
+        const scope = (await ssh.ok(`echo "$(docker info -f '{{.CgroupDriver}}') $(systemctl show -p TimeoutStopUSec --value docker-$(docker inspect -f '{{.Id}}' ${plan.resources.filter(comesBack).map((r) => String(r.rawInputs.name))[0]}).scope)"`)).trim();
+        if (scope !== `systemd ${STOP_GRACE_SECONDS}s`) throw new Error(`a container's scope stops after "${scope}" (cgroup driver, TimeoutStopUSec), not "systemd ${STOP_GRACE_SECONDS}s"`);
         await ssh.ok("touch /mnt/data/.vk-restart-marker && systemctl reboot", { timeoutMs: 30_000 }).catch(() => undefined);
         await waitFor("the machine to start again", 5 * 60_000, async () => {
             if (host.exitReason) throw new Error(host.exitReason);
             return host.starts > starts ? true : undefined;
         }, 500);
         const stopped = (Date.now() - started) / 1000;
+        ctx.figure("native restart: shutdown", stopped);
+        // 90 s is systemd's default wait for a process that ignores SIGTERM: the drop-in's grace must be what bounds it.
+        if (stopped > STOP_GRACE_SECONDS + 45) throw new Error(`the shutdown took ${stopped.toFixed(0)} s (the containers' stop grace is ${STOP_GRACE_SECONDS} s); what systemd waited for:\n${slowStops(host.consoleLog, consoleBefore)}`);
         if (stopped > 20) ctx.log(`a slow stop (${stopped.toFixed(0)} s); what systemd waited for:\n${slowStops(host.consoleLog, consoleBefore)}`);
         await sleep(2000);
         await waitFor("SSH after the restart", 5 * 60_000, async () => {
