@@ -117,13 +117,13 @@ function createHosts(p: Program): HetznerHost[] {
         const server = new HetznerHost(`${p.name}-${host.name}`, {
             host,
             catalog,
-            serverType: config.server.type,
-            location: config.server.location,
+            serverType: host.machine.serverType,
+            location: host.machine.location,
             image: config.server.image,
             backups: config.server.backups,
             rebootstrap: config.server.rebootstrap,
             publishAs: perHost(p, host.name, "cloud-init.yaml"),
-            volumeSizeGb: config.server.volumeSizeGb,
+            volumeSizeGb: host.machine.volumeSizeGb,
             protect: config.protect,
             sshPublicKeys: config.ssh.publicKeys,
             sshAllowedCidrs: config.ssh.allowedCidrs,
@@ -230,7 +230,7 @@ function hostServices(p: Program, host: HostSpec, instance: pulumi.Input<string>
     const { config, catalog, name } = p;
     const placed: Placed = new Map(catalog.services.filter((s) => s.host === host.name).map((s) => [s.id, s]));
     if (placed.size === 0) return undefined;
-    const docker = new DockerHost(`${name}-${host.name}-docker`, { host: p.hosts[host.name], spec: host, instance, capacity: hostCapacity(config.server.type), registry: config.registry });
+    const docker = new DockerHost(`${name}-${host.name}-docker`, { host: p.hosts[host.name], spec: host, instance, capacity: hostCapacity(host.machine.serverType), registry: config.registry });
     // Images are kept on `pulumi up` (lib/containers.ts pullImage); this host timer removes the unused ones.
     new ImagePrune(`${name}-${host.name}-image-prune`, { host: p.hosts[host.name], instance, publishAs: perHost(p, host.name, "image-prune") });
     appServices(p, host, placed, docker, instance, caddyOf);
@@ -435,7 +435,7 @@ function publishReports({ config, catalog }: Program, prober: boolean): void {
         "cost.md",
         renderCost({
             stack: config.stack,
-            hosts: catalog.hosts.map((h) => ({ name: h.name, serverType: config.server.type, backups: config.server.backups, volumeSizeGb: config.server.volumeSizeGb, turnIpv4: hasTurnAddress(catalog, h.name) })),
+            hosts: catalog.hosts.map((h) => ({ name: h.name, serverType: h.machine.serverType, backups: config.server.backups, volumeSizeGb: h.machine.volumeSizeGb, turnIpv4: hasTurnAddress(catalog, h.name) })),
             pagesProjects: catalog.pages.length,
             // Hetzner Object Storage is billed per bucket when the backups go to S3 (a Storage Box is a separate product).
             backupObjectStorage: config.backups?.repository.startsWith("s3:") ?? false,
