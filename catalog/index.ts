@@ -271,7 +271,9 @@ function widgetCdnService(b: Builders): ServiceSpec {
  * name: platform-api reaches it on the cell host's private address (MediaCellSpec.janusApiUrl).
  */
 function cellServices(cfg: CatalogInput, b: Builders, c: MediaCellInput, bindAddress: string): ServiceSpec[] {
-    const cellRoute = (r: RouteSpec, label: string): RouteSpec => ({ ...r, id: label, label, hostname: fqdn(label, cfg.domain) });
+    // Route ids are camelCase (endpoint keys in the outputs); the DNS key kebab-cases it back (`janusEu1` → janus-eu1).
+    const id = (kind: string) => kind + c.name.split("-").map((w) => w.charAt(0).toUpperCase() + w.slice(1)).join("");
+    const cellRoute = (r: RouteSpec, kind: string): RouteSpec => ({ ...r, id: id(kind), label: `${kind}-${c.name}`, hostname: fqdn(`${kind}-${c.name}`, cfg.domain) });
     const janus = janusService({ ...cfg, janus: { ...cfg.janus, rtpPorts: c.rtpPorts } }, b);
     const agent = vkAgentService(b);
     return [
@@ -282,9 +284,9 @@ function cellServices(cfg: CatalogInput, b: Builders, c: MediaCellInput, bindAdd
             host: c.host,
             bindAddress,
             ports: janus.ports.map((p) => (p.id === "rtp" ? { ...p, configKey: `visualkit:mediaCells.${c.name}.rtpPorts` } : p)),
-            routes: janus.routes.filter((r) => r.id === "janus").map((r) => cellRoute(r, `janus-${c.name}`)),
+            routes: janus.routes.filter((r) => r.id === "janus").map((r) => cellRoute(r, "janus")),
         },
-        { ...agent, id: `vk-agent-${c.name}`, cell: c.name, host: c.host, routes: agent.routes.map((r) => cellRoute(r, `agent-${c.name}`)) },
+        { ...agent, id: `vk-agent-${c.name}`, cell: c.name, host: c.host, routes: agent.routes.map((r) => cellRoute(r, "agent")) },
     ];
 }
 
@@ -295,8 +297,8 @@ function pagesSites(cfg: CatalogInput, services: ServiceSpec[]): PagesSiteSpec[]
     // the cell platform-api assigns a call (docs/hosts.md "What the app does with the cells").
     const firstCell = cfg.mediaCells?.[0]?.name;
     const url = (id: RouteId) => {
-        const cellId = firstCell && (id === "janus" || id === "agent") ? `${id}-${firstCell}` : id;
-        const r = services.flatMap((s) => s.routes).find((x) => x.id === cellId);
+        const cellName = firstCell && (id === "janus" || id === "agent") ? `${id}-${firstCell}` : undefined;
+        const r = services.flatMap((s) => s.routes).find((x) => (cellName ? x.label === cellName : x.id === id));
         if (!r) throw new Error(`catalog: no route ${id}`);
         return routeUrl(r);
     };

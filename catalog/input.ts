@@ -58,7 +58,7 @@ export const VK_AGENT_DERIVED_ENV = ["VK_AGENT_JANUS_WS_URL", "VK_AGENT_RTP_HOST
  * admin key per allowed plugin); config may not set them. test/components/janus-secrets.test.ts checks the list against
  * what the program really sets.
  */
-export const PLATFORM_API_DERIVED_ENV = ["JANUS_API_URL", "JANUS_TOKEN_SECRET", "JANUS_AUDIOBRIDGE_ADMIN_KEY", "JANUS_VIDEOROOM_ADMIN_KEY", "TURN_URLS", "TURN_SECRET", "TURN_CREDENTIAL_TTL_SECONDS"] as const;
+export const PLATFORM_API_DERIVED_ENV = ["JANUS_API_URL", "JANUS_TOKEN_SECRET", "JANUS_AUDIOBRIDGE_ADMIN_KEY", "JANUS_VIDEOROOM_ADMIN_KEY", "TURN_URLS", "TURN_SECRET", "TURN_CREDENTIAL_TTL_SECONDS", "MEDIA_CELLS"] as const;
 
 export interface PortRange {
     readonly from: number;

@@ -1,5 +1,5 @@
 import { DATA_DIR, MAIN_HOST, NETWORK_ZONES, PLATFORM_NETWORK, PRIVATE_NETWORK } from "./defaults";
-import { httpsUrl } from "./derived";
+import { httpsUrl, portOf } from "./derived";
 import type { CatalogInput, CatalogIssue, HostInput, MediaCellInput } from "./input";
 import type { Catalog, ComponentKind, HostSpec, MediaCellSpec, ServiceSpec } from "./types";
 
@@ -60,7 +60,7 @@ export function mediaCellSpecs(cfg: CatalogInput, services: readonly ServiceSpec
     return (cfg.mediaCells ?? []).map((c) => {
         const janus = services.find((s) => s.cell === c.name && s.component === "janus");
         const ws = janus?.routes[0];
-        const http = janus?.ports.find((p) => p.id === "http");
+        const http = janus && portOf(janus.ports, "http", janus.id);
         return {
             name: c.name,
             host: c.host,
