@@ -1,6 +1,7 @@
 import { localFacts } from "../../config/local";
 import { parseConfig } from "../../stack";
 import { firewallRules } from "../../catalog/firewall";
+import { CATALOG_SERVICE_IDS } from "../../catalog/placement";
 import { stackConfig } from "../helpers/program";
 import { THREE_HOSTS, TWO_HOSTS } from "../helpers/multihost";
 
@@ -57,6 +58,10 @@ describe("placement from visualkit:hosts and visualkit:mediaCells", () => {
             // Janus's HTTP/WS/admin (8088, 8188, 7088) and the apps' ports are never opened on a public interface.
             for (const internal of ["8088", "8188", "7088", "3001", "3002", "3003", "3004"]) expect(tcp).not.toContain(internal);
         }
+    });
+
+    test("the ids a host may list are exactly the catalog's services (docs/add-a-service.md step 1)", () => {
+        expect([...CATALOG_SERVICE_IDS].sort()).toEqual(parse({}).catalog!.services.map((s) => s.id).sort());
     });
 
     test("drain: the cell stays (its host, DNS, Janus) and is marked draining", () => {

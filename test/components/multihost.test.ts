@@ -146,10 +146,11 @@ describe("cost, outputs and policies", () => {
         expect(Object.keys(run().outputs.hosts as object).length).toBeGreaterThan(1);
     });
 
-    test.each([["two", TWO_HOSTS], ["three", THREE_HOSTS]] as const)("%s hosts: every policy passes", async (_n, set) => {
-        const run = await runProgram("dev", { set });
+    test.each([["dev", "two", TWO_HOSTS], ["dev", "three", THREE_HOSTS], ["prod", "three", THREE_HOSTS]] as const)("%s with %s hosts: every policy passes", async (stack, _n, set) => {
+        const run = await runProgram(stack, { set });
         const resources = run.resources.map((r) => ({ type: r.type, name: r.name, props: structuredClone(r.rawInputs), opts: { protect: r.options.protect === true } }));
-        expect(evaluate(resources, policyContext({ ...stackConfig("dev", { set }), stack: "dev" }))).toEqual([]);
+        expect(resources.filter((r) => r.type === T.attachment)).toHaveLength(set === THREE_HOSTS ? 3 : 2);
+        expect(evaluate(resources, policyContext({ ...stackConfig(stack, { set }), stack }))).toEqual([]);
     });
 });
 
