@@ -1,9 +1,12 @@
-import { readFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Ajv2020 from "ajv/dist/2020";
 import { evaluate } from "../../policy/policies";
 import { policyContext } from "../../policy/context";
 import { parseCostSummary } from "../../render/cost";
+import { caddyCli, caddyEnv } from "../helpers/caddy";
 import { ROOT, runProgram, stackConfig, type ProgramRun } from "../helpers/program";
 import { THREE_HOSTS, TWO_HOSTS } from "../helpers/multihost";
 
@@ -151,6 +154,41 @@ describe("cost, outputs and policies", () => {
         const resources = run.resources.map((r) => ({ type: r.type, name: r.name, props: structuredClone(r.rawInputs), opts: { protect: r.options.protect === true } }));
         expect(resources.filter((r) => r.type === T.attachment)).toHaveLength(set === THREE_HOSTS ? 3 : 2);
         expect(evaluate(resources, policyContext({ ...stackConfig(stack, { set }), stack }))).toEqual([]);
+    });
+});
+
+describe("each host's generated files, checked by the real tools", () => {
+    const tmp = mkdtempSync(join(tmpdir(), "vk-multihost-"));
+    afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+    const write = (name: string, text: string) => {
+        const file = join(tmp, name.replace(/\//g, "_"));
+        writeFileSync(file, text);
+        return file;
+    };
+
+    test("every host that serves routes has its own Caddyfile, its sites its own names only, and caddy validate accepts each", () => {
+        const caddyfiles = [...three.files.keys()].filter((f) => f.endsWith("/Caddyfile")).sort();
+        expect(caddyfiles).toEqual(["main/Caddyfile", "media-a/Caddyfile", "media-b/Caddyfile"]);
+        expect(three.files.get("media-b/Caddyfile")).toContain("janus-b.dev.visualkit.live");
+        expect(three.files.get("media-b/Caddyfile")).not.toContain("janus-a.dev.visualkit.live");
+        expect(three.files.get("media-b/Caddyfile")).toContain("10.0.1.4:8188");
+        expect(three.files.get("main/Caddyfile")).not.toMatch(/janus/);
+        for (const f of caddyfiles) {
+            const res = caddyCli(["validate", "--adapter", "caddyfile", "--config", write(f, three.files.get(f)!)], caddyEnv(tmp));
+            expect({ f, status: res.status, stderr: res.status === 0 ? "" : res.stderr }).toEqual({ f, status: 0, stderr: "" });
+        }
+    });
+
+    test("each cell's Janus configs parse with janus-cfgconv, and its media range is the cell's", () => {
+        for (const [cell, range] of [["a", "20000-29999"], ["b", "30000-39999"]]) {
+            const files = [...three.files.keys()].filter((f) => f.startsWith(`janus-${cell}/`));
+            expect(files.length).toBeGreaterThan(3);
+            for (const f of files) {
+                const res = spawnSync("janus-cfgconv", ["--parse", write(f, three.files.get(f)!)], { encoding: "utf8" });
+                expect({ f, status: res.status }).toEqual({ f, status: 0 });
+            }
+            expect(three.files.get(`janus-${cell}/janus.jcfg`)).toContain(`rtp_port_range = "${range}"`);
+        }
     });
 });
 
