@@ -99,6 +99,21 @@ export function placementIssues(cfg: CatalogInput, serviceIds: readonly string[]
     if (cells.length === 0 && (where.get("janus") ?? names[0]) !== (where.get("vk-agent") ?? names[0])) {
         issues.push({ key: "visualkit:hosts", problem: `janus and vk-agent are placed on different hosts (${where.get("janus") ?? names[0]}, ${where.get("vk-agent") ?? names[0]}); Janus sends each call's RTP to vk-agent over the host's Docker bridge`, fix: `place them on one host, or declare a media cell: visualkit:mediaCells.<cell>.host: <host>` });
     }
+    // coturn relays only to the Janus of its own host (render/coturn.ts turnSettings): TURN goes where a Janus is.
+    const turnHost = where.get("turn");
+    const janusHosts = cells.length > 0 ? cells.map((c) => c.host) : [where.get("janus") ?? names[0]];
+    if (turnHost !== undefined && !janusHosts.includes(turnHost)) {
+        const i = hosts.find((h) => h.name === turnHost)!.services!.indexOf("turn");
+        issues.push({ key: `visualkit:hosts.${turnHost}.services[${i}]`, problem: `turn is placed on ${turnHost}, where no Janus runs; coturn relays only to the Janus of its own host`, fix: `place it on ${janusHosts.join(" or ")}, or leave it out (it follows ${cells.length > 0 ? "the first cell" : "Janus"})` });
+    }
+    // A cell's names share the hostname namespace with the routes (visualkit:hostnames); named here, by the cell's key.
+    const labels = new Map(Object.entries(cfg.hostnames).map(([id, label]) => [label, id]));
+    for (const c of cells) {
+        for (const label of [`janus-${c.name}`, `agent-${c.name}`]) {
+            const taken = labels.get(label);
+            if (taken !== undefined) issues.push({ key: `visualkit:mediaCells.${c.name}`, problem: `its name ${label} is already visualkit:hostnames.${taken}`, fix: `rename the cell in ${file}, or give ${taken} another label: pulumi config set --path 'visualkit:hostnames.${taken}' ${taken.toLowerCase()}2 -s ${stack}` });
+        }
+    }
     const cellOf = new Map<string, string>();
     for (const c of cells) {
         const key = `visualkit:mediaCells.${c.name}`;

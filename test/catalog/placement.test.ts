@@ -102,6 +102,18 @@ describe("placement problems name the key and the fix, all in one run, never a t
         expect(keys({ hosts: { main: {}, media: { services: ["janus"] } } })).toEqual(["visualkit:hosts"]);
     });
 
+    test("TURN placed where no Janus runs (it relays only to its own host's Janus)", () => {
+        const issues = parse({ ...TWO_HOSTS, hosts: { ...TWO_HOSTS.hosts, main: { services: ["platform-api", "turn"] } } }).issues;
+        expect(issues.map((i) => i.key)).toEqual(["visualkit:hosts.main.services[1]"]);
+        expect(issues[0].fix).toMatch(/media-a/);
+        expect(keys({ hosts: { main: {}, relay: { services: ["turn"] } } })).toEqual(["visualkit:hosts.relay.services[0]"]);
+        expect(keys({ ...TWO_HOSTS, hosts: { ...TWO_HOSTS.hosts, "media-a": { services: ["turn"] } } })).toEqual([]);
+    });
+
+    test("a cell's name taken by a route label is reported on the cell's key", () => {
+        expect(keys({ ...TWO_HOSTS, hostnames: { support: "janus-a" } })).toContain("visualkit:mediaCells.a");
+    });
+
     test("hosts in two network zones; a private address outside the subnet or taken twice", () => {
         expect(keys({ ...TWO_HOSTS, hosts: { ...TWO_HOSTS.hosts, "media-a": { location: "ash" } } })).toEqual(["visualkit:hosts"]);
         expect(keys({ ...TWO_HOSTS, hosts: { ...TWO_HOSTS.hosts, "media-a": { privateIp: "10.0.2.5" } } })).toEqual(["visualkit:hosts.media-a.privateIp"]);
