@@ -2,6 +2,10 @@ import { localFacts } from "../../config/local";
 import { parseConfig } from "../../stack";
 import { firewallRules } from "../../catalog/firewall";
 import { CATALOG_SERVICE_IDS } from "../../catalog/placement";
+import { deriveDnsRecords } from "../../catalog/dns";
+import type { Catalog, ServiceSpec } from "../../catalog/types";
+import { renderCaddyfile } from "../../caddy/render";
+import { healthChecks } from "../../lib/health-checks";
 import { stackConfig } from "../helpers/program";
 import { THREE_HOSTS, TWO_HOSTS } from "../helpers/multihost";
 
@@ -127,5 +131,32 @@ describe("placement problems name the key and the fix, all in one run, never a t
         expect(keys({ hosts: { main: { volumeSizeGb: 5 } } })).toEqual(["visualkit:hosts.main.volumeSizeGb"]);
         expect(keys({ ...TWO_HOSTS, mediaCells: { a: { host: "media-a", rtpPorts: "30000" } } })).toEqual(["visualkit:mediaCells.a.rtpPorts"]);
         expect(keys({ ...TWO_HOSTS, mediaCells: { a: { host: "media-a", rtpPorts: "20000-29999", drain: "yes" } } })).toEqual(["visualkit:mediaCells.a.drain"]);
+    });
+});
+
+describe("docs/add-a-service.md: a new catalog entry is placed, named, proxied and checked with no program change", () => {
+    test("a status page placed on media-b by visualkit:hosts gets its DNS records, a Caddy site on media-b only, a health check, no firewall opening", () => {
+        const base = parse(THREE_HOSTS).catalog!;
+        const status: ServiceSpec = {
+            id: "status-page",
+            component: "widget-cdn",
+            description: "Public status page",
+            host: "media-b",
+            bindAddress: "127.0.0.1",
+            containers: [{ name: "status-page", image: "platformApi", publishes: ["http"], health: { kind: "http", port: 3005, path: "/health" } }],
+            ports: [{ id: "http", protocol: "tcp", port: 3005, endPort: 3005, containerPort: 3005, exposure: "proxied", configKey: "visualkit:ports.statusPage" }],
+            routes: [{ id: "status", label: "status", hostname: "status.dev.visualkit.live", target: { kind: "proxy", port: "http" }, proxied: false, check: { kind: "http", path: "/health", expectStatus: 200 } }],
+        };
+        const catalog: Catalog = { ...base, services: [...base.services, status] };
+        const records = deriveDnsRecords(catalog, { zone: "visualkit.live", project: "visualkit", stack: "dev" });
+        expect(records.filter((r) => r.hostname === "status.dev.visualkit.live").map((r) => [r.type, r.content])).toEqual([
+            ["A", { kind: "hostAddress", host: "media-b", family: "ipv4" }],
+            ["AAAA", { kind: "hostAddress", host: "media-b", family: "ipv6" }],
+        ]);
+        const opts = { acmeEmail: "ops@visualkit.live", caddyVersion: "2.6.2", logLevel: "info" as const };
+        expect(renderCaddyfile(catalog, { ...opts, host: "media-b" })).toContain("127.0.0.1:3005");
+        expect(renderCaddyfile(catalog, { ...opts, host: "main" })).not.toContain("status.dev.visualkit.live");
+        expect(firewallRules(catalog, "media-b", ["203.0.113.0/24"])).toEqual(firewallRules(base, "media-b", ["203.0.113.0/24"]));
+        expect(healthChecks(catalog).map((c) => c.url)).toContain("https://status.dev.visualkit.live/health");
     });
 });
