@@ -10,6 +10,7 @@
  *   lib/                helpers shared by components and scripts; no renderer, component, script
  *   stack/              config + catalog
  *   components/         Pulumi components; never scripts, mocks, the policy pack
+ *   program/            what index.ts runs: the component of each catalog service kind; like components/
  *   mocks/              the offline runtime; never components or scripts
  *   scripts/            operator commands; never components or the policy pack
  *   policy/             the CrossGuard pack; never scripts or components
@@ -31,7 +32,7 @@ const LAYERS = [
     [["render/**/*.ts", "caddy/**/*.ts"], [banned("a renderer", ["config", "stack", "components", "mocks", "scripts", "policy"], "renderers take plain values"), sdk("a renderer")]],
     [["lib/**/*.ts"], [banned("lib/", ["render", "caddy", "stack", "components", "mocks", "scripts", "policy"], "lib/ holds shared helpers below components and scripts")]],
     [["stack/**/*.ts"], [banned("stack/", ["render", "caddy", "components", "mocks", "scripts", "policy"], "stack/ joins config and catalog only")]],
-    [["components/**/*.ts"], [banned("components/", ["scripts", "mocks", "policy"], "components are what `pulumi up` runs")]],
+    [["components/**/*.ts", "program/**/*.ts"], [banned("components/", ["scripts", "mocks", "policy"], "components are what `pulumi up` runs")]],
     [["mocks/**/*.ts"], [banned("mocks/", ["components", "scripts", "policy"], "the mock runtime runs any program")]],
     [["scripts/**/*.ts"], [banned("scripts/", ["components", "policy"], "operator commands do not build resources")]],
     [["policy/**/*.ts"], [banned("policy/", ["scripts", "components"], "the pack reads the stack through stack/ and config/")]],

@@ -1,24 +1,17 @@
-import { hostRoutes } from "./catalog";
-import { CHATWOOT_DATABASE, DATA_FOLDERS } from "./catalog/defaults";
+import { hostRoutes, type ServiceSpec } from "./catalog";
+import { CHATWOOT_DATABASE } from "./catalog/defaults";
 import { deriveDnsRecords, redirectRules } from "./catalog/dns";
 import { CaddyConfig } from "./components/caddy-config";
-import { Backups } from "./components/backups";
-import { Chatwoot } from "./components/chatwoot";
 import { CloudflareDns } from "./components/cloudflare-dns";
 import { DockerHost } from "./components/docker-host";
 import { GeneratedSecrets } from "./components/generated-secrets";
 import { hostCapacity } from "./catalog/limits";
 import { HetznerHost, hasTurnAddress } from "./components/hetzner-host";
 import { ImagePrune } from "./components/image-prune";
-import { JanusGateway } from "./components/janus-gateway";
 import { JanusSecrets } from "./components/janus-secrets";
 import { Monitoring } from "./components/monitoring";
 import { Prober } from "./components/prober";
 import { PagesSite } from "./components/pages-site";
-import { PlatformApi } from "./components/platform-api";
-import { TurnServer } from "./components/turn-server";
-import { VkAgent } from "./components/vk-agent";
-import { WidgetCdn } from "./components/widget-cdn";
 import { WwwRedirect } from "./components/www-redirect";
 import { ZoneSettings } from "./components/zone-settings";
 import * as cloudflare from "@pulumi/cloudflare";
@@ -34,14 +27,14 @@ import { renderArchitecture } from "./render/architecture";
 import { BACKUP_PATHS } from "./render/backups";
 import { sshTunnel } from "./render/monitoring";
 import { TURN_LIMITS, turnService, turnUrls } from "./render/coturn";
+import { DEPLOYERS, type Program as DeployProgram } from "./program/services";
+import { PrivateNetwork } from "./components/private-network";
 import { renderCost } from "./render/cost";
-import { janusAdminUrl, janusApiUrl, janusSettings } from "./render/janus";
-import { widgetReleasesFolder } from "./render/widget-cdn";
+import { janusAdminUrl, janusSettings, janusSettingsOf } from "./render/janus";
 
 type Loaded = ReturnType<typeof loadConfig>;
-type Secrets = { generated: GeneratedSecrets; janus: JanusSecrets; janusConfig: ReturnType<typeof janusSettings> };
 /** What every step below reads: the stack's name, its config and catalog, and the hosts created so far. */
-type Program = Loaded & { name: string; hosts: Record<string, HostHandle>; secrets: Secrets };
+type Program = Loaded & DeployProgram;
 type HostSpec = Loaded["catalog"]["hosts"][number];
 
 /** A file published per host: its own name on a one-host stack, under the host's folder otherwise. */
@@ -113,22 +106,27 @@ async function takeoverGuard({ config, catalog }: Loaded, adopt: AdoptMap) {
 /** Hosts: one per catalog host, looked up by the name each service gives. */
 function createHosts(p: Program): HetznerHost[] {
     const { config, catalog } = p;
+    // More than one host: a private network joins them (each at its catalog address); one host has none.
+    const net = catalog.privateNetwork
+        ? new PrivateNetwork(`${p.name}-private`, { ...catalog.privateNetwork, protect: config.protect, labels: { project: config.project, stack: config.stack } })
+        : undefined;
     return catalog.hosts.map((host) => {
         const server = new HetznerHost(`${p.name}-${host.name}`, {
             host,
             catalog,
-            serverType: config.server.type,
-            location: config.server.location,
+            serverType: host.machine.serverType,
+            location: host.machine.location,
             image: config.server.image,
             backups: config.server.backups,
             rebootstrap: config.server.rebootstrap,
             publishAs: perHost(p, host.name, "cloud-init.yaml"),
-            volumeSizeGb: config.server.volumeSizeGb,
+            volumeSizeGb: host.machine.volumeSizeGb,
             protect: config.protect,
             sshPublicKeys: config.ssh.publicKeys,
             sshAllowedCidrs: config.ssh.allowedCidrs,
             sshPrivateKey: config.ssh.privateKey,
             labels: { project: config.project, stack: config.stack },
+            ...(net && host.privateIp ? { privateNetwork: { subnetId: net.subnetId, ip: host.privateIp } } : {}),
         });
         p.hosts[host.name] = server;
         return server;
@@ -219,147 +217,34 @@ function createCaddy(p: Program, dns: CloudflareDns): Record<string, CaddyConfig
     return caddyOf;
 }
 
-/** The services placed on one host, by catalog id. */
-type Placed = Map<string, Loaded["catalog"]["services"][number]>;
-
 /**
- * Docker services on one host: its engine over SSH once the host is ready, the platform network, then one
- * component per catalog service placed there; its backups and monitoring. Nothing on a host without services.
+ * Docker services on one host: its engine over SSH once the host is ready, the platform network, then the component
+ * of each catalog service placed there (program/services.ts, by the service's component kind), its monitoring.
+ * Nothing on a host without services.
  */
 function hostServices(p: Program, host: HostSpec, instance: pulumi.Input<string>, caddyOf: Record<string, CaddyConfig>) {
     const { config, catalog, name } = p;
-    const placed: Placed = new Map(catalog.services.filter((s) => s.host === host.name).map((s) => [s.id, s]));
-    if (placed.size === 0) return undefined;
-    const docker = new DockerHost(`${name}-${host.name}-docker`, { host: p.hosts[host.name], spec: host, instance, capacity: hostCapacity(config.server.type), registry: config.registry });
+    const placed = catalog.services.filter((s) => s.host === host.name);
+    if (placed.length === 0) return undefined;
+    const docker = new DockerHost(`${name}-${host.name}-docker`, { host: p.hosts[host.name], spec: host, instance, capacity: hostCapacity(host.machine.serverType), registry: config.registry });
     // Images are kept on `pulumi up` (lib/containers.ts pullImage); this host timer removes the unused ones.
     new ImagePrune(`${name}-${host.name}-image-prune`, { host: p.hosts[host.name], instance, publishAs: perHost(p, host.name, "image-prune") });
-    appServices(p, host, placed, docker, instance, caddyOf);
-    const chatwoot = placed.get("chatwoot");
-    const backups = chatwoot ? chatwootServices(p, host, chatwoot, docker, instance) : undefined;
-    const monitoring = hostMonitoring(p, host, placed, instance);
-    const cdn = placed.get("widget-cdn")?.routes.find((r) => r.target.kind === "static");
-    if (cdn && cdn.target.kind === "static") {
-        new WidgetCdn(`${name}-widget-cdn`, {
-            host: p.hosts[host.name],
-            instance,
-            folder: `${host.dataDir}/${DATA_FOLDERS.widgetCdn}`,
-            root: cdn.target.root,
-            sourceDir: config.widgetCdnSourceDir,
-        });
+    let backups: BackupsOutput | undefined;
+    for (const [kind, deploy] of DEPLOYERS) {
+        for (const service of placed.filter((s) => s.component === kind)) {
+            backups = deploy({ p, host, service, docker, instance, caddy: caddyOf[host.name], perHost: (file) => perHost(p, host.name, file) })?.backups ?? backups;
+        }
     }
+    const monitoring = hostMonitoring(p, host, placed, instance);
     return { monitoring, backups };
 }
 
-/** platform-api, TURN, vk-agent and Janus, where the catalog places them. */
-function appServices(p: Program, host: HostSpec, placed: Placed, docker: DockerHost, instance: pulumi.Input<string>, caddyOf: Record<string, CaddyConfig>): void {
-    const { config, catalog, name, secrets } = p;
-    const platformApi = placed.get("platform-api");
-    if (platformApi) {
-        // TURN REST credentials are minted per call by platform-api (docs/turn.md): the URLs plain, the secret secret.
-        const turn = turnService(catalog);
-        const derivedEnv = turn
-            ? {
-                  plain: { TURN_URLS: turnUrls(turn.hostname, turn.ports, turn.tlsAlias).join(","), TURN_CREDENTIAL_TTL_SECONDS: String(TURN_LIMITS.credentialTtlSeconds) },
-                  secret: { TURN_SECRET: secrets.generated.turnSecret },
-              }
-            : undefined;
-        new PlatformApi(`${name}-platform-api`, {
-            docker,
-            service: platformApi,
-            images: config.images,
-            env: config.env.platformApi,
-            secretEnv: config.secretEnv.platformApi,
-            janus: { apiUrl: janusApiUrl(secrets.janusConfig), tokenSecret: secrets.janus.tokenSecret, adminKeys: secrets.janus.adminKeys },
-            derivedEnv,
-        });
-    }
-    const turnSpec = placed.get("turn") ? turnService(catalog) : undefined;
-    if (turnSpec) {
-        new TurnServer(`${name}-${host.name}-turn`, {
-            host: p.hosts[host.name],
-            instance,
-            service: turnSpec,
-            secret: secrets.generated.turnSecret,
-            publishAs: perHost(p, host.name, "coturn/turnserver.conf"),
-            dependsOn: caddyOf[host.name] ? [caddyOf[host.name]] : [],
-        });
-    }
-    const janus = catalog.services.find((s) => s.id === "janus");
-    const vkAgent = placed.get("vk-agent");
-    if (vkAgent && janus) {
-        new VkAgent(`${name}-vk-agent`, {
-            docker,
-            service: vkAgent,
-            janus,
-            network: host.network,
-            image: config.images.vkAgent,
-            env: config.env.vkAgent,
-            geminiApiKey: config.geminiApiKey,
-            janusTokenSecret: secrets.janus.tokenSecret,
-        });
-    }
-    if (janus && placed.has("janus")) {
-        new JanusGateway(`${name}-janus`, {
-            docker,
-            host: p.hosts[host.name],
-            service: janus,
-            settings: secrets.janusConfig,
-            image: config.images.janus,
-            adminSecret: secrets.generated.janusAdminSecret,
-            apiSecrets: { tokenSecret: secrets.janus.tokenSecret, adminKeys: secrets.janus.adminKeys },
-            forceRestart: config.janusForceRestart,
-        });
-    }
-}
-
-/** Chatwoot and its backups, which live where its data does: its database, its uploads and the widget CDN releases. */
-function chatwootServices(p: Program, host: HostSpec, service: Loaded["catalog"]["services"][number], docker: DockerHost, instance: pulumi.Input<string>): BackupsOutput {
-    const { config, name, secrets } = p;
-    const chatwoot = service;
-    new Chatwoot(`${name}-chatwoot`, {
-        docker,
-        service: chatwoot,
-        host,
-        images: config.images,
-        secrets: { postgresPassword: secrets.generated.postgresPassword, redisPassword: secrets.generated.redisPassword, secretKeyBase: secrets.generated.chatwootSecretKeyBase },
-        smtp: config.chatwoot.smtp,
-    });
-    const container = (suffix: string) => `chatwoot-${suffix}`;
-    const cdnFolder = `${host.dataDir}/${DATA_FOLDERS.widgetCdn}`;
-    new Backups(`${name}-${host.name}-backups`, {
-        host: p.hosts[host.name],
-        instance,
-        config: config.backups,
-        publishAs: perHost(p, host.name, "backup"),
-        data: {
-            tag: `visualkit-${config.stack}`,
-            paths: [`${host.dataDir}/${DATA_FOLDERS.chatwootStorage}`, cdnFolder, widgetReleasesFolder(cdnFolder)],
-            dumpDir: `${host.dataDir}/.visualkit-backup-dump`,
-            postgres: { container: container("postgres"), user: CHATWOOT_DATABASE.user, database: CHATWOOT_DATABASE.name },
-            // Every copy that writes: rails (and its standby copy) and sidekiq.
-            writers: chatwoot.containers
-                .filter((c) => [container("rails"), container("sidekiq")].includes(c.name))
-                .flatMap((c) => [c.name, ...(c.standby ? [c.standby.name] : [])]),
-        },
-    });
-    const b = config.backups;
-    return {
-        enabled: b !== undefined,
-        repository: b?.repository ?? "",
-        host: host.name,
-        schedule: b?.schedule ?? "",
-        drillSchedule: b?.drillSchedule ?? "",
-        retention: b?.keep ?? { daily: 0, weekly: 0, monthly: 0 },
-        statusFile: b ? BACKUP_PATHS.status : "",
-    };
-}
-
 /** Metrics and alerts on every host with services: what runs there, its routes, its backups. */
-function hostMonitoring(p: Program, host: HostSpec, placed: Placed, instance: pulumi.Input<string>): Monitoring {
+function hostMonitoring(p: Program, host: HostSpec, placed: readonly ServiceSpec[], instance: pulumi.Input<string>): Monitoring {
     const { config, catalog, secrets } = p;
-    const chatwoot = placed.get("chatwoot");
-    const janus = catalog.services.find((s) => s.id === "janus");
-    const janusHere = janus && placed.has("janus") ? janusSettings(catalog, config) : undefined;
+    const chatwoot = placed.find((s) => s.component === "chatwoot");
+    const janus = placed.find((s) => s.component === "janus");
+    const janusHere = janus && janusSettingsOf(janus, config);
     const janusHost = janusHere && (janusHere.bindAddress.includes(":") ? `[${janusHere.bindAddress}]` : janusHere.bindAddress);
     return new Monitoring(`${p.name}-${host.name}-monitoring`, {
         host: p.hosts[host.name],
@@ -435,7 +320,7 @@ function publishReports({ config, catalog }: Program, prober: boolean): void {
         "cost.md",
         renderCost({
             stack: config.stack,
-            hosts: catalog.hosts.map((h) => ({ name: h.name, serverType: config.server.type, backups: config.server.backups, volumeSizeGb: config.server.volumeSizeGb, turnIpv4: hasTurnAddress(catalog, h.name) })),
+            hosts: catalog.hosts.map((h) => ({ name: h.name, serverType: h.machine.serverType, backups: config.server.backups, volumeSizeGb: h.machine.volumeSizeGb, turnIpv4: hasTurnAddress(catalog, h.name) })),
             pagesProjects: catalog.pages.length,
             // Hetzner Object Storage is billed per bucket when the backups go to S3 (a Storage Box is a separate product).
             backupObjectStorage: config.backups?.repository.startsWith("s3:") ?? false,

@@ -89,8 +89,7 @@ export const TURN_PORTS = { plain: 3478, tls: 5349, tlsAlias: 443 } as const;
  * allocation, more than the total quota.
  */
 export const TURN_RELAY_PORTS = { from: 61000, to: 65000 } as const;
-/** The host every service runs on today. */
-export const MAIN_HOST = "main";
+export { MAIN_HOST } from "./input";
 
 /** The Janus image runs as an unprivileged user, so every port it binds must be 1024 or above. */
 export const UNPRIVILEGED_PORT_FLOOR = 1024;
@@ -101,3 +100,14 @@ export const UNPRIVILEGED_PORT_FLOOR = 1024;
  * Postgres and Redis write their data and shut down cleanly.
  */
 export const STOP_GRACE_SECONDS = 30;
+
+/**
+ * The Hetzner private network that joins the hosts when there is more than one (components/private-network.ts): one
+ * subnet, each host at a fixed address (`visualkit:hosts.<name>.privateIp`, or `firstHost` + its position in the
+ * stack file). Fixed addresses are plain values, so Janus's listeners and platform-api's cell list are known before
+ * anything exists; Hetzner keeps `.1` of a subnet for its gateway.
+ */
+export const PRIVATE_NETWORK = { ipRange: "10.0.0.0/16", subnet: "10.0.1.0/24", prefix: "10.0.1.", firstHost: 2 } as const;
+
+/** Hetzner network zone of each location: one subnet (so one network) spans the locations of one zone only. */
+export const NETWORK_ZONES: Readonly<Record<string, string>> = { fsn1: "eu-central", nbg1: "eu-central", hel1: "eu-central", ash: "us-east", hil: "us-west", sin: "ap-southeast" };

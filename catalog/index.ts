@@ -1,5 +1,4 @@
 import {
-    DATA_DIR,
     MAIN_HOST,
     PLATFORM_NETWORK,
     STANDBY_PORT_OFFSET,
@@ -12,8 +11,9 @@ import {
     WIDGET_IMMUTABLE_PATH,
 } from "./defaults";
 import { containerPortOf, healthPort, httpsUrl, portOf, routeUrl } from "./derived";
-import type { CatalogInput, PortId, RouteId } from "./input";
-import type { Catalog, ContainerSpec, PagesSiteSpec, PortSpec, ProxyTarget, PublicCheck, RouteSpec, ServiceSpec, StandbySpec, StaticTarget } from "./types";
+import type { CatalogInput, MediaCellInput, PortId, RouteId } from "./input";
+import { hostSpecs, mediaCellSpecs, placeServices, privateNetwork } from "./placement";
+import type { Catalog, ContainerSpec, HostSpec, PagesSiteSpec, PortSpec, ProxyTarget, PublicCheck, RouteSpec, ServiceSpec, StandbySpec, StaticTarget } from "./types";
 
 /**
  * Redis's health check. redis-cli takes the password from REDISCLI_AUTH (the container's environment, which `ps`
@@ -32,13 +32,20 @@ export function fqdn(label: string, domain: string): string {
 /** Builds the catalog from its input (validated config). Pure: same input, same catalog. */
 export function buildCatalog(cfg: CatalogInput): Catalog {
     const b = builders(cfg);
-    const services: ServiceSpec[] = [platformApiService(b), vkAgentService(b), janusService(cfg, b), chatwootService(b), turnCatalogService(cfg, b), widgetCdnService(b)];
+    const hosts = hostSpecs(cfg);
+    // Janus listens where the other hosts can reach it: its host's private address once there is a private network.
+    const janusBind = (host: HostSpec | undefined) => host?.privateIp ?? PLATFORM_NETWORK.gateway;
+    const catalogServices = [platformApiService(b), vkAgentService(b), janusService(cfg, b), chatwootService(b), turnCatalogService(cfg, b), widgetCdnService(b)];
+    const placed = placeServices(cfg, hosts, catalogServices, (c, host) => cellServices(cfg, b, c, janusBind(host)));
+    const services = placed.map((s) => (s.id === "janus" ? { ...s, bindAddress: janusBind(hosts.find((h) => h.name === s.host)) } : s));
     const ownsZone = cfg.domain === cfg.zone;
     return deepFreeze({
         domain: cfg.domain,
         zone: cfg.zone,
         ownsZone,
-        hosts: [{ name: MAIN_HOST, dataDir: DATA_DIR, network: { ...PLATFORM_NETWORK } }],
+        hosts,
+        ...(privateNetwork(hosts) ? { privateNetwork: privateNetwork(hosts) } : {}),
+        mediaCells: mediaCellSpecs(cfg, services),
         services: services.map(withStandbyPorts),
         pages: pagesSites(cfg, services),
         redirects: ownsZone ? [{ id: "www", label: cfg.hostnames.www, hostname: fqdn(cfg.hostnames.www, cfg.domain), to: httpsUrl(cfg.domain), status: 301 as const }] : [],
@@ -95,6 +102,7 @@ function platformApiService(b: Builders): ServiceSpec {
     const apiPorts = [port("http", "platformApi", "tcp", "proxied"), port("ws", "websocket", "tcp", "proxied")];
     return {
         id: "platform-api",
+        component: "platform-api",
         description: "Fastify + tRPC backend and its WebSocket server",
         host: MAIN_HOST,
         bindAddress: loopback,
@@ -125,6 +133,7 @@ function vkAgentService(b: Builders): ServiceSpec {
     const agentPorts = [port("http", "vkAgent", "tcp", "proxied"), port("rtp", "vkAgentRtp", "udp", "internal")];
     return {
         id: "vk-agent",
+        component: "vk-agent",
         description: "Python voice AI agent bridging Janus RTP and the Gemini Live API",
         host: MAIN_HOST,
         bindAddress: loopback,
@@ -162,6 +171,7 @@ function janusService(cfg: CatalogInput, b: Builders): ServiceSpec {
     ];
     return {
         id: "janus",
+        component: "janus",
         description: "Janus WebRTC gateway (host networking, listeners on the bridge gateway only)",
         host: MAIN_HOST,
         bindAddress: PLATFORM_NETWORK.gateway,
@@ -182,6 +192,7 @@ function chatwootService(b: Builders): ServiceSpec {
     const chatwootPorts = [port("http", "chatwoot", "tcp", "proxied")];
     return {
         id: "chatwoot",
+        component: "chatwoot",
         description: "Chatwoot support chat: rails, sidekiq, Postgres (pgvector) and Redis",
         host: MAIN_HOST,
         bindAddress: loopback,
@@ -210,6 +221,7 @@ function turnCatalogService(cfg: CatalogInput, b: Builders): ServiceSpec {
     const { fixed } = b;
     return {
         id: "turn",
+        component: "turn",
         description: "coturn TURN server: relays media for callers whose network blocks UDP or direct paths (docs/turn.md)",
         host: MAIN_HOST,
         // The TURN address is only known once Hetzner assigns it; coturn's config gets it from HetznerHost.
@@ -231,6 +243,7 @@ function widgetCdnService(b: Builders): ServiceSpec {
     const { route, loopback } = b;
     return {
         id: "widget-cdn",
+        component: "widget-cdn",
         description: "Static widget SDK files served by Caddy from the data volume",
         host: MAIN_HOST,
         bindAddress: loopback,
@@ -252,11 +265,40 @@ function widgetCdnService(b: Builders): ServiceSpec {
     };
 }
 
+/**
+ * One media cell's Janus and vk-agent: the catalog's own two services with the cell's id suffix, host, RTP range and
+ * public names (`janus-<cell>` for Janus's WebSocket, `agent-<cell>` for the agent). Janus's HTTP API gets no public
+ * name: platform-api reaches it on the cell host's private address (MediaCellSpec.janusApiUrl).
+ */
+function cellServices(cfg: CatalogInput, b: Builders, c: MediaCellInput, bindAddress: string): ServiceSpec[] {
+    // Route ids are camelCase (endpoint keys in the outputs); the DNS key kebab-cases it back (`janusEu1` → janus-eu1).
+    const id = (kind: string) => kind + c.name.split("-").map((w) => w.charAt(0).toUpperCase() + w.slice(1)).join("");
+    const cellRoute = (r: RouteSpec, kind: string): RouteSpec => ({ ...r, id: id(kind), label: `${kind}-${c.name}`, hostname: fqdn(`${kind}-${c.name}`, cfg.domain) });
+    const janus = janusService({ ...cfg, janus: { ...cfg.janus, rtpPorts: c.rtpPorts } }, b);
+    const agent = vkAgentService(b);
+    return [
+        {
+            ...janus,
+            id: `janus-${c.name}`,
+            cell: c.name,
+            host: c.host,
+            bindAddress,
+            ports: janus.ports.map((p) => (p.id === "rtp" ? { ...p, configKey: `visualkit:mediaCells.${c.name}.rtpPorts` } : p)),
+            routes: janus.routes.filter((r) => r.id === "janus").map((r) => cellRoute(r, "janus")),
+        },
+        { ...agent, id: `vk-agent-${c.name}`, cell: c.name, host: c.host, routes: agent.routes.map((r) => cellRoute(r, "agent")) },
+    ];
+}
+
 /** The Pages sites, their build variables naming the routes' own URLs. */
 function pagesSites(cfg: CatalogInput, services: ServiceSpec[]): PagesSiteSpec[] {
     // Build variables name the routes' own URLs, so a route that turns WebSocket changes its scheme here too.
+    // With media cells there is no `janus`/`agent` route: the meeting app is built with the first cell's, and must take
+    // the cell platform-api assigns a call (docs/hosts.md "What the app does with the cells").
+    const firstCell = cfg.mediaCells?.[0]?.name;
     const url = (id: RouteId) => {
-        const r = services.flatMap((s) => s.routes).find((x) => x.id === id);
+        const cellName = firstCell && (id === "janus" || id === "agent") ? `${id}-${firstCell}` : undefined;
+        const r = services.flatMap((s) => s.routes).find((x) => (cellName ? x.label === cellName : x.id === id));
         if (!r) throw new Error(`catalog: no route ${id}`);
         return routeUrl(r);
     };

@@ -10,6 +10,9 @@ import type { ImageKey } from "./types";
 /** The server types catalog/prices.json prices; visualkit:serverType must be one of them (config/sections/server.ts). */
 export const KNOWN_SERVER_TYPES: readonly string[] = Object.keys(prices.serverTypes);
 
+/** The one host of a stack without `visualkit:hosts` (config/sections/hosts.ts), where every service runs. */
+export const MAIN_HOST = "main";
+
 /** How much Caddy and Janus log (visualkit:logLevel). */
 export type LogLevel = "debug" | "info" | "warn";
 
@@ -55,7 +58,7 @@ export const VK_AGENT_DERIVED_ENV = ["VK_AGENT_JANUS_WS_URL", "VK_AGENT_RTP_HOST
  * admin key per allowed plugin); config may not set them. test/components/janus-secrets.test.ts checks the list against
  * what the program really sets.
  */
-export const PLATFORM_API_DERIVED_ENV = ["JANUS_API_URL", "JANUS_TOKEN_SECRET", "JANUS_AUDIOBRIDGE_ADMIN_KEY", "JANUS_VIDEOROOM_ADMIN_KEY", "TURN_URLS", "TURN_SECRET", "TURN_CREDENTIAL_TTL_SECONDS"] as const;
+export const PLATFORM_API_DERIVED_ENV = ["JANUS_API_URL", "JANUS_TOKEN_SECRET", "JANUS_AUDIOBRIDGE_ADMIN_KEY", "JANUS_VIDEOROOM_ADMIN_KEY", "TURN_URLS", "TURN_SECRET", "TURN_CREDENTIAL_TTL_SECONDS", "MEDIA_CELLS"] as const;
 
 export interface PortRange {
     readonly from: number;
@@ -76,6 +79,38 @@ export interface CatalogInput {
     readonly pages: { readonly enabled: boolean; readonly projectSuffix: string; readonly appsDir: string };
     /** A standby copy of each stateless HTTP container, so image changes lose no request. */
     readonly standbyReplicas: boolean;
+    /**
+     * The hosts (`visualkit:hosts`) in stack-file order, each with the services placed on it; a service placed nowhere
+     * runs on the first host. @default one host `main` with every service (today's stacks)
+     */
+    readonly hosts?: readonly HostInput[];
+    /** Media cells (`visualkit:mediaCells`): Janus + vk-agent on a host of their own. @default none */
+    readonly mediaCells?: readonly MediaCellInput[];
+}
+
+/** One host as the stack file places it (config/sections/hosts.ts). */
+export interface HostInput {
+    readonly name: string;
+    /** Hetzner server type; `visualkit:serverType` unless the host says otherwise. */
+    readonly serverType: string;
+    /** Hetzner location; `visualkit:serverLocation` unless the host says otherwise. */
+    readonly location: string;
+    /** Data volume size; `visualkit:volumeSizeGb` unless the host says otherwise. */
+    readonly volumeSizeGb: number;
+    /** Catalog service ids placed on this host, as written (`visualkit:hosts.<name>.services`). @default none */
+    readonly services?: readonly string[];
+    /** Its address on the private network; derived from its position unless written. @default derived */
+    readonly privateIp?: string;
+}
+
+/** One media cell: Janus and vk-agent (catalog/cells.ts) on the host it names. */
+export interface MediaCellInput {
+    /** The cell's name: its public hostname is `janus-<name>.<domain>`. */
+    readonly name: string;
+    readonly host: string;
+    readonly rtpPorts: PortRange;
+    /** No new sessions: left out of platform-api's MEDIA_CELLS, still serving the calls it has. */
+    readonly drain: boolean;
 }
 
 export type DmarcPolicy = "none" | "quarantine" | "reject";

@@ -127,8 +127,18 @@ export interface ServiceName {
     readonly address: "turnIpv4";
 }
 
+/**
+ * Which component deploys a service (index.ts looks it up in program/services.ts): the service's own id for the
+ * catalog's services, `janus`/`vk-agent` for each media cell's copies (`janus-<cell>`).
+ */
+export type ComponentKind = "platform-api" | "vk-agent" | "janus" | "chatwoot" | "turn" | "widget-cdn";
+
 export interface ServiceSpec {
     readonly id: string;
+    /** The component that deploys it. */
+    readonly component: ComponentKind;
+    /** The media cell it belongs to (`visualkit:mediaCells.<cell>`); absent outside cells. @default none */
+    readonly cell?: string;
     readonly description: string;
     /** Name of the host (see `Catalog.hosts`) the service runs on. */
     readonly host: string;
@@ -149,6 +159,23 @@ export interface HostSpec {
     readonly dataDir: string;
     /** The user bridge network the containers share (fixed so host-networked Janus and vk-agent can meet). */
     readonly network: { readonly name: string; readonly subnet: string; readonly gateway: string; readonly ipRange: string };
+    /** Hetzner server type, location and data volume (`visualkit:hosts.<name>`, else the single-host keys). */
+    readonly machine: { readonly serverType: string; readonly location: string; readonly volumeSizeGb: number };
+    /** Its fixed address on the private network; only when the stack has more than one host. @default none */
+    readonly privateIp?: string;
+}
+
+/** A media cell: Janus and vk-agent on one host, its own public name and RTP range (docs/hosts.md). */
+export interface MediaCellSpec {
+    readonly name: string;
+    readonly host: string;
+    /** Public WebSocket URL of its Janus (`wss://janus-<cell>.<domain>`), what callers connect to. */
+    readonly janusUrl: string;
+    /** Janus's HTTP API on the cell host's private address, where platform-api creates rooms. */
+    readonly janusApiUrl: string;
+    readonly rtpPorts: { readonly from: number; readonly to: number };
+    /** Draining: out of platform-api's MEDIA_CELLS (no new sessions), still serving its calls. */
+    readonly drain: boolean;
 }
 
 export interface PagesSiteSpec {
@@ -187,6 +214,10 @@ export interface Catalog {
      */
     readonly ownsZone: boolean;
     readonly hosts: readonly HostSpec[];
+    /** The Hetzner private network joining the hosts; absent with one host. @default none */
+    readonly privateNetwork?: { readonly ipRange: string; readonly subnet: string; readonly zone: string };
+    /** Media cells in stack-file order; empty without `visualkit:mediaCells`. */
+    readonly mediaCells: readonly MediaCellSpec[];
     readonly services: readonly ServiceSpec[];
     readonly pages: readonly PagesSiteSpec[];
     /** Redirect-only hostnames; empty unless the stack owns the zone (their rules live in the zone's one ruleset). */

@@ -52,7 +52,7 @@ function portIssues(catalog: Catalog, stack: string): CatalogIssue[] {
             const onHost = s.ports.filter((p) => hostNetworked || s.containers.some((c) => c.publishes.includes(p.id)));
             const held = onHost.flatMap((p) => (p.standbyPort === undefined ? [p] : [p, { ...p, id: `${p.id} standby`, port: p.standbyPort, endPort: p.standbyPort }]));
             for (const p of held) {
-                if (s.id === "janus" && p.port < UNPRIVILEGED_PORT_FLOOR) {
+                if (s.component === "janus" && p.port < UNPRIVILEGED_PORT_FLOOR) {
                     issues.push({ key: p.configKey, problem: `${p.protocol} ${portRangeText(p)} is below ${UNPRIVILEGED_PORT_FLOOR}; Janus runs as an unprivileged user and cannot bind it`, fix: `choose a port of ${UNPRIVILEGED_PORT_FLOOR} or above, e.g. ${suggest(p)}` });
                 }
                 if (p.port > 65535) {

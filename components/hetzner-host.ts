@@ -61,6 +61,13 @@ export interface HetznerHostArgs {
     sshPrivateKey?: SecretString;
     /** Labels on every Hetzner resource, e.g. project and stack; `role` is set to the host's name. @default {} */
     labels?: Record<string, string>;
+    /**
+     * The private network subnet (PrivateNetwork) and this host's fixed address in it; the readiness step waits for
+     * the attachment, so services binding the private address (a media cell's Janus) find it. Any change of either
+     * replaces the attachment (terraform-provider-hcloud v1.67.0 internal/server/resource_network.go: server_id,
+     * network_id, subnet_id and ip all RequiresReplace). @default none (a one-host stack has no private network)
+     */
+    privateNetwork?: { subnetId: pulumi.Input<string>; ip: string };
     /** How long the readiness check waits for cloud-init, Docker and Caddy on a new server. @default 900 */
     readyTimeoutSeconds?: number;
 }
@@ -82,6 +89,8 @@ export class HetznerHost extends pulumi.ComponentResource implements HostHandle 
     /** The TURN address (a Floating IPv4), when the catalog runs a TURN service on this host. */
     public readonly turnIpv4?: pulumi.Output<string>;
     public readonly volumeId: pulumi.Output<string>;
+    /** Its fixed address on the private network, when the stack has one. */
+    public readonly privateIp?: string;
     /** `ssh root@<ipv4>`, ready to paste. */
     public readonly ssh: pulumi.Output<string>;
     public readonly connection: pulumi.Output<command.types.input.remote.ConnectionArgs>;
@@ -134,6 +143,14 @@ export class HetznerHost extends pulumi.ComponentResource implements HostHandle 
             { parent: this },
         );
 
+        // A separate attachment, not the server's own `networks` block: one owner per attachment (the server resource
+        // diffs its block only while it is set, internal/server/resource.go), and adding a host's network later is an
+        // attachment, never a change of the server.
+        const privateAttachment = args.privateNetwork
+            ? new hcloud.ServerNetwork(`${name}-private`, { serverId: server.id.apply(Number), subnetId: args.privateNetwork.subnetId, ip: args.privateNetwork.ip }, { parent: this })
+            : undefined;
+        this.privateIp = args.privateNetwork?.ip;
+
         this.serverId = server.id;
         this.serverName = server.name;
         this.location = server.location;
@@ -144,7 +161,7 @@ export class HetznerHost extends pulumi.ComponentResource implements HostHandle 
         this.ssh = pulumi.interpolate`ssh root@${this.ipv4}`;
         this.connection = sshConnection(this.ipv4, this.sshHostKey, args.sshPrivateKey);
 
-        this.ready = remoteSteps(name, args, this.connection, server, volumeAttachment, [...publicKeys.values()].map((k) => k.line), this);
+        this.ready = remoteSteps(name, args, this.connection, server, privateAttachment ? [volumeAttachment, privateAttachment] : [volumeAttachment], [...publicKeys.values()].map((k) => k.line), this);
 
         this.registerOutputs({
             serverId: this.serverId,
@@ -256,7 +273,7 @@ function remoteSteps(
     args: HetznerHostArgs,
     connection: pulumi.Output<command.types.input.remote.ConnectionArgs>,
     server: hcloud.Server,
-    volumeAttachment: hcloud.VolumeAttachment,
+    attachments: pulumi.Resource[],
     keyLines: string[],
     parent: pulumi.Resource,
 ): command.remote.Command {
@@ -271,7 +288,7 @@ function remoteSteps(
             // The IPs outlive the server, so only the server's id tells a new server (which must be waited for).
             triggers: [server.id],
         },
-        { parent, dependsOn: [server, volumeAttachment] },
+        { parent, dependsOn: [server, ...attachments] },
     );
     // The server's sshKeys are fixed at creation (see ignoreChanges above); this keeps root's keys equal to the
     // config on every `pulumi up`, so removing a key revokes it.

@@ -33,6 +33,8 @@ export interface JanusGatewayArgs {
      * @default false
      */
     forceRestart?: boolean;
+    /** Folder under rendered/<stack>/ the configs are published in; one per media cell. @default "janus" */
+    publishDir?: string;
 }
 
 /** The deploy-time call guard, run on the host with `python3 -c` (Debian's cloud-init brings python3). */
@@ -62,7 +64,7 @@ export class JanusGateway extends pulumi.ComponentResource {
         const texts: Record<string, pulumi.Output<string>> = Object.fromEntries(
             names.map((f) => [f, secretFiles.has(f) ? pulumi.secret(rendered.apply((r) => r[f])) : pulumi.unsecret(rendered.apply((r) => r[f]))]),
         );
-        const hashes = Object.fromEntries(names.map((f) => [f, publishFile(`janus/${f}`, texts[f])]));
+        const hashes = Object.fromEntries(names.map((f) => [f, publishFile(`${args.publishDir ?? "janus"}/${f}`, texts[f])]));
 
         const image = pullImage(`${name}-image`, args.image, args.docker, { parent: this });
         // Replacing Janus drops every call in progress. Before each replacement (its triggers are what replaces the

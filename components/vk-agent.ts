@@ -35,12 +35,16 @@ export interface VkAgentArgs {
  */
 export function vkAgentDerivedEnv(service: ServiceSpec, janus: ServiceSpec, network: HostSpec["network"], rtpAddress = service.networkAddress): Record<string, string> {
     const port = (s: ServiceSpec, id: string) => portOf(s.ports, id, s.id);
-    if (janus.bindAddress !== network.gateway) {
-        throw new Error(`catalog: Janus listens on ${janus.bindAddress}, but vk-agent can reach the host only at the network gateway ${network.gateway}`);
+    // Janus sends the call's RTP to the agent's address on this host's bridge: the two share a host. Janus listens on
+    // the bridge gateway, or on its host's private address once the stack has a private network (the container
+    // reaches either, both being the host's own).
+    if (janus.host !== service.host) {
+        throw new Error(`catalog: Janus runs on ${janus.host}, vk-agent on ${service.host}; Janus sends RTP to vk-agent over its host's bridge ${network.subnet}`);
     }
     if (!rtpAddress) throw new Error("catalog: vk-agent needs a fixed networkAddress, Janus sends the call's RTP there");
+    const janusHost = janus.bindAddress.includes(":") ? `[${janus.bindAddress}]` : janus.bindAddress;
     return {
-        VK_AGENT_JANUS_WS_URL: `ws://${network.gateway}:${port(janus, "ws").port}`,
+        VK_AGENT_JANUS_WS_URL: `ws://${janusHost}:${port(janus, "ws").port}`,
         VK_AGENT_RTP_HOST: rtpAddress,
         VK_AGENT_RTP_PORT: String(port(service, "rtp").containerPort),
     };

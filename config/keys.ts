@@ -43,6 +43,8 @@ export const KEYS: readonly KeySpec[] = [
     { key: "serverRebootstrap", type: "boolean", default: false, description: "When true, a changed bootstrap (cloud-init, SSH keys, serverImage) replaces the server on the next pulumi up; IPs and volume stay. Set it back to false afterwards." },
     { key: "protect", type: "boolean", description: "Protect IPs, server and data volume from deletion and keep the volume on destroy." },
     { key: "volumeSizeGb", type: "integer", description: "Size of the persistent data volume in GB (Hetzner minimum 10; can grow, never shrink)." },
+    { key: "hosts", type: "object", optional: true, description: "Hosts by name, each with type, location, volumeSizeGb and the services placed on it (docs/hosts.md); absent means one host, main, with every service." },
+    { key: "mediaCells", type: "object", optional: true, description: "Media cells by name: Janus and vk-agent on their own host, each with host, rtpPorts and drain (docs/hosts.md)." },
     { key: "sshPublicKeys", type: "array", description: "OpenSSH public keys allowed to log in as root; the server accepts no other login." },
     { key: "sshAllowedCidrs", type: "array", description: "CIDRs allowed to reach SSH (TCP 22); everything else is dropped by the firewall." },
     {

@@ -16,6 +16,7 @@ import { checkPlaceholders } from "./sections/placeholders";
 import { checkProviders } from "./sections/providers";
 import { readRouting } from "./sections/routing";
 import { readServer } from "./sections/server";
+import { readHosts } from "./sections/hosts";
 import { readSsh } from "./sections/ssh";
 import { checkStackFile } from "./sections/stack-file";
 import { readTakeover } from "./sections/takeover";
@@ -45,6 +46,7 @@ export function normalizeConfig(raw: RawConfig): NormalizedConfig {
     checkStackFile(r);
     const names = readNames(r);
     const server = readServer(r);
+    const placement = readHosts(r, { type: server.type, location: server.location, volumeSizeGb: server.volumeSizeGb });
     const ssh = readSsh(r, names.environment);
     const { images, registry } = readImages(r, names.environment);
     const { ports, hostnames } = readRouting(r);
@@ -71,6 +73,8 @@ export function normalizeConfig(raw: RawConfig): NormalizedConfig {
         images: allImages,
         pages,
         standbyReplicas: server.standbyReplicas ?? true,
+        ...(placement.hosts ? { hosts: placement.hosts } : {}),
+        ...(placement.mediaCells ? { mediaCells: placement.mediaCells } : {}),
     };
     const mailBelowApex = atDomain && domain !== undefined && zone !== undefined && domain !== zone ? domain : undefined;
     if (r.issues.length > 0 || !catalogInput || !backups.valid) return { catalogInput, mailBelowApex, issues: r.issues };

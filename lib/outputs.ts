@@ -28,6 +28,8 @@ export interface HostOutput {
     readonly ssh: string;
     /** The host's SSH public key (`ssh-ed25519 AAAA… visualkit-main`); tools put `<ipv4> <sshHostKey>` in known_hosts. */
     readonly sshHostKey: string;
+    /** Its address on the private network; only when the stack has more than one host. */
+    readonly privateIp?: string;
 }
 
 export interface DnsRecordOutput {
@@ -105,6 +107,10 @@ export interface StackOutputs {
     readonly monitoring: MonitoringOutput;
     /** The TURN service; absent when the catalog has none. */
     readonly turn?: TurnOutput;
+    /** The private network joining the hosts; absent with one host. */
+    readonly privateNetwork?: Catalog["privateNetwork"];
+    /** Media cells (docs/hosts.md); absent without any. */
+    readonly mediaCells?: Catalog["mediaCells"];
     /** SHA-256 (hex) of every generated file by its path under rendered/<stack>/. */
     readonly files: Readonly<Record<string, string>>;
 }
@@ -126,6 +132,8 @@ export interface HostSource {
     readonly serverType: pulumi.Input<string>;
     readonly ssh: pulumi.Input<string>;
     readonly sshHostKey: pulumi.Input<string>;
+    /** Fixed address on the private network, when there is one. */
+    readonly privateIp?: string;
 }
 
 /** What a Pages component offers (PagesSite) for one catalog site. */
@@ -177,7 +185,7 @@ export function endpointsOf(catalog: Catalog): Record<string, string> {
 }
 
 function hostOutput(host: HostSource): Unresolved<HostOutput> {
-    return { name: host.serverName, id: host.serverId, ipv4: host.ipv4, ipv6: host.ipv6, location: host.location, type: host.serverType, ssh: host.ssh, sshHostKey: host.sshHostKey };
+    return { name: host.serverName, id: host.serverId, ipv4: host.ipv4, ipv6: host.ipv6, location: host.location, type: host.serverType, ssh: host.ssh, sshHostKey: host.sshHostKey, ...(host.privateIp ? { privateIp: host.privateIp } : {}) };
 }
 
 /** The hashes of every file published so far; call it after every component is constructed. */
@@ -208,6 +216,8 @@ export function stackOutputs(input: OutputsInput): Unresolved<StackOutputs> {
             return { site: site.id, name: source.projectName, url: httpsUrl(site.hostname), pagesDevUrl: source.pagesDevUrl };
         }),
         ...(input.turn ? { turn: input.turn } : {}),
+        ...(catalog.privateNetwork ? { privateNetwork: catalog.privateNetwork } : {}),
+        ...(catalog.mediaCells.length > 0 ? { mediaCells: catalog.mediaCells } : {}),
         backups: input.backups ?? { enabled: false, repository: "", host: catalog.hosts[0].name, schedule: "", drillSchedule: "", retention: { daily: 0, weekly: 0, monthly: 0 }, statusFile: "" },
         monitoring: input.monitoring ?? { runbook: MONITORING_RUNBOOK, hosts: {}, alertsReach: ["nobody"], prober: { enabled: false, worker: "", schedule: "", checks: 0 }, logs: "" },
         files: fileHashes(),

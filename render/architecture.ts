@@ -21,6 +21,11 @@ function nodeId(prefix: string, ...parts: string[]): string {
     return [prefix, ...parts].join("_").replace(/[^A-Za-z0-9_]/g, "_");
 }
 
+/** A container's node: its Docker name, and its cell's when a media cell repeats the name on another host. */
+function containerNode(service: ServiceSpec, c: ContainerSpec): string {
+    return service.cell ? nodeId("c", c.name, service.cell) : nodeId("c", c.name);
+}
+
 /** A quoted Mermaid label: `"` and `#` are entity-coded, `\n` becomes a line break. */
 function label(text: string): string {
     return `"${text.replace(/#/g, "#35;").replace(/"/g, "#quot;").replace(/\n/g, "<br/>")}"`;
@@ -64,7 +69,7 @@ function hostLines(catalog: Catalog, host: HostSpec): string[] {
     for (const service of services) {
         for (const c of service.containers) {
             const ports = portsOf(service, c).map((p) => `${p.id} ${listenAddress(service, p)} (${p.exposure})`);
-            lines.push(`    ${nodeId("c", c.name)}[${label([c.name, ...ports].join("\n"))}]`);
+            lines.push(`    ${containerNode(service, c)}[${label([c.name, ...ports].join("\n"))}]`);
         }
         // A service that runs on the host itself (coturn from Debian's package), not in a container.
         if (service.containers.length === 0 && service.ports.length > 0) {
@@ -81,7 +86,7 @@ function hostLines(catalog: Catalog, host: HostSpec): string[] {
             }
             const c = containerOf(service, route);
             const upstream = upstreamOf(service, route.target);
-            if (c) edges.push(`  ${caddy} -->|${label(`${text} → ${service.bindAddress}:${upstream.port}`)}| ${nodeId("c", c.name)}`);
+            if (c) edges.push(`  ${caddy} -->|${label(`${text} → ${service.bindAddress}:${upstream.port}`)}| ${containerNode(service, c)}`);
         }
     }
     lines.push(...files, "  end");
@@ -90,18 +95,23 @@ function hostLines(catalog: Catalog, host: HostSpec): string[] {
 
 /** Browser ⇄ Janus (public UDP range) ⇄ vk-agent (internal RTP) ⇄ Gemini; left out when those services are not in the catalog. */
 function mediaLines(catalog: Catalog): string[] {
-    const janus = catalog.services.find((s) => s.id === "janus");
-    const agent = catalog.services.find((s) => s.id === "vk-agent");
+    // One Janus, or one per media cell, each with the vk-agent of its own host.
+    return catalog.services.filter((s) => s.component === "janus").flatMap((janus) => janusMediaLines(catalog, janus));
+}
+
+function janusMediaLines(catalog: Catalog, janus: ServiceSpec): string[] {
+    const agent = catalog.services.find((s) => s.component === "vk-agent" && s.host === janus.host);
     const janusRtp = janus?.ports.find((p) => p.protocol === "udp" && p.exposure === "public");
     const agentRtp = agent?.ports.find((p) => p.protocol === "udp");
     if (!janus?.containers[0] || !agent?.containers[0] || !janusRtp || !agentRtp) return [];
-    const j = nodeId("c", janus.containers[0].name);
-    const a = nodeId("c", agent.containers[0].name);
+    const j = containerNode(janus, janus.containers[0]);
+    const a = containerNode(agent, agent.containers[0]);
+    const turnHere = catalog.services.some((s) => s.component === "turn" && s.host === janus.host) || !catalog.services.some((s) => s.component === "turn");
     return [
         `  browser <-.->|${label(`WebRTC media · UDP ${portRangeText(janusRtp)} (public)`)}| ${j}`,
         `  ${j} <-.->|${label(`RTP · ${listenAddress(agent, agentRtp)} (${agentRtp.exposure})`)}| ${a}`,
         `  ${a} <-->|${label("Live API · WSS")}| gemini`,
-        ...turnLines(catalog, janus, janusRtp),
+        ...(turnHere ? turnLines(catalog, janus, janusRtp) : []),
     ];
 }
 
@@ -114,7 +124,7 @@ function turnLines(catalog: Catalog, janus: ServiceSpec, janusRtp: PortSpec): st
     const t = nodeId("s", turn.id);
     return [
         `  browser <-.->|${label(`TURN · UDP/TCP ${turn.ports[0].port}, TLS ${tls.redirectFrom ?? tls.port} and ${tls.port}`)}| ${t}`,
-        `  ${t} <-.->|${label(`relayed media · UDP ${portRangeText(relay)} → ${portRangeText(janusRtp)}`)}| ${nodeId("c", janus.containers[0].name)}`,
+        `  ${t} <-.->|${label(`relayed media · UDP ${portRangeText(relay)} → ${portRangeText(janusRtp)}`)}| ${containerNode(janus, janus.containers[0])}`,
     ];
 }
 

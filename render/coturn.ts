@@ -223,7 +223,8 @@ export function turnService(catalog: Catalog): TurnService | undefined {
     const host = catalog.hosts.find((h) => h.name === service.host);
     if (!host) throw new Error(`catalog: turn runs on unknown host ${service.host}`);
     const relay = port("relay");
-    const janus = catalog.services.find((s) => s.id === "janus");
+    // The Janus of TURN's own host (a media cell's, with cells): the only peer coturn relays to.
+    const janus = catalog.services.find((s) => s.component === "janus" && s.host === service.host) ?? catalog.services.find((s) => s.id === "janus");
     if (!janus) throw new Error("catalog: TURN relays to Janus, but there is no janus service");
     const janusRtp = portOf(janus.ports, "rtp", "TURN's relay to janus");
     return {

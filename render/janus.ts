@@ -1,6 +1,6 @@
 import { disabledJanusPlugins, JANUS_PLUGINS, type JanusPluginSpec } from "../catalog/janus-plugins";
 import { portOf } from "../catalog/derived";
-import type { Catalog, PortSpec } from "../catalog/types";
+import type { Catalog, PortSpec, ServiceSpec } from "../catalog/types";
 import type { LogLevel } from "../catalog/input";
 
 /**
@@ -142,8 +142,17 @@ export function janusSettings(
     cfg: { readonly logLevel: LogLevel; readonly janus: { readonly stun?: { readonly host: string; readonly port: number } } },
     layout: JanusLayout = JANUS_IMAGE_LAYOUT,
 ): JanusSettings {
-    const service = catalog.services.find((s) => s.id === "janus");
+    const service = catalog.services.find((s) => s.id === "janus") ?? catalog.services.find((s) => s.component === "janus");
     if (!service) throw new Error("catalog: no janus service");
+    return janusSettingsOf(service, cfg, layout);
+}
+
+/** The settings of one Janus service of the catalog (the catalog's own, or a media cell's `janus-<cell>`). */
+export function janusSettingsOf(
+    service: ServiceSpec,
+    cfg: { readonly logLevel: LogLevel; readonly janus: { readonly stun?: { readonly host: string; readonly port: number } } },
+    layout: JanusLayout = JANUS_IMAGE_LAYOUT,
+): JanusSettings {
     const port = (id: string): PortSpec => portOf(service.ports, id, "janus");
     const rtp = port("rtp");
     return {

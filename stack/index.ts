@@ -1,6 +1,7 @@
 import { buildCatalog } from "../catalog";
 import type { Catalog } from "../catalog/types";
 import { validateCatalog } from "../catalog/validate";
+import { CATALOG_SERVICE_IDS, placementIssues } from "../catalog/placement";
 import type { ConfigIssue } from "../config/issues";
 import { normalizeConfig, type RawConfig } from "../config/parse";
 import type { PlatformConfig } from "../config/types";
@@ -17,7 +18,7 @@ export function parseConfig(raw: RawConfig): { config?: PlatformConfig; catalog?
     const { config, catalogInput, mailBelowApex, issues } = normalizeConfig(raw);
     if (!catalogInput) return { issues };
     const catalog = buildCatalog(catalogInput);
-    issues.push(...validateCatalog(catalog, raw.stack));
+    issues.push(...placementIssues(catalogInput, CATALOG_SERVICE_IDS, raw.stack), ...validateCatalog(catalog, raw.stack));
     // Below the zone apex a CNAME may not share its name with other records (no CNAME flattening there).
     const siteAtDomain = mailBelowApex === undefined ? undefined : catalog.pages.find((p) => p.hostname === mailBelowApex);
     if (siteAtDomain) {

@@ -117,6 +117,7 @@ describe("sites derived from the catalog", () => {
 describe("table: the catalog decides which sites exist", () => {
     const extra: ServiceSpec = {
         id: "status-page",
+        component: "widget-cdn",
         description: "Status page",
         host: "main",
         bindAddress: "127.0.0.1",

@@ -21,7 +21,7 @@ function catalog(rtp = { from: 10000, to: 60000 }, ports: Partial<typeof DEFAULT
 
 /** A catalog with one more service, as a later change would add it. */
 function withService(base: Catalog, service: Partial<ServiceSpec> & Pick<ServiceSpec, "id" | "ports">): Catalog {
-    const full: ServiceSpec = { description: "added", host: MAIN_HOST, bindAddress: "127.0.0.1", containers: [], routes: [], ...service };
+    const full: ServiceSpec = { description: "added", component: "widget-cdn", host: MAIN_HOST, bindAddress: "127.0.0.1", containers: [], routes: [], ...service };
     return { ...base, services: [...base.services, full] };
 }
 

@@ -1,6 +1,7 @@
 import type { Catalog } from "../../catalog/types";
 import { renderArchitecture, renderMermaid } from "../../render/architecture";
 import { parsedStack, runProgram, type RunOptions } from "../helpers/program";
+import { THREE_HOSTS } from "../helpers/multihost";
 
 const catalogOf = (stack: "dev" | "prod", set: RunOptions["set"] = {}): Catalog => parsedStack(stack, { set }).catalog;
 
@@ -155,5 +156,26 @@ describe("the structural check can fail", () => {
         ["another diagram type", 'graph TD\n  a["A"]', /first line/],
     ])("%s", (_name, src, problem) => {
         expect(mermaidProblems(src).join("\n")).toMatch(problem);
+    });
+});
+
+describe("architecture picture with three hosts (app host + two media cells, test/helpers/multihost.ts)", () => {
+    const catalog = catalogOf("dev", THREE_HOSTS as unknown as RunOptions["set"]);
+    const diagram = renderMermaid(catalog);
+
+    test("one subgraph per host; each cell's Janus and vk-agent are nodes of their own (same Docker names on two hosts)", () => {
+        expect(mermaidProblems(diagram)).toEqual([]);
+        for (const host of ["main", "media_a", "media_b"]) expect(diagram).toContain(`subgraph host_${host}[`);
+        for (const cell of ["a", "b"]) {
+            expect(diagram).toContain(`c_janus_gateway_${cell}[`);
+            expect(diagram).toContain(`c_vk_agent_${cell}[`);
+        }
+    });
+
+    test("a media path per cell with its own RTP range; TURN drawn to the Janus of its own host only", () => {
+        expect(diagram).toMatch(/browser <-\.->\|"WebRTC media · UDP 20000-29999 \(public\)"\| c_janus_gateway_a/);
+        expect(diagram).toMatch(/browser <-\.->\|"WebRTC media · UDP 30000-39999 \(public\)"\| c_janus_gateway_b/);
+        expect(diagram).toMatch(/s_turn <-\.->\|"[^"]*→ 20000-29999"\| c_janus_gateway_a/);
+        expect(diagram).not.toMatch(/s_turn <-\.->\|[^|]*\| c_janus_gateway_b/);
     });
 });

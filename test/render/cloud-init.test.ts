@@ -144,7 +144,7 @@ test("shellcheck passes on every shell script in scripts/host", () => {
 });
 
 describe("renderCloudInit", () => {
-    const input = { volumeDevice: "/dev/disk/by-id/scsi-0HC_Volume_42", mountScript: "#!/bin/sh\necho mount\n", hostKey: ed25519HostKey("test", "visualkit-main"), ...hostLayout({ name: "main", dataDir: "/srv/data", network: PLATFORM_NETWORK }) };
+    const input = { volumeDevice: "/dev/disk/by-id/scsi-0HC_Volume_42", mountScript: "#!/bin/sh\necho mount\n", hostKey: ed25519HostKey("test", "visualkit-main"), ...hostLayout({ name: "main", dataDir: "/srv/data", network: PLATFORM_NETWORK, machine: { serverType: "cx22", location: "nbg1", volumeSizeGb: 10 } }) };
 
     test("is pure: the same values give the same text", () => {
         expect(renderCloudInit(input)).toBe(renderCloudInit({ ...input }));
