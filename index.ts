@@ -75,7 +75,7 @@ async function main() {
     const monitors: Record<string, Monitoring> = {};
     let backups: BackupsOutput | undefined;
     for (const host of catalog.hosts) {
-        const created = hostServices(p, host, servers.find((s) => s.name === host.name)!.serverId, caddyOf);
+        const created = hostServices(p, host, caddyOf);
         if (!created) continue;
         monitors[host.name] = created.monitoring;
         backups = created.backups ?? backups;
@@ -226,22 +226,21 @@ type Placed = Map<string, Loaded["catalog"]["services"][number]>;
  * Docker services on one host: its engine over SSH once the host is ready, the platform network, then one
  * component per catalog service placed there; its backups and monitoring. Nothing on a host without services.
  */
-function hostServices(p: Program, host: HostSpec, instance: pulumi.Input<string>, caddyOf: Record<string, CaddyConfig>) {
+function hostServices(p: Program, host: HostSpec, caddyOf: Record<string, CaddyConfig>) {
     const { config, catalog, name } = p;
     const placed: Placed = new Map(catalog.services.filter((s) => s.host === host.name).map((s) => [s.id, s]));
     if (placed.size === 0) return undefined;
-    const docker = new DockerHost(`${name}-${host.name}-docker`, { host: p.hosts[host.name], spec: host, instance, capacity: hostCapacity(config.server.type), registry: config.registry });
+    const docker = new DockerHost(`${name}-${host.name}-docker`, { host: p.hosts[host.name], spec: host, capacity: hostCapacity(config.server.type), registry: config.registry });
     // Images are kept on `pulumi up` (lib/containers.ts pullImage); this host timer removes the unused ones.
-    new ImagePrune(`${name}-${host.name}-image-prune`, { host: p.hosts[host.name], instance, publishAs: perHost(p, host.name, "image-prune") });
-    appServices(p, host, placed, docker, instance, caddyOf);
+    new ImagePrune(`${name}-${host.name}-image-prune`, { host: p.hosts[host.name], publishAs: perHost(p, host.name, "image-prune") });
+    appServices(p, host, placed, docker, caddyOf);
     const chatwoot = placed.get("chatwoot");
-    const backups = chatwoot ? chatwootServices(p, host, chatwoot, docker, instance) : undefined;
-    const monitoring = hostMonitoring(p, host, placed, instance);
+    const backups = chatwoot ? chatwootServices(p, host, chatwoot, docker) : undefined;
+    const monitoring = hostMonitoring(p, host, placed);
     const cdn = placed.get("widget-cdn")?.routes.find((r) => r.target.kind === "static");
     if (cdn && cdn.target.kind === "static") {
         new WidgetCdn(`${name}-widget-cdn`, {
             host: p.hosts[host.name],
-            instance,
             folder: `${host.dataDir}/${DATA_FOLDERS.widgetCdn}`,
             root: cdn.target.root,
             sourceDir: config.widgetCdnSourceDir,
@@ -251,7 +250,7 @@ function hostServices(p: Program, host: HostSpec, instance: pulumi.Input<string>
 }
 
 /** platform-api, TURN, vk-agent and Janus, where the catalog places them. */
-function appServices(p: Program, host: HostSpec, placed: Placed, docker: DockerHost, instance: pulumi.Input<string>, caddyOf: Record<string, CaddyConfig>): void {
+function appServices(p: Program, host: HostSpec, placed: Placed, docker: DockerHost, caddyOf: Record<string, CaddyConfig>): void {
     const { config, catalog, name, secrets } = p;
     const platformApi = placed.get("platform-api");
     if (platformApi) {
@@ -277,7 +276,6 @@ function appServices(p: Program, host: HostSpec, placed: Placed, docker: DockerH
     if (turnSpec) {
         new TurnServer(`${name}-${host.name}-turn`, {
             host: p.hosts[host.name],
-            instance,
             service: turnSpec,
             secret: secrets.generated.turnSecret,
             publishAs: perHost(p, host.name, "coturn/turnserver.conf"),
@@ -313,7 +311,7 @@ function appServices(p: Program, host: HostSpec, placed: Placed, docker: DockerH
 }
 
 /** Chatwoot and its backups, which live where its data does: its database, its uploads and the widget CDN releases. */
-function chatwootServices(p: Program, host: HostSpec, service: Loaded["catalog"]["services"][number], docker: DockerHost, instance: pulumi.Input<string>): BackupsOutput {
+function chatwootServices(p: Program, host: HostSpec, service: Loaded["catalog"]["services"][number], docker: DockerHost): BackupsOutput {
     const { config, name, secrets } = p;
     const chatwoot = service;
     new Chatwoot(`${name}-chatwoot`, {
@@ -328,7 +326,6 @@ function chatwootServices(p: Program, host: HostSpec, service: Loaded["catalog"]
     const cdnFolder = `${host.dataDir}/${DATA_FOLDERS.widgetCdn}`;
     new Backups(`${name}-${host.name}-backups`, {
         host: p.hosts[host.name],
-        instance,
         config: config.backups,
         publishAs: perHost(p, host.name, "backup"),
         data: {
@@ -355,7 +352,7 @@ function chatwootServices(p: Program, host: HostSpec, service: Loaded["catalog"]
 }
 
 /** Metrics and alerts on every host with services: what runs there, its routes, its backups. */
-function hostMonitoring(p: Program, host: HostSpec, placed: Placed, instance: pulumi.Input<string>): Monitoring {
+function hostMonitoring(p: Program, host: HostSpec, placed: Placed): Monitoring {
     const { config, catalog, secrets } = p;
     const chatwoot = placed.get("chatwoot");
     const janus = catalog.services.find((s) => s.id === "janus");
@@ -363,7 +360,6 @@ function hostMonitoring(p: Program, host: HostSpec, placed: Placed, instance: pu
     const janusHost = janusHere && (janusHere.bindAddress.includes(":") ? `[${janusHere.bindAddress}]` : janusHere.bindAddress);
     return new Monitoring(`${p.name}-${host.name}-monitoring`, {
         host: p.hosts[host.name],
-        instance,
         publishAs: perHost(p, host.name, "monitoring"),
         layout: {
             stack: config.stack,

@@ -69,9 +69,6 @@ export class CaddyConfig extends pulumi.ComponentResource {
             .apply(([acmeEmail, caddyVersion, logLevel]) => renderCaddyfile(args.catalog, { host: args.host.name, acmeEmail, caddyVersion, logLevel, tls: args.tls }));
         this.sha256 = publishFile(args.publishAs ?? "Caddyfile", this.caddyfile);
 
-        // A replaced server keeps its primary IPs, so the connection looks unchanged; its readiness step is replaced
-        // with it (new id), and the fresh Debian Caddy must get this Caddyfile again.
-        const hostInstance = pulumi.CustomResource.isInstance(args.host.ready) ? args.host.ready.id : pulumi.output("");
         const install = new command.remote.Command(
             `${name}-install`,
             {
@@ -80,7 +77,8 @@ export class CaddyConfig extends pulumi.ComponentResource {
                 // The script travels in the command and the Caddyfile on stdin: one SSH step, no leftover files.
                 create: `bash -c ${shellQuote(shippedFile(INSTALL_SCRIPT))} install-caddyfile`,
                 stdin: this.caddyfile,
-                triggers: [this.sha256, hostInstance],
+                // The host's instance: a rebuilt server's fresh Caddy must get this Caddyfile again.
+                triggers: [this.sha256, args.host.instance],
             },
             { parent: this, dependsOn: [args.host.ready, ...(args.dnsRecords ?? [])] },
         );

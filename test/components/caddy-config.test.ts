@@ -15,11 +15,11 @@ const INSTALL = "command:remote:Command";
 const prod = parsedStack("prod");
 
 /** One CaddyConfig under the mocks, on a fake host whose readiness is a stand-in resource. */
-function runCaddy(catalog: Catalog = prod.catalog, caddyVersion?: string, readyName = "main-ready"): Promise<MockRunResult> {
+function runCaddy(catalog: Catalog = prod.catalog, caddyVersion?: string, serverId = "1001"): Promise<MockRunResult> {
     return runComponents(async () => {
-        const ready = new random.RandomId(readyName, { byteLength: 4 });
-        const caddy = new CaddyConfig("caddy-main", { host: fakeHost(ready), catalog, acmeEmail: prod.config.acmeEmail, caddyVersion, logLevel: "info" });
-        return { sha256: caddy.sha256, caddyfile: caddy.caddyfile, readyId: ready.id };
+        const ready = new random.RandomId("main-ready", { byteLength: 4 });
+        const caddy = new CaddyConfig("caddy-main", { host: fakeHost(ready, "main", serverId), catalog, acmeEmail: prod.config.acmeEmail, caddyVersion, logLevel: "info" });
+        return { sha256: caddy.sha256, caddyfile: caddy.caddyfile };
     });
 }
 
@@ -46,15 +46,15 @@ describe("CaddyConfig (fake host under mocks)", () => {
         expect(install.inputs.stdin).toBe(run.files.get("Caddyfile"));
     });
 
-    test("the install is triggered by the hash of the text (and the host's readiness step, which a new server replaces)", async () => {
+    test("the install is triggered by the hash of the text and the host's instance (its server id)", async () => {
         const run = await runCaddy();
         const text = run.files.get("Caddyfile")!;
-        expect(installOf(run).inputs.triggers).toEqual([sha256(text), run.outputs.readyId]);
+        expect(installOf(run).inputs.triggers).toEqual([sha256(text), "1001"]);
         expect(run.outputs.sha256).toBe(sha256(text));
     });
 
-    test("a replaced server (new readiness step behind the same IPs) re-triggers the install with the same text", async () => {
-        const [before, after] = [await runCaddy(), await runCaddy(prod.catalog, undefined, "main-ready-new-server")];
+    test("a replaced server (new server id behind the same IPs) re-triggers the install with the same text", async () => {
+        const [before, after] = [await runCaddy(), await runCaddy(prod.catalog, undefined, "1002")];
         const [a, b] = [installOf(before).inputs.triggers as string[], installOf(after).inputs.triggers as string[]];
         expect(b[0]).toBe(a[0]);
         expect(b[1]).not.toBe(a[1]);
