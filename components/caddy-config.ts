@@ -1,6 +1,6 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import { renderCaddyfile } from "../caddy/render";
+import { renderCaddyfile } from "../render/caddyfile";
 import { DEFAULT_CADDY_VERSION } from "../catalog/input";
 import type { Catalog } from "../catalog/types";
 import { publishFile } from "../lib/artifacts";
@@ -9,7 +9,7 @@ import { shellQuote, shippedFile } from "../lib/shipped";
 import { REMOTE_COMMAND_DEFAULTS } from "../lib/ssh";
 
 /** The install script, a real file so shellcheck and the tests check what runs on the server. */
-export const INSTALL_SCRIPT = "caddy/install-caddyfile.sh";
+export const INSTALL_SCRIPT = "scripts/host/install-caddyfile.sh";
 
 export interface CaddyConfigArgs {
     /** Host Caddy runs on: its routes in the catalog become sites, and the install waits until it is ready. */

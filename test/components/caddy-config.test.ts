@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import * as random from "@pulumi/random";
 import type { Catalog } from "../../catalog/types";
-import { renderCaddyfile } from "../../caddy/render";
+import { renderCaddyfile } from "../../render/caddyfile";
 import { CaddyConfig } from "../../components/caddy-config";
 import { sha256 } from "../../lib/artifacts";
 import { shellQuote } from "../../lib/shipped";
@@ -62,7 +62,7 @@ describe("CaddyConfig (fake host under mocks)", () => {
 
     test("the command runs the repository's install script, reading the Caddyfile from stdin", async () => {
         const create = String(installOf(await runCaddy()).inputs.create);
-        const script = readFileSync(join(ROOT, "caddy", "install-caddyfile.sh"), "utf8");
+        const script = readFileSync(join(ROOT, "scripts", "host", "install-caddyfile.sh"), "utf8");
         expect(create).toBe(`bash -c ${shellQuote(script)} install-caddyfile`);
         // What the remote shell hands bash is the script byte for byte (quotes in it included).
         const words = spawnSync("sh", ["-c", create.replace(/^bash -c /, "printf '%s\\0' ")], { encoding: "utf8" }).stdout.split("\0");
