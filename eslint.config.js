@@ -6,7 +6,7 @@
  *
  *   catalog/            pure data: imports nothing of the project, no Pulumi SDK
  *   config/             reads and validates the stack file; may use catalog/input only
- *   render/, caddy/     pure renderers: catalog, lib's pure helpers; no config, no Pulumi SDK
+ *   render/             pure renderers (the Caddyfile too): catalog, lib's pure helpers; no config, no Pulumi SDK
  *   lib/                helpers shared by components and scripts; no renderer, component, script
  *   stack/              config + catalog
  *   components/         Pulumi components; never scripts, mocks, the policy pack
@@ -27,11 +27,11 @@ const sdk = (layer) => ({ group: ["@pulumi/*"], message: `${layer} is pure: no P
 
 /** `files` → the import groups they may not use. */
 const LAYERS = [
-    [["catalog/**/*.ts"], [banned("catalog/", ["config", "render", "caddy", "lib", "stack", "components", "mocks", "scripts", "policy"], "the catalog is pure data"), sdk("catalog/")]],
-    [["config/**/*.ts"], [banned("config/", ["render", "caddy", "lib", "stack", "components", "mocks", "scripts", "policy"], "config reads the stack file and nothing else; catalog/input is its one dependency")]],
-    [["render/**/*.ts", "caddy/**/*.ts"], [banned("a renderer", ["config", "stack", "components", "mocks", "scripts", "policy"], "renderers take plain values"), sdk("a renderer")]],
-    [["lib/**/*.ts"], [banned("lib/", ["render", "caddy", "stack", "components", "mocks", "scripts", "policy"], "lib/ holds shared helpers below components and scripts")]],
-    [["stack/**/*.ts"], [banned("stack/", ["render", "caddy", "components", "mocks", "scripts", "policy"], "stack/ joins config and catalog only")]],
+    [["catalog/**/*.ts"], [banned("catalog/", ["config", "render", "lib", "stack", "components", "mocks", "scripts", "policy"], "the catalog is pure data"), sdk("catalog/")]],
+    [["config/**/*.ts"], [banned("config/", ["render", "lib", "stack", "components", "mocks", "scripts", "policy"], "config reads the stack file and nothing else; catalog/input is its one dependency")]],
+    [["render/**/*.ts"], [banned("a renderer", ["config", "stack", "components", "mocks", "scripts", "policy"], "renderers take plain values"), sdk("a renderer")]],
+    [["lib/**/*.ts"], [banned("lib/", ["render", "stack", "components", "mocks", "scripts", "policy"], "lib/ holds shared helpers below components and scripts")]],
+    [["stack/**/*.ts"], [banned("stack/", ["render", "components", "mocks", "scripts", "policy"], "stack/ joins config and catalog only")]],
     [["components/**/*.ts", "program/**/*.ts"], [banned("components/", ["scripts", "mocks", "policy"], "components are what `pulumi up` runs")]],
     [["mocks/**/*.ts"], [banned("mocks/", ["components", "scripts", "policy"], "the mock runtime runs any program")]],
     [["scripts/**/*.ts"], [banned("scripts/", ["components", "policy"], "operator commands do not build resources")]],

@@ -68,7 +68,7 @@ async function main() {
     const monitors: Record<string, Monitoring> = {};
     let backups: BackupsOutput | undefined;
     for (const host of catalog.hosts) {
-        const created = hostServices(p, host, servers.find((s) => s.name === host.name)!.serverId, caddyOf);
+        const created = hostServices(p, host, caddyOf);
         if (!created) continue;
         monitors[host.name] = created.monitoring;
         backups = created.backups ?? backups;
@@ -222,25 +222,25 @@ function createCaddy(p: Program, dns: CloudflareDns): Record<string, CaddyConfig
  * of each catalog service placed there (program/services.ts, by the service's component kind), its monitoring.
  * Nothing on a host without services.
  */
-function hostServices(p: Program, host: HostSpec, instance: pulumi.Input<string>, caddyOf: Record<string, CaddyConfig>) {
+function hostServices(p: Program, host: HostSpec, caddyOf: Record<string, CaddyConfig>) {
     const { config, catalog, name } = p;
     const placed = catalog.services.filter((s) => s.host === host.name);
     if (placed.length === 0) return undefined;
-    const docker = new DockerHost(`${name}-${host.name}-docker`, { host: p.hosts[host.name], spec: host, instance, capacity: hostCapacity(host.machine.serverType), registry: config.registry });
+    const docker = new DockerHost(`${name}-${host.name}-docker`, { host: p.hosts[host.name], spec: host, capacity: hostCapacity(host.machine.serverType), registry: config.registry });
     // Images are kept on `pulumi up` (lib/containers.ts pullImage); this host timer removes the unused ones.
-    new ImagePrune(`${name}-${host.name}-image-prune`, { host: p.hosts[host.name], instance, publishAs: perHost(p, host.name, "image-prune") });
+    new ImagePrune(`${name}-${host.name}-image-prune`, { host: p.hosts[host.name], publishAs: perHost(p, host.name, "image-prune") });
     let backups: BackupsOutput | undefined;
     for (const [kind, deploy] of DEPLOYERS) {
         for (const service of placed.filter((s) => s.component === kind)) {
-            backups = deploy({ p, host, service, docker, instance, caddy: caddyOf[host.name], perHost: (file) => perHost(p, host.name, file) })?.backups ?? backups;
+            backups = deploy({ p, host, service, docker, caddy: caddyOf[host.name], perHost: (file) => perHost(p, host.name, file) })?.backups ?? backups;
         }
     }
-    const monitoring = hostMonitoring(p, host, placed, instance);
+    const monitoring = hostMonitoring(p, host, placed);
     return { monitoring, backups };
 }
 
 /** Metrics and alerts on every host with services: what runs there, its routes, its backups. */
-function hostMonitoring(p: Program, host: HostSpec, placed: readonly ServiceSpec[], instance: pulumi.Input<string>): Monitoring {
+function hostMonitoring(p: Program, host: HostSpec, placed: readonly ServiceSpec[]): Monitoring {
     const { config, catalog, secrets } = p;
     const chatwoot = placed.find((s) => s.component === "chatwoot");
     const janus = placed.find((s) => s.component === "janus");
@@ -248,7 +248,6 @@ function hostMonitoring(p: Program, host: HostSpec, placed: readonly ServiceSpec
     const janusHost = janusHere && (janusHere.bindAddress.includes(":") ? `[${janusHere.bindAddress}]` : janusHere.bindAddress);
     return new Monitoring(`${p.name}-${host.name}-monitoring`, {
         host: p.hosts[host.name],
-        instance,
         publishAs: perHost(p, host.name, "monitoring"),
         layout: {
             stack: config.stack,

@@ -23,7 +23,7 @@ export const RESERVED_HOST_PORTS = [
     { protocol: "tcp", port: 80, owner: "Caddy (HTTP)", firewall: "routes" },
     { protocol: "tcp", port: 443, owner: "Caddy (HTTPS)", firewall: "routes" },
     { protocol: "udp", port: 443, owner: "Caddy (HTTP/3)", firewall: "routes" },
-    // Caddy's default admin endpoint: the rendered Caddyfile moves it to a unix socket (caddy/render.ts
+    // Caddy's default admin endpoint: the rendered Caddyfile moves it to a unix socket (render/caddyfile.ts
     // CADDY_ADMIN_SOCKET), but a new server's Caddy listens here until its first install, so no service may take it.
     { protocol: "tcp", port: 2019, owner: "Caddy admin API (until the first install moves it to a unix socket)", firewall: "closed" },
     // Monitoring, on 127.0.0.1 only (render/monitoring.ts MONITORING_PORTS; a test keeps the two equal).

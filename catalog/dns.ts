@@ -31,6 +31,15 @@ export interface DnsRecordSpec {
     /** MX only. */
     readonly priority?: number;
     readonly comment: string;
+    /** What asked for the record: its stack-file key and a phrase naming it, for conflict reports (catalog/validate.ts). */
+    readonly source: RecordSource;
+}
+
+export interface RecordSource {
+    /** The key in `Pulumi.<stack>.yaml` that puts the record at its name, e.g. `visualkit:hostnames.api`. */
+    readonly configKey: string;
+    /** The record's owner as a sentence names it, e.g. `route "api"`. */
+    readonly owner: string;
 }
 
 export interface DnsInput {
@@ -71,7 +80,10 @@ export function dmarcValue(dmarc: EmailInput["dmarc"]): string {
 
 const kebab = (id: string) => id.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 
-/** Every record the stack manages. Throws when two records would share a name and type. */
+/**
+ * Every record the stack manages. Trusts validated input: two records that cannot coexist are a config problem,
+ * listed by `validateCatalog` (catalog/validate.ts, `dnsNameIssues`) before anything is built.
+ */
 export function deriveDnsRecords(catalog: Catalog, input: DnsInput): DnsRecordSpec[] {
     const records: DnsRecordSpec[] = [];
     const comment = (purpose: string) => `${ownerCommentPrefix(input.project, input.stack)} ${purpose}`;
@@ -89,6 +101,7 @@ export function deriveDnsRecords(catalog: Catalog, input: DnsInput): DnsRecordSp
                 content: old ? literal(old) : { kind: "hostAddress", host: service.host, family },
                 proxied: route.proxied,
                 comment: comment(`${service.id} on host ${service.host}`),
+                source: hostnameSource(route.id, `route "${route.id}"`),
             });
         }
     }
@@ -97,7 +110,7 @@ export function deriveDnsRecords(catalog: Catalog, input: DnsInput): DnsRecordSp
     // Never proxied (Cloudflare's proxy carries no TURN), and no AAAA: the TURN address is IPv4 only (docs/turn.md).
     for (const service of catalog.services) {
         for (const n of service.names ?? []) {
-            add({ key: `${kebab(n.id)}-a`, hostname: n.hostname, type: "A", content: { kind: "hostAddress", host: service.host, family: n.address }, proxied: false, comment: comment(`${service.id} on host ${service.host}`) });
+            add({ key: `${kebab(n.id)}-a`, hostname: n.hostname, type: "A", content: { kind: "hostAddress", host: service.host, family: n.address }, proxied: false, comment: comment(`${service.id} on host ${service.host}`), source: hostnameSource(n.id, `the name "${n.id}"`) });
         }
     }
 
@@ -110,13 +123,14 @@ export function deriveDnsRecords(catalog: Catalog, input: DnsInput): DnsRecordSp
             content: { kind: "pagesSubdomain", project: site.project },
             proxied: true,
             comment: comment(`Pages project ${site.project}`),
+            source: hostnameSource(site.routeId, `the Pages site "${site.id}"`),
         });
     }
 
     // Redirect-only hostnames need a proxied record for the redirect rule to see the request; 100:: is the
     // reserved address Cloudflare documents for such "originless" records (support docs, Error 1034).
     for (const r of catalog.redirects) {
-        add({ key: `${r.id}-aaaa`, hostname: r.hostname, type: "AAAA", content: literal("100::"), proxied: true, comment: comment(`redirect to ${r.to}`) });
+        add({ key: `${r.id}-aaaa`, hostname: r.hostname, type: "AAAA", content: literal("100::"), proxied: true, comment: comment(`redirect to ${r.to}`), source: hostnameSource(r.id, `the redirect "${r.id}"`) });
     }
 
     const email = input.email;
@@ -130,9 +144,10 @@ export function deriveDnsRecords(catalog: Catalog, input: DnsInput): DnsRecordSp
                 proxied: false,
                 priority: mx.priority,
                 comment: comment("mail exchanger"),
+                source: { configKey: "visualkit:emailMx", owner: `the mail exchanger ${mx.host}` },
             });
         }
-        if (email.spf) add({ key: "spf", hostname: catalog.domain, type: "TXT", content: literal(txtContent(email.spf)), proxied: false, comment: comment("SPF") });
+        if (email.spf) add({ key: "spf", hostname: catalog.domain, type: "TXT", content: literal(txtContent(email.spf)), proxied: false, comment: comment("SPF"), source: { configKey: "visualkit:emailSpf", owner: "the SPF record" } });
         if (email.dkim) {
             add({
                 key: "dkim",
@@ -141,38 +156,16 @@ export function deriveDnsRecords(catalog: Catalog, input: DnsInput): DnsRecordSp
                 content: literal(txtContent(email.dkim.value)),
                 proxied: false,
                 comment: comment("DKIM"),
+                source: { configKey: "visualkit:emailDkim", owner: "the DKIM record" },
             });
         }
-        add({ key: "dmarc", hostname: `_dmarc.${catalog.domain}`, type: "TXT", content: literal(txtContent(dmarcValue(email.dmarc))), proxied: false, comment: comment("DMARC") });
+        add({ key: "dmarc", hostname: `_dmarc.${catalog.domain}`, type: "TXT", content: literal(txtContent(dmarcValue(email.dmarc))), proxied: false, comment: comment("DMARC"), source: { configKey: "visualkit:emailDmarcPolicy", owner: "the DMARC record" } });
     }
 
-    assertUnique(records, input.zone);
     return records;
 }
 
-function assertUnique(records: readonly DnsRecordSpec[], zone: string): void {
-    const keys = new Set<string>();
-    const slots = new Set<string>();
-    for (const r of records) {
-        if (keys.has(r.key)) throw new Error(`dns: two records have the key ${r.key}`);
-        keys.add(r.key);
-        // A name has one record per type; MX is the exception, one per mail host.
-        const slot = r.type === "MX" ? `${r.hostname} MX ${literalOf(r)}` : `${r.hostname} ${r.type}`;
-        if (slots.has(slot)) throw new Error(`dns: ${r.hostname} would get two ${r.type} records`);
-        slots.add(slot);
-    }
-    // Below the apex a CNAME excludes every other record; at the apex Cloudflare flattens it, so MX/TXT may stay.
-    for (const c of records.filter((r) => r.type === "CNAME" && r.hostname !== zone)) {
-        const others = [...new Set(records.filter((r) => r.hostname === c.hostname && r !== c).map((r) => r.type))];
-        if (others.length > 0) {
-            throw new Error(`dns: ${c.hostname} would have a CNAME and ${others.join(", ")} records; below the zone apex a CNAME cannot share its name: move one of them to another hostname`);
-        }
-    }
-}
-
-function literalOf(r: DnsRecordSpec): string {
-    return r.content.kind === "literal" ? r.content.value : r.content.kind;
-}
+const hostnameSource = (id: string, owner: string): RecordSource => ({ configKey: `visualkit:hostnames.${id}`, owner });
 
 /** The zone's redirect rules, as plain data: match exactly the source hostname, keep path and query. */
 export interface RedirectRule {

@@ -1,41 +1,75 @@
 import { RESERVED_HOST_PORTS, STANDBY_PORT_OFFSET, UNPRIVILEGED_PORT_FLOOR } from "./defaults";
 import { portRangeText } from "./derived";
-import type { CatalogIssue } from "./input";
+import { deriveDnsRecords, type DnsRecordSpec } from "./dns";
+import type { CatalogIssue, EmailInput } from "./input";
 import type { Catalog, PortSpec } from "./types";
 
 const PAGES_PROJECT = /^[a-z0-9](?:[a-z0-9-]{0,56}[a-z0-9])?$/;
 
 /**
- * Checks what only the assembled catalog can show: two routes on one hostname, two services on one host port
+ * Checks what only the assembled catalog can show: two DNS records that cannot coexist (two routes on one hostname,
+ * e-mail beside a Pages CNAME), two services on one host port
  * (or a port inside a UDP range), a port the host itself needs, and Pages project names Cloudflare rejects.
  */
-export function validateCatalog(catalog: Catalog, stack: string): CatalogIssue[] {
-    const set = (key: string, value: string) => `pulumi config set --path '${key}' ${value} -s ${stack}`;
-    return [...hostnameIssues(catalog, set), ...portIssues(catalog, stack), ...pagesIssues(catalog, stack)];
+export function validateCatalog(catalog: Catalog, stack: string, email?: EmailInput): CatalogIssue[] {
+    return [...dnsNameIssues(catalog, stack, email), ...portIssues(catalog, stack), ...pagesIssues(catalog, stack)];
 }
 
-/** Hostnames: routes, Pages sites and redirects share one namespace. */
-function hostnameIssues(catalog: Catalog, set: (key: string, value: string) => string): CatalogIssue[] {
+/**
+ * The one home of DNS name conflicts: every record the stack would manage (catalog/dns.ts, derived without the
+ * takeover's cutover, which only drops records) checked pairwise. Routes, names, Pages sites, redirects and e-mail
+ * share one namespace; a name holds one record per type (MX: one per mail host); below the zone apex a CNAME shares
+ * its name with nothing, and at the apex (flattened) only with MX and TXT; each record is a resource named by its key.
+ * Each pair is reported once, on the key of the record that came later, with the fix.
+ */
+export function dnsNameIssues(catalog: Catalog, stack: string, email?: EmailInput): CatalogIssue[] {
+    // A domain outside its zone has no record names at all; the names section reports it (visualkit:domain).
+    if (catalog.domain !== catalog.zone && !catalog.domain.endsWith(`.${catalog.zone}`)) return [];
+    const records = deriveDnsRecords(catalog, { zone: catalog.zone, project: "", stack, email });
     const issues: CatalogIssue[] = [];
-    const owners = new Map<string, string>();
-    const named = [
-        ...catalog.services.flatMap((s) => s.routes.map((r) => ({ id: r.id, hostname: r.hostname }))),
-        ...catalog.pages.map((p) => ({ id: p.routeId, hostname: p.hostname })),
-        ...catalog.redirects.map((r) => ({ id: r.id, hostname: r.hostname })),
-    ];
-    for (const { id, hostname } of named) {
-        const other = owners.get(hostname);
-        if (other !== undefined) {
-            issues.push({
-                key: `visualkit:hostnames.${id}`,
-                problem: `hostname ${hostname} is already used by route "${other}"`,
-                fix: `give one of them another label, e.g. ${set(`visualkit:hostnames.${id}`, `${id.toLowerCase()}2`)}`,
-            });
-        } else {
-            owners.set(hostname, id);
+    records.forEach((r, i) => {
+        for (const earlier of records.slice(0, i)) {
+            const why = clash(earlier, r, catalog.zone);
+            if (why === undefined) continue;
+            const issue = nameIssue(earlier, r, why, stack);
+            if (!issues.some((x) => x.key === issue.key && x.problem === issue.problem)) issues.push(issue);
         }
-    }
+    });
     return issues;
+}
+
+type Clash = "duplicate" | "cname" | "resource";
+
+/** Why two records cannot both exist, or undefined when they can. */
+function clash(a: DnsRecordSpec, b: DnsRecordSpec, zone: string): Clash | undefined {
+    if (a.hostname === b.hostname) {
+        if (a.type === b.type && (a.type !== "MX" || JSON.stringify(a.content) === JSON.stringify(b.content))) return "duplicate";
+        // The record beside a CNAME; at the apex Cloudflare flattens the CNAME, so MX and TXT may stay.
+        const beside = a.type === "CNAME" ? b : b.type === "CNAME" ? a : undefined;
+        if (beside && (a.hostname !== zone || !["MX", "TXT"].includes(beside.type))) return "cname";
+    }
+    return a.key === b.key ? "resource" : undefined;
+}
+
+function nameIssue(earlier: DnsRecordSpec, later: DnsRecordSpec, why: Clash, stack: string): CatalogIssue {
+    const key = later.source.configKey;
+    const label = key.match(/^visualkit:hostnames\.(\w+)$/)?.[1];
+    const relabel = (k: string, id: string) => `pulumi config set --path '${k}' ${id.toLowerCase()}2 -s ${stack}`;
+    if (label && earlier.source.configKey.startsWith("visualkit:hostnames.")) {
+        return { key, problem: `hostname ${later.hostname} is already used by ${earlier.source.owner}`, fix: `give one of them another label, e.g. ${relabel(key, label)}` };
+    }
+    if (why === "cname") {
+        const site = earlier.type === "CNAME" ? earlier : later;
+        const other = site === earlier ? later : earlier;
+        const move = site.source.configKey.match(/^visualkit:hostnames\.(\w+)$/)?.[1];
+        return {
+            key,
+            problem: `${other.source.owner} at ${later.hostname} would sit beside the CNAME of ${site.source.owner}, which DNS forbids${later.name === "@" ? " even at the zone apex" : " below the zone apex"}`,
+            fix: move ? `leave ${other.source.configKey} out of this stack, or move the site: ${relabel(site.source.configKey, move)}` : `remove ${key} from Pulumi.${stack}.yaml`,
+        };
+    }
+    const what = why === "duplicate" ? `a second ${later.type} record at ${later.hostname}` : `a second DNS record named ${later.key}`;
+    return { key, problem: `${later.source.owner} would be ${what}, beside ${earlier.source.owner}`, fix: `keep one of them: remove the repeated entry from ${key} in Pulumi.${stack}.yaml` };
 }
 
 /** Host ports, per host and protocol; ranges included. */

@@ -11,8 +11,6 @@ import { BACKUP_SCRIPTS, renderBackupConf, renderBackupDisable, renderBackupEnv,
 export interface BackupsArgs {
     /** The host whose data is backed up (SSH connection, readiness). */
     host: HostHandle;
-    /** Identity of the machine (Hetzner server id): a new server gets restic, the scripts and the timers again. */
-    instance: pulumi.Input<string>;
     /** What is backed up: the snapshots' tag, the folders, the Postgres container and the writers a restore stops. */
     data: Omit<BackupLayout, "keep" | "schedule" | "drillSchedule" | "sftp" | "appendOnly">;
     /**
@@ -55,10 +53,10 @@ export class Backups extends pulumi.ComponentResource {
             const secrets = { password: toPulumiSecret(cfg.password), s3: cfg.s3 && toPulumiSecrets(cfg.s3), sftpKey: cfg.sftpPrivateKey && toPulumiSecret(cfg.sftpPrivateKey) };
             const stdin = pulumi.output(secrets).apply(({ password, s3, sftpKey }) => renderBackupStdin(renderBackupEnv({ repository: cfg.repository, password, s3 }), sftpKey));
             // The secrets are a trigger too (kept encrypted in the state): a new password or key is installed at once.
-            new command.remote.Command(`${name}-install`, { ...REMOTE_COMMAND_DEFAULTS, connection, create: install, stdin, triggers: [install, args.instance, stdin] }, child);
+            new command.remote.Command(`${name}-install`, { ...REMOTE_COMMAND_DEFAULTS, connection, create: install, stdin, triggers: [install, args.host.instance, stdin] }, child);
         } else {
             const disable = renderBackupDisable();
-            new command.remote.Command(`${name}-off`, { ...REMOTE_COMMAND_DEFAULTS, connection, create: disable, triggers: [disable, args.instance] }, child);
+            new command.remote.Command(`${name}-off`, { ...REMOTE_COMMAND_DEFAULTS, connection, create: disable, triggers: [disable, args.host.instance] }, child);
         }
         this.repository = pulumi.output(cfg ? cfg.repository : "");
         this.enabled = pulumi.output(cfg !== undefined);

@@ -1,6 +1,6 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import { renderCaddyfile } from "../caddy/render";
+import { renderCaddyfile } from "../render/caddyfile";
 import { DEFAULT_CADDY_VERSION } from "../catalog/input";
 import type { Catalog } from "../catalog/types";
 import { publishFile } from "../lib/artifacts";
@@ -9,7 +9,7 @@ import { shellQuote, shippedFile } from "../lib/shipped";
 import { REMOTE_COMMAND_DEFAULTS } from "../lib/ssh";
 
 /** The install script, a real file so shellcheck and the tests check what runs on the server. */
-export const INSTALL_SCRIPT = "caddy/install-caddyfile.sh";
+export const INSTALL_SCRIPT = "scripts/host/install-caddyfile.sh";
 
 export interface CaddyConfigArgs {
     /** Host Caddy runs on: its routes in the catalog become sites, and the install waits until it is ready. */
@@ -69,9 +69,6 @@ export class CaddyConfig extends pulumi.ComponentResource {
             .apply(([acmeEmail, caddyVersion, logLevel]) => renderCaddyfile(args.catalog, { host: args.host.name, acmeEmail, caddyVersion, logLevel, tls: args.tls }));
         this.sha256 = publishFile(args.publishAs ?? "Caddyfile", this.caddyfile);
 
-        // A replaced server keeps its primary IPs, so the connection looks unchanged; its readiness step is replaced
-        // with it (new id), and the fresh Debian Caddy must get this Caddyfile again.
-        const hostInstance = pulumi.CustomResource.isInstance(args.host.ready) ? args.host.ready.id : pulumi.output("");
         const install = new command.remote.Command(
             `${name}-install`,
             {
@@ -80,7 +77,8 @@ export class CaddyConfig extends pulumi.ComponentResource {
                 // The script travels in the command and the Caddyfile on stdin: one SSH step, no leftover files.
                 create: `bash -c ${shellQuote(shippedFile(INSTALL_SCRIPT))} install-caddyfile`,
                 stdin: this.caddyfile,
-                triggers: [this.sha256, hostInstance],
+                // The host's instance: a rebuilt server's fresh Caddy must get this Caddyfile again.
+                triggers: [this.sha256, args.host.instance],
             },
             { parent: this, dependsOn: [args.host.ready, ...(args.dnsRecords ?? [])] },
         );

@@ -27,12 +27,6 @@ export interface DockerHostArgs {
     host: HostHandle;
     /** Its catalog entry: the platform bridge network (name, subnet, gateway, dynamic range). */
     spec: HostSpec;
-    /**
-     * Identity of the machine behind the address (the Hetzner server id). The IPs outlive the server, so without it a
-     * rebuilt server's empty engine would look unchanged to Pulumi; with it every image, network and container is
-     * recreated there. Changes only when the server is replaced.
-     */
-    instance: pulumi.Input<string>;
     /** The server type's RAM and vCPUs (catalog/limits.ts hostCapacity): every container's limits are shares of them. */
     capacity: HostCapacity;
     /**
@@ -61,7 +55,7 @@ export class DockerHost extends pulumi.ComponentResource implements Engine {
     constructor(name: string, args: DockerHostArgs, opts?: pulumi.ComponentResourceOptions) {
         super("visualkit:docker:DockerHost", name, {}, opts);
         const net = args.spec.network;
-        this.instance = pulumi.output(args.instance);
+        this.instance = args.host.instance;
         this.capacity = args.capacity;
         this.connection = args.host.connection;
         this.provider = new docker.Provider(

@@ -95,6 +95,7 @@ export class HetznerHost extends pulumi.ComponentResource implements HostHandle 
     public readonly ssh: pulumi.Output<string>;
     public readonly connection: pulumi.Output<command.types.input.remote.ConnectionArgs>;
     public readonly ready: pulumi.Resource;
+    public readonly instance: pulumi.Output<string>;
 
     constructor(name: string, args: HetznerHostArgs, opts?: pulumi.ComponentResourceOptions) {
         super("visualkit:hetzner:HetznerHost", name, {}, opts);
@@ -152,6 +153,7 @@ export class HetznerHost extends pulumi.ComponentResource implements HostHandle 
         this.privateIp = args.privateNetwork?.ip;
 
         this.serverId = server.id;
+        this.instance = server.id;
         this.serverName = server.name;
         this.location = server.location;
         this.serverType = server.serverType;
@@ -285,7 +287,7 @@ function remoteSteps(
             connection: connection,
             create: `bash -s -- ${timeout}`,
             stdin: shippedFile("scripts/host/wait-ready.sh"),
-            // The IPs outlive the server, so only the server's id tells a new server (which must be waited for).
+            // The host's instance (HostHandle.instance): a new server behind the same IPs must be waited for.
             triggers: [server.id],
         },
         { parent, dependsOn: [server, ...attachments] },
@@ -300,7 +302,7 @@ function remoteSteps(
             create: shippedFile("scripts/host/install-authorized-keys.sh"),
             // The header tells the script how many keys to expect (it refuses any other count).
             stdin: authorizedKeysInput(keyLines),
-            // A new server behind the same IPs starts from its creation-time keys: sync it too.
+            // The host's instance: a new server behind the same IPs starts from its creation-time keys, so sync it too.
             triggers: [server.id],
         },
         { parent, dependsOn: [ready] },

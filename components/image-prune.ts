@@ -8,8 +8,6 @@ import { IMAGE_PRUNE_DEFAULTS, renderImagePruneInstall, renderImagePruneUnits, t
 export interface ImagePruneArgs {
     /** The host whose Docker engine is pruned (SSH connection, readiness). */
     host: HostHandle;
-    /** Identity of the machine (Hetzner server id): a new server gets the timer again. */
-    instance: pulumi.Input<string>;
     /**
      * Age and schedule. A longer age keeps more old releases on the disk (a revert to them needs no pull); a shorter
      * one frees the disk sooner.
@@ -38,7 +36,7 @@ export class ImagePrune extends pulumi.ComponentResource {
         for (const [unit, text] of Object.entries(renderImagePruneUnits(settings))) publishFile(`${folder}/${unit}`, text);
         new command.remote.Command(
             `${name}-install`,
-            { ...REMOTE_COMMAND_DEFAULTS, connection: args.host.connection, create: install, triggers: [install, args.instance] },
+            { ...REMOTE_COMMAND_DEFAULTS, connection: args.host.connection, create: install, triggers: [install, args.host.instance] },
             { parent: this, dependsOn: [args.host.ready] },
         );
         this.registerOutputs({});

@@ -78,7 +78,7 @@ export class JanusGateway extends pulumi.ComponentResource {
                 connection: args.host.connection,
                 create: `python3 -c ${shellQuote(shippedFile(CALL_GUARD_SCRIPT))} ${shellQuote(janusAdminUrl(s))} ${shellQuote(`--container=${args.service.containers[0].name}`)}${force ? " --force" : ""}`,
                 stdin: pulumi.secret(args.adminSecret),
-                triggers: [image.imageId, ...names.map((f) => hashes[f]), args.docker.instance],
+                triggers: [image.imageId, ...names.map((f) => hashes[f]), args.host.instance],
             },
             { parent: this, dependsOn: [args.host.ready] },
         );

@@ -29,8 +29,6 @@ export const COLLECTOR_SCRIPT = "scripts/host/visualkit-metrics.sh";
 export interface MonitoringArgs {
     /** The host watched (SSH connection, readiness). */
     host: HostHandle;
-    /** Identity of the machine (Hetzner server id): a new server gets the packages and settings again. */
-    instance: pulumi.Input<string>;
     /** What is watched on the host: its routes, Janus, the Chatwoot containers, the backup status file. */
     layout: MonitoringLayout;
     /**
@@ -106,7 +104,7 @@ export class Monitoring extends pulumi.ComponentResource {
         // The secrets are a trigger too (kept encrypted in the state): a new URL or password is installed at once.
         new command.remote.Command(
             `${name}-install`,
-            { ...REMOTE_COMMAND_DEFAULTS, connection: args.host.connection, create: install, stdin: stdinSecret, triggers: [install, args.instance, stdinSecret] },
+            { ...REMOTE_COMMAND_DEFAULTS, connection: args.host.connection, create: install, stdin: stdinSecret, triggers: [install, args.host.instance, stdinSecret] },
             { parent: this, dependsOn: [args.host.ready] },
         );
 

@@ -13,8 +13,6 @@ export interface TurnServerArgs {
     service: TurnService;
     /** The shared secret (GeneratedSecrets.turnSecret): it reaches turnserver.conf over SSH stdin, never a command line. */
     secret: pulumi.Input<string>;
-    /** The server's id: a rebuilt server behind the same addresses is set up again. */
-    instance: pulumi.Input<string>;
     /** Path under rendered/<stack>/ the config is published as. @default "coturn/turnserver.conf" */
     publishAs?: string;
     /**
@@ -55,7 +53,7 @@ export class TurnServer extends pulumi.ComponentResource {
                 connection: args.host.connection,
                 create: pulumi.interpolate`bash -c ${shellQuote(script)} install-coturn ${turnIpv4} ${t.ports.tls} ${t.tlsAlias ?? t.ports.tls} ${t.hostname} ${args.host.ipv4} ${t.janusRtp.from}-${t.janusRtp.to}`,
                 stdin: text,
-                triggers: [this.configHash, sha256(script), turnIpv4, args.instance],
+                triggers: [this.configHash, sha256(script), turnIpv4, args.host.instance],
             },
             { parent: this, dependsOn: [args.host.ready, ...(args.dependsOn ?? [])] },
         );

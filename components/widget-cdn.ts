@@ -20,8 +20,6 @@ function folderArchive(sourceDir: string): pulumi.asset.FileArchive {
 export interface WidgetCdnArgs {
     /** The host Caddy serves the CDN from (SSH connection, readiness). */
     host: HostHandle;
-    /** Identity of the machine (Hetzner server id): a new server gets the folder and the files again. */
-    instance: pulumi.Input<string>;
     /** Path on the data volume the root links to, e.g. /mnt/data/widget-cdn: a link to the live release in `<folder>-releases`. */
     folder: string;
     /** The static root of the catalog's `cdn` route (/opt/widget-cdn), linked to `folder`. */
@@ -53,7 +51,7 @@ export class WidgetCdn extends pulumi.ComponentResource {
         const folderScript = renderWidgetFolderScript(args.folder, args.root);
         const folder = new command.remote.Command(
             `${name}-folder`,
-            { ...REMOTE_COMMAND_DEFAULTS, connection, create: folderScript, triggers: [folderScript, args.instance] },
+            { ...REMOTE_COMMAND_DEFAULTS, connection, create: folderScript, triggers: [folderScript, args.host.instance] },
             { parent: this, dependsOn: [args.host.ready] },
         );
 
@@ -69,7 +67,7 @@ export class WidgetCdn extends pulumi.ComponentResource {
             const syncScript = renderWidgetSyncScript(remotePath, args.folder, short);
             // The sync deletes the staged copy, and a changed script alone would re-run it (a Command's update runs
             // `create` again): the script is a trigger of both, so the files are uploaded again first.
-            const triggers = [content.sha256, args.instance, syncScript];
+            const triggers = [content.sha256, args.host.instance, syncScript];
             // No ignoreChanges on `source`: Pulumi would send the archive from the state, even on a replacement, so
             // every later upload would copy the path recorded first (another folder, or missing on another machine).
             const source = folderArchive(args.sourceDir);

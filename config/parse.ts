@@ -1,4 +1,4 @@
-import type { CatalogInput } from "../catalog/input";
+import type { CatalogInput, EmailInput } from "../catalog/input";
 import type { ConfigIssue } from "./issues";
 import type { RawConfig } from "./raw";
 import { ConfigReader } from "./reader";
@@ -32,8 +32,8 @@ export interface NormalizedConfig {
      * the same run (stack/index.ts). Absent when the Janus RTP range is unusable: the catalog's firewall needs it.
      */
     readonly catalogInput?: CatalogInput;
-    /** The domain, when e-mail records go at it below the zone apex (no Pages CNAME may sit beside them there). */
-    readonly mailBelowApex?: string;
+    /** The e-mail records as read, even beside problems elsewhere: their DNS names are checked with the catalog's. */
+    readonly email?: EmailInput;
     readonly issues: ConfigIssue[];
 }
 
@@ -54,7 +54,7 @@ export function normalizeConfig(raw: RawConfig): NormalizedConfig {
     const janus = readJanus(r);
     const chatwoot = readChatwoot(r);
     const pages = readPages(r);
-    const { email, atDomain } = readEmail(r);
+    const { email } = readEmail(r);
     const takeover = readTakeover(r);
     checkProviders(r);
     const backups = readBackups(r, names.environment);
@@ -76,8 +76,7 @@ export function normalizeConfig(raw: RawConfig): NormalizedConfig {
         ...(placement.hosts ? { hosts: placement.hosts } : {}),
         ...(placement.mediaCells ? { mediaCells: placement.mediaCells } : {}),
     };
-    const mailBelowApex = atDomain && domain !== undefined && zone !== undefined && domain !== zone ? domain : undefined;
-    if (r.issues.length > 0 || !catalogInput || !backups.valid) return { catalogInput, mailBelowApex, issues: r.issues };
+    if (r.issues.length > 0 || !catalogInput || !backups.valid) return { catalogInput, email, issues: r.issues };
 
     // Every value a section leaves undefined came with a problem, so none is undefined here.
     const config: PlatformConfig = {
@@ -111,5 +110,5 @@ export function normalizeConfig(raw: RawConfig): NormalizedConfig {
         ...takeover,
         email,
     };
-    return { config, catalogInput, mailBelowApex, issues: r.issues };
+    return { config, catalogInput, email, issues: r.issues };
 }

@@ -25,7 +25,7 @@ export const PUBLISH_ADDRESS = "127.0.0.1";
 /** A host's Docker engine: the provider that reaches it and the identity of the machine behind it. */
 export interface Engine {
     readonly provider: docker.Provider;
-    /** Changes only when the machine is replaced (see DockerHost). */
+    /** The host's instance (lib/host.ts HostHandle.instance): changes only when the machine is replaced. */
     readonly instance: pulumi.Output<string>;
     /** The server type's RAM and vCPUs: each container's limits are shares of them (catalog/limits.ts). */
     readonly capacity: HostCapacity;
@@ -57,7 +57,10 @@ export function limitPids(resourceName: string, containerName: string, container
     );
 }
 
-/** Docker labels are part of a container's and network's identity (a change recreates them): ties them to the machine. */
+/**
+ * Docker labels are part of a container's and network's identity (a change recreates them): this one carries the
+ * host's instance (HostHandle.instance), so a rebuilt server gets every container and network again.
+ */
 export const INSTANCE_LABEL = "live.visualkit.instance";
 export function instanceLabels(engine: Engine): docker.types.input.ContainerLabel[] {
     return [{ label: INSTANCE_LABEL, value: engine.instance }];

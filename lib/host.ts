@@ -21,6 +21,15 @@ export interface HostHandle {
     readonly connection: pulumi.Output<command.types.input.remote.ConnectionArgs>;
     /** Resolves once cloud-init has finished and Docker and Caddy answer; depend on it for anything on the box. */
     readonly ready: pulumi.Resource;
+    /**
+     * The machine behind the addresses (the Hetzner server's id): the one signal that the host was rebuilt. The IPs
+     * and the host key outlive a server, so `connection` looks the same on a new, empty machine; this changes only
+     * then. Every remote step lists it in its `triggers` (a trigger change replaces the step, and the replacement runs
+     * `create`: pulumi-command v1.2.1 common/inputs.go:10 `replaceOnChanges`, remote/commandController.go:31-59), and
+     * every Docker image, network and container carries it (lib/containers.ts `instanceLabels`), so a rebuilt server
+     * gets all of them again while an `up` on the same machine re-runs none.
+     */
+    readonly instance: pulumi.Output<string>;
 }
 
 /** Hetzner routes a /64 to the server and configures its first address, `<prefix>::1`, on the interface. */

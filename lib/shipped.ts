@@ -7,7 +7,7 @@ import { join } from "node:path";
  */
 
 /**
- * The scripts the program ships to hosts (caddy/, scripts/host/) are real files, so shellcheck and the tests check
+ * The scripts the program ships to hosts (scripts/host/) are real files, so shellcheck and the tests check
  * exactly what runs on a server. They are read from the project folder: this file's parent, since the program runs
  * from its sources (Pulumi transpiles them in place; there is no compiled copy elsewhere).
  */

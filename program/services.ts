@@ -42,7 +42,6 @@ export interface DeployContext {
     readonly host: HostSpec;
     readonly service: ServiceSpec;
     readonly docker: DockerHost;
-    readonly instance: pulumi.Input<string>;
     /** The host's Caddy, when it serves routes. */
     readonly caddy?: CaddyConfig;
     /** A file published per host: its own name on a one-host stack, under the host's folder otherwise. */
@@ -94,13 +93,12 @@ function platformApi({ p, service, docker }: DeployContext): void {
     });
 }
 
-function turnServer({ p, host, instance, caddy, perHost }: DeployContext): void {
+function turnServer({ p, host, caddy, perHost }: DeployContext): void {
     const { catalog, name, secrets } = p;
     const spec = turnService(catalog);
     if (!spec) return;
     new TurnServer(`${name}-${host.name}-turn`, {
         host: p.hosts[host.name],
-        instance,
         service: spec,
         secret: secrets.generated.turnSecret,
         publishAs: perHost("coturn/turnserver.conf"),
@@ -140,7 +138,7 @@ function janusGateway({ p, host, service, docker }: DeployContext): void {
 }
 
 /** Chatwoot and its backups, which live where its data does: its database, its uploads and the widget CDN releases. */
-function chatwoot({ p, host, service, docker, instance, perHost }: DeployContext): Deployed {
+function chatwoot({ p, host, service, docker, perHost }: DeployContext): Deployed {
     const { config, name, secrets } = p;
     new Chatwoot(`${name}-${service.id}`, {
         docker,
@@ -154,7 +152,6 @@ function chatwoot({ p, host, service, docker, instance, perHost }: DeployContext
     const cdnFolder = `${host.dataDir}/${DATA_FOLDERS.widgetCdn}`;
     new Backups(`${name}-${host.name}-backups`, {
         host: p.hosts[host.name],
-        instance,
         config: config.backups,
         publishAs: perHost("backup"),
         data: {
@@ -182,12 +179,11 @@ function chatwoot({ p, host, service, docker, instance, perHost }: DeployContext
     };
 }
 
-function widgetCdn({ p, host, service, instance }: DeployContext): void {
+function widgetCdn({ p, host, service }: DeployContext): void {
     const cdn = service.routes.find((r) => r.target.kind === "static");
     if (!cdn || cdn.target.kind !== "static") return;
     new WidgetCdn(`${p.name}-${service.id}`, {
         host: p.hosts[host.name],
-        instance,
         folder: `${host.dataDir}/${DATA_FOLDERS.widgetCdn}`,
         root: cdn.target.root,
         sourceDir: p.config.widgetCdnSourceDir,

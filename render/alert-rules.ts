@@ -148,5 +148,5 @@ export function renderAlertRules(dataDir: string): string {
             annotations: { summary: r.summary, runbook: `docs/monitoring.md#${r.alert.toLowerCase()}` },
         })),
     }));
-    return `# Rendered by render/alert-rules.ts; each alert is explained in docs/monitoring.md.\n${stringify({ groups }, { lineWidth: 0 })}`;
+    return `# Rendered by the VisualKit Pulumi program; each alert is explained in docs/monitoring.md.\n${stringify({ groups }, { lineWidth: 0 })}`;
 }

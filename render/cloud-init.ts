@@ -61,7 +61,7 @@ const SSHD_HARDENING = [
     "",
 ].join("\n");
 
-const APT_NO_RECOMMENDS = ["// VisualKit (render/cloud-init.ts): install what packages depend on, not what they recommend.", 'APT::Install-Recommends "false";', ""].join("\n");
+const APT_NO_RECOMMENDS = ["// VisualKit: install what packages depend on, not what they recommend.", 'APT::Install-Recommends "false";', ""].join("\n");
 
 const AUTO_UPGRADES = ['APT::Periodic::Update-Package-Lists "1";', 'APT::Periodic::Unattended-Upgrade "1";', ""].join("\n");
 
@@ -123,7 +123,7 @@ export function renderCloudInit(input: CloudInitInput): string {
     };
     const doc = new Document(config);
     doc.commentBefore = [
-        " VisualKit host bootstrap, rendered by render/cloud-init.ts. It runs once, on the server's first boot;",
+        " VisualKit host bootstrap, rendered by the VisualKit Pulumi program. It runs once, on the server's first boot;",
         " changing it does not touch a running server (day-2 changes go over SSH and the Docker API).",
     ].join("\n");
     return `#cloud-config\n${doc.toString({ lineWidth: 0 })}`;

@@ -8,7 +8,7 @@
  * reaches the UIs through an SSH tunnel (docs/monitoring.md).
  */
 import { stringify } from "yaml";
-import { CADDY_METRICS } from "../caddy/render";
+import { CADDY_METRICS } from "./caddyfile";
 import { shellQuote } from "../lib/shipped";
 import { heredoc } from "./heredoc";
 
@@ -104,7 +104,7 @@ export function renderPrometheusConfig(l: MonitoringLayout): string {
             ...(l.redis ? [job("redis", P.redisExporter)] : []),
         ],
     };
-    return `# Rendered by render/monitoring.ts (the Monitoring component installs it).\n${stringify(config, { lineWidth: 0 })}`;
+    return `# Rendered by the VisualKit Pulumi program (the Monitoring component installs it).\n${stringify(config, { lineWidth: 0 })}`;
 }
 
 /** alertmanager.yml. Secrets (webhook and heartbeat URLs) appear only in the text installed on the host. */
@@ -137,7 +137,7 @@ export function renderAlertmanagerConfig(r: AlertRouting): string {
         inhibit_rules: [{ source_matchers: ['alertname="RouteDown"'], target_matchers: ['alertname="CaddyUpstreamErrors"'], equal: ["host"] }],
         receivers: [people, heartbeat],
     };
-    return `# Rendered by render/monitoring.ts (the Monitoring component installs it).\n${stringify(config, { lineWidth: 0 })}`;
+    return `# Rendered by the VisualKit Pulumi program (the Monitoring component installs it).\n${stringify(config, { lineWidth: 0 })}`;
 }
 
 /** /etc/default/<package> of each Debian service: loopback listeners, retention, the data volume watched. */

@@ -4,15 +4,16 @@ import { join, resolve } from "node:path";
 import { ConfigError } from "../config/issues";
 import { CloudflareApiError } from "./adopt/cloudflare-api";
 import { resourceNamesInState, runAdopt } from "./adopt/run";
-import { answerHelp } from "./usage";
+import { commandLine } from "./usage";
+
+const ADOPT_USAGE = "usage: npm run adopt -- <stack> [--dry-run] [--state <pulumi stack export file>]   (needs CLOUDFLARE_API_TOKEN)";
 
 /**
  * The stack's state, so adopt writes entries only for objects the stack does not manage yet: `--state FILE` (the
  * output of `pulumi stack export`), else `pulumi stack export` run here; a stack that does not exist yet has none.
  */
-function stateOf(root: string, stack: string, args: string[]): Set<string> {
-    const at = args.indexOf("--state");
-    if (at >= 0) return resourceNamesInState(JSON.parse(readFileSync(args[at + 1] ?? "", "utf8")));
+function stateOf(root: string, stack: string, stateFile: string | undefined): Set<string> {
+    if (stateFile !== undefined) return resourceNamesInState(JSON.parse(readFileSync(stateFile, "utf8")));
     const res = spawnSync("pulumi", ["stack", "export", "--stack", stack], { cwd: root, encoding: "utf8", maxBuffer: 256 * 1024 * 1024 });
     if (res.status === 0) return resourceNamesInState(JSON.parse(res.stdout));
     if (/no stack named|stack .* not found/i.test(res.stderr ?? "")) return new Set();
@@ -28,10 +29,9 @@ function stateOf(root: string, stack: string, args: string[]): Set<string> {
  * Exit 0 when done, 1 when Cloudflare refused or the config is invalid, 2 on usage or a missing token.
  */
 async function cli(): Promise<void> {
-    answerHelp("usage: npm run adopt -- <stack> [--dry-run] [--state <pulumi stack export file>]   (needs CLOUDFLARE_API_TOKEN)");
-    const args = process.argv.slice(2);
-    const dryRun = args.includes("--dry-run");
-    const stack = args.find((a, i) => !a.startsWith("--") && args[i - 1] !== "--state");
+    const { values, positionals } = commandLine(ADOPT_USAGE, { "dry-run": { type: "boolean" }, state: { type: "string" } });
+    const dryRun = values["dry-run"] ?? false;
+    const stack = positionals.length === 1 ? positionals[0] : undefined;
     const root = resolve(__dirname, "..");
     if (!stack || !existsSync(join(root, `Pulumi.${stack}.yaml`))) {
         console.error(`usage: npm run adopt -- <stack> [--dry-run] [--state <pulumi stack export file>]   (a stack with a Pulumi.<stack>.yaml here${stack ? `; Pulumi.${stack}.yaml not found` : ""})`);
@@ -46,7 +46,7 @@ async function cli(): Promise<void> {
         process.exit(2);
     }
     try {
-        const inState = stateOf(root, stack, args);
+        const inState = stateOf(root, stack, values.state);
         const run = await runAdopt({ root, stack, token, baseUrl: process.env.CLOUDFLARE_API_BASE_URL || undefined, write: !dryRun, inState });
         process.stdout.write(run.output);
     } catch (e) {

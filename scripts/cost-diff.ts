@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { euro, parseCostSummary, PRICES, type CostSummary } from "../render/cost";
-import { answerHelp } from "./usage";
+import { commandLine } from "./usage";
 
 /**
  * `npm run cost-diff -- <base rendered/> <head rendered/> [stack...]` (stacks default dev prod): the monthly cost of
@@ -38,10 +38,10 @@ export function costComment(stacks: readonly { stack: string; base?: string; hea
 }
 
 function cli(): void {
-    answerHelp("usage: npm run cost-diff -- <base rendered/> <head rendered/> [stack...]");
-    const [baseDir, headDir, ...rest] = process.argv.slice(2);
+    const usage = "usage: npm run cost-diff -- <base rendered/> <head rendered/> [stack...]";
+    const [baseDir, headDir, ...rest] = commandLine(usage, {}).positionals;
     if (!baseDir || !headDir) {
-        console.error("usage: npm run cost-diff -- <base rendered/> <head rendered/> [stack...]");
+        console.error(usage);
         process.exit(2);
     }
     const read = (dir: string, stack: string) => {

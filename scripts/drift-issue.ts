@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { answerHelp } from "./usage";
+import { commandLine } from "./usage";
 
 const DRIFT_USAGE = "usage: GITHUB_TOKEN=… GITHUB_REPOSITORY=owner/name npm run drift-issue -- --stack <stack> --dir <report folder>";
 
@@ -123,16 +123,10 @@ export function readReport(dir: string, stack: string, env: NodeJS.ProcessEnv, n
 }
 
 async function cli(): Promise<void> {
-    const args = process.argv.slice(2);
-    const opt = (name: string) => {
-        const i = args.indexOf(name);
-        return i >= 0 ? args[i + 1] : undefined;
-    };
-    answerHelp(DRIFT_USAGE, args);
-    const stack = opt("--stack");
-    const dir = opt("--dir");
+    const { values, positionals } = commandLine(DRIFT_USAGE, { stack: { type: "string" }, dir: { type: "string" } });
+    const { stack, dir } = values;
     const { GITHUB_TOKEN: token, GITHUB_REPOSITORY: repo } = process.env;
-    if (!stack || !dir || !token || !repo) {
+    if (!stack || !dir || !token || !repo || positionals.length > 0) {
         console.error(DRIFT_USAGE);
         process.exit(2);
     }

@@ -1,5 +1,6 @@
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
+import { parseArgs } from "node:util";
 import { shippedFile } from "../lib/shipped";
 import { ed25519HostKey, pinnedHostKeyOptions } from "../lib/ssh-host-key";
 
@@ -56,19 +57,17 @@ export function main(argv: readonly string[]): number {
         console.log(USAGE);
         return 0;
     }
-    const args = [...argv];
-    const flag = (f: string) => {
-        const i = args.indexOf(f);
-        return i >= 0 ? args.splice(i, 2)[1] : undefined;
-    };
-    const host = flag("--host");
-    const currentKey = flag("--current-key");
-    const name = flag("--name") ?? "main";
-    const port = flag("--port");
-    const identity = flag("--identity");
-    const stateFile = flag("--state");
-    const stack = args.find((a) => !a.startsWith("--"));
-    if (!stack || !host || !currentKey || args.length !== 1) {
+    const text = { type: "string" } as const;
+    let parsed;
+    try {
+        parsed = parseArgs({ args: [...argv], options: { host: text, "current-key": text, name: { ...text, default: "main" }, port: text, identity: text, state: text }, allowPositionals: true });
+    } catch (e) {
+        console.error(`${(e as Error).message}\n${USAGE}`);
+        return 2;
+    }
+    const { host, "current-key": currentKey, name, port, identity, state: stateFile } = parsed.values;
+    const [stack] = parsed.positionals;
+    if (!stack || !host || !currentKey || parsed.positionals.length !== 1) {
         console.error(USAGE);
         return 2;
     }

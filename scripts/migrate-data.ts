@@ -5,7 +5,7 @@ import { DATA_FOLDERS } from "../catalog/defaults";
 import { parseConfig } from "../stack";
 import { PROJECT_ROOT, shellWord, shippedFile } from "../lib/shipped";
 import { readStackConfig } from "../stack/stack-config";
-import { answerHelp } from "./usage";
+import { commandLine } from "./usage";
 
 const USAGE =
     "usage: npm run migrate-data -- <stack> --from root@<old-ip> [--to root@<new-ip>] [--old-container <name> | --old-database-url <url>] [--dry-run]\n(the URL is better given as VISUALKIT_OLD_DATABASE_URL: a password on the command line shows in ps)";
@@ -248,27 +248,34 @@ export async function migrate(o: MigrateOptions, t: Target, log: (line: string) 
 }
 
 async function cli(): Promise<void> {
-    answerHelp(USAGE);
-    const args = process.argv.slice(2);
-    const flag = (name: string) => {
-        const i = args.indexOf(name);
-        return i >= 0 ? args.splice(i, 2)[1] : undefined;
-    };
-    const dryRun = args.includes("--dry-run");
-    const from = flag("--from");
-    let to = flag("--to");
+    const text = { type: "string" } as const;
+    const { values: v, positionals } = commandLine(USAGE, {
+        "dry-run": { type: "boolean" },
+        from: text,
+        to: text,
+        "old-container": text,
+        "old-database-url": text,
+        "old-db": text,
+        "old-user": text,
+        "old-writers": { type: "string", default: "chatwoot-chatwoot-1,chatwoot-chatwoot-sidekiq-1" },
+        "old-rails": { type: "string", default: "chatwoot-chatwoot-1" },
+        "old-widget-cdn": { type: "string", default: "/opt/widget-cdn" },
+    });
+    const dryRun = v["dry-run"] ?? false;
+    const from = v.from;
+    let to = v.to;
     const o = {
-        oldContainer: flag("--old-container"),
+        oldContainer: v["old-container"],
         // Preferably from the environment: a password on this command line shows in `ps` here too.
-        oldDatabaseUrl: flag("--old-database-url") ?? (process.env.VISUALKIT_OLD_DATABASE_URL || undefined),
-        oldDb: flag("--old-db"),
-        oldUser: flag("--old-user"),
-        oldWriters: (flag("--old-writers") ?? "chatwoot-chatwoot-1,chatwoot-chatwoot-sidekiq-1").split(","),
-        oldRails: flag("--old-rails") ?? "chatwoot-chatwoot-1",
-        oldWidgetCdn: flag("--old-widget-cdn") ?? "/opt/widget-cdn",
+        oldDatabaseUrl: v["old-database-url"] ?? (process.env.VISUALKIT_OLD_DATABASE_URL || undefined),
+        oldDb: v["old-db"],
+        oldUser: v["old-user"],
+        oldWriters: v["old-writers"].split(","),
+        oldRails: v["old-rails"],
+        oldWidgetCdn: v["old-widget-cdn"],
     };
-    const stack = args.find((a) => !a.startsWith("--"));
-    if (!stack || !from) {
+    const [stack] = positionals;
+    if (!stack || !from || positionals.length !== 1) {
         console.error(USAGE);
         process.exit(2);
     }

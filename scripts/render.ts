@@ -2,7 +2,7 @@ import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { ConfigError } from "../config/issues";
 import { PROJECT_ROOT as ROOT } from "../lib/shipped";
-import { answerHelp } from "./usage";
+import { commandLine } from "./usage";
 
 const USAGE = "usage: npm run render -- [<stack>] [--out <dir>]   (default dev; writes rendered/<stack>/ from Pulumi.<stack>.yaml under mocks, offline)";
 
@@ -12,16 +12,18 @@ const USAGE = "usage: npm run render -- [<stack>] [--out <dir>]   (default dev; 
  * network. On invalid config it prints every problem, exits 1 and leaves rendered/ untouched.
  */
 async function cli(): Promise<void> {
-    answerHelp(USAGE);
-    const args = process.argv.slice(2);
-    const outFlag = args.indexOf("--out");
-    const outDir = outFlag >= 0 ? args.splice(outFlag, 2)[1] : undefined;
+    const { values, positionals } = commandLine(USAGE, { out: { type: "string" } });
+    const outDir = values.out;
+    if (positionals.length > 1) {
+        console.error(`render: one stack at a time, got ${positionals.join(" ")}\n${USAGE}`);
+        process.exit(2);
+    }
     // The output folder is replaced whole: refuse one that holds anything but an earlier render.
     if (outDir !== undefined && existsSync(outDir) && readdirSync(outDir).length > 0 && !existsSync(join(outDir, "resources.json"))) {
         console.error(`render: --out ${outDir} is a folder with other content; it would be replaced. Give an empty or new folder.`);
         process.exit(2);
     }
-    const stack = args[0] ?? "dev";
+    const stack = positionals[0] ?? "dev";
     const available = readdirSync(ROOT).flatMap((f) => f.match(/^Pulumi\.(.+)\.yaml$/)?.slice(1) ?? []);
     if (!available.includes(stack)) {
         console.error(`render: no stack "${stack}" (Pulumi.${stack}.yaml not found); stacks here: ${available.join(", ")}`);

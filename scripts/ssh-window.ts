@@ -1,6 +1,6 @@
 import { isIPv4, isIPv6 } from "node:net";
 import { checkCidr } from "../config/validators";
-import { answerHelp } from "./usage";
+import { commandLine } from "./usage";
 
 /**
  * `npm run ssh-window -- open <stack> --source <address> --run-id <id> [--minutes N]`
@@ -117,31 +117,27 @@ export async function closeWindows(api: Api, stack: string, which: { runId?: str
 }
 
 async function main(): Promise<number> {
-    const argv = process.argv.slice(2);
-    answerHelp(USAGE, argv);
-    const opt = (name: string) => {
-        const i = argv.indexOf(name);
-        return i >= 0 ? argv[i + 1] : undefined;
-    };
-    const [op, stack] = argv;
+    const text = { type: "string" } as const;
+    const { values: v, positionals } = commandLine(USAGE, { api: text, "run-id": text, source: text, minutes: text, expired: { type: "boolean" } });
+    const [op, stack] = positionals;
     // HCLOUD_ENDPOINT: the variable the hcloud CLI and the Terraform provider read for another API address.
     // HCLOUD_POLL_INTERVAL: the hcloud CLI's variable for how often it asks about a running action ("500ms", "2s").
     const poll = (process.env.HCLOUD_POLL_INTERVAL ?? "").match(/^(\d+)(ms|s)$/);
     const api = {
-        base: opt("--api") ?? process.env.HCLOUD_ENDPOINT ?? "https://api.hetzner.cloud/v1",
+        base: v.api ?? process.env.HCLOUD_ENDPOINT ?? "https://api.hetzner.cloud/v1",
         token: process.env.HCLOUD_TOKEN ?? "",
         pollMs: poll ? Number(poll[1]) * (poll[2] === "s" ? 1000 : 1) : 1000,
     };
     try {
-        if ((op !== "open" && op !== "close") || !stack || stack.startsWith("-")) throw new Error("give open or close and the stack");
+        if ((op !== "open" && op !== "close") || !stack || positionals.length !== 2) throw new Error("give open or close and the stack");
         if (!/^[a-z0-9-]+$/.test(stack)) throw new Error(`not a stack name: ${stack}`);
-        const runId = opt("--run-id");
+        const runId = v["run-id"];
         if (runId !== undefined && !RUN_ID.test(runId)) throw new Error(`--run-id must be 1-63 of A-Z a-z 0-9 . _ -, got ${JSON.stringify(runId)}`);
         if (!api.token) throw new Error("HCLOUD_TOKEN is not set (the job's Hetzner token)");
         if (op === "open") {
-            const source = opt("--source");
+            const source = v.source;
             if (!source || !runId) throw new Error("open needs --source and --run-id");
-            const minutes = Number(opt("--minutes") ?? 90);
+            const minutes = Number(v.minutes ?? 90);
             if (!Number.isInteger(minutes) || minutes < 1 || minutes > 360) throw new Error("--minutes must be 1-360");
             try {
                 const id = await openWindow(api, stack, source, runId, minutes);
@@ -153,7 +149,7 @@ async function main(): Promise<number> {
                 return 1;
             }
         }
-        if (!runId && !argv.includes("--expired")) throw new Error("close needs --run-id or --expired");
+        if (!runId && !v.expired) throw new Error("close needs --run-id or --expired");
         try {
             const closed = await closeWindows(api, stack, runId ? { runId } : { expired: true });
             console.log(closed.length ? `ssh-window: closed ${closed.join(", ")}` : "ssh-window: nothing to close");

@@ -11,23 +11,14 @@ export type { FolderFacts, LocalFacts, RawConfig } from "../config/parse";
 /**
  * Where config and catalog meet, so neither imports the other's code: the stack's config normalized section by
  * section (config/parse.ts), the catalog built from it, and the conflicts only the assembled catalog shows (two
- * routes on one hostname, two services on one port) reported with the rest, so the user sees every problem in one
- * run. Returns the config and catalog only when there is no problem at all.
+ * routes on one hostname, e-mail beside a Pages CNAME, two services on one port) reported with the rest, so the
+ * user sees every problem in one run. Returns the config and catalog only when there is no problem at all.
  */
 export function parseConfig(raw: RawConfig): { config?: PlatformConfig; catalog?: Catalog; issues: ConfigIssue[] } {
-    const { config, catalogInput, mailBelowApex, issues } = normalizeConfig(raw);
+    const { config, catalogInput, email, issues } = normalizeConfig(raw);
     if (!catalogInput) return { issues };
     const catalog = buildCatalog(catalogInput);
-    issues.push(...placementIssues(catalogInput, CATALOG_SERVICE_IDS, raw.stack), ...validateCatalog(catalog, raw.stack));
-    // Below the zone apex a CNAME may not share its name with other records (no CNAME flattening there).
-    const siteAtDomain = mailBelowApex === undefined ? undefined : catalog.pages.find((p) => p.hostname === mailBelowApex);
-    if (siteAtDomain) {
-        issues.push({
-            key: "visualkit:emailMx",
-            problem: `e-mail records at ${mailBelowApex} would sit beside the CNAME of the Pages site "${siteAtDomain.id}", which DNS forbids below the zone apex`,
-            fix: `leave e-mail out of this stack, or move the site: pulumi config set --path 'visualkit:hostnames.landing' www2 -s ${raw.stack}`,
-        });
-    }
+    issues.push(...placementIssues(catalogInput, CATALOG_SERVICE_IDS, raw.stack), ...validateCatalog(catalog, raw.stack, email));
     if (issues.length > 0 || !config) return { issues };
     return { config, catalog, issues };
 }

@@ -19,6 +19,7 @@ test.each([
     ["config/local.ts", 'import { shippedFile } from "../lib/shipped";', /config\/ must not import from .*lib/],
     ["lib/containers.ts", 'import { renderJanusMain } from "../render/janus";', /lib\/ must not import from render/],
     ["render/janus.ts", 'import type { LogLevel } from "../config/types";', /a renderer must not import from config/],
+    ["render/caddyfile.ts", 'import { CaddyConfig } from "../components/caddy-config";', /a renderer must not import from .*components/],
     ["render/cost.ts", 'import * as pulumi from "@pulumi/pulumi";', /a renderer is pure: no Pulumi SDK import/],
     ["catalog/index.ts", 'import { loadConfig } from "../config";', /catalog\/ must not import from config/],
     ["policy/index.ts", 'import { renderCaddyfile } from "../scripts/render";', /policy\/ must not import from scripts/],

@@ -7,8 +7,6 @@ import { checkDkim, checkLabel, checkDomain } from "../validators";
 export interface EmailSection {
     /** Absent when the stack publishes no e-mail records (dev). */
     readonly email?: EmailInput;
-    /** Whether records go at the domain itself (MX or SPF), where a Pages CNAME may not sit below the zone apex. */
-    readonly atDomain: boolean;
 }
 
 export function readEmail(r: ConfigReader): EmailSection {
@@ -32,5 +30,5 @@ export function readEmail(r: ConfigReader): EmailSection {
     );
     // selector and policy are reported when wrong; the config is only used when nothing was reported.
     const email = mx.length > 0 || spf || dkim ? { mx, spf, dkim: dkim ? { selector: selector!, value: dkim } : undefined, dmarc: { policy: policy!, rua } } : undefined;
-    return { email, atDomain: mx.length > 0 || spf !== undefined };
+    return { email };
 }

@@ -73,15 +73,6 @@ describe("dev record set", () => {
             '_dmarc.dev TXT dns-only "v=DMARC1; p=quarantine"',
         ]);
     });
-
-    test("a CNAME below the apex beside other records is refused with the hostname named", () => {
-        // Config validation refuses this first; the derivation keeps its own guard for callers that skip it.
-        const { config, catalog } = parsedStack("dev");
-        const email = { mx: [{ priority: 10, host: "mx.zoho.com" }], dmarc: { policy: "none" as const } };
-        expect(() => deriveDnsRecords(catalog, { zone: config.cloudflare.zone, project: config.project, stack: "dev", email })).toThrow(
-            /dev\.visualkit\.live would have a CNAME and MX records; below the zone apex/,
-        );
-    });
 });
 
 describe("derivation follows the catalog", () => {

@@ -4,7 +4,7 @@ import { firewallRules } from "../../catalog/firewall";
 import { CATALOG_SERVICE_IDS } from "../../catalog/placement";
 import { deriveDnsRecords } from "../../catalog/dns";
 import type { Catalog, ServiceSpec } from "../../catalog/types";
-import { renderCaddyfile } from "../../caddy/render";
+import { renderCaddyfile } from "../../render/caddyfile";
 import { healthChecks } from "../../lib/health-checks";
 import { stackConfig } from "../helpers/program";
 import { THREE_HOSTS, TWO_HOSTS } from "../helpers/multihost";

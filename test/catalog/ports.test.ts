@@ -1,4 +1,4 @@
-import { renderCaddyfile } from "../../caddy/render";
+import { renderCaddyfile } from "../../render/caddyfile";
 import { parsedStack, runProgram } from "../helpers/program";
 
 // visualkit:ports moves the host side of a port. The apps are not told another port, so inside the container the

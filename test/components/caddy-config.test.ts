@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import * as random from "@pulumi/random";
 import type { Catalog } from "../../catalog/types";
-import { renderCaddyfile } from "../../caddy/render";
+import { renderCaddyfile } from "../../render/caddyfile";
 import { CaddyConfig } from "../../components/caddy-config";
 import { sha256 } from "../../lib/artifacts";
 import { shellQuote } from "../../lib/shipped";
@@ -15,11 +15,11 @@ const INSTALL = "command:remote:Command";
 const prod = parsedStack("prod");
 
 /** One CaddyConfig under the mocks, on a fake host whose readiness is a stand-in resource. */
-function runCaddy(catalog: Catalog = prod.catalog, caddyVersion?: string, readyName = "main-ready"): Promise<MockRunResult> {
+function runCaddy(catalog: Catalog = prod.catalog, caddyVersion?: string, serverId = "1001"): Promise<MockRunResult> {
     return runComponents(async () => {
-        const ready = new random.RandomId(readyName, { byteLength: 4 });
-        const caddy = new CaddyConfig("caddy-main", { host: fakeHost(ready), catalog, acmeEmail: prod.config.acmeEmail, caddyVersion, logLevel: "info" });
-        return { sha256: caddy.sha256, caddyfile: caddy.caddyfile, readyId: ready.id };
+        const ready = new random.RandomId("main-ready", { byteLength: 4 });
+        const caddy = new CaddyConfig("caddy-main", { host: fakeHost(ready, "main", serverId), catalog, acmeEmail: prod.config.acmeEmail, caddyVersion, logLevel: "info" });
+        return { sha256: caddy.sha256, caddyfile: caddy.caddyfile };
     });
 }
 
@@ -46,15 +46,15 @@ describe("CaddyConfig (fake host under mocks)", () => {
         expect(install.inputs.stdin).toBe(run.files.get("Caddyfile"));
     });
 
-    test("the install is triggered by the hash of the text (and the host's readiness step, which a new server replaces)", async () => {
+    test("the install is triggered by the hash of the text and the host's instance (its server id)", async () => {
         const run = await runCaddy();
         const text = run.files.get("Caddyfile")!;
-        expect(installOf(run).inputs.triggers).toEqual([sha256(text), run.outputs.readyId]);
+        expect(installOf(run).inputs.triggers).toEqual([sha256(text), "1001"]);
         expect(run.outputs.sha256).toBe(sha256(text));
     });
 
-    test("a replaced server (new readiness step behind the same IPs) re-triggers the install with the same text", async () => {
-        const [before, after] = [await runCaddy(), await runCaddy(prod.catalog, undefined, "main-ready-new-server")];
+    test("a replaced server (new server id behind the same IPs) re-triggers the install with the same text", async () => {
+        const [before, after] = [await runCaddy(), await runCaddy(prod.catalog, undefined, "1002")];
         const [a, b] = [installOf(before).inputs.triggers as string[], installOf(after).inputs.triggers as string[]];
         expect(b[0]).toBe(a[0]);
         expect(b[1]).not.toBe(a[1]);
@@ -62,7 +62,7 @@ describe("CaddyConfig (fake host under mocks)", () => {
 
     test("the command runs the repository's install script, reading the Caddyfile from stdin", async () => {
         const create = String(installOf(await runCaddy()).inputs.create);
-        const script = readFileSync(join(ROOT, "caddy", "install-caddyfile.sh"), "utf8");
+        const script = readFileSync(join(ROOT, "scripts", "host", "install-caddyfile.sh"), "utf8");
         expect(create).toBe(`bash -c ${shellQuote(script)} install-caddyfile`);
         // What the remote shell hands bash is the script byte for byte (quotes in it included).
         const words = spawnSync("sh", ["-c", create.replace(/^bash -c /, "printf '%s\\0' ")], { encoding: "utf8" }).stdout.split("\0");

@@ -251,6 +251,7 @@ test("addressRecords: the A/AAAA records of the given names on the given host on
         content: { kind: "hostAddress", host: "edge", family },
         proxied: false,
         comment,
+        source: { configKey: "visualkit:hostnames.media", owner: `route "media"` },
     }));
     const records = [...prodRecords(), ...edge];
     const asked = ["api.visualkit.live", "media.visualkit.live", "app.visualkit.live", "visualkit.live", "www.visualkit.live"];

@@ -5,7 +5,7 @@ import { WebSocketServer } from "ws";
 import { hostRoutes } from "../../catalog";
 import type { Catalog } from "../../catalog/types";
 import type { PlatformConfig } from "../../config/types";
-import { upstreamAddresses, type CaddyfileOptions } from "../../caddy/render";
+import { upstreamAddresses, type CaddyfileOptions } from "../../render/caddyfile";
 
 /**
  * Drives the real Caddy (Debian's 2.6.2) from tests: stand-in upstreams, a Caddy process on

@@ -37,6 +37,14 @@ export interface Standin {
 }
 
 export const TOKEN = "standin-token-not-a-secret";
+
+/**
+ * The same zone as the program's `getDnsRecords` invoke returns it under the mocks (the provider's camelCase fields
+ * match the API's names for what the takeover guard reads): one stand-in for both ways the zone is read.
+ */
+export function zoneInvokes(records: readonly StandinRecord[]): Record<string, () => Record<string, unknown>> {
+    return { "cloudflare:index/getDnsRecords:getDnsRecords": () => ({ results: records.map((r) => ({ ...r, ttl: r.ttl ?? 1 })) }) };
+}
 export const OLD_IP = "178.156.151.139";
 const hex = (n: number) => n.toString(16).padStart(32, "0");
 

@@ -259,8 +259,8 @@ export function runComponents(program: () => Promise<Record<string, unknown>>, s
 /** The public key of `ed25519HostKey("fake host key", "visualkit-main")`: what fakeHost's SSH connections pin. */
 export const FAKE_HOST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIIzb8Xp0ii1tbnfxDw8JiNpSybnoFk5tiNoGy1FKEjpu visualkit-main";
 
-/** A stand-in for HetznerHost: documentation addresses, and `ready` as the host's readiness step. */
-export function fakeHost(ready: pulumi.Resource, name = "main"): HostHandle {
+/** A stand-in for HetznerHost: documentation addresses, `ready` as the host's readiness step, `instance` its server id. */
+export function fakeHost(ready: pulumi.Resource, name = "main", instance = "1001"): HostHandle {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { output } = require("@pulumi/pulumi") as typeof pulumi;
     return {
@@ -270,5 +270,6 @@ export function fakeHost(ready: pulumi.Resource, name = "main"): HostHandle {
         sshHostKey: output(FAKE_HOST_KEY),
         connection: output({ host: "203.0.113.10", user: "root", hostKey: FAKE_HOST_KEY }),
         ready,
+        instance: output(instance),
     };
 }

@@ -59,6 +59,29 @@ export interface SshdOptions {
     readonly hostKeyFile?: string;
 }
 
+/**
+ * A test sshd's configuration: loopback only, key authentication only, root by key, SFTP inside sshd; paths as the
+ * sshd process sees them (a chrooted one sees its own).
+ */
+export function sshdConfig(c: { port: number; dir: string; hostKey: string; logLevel?: string; setEnv?: readonly string[] }): string {
+    return [
+        `Port ${c.port}`,
+        "ListenAddress 127.0.0.1",
+        `HostKey ${c.hostKey}`,
+        `PidFile ${join(c.dir, "sshd.pid")}`,
+        `AuthorizedKeysFile ${join(c.dir, "authorized_keys")}`,
+        "PermitRootLogin prohibit-password",
+        "PasswordAuthentication no",
+        "KbdInteractiveAuthentication no",
+        "UsePAM no",
+        "StrictModes no",
+        "Subsystem sftp internal-sftp",
+        ...(c.logLevel ? [`LogLevel ${c.logLevel}`] : []),
+        ...(c.setEnv?.length ? [`SetEnv ${c.setEnv.join(" ")}`] : []),
+        "",
+    ].join("\n");
+}
+
 /** Starts sshd (own config, high port, key auth only) in `dir`; the caller stops it. */
 export async function startSshd(dir: string, env: Record<string, string> = {}, opts: SshdOptions = {}): Promise<LocalSshd> {
     mkdirSync(dir, { recursive: true });
@@ -77,22 +100,7 @@ export async function startSshd(dir: string, env: Record<string, string> = {}, o
     const port = await freePort();
     // sshd_config splits on spaces: a value with spaces is quoted whole.
     const setEnv = Object.entries(env).map(([k, v]) => (/\s/.test(v) ? `"${k}=${v}"` : `${k}=${v}`));
-    const config = [
-        `Port ${port}`,
-        "ListenAddress 127.0.0.1",
-        `HostKey ${hostKey}`,
-        `PidFile ${join(dir, "sshd.pid")}`,
-        `AuthorizedKeysFile ${join(dir, "authorized_keys")}`,
-        "PermitRootLogin prohibit-password",
-        "PasswordAuthentication no",
-        "KbdInteractiveAuthentication no",
-        "UsePAM no",
-        "StrictModes no",
-        "Subsystem sftp internal-sftp",
-        `LogLevel ${opts.logLevel ?? "INFO"}`,
-        ...(setEnv.length ? [`SetEnv ${setEnv.join(" ")}`] : []),
-        "",
-    ].join("\n");
+    const config = sshdConfig({ port, dir, hostKey, logLevel: opts.logLevel ?? "INFO", setEnv });
     writeFileSync(join(dir, "sshd_config"), config);
     const knownHosts = join(dir, "known_hosts");
     writeFileSync(knownHosts, `[127.0.0.1]:${port} ${readFileSync(`${hostKey}.pub`, "utf8")}`);

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { parseDocument } from "yaml";
 import { matchAccount, TYPES, type AccountSnapshot, type RenderedResource } from "../../scripts/adopt/match";
 import { resourceNamesInState, runAdopt } from "../../scripts/adopt/run";
-import { OLD_IP, startStandin, TOKEN, type Standin, type StandinRecord } from "../helpers/cloudflare-standin";
+import { OLD_IP, startStandin, TOKEN, zoneInvokes, type Standin, type StandinRecord } from "../helpers/cloudflare-standin";
 import { ROOT, runProgram, withoutStackFrames } from "../helpers/program";
 
 /**
@@ -69,10 +69,7 @@ describe("after the first successful up nothing is imported again", () => {
         expect(dnsEntries.length).toBeGreaterThan(5);
         // The zone after the first up: the adopted records now carry the comment the program sets.
         const afterFirstUp: StandinRecord[] = cf.seed.records.map((r) => ({ ...r, comment: `Managed by Pulumi visualkit/prod: ${r.name}` }));
-        const invokes = {
-            "cloudflare:index/getDnsRecords:getDnsRecords": () => ({ results: afterFirstUp.map((r) => ({ ...r, ttl: r.ttl ?? 1 })) }),
-        };
-        const run = await runProgram("prod", { set: { adopt, cutoverFromIpv4: OLD_IP }, invokes });
+        const run = await runProgram("prod", { set: { adopt, cutoverFromIpv4: OLD_IP }, invokes: zoneInvokes(afterFirstUp) });
         const imported = run.resources.filter((r) => r.options.import !== undefined).map((r) => r.name);
         expect(imported.filter((n) => dnsEntries.includes(n))).toEqual([]);
         // What the program cannot see (Pages, ruleset, settings) is imported until adopt empties the map (above).

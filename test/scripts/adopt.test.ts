@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { parse, parseDocument } from "yaml";
 import { CloudflareReader } from "../../scripts/adopt/cloudflare-api";
 import { runAdopt } from "../../scripts/adopt/run";
-import { OLD_IP, startStandin, TOKEN, type Standin, type StandinRecord } from "../helpers/cloudflare-standin";
+import { OLD_IP, startStandin, TOKEN, zoneInvokes, type Standin } from "../helpers/cloudflare-standin";
 import { ROOT, runProgram, withoutStackFrames } from "../helpers/program";
 
 /** A copy of the project's stack files in a temp folder, so adopt writes there and never into the repository. */
@@ -104,10 +104,6 @@ describe("npm run adopt against today's zone (a local Cloudflare stand-in)", () 
     });
 });
 
-/** The zone as the program's getDnsRecords invoke returns it (the provider's camelCase fields). */
-const zoneInvoke = (records: StandinRecord[]) => ({
-    "cloudflare:index/getDnsRecords:getDnsRecords": () => ({ results: records.map((r) => ({ ...r })) }),
-});
 const sameSlot = (a: { name: string; type: string }, b: { name: string; type: string }) => a.name === b.name && a.type === b.type;
 
 describe("the program after adopt: imports exactly the adopted resources, never a duplicate", () => {
@@ -125,7 +121,7 @@ describe("the program after adopt: imports exactly the adopted resources, never 
 
     test("pulumi preview would show an import on exactly the adopted resources, each with its id; every other record is new at its name", async () => {
         const zone = withoutRailway();
-        const run = await runProgram("prod", { set: { adopt, cutoverFromIpv4: OLD_IP }, invokes: zoneInvoke(zone) });
+        const run = await runProgram("prod", { set: { adopt, cutoverFromIpv4: OLD_IP }, invokes: zoneInvokes(zone) });
         const imported = Object.fromEntries(run.resources.filter((r) => r.options.import !== undefined).map((r) => [r.name, r.options.import]));
         expect(imported).toEqual(adopt);
         const created = run.ofType("cloudflare:index/dnsRecord:DnsRecord").filter((r) => r.options.import === undefined);
@@ -138,13 +134,13 @@ describe("the program after adopt: imports exactly the adopted resources, never 
     }, 60_000);
 
     test("refuses, before creating anything, while www still has the Railway CNAME", async () => {
-        await expect(runProgram("prod", { set: { adopt, cutoverFromIpv4: OLD_IP }, invokes: zoneInvoke(cf.seed.records) })).rejects.toThrow(
+        await expect(runProgram("prod", { set: { adopt, cutoverFromIpv4: OLD_IP }, invokes: zoneInvokes(cf.seed.records) })).rejects.toThrow(
             /www\.visualkit\.live AAAA: the zone has CNAME www\.visualkit\.live → l4xm51g7\.up\.railway\.app .*a CNAME cannot share its name/,
         );
     }, 60_000);
 
     test("without an adopt map, today's zone makes the program refuse a second A record at every service name", async () => {
-        const err = await runProgram("prod", { set: { cutoverFromIpv4: OLD_IP }, invokes: zoneInvoke(withoutRailway()) }).then(
+        const err = await runProgram("prod", { set: { cutoverFromIpv4: OLD_IP }, invokes: zoneInvokes(withoutRailway()) }).then(
             () => undefined,
             (e: Error) => e,
         );
@@ -158,13 +154,13 @@ describe("the program after adopt: imports exactly the adopted resources, never 
 
     test("records the stack made itself (its comment) are not in the way of the next preview", async () => {
         const ours = withoutRailway().map((r) => ({ ...r, comment: `Managed by Pulumi visualkit/prod: ${r.name}` }));
-        const run = await runProgram("prod", { set: { cutoverFromIpv4: OLD_IP }, invokes: zoneInvoke(ours) });
+        const run = await runProgram("prod", { set: { cutoverFromIpv4: OLD_IP }, invokes: zoneInvokes(ours) });
         expect(run.resources.filter((r) => r.options.import !== undefined)).toEqual([]);
     }, 60_000);
 
     test("an adopt entry that names no resource of the stack is refused, naming it", async () => {
         await expect(
-            runProgram("prod", { set: { adopt: { ...adopt, "visualkit-prod-dns-old-name-a": "abc/def" }, cutoverFromIpv4: OLD_IP }, invokes: zoneInvoke(withoutRailway()) }),
+            runProgram("prod", { set: { adopt: { ...adopt, "visualkit-prod-dns-old-name-a": "abc/def" }, cutoverFromIpv4: OLD_IP }, invokes: zoneInvokes(withoutRailway()) }),
         ).rejects.toThrow(/visualkit:adopt in Pulumi\.prod\.yaml names resources this stack does not create: visualkit-prod-dns-old-name-a/);
     }, 60_000);
 });

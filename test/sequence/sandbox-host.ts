@@ -2,7 +2,7 @@ import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { chmodSync, closeSync, mkdirSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
 import { join } from "node:path";
-import { freePort } from "../helpers/sshd";
+import { freePort, sshdConfig } from "../helpers/sshd";
 
 /**
  * A throwaway copy of this machine behind a real sshd, for running the program's remote steps exactly as the command
@@ -72,20 +72,8 @@ export async function startSandboxHost(dir: string): Promise<SandboxHost> {
     const port = await freePort();
     writeFileSync(
         join(cfg, "sshd_config"),
-        [
-            `Port ${port}`,
-            "ListenAddress 127.0.0.1",
-            "HostKey /vk/host_key",
-            "PidFile /vk/sshd.pid",
-            "AuthorizedKeysFile /vk/authorized_keys",
-            "PermitRootLogin prohibit-password",
-            "PasswordAuthentication no",
-            "KbdInteractiveAuthentication no",
-            "UsePAM no",
-            "StrictModes no",
-            "Subsystem sftp internal-sftp",
-            "",
-        ].join("\n"),
+        // Paths as the chrooted sshd sees them: cfg/ is copied to /vk.
+        sshdConfig({ port, dir: "/vk", hostKey: "/vk/host_key" }),
     );
     writeFileSync(join(cfg, "known_hosts"), `[127.0.0.1]:${port} ${readFileSync(join(cfg, "host_key.pub"), "utf8")}`);
     const setup = [

@@ -5,7 +5,7 @@ const ZOHO = { emailMx: ["10 mx.zoho.eu", "20 MX2.zoho.eu."], emailSpf: "v=spf1 
 
 describe("email section", () => {
     test("no records configured: none published", () => {
-        expect(readSection(readEmail, {})).toEqual({ value: { email: undefined, atDomain: false }, issues: [] });
+        expect(readSection(readEmail, {})).toEqual({ value: { email: undefined }, issues: [] });
     });
 
     test("Zoho's records normalize: hosts lowercased without the trailing dot, the declared DKIM selector and DMARC policy", () => {
@@ -18,12 +18,11 @@ describe("email section", () => {
                 dkim: { selector: "zmail", value: ZOHO.emailDkim },
                 dmarc: { policy: "none", rua: ZOHO.emailDmarcRua },
             },
-            atDomain: true,
         });
     });
 
-    test("DKIM alone publishes records, none of them at the domain itself", () => {
-        expect(readSection(readEmail, { emailDkim: ZOHO.emailDkim }).value.atDomain).toBe(false);
+    test("DKIM alone publishes records: no MX, no SPF", () => {
+        expect(readSection(readEmail, { emailDkim: ZOHO.emailDkim }).value.email).toMatchObject({ mx: [], spf: undefined });
     });
 
     test.each([

@@ -15,7 +15,7 @@
 #   CADDY_USER          owner of the socket's folder (mode 0700)          caddy
 #   CADDY_BIN           caddy executable                                  caddy
 #
-# The admin API is a unix socket in a folder only root and Caddy can enter (caddy/render.ts CADDY_ADMIN_SOCKET says
+# The admin API is a unix socket in a folder only root and Caddy can enter (the Caddyfile renderer's CADDY_ADMIN_SOCKET says
 # why); this script creates that folder before the first reload moves the endpoint there from localhost:2019.
 set -euo pipefail
 

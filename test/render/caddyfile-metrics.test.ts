@@ -8,7 +8,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { CaddyProcess, caddyEnv, freePort, get, proxiedUpstreams, stackOptions } from "../helpers/caddy";
 import { parsedStack } from "../helpers/program";
-import { renderCaddyfile } from "../../caddy/render";
+import { renderCaddyfile } from "../../render/caddyfile";
 
 const { config, catalog } = parsedStack("dev");
 let dir: string;

@@ -5,7 +5,7 @@ import { gunzipSync } from "node:zlib";
 import WebSocket from "ws";
 import { hostRoutes } from "../../catalog";
 import type { StaticTarget } from "../../catalog/types";
-import { ACCESS_LOG, HSTS, renderCaddyfile } from "../../caddy/render";
+import { ACCESS_LOG, HSTS, renderCaddyfile } from "../../render/caddyfile";
 import { CaddyProcess, caddyEnv, freePort, get, proxiedUpstreams, stackOptions, StubUpstream } from "../helpers/caddy";
 import { parsedStack } from "../helpers/program";
 

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Catalog, ServiceSpec } from "../../catalog/types";
-import { CADDY_ADMIN_SOCKET, HSTS, METRICS_SITE_COMMENT, renderCaddyfile, STREAM_CLOSE_DELAY, supports, upstreamAddress, type CaddyfileOptions } from "../../caddy/render";
+import { CADDY_ADMIN_SOCKET, HSTS, METRICS_SITE_COMMENT, renderCaddyfile, STREAM_CLOSE_DELAY, supports, upstreamAddress, type CaddyfileOptions } from "../../render/caddyfile";
 import { caddyCli, caddyEnv, stackOptions } from "../helpers/caddy";
 import { parsedStack } from "../helpers/program";
 
@@ -17,7 +17,7 @@ function writeTemp(name: string, text: string): string {
 
 /** Site blocks by address: the comment line, the address line and the body. */
 function sites(text: string): Map<string, string> {
-    // The routes' sites; Caddy's metrics site (loopback, test/caddy/metrics.test.ts) is not one.
+    // The routes' sites; Caddy's metrics site (loopback, test/render/caddyfile-metrics.test.ts) is not one.
     const blocks = text.split("\n\n").filter((b) => b.startsWith("# ") && !b.startsWith("# Generated") && !b.startsWith(METRICS_SITE_COMMENT));
     return new Map(blocks.map((b) => [b.split("\n")[1].replace(/ \{$/, ""), b.trimEnd()]));
 }

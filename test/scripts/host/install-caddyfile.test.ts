@@ -2,9 +2,9 @@ import { spawnSync } from "node:child_process";
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { renderCaddyfile } from "../../caddy/render";
-import { adminGet, CaddyProcess, caddyEnv, freePort, get, proxiedUpstreams, stackOptions, StubUpstream, tcpListenPorts } from "../helpers/caddy";
-import { parsedStack, ROOT } from "../helpers/program";
+import { renderCaddyfile } from "../../../render/caddyfile";
+import { adminGet, CaddyProcess, caddyEnv, freePort, get, proxiedUpstreams, stackOptions, StubUpstream, tcpListenPorts } from "../../helpers/caddy";
+import { parsedStack, ROOT } from "../../helpers/program";
 
 /**
  * The install script run locally against the real Caddy, the way the component runs it on the server: the
@@ -13,7 +13,7 @@ import { parsedStack, ROOT } from "../helpers/program";
  * every reload after that goes through the socket.
  */
 
-const SCRIPT = join(ROOT, "caddy", "install-caddyfile.sh");
+const SCRIPT = join(ROOT, "scripts", "host", "install-caddyfile.sh");
 const { config, catalog } = parsedStack("prod");
 const apiUpstream = [...proxiedUpstreams(catalog)].find(([, ids]) => ids.includes("api"))![0];
 

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { hostRoutes } from "../../catalog";
 import type { ProxyTarget } from "../../catalog/types";
-import { renderCaddyfile, upstreamAddresses } from "../../caddy/render";
+import { renderCaddyfile, upstreamAddresses } from "../../render/caddyfile";
 import { CaddyProcess, caddyEnv, freePort, get, proxiedUpstreams, stackOptions, StubUpstream } from "../helpers/caddy";
 import { parsedStack } from "../helpers/program";
 
