@@ -8,6 +8,7 @@ import { caddyInstall, cdnSwitch, removedKey, replayCommands } from "./commands"
 import { dockerImages, dockerServices } from "./docker";
 import { monitoring } from "./monitoring";
 import { nativeBoot, nativeRestart } from "./native";
+import { rebuild } from "./rebuild";
 import { rollback } from "./rollback";
 import { rollout } from "./rollout";
 import { smoke } from "./smoke";
@@ -37,14 +38,15 @@ export const VM_LANE: Cached = {
  * host goes in the native lane where its prerequisites are met, before `nativeRestart` (which checks what all left).
  * Lanes share no state they change: the image import is Docker's alone while the SSH steps replay; the zero-downtime
  * loop replaces platform-api while the backups phase stops and restarts only Chatwoot's writers, and the monitoring
- * phase stops and starts only vk-agent's standby (its alert takes ~11 min of the program's own windows).
+ * phase stops and starts only vk-agent's standby (its alert takes ~11 min of the program's own windows). The rebuild
+ * drill after backups works on a second machine of its own and only reads the first (its data, its repository account).
  */
 export const NATIVE_LANE: readonly Step[] = [
     { lanes: [[buildApps], [nativeBoot]] },
     { lanes: [[dockerImages], [replayCommands, removedKey, caddyInstall, cdnSwitch]] },
     dockerServices,
     smoke,
-    { lanes: [[rollout, rollback], [backups], [monitoring]] },
+    { lanes: [[rollout, rollback], [backups, rebuild], [monitoring]] },
     turn,
     nativeRestart,
 ];
