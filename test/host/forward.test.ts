@@ -1,5 +1,6 @@
 import { request } from "node:http";
-import { ArchiveProxy, aptSourceHosts } from "./lib/forward";
+import { connect, createServer } from "node:net";
+import { ArchiveProxy, TcpForward, aptSourceHosts } from "./lib/forward";
 
 /**
  * The native host's only way out is the test's apt proxy: it must forward to the hosts of the machine's apt sources
@@ -40,5 +41,27 @@ test("a request for another host and a CONNECT tunnel are refused with 403", asy
         expect(proxy.refused).toEqual(["http://example.org/", "CONNECT deb.debian.org:443"]);
     } finally {
         await proxy.close();
+    }
+});
+
+test("a forward listens only on the address it is given (a machine's veth end for another machine, lib/extra-host.ts)", async () => {
+    // An upstream that says hello; the forward listens on 127.0.0.2 (loopback, another address), not on 127.0.0.1.
+    const upstream = createServer((s) => s.end("hello from upstream\n"));
+    await new Promise<void>((r) => upstream.listen(0, "127.0.0.1", () => r()));
+    const forward = await TcpForward.open("127.0.0.1", (upstream.address() as { port: number }).port, "127.0.0.2");
+    const read = (host: string) =>
+        new Promise<string>((resolve) => {
+            const s = connect(forward.port, host);
+            let data = "";
+            s.on("data", (d) => (data += d));
+            s.on("end", () => resolve(data));
+            s.on("error", (e: NodeJS.ErrnoException) => resolve(e.code ?? "error"));
+        });
+    try {
+        expect(await read("127.0.0.2")).toBe("hello from upstream\n");
+        expect(await read("127.0.0.1")).toBe("ECONNREFUSED");
+    } finally {
+        await forward.close();
+        await new Promise((r) => upstream.close(r));
     }
 });

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { phasesOf, type Context, type Phase, type Step } from "./lib/context";
 import { renderPlan } from "./lib/plan";
+import { stopExtraHosts } from "./lib/extra-host";
 import { Ssh, SshAgent } from "./lib/ssh";
 import { STEPS } from "./phases";
 import { Runner } from "./lib/runner";
@@ -94,7 +95,7 @@ async function main(): Promise<number> {
     let cleaning: Promise<void> | undefined;
     const cleanup = () =>
         (cleaning ??= (async () => {
-            await Promise.all([ctx.vm?.stop(), ctx.native?.stop()]);
+            await Promise.all([ctx.vm?.stop(), ctx.native?.stop(), stopExtraHosts()]);
             ctx.agents?.main.stop();
             ctx.agents?.other.stop();
             rmSync(dir, { recursive: true, force: true });

@@ -10,7 +10,7 @@ import { connect, createServer, type Server, type Socket } from "node:net";
  *     route, no DNS and no NAT, like the VM whose user-mode network reaches only Debian's archive here.
  */
 
-/** A listening TCP forward 127.0.0.1:<port> → target:targetPort. */
+/** A listening TCP forward <listen address, 127.0.0.1 by default>:<port> → target:targetPort. */
 export class TcpForward {
     private constructor(
         private readonly server: Server,
@@ -18,7 +18,8 @@ export class TcpForward {
         readonly port: number,
     ) {}
 
-    static async open(targetHost: string, targetPort: number): Promise<TcpForward> {
+    /** `listenHost`: another address of this machine, e.g. the host end of a machine's veth (lib/extra-host.ts). */
+    static async open(targetHost: string, targetPort: number, listenHost = "127.0.0.1"): Promise<TcpForward> {
         const sockets = new Set<Socket>();
         const server = createServer((client) => {
             const upstream = connect(targetPort, targetHost);
@@ -33,7 +34,7 @@ export class TcpForward {
         });
         await new Promise<void>((resolve, reject) => {
             server.once("error", reject);
-            server.listen(0, "127.0.0.1", () => resolve());
+            server.listen(0, listenHost, () => resolve());
         });
         return new TcpForward(server, sockets, (server.address() as { port: number }).port);
     }

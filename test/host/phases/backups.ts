@@ -17,14 +17,27 @@ import { smokeAgainstVm } from "./smoke";
  * user, port 22), since nothing outside the host is reachable from it but Debian's archive.
  */
 
-const REPO_USER = "vkrepo";
-const REPOSITORY = `sftp://${REPO_USER}@127.0.0.1:22/restic-visualkit-dev`;
+export const REPO_USER = "vkrepo";
+/** The repository's folder in the account's home: the same repository whichever address reaches it (phases/rebuild.ts). */
+export const REPO_PATH = "restic-visualkit-dev";
+const REPOSITORY = `sftp://${REPO_USER}@127.0.0.1:22/${REPO_PATH}`;
 const PROBE_ROWS = 500;
-const PG = `docker exec -i chatwoot-postgres psql -v ON_ERROR_STOP=1 -qAt -U ${CHATWOOT_DATABASE.user} -d ${CHATWOOT_DATABASE.name}`;
+export const PG = `docker exec -i chatwoot-postgres psql -v ON_ERROR_STOP=1 -qAt -U ${CHATWOOT_DATABASE.user} -d ${CHATWOOT_DATABASE.name}`;
 const STORAGE = `/mnt/data/${DATA_FOLDERS.chatwootStorage}`;
 
+/** The account's key, made by the backups phase: the stack's `backupSftpPrivateKey`. */
+const repositoryKey = (ctx: Context) => join(ctx.dir, "backup-repository-key");
+
+/** The config a render with backups on gets: the stack's repository settings and secrets (a rebuilt host gets the same). */
+export function backupConfig(ctx: Context, repository = REPOSITORY): { extra: Record<string, unknown>; secrets: string[] } {
+    return {
+        extra: { backupsEnabled: true, backupRepository: repository, backupPassword: "host-tier repository password", backupSftpPrivateKey: readFileSync(repositoryKey(ctx), "utf8") },
+        secrets: ["backupPassword", "backupSftpPrivateKey"],
+    };
+}
+
 /** One operator command (`npm run backup|restore -- dev …`) from this machine, through the run's agent. */
-async function operator(ctx: Context, script: "backup" | "restore", args: readonly string[]): Promise<string> {
+export async function operator(ctx: Context, script: "backup" | "restore", args: readonly string[]): Promise<string> {
     const ssh = need(ctx.ssh, "SSH");
     const agents = need(ctx.agents, "the agents");
     const target = ["--host", "root@127.0.0.1", "--port", String(ssh.port), "--known-hosts", join(ctx.dir, "known_hosts")];
@@ -51,7 +64,7 @@ export const backups: Phase = {
         const started = Date.now();
 
         // The repository's account, with its own key (a Storage Box sub-account in production).
-        const key = join(ctx.dir, "backup-repository-key");
+        const key = repositoryKey(ctx);
         await runOk("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "visualkit-host-test-repository", "-f", key]);
         await ssh.ok(
             [
@@ -66,10 +79,8 @@ export const backups: Phase = {
         );
 
         // The day-2 step of a render with backups on.
-        const plan = await ctx.render(
-            { backupsEnabled: true, backupRepository: REPOSITORY, backupPassword: "host-tier repository password", backupSftpPrivateKey: readFileSync(key, "utf8") },
-            ["backupPassword", "backupSftpPrivateKey"],
-        );
+        const config = backupConfig(ctx);
+        const plan = await ctx.render(config.extra, config.secrets);
         const install = plan.resources.find((r) => r.type === "command:remote:Command" && r.name.endsWith("-backups-install"));
         if (!install) throw new Error("the render with backupsEnabled has no -backups-install step");
         const installed = await replayCommand(ssh, install);

@@ -8,6 +8,7 @@ import { caddyInstall, cdnSwitch, removedKey, replayCommands } from "./commands"
 import { dockerImages, dockerServices } from "./docker";
 import { monitoring, monitoringAlert } from "./monitoring";
 import { nativeBoot, nativeRestart } from "./native";
+import { rebuild } from "./rebuild";
 import { rollback } from "./rollback";
 import { rollout } from "./rollout";
 import { smoke } from "./smoke";
@@ -38,12 +39,13 @@ export const VM_LANE: Cached = {
  * Lanes share no state they change: the image import is Docker's alone while the SSH steps replay; the zero-downtime
  * loop replaces platform-api while the backups phase stops and restarts only Chatwoot's writers; the monitoring
  * alert stops and starts only the node exporter, which no other phase reads, so its ~11 min of the program's own alert
- * windows start as soon as the monitoring install is replayed and run beside the containers, smoke, rollout and backups.
+ * windows start as soon as the monitoring install is replayed and run beside the containers, smoke, rollout and backups. The rebuild
+ * drill after backups works on a second machine of its own and only reads the first (its data, its repository account).
  */
 export const NATIVE_LANE: readonly Step[] = [
     { lanes: [[buildApps], [nativeBoot]] },
     { lanes: [[dockerImages], [replayCommands, removedKey, caddyInstall, cdnSwitch]] },
-    { lanes: [[monitoringAlert], [dockerServices, smoke, { lanes: [[rollout, rollback], [backups]] }]] },
+    { lanes: [[monitoringAlert], [dockerServices, smoke, { lanes: [[rollout, rollback], [backups, rebuild]] }]] },
     monitoring,
     turn,
     nativeRestart,
