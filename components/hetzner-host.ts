@@ -127,16 +127,7 @@ export class HetznerHost extends pulumi.ComponentResource implements HostHandle 
         this.sshHostKey = sshHostKey;
         const server = createServer(name, args, { labels, keys, userData, ipv4, ipv6 }, this);
 
-        // TURN needs TCP 443 on an address Caddy does not own (docs/turn.md): a server has one primary IPv4, so the
-        // second one is a Floating IP. It outlives the server like the primary IPs; a replaced server gets it reassigned.
-        if (hasTurnAddress(args.catalog, args.host.name)) {
-            const turnIp = new hcloud.FloatingIp(
-                `${name}-turn-ipv4`,
-                { name: `${name}-turn-ipv4`, type: "ipv4", serverId: server.id.apply(Number), description: "TURN address: coturn on UDP/TCP 3478, TLS 5349 and 443", deleteProtection: protect, labels },
-                { parent: this, protect },
-            );
-            this.turnIpv4 = turnIp.ipAddress;
-        }
+        if (hasTurnAddress(args.catalog, args.host.name)) this.turnIpv4 = turnAddress(name, server, labels, protect, this);
 
         const volumeAttachment = new hcloud.VolumeAttachment(
             `${name}-data-attachment`,
@@ -178,6 +169,18 @@ export class HetznerHost extends pulumi.ComponentResource implements HostHandle 
             sshHostKey: this.sshHostKey,
         });
     }
+}
+
+/**
+ * TURN needs TCP 443 on an address Caddy does not own (docs/turn.md): a server has one primary IPv4, so the second one
+ * is a Floating IP. It outlives the server like the primary IPs; a replaced server gets it reassigned.
+ */
+function turnAddress(name: string, server: hcloud.Server, labels: Record<string, string>, protect: boolean, parent: pulumi.Resource): pulumi.Output<string> {
+    return new hcloud.FloatingIp(
+        `${name}-turn-ipv4`,
+        { name: `${name}-turn-ipv4`, type: "ipv4", serverId: server.id.apply(Number), description: "TURN address: coturn on UDP/TCP 3478, TLS 5349 and 443", deleteProtection: protect, labels },
+        { parent, protect },
+    ).ipAddress;
 }
 
 /** Standard input of scripts/host/install-authorized-keys.sh: a header with the key count, then one key per line. */
