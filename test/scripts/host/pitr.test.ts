@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import { mkdirSync, renameSync } from "node:fs";
 import { join } from "node:path";
 import { archiveSettings, PITR_FOLDERS } from "../../../catalog/pitr";
@@ -84,7 +85,8 @@ test("the first push creates the stanza and a base backup and ships them; rows a
     expect(calls.indexOf("start chatwoot-rails chatwoot-sidekiq")).toBeGreaterThan(stop);
     const kept = host.sql("SELECT datname FROM pg_database WHERE datname LIKE 'chatwoot\\_production\\_before\\_%'").split("\n");
     expect(kept).toHaveLength(1);
-    expect(host.sql(`SELECT 1`)).toBe("1");
+    const before = spawnSync("docker", ["exec", "-i", "chatwoot-postgres", "psql", "-X", "-At", "-U", "chatwoot", "-d", kept[0], "-c", "SELECT string_agg(label, ',' ORDER BY id) FROM notes"], { encoding: "utf8", env: { ...process.env, ...host.env } });
+    expect(before.stdout.trim()).toBe("t1,t2,t3");
 });
 
 test("a --to-time that is malformed, has no zone, lies in the future or before the oldest base backup is refused before anything stops", () => {
