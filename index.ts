@@ -8,6 +8,7 @@ import { CloudflareDns } from "./components/cloudflare-dns";
 import { DockerHost } from "./components/docker-host";
 import { GeneratedSecrets } from "./components/generated-secrets";
 import { hostCapacity } from "./catalog/limits";
+import { pitrLayout } from "./catalog/pitr";
 import { HetznerHost, hasTurnAddress } from "./components/hetzner-host";
 import { ImagePrune } from "./components/image-prune";
 import { JanusGateway } from "./components/janus-gateway";
@@ -336,6 +337,8 @@ function chatwootServices(p: Program, host: HostSpec, service: Loaded["catalog"]
             paths: [`${host.dataDir}/${DATA_FOLDERS.chatwootStorage}`, cdnFolder, widgetReleasesFolder(cdnFolder)],
             dumpDir: `${host.dataDir}/.visualkit-backup-dump`,
             postgres: { container: container("postgres"), user: CHATWOOT_DATABASE.user, database: CHATWOOT_DATABASE.name },
+            // Point-in-time recovery: the same folders the Postgres container mounts (catalog/pitr.ts).
+            pitr: pitrLayout(host.dataDir),
             // Every copy that writes: rails (and its standby copy) and sidekiq.
             writers: chatwoot.containers
                 .filter((c) => [container("rails"), container("sidekiq")].includes(c.name))

@@ -8,6 +8,8 @@
  * ships that repository off site (scripts/host/pitr.sh).
  */
 
+import { DATA_FOLDERS } from "./defaults";
+
 /** Folders under the host's data directory (`dataDir`). Postgres's data folder is DATA_FOLDERS.postgres. */
 export const PITR_FOLDERS = {
     /** WAL segments Postgres finished and the host has not pushed yet (written by the container's postgres user). */
@@ -50,3 +52,13 @@ export function archiveSettings(spool: string): Record<string, string> {
 
 /** The pgBackRest stanza of Chatwoot's cluster. */
 export const PITR_STANZA = "chatwoot";
+
+/** The host's folders of point-in-time recovery under a data directory (the Backups component's PitrLayout). */
+export function pitrLayout(dataDir: string): { dataPath: string; socketPath: string; spool: string; repository: string } {
+    return {
+        dataPath: `${dataDir}/${DATA_FOLDERS.postgres}`,
+        socketPath: `${dataDir}/${PITR_FOLDERS.socket}`,
+        spool: `${dataDir}/${PITR_FOLDERS.walSpool}`,
+        repository: `${dataDir}/${PITR_FOLDERS.repository}`,
+    };
+}
