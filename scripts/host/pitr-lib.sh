@@ -249,7 +249,9 @@ pitr_recover() {
   chmod 0700 "$work/data"
   image=$(docker inspect --format '{{.Config.Image}}' "$pg_container")
   # No network: nothing reaches the scratch server but docker exec, and it archives nothing (no archive settings).
-  docker run -d --name "$name" --network none -e PGDATA="$work/data" -v "$work/data:$work/data" -v "$work/wal:$work/wal:ro" "$image" >/dev/null
+  # The image ignores POSTGRES_HOST_AUTH_METHOD for an existing data folder; it only spares the password check of
+  # entrypoints that make it regardless (the real-host tier's stand-in image did).
+  docker run -d --name "$name" --network none -e POSTGRES_HOST_AUTH_METHOD=trust -e PGDATA="$work/data" -v "$work/data:$work/data" -v "$work/wal:$work/wal:ro" "$image" >/dev/null
   for i in $(seq 1 "${VISUALKIT_PITR_RECOVERY_SECONDS:-1800}"); do
     if [ "$(docker exec "$name" psql -X -q -At -U "$pg_user" -d postgres -c 'SELECT pg_is_in_recovery()' 2>/dev/null)" = f ]; then
       echo "recovered to $(utc "$pitr_target")"
