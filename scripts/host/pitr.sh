@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Continuous WAL archiving of Chatwoot's database (point-in-time recovery; docs/backups.md): pushes the WAL segments
 # Postgres spooled on the data volume into pgBackRest's repository and ships that repository off site with restic.
-# Run every minute by visualkit-pitr-push.timer (with archive_timeout = 60 s, a commit is off site within ~3 min);
+# Run every minute by visualkit-pitr-push.timer (with archive_timeout = 60 s, a commit is off site within ~2 min);
 # `base` is the nightly full base backup, run by visualkit-backup. Its own lock: a long nightly dump or a restore must
 # not hold up the WAL, and pgBackRest and restic lock their repositories themselves. Records the outcome in the
 # status file (`pitr`); a failure fails the unit, whose OnFailure= raises the alarm.
