@@ -55,7 +55,7 @@ export class Backups extends pulumi.ComponentResource {
             // The secrets are a trigger too (kept encrypted in the state): a new password or key is installed at once.
             new command.remote.Command(`${name}-install`, { ...REMOTE_COMMAND_DEFAULTS, connection, create: install, stdin, triggers: [install, args.host.instance, stdin] }, child);
         } else {
-            const disable = renderBackupDisable();
+            const disable = renderBackupDisable(args.data.pitr?.spool);
             new command.remote.Command(`${name}-off`, { ...REMOTE_COMMAND_DEFAULTS, connection, create: disable, triggers: [disable, args.host.instance] }, child);
         }
         this.repository = pulumi.output(cfg ? cfg.repository : "");

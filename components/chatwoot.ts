@@ -3,6 +3,7 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { CHATWOOT_DATABASE, CONTAINER_LOGS, DATA_FOLDERS } from "../catalog/defaults";
 import { portOf, routeUrl } from "../catalog/derived";
+import { archiveSettings, pitrLayout } from "../catalog/pitr";
 import type { ContainerSpec, HostSpec, ServiceSpec } from "../catalog/types";
 import type { SecretString } from "../config/secret";
 import { envEntries, hardening, instanceLabels, pullImage, serviceContainer } from "../lib/containers";
@@ -170,14 +171,28 @@ function stores(
 ) {
     const data = (folder: string) => `${args.host.dataDir}/${folder}`;
     const postgresImage = pullImage(`${name}-postgres-image`, args.images.postgres, on.engine, { parent: on.parent });
+    // Point-in-time recovery (catalog/pitr.ts, docs/backups.md): the data folder sits at the host's own path inside the
+    // container (pgBackRest on the host refuses a data_directory other than its pg1-path, pgbackrest
+    // src/command/check/common.c checkDbConfig), finished WAL segments are copied into the spool (same path on both
+    // sides, so the archive_command reads the same on the host), and the socket folder is shared for pgBackRest's
+    // base backups. The image's entrypoint creates and owns PGDATA and makes /var/run/postgresql writable.
+    const pitr = pitrLayout(args.host.dataDir);
     const postgres = serviceContainer(
         `${name}-postgres`,
         {
             service: args.service,
             container: specs.postgres,
             image: postgresImage.imageId,
-            envs: envEntries({ POSTGRES_USER, POSTGRES_DB }, { POSTGRES_PASSWORD: passwords.postgres }),
-            extra: { networksAdvanced: on.networksAdvanced, volumes: [{ hostPath: data(DATA_FOLDERS.postgres), containerPath: "/var/lib/postgresql/data" }] },
+            envs: envEntries({ POSTGRES_USER, POSTGRES_DB, PGDATA: pitr.dataPath }, { POSTGRES_PASSWORD: passwords.postgres }),
+            extra: {
+                networksAdvanced: on.networksAdvanced,
+                command: ["postgres", ...Object.entries(archiveSettings(pitr.spool)).flatMap(([k, v]) => ["-c", `${k}=${v}`])],
+                volumes: [
+                    { hostPath: pitr.dataPath, containerPath: pitr.dataPath },
+                    { hostPath: pitr.spool, containerPath: pitr.spool },
+                    { hostPath: pitr.socketPath, containerPath: "/var/run/postgresql" },
+                ],
+            },
         },
         on.engine,
         { parent: on.parent },

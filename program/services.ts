@@ -1,5 +1,6 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { CHATWOOT_DATABASE, DATA_FOLDERS } from "../catalog/defaults";
+import { pitrLayout } from "../catalog/pitr";
 import type { Catalog, ComponentKind, HostSpec, ServiceSpec } from "../catalog/types";
 import type { PlatformConfig } from "../config/types";
 import { Backups } from "../components/backups";
@@ -159,6 +160,8 @@ function chatwoot({ p, host, service, docker, perHost }: DeployContext): Deploye
             paths: [`${host.dataDir}/${DATA_FOLDERS.chatwootStorage}`, cdnFolder, widgetReleasesFolder(cdnFolder)],
             dumpDir: `${host.dataDir}/.visualkit-backup-dump`,
             postgres: { container: container("postgres"), user: CHATWOOT_DATABASE.user, database: CHATWOOT_DATABASE.name },
+            // Point-in-time recovery: the same folders the Postgres container mounts (catalog/pitr.ts).
+            pitr: pitrLayout(host.dataDir),
             // Every copy that writes: rails (and its standby copy) and sidekiq.
             writers: service.containers
                 .filter((c) => [container("rails"), container("sidekiq")].includes(c.name))

@@ -4,6 +4,7 @@
  * systemd-analyze, the script with shellcheck and run it against a temporary root.
  */
 import { createHash } from "node:crypto";
+import { PITR_SPOOL_MARKER } from "../catalog/pitr";
 import { shellQuote } from "../lib/shipped";
 
 /** Where everything lives on the host; the operator commands and the freshness check read the same paths. */
@@ -25,9 +26,25 @@ export const BACKUP_SCRIPTS = [
     { file: "restore.sh", command: "visualkit-restore" },
     { file: "backup-prune.sh", command: "visualkit-backup-prune" },
     { file: "backup-alarm.sh", command: "visualkit-backup-alarm" },
+    { file: "pitr-lib.sh" },
+    { file: "pitr.sh", command: "visualkit-pitr" },
 ] as const;
 
 export const BACKUP_TIMERS = ["visualkit-backup.timer", "visualkit-backup-drill.timer"] as const;
+/** Point-in-time recovery's timer: the spooled WAL into pgBackRest and off site, every minute. */
+export const PITR_TIMER = "visualkit-pitr-push.timer";
+
+/** Where point-in-time recovery finds Postgres and keeps the WAL on the host (catalog/pitr.ts). */
+export interface PitrLayout {
+    /** Postgres's data folder, at the same path inside the container (PGDATA), as pgBackRest requires. */
+    readonly dataPath: string;
+    /** The container's socket folder on the host. */
+    readonly socketPath: string;
+    /** Where the container's archive_command spools finished WAL segments. */
+    readonly spool: string;
+    /** pgBackRest's repository on the data volume, shipped off site by restic. */
+    readonly repository: string;
+}
 
 export interface BackupLayout {
     /** Tag of every snapshot (`visualkit-<stack>`): retention and restores only look at these. */
@@ -51,6 +68,11 @@ export interface BackupLayout {
      * prunes; the backup-prune workflow does with its own key. Otherwise the timer's unit prunes after the backup.
      */
     readonly appendOnly: boolean;
+    /**
+     * Point-in-time recovery (pgBackRest): the WAL pushed every minute, a base backup nightly, the drill to a time.
+     * @default undefined (dumps only)
+     */
+    readonly pitr?: PitrLayout;
 }
 
 /** /etc/visualkit/backup.conf: the plain settings (no secret), sourced by the scripts. */
@@ -68,6 +90,17 @@ export function renderBackupConf(l: BackupLayout): string {
         VISUALKIT_KEEP_MONTHLY: String(l.keep.monthly),
         ...(l.sftp ? { VISUALKIT_SFTP_KEY: BACKUP_PATHS.sftpKey } : {}),
         ...(l.appendOnly ? { VISUALKIT_APPEND_ONLY: "1" } : {}),
+        ...(l.pitr
+            ? {
+                  VISUALKIT_PITR: "1",
+                  VISUALKIT_PG_DATA: l.pitr.dataPath,
+                  VISUALKIT_PG_SOCKET: l.pitr.socketPath,
+                  VISUALKIT_WAL_SPOOL: l.pitr.spool,
+                  VISUALKIT_PITR_REPO: l.pitr.repository,
+                  // The window: as many days as daily snapshots are kept.
+                  VISUALKIT_PITR_DAYS: String(l.keep.daily),
+              }
+            : {}),
     };
     for (const p of l.paths) {
         if (/\s/.test(p)) throw new Error(`backups: the path ${p} has white space; VISUALKIT_BACKUP_PATHS is split on it`);
@@ -108,7 +141,7 @@ export const BACKUP_ALARM_UNIT = "visualkit-backup-failed@.service";
  * skipped when the backup failed), never from `npm run backup`; not at all on a host whose key is append-only.
  */
 export function renderBackupUnits(l: BackupLayout): Record<string, string> {
-    const service = (description: string, command: string, post?: string) =>
+    const service = (description: string, command: string | string[], post?: string) =>
         unit({
             Unit: {
                 Description: description,
@@ -118,15 +151,31 @@ export function renderBackupUnits(l: BackupLayout): Record<string, string> {
                 OnFailure: BACKUP_ALARM_UNIT.replace("@.", "@%n."),
             },
             // Below the platform's services in CPU and disk priority: a backup must not slow calls down.
-            Service: { Type: "oneshot", ExecStart: `/usr/local/sbin/${command}`, ...(post ? { ExecStartPost: `/usr/local/sbin/${post}` } : {}), Nice: "10", IOSchedulingClass: "idle" },
+            Service: { Type: "oneshot", ExecStart: ([] as string[]).concat(command).map((c) => `/usr/local/sbin/${c}`), ...(post ? { ExecStartPost: `/usr/local/sbin/${post}` } : {}), Nice: "10", IOSchedulingClass: "idle" },
         });
     const timer = (description: string, calendar: string) =>
         unit({ Unit: { Description: description }, Timer: { OnCalendar: calendar, Persistent: "true", RandomizedDelaySec: "10min" }, Install: { WantedBy: "timers.target" } });
     return {
         "visualkit-backup.service": service("VisualKit backup: Chatwoot database and files into restic", "visualkit-backup", l.appendOnly ? undefined : "visualkit-backup-prune"),
         "visualkit-backup.timer": timer("Scheduled VisualKit backup", l.schedule),
-        "visualkit-backup-drill.service": service("VisualKit restore drill: latest snapshot into a scratch Postgres", "visualkit-backup-drill"),
+        // With point-in-time recovery the drill also recovers to the moment it runs (base backup + every WAL segment since).
+        "visualkit-backup-drill.service": service(
+            "VisualKit restore drill: latest snapshot into a scratch Postgres",
+            l.pitr ? ["visualkit-backup-drill", "visualkit-backup-drill --to-time now"] : "visualkit-backup-drill",
+        ),
         "visualkit-backup-drill.timer": timer("Scheduled VisualKit restore drill", l.drillSchedule),
+        ...(l.pitr
+            ? {
+                  "visualkit-pitr-push.service": service("VisualKit WAL archive: spooled WAL into pgBackRest, shipped off site", "visualkit-pitr push"),
+                  // Every minute on the minute (AccuracySec: systemd's default would let it slip by up to a minute): with
+                  // archive_timeout 60 s a commit is spooled within 60 s and off site within the next run.
+                  [PITR_TIMER]: unit({
+                      Unit: { Description: "VisualKit WAL archive, every minute" },
+                      Timer: { OnCalendar: "*-*-* *:*:00", AccuracySec: "1s" },
+                      Install: { WantedBy: "timers.target" },
+                  }),
+              }
+            : {}),
         [BACKUP_ALARM_UNIT]: unit({
             Unit: { Description: "VisualKit backup alarm: records that %i failed" },
             Service: { Type: "oneshot", ExecStart: "/usr/local/sbin/visualkit-backup-alarm %i" },
@@ -156,11 +205,22 @@ export function renderBackupInstall(l: BackupLayout, scripts: Readonly<Record<st
         "set -eu",
         'root="${VISUALKIT_INSTALL_ROOT:-}"',
         "umask 022",
-        "if ! command -v restic >/dev/null 2>&1 || ! command -v jq >/dev/null 2>&1; then",
-        "  export DEBIAN_FRONTEND=noninteractive",
-        "  apt-get update -qq",
-        "  apt-get install -y -qq --no-install-recommends restic jq >/dev/null",
-        "fi",
+        ...(l.pitr
+            ? [
+                  // pgBackRest from Debian (2.45 in bookworm); it pulls postgresql-common, which starts no server.
+                  "if ! command -v restic >/dev/null 2>&1 || ! command -v jq >/dev/null 2>&1 || ! command -v pgbackrest >/dev/null 2>&1; then",
+                  "  export DEBIAN_FRONTEND=noninteractive",
+                  "  apt-get update -qq",
+                  "  apt-get install -y -qq --no-install-recommends restic jq pgbackrest >/dev/null",
+                  "fi",
+              ]
+            : [
+                  "if ! command -v restic >/dev/null 2>&1 || ! command -v jq >/dev/null 2>&1; then",
+                  "  export DEBIAN_FRONTEND=noninteractive",
+                  "  apt-get update -qq",
+                  "  apt-get install -y -qq --no-install-recommends restic jq >/dev/null",
+                  "fi",
+              ]),
         `mkdir -p ${r(BACKUP_PATHS.lib)} ${r("/usr/local/sbin")} ${r(BACKUP_PATHS.units)}`,
         `install -d -m 0700 ${r("/etc/visualkit")} ${r(BACKUP_PATHS.state)}`,
     ];
@@ -187,19 +247,23 @@ export function renderBackupInstall(l: BackupLayout, scripts: Readonly<Record<st
         "fi",
         'if [ -z "$root" ]; then',
         "  systemctl daemon-reload",
-        `  systemctl enable --now ${BACKUP_TIMERS.join(" ")} >/dev/null`,
+        `  systemctl enable --now ${[...BACKUP_TIMERS, ...(l.pitr ? [PITR_TIMER] : [])].join(" ")} >/dev/null`,
         "fi",
         'echo "backups installed: $(restic version | cut -d" " -f1-2)"',
     );
     return lines.join("\n") + "\n";
 }
 
-/** Run when backups are turned off: the timers stop; scripts, settings and the repository stay. */
-export function renderBackupDisable(): string {
+/**
+ * Run when backups are turned off: the timers stop; scripts, settings and the repositories stay. The WAL spool's
+ * marker goes, so Postgres stops copying segments nobody pushes any more (catalog/pitr.ts archiveCommand).
+ */
+export function renderBackupDisable(walSpool?: string): string {
     return [
         "set -eu",
         // Nothing to do on a host that never had them: disable fails there, which is fine.
-        `systemctl disable --now ${BACKUP_TIMERS.join(" ")} >/dev/null 2>&1 || true`,
+        `systemctl disable --now ${[...BACKUP_TIMERS, PITR_TIMER].join(" ")} >/dev/null 2>&1 || true`,
+        ...(walSpool ? [`rm -f ${shellQuote(`${walSpool}/${PITR_SPOOL_MARKER}`)}`] : []),
         'echo "backups off"',
         "",
     ].join("\n");

@@ -1,20 +1,23 @@
 import { createInterface } from "node:readline";
-import { checkSnapshotId, resolveTarget, runRemote, takeTargetOptions, TARGET_USAGE } from "./backup/remote";
+import { checkSnapshotId, checkTargetTime, resolveTarget, runRemote, takeTargetOptions, TARGET_USAGE } from "./backup/remote";
 
 /**
- * `npm run restore -- <stack> [--snapshot ID] [--yes] [--drill] [target options]`
+ * `npm run restore -- <stack> [--snapshot ID | --to-time TIMESTAMP] [--yes] [--drill] [target options]`
  *
  * Restores a snapshot (default: the latest) into the running platform on the stack's host: Chatwoot rails and
  * sidekiq stop, the database and files are replaced, they start again and must turn healthy. Asks for the stack name
  * first unless --yes. With --drill it restores into a scratch Postgres instead, compares row counts with the live
- * database and touches nothing. Exit 0 on success, 1 on failure (missing snapshot, wrong password, unreachable
+ * database and touches nothing. With --to-time the database (not the files) is recovered to that moment from the WAL
+ * archive (point-in-time recovery, docs/backups.md); a malformed timestamp is refused here, one outside the recovery
+ * window by the host, both before anything stops. Exit 0 on success, 1 on failure (missing snapshot, wrong password, unreachable
  * repository, not confirmed), 2 on bad usage.
  */
-const USAGE = `usage: npm run restore -- <stack> [--snapshot ID] [--yes] [--drill] ${TARGET_USAGE}`;
+const USAGE = `usage: npm run restore -- <stack> [--snapshot ID | --to-time TIMESTAMP] [--yes] [--drill] ${TARGET_USAGE}`;
 
 interface Args {
     readonly stack?: string;
     readonly snapshot?: string;
+    readonly toTime?: string;
     readonly yes: boolean;
     readonly drill: boolean;
 }
@@ -22,6 +25,7 @@ interface Args {
 function parse(rest: readonly string[]): Args {
     let stack: string | undefined;
     let snapshot: string | undefined;
+    let toTime: string | undefined;
     let yes = false;
     let drill = false;
     for (let i = 0; i < rest.length; i++) {
@@ -32,11 +36,16 @@ function parse(rest: readonly string[]): Args {
             const v = rest[++i];
             if (v === undefined) throw new Error("--snapshot needs an id");
             snapshot = checkSnapshotId(v);
+        } else if (arg === "--to-time") {
+            const v = rest[++i];
+            if (v === undefined) throw new Error("--to-time needs a timestamp, e.g. 2026-12-05T14:30:00Z");
+            toTime = checkTargetTime(v);
         } else if (arg.startsWith("-")) throw new Error(`unknown option ${arg}`);
         else if (stack === undefined) stack = arg;
         else throw new Error(`unexpected argument ${arg}`);
     }
-    return { stack, snapshot, yes, drill };
+    if (snapshot !== undefined && toTime !== undefined) throw new Error("--snapshot and --to-time exclude each other");
+    return { stack, snapshot, toTime, yes, drill };
 }
 
 /** One line from standard input (a terminal or a pipe); undefined at its end. */
@@ -73,13 +82,14 @@ async function main(): Promise<number> {
         console.error(`restore: ${(e as Error).message}\n${USAGE}`);
         return 2;
     }
-    const snapshotWords = args.snapshot ? ["--snapshot", args.snapshot] : [];
+    const snapshotWords = args.toTime ? ["--to-time", args.toTime] : args.snapshot ? ["--snapshot", args.snapshot] : [];
+    const what = args.toTime ? `its database as it was at ${args.toTime} (the files stay)` : `snapshot ${args.snapshot ?? "latest"}`;
     if (args.drill) return runRemote(target, ["visualkit-backup-drill", ...snapshotWords]);
 
     if (!args.yes) {
         const name = args.stack ?? target.destination;
         const answer = await ask(
-            `This replaces Chatwoot's database and files on ${target.destination} (${name}) with snapshot ${args.snapshot ?? "latest"}; ` +
+            `This replaces Chatwoot's database and files on ${target.destination} (${name}) with ${what}; ` +
                 `rails and sidekiq stop meanwhile.\nType ${name} to go on: `,
         );
         if (answer !== name) {

@@ -19,6 +19,8 @@ declare -A tools=(
   [restic]=restic
   # The append-only repository key: rclone serve restic --append-only, forced on the sshd's key (docs/backups.md).
   [rclone]=rclone
+  # Point-in-time recovery (scripts/host/pitr.sh): Debian's pgBackRest against the test's PostgreSQL.
+  [pgbackrest]=pgbackrest
   [sshd]=openssh-server
   [ssh]=openssh-client
   [jq]=jq

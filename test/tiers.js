@@ -10,6 +10,7 @@
  */
 const DATA_TIER = [
     "test/scripts/host/backup.test.ts",
+    "test/scripts/host/pitr.test.ts",
     "test/scripts/backup-commands.test.ts",
     "test/scripts/host/pg-copy.test.ts",
     "test/scripts/migrate-data.test.ts",

@@ -122,7 +122,8 @@ export function resolveTarget(opts: TargetOptions, outputs?: Record<string, unkn
 /** Runs one command on the host, its output passed through; returns its exit status (255: SSH itself failed). */
 export function runRemote(target: SshTarget, words: readonly string[]): number {
     // ssh joins the words into one line for the remote shell: every word is checked to need no quoting.
-    for (const w of words) if (!/^[A-Za-z0-9._\/-]+$/.test(w)) throw new Error(`refusing to send ${JSON.stringify(w)} over SSH unquoted`);
+    // `:` and `+` (a --to-time timestamp) mean nothing to a POSIX shell.
+    for (const w of words) if (!/^[A-Za-z0-9._\/:+-]+$/.test(w)) throw new Error(`refusing to send ${JSON.stringify(w)} over SSH unquoted`);
     const res = spawnSync("ssh", [...target.args, target.destination, words.join(" ")], { stdio: ["ignore", "inherit", "inherit"] });
     if (res.error) throw res.error;
     if (res.status === 255) console.error(`ssh to ${target.destination} failed (exit 255); is the host up and your key allowed?`);
@@ -142,4 +143,25 @@ export function readRemote(target: SshTarget, words: readonly string[]): string 
 export function checkSnapshotId(id: string): string {
     if (id !== "latest" && !/^[0-9a-f]{4,64}$/.test(id)) throw new Error(`--snapshot must be a snapshot id (hex, at least 4 characters) or latest, got ${id}`);
     return id;
+}
+
+/**
+ * A --to-time timestamp, in UTC as the host scripts receive it (one shell word). A zone is required (`Z` or an offset):
+ * a restore to the wrong hour is worse than a refusal. The host checks it again against the recovery window.
+ */
+export function checkTargetTime(value: string): string {
+    const shape = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}(:?\d{2})?)$/;
+    const [date, time] = value.split(/[T ]/);
+    const ms = shape.test(value) ? Date.parse(`${date}T${time}`.replace(/([+-]\d{2})(\d{2})$/, "$1:$2")) : NaN;
+    // Date.parse rolls 2026-02-30 over to March: the day must survive the round trip.
+    const sameDay = !Number.isNaN(ms) && new Date(ms + offsetMs(value)).toISOString().slice(0, 10) === date;
+    if (!sameDay) throw new Error(`--to-time '${value}' is not a timestamp with a zone: give it as 2026-12-05T14:30:00Z (UTC) or 2026-12-05T15:30:00+01:00`);
+    return new Date(ms).toISOString();
+}
+
+/** The zone offset written in a timestamp, in milliseconds (0 for Z). */
+function offsetMs(value: string): number {
+    const m = /([+-])(\d{2}):?(\d{2})?$/.exec(value.replace(/^\d{4}-\d{2}-\d{2}/, ""));
+    if (!m) return 0;
+    return (m[1] === "-" ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3] ?? 0)) * 60_000;
 }

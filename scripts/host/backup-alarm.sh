@@ -16,6 +16,7 @@ unit=${1:?usage: $script_name <unit>}
 case "$unit" in
   visualkit-backup.service) job=backup ;;
   visualkit-backup-drill.service) job=drill ;;
+  visualkit-pitr-push.service) job=pitr ;;
   *) job=other ;;
 esac
 t=$(now)

@@ -9,19 +9,29 @@
 # Installed as /usr/local/sbin/visualkit-backup-drill; run by visualkit-backup-drill.timer and by
 # `npm run restore -- <stack> --drill`.
 #
-# Usage: visualkit-backup-drill [--snapshot ID]   (default: the latest snapshot)
+# With --to-time TIMESTAMP (or `now`) the drill recovers the database to that moment instead (point-in-time recovery,
+# pitr-lib.sh: base backup and WAL replay in the scratch container) and compares the same way; the weekly timer runs
+# both, so the WAL archive is proven as often as the dumps.
+#
+# Usage: visualkit-backup-drill [--snapshot ID | --to-time TIMESTAMP|now]   (default: the latest snapshot)
 # shellcheck disable=SC2016 # jq programs are single-quoted on purpose
 set -euo pipefail
 script_name=visualkit-backup-drill
+here=$(dirname "$(readlink -f "$0")")
 # shellcheck source=backup-lib.sh
-. "$(dirname "$(readlink -f "$0")")/backup-lib.sh"
+. "$here/backup-lib.sh"
+# shellcheck source=pitr-lib.sh
+. "$here/pitr-lib.sh"
 
 want=latest
+to_time=""
 case "${1:-}" in
   --snapshot) want=${2:?--snapshot needs an id} ;;
+  --to-time) to_time=${2:?--to-time needs a timestamp or now} ;;
   "") ;;
-  *) die "usage: $script_name [--snapshot ID]" ;;
+  *) die "usage: $script_name [--snapshot ID | --to-time TIMESTAMP|now]" ;;
 esac
+if [ "$to_time" = now ]; then to_time=$(date -u +%Y-%m-%dT%H:%M:%SZ); fi
 load_settings
 take_lock
 
@@ -47,6 +57,15 @@ finish() {
 }
 trap finish EXIT
 
+if [ -n "$to_time" ]; then
+  reason="the recovery to $to_time failed"
+  pitr_settings
+  pitr_prepare "$to_time" "$work"
+  pitr_recover "$scratch" "$work"
+  shown="the recovery to $(utc "$pitr_target")"
+  snapshot="time:$(utc "$pitr_target")"
+  count_as=("$scratch" "$pg_user" "$pg_db")
+else
 reason="the repository did not open"
 list=$(snapshot_list) || exit 1
 reason="snapshot $want not found"
@@ -73,9 +92,12 @@ done
 
 reason="pg_restore of snapshot ${snapshot:0:8} failed"
 docker exec -i "$scratch" pg_restore --exit-on-error --no-owner --no-acl -U drill -d drill <"$work/$dump_name"
+count_as=("$scratch" drill drill)
+shown=${snapshot:0:8}
+fi
 
 reason="counting rows failed"
-row_counts "$scratch" drill drill | LC_ALL=C sort >"$work/restored.tsv"
+row_counts "${count_as[@]}" | LC_ALL=C sort >"$work/restored.tsv"
 row_counts "$pg_container" "$pg_user" "$pg_db" | LC_ALL=C sort >"$work/live.tsv"
 
 # One line per table: name, rows live, rows in the snapshot; a table missing on one side shows "-".
@@ -87,11 +109,11 @@ rows=$(awk -F'\t' '{ s += $2 } END { print s + 0 }' "$work/restored.tsv")
 live_rows=$(awk -F'\t' '{ s += $2 } END { print s + 0 }' "$work/live.tsv")
 last_rows=$(jq -r '.drill.rows // 0' "$status_file" 2>/dev/null || echo 0)
 missing=$(awk -F'\t' '$3 == "-" { print $1 }' <<<"$report" | paste -sd, -)
-echo "snapshot ${snapshot:0:8}: $tables tables, $rows rows restored"
+echo "$shown: $tables tables, $rows rows restored"
 
 reason="the snapshot restored no table"
 [ "$tables" -gt 0 ] || die "$reason"
-reason="tables missing from snapshot ${snapshot:0:8}: $missing"
+reason="tables missing from $shown: $missing"
 [ -z "$missing" ] || die "$reason"
 # An emptied database backs up and restores without an error; only the counts show it. Against the live database
 # (the snapshot was emptied) and against the last passed drill (the live database was emptied too).
@@ -99,7 +121,7 @@ ratio=${VISUALKIT_DRILL_MIN_ROWS_RATIO:-0.5}
 for pair in "live database:$live_rows" "last passed drill:$last_rows"; do
   what=${pair%%:*} n=${pair##*:}
   if awk -v r="$rows" -v n="$n" -v q="$ratio" 'BEGIN { exit !(n > 0 && r < n * q) }'; then
-    reason="snapshot ${snapshot:0:8} holds $rows rows, under $ratio of the $what's $n: an emptied or truncated database"
+    reason="$shown holds $rows rows, under $ratio of the $what's $n: an emptied or truncated database"
     die "$reason"
   fi
 done

@@ -29,4 +29,8 @@ trap failed EXIT
 run_restic unlock >/dev/null
 read -r -a keep <<<"$(retention_args)"
 run_restic forget --prune --tag "$backup_tag" --group-by host,tags "${keep[@]}"
+# Point-in-time recovery's shipments (one a minute while the database writes): each holds pgBackRest's whole repository,
+# whose own retention keeps the window, so the newest of each host and one a day are enough. Tagged apart from the
+# dumps (restic --tag matches whole tags), so neither retention touches the other's snapshots.
+run_restic forget --prune --tag "$backup_tag-pitr" --group-by host,tags --keep-within 2h --keep-last 3 --keep-daily "${VISUALKIT_KEEP_DAILY:-7}"
 record_status --arg t "$(now)" '.prune.lastSuccess = $t'

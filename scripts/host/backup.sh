@@ -67,3 +67,8 @@ rm -f "$dump_dir/$dump_name"
 record_status --arg t "$(now)" --arg s "$snapshot_id" --argjson b "$(jq '.total_bytes_processed // 0' <<<"$summary")" \
   --arg r "$(shown_repo)" '.backup.lastSuccess = $t | .backup.snapshot = $s | .backup.bytes = $b | .repository = $r'
 echo "snapshot $snapshot"
+# The nightly base backup of point-in-time recovery (its own lock and status; a failure fails this unit too).
+if [ "${VISUALKIT_PITR:-}" = 1 ]; then
+  stage="the point-in-time base backup"
+  "$(dirname "$(readlink -f "$0")")/pitr.sh" base
+fi

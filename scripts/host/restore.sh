@@ -13,23 +13,36 @@
 # leaves a restore that still runs to its end. The exit status is the restore's when the follower sees the end.
 # Installed as /usr/local/sbin/visualkit-restore; run by `npm run restore -- <stack>`, which asks first.
 #
-# Usage: visualkit-restore --yes [--snapshot ID]   (default: the latest snapshot)
+# With --to-time the database is recovered to that moment instead (point-in-time recovery, pitr-lib.sh): the base
+# backup and WAL replay happen in a scratch container while Chatwoot runs, and the result is swapped in the same way;
+# the files stay as they are (they have no history between snapshots). A target that is malformed or outside the
+# recovery window is refused before anything is stopped.
+#
+# Usage: visualkit-restore --yes [--snapshot ID | --to-time TIMESTAMP]   (default: the latest snapshot)
 set -euo pipefail
 script_name=visualkit-restore
+here=$(dirname "$(readlink -f "$0")")
 # shellcheck source=backup-lib.sh
-. "$(dirname "$(readlink -f "$0")")/backup-lib.sh"
+. "$here/backup-lib.sh"
+# shellcheck source=pitr-lib.sh
+. "$here/pitr-lib.sh"
 
 want=latest
+to_time=""
 yes=""
 log=""
 while [ "$#" -gt 0 ]; do
   case "$1" in
     --snapshot) want=${2:?--snapshot needs an id}; shift 2 ;;
+    --to-time) to_time=${2:?--to-time needs a timestamp}; shift 2 ;;
     --yes) yes=1; shift ;;
     --detached) log=${2:?--detached needs the log path}; shift 2 ;;
-    *) die "usage: $script_name --yes [--snapshot ID]" ;;
+    *) die "usage: $script_name --yes [--snapshot ID | --to-time TIMESTAMP]" ;;
   esac
 done
+[ -z "$to_time" ] || [ "$want" = latest ] || die "--snapshot and --to-time exclude each other: a snapshot is one moment, --to-time another"
+# A malformed time is refused here, before the detached restore starts (its window is checked there, before any stop).
+[ -z "$to_time" ] || pitr_parse_time "$to_time" >/dev/null
 [ -n "$yes" ] || die "a restore replaces the live database and files; run it with --yes (npm run restore asks first)"
 
 stamp=$(date -u +%Y%m%d%H%M%S)
@@ -40,7 +53,8 @@ if [ -z "$log" ]; then
   log="$state_dir/restore-$stamp-$$.log"
   : >"$log.out"
   : >"$log.err"
-  setsid bash "$(readlink -f "$0")" --detached "$log" --yes --snapshot "$want" </dev/null >>"$log.out" 2>>"$log.err" &
+  if [ -n "$to_time" ]; then what=(--to-time "$to_time"); else what=(--snapshot "$want"); fi
+  setsid bash "$(readlink -f "$0")" --detached "$log" --yes "${what[@]}" </dev/null >>"$log.out" 2>>"$log.err" &
   pid=$!
   echo "$script_name: the restore runs detached (PID $pid); its log: $log.out, $log.err; closing this session does not stop it"
   tail -n +1 --pid="$pid" -f "$log.err" >&2 &
@@ -62,9 +76,11 @@ rm -rf "$dump_dir"/restore.*
 work=$(work_dir restore)
 staged=()
 stopped=""
+scratch=""
 finish() {
   local status=$?
   trap '' INT TERM
+  if [ -n "$scratch" ]; then docker rm -f -v "$scratch" >/dev/null 2>&1 || true; fi
   for s in "${staged[@]}"; do rm -rf "$s"; done
   rm -rf "$work"
   if [ -n "$stopped" ]; then
@@ -77,15 +93,31 @@ finish() {
 trap finish EXIT
 trap 'exit 1' INT TERM
 
-list=$(snapshot_list) || exit 1
-snapshot=$(resolve_snapshot "$want" "$list")
-echo "restoring snapshot ${snapshot:0:8}"
-fetch_dump "$snapshot" "$work/$dump_name"
+if [ -n "$to_time" ]; then
+  pitr_settings
+  # A scratch server a killed recovery left (the lock says none still runs): a full copy of the database.
+  for old in $(docker ps -a --filter name=visualkit-pitr- --format '{{.Names}}'); do docker rm -f -v "$old" >/dev/null 2>&1 || true; done
+  pitr_prepare "$to_time" "$work"
+  scratch="visualkit-pitr-$$"
+  pitr_recover "$scratch" "$work"
+  docker exec "$scratch" pg_dump -U "$pg_user" -d "$pg_db" -Fc >"$work/$dump_name"
+  check_dump "$work/$dump_name" || die "the dump of the recovered database did not read back"
+  docker rm -f -v "$scratch" >/dev/null
+  scratch=""
+  rm -rf "$work/data" "$work/wal" "$work"/offsite-*
+  label="the recovery to $(utc "$pitr_target")"
+else
+  list=$(snapshot_list) || exit 1
+  snapshot=$(resolve_snapshot "$want" "$list")
+  echo "restoring snapshot ${snapshot:0:8}"
+  fetch_dump "$snapshot" "$work/$dump_name"
+  label="snapshot ${snapshot:0:8}"
+fi
 
 # The folders unpacked by one restic restore into a temporary folder beside the first (the data volume), so the
 # swap below is a rename.
 declare -A restored=()
-if [ "${#backup_paths[@]}" -gt 0 ]; then
+if [ -z "$to_time" ] && [ "${#backup_paths[@]}" -gt 0 ]; then
   parent=$(dirname "${backup_paths[0]}")
   mkdir -p "$parent"
   staging=$(mktemp -d "$parent/.visualkit-restore.XXXXXX")
@@ -97,7 +129,7 @@ if [ "${#backup_paths[@]}" -gt 0 ]; then
     if [ -e "$staging$p" ] || [ -L "$staging$p" ]; then
       restored[$p]="$staging$p"
     else
-      echo "$script_name: $p is not in snapshot ${snapshot:0:8}; left as it is" >&2
+      echo "$script_name: $p is not in $label; left as it is" >&2
     fi
   done
 fi
@@ -145,4 +177,4 @@ if [ -n "$stopped" ]; then
   done
   echo "${app_containers[*]} healthy"
 fi
-echo "restore of snapshot ${snapshot:0:8} done"
+echo "restore of $label done"

@@ -205,7 +205,14 @@ describe.each(["dev", "prod"])("%s Docker services", (stack) => {
         expect(env(rails, "SMTP_ADDRESS")).toBe("smtp.zoho.com");
         for (const k of ["SECRET_KEY_BASE", "POSTGRES_PASSWORD", "REDIS_PASSWORD", "SMTP_PASSWORD"]) expect(env(rails, k)).toBeDefined();
         const volumes = (name: string) => (containerNamed(name).rawInputs.volumes as { hostPath: string; containerPath: string }[]).map((v) => `${v.hostPath}:${v.containerPath}`);
-        expect(volumes("chatwoot-postgres")).toEqual(["/mnt/data/postgres:/var/lib/postgresql/data"]);
+        // Point-in-time recovery (catalog/pitr.ts): the data folder at the host's path (PGDATA), the WAL spool, the socket.
+        expect(volumes("chatwoot-postgres")).toEqual(["/mnt/data/postgres:/mnt/data/postgres", "/mnt/data/postgres-wal-spool:/mnt/data/postgres-wal-spool", "/mnt/data/postgres-socket:/var/run/postgresql"]);
+        const postgres = containerNamed("chatwoot-postgres");
+        expect(env(postgres, "PGDATA")).toBe("/mnt/data/postgres");
+        const pgCommand = postgres.rawInputs.command as string[];
+        expect(pgCommand[0]).toBe("postgres");
+        expect(pgCommand.filter((_, i) => pgCommand[i - 1] === "-c").map((kv) => kv.split("=")[0])).toEqual(["archive_mode", "archive_command", "archive_timeout", "wal_level"]);
+        expect(pgCommand).toContain("archive_timeout=60");
         expect(volumes("chatwoot-redis")).toEqual(["/mnt/data/redis:/data"]);
         expect(volumes("chatwoot-rails")).toEqual(["/mnt/data/chatwoot/storage:/app/storage"]);
         const redisConf = (containerNamed("chatwoot-redis").rawInputs.uploads as { content: string }[])[0].content;

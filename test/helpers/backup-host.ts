@@ -30,7 +30,11 @@ export interface BackupHost {
 export const PG_USER = "chatwoot";
 export const PG_DB = "chatwoot_production";
 
-export function startBackupHost(): BackupHost {
+/**
+ * @param pgConf lines for the live cluster's postgresql.conf, given the host's folder (the archive settings of
+ * point-in-time recovery); none by default.
+ */
+export function startBackupHost(pgConf?: (dir: string) => string): BackupHost {
     const dir = mkdtempSync("/tmp/vk-backup-");
     // The PostgreSQL server runs as the postgres user and must reach its folder.
     chmodSync(dir, 0o755);
@@ -53,7 +57,9 @@ export function startBackupHost(): BackupHost {
     };
     const sh = (args: string[], extra: Record<string, string> = {}, input?: string) =>
         spawnSync(args[0], args.slice(1), { encoding: "utf8", input, env: { ...process.env, ...env, ...extra } });
-    const started = sh(["docker", "cluster-start", join(dockerDir, "live"), PG_USER, PG_DB]);
+    const confFile = join(dir, "live-postgresql.conf");
+    if (pgConf) writeFileSync(confFile, pgConf(dir));
+    const started = sh(["docker", "cluster-start", join(dockerDir, "live"), PG_USER, PG_DB], pgConf ? { FAKE_DOCKER_PG_CONF: confFile } : {});
     if (started.status !== 0) throw new Error(`postgres did not start: ${started.stderr}`);
     let seen = 0;
     return {

@@ -15,6 +15,7 @@ const layout: BackupLayout = {
     sftp: true,
     dumpDir: "/mnt/data/.visualkit-backup-dump",
     appendOnly: false,
+    pitr: { dataPath: "/mnt/data/postgres", socketPath: "/mnt/data/postgres-socket", spool: "/mnt/data/postgres-wal-spool", repository: "/mnt/data/pgbackrest" },
 };
 const scripts = Object.fromEntries(BACKUP_SCRIPTS.map((s) => [s.file, readFileSync(join(ROOT, "scripts", "host", s.file), "utf8")]));
 const PASSWORD = `it's a "long" pass $HOME \`x\``;
@@ -91,6 +92,21 @@ test("systemd accepts the installed units: oneshot services and persistent timer
     expect(readFileSync(join(root, "etc/systemd/system/visualkit-backup.service"), "utf8")).toMatch(/^ExecStartPost=\/usr\/local\/sbin\/visualkit-backup-prune$/m);
     expect(renderBackupUnits({ ...layout, appendOnly: true })["visualkit-backup.service"]).not.toContain("ExecStartPost");
     expect(readFileSync(join(root, "etc/systemd/system/visualkit-backup-failed@.service"), "utf8")).toMatch(/^ExecStart=\/usr\/local\/sbin\/visualkit-backup-alarm %i$/m);
+
+    // Point-in-time recovery: the WAL pushed every minute on the minute (its unit raises the alarm too), the weekly
+    // drill also recovers to a time, and the install enables the push timer with the others.
+    const push = readFileSync(join(root, "etc/systemd/system/visualkit-pitr-push.timer"), "utf8");
+    expect(push).toMatch(/^OnCalendar=\*-\*-\* \*:\*:00$/m);
+    expect(push).toMatch(/^AccuracySec=1s$/m);
+    const pushService = readFileSync(join(root, "etc/systemd/system/visualkit-pitr-push.service"), "utf8");
+    expect(pushService).toMatch(/^ExecStart=\/usr\/local\/sbin\/visualkit-pitr push$/m);
+    expect(pushService).toMatch(/^OnFailure=visualkit-backup-failed@%n\.service$/m);
+    expect(readFileSync(join(root, "etc/systemd/system/visualkit-backup-drill.service"), "utf8").match(/^ExecStart=.*$/gm)).toEqual([
+        "ExecStart=/usr/local/sbin/visualkit-backup-drill",
+        "ExecStart=/usr/local/sbin/visualkit-backup-drill --to-time now",
+    ]);
+    expect(renderBackupInstall(layout, scripts)).toMatch(/systemctl enable --now visualkit-backup\.timer visualkit-backup-drill\.timer visualkit-pitr-push\.timer/);
+    expect(Object.keys(renderBackupUnits({ ...layout, pitr: undefined }))).not.toContain("visualkit-pitr-push.timer");
 
     // The check is real: a schedule systemd cannot read fails it.
     writeFileSync(join(root, "etc/systemd/system/visualkit-backup.timer"), renderBackupUnits({ ...layout, schedule: "every night" })["visualkit-backup.timer"]);

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { BACKUP_PATHS, BACKUP_TIMERS } from "../../../render/backups";
+import { BACKUP_PATHS, BACKUP_TIMERS, PITR_TIMER } from "../../../render/backups";
 import { CHATWOOT_DATABASE, DATA_FOLDERS } from "../../../catalog/defaults";
 import { need, type Context, type Phase } from "../lib/context";
 import { run, runOk } from "../lib/proc";
@@ -133,6 +133,23 @@ export const backups: Phase = {
         // Kept under a timestamped name (never dropped by a restore): one per restore so far.
         const kept = (await ssh.ok(`${PG} -c "SELECT count(*) FROM pg_database WHERE starts_with(datname, '${CHATWOOT_DATABASE.name}_before_')"`)).trim();
         if (kept !== "1") problems.push(`the previous database is not kept as ${CHATWOOT_DATABASE.name}_before_<stamp> (found ${kept})`);
+        for (const writer of ["chatwoot-rails", "chatwoot-sidekiq"]) await waitHealthy(ssh, writer, 600).catch((e: Error) => problems.push(e.message.split("\n")[0]));
+
+        // Point-in-time recovery in the real containers (PGDATA at the host's path, the spool and socket mounts, pgBackRest
+        // on the host): a row at t1, a moment, a row at t3 → `npm run restore -- <stack> --to-time <moment>` brings back
+        // t1 and not t3. The push timer runs meanwhile, as on a server.
+        const pushTimer = (await ssh.exec(`systemctl is-enabled ${PITR_TIMER}; systemctl is-active ${PITR_TIMER}`)).stdout.trim().split("\n");
+        if (pushTimer.join(",") !== "enabled,active") problems.push(`${PITR_TIMER} is ${pushTimer.join(", ")}, not enabled and active`);
+        await ssh.ok(`${PG} -c "INSERT INTO vk_probe VALUES (${PROBE_ROWS + 1}, 'pitr t1')"`);
+        await new Promise((r) => setTimeout(r, 2000));
+        const moment = (await ssh.ok("date -u +%Y-%m-%dT%H:%M:%S.%3NZ")).trim();
+        await new Promise((r) => setTimeout(r, 2000));
+        await ssh.ok(`${PG} -c "INSERT INTO vk_probe VALUES (${PROBE_ROWS + 2}, 'pitr t3')"`);
+        const pitrStarted = Date.now();
+        const recovered = await operator(ctx, "restore", ["--to-time", moment, "--yes"]).catch((e: Error) => (problems.push(e.message), ""));
+        const rows = (await ssh.ok(`${PG} -c "SELECT string_agg(note, ',' ORDER BY id) FROM vk_probe WHERE id > ${PROBE_ROWS}"`)).trim();
+        ctx.log(`restore --to-time ${moment}: ${(Date.now() - pitrStarted) / 1000} s, rows after t0: ${rows}`);
+        if (recovered && rows !== "pitr t1") problems.push(`the restore to ${moment} left the rows '${rows}', not 'pitr t1'`);
         for (const writer of ["chatwoot-rails", "chatwoot-sidekiq"]) await waitHealthy(ssh, writer, 600).catch((e: Error) => problems.push(e.message.split("\n")[0]));
 
         // The freshness check, as the scheduled smoke runs it.
