@@ -23,6 +23,8 @@ export interface AlertRule {
 /** Numbers the rules use, named once so docs/monitoring.md and the rules cannot disagree. */
 export const ALERT_LIMITS = {
     backupMaxAgeHours: 26,
+    /** The WAL push runs every minute: ten missed runs and the database's recovery point is past its 5 min target. */
+    walPushMaxAgeMinutes: 10,
     drillMaxAgeDays: 8,
     /** Elapsed fraction of a certificate's lifetime; Caddy renews at 2/3 elapsed. */
     certLifetimeElapsed: 2 / 3,
@@ -86,6 +88,12 @@ export function alertRules(dataDir: string): Record<string, AlertRule[]> {
                 expr: `visualkit_backup_enabled == 1 and time() - visualkit_backup_last_success_timestamp_seconds > ${L.backupMaxAgeHours} * 3600`,
                 severity: "critical",
                 summary: "the last successful backup is older than 26 hours",
+            },
+            {
+                alert: "WalArchivingStale",
+                expr: `visualkit_backup_enabled == 1 and time() - visualkit_backup_wal_push_last_success_timestamp_seconds > ${L.walPushMaxAgeMinutes} * 60`,
+                severity: "critical",
+                summary: "no WAL has been pushed for 10 minutes: the database's recovery point grows",
             },
             {
                 alert: "BackupDrillTooOld",

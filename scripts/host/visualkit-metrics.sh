@@ -132,6 +132,8 @@ backups() {
   metric visualkit_backup_last_success_timestamp_seconds gauge "when the last backup succeeded (or backups were installed, before the first)" "${t:-$since}"
   t=$(epoch "$(jq -r '.drill.lastSuccess // empty' <<<"$status" 2>/dev/null)") || t=$since
   metric visualkit_backup_drill_last_success_timestamp_seconds gauge "when the last restore drill passed (or backups were installed, before the first)" "${t:-$since}"
+  t=$(epoch "$(jq -r '.pitr.lastSuccess // empty' <<<"$status" 2>/dev/null)") || t=$since
+  metric visualkit_backup_wal_push_last_success_timestamp_seconds gauge "when the WAL push timer last pushed the spooled WAL (or backups were installed, before the first)" "${t:-$since}"
 }
 
 address_of() { docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}' "$1" 2>/dev/null | awk '{print $1}'; }

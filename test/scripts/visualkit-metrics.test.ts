@@ -94,7 +94,7 @@ beforeAll(async () => {
     const scope = join(dir, "cgroup/system.slice", `docker-${"a".repeat(64)}.scope`);
     mkdirSync(scope, { recursive: true });
     writeFileSync(join(scope, "memory.current"), "536870912\n");
-    writeFileSync(join(dir, "status.json"), JSON.stringify({ backup: { lastSuccess: "2026-12-04T03:31:07Z" } }));
+    writeFileSync(join(dir, "status.json"), JSON.stringify({ backup: { lastSuccess: "2026-12-04T03:31:07Z" }, pitr: { lastSuccess: "2026-12-04T09:12:00Z" } }));
     writeFileSync(join(dir, "backup.conf"), "");
     utimesSync(join(dir, "backup.conf"), 1796000000, 1796000000);
     writeFileSync(
@@ -193,6 +193,7 @@ test("writes a textfile promtool accepts, with what the stand-ins report", async
         visualkit_backup_last_success_timestamp_seconds: Date.parse("2026-12-04T03:31:07Z") / 1000,
         // No drill yet: counted from when backups were installed (backup.conf's time).
         visualkit_backup_drill_last_success_timestamp_seconds: 1796000000,
+        visualkit_backup_wal_push_last_success_timestamp_seconds: Date.parse("2026-12-04T09:12:00Z") / 1000,
     });
     // The session it created was destroyed again, and the admin secret reached the admin API.
     expect(janusCalls).toEqual(["/janus create", "/janus/4242 destroy", "/admin list_sessions"]);
