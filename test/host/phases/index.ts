@@ -10,6 +10,7 @@ import { monitoring } from "./monitoring";
 import { nativeBoot, nativeRestart } from "./native";
 import { rollback } from "./rollback";
 import { rollout } from "./rollout";
+import { sequence } from "./sequence";
 import { smoke } from "./smoke";
 import { turn } from "./turn";
 import { vmBoot, vmReboot, vmVolume } from "./vm";
@@ -45,6 +46,9 @@ export const NATIVE_LANE: readonly Step[] = [
     dockerServices,
     smoke,
     { lanes: [[rollout, rollback], [backups], [monitoring]] },
+    // Not beside the lanes above: its scenarios replace every service container (monitoring stops vk-agent's standby,
+    // backups Chatwoot's writers, the rollout platform-api).
+    sequence,
     turn,
     nativeRestart,
 ];
