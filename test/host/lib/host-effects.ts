@@ -168,8 +168,9 @@ export async function readBackHealthchecks(ssh: Ssh, names: readonly string[]): 
     const out = new Map<string, Record<string, string>>();
     if (names.length === 0) return out;
     // The Engine API gives nanoseconds (what the provider's client decodes into time.Duration).
-    const text = await ssh.ok(`docker inspect -f '{{.Name}} {{json .Config.Healthcheck}}' ${names.join(" ")}`);
-    for (const line of text.trim().split("\n")) {
+    // A container the state holds but the host has not prints nothing (the caller reports it missing).
+    const text = (await ssh.exec(`docker inspect -f '{{.Name}} {{json .Config.Healthcheck}}' ${names.join(" ")} 2>/dev/null`)).stdout;
+    for (const line of text.trim().split("\n").filter(Boolean)) {
         const at = line.indexOf(" ");
         const hc = JSON.parse(line.slice(at + 1)) as { Interval?: number; Timeout?: number; StartPeriod?: number } | null;
         if (!hc) continue;

@@ -205,6 +205,7 @@ export const sequence: Phase = {
                     for (const r of live) {
                         const stored = r.inputs.healthcheck as Record<string, unknown>;
                         const got = real.get(String(r.inputs.name));
+                        if (!got) problems.push(`${s.id} up ${i + 1}: the state holds ${String(r.inputs.name)}, the host has no such container`);
                         for (const k of ["interval", "timeout", "startPeriod"]) if (got && stored[k] !== got[k]) problems.push(`${s.id} up ${i + 1}: ${String(r.inputs.name)} health ${k}: the state holds ${String(stored[k])}, the engine reads back ${got[k]}`);
                     }
                 }
