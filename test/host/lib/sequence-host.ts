@@ -39,14 +39,19 @@ async function tagAs(ctx: Context, plan: Plan, ref: string, kind: Kind): Promise
     // A release that never turns healthy: its process exits at start, so Docker restarts it (unless-stopped) and no
     // health check ever passes; the tier's wait sees "restarting" at once instead of waiting out three intervals.
     if (kind === "broken") changes = [...changes.filter((c) => !c.startsWith("CMD ")), `CMD ["sh","-c","echo 'stand-in: this release never turns healthy' >&2; exit 1"]`];
-    // A Chatwoot whose migration fails: `db:chatwoot_prepare` exits 1, anything else starts as the stand-in does.
-    if (kind === "failing") {
-        const script = `case "$*" in *db:chatwoot_prepare*) echo "stand-in: migration failed" >&2; exit 1;; esac; exec docker/entrypoints/rails.sh "$@"`;
-        changes = [...changes.filter((c) => !c.startsWith("ENTRYPOINT ")), `ENTRYPOINT ${JSON.stringify(["/bin/sh", "-c", script, "migration-fails"])}`];
-    }
     const quoted = changes.map((c) => `--change ${shellQuote(c)}`).join(" ");
-    await ssh.ok(`set -e; c=$(docker create ${BASE_IMAGE} /bin/true); docker commit ${quoted} "$c" ${shellQuote(ref)} >/dev/null; docker rm "$c" >/dev/null`);
+    // A Chatwoot whose migration fails: the program names the image's own entry point (docker/entrypoints/rails.sh,
+    // relative to WORKDIR /app), so that file is replaced: `db:chatwoot_prepare` exits 1, anything else starts as before.
+    const entry = kind === "failing" ? FAILING_RAILS_SH : undefined;
+    const prepare = entry ? `sh -c 'cat >/app/docker/entrypoints/rails.sh && chmod 0755 /app/docker/entrypoints/rails.sh'` : "/bin/true";
+    await ssh.ok(`set -e; c=$(docker create -i ${BASE_IMAGE} ${prepare}); ${entry ? 'docker start -ai "$c" >/dev/null; ' : ""}docker commit ${quoted} "$c" ${shellQuote(ref)} >/dev/null; docker rm "$c" >/dev/null`, { stdin: entry });
 }
+
+const FAILING_RAILS_SH = `#!/bin/sh
+# Stand-in for a Chatwoot release whose database migration fails (test/host/lib/sequence-host.ts).
+case "$*" in *db:chatwoot_prepare*) echo "stand-in: migration failed" >&2; exit 1;; esac
+exec "$@"
+`;
 
 /** What the host has under each reference; a change of kind tags it again (running containers keep their image). */
 const tagged = new Map<string, Kind>();
