@@ -104,6 +104,14 @@ function imageUpdates(stack: StackName): Scenario[] {
 /** A test key pair's private half is never needed: any distinct text stands for a new key in `connection`. */
 const NEW_PRIVATE_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nrotated-key-stand-in\n-----END OPENSSH PRIVATE KEY-----\n";
 const NEW_PUBLIC_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFYsGmHbHJ4kJXyo9vJbfd0jL8JKMjvM1y3QJqs3dnAs rotated-deploy";
+/** In `sshPublicKeys`: the keys the stack trusts before this up (each player puts in the ones it deployed with). */
+export const CURRENT_KEYS = "<current keys>";
+
+/** `set` with CURRENT_KEYS replaced by `current`. */
+export function withCurrentKeys(set: Readonly<Record<string, unknown>>, current: readonly string[]): Record<string, unknown> {
+    const keys = set.sshPublicKeys;
+    return Array.isArray(keys) ? { ...set, sshPublicKeys: keys.flatMap((k) => (k === CURRENT_KEYS ? current : [k])) } : { ...set };
+}
 
 export function scenarios(): Scenario[] {
     return [
@@ -161,11 +169,15 @@ export function scenarios(): Scenario[] {
         },
         {
             id: "dev-ssh-key-rotation",
-            title: "dev: a new deploy key (sshPublicKeys and sshPrivateKey) re-runs every remote step with the same inputs and replaces nothing on the host",
+            title: "dev: a new deploy key, first trusted beside the current ones, then used (sshPrivateKey) alone: every remote step re-runs with the same inputs and nothing on the host is replaced",
             stack: "dev",
             base: { widgetCdnSourceDir: "<widget folder>" },
             ups: [
                 { label: "first deploy", expect: "ok" },
+                // sshd refuses a login with a key it does not trust yet, and every remote step of the rotating up logs in
+                // with the new key (its `connection`): the host must trust it first. Shown on a real sshd by the
+                // real-host tier (test/host/phases/sequence.ts), which the model cannot (it has no logins).
+                { label: "trust the new key beside the current ones", set: { sshPublicKeys: [CURRENT_KEYS, NEW_PUBLIC_KEY] }, expect: "ok", touches: [] },
                 {
                     label: "rotate the key",
                     set: { sshPrivateKey: NEW_PRIVATE_KEY, sshPublicKeys: [NEW_PUBLIC_KEY] },

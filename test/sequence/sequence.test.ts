@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { matchAccount, TYPES, type RenderedResource } from "../../scripts/adopt/match";
 import { runProgram, stackConfig } from "../helpers/program";
 import { EMPTY_STATE, modelEffects, newHost, up, type Host, type State, type UpResult } from "./engine";
-import { scenarios, type Scenario, type ScenarioUp } from "./scenarios";
+import { scenarios, withCurrentKeys, type Scenario, type ScenarioUp } from "./scenarios";
 
 /**
  * The scenarios of ./scenarios.ts, each `up` the real program under mocks (the goal graph) played by the
@@ -47,7 +47,8 @@ async function play(s: Scenario): Promise<Played[]> {
     const played: Played[] = [];
     const base = Object.fromEntries(Object.entries(s.base ?? {}).map(([k, v]) => [k, v === "<widget folder>" ? join(work, "widget") : v]));
     for (const u of s.ups) {
-        let set: Record<string, unknown> = { ...base, ...(u.set ?? {}) };
+        const current = JSON.parse(stackConfig(s.stack).config["visualkit:sshPublicKeys"]) as string[];
+        let set: Record<string, unknown> = { ...base, ...withCurrentKeys(u.set ?? {}, current) };
         if (u.adopt) {
             const plain = await runProgram(s.stack, { set: set as Record<string, string> });
             const rendered = plain.resources.map((r) => ({ type: r.type, name: r.name, inputs: r.rawInputs }));
@@ -100,7 +101,9 @@ describe.each(scenarios().map((s) => [s.id, s] as const))("%s", (_id, s) => {
 
 test("a key rotation re-runs every remote step of the host with the same inputs (test/sequence/remote-rerun.test.ts proves each is safe to) and copies nothing again", async () => {
     const s = scenarios().find((x) => x.id === "dev-ssh-key-rotation")!;
-    const [, rotation] = await play(s);
+    const [, trust, rotation] = await play(s);
+    // Trusting the new key changes only the authorized keys on the host (and adds its Hetzner SSH key object).
+    expect(trust.result.steps.filter((x) => x.op !== "same").map((x) => `${x.op} ${x.name.replace(/-main-ssh-\w+$/, "-main-ssh-<hash>")}`)).toEqual(["create visualkit-dev-main-ssh-<hash>", "update visualkit-dev-main-authorized-keys"]);
     const remote = rotation.result.steps.filter((x) => x.name.includes("-") && /command|sync|folder|install|guard|ready|keys|off/.test(x.name));
     expect(rotation.commandRuns).toEqual(expect.arrayContaining(["visualkit-dev-widget-cdn-sync", "visualkit-dev-widget-cdn-folder", "visualkit-dev-main-caddy-install", "visualkit-dev-main-ready"]));
     // The upload's update copies only when its source hash or remotePath changed (pulumi-command v1.2.1 copyController.go:137-152).

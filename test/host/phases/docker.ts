@@ -10,7 +10,8 @@ import { COMMAND_TYPES, replayCommand } from "../lib/remote";
 import { sleep } from "../lib/proc";
 import type { Ssh } from "../lib/ssh";
 
-const BASE_IMAGE = "visualkit-host-test/rootfs:debian12";
+/** The imported Debian root file system every stand-in image is committed from. */
+export const BASE_IMAGE = "visualkit-host-test/rootfs:debian12";
 
 /** One Engine API call over SSH (curl on the host's docker.sock); returns the parsed body, fails on a non-2xx. */
 async function engine(ssh: Ssh, method: string, path: string, body?: Buffer | Record<string, unknown>): Promise<unknown> {
@@ -89,7 +90,7 @@ interface EngineLimits {
     readonly pids: boolean;
 }
 const engineLimits = new WeakMap<Ssh, Promise<EngineLimits>>();
-function limitsOf(ctx: Context, ssh: Ssh): Promise<EngineLimits> {
+export function limitsOf(ctx: Context, ssh: Ssh): Promise<EngineLimits> {
     let p = engineLimits.get(ssh);
     if (!p) {
         p = ssh.ok("docker info --format '{{.CPUCfsQuota}} {{.MemoryLimit}} {{.PidsLimit}}'").then((out) => {

@@ -11,6 +11,7 @@ import { nativeBoot, nativeRestart } from "./native";
 import { rebuild } from "./rebuild";
 import { rollback } from "./rollback";
 import { rollout } from "./rollout";
+import { sequence } from "./sequence";
 import { smoke } from "./smoke";
 import { turn } from "./turn";
 import { vmBoot, vmReboot, vmVolume } from "./vm";
@@ -45,7 +46,9 @@ export const VM_LANE: Cached = {
 export const NATIVE_LANE: readonly Step[] = [
     { lanes: [[buildApps], [nativeBoot]] },
     { lanes: [[dockerImages], [replayCommands, removedKey, caddyInstall, cdnSwitch]] },
-    { lanes: [[monitoringAlert], [dockerServices, smoke, { lanes: [[rollout, rollback], [backups, rebuild]] }]] },
+    // `sequence` after rollout ∥ backups, not beside them: its scenarios replace every service container they use. The
+    // monitoring alert beside this lane stops only the node exporter, which none of them reads.
+    { lanes: [[monitoringAlert], [dockerServices, smoke, { lanes: [[rollout, rollback], [backups, rebuild]] }, sequence]] },
     monitoring,
     turn,
     nativeRestart,
