@@ -47,6 +47,8 @@ export function readinessScript(a: ReadinessArgs): string {
     const probe = probeArgs(a.tests).map(shellQuote).join(" ");
     return [
         `${READINESS_MARKER} ${a.container}`,
+        // The probe is the health check's own text, expanded inside the container, not here.
+        "# shellcheck disable=SC2016",
         "set -u",
         `name=${a.container}`,
         `limit=${a.limitSeconds}`,
