@@ -1,6 +1,6 @@
 import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { MAX_ARTIFACT_BYTES, SHA256, VERSION, sha256, verifyArtifact } from "./artifact";
+import { MAX_ARTIFACT_BYTES, SHA256, VERSION, verifyArtifact } from "./artifact";
 
 /**
  * The widget CDN's release path (docs/deploy.md "Widget CDN releases"). `deploy/widget-cdn/<stack>.json` is the record,
