@@ -8,6 +8,7 @@ import type { ContainerSpec, ServiceSpec } from "../catalog/types";
 import { ENV_NAME } from "../config/validators";
 import { healthcheckTest } from "./healthcheck";
 import { goSeconds } from "./go-duration";
+import { readinessScript } from "./readiness";
 import { REMOTE_COMMAND_DEFAULTS } from "./ssh";
 
 /**
@@ -161,18 +162,29 @@ type ContainerExtra = Omit<
  * change replaces the standby first (Caddy keeps sending traffic to the primary), waits until it is healthy, and only
  * then replaces the primary (Caddy retries on the standby meanwhile). A new version that never turns healthy stops the
  * deployment at the standby, so the primary keeps the previous version and keeps serving. Returns the primary.
+ *
+ * For such copies the wait is a readiness gate (lib/readiness.ts: the container's own health check run every second
+ * over SSH, `${resource}-ready`), not the provider's `wait`: Docker's first check comes one 30 s `interval` after the
+ * start, which made an image update ~65 s of waiting. Docker's check keeps its 30 s interval for the steady state
+ * (restarts, monitoring). Containers without a standby (Postgres, Redis, Janus, sidekiq, or all with
+ * `standbyReplicas false`) keep the provider's wait: their dependents rely on it and they are stop-then-start anyway.
  */
 export function serviceContainer(resourceName: string, a: ServiceContainerArgs, engine: Engine, opts: pulumi.CustomResourceOptions): docker.Container {
     const health = a.container.health;
     if (!health) throw new Error(`catalog: container ${a.container.name} has no health check; pulumi up could not wait for it`);
     const startPeriod = a.startPeriodSeconds ?? 30;
     const t = HEALTH_TIMING;
-    let previous: docker.Container | undefined;
+    const gated = a.container.standby !== undefined;
+    const waitSeconds = startPeriod + t.intervalSeconds * (t.retries + 1) + t.timeoutSeconds;
+    const tests = healthcheckTest(health, a.hostNetwork ? a.service.bindAddress : PUBLISH_ADDRESS);
+    let previous: pulumi.Resource | undefined;
+    let primary: docker.Container | undefined;
     for (const replica of replicasOf(a.service, a.container)) {
         const own = a.perReplica?.(replica) ?? {};
         const dependsOn = ([] as pulumi.Input<pulumi.Resource>[]).concat((opts.dependsOn ?? []) as pulumi.Input<pulumi.Resource>[], previous ? [previous] : []);
-        previous = new docker.Container(
-            replica.role === "primary" ? resourceName : `${resourceName}-${replica.role}`,
+        const copyName = replica.role === "primary" ? resourceName : `${resourceName}-${replica.role}`;
+        const container = new docker.Container(
+            copyName,
             {
                 ...a.extra,
                 ...own.extra,
@@ -185,15 +197,14 @@ export function serviceContainer(resourceName: string, a: ServiceContainerArgs, 
                 logOpts: { ...CONTAINER_LOGS.opts },
                 ...(a.hostNetwork ? { networkMode: "host" } : { ports: publishedPorts(a.service, a.container, replica.role) }),
                 healthcheck: {
-                    tests: healthcheckTest(health, a.hostNetwork ? a.service.bindAddress : PUBLISH_ADDRESS),
+                    tests,
                     // In the provider's stored form (lib/go-duration.ts): `180s` would read back as `3m0s` and differ on every run.
                     interval: goSeconds(t.intervalSeconds),
                     timeout: goSeconds(t.timeoutSeconds),
                     retries: t.retries,
                     startPeriod: goSeconds(startPeriod),
                 },
-                wait: true,
-                waitTimeout: startPeriod + t.intervalSeconds * (t.retries + 1) + t.timeoutSeconds,
+                ...(gated ? { wait: false } : { wait: true, waitTimeout: waitSeconds }),
                 destroyGraceSeconds: STOP_GRACE_SECONDS,
                 ...hardening(replica.name, engine),
             },
@@ -209,7 +220,30 @@ export function serviceContainer(resourceName: string, a: ServiceContainerArgs, 
                 replaceOnChanges: ["*"],
             },
         );
-        limitPids(replica.role === "primary" ? resourceName : `${resourceName}-${replica.role}`, replica.name, previous, engine, opts);
+        limitPids(copyName, replica.name, container, engine, opts);
+        previous = gated ? readinessGate(copyName, replica.name, container, tests, waitSeconds, engine, opts) : container;
+        if (replica.role === "primary") primary = container;
     }
-    return previous!;
+    return primary!;
+}
+
+/**
+ * Waits until a new copy passes its own health check (lib/readiness.ts). `triggers` on the container's id: it runs again
+ * exactly when the copy is replaced (pulumi-command: only `triggers` replace).
+ */
+function readinessGate(
+    copyName: string,
+    containerName: string,
+    container: docker.Container,
+    tests: string[],
+    limitSeconds: number,
+    engine: Engine,
+    opts: pulumi.CustomResourceOptions,
+): command.remote.Command {
+    const create = readinessScript({ container: containerName, tests, probeTimeoutSeconds: HEALTH_TIMING.timeoutSeconds, limitSeconds });
+    return new command.remote.Command(
+        `${copyName}-ready`,
+        { ...REMOTE_COMMAND_DEFAULTS, connection: engine.connection, create, triggers: [container.id] },
+        { parent: opts.parent, dependsOn: [container] },
+    );
 }

@@ -55,7 +55,7 @@ const pulumiSteps = (job: Job) => steps(job).filter((s) => s.uses?.startsWith("p
 
 describe("every workflow", () => {
     test("the expected files exist and parse", () => {
-        expect(files.sort()).toEqual(["backups.yml", "deploy.yml", "drift.yml", "janus-image.yml", "pull-request.yml", "pulumi-up.yml", "release.yml"]);
+        expect(files.sort()).toEqual(["backups.yml", "deploy.yml", "drift.yml", "janus-image.yml", "pull-request.yml", "pulumi-up.yml", "release.yml", "widget-release.yml"]);
     });
 
     test.each(files)("%s: read-only by default, no write-all, write only where a job needs it", (file) => {
@@ -71,6 +71,7 @@ describe("every workflow", () => {
                 "janus-image.yml/build": [["packages", "write"]],
                 "drift.yml/report": [["issues", "write"]],
                 "release.yml/record": [["contents", "write"]],
+                "widget-release.yml/record": [["contents", "write"]],
             };
             const allowed = needs[`${file}/${id}`] ?? [];
             expect({ job: id, writes }).toEqual({ job: id, writes: allowed });
@@ -389,6 +390,47 @@ describe("release.yml: an app's CI deploys one image", () => {
         const checkout = steps(up.jobs.up).find((s) => s.uses?.startsWith("actions/checkout@"));
         expect(checkout?.with).toEqual({ ref: "${{ inputs.ref }}" });
         expect((up.on.workflow_call as { inputs: Record<string, { default?: unknown }> }).inputs.ref.default).toBe("");
+    });
+});
+
+describe("widget-release.yml: the widget CDN's release path", () => {
+    const wf = workflows["widget-release.yml"];
+    const record = wf.jobs.record;
+    const script = require(join(ROOT, "package.json")).scripts["widget-release"] as string;
+
+    test("triggers: repository_dispatch of type widget-release and the manual run (stack, promote or rollback, version, url, sha256)", () => {
+        expect(Object.keys(wf.on).sort()).toEqual(["repository_dispatch", "workflow_dispatch"]);
+        expect(wf.on.repository_dispatch).toEqual({ types: ["widget-release"] });
+        const inputs = (wf.on.workflow_dispatch as { inputs: Record<string, { options?: string[] }> }).inputs;
+        expect(Object.keys(inputs).sort()).toEqual(["action", "sha256", "stack", "url", "version"]);
+        expect(inputs.action.options).toEqual(["promote", "rollback"]);
+    });
+
+    test("the record step runs the script the tests run (test/scripts/widget), the payload only through env, and commits only the record", () => {
+        expect(script).toBe("node scripts/run-ts.js scripts/widget-release.ts");
+        const i = runs(record, 'npm run -s widget-release -- promote "$STACK" "$VERSION" --url "$URL" --sha256 "$SHA256"');
+        expect(i).toBeGreaterThanOrEqual(0);
+        const step = steps(record)[i];
+        expect(step.run).toContain('npm run -s widget-release -- rollback "$STACK"');
+        expect(step.run).toContain('git add "deploy/widget-cdn/$STACK.json"');
+        expect(Object.keys(step.env ?? {}).sort()).toEqual(["ACTION", "SHA256", "STACK", "URL", "VERSION"]);
+        for (const s of steps(record)) expect(s.run ?? "").not.toMatch(/\$\{\{/);
+        expect(record.permissions).toEqual({ contents: "write" });
+        expect(wf.permissions).toEqual({ contents: "read" });
+        // One push to main at a time, with the image deploys' record job.
+        expect(record.concurrency).toEqual(workflows["release.yml"].jobs.record.concurrency);
+    });
+
+    test("each stack applies the record commit through pulumi-up.yml, which fetches and verifies the releases before pulumi up", () => {
+        const ref = "${{ needs.record.outputs.sha }}";
+        expect(wf.jobs.dev).toMatchObject({ needs: "record", if: "needs.record.outputs.stack == 'dev'", uses: "./.github/workflows/pulumi-up.yml", with: { stack: "dev", environment: "dev", ref }, secrets: "inherit" });
+        expect(wf.jobs.prod).toMatchObject({ needs: "record", if: "needs.record.outputs.stack == 'prod'", uses: "./.github/workflows/pulumi-up.yml", with: { stack: "prod", environment: "production", ref }, secrets: "inherit" });
+        const job = up.jobs.up;
+        const fetch = runs(job, 'npm run -s widget-release -- fetch "$STACK"');
+        const upStep = stepIndex(job, (s) => s.name === "pulumi up");
+        expect(fetch).toBeGreaterThan(stepIndex(job, (s) => s.run === "npm ci"));
+        expect(fetch).toBeLessThan(upStep);
+        expect(steps(job)[fetch].env).toEqual({ STACK: "${{ inputs.stack }}" });
     });
 });
 

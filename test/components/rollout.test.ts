@@ -1,4 +1,6 @@
 import type { RecordedResource } from "../../mocks/runtime";
+import { probeArgs, readinessTarget } from "../../lib/readiness";
+import { shellQuote } from "../../lib/shipped";
 import { runProgram, type ProgramRun } from "../helpers/program";
 
 /**
@@ -13,6 +15,7 @@ const label = (c: RecordedResource, name: string) => (c.rawInputs.labels as { la
 describe("standby copies (dev stack)", () => {
     let run: ProgramRun;
     const byDockerName = (name: string) => run.ofType(CONTAINER).find((c) => c.rawInputs.name === name)!;
+    const gateOf = (name: string) => run.ofType("command:remote:Command").find((c) => readinessTarget(String(c.rawInputs.create ?? "")) === name)!;
     beforeAll(async () => {
         run = await runProgram("dev");
     });
@@ -20,7 +23,10 @@ describe("standby copies (dev stack)", () => {
     test.each(["platform-api", "vk-agent", "chatwoot-rails"])("%s: the primary is replaced only after its standby (it depends on it)", (name) => {
         const primary = byDockerName(name);
         const standby = byDockerName(`${name}-standby`);
-        expect(primary.options.dependsOn).toContain(standby.name);
+        // The primary waits for the standby's readiness gate (its health check passed), not only its creation.
+        const gate = gateOf(`${name}-standby`);
+        expect(primary.options.dependsOn).toContain(gate.name);
+        expect(gate.options.dependsOn).toContain(standby.name);
         expect(standby.options.dependsOn).not.toContain(primary.name);
         // Same image and the same identity label, so both are one service to Caddy and to `docker ps --filter`.
         expect(standby.rawInputs.image).toBe(primary.rawInputs.image);
@@ -29,8 +35,20 @@ describe("standby copies (dev stack)", () => {
     });
 
     test("each copy waits for its own health check, and a copy that never turned healthy is replaced, not patched, on the next run", () => {
+        const replicated = new Set(["platform-api", "platform-ws", "vk-agent", "chatwoot-rails"].flatMap((n) => [n, `${n}-standby`]));
         for (const c of run.ofType(CONTAINER).filter((x) => x.rawInputs.mustRun !== false)) {
-            expect([c.name, c.rawInputs.wait, c.options.replaceOnChanges, c.options.deleteBeforeReplace]).toEqual([c.name, true, ["*"], true]);
+            const dockerName = String(c.rawInputs.name);
+            if (replicated.has(dockerName)) {
+                // Copies with a standby wait through their readiness gate (lib/readiness.ts), re-run whenever the copy is
+                // replaced (its triggers take the container's id) and running the container's own health check.
+                const gate = gateOf(dockerName);
+                expect([c.name, c.rawInputs.wait, gate?.propertyDependencies.triggers]).toEqual([c.name, false, [c.name]]);
+                const tests = (c.rawInputs.healthcheck as { tests: string[] }).tests;
+                expect(String(gate.rawInputs.create)).toContain(probeArgs(tests).map(shellQuote).join(" "));
+            } else {
+                expect([c.name, c.rawInputs.wait, gateOf(dockerName)]).toEqual([c.name, true, undefined]);
+            }
+            expect([c.name, c.options.replaceOnChanges, c.options.deleteBeforeReplace]).toEqual([c.name, ["*"], true]);
             // Docker stops a replaced container with SIGTERM and this grace before SIGKILL: requests finish, Postgres shuts down cleanly.
             expect([c.name, c.rawInputs.destroyGraceSeconds]).toEqual([c.name, 30]);
         }

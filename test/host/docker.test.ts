@@ -27,7 +27,9 @@ test("ports keep their bind address, a fixed address lands on its network, healt
     expect(agent.body.NetworkingConfig).toEqual({ EndpointsConfig: { visualkit: { IPAMConfig: { IPv4Address: "172.18.0.2", IPv6Address: undefined } } } });
     expect(agent.body.Healthcheck).toMatchObject({ Interval: 30e9, Timeout: 10e9, StartPeriod: 30e9, Retries: 3 });
     expect(agent.body.Image).toBe("ghcr.io/visualkit/vk-agent:main");
-    expect(agent.waitHealthySeconds).toBe(160);
+    // A copy with a standby waits through its readiness gate (a remote command the tier replays), not the provider's wait.
+    expect(agent.waitHealthySeconds).toBeUndefined();
+    expect(container("chatwoot-postgres").waitHealthySeconds).toBe(160);
 });
 
 test("Janus runs on the host network with its configs uploaded as the provider uploads them (mode and owner)", () => {

@@ -6,7 +6,7 @@ import { ROOT } from "../helpers/program";
  * Every operator command answers `--help` with its usage on standard output and exit 0, before it reads a stack or
  * loads the SDK (issue: render, bench and migrate-data used to take `--help` for a stack name or a bad usage).
  */
-const COMMANDS = ["render", "bench", "migrate-data", "adopt", "cost-diff", "drift-issue", "install-host-key", "smoke", "backup", "restore", "deploy", "rollback", "logs", "ssh", "exec", "console", "ssh-window"];
+const COMMANDS = ["render", "bench", "migrate-data", "adopt", "cost-diff", "drift-issue", "install-host-key", "smoke", "backup", "restore", "deploy", "rollback", "widget-release", "logs", "ssh", "exec", "console", "ssh-window"];
 const scripts = require(join(ROOT, "package.json")).scripts as Record<string, string>;
 
 test.each(COMMANDS)("npm run %s -- --help: usage on stdout, exit 0", (command) => {

@@ -1,6 +1,7 @@
 import { builtinState } from "../../mocks/fakes";
 import type { RecordedResource } from "../../mocks/runtime";
 import { canonicalGoDuration } from "../../lib/go-duration";
+import { readinessTarget } from "../../lib/readiness";
 
 /**
  * A small model of what the Pulumi engine and the providers do on a `pulumi up` that is not the first: the mocks
@@ -98,6 +99,9 @@ export function modelEffects(host: Host): Effects {
         async create(g, image) {
             if (g.type === IMAGE) host.images.add(String(g.rawInputs.name));
             if (g.type === REMOTE_COMMAND || g.type === LOCAL_COMMAND) host.commandRuns.push(g.name);
+            // A readiness gate (lib/readiness.ts) fails while the container it names does not pass its health check.
+            const gated = g.type === REMOTE_COMMAND ? readinessTarget(String(g.rawInputs.create ?? "")) : undefined;
+            if (gated !== undefined && !host.containers.get(gated)?.serving) return { ok: false, detail: `readiness: ${gated} did not pass its health check` };
             if (g.type !== CONTAINER) return { ok: true };
             const ref = image ?? String(g.rawInputs.image);
             const dockerName = String(g.rawInputs.name);
@@ -115,6 +119,8 @@ export function modelEffects(host: Host): Effects {
         },
         async update(g) {
             if (g.type === REMOTE_COMMAND || g.type === LOCAL_COMMAND) host.commandRuns.push(g.name);
+            const gated = g.type === REMOTE_COMMAND ? readinessTarget(String(g.rawInputs.create ?? "")) : undefined;
+            if (gated !== undefined && !host.containers.get(gated)?.serving) return { ok: false, detail: `readiness: ${gated} did not pass its health check` };
             return { ok: true };
         },
         async delete(r) {

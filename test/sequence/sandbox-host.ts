@@ -30,7 +30,9 @@ export interface SandboxHost {
 
 const STUBS: Record<string, string> = {
     systemctl: "exit 0",
-    docker: 'case "$1" in info) echo 26.1.5 ;; esac\nexit 0',
+    // `inspect`: a container that is up and healthy (the readiness gates of lib/readiness.ts ask; the gate's own
+    // behaviour is proved against a real engine in test/lib/readiness.test.ts).
+    docker: 'case "$1" in info) echo 26.1.5 ;; inspect) echo "running healthy" ;; esac\nexit 0',
     "cloud-init": "exit 0",
     curl: "exit 0",
     "apt-get": "exit 0",

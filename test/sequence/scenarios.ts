@@ -138,7 +138,7 @@ export function scenarios(): Scenario[] {
                     set: { imagePlatformApi: bumped(STACK_IMAGES.dev.imagePlatformApi) },
                     brokenImages: [bumped(STACK_IMAGES.dev.imagePlatformApi)],
                     expect: "fail",
-                    errorIncludes: "did not become healthy",
+                    errorIncludes: "platform-api-standby did not pass its health check",
                     touches: ["platform-api-standby"],
                 },
                 { label: "revert to the previous image", brokenImages: [bumped(STACK_IMAGES.dev.imagePlatformApi)], expect: "ok", touches: ["platform-api-standby"] },

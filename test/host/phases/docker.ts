@@ -147,14 +147,15 @@ export async function createResource(ctx: Context, r: RecordedResource, refs: Ma
 }
 
 /** A remote step after a container; a pids limit is skipped, and said so, where the engine cannot enforce one. */
-async function lateCommand(ctx: Context, r: RecordedResource): Promise<void> {
+export async function lateCommand(ctx: Context, r: RecordedResource): Promise<void> {
     const ssh = need(ctx.ssh, "SSH");
     if (String(r.rawInputs.create ?? "").startsWith("docker update --pids-limit") && !(await limitsOf(ctx, ssh)).pids) {
         ctx.log(`${r.name} skipped: this host's engine cannot enforce a pids limit`);
         return;
     }
-    await replayCommand(ssh, r);
-    ctx.log(`${r.name} ok`);
+    const t0 = Date.now();
+    const out = await replayCommand(ssh, r);
+    ctx.log(`${r.name} ok in ${((Date.now() - t0) / 1000).toFixed(1)} s${out.stdout.trim() ? `: ${out.stdout.trim().split("\n").pop()}` : ""}`);
 }
 
 export const dockerServices: Phase = {

@@ -219,6 +219,9 @@ export const rollback: Phase = {
             ctx.figure("deploy: applied", up.apply);
             ctx.figure("rollback: script", back.run.total);
             ctx.figure("rollback: applied", back.apply);
+            // The README's figure (docs/deploy.md "How long an image update takes"): script plus apply, one line.
+            ctx.figure("image update (deploy script + applied)", deploySeconds);
+            ctx.figure("image rollback (script + applied)", rollbackSeconds);
         } finally {
             rmSync(dir, { recursive: true, force: true });
         }

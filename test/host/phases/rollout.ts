@@ -4,7 +4,8 @@ import type { RecordedResource } from "../../../mocks/runtime";
 import { need, type Context, type Phase } from "../lib/context";
 import { runInDependencyOrder, imageReferences, type Plan } from "../lib/plan";
 import { sleep } from "../lib/proc";
-import { createResource, deleteContainer, tagImages } from "./docker";
+import { COMMAND_TYPES } from "../lib/remote";
+import { createResource, deleteContainer, lateCommand, tagImages } from "./docker";
 import { fetchCaddyRoot } from "./smoke";
 
 /**
@@ -127,14 +128,20 @@ export const describe = (w: Window) =>
 /** The deployed containers by name (what Pulumi's state holds), updated by each deploy. */
 export type Deployed = Map<string, RecordedResource>;
 
-/** Replaces every container of `next` whose inputs differ from what is deployed, as `pulumi up` would; throws the first failure. */
+/**
+ * Replaces every container of `next` whose inputs differ from what is deployed, as `pulumi up` would, and runs again
+ * every remote command whose `triggers` take a replaced container's id (its readiness gate, lib/readiness.ts, and its
+ * pids limit: pulumi-command replaces a command when its triggers change); throws the first failure.
+ */
 export async function deploy(ctx: Context, deployed: Deployed, next: Plan): Promise<string[]> {
     const ssh = need(ctx.ssh, "SSH");
     const changed = new Set(next.resources.filter((r) => isContainer(r) && JSON.stringify(r.rawInputs) !== JSON.stringify(deployed.get(String(r.rawInputs.name))?.rawInputs)).map((r) => r.name));
+    const rerun = (r: RecordedResource) => COMMAND_TYPES.includes(r.type) && (r.propertyDependencies.triggers ?? []).some((d) => changed.has(d));
     await tagImages(ctx, next);
     const refs = imageReferences(next);
     const replaced: string[] = [];
-    await runInDependencyOrder(next, (r) => changed.has(r.name), async (r) => {
+    await runInDependencyOrder(next, (r) => changed.has(r.name) || rerun(r), async (r) => {
+        if (!isContainer(r)) return lateCommand(ctx, r);
         const name = String(r.rawInputs.name);
         const old = deployed.get(name);
         if (old) await deleteContainer(ssh, old);
