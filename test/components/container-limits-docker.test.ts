@@ -1,9 +1,9 @@
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, copyFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { RecordedResource } from "../../mocks/runtime";
 import { containerRequest } from "../host/lib/docker";
+import { startDockerd, type Dockerd } from "../helpers/dockerd";
 import { runProgram } from "../helpers/program";
 
 /**
@@ -16,45 +16,24 @@ import { runProgram } from "../helpers/program";
  */
 
 const IMAGE = "vk-limits-test:1";
-let dir: string;
-let dockerd: ChildProcess | undefined;
-let bridge: string;
+let engine: Dockerd;
 let sidekiq: RecordedResource;
 let pidsStep: RecordedResource;
 
-const docker = (...args: string[]) => spawnSync("docker", args, { env: { ...process.env, DOCKER_HOST: `unix://${dir}/docker.sock` }, encoding: "utf8", timeout: 60_000 });
+const docker = (...args: string[]) => engine.docker(...args);
 
 beforeAll(async () => {
     const run = await runProgram("dev");
     sidekiq = run.ofType("docker:index/container:Container").find((c) => c.rawInputs.name === "chatwoot-sidekiq")!;
     pidsStep = run.resources.find((r) => r.type === "command:remote:Command" && String(r.rawInputs.create).includes("--pids-limit") && String(r.rawInputs.create).includes(" chatwoot-sidekiq "))!;
 
-    dir = mkdtempSync(join(tmpdir(), "vk-dockerd-"));
-    bridge = `vklim${process.pid % 10000}`;
-    spawnSync("ip", ["link", "add", bridge, "type", "bridge"]);
-    spawnSync("ip", ["link", "set", bridge, "up"]);
-    dockerd = spawn("dockerd", ["--data-root", join(dir, "root"), "--exec-root", join(dir, "exec"), "--pidfile", join(dir, "docker.pid"), "-H", `unix://${dir}/docker.sock`, "--bridge", bridge, "--iptables=false", "--ip-masq=false"], {
-        stdio: "ignore",
-    });
-    for (let i = 0; i < 150 && docker("version").status !== 0; i++) await new Promise((r) => setTimeout(r, 200));
+    engine = await startDockerd("limits");
     // A one-binary image: busybox (busybox-static) with the few applets the checks use.
-    const rootfs = join(dir, "rootfs");
-    mkdirSync(join(rootfs, "bin"), { recursive: true });
-    copyFileSync("/bin/busybox", join(rootfs, "bin", "busybox"));
-    for (const applet of ["sh", "sleep", "cat", "grep"]) symlinkSync("busybox", join(rootfs, "bin", applet));
-    const tar = spawnSync("sh", ["-c", `tar -C ${rootfs} -c . | docker import - ${IMAGE}`], { env: { ...process.env, DOCKER_HOST: `unix://${dir}/docker.sock` }, encoding: "utf8" });
-    if (tar.status !== 0) throw new Error(`docker import: ${tar.stderr}`);
+    engine.importBusybox(IMAGE, ["sh", "sleep", "cat", "grep"]);
 }, 90_000);
 
 afterAll(async () => {
-    if (dockerd && dockerd.exitCode === null) {
-        docker("rm", "-f", "vk-limits");
-        const exited = new Promise((r) => dockerd!.once("exit", r));
-        dockerd.kill("SIGTERM");
-        await exited;
-    }
-    spawnSync("ip", ["link", "del", bridge]);
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await engine?.stop(["vk-limits"]);
 }, 60_000);
 
 test("the rendered limits and privileges are what Docker enforces and reads back, and the pids step caps forks", () => {
@@ -84,7 +63,7 @@ test("the rendered limits and privileges are what Docker enforces and reads back
     expect(Number(inspected.NanoCpus)).toBe(Number(sidekiq.rawInputs.cpus) * 1e9);
 
     // The rendered step, as the host runs it.
-    const update = spawnSync("sh", ["-c", String(pidsStep.rawInputs.create).replace("chatwoot-sidekiq", "vk-limits")], { env: { ...process.env, DOCKER_HOST: `unix://${dir}/docker.sock` }, encoding: "utf8" });
+    const update = spawnSync("sh", ["-c", String(pidsStep.rawInputs.create).replace("chatwoot-sidekiq", "vk-limits")], { env: engine.env, encoding: "utf8" });
     expect({ status: update.status, stderr: update.stderr }).toEqual({ status: 0, stderr: "" });
     const pids = Number(/--pids-limit (\d+)/.exec(String(pidsStep.rawInputs.create))![1]);
     expect(JSON.parse(docker("inspect", "vk-limits").stdout)[0].HostConfig.PidsLimit).toBe(pids);
@@ -98,6 +77,6 @@ test("the rendered limits and privileges are what Docker enforces and reads back
 }, 120_000);
 
 test("dockerd was this test's own and is still running (a failed start would make the checks above vacuous)", () => {
-    expect(dockerd?.exitCode).toBeNull();
-    expect(existsSync(join(dir, "docker.sock"))).toBe(true);
+    expect(engine.running()).toBe(true);
+    expect(existsSync(join(engine.dir, "docker.sock"))).toBe(true);
 });

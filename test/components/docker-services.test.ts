@@ -252,13 +252,13 @@ test("a rebuilt server (new server id behind the same IPs) gets every image, net
     const tied = run.resources.filter((r) => r.type.startsWith("docker:index/") || r.type.startsWith("command:remote:"));
     expect(tied.filter((r) => r.type.startsWith("command:remote:")).length).toBeGreaterThanOrEqual(3 + 8 + 6);
     expect(tied.length).toBeGreaterThanOrEqual(8 + 6 + 2 + 3 + 8 + 6);
-    // A container's pids step follows its container (a new container, for any reason, needs its limit again), which
-    // carries the instance itself.
+    // A container's pids step and readiness gate (lib/readiness.ts) follow their container (a new container, for any
+    // reason, needs its limit again and its gate passed again), which carries the instance itself.
     const containerIds = new Set(run.ofType("docker:index/container:Container").map((c) => fakeId(c.type, c.name)));
     for (const r of tied) {
         // Labels of containers and networks, triggers of images and remote steps: each replaces the resource on change.
         const identity = JSON.stringify(r.rawInputs.labels ?? r.rawInputs.triggers);
-        const follows = r.name.endsWith("-pids") && [...containerIds].some((id) => identity.includes(`"${id}"`));
+        const follows = (r.name.endsWith("-pids") || r.name.endsWith("-ready")) && [...containerIds].some((id) => identity.includes(`"${id}"`));
         expect([r.name, follows ? `"${serverId}"` : identity]).toEqual([r.name, expect.stringContaining(`"${serverId}"`)]);
     }
 });

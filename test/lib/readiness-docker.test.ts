@@ -1,9 +1,9 @@
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { spawnSync } from "node:child_process";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { HEALTH_TIMING } from "../../lib/containers";
 import { readinessScript, readinessTarget } from "../../lib/readiness";
+import { startDockerd, type Dockerd } from "../helpers/dockerd";
 import { runProgram } from "../helpers/program";
 
 /**
@@ -15,49 +15,27 @@ import { runProgram } from "../helpers/program";
  */
 
 const IMAGE = "vk-readiness-test:1";
-let dir: string;
-let dockerd: ChildProcess | undefined;
-let bridge: string;
-const env = () => ({ ...process.env, DOCKER_HOST: `unix://${dir}/docker.sock` });
-const docker = (...args: string[]) => spawnSync("docker", args, { env: env(), encoding: "utf8", timeout: 60_000 });
+let engine: Dockerd;
+const docker = (...args: string[]) => engine.docker(...args);
 const gate = (script: string) => {
     const t0 = Date.now();
-    const res = spawnSync("sh", ["-c", script], { env: env(), encoding: "utf8", timeout: 120_000 });
+    const res = spawnSync("sh", ["-c", script], { env: engine.env, encoding: "utf8", timeout: 120_000 });
     return { status: res.status, out: `${res.stdout}${res.stderr}`, seconds: (Date.now() - t0) / 1000 };
 };
 const health = (name: string) => docker("inspect", "-f", "{{.State.Status}} {{.State.Health.Status}}", name).stdout.trim();
 
 beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), "vk-ready-"));
-    bridge = `vkrdy${process.pid % 10000}`;
-    spawnSync("ip", ["link", "add", bridge, "type", "bridge"]);
-    spawnSync("ip", ["link", "set", bridge, "up"]);
-    dockerd = spawn("dockerd", ["--data-root", join(dir, "root"), "--exec-root", join(dir, "exec"), "--pidfile", join(dir, "docker.pid"), "-H", `unix://${dir}/docker.sock`, "--bridge", bridge, "--iptables=false", "--ip-masq=false"], {
-        stdio: "ignore",
-    });
-    for (let i = 0; i < 150 && docker("version").status !== 0; i++) await new Promise((r) => setTimeout(r, 200));
+    engine = await startDockerd("ready");
     // busybox-static: its wget is what the rendered HTTP probe falls back to when an image has no curl; its httpd the service.
-    const rootfs = join(dir, "rootfs");
-    mkdirSync(join(rootfs, "bin"), { recursive: true });
-    mkdirSync(join(rootfs, "tmp"), { recursive: true });
-    copyFileSync("/bin/busybox", join(rootfs, "bin", "busybox"));
-    for (const applet of ["sh", "sleep", "touch", "test", "false", "httpd", "wget", "mkdir", "echo"]) symlinkSync("busybox", join(rootfs, "bin", applet));
     // Debian's busybox-static wget segfaults with `-T` (seen here: exit 139), so the image gets the probe's first
     // choice, `curl -fsS -o /dev/null --max-time N URL`, as a wrapper fetching the URL (its last word) with plain wget.
-    writeFileSync(join(rootfs, "bin", "curl"), '#!/bin/sh\nfor u; do :; done\nexec wget -q -O /dev/null "$u"\n', { mode: 0o755 });
-    const tar = spawnSync("sh", ["-c", `tar -C ${rootfs} -c . | docker import - ${IMAGE}`], { env: env(), encoding: "utf8" });
-    if (tar.status !== 0) throw new Error(`docker import: ${tar.stderr}`);
+    engine.importBusybox(IMAGE, ["sh", "sleep", "touch", "test", "false", "httpd", "wget", "mkdir", "echo"], (rootfs) =>
+        writeFileSync(join(rootfs, "bin", "curl"), '#!/bin/sh\nfor u; do :; done\nexec wget -q -O /dev/null "$u"\n', { mode: 0o755 }),
+    );
 }, 90_000);
 
 afterAll(async () => {
-    if (dockerd && dockerd.exitCode === null) {
-        docker("rm", "-f", "platform-api-standby", "vk-never", "vk-exits");
-        const exited = new Promise((r) => dockerd!.once("exit", r));
-        dockerd.kill("SIGTERM");
-        await exited;
-    }
-    spawnSync("ip", ["link", "del", bridge]);
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await engine?.stop(["platform-api-standby", "vk-never", "vk-exits"]);
 }, 60_000);
 
 test("the rendered gate of platform-api's standby passes seconds after the service answers, while Docker still says starting", async () => {
@@ -101,5 +79,5 @@ test("a check that never passes fails the gate at its limit, naming the containe
 }, 120_000);
 
 test("dockerd was this test's own and is still running (a failed start would make the checks above vacuous)", () => {
-    expect(dockerd?.exitCode).toBeNull();
+    expect(engine.running()).toBe(true);
 });

@@ -1,8 +1,8 @@
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { copyFileSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { startDockerd, type Dockerd } from "../helpers/dockerd";
 import { IMAGE_PRUNE_DEFAULTS, IMAGE_PRUNE_UNITS, renderImagePruneUnits } from "../../render/image-prune";
 
 /**
@@ -13,14 +13,12 @@ import { IMAGE_PRUNE_DEFAULTS, IMAGE_PRUNE_UNITS, renderImagePruneUnits } from "
  * creation date in 2020, as a release pulled months ago has.
  */
 
-let work: string;
-let dockerd: ChildProcess;
-let sock: string;
-const docker = (...args: string[]) => spawnSync("docker", ["-H", `unix://${sock}`, ...args], { encoding: "utf8", timeout: 60_000 });
+let engine: Dockerd;
+const docker = (...args: string[]) => engine.docker(...args);
 
 /** A docker-archive (`docker load`) of one busybox layer, tagged `tag`, created at `created`. */
 function imageArchive(tag: string, created: string): string {
-    const dir = join(work, `img-${tag.replace(/[^a-z0-9]/g, "-")}`);
+    const dir = join(engine.dir, `img-${tag.replace(/[^a-z0-9]/g, "-")}`);
     const root = join(dir, "root");
     mkdirSync(join(root, "bin"), { recursive: true });
     copyFileSync(spawnSync("sh", ["-c", "command -v busybox"], { encoding: "utf8" }).stdout.trim(), join(root, "bin", "busybox"));
@@ -41,25 +39,11 @@ function imageArchive(tag: string, created: string): string {
 }
 
 beforeAll(async () => {
-    work = mkdtempSync(join(tmpdir(), "vk-dockerd-"));
-    sock = join(work, "docker.sock");
-    const args = [`--data-root=${join(work, "data")}`, `--exec-root=${join(work, "exec")}`, `--pidfile=${join(work, "docker.pid")}`, `--host=unix://${sock}`];
-    dockerd = spawn("dockerd", [...args, "--bridge=none", "--iptables=false", "--ip6tables=false", "--storage-driver=vfs"], { stdio: "ignore" });
-    const deadline = Date.now() + 60_000;
-    while (docker("info", "--format", "{{.ServerVersion}}").status !== 0) {
-        if (dockerd.exitCode !== null || Date.now() > deadline) throw new Error("dockerd did not start");
-        await new Promise((r) => setTimeout(r, 300));
-    }
+    engine = await startDockerd("images", { bridge: false, storageDriver: "vfs" });
 }, 90_000);
 
 afterAll(async () => {
-    if (dockerd && dockerd.exitCode === null) {
-        await new Promise<void>((resolve) => {
-            dockerd.once("exit", () => resolve());
-            dockerd.kill("SIGTERM");
-        });
-    }
-    rmSync(work, { recursive: true, force: true });
+    await engine?.stop();
 }, 60_000);
 
 const load = (tag: string, created: string) => expect(docker("load", "-i", imageArchive(tag, created)).status).toBe(0);
