@@ -7,6 +7,7 @@ import { buildApps, buildBase, renderForVm } from "./boot";
 import { caddyInstall, cdnSwitch, removedKey, replayCommands } from "./commands";
 import { dockerImages, dockerServices } from "./docker";
 import { monitoring, monitoringAlert } from "./monitoring";
+import { multihost } from "./multihost";
 import { nativeBoot, nativeRestart } from "./native";
 import { rebuild } from "./rebuild";
 import { rollback } from "./rollback";
@@ -42,13 +43,15 @@ export const VM_LANE: Cached = {
  * alert stops and starts only the node exporter, which no other phase reads, so its ~11 min of the program's own alert
  * windows start as soon as the monitoring install is replayed and run beside the containers, smoke, rollout and backups. The rebuild
  * drill after backups works on a second machine of its own and only reads the first (its data, its repository account).
+ * The two-host phase (multihost) beside them boots a media cell host of its own and touches the first host only with a
+ * container of its own name (platform-api-mh, no port, no alias) and a private link it removes again.
  */
 export const NATIVE_LANE: readonly Step[] = [
     { lanes: [[buildApps], [nativeBoot]] },
     { lanes: [[dockerImages], [replayCommands, removedKey, caddyInstall, cdnSwitch]] },
-    // `sequence` after rollout ∥ backups, not beside them: its scenarios replace every service container they use. The
-    // monitoring alert beside this lane stops only the node exporter, which none of them reads.
-    { lanes: [[monitoringAlert], [dockerServices, smoke, { lanes: [[rollout, rollback], [backups, rebuild]] }, sequence]] },
+    // `sequence` after rollout ∥ backups ∥ multihost, not beside them: its scenarios replace every service container
+    // they use. The monitoring alert beside this lane stops only the node exporter, which none of them reads.
+    { lanes: [[monitoringAlert], [dockerServices, smoke, { lanes: [[rollout, rollback], [backups, rebuild], [multihost]] }, sequence]] },
     monitoring,
     turn,
     nativeRestart,
