@@ -29,6 +29,11 @@ export interface ScenarioUp {
     /** The up's error must contain this text. */
     readonly errorIncludes?: string;
     /**
+     * The same failure as the real host words it (test/host/phases/sequence.ts), where it differs from the model's:
+     * the step that fails and the container it names.
+     */
+    readonly hostErrorIncludes?: string;
+    /**
      * `visualkit:adopt` for this up, as `npm run adopt` writes it for a zone and account that hold every Cloudflare
      * object already (a takeover): `initial` before the first up (nothing in the state), `rewritten` when adopt ran
      * again after the previous up (it leaves out what the state holds).
@@ -139,6 +144,8 @@ export function scenarios(): Scenario[] {
                     brokenImages: [bumped(STACK_IMAGES.dev.imagePlatformApi)],
                     expect: "fail",
                     errorIncludes: "platform-api-standby did not pass its health check",
+                    // The gate of the new standby fails on the host; the stand-in that never turns healthy exits at start.
+                    hostErrorIncludes: "create visualkit-dev-platform-api-api-standby-ready",
                     touches: ["platform-api-standby"],
                 },
                 { label: "revert to the previous image", brokenImages: [bumped(STACK_IMAGES.dev.imagePlatformApi)], expect: "ok", touches: ["platform-api-standby"] },

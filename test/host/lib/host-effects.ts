@@ -65,7 +65,17 @@ export function hostEffects(ctx: Context, opts: HostEffectsOptions): Effects {
         delete: (r) => (r.type === CONTAINER ? touched(remove(r)) : remove(r)),
         async serving() {
             if (known && Date.now() - known.at < 5000) return known.names;
-            const out = await docker().ssh.ok("docker ps --filter health=healthy --format '{{.Names}}'");
+            // Healthy by Docker, or still `starting` by Docker (its first check comes one 30 s interval after the
+            // start) while the container's own check passes now: what the readiness gate (lib/readiness.ts) waits for.
+            const out = await docker().ssh.ok(
+                [
+                    "docker ps --filter health=healthy --format '{{.Names}}'",
+                    "for n in $(docker ps --filter health=starting --format '{{.Names}}'); do",
+                    "  t=$(docker inspect -f '{{if eq (index .Config.Healthcheck.Test 0) \"CMD-SHELL\"}}{{index .Config.Healthcheck.Test 1}}{{end}}' \"$n\")",
+                    '  [ -n "$t" ] && timeout 10 docker exec "$n" sh -c "$t" >/dev/null 2>&1 && echo "$n"',
+                    "done; true",
+                ].join("\n"),
+            );
             known = { at: Date.now(), names: new Set(out.split("\n").map((l) => l.trim()).filter(Boolean)) };
             return known.names;
         },

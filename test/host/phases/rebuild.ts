@@ -68,7 +68,9 @@ export const rebuild: Phase = {
         // when attached to a held host.
         const firstAddress = (await first.ok("ip -4 -o addr show dev host0 | awk '$4 ~ /\\/30$/ {print $4}' | cut -d/ -f1")).trim();
         if (!/^\d+\.\d+\.\d+\.\d+$/.test(firstAddress)) throw new Error(`the first host's host0 address is "${firstAddress}"`);
-        // What the first host had when it was "lost": after the backups phase, its data is its last snapshot's.
+        // What the first host had when it was "lost" is its last snapshot: the backups phase wrote rows after its own
+        // backup (its point-in-time restore), so the night's backup runs first (`npm run backup`, as the timer would).
+        await operator(ctx, "backup", []);
         const had = await dataState(first);
         if (had.probe.startsWith("no ")) throw new Error("the first host has no vk_probe table: the backups phase did not run, the drill would prove nothing");
         ctx.log(`the first host had: vk_probe ${had.probe}; ${had.tables.split("\n").length} tables; ${had.files.split("\n").length} files and links under the backed-up paths`);

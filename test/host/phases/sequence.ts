@@ -61,7 +61,8 @@ function judge(s: Scenario, i: number, u: ScenarioUp, result: UpResult, dockerNa
     const problems: string[] = [];
     const outcome = result.error === undefined ? "ok" : "fail";
     if (outcome !== u.expect) problems.push(`${where}: ${outcome}${result.error ? ` (${result.error})` : ""}, expected ${u.expect}`);
-    if (u.expect === "fail" && u.errorIncludes && !result.error?.includes(u.errorIncludes)) problems.push(`${where}: error ${result.error} lacks "${u.errorIncludes}"`);
+    const expected = u.hostErrorIncludes ?? u.errorIncludes;
+    if (u.expect === "fail" && expected && !result.error?.includes(expected)) problems.push(`${where}: error ${result.error} lacks "${expected}"`);
     const changed = result.steps.filter((x) => x.op !== "same");
     if (u.noChanges && changed.length > 0) problems.push(`${where}: changed ${changed.map((x) => `${x.op} ${x.name}${x.detail ? ` (${x.detail})` : ""}`).join(", ")}`);
     const touched = [...new Set(changed.filter((x) => dockerName.has(x.name)).map((x) => dockerName.get(x.name)!))].sort();
