@@ -49,9 +49,11 @@ export const VM_LANE: Cached = {
 export const NATIVE_LANE: readonly Step[] = [
     { lanes: [[buildApps], [nativeBoot]] },
     { lanes: [[dockerImages], [replayCommands, removedKey, caddyInstall, cdnSwitch]] },
-    // `sequence` after rollout ∥ backups ∥ multihost, not beside them: its scenarios replace every service container
-    // they use. The monitoring alert beside this lane stops only the node exporter, which none of them reads.
-    { lanes: [[monitoringAlert], [dockerServices, smoke, { lanes: [[rollout, rollback], [backups, rebuild], [multihost]] }, sequence]] },
+    { lanes: [[monitoringAlert], [dockerServices, smoke, { lanes: [[rollout, rollback], [backups, rebuild], [multihost]] }]] },
+    // Not beside any lane above: its scenarios replace every service container those phases use, and its key rotation
+    // re-runs every remote step — the monitoring install among them, which would take the alert's webhook sink away
+    // before its "resolved" (seen: the alert phase timed out waiting for it).
+    sequence,
     monitoring,
     turn,
     nativeRestart,
