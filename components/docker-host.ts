@@ -1,12 +1,15 @@
-import type * as command from "@pulumi/command";
+import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import type { HostCapacity } from "../catalog/limits";
 import type { HostSpec } from "../catalog/types";
 import type { SecretString } from "../config/secret";
+import { DOCKER_SCOPE_STOP } from "../render/cloud-init";
 import { instanceLabels, type Engine } from "../lib/containers";
 import type { HostHandle } from "../lib/host";
 import { toPulumiSecret } from "../lib/secrets";
+import { shellQuote, shippedFile } from "../lib/shipped";
+import { REMOTE_COMMAND_DEFAULTS } from "../lib/ssh";
 import { pinnedHostKeyOptions } from "../lib/ssh-host-key";
 
 /**
@@ -83,6 +86,21 @@ export class DockerHost extends pulumi.ComponentResource implements Engine {
                 labels: instanceLabels(this),
             },
             { parent: this, provider: this.provider },
+        );
+        // How a reboot stops the containers (render/cloud-init.ts DOCKER_SCOPE_STOP says why): cloud-init writes it on
+        // new servers; this writes it on servers bootstrapped before it (an unchanged file is left alone, so re-runs
+        // after a key rotation change nothing). Nothing waits for it: it matters only at the next shutdown.
+        new command.remote.Command(
+            `${name}-scope-stop`,
+            {
+                ...REMOTE_COMMAND_DEFAULTS,
+                connection: this.connection,
+                create: `bash -c ${shellQuote(shippedFile("scripts/host/install-unit-file.sh"))} install-unit-file ${shellQuote(DOCKER_SCOPE_STOP.path)}`,
+                stdin: DOCKER_SCOPE_STOP.content,
+                // The host's instance (HostHandle.instance): a rebuilt server gets it from its cloud-init; rewriting it is harmless.
+                triggers: [this.instance],
+            },
+            { parent: this, dependsOn: [args.host.ready] },
         );
         this.networkName = this.network.name;
         this.gateway = pulumi.output(net.gateway);

@@ -69,12 +69,20 @@ const AUTO_UPGRADES = ['APT::Periodic::Update-Package-Lists "1";', 'APT::Periodi
 // each container's (CONTAINER_LOGS: the journal), for the containers it does not create.
 const DOCKER_DAEMON = JSON.stringify({ "live-restore": true, "log-driver": CONTAINER_LOGS.driver, "log-opts": CONTAINER_LOGS.opts }, null, 2) + "\n";
 
-// Docker's live-restore leaves the containers running when dockerd stops, so at shutdown systemd stops each container's
-// scope (docker-<id>.scope, the systemd cgroup driver) itself: SIGTERM, then SIGKILL after DefaultTimeoutStopSec, 90 s.
-// A container that does not exit on SIGTERM (a held WebSocket, a PID 1 without a handler) held every reboot for 90 s
-// (the real-host tier's restart: 93–94 s). A prefix drop-in (systemd.unit(5): "docker-.scope.d/" applies to every
-// unit named docker-*.scope, transient ones too) gives each the grace `docker stop` gives it.
-export const DOCKER_SCOPE_STOP = { path: "/etc/systemd/system/docker-.scope.d/10-visualkit-stop.conf", content: `[Scope]\nTimeoutStopSec=${STOP_GRACE_SECONDS}s\n` } as const;
+// Docker's live-restore leaves the containers running when dockerd stops, so a reboot must stop each container's scope
+// (docker-<id>.scope, the systemd cgroup driver) itself. runc creates those scopes with DefaultDependencies=false
+// (opencontainers/runc commit be952432, "cgroups: systemd: set DefaultDependencies=false if possible": so that systemd
+// does not kill containers before dockerd is told to shut down), which drops a scope's implicit Conflicts=/Before=shutdown.target: the shutdown
+// transaction never stopped them and systemd-shutdown's final spree killed them after its 90 s wait (the real-host tier's
+// restart: 93–94 s, a stand-in's python3 in /system.slice/docker-<id>.scope). A prefix drop-in (systemd.unit(5):
+// "docker-.scope.d/" applies to every unit named docker-*.scope, transient ones too) puts them back in the shutdown:
+// they stop after docker.service has (Before=docker.service reverses at stop: dockerd, live-restoring, is gone and
+// restarts no container it sees exit), with SIGTERM to every process in the scope and the grace `docker stop` gives
+// them, then SIGKILL. At boot dockerd starts them again by their restart policy.
+export const DOCKER_SCOPE_STOP = {
+    path: "/etc/systemd/system/docker-.scope.d/10-visualkit-stop.conf",
+    content: `[Unit]\nConflicts=shutdown.target\nBefore=shutdown.target docker.service\n\n[Scope]\nTimeoutStopSec=${STOP_GRACE_SECONDS}s\n`,
+} as const;
 
 const command = (...words: string[]) => words.map(shellWord).join(" ");
 

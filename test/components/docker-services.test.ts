@@ -1,12 +1,18 @@
 import { createHash } from "node:crypto";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { parse } from "yaml";
 import type { ServiceSpec } from "../../catalog/types";
 import { isPinned, parseImageRef } from "../../config/validators";
 import { PREPARE_CONTAINER, preparedExitCode } from "../../components/chatwoot";
+import { DOCKER_SCOPE_STOP } from "../../render/cloud-init";
 import { janusFileNames, janusSettings } from "../../render/janus";
 import { fakeId } from "../../mocks/fakes";
 import { MockRunError, type RecordedResource } from "../../mocks/runtime";
-import { parsedStack, runProgram, type ProgramRun } from "../helpers/program";
+import { parsedStack, ROOT, runProgram, type ProgramRun } from "../helpers/program";
+import { stub } from "../helpers/shell";
 
 /**
  * The Docker services as the program registers them (mock graph of the real program, both stacks): what is
@@ -239,6 +245,23 @@ describe.each(["dev", "prod"])("%s Docker services", (stack) => {
         expect(provider.secretInputs).toContain("registryAuth");
         expect(JSON.stringify(provider.rawInputs.registryAuth)).toContain("registry-token");
         for (const r of run.resources.filter((x) => x.type.startsWith("docker:index/"))) expect(r.parent).not.toBeNull();
+    });
+
+    test("servers bootstrapped before the containers' scope drop-in get the same file from a remote step", () => {
+        const userData = parse(readFileSync(join(ROOT, "rendered", stack, "cloud-init.yaml"), "utf8")) as { write_files: { path: string; content: string }[] };
+        const step = run.named(`visualkit-${stack}-main-docker-scope-stop`);
+        expect(step.rawInputs.stdin).toBe(userData.write_files.find((f) => f.path === DOCKER_SCOPE_STOP.path)?.content);
+        expect(step.options.dependsOn).toEqual([`visualkit-${stack}-main-ready`]);
+        // The step's command as the remote shell runs it (under a test root, systemctl stubbed): the bootstrap's file.
+        const dir = mkdtempSync(join(tmpdir(), "scope-stop-"));
+        try {
+            stub(join(dir, "bin"), "systemctl", "true");
+            const r = spawnSync("sh", ["-c", String(step.rawInputs.create)], { input: String(step.rawInputs.stdin), encoding: "utf8", env: { PATH: `${join(dir, "bin")}:${process.env.PATH}`, VISUALKIT_ROOT: dir } });
+            expect([r.status, r.stdout]).toEqual([0, `${DOCKER_SCOPE_STOP.path} installed; systemd reloaded\n`]);
+            expect(readFileSync(join(dir, DOCKER_SCOPE_STOP.path), "utf8")).toBe(DOCKER_SCOPE_STOP.content);
+        } finally {
+            rmSync(dir, { recursive: true, force: true });
+        }
     });
 });
 

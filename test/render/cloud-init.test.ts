@@ -94,11 +94,25 @@ describe.each(["dev", "prod"])("rendered/%s/cloud-init.yaml", (stack) => {
         expect(data().write_files.find((f) => f.path.startsWith("/etc/systemd/system/docker.service.d/"))?.content).toContain(`RequiresMountsFor=${DATA_DIR}`);
     });
 
-    test("a shutdown gives every container the stop grace docker stop gives it, not systemd's 90 s", () => {
+    test("a shutdown stops every container's scope after dockerd, with the stop grace docker stop gives it, not systemd's 90 s", () => {
         // A prefix drop-in for the containers' transient scopes; systemd applying it is shown on the native host
-        // (test/host/phases/native.ts, restart: TimeoutStopUSec of a container's scope, and the stop's time).
+        // (test/host/phases/native.ts, restart: the scope's TimeoutStopUSec, Conflicts and Before, and the stop's time).
         const dropIn = data().write_files.find((f) => /^\/etc\/systemd\/system\/docker-\.scope\.d\/[^/]+\.conf$/.test(f.path));
-        expect(dropIn).toMatchObject({ permissions: "0644", content: `[Scope]\nTimeoutStopSec=${STOP_GRACE_SECONDS}s\n` });
+        expect(dropIn?.permissions).toBe("0644");
+        const sections = new Map<string, Map<string, string[]>>();
+        let section = "";
+        for (const line of (dropIn?.content ?? "").split("\n").filter((l) => l.trim() !== "")) {
+            const header = /^\[(\w+)\]$/.exec(line);
+            if (header) sections.set((section = header[1]), new Map());
+            else {
+                const [key, value] = line.split("=", 2);
+                sections.get(section)?.set(key, [...(sections.get(section)?.get(key) ?? []), ...value.split(/\s+/)]);
+            }
+        }
+        // In the shutdown transaction (runc's scopes have DefaultDependencies=false), stopped after docker.service.
+        expect(sections.get("Unit")?.get("Conflicts")).toContain("shutdown.target");
+        expect(sections.get("Unit")?.get("Before")).toEqual(expect.arrayContaining(["shutdown.target", "docker.service"]));
+        expect(sections.get("Scope")?.get("TimeoutStopSec")).toEqual([`${STOP_GRACE_SECONDS}s`]);
     });
 
     test("creates the reference's /opt folders and serves the widget CDN from the volume", () => {

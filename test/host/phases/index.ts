@@ -12,7 +12,7 @@ import { nativeBoot, nativeRestart } from "./native";
 import { rebuild } from "./rebuild";
 import { rollback } from "./rollback";
 import { rollout } from "./rollout";
-import { sequence } from "./sequence";
+import { sequence, sequenceRotation } from "./sequence";
 import { smoke } from "./smoke";
 import { turn } from "./turn";
 import { vmBoot, vmReboot, vmVolume } from "./vm";
@@ -49,11 +49,11 @@ export const VM_LANE: Cached = {
 export const NATIVE_LANE: readonly Step[] = [
     { lanes: [[buildApps], [nativeBoot]] },
     { lanes: [[dockerImages], [replayCommands, removedKey, caddyInstall, cdnSwitch]] },
-    { lanes: [[monitoringAlert], [dockerServices, smoke, { lanes: [[rollout, rollback], [backups, rebuild], [multihost]] }]] },
-    // Not beside any lane above: its scenarios replace every service container those phases use, and its key rotation
-    // re-runs every remote step — the monitoring install among them, which would take the alert's webhook sink away
-    // before its "resolved" (seen: the alert phase timed out waiting for it).
-    sequence,
+    // sequence after rollout ∥ backups ∥ multihost: its scenarios replace every service container those phases use.
+    { lanes: [[monitoringAlert], [dockerServices, smoke, { lanes: [[rollout, rollback], [backups, rebuild], [multihost]] }, sequence]] },
+    // Not beside the alert: the key rotation re-runs every remote step — the monitoring install among them, which would
+    // take the alert's webhook sink away before its "resolved" (seen: the alert phase timed out waiting for it).
+    sequenceRotation,
     monitoring,
     turn,
     nativeRestart,
