@@ -84,6 +84,7 @@ export const nativeRestart: Phase = {
         if (!conflicts.includes("shutdown.target") || !before.includes("shutdown.target") || !before.includes("docker.service"))
             throw new Error(`a container's scope is not in the shutdown transaction (Conflicts=${scope[1]}; Before=${scope[2]}): the bootstrap's docker-.scope drop-in did not apply`);
         const processes = await ssh.ok("ps -e -o pid=,comm=,cgroup=");
+        const since = (await ssh.ok("date +%s")).trim();
         await ssh.ok("touch /mnt/data/.vk-restart-marker && systemctl reboot", { timeoutMs: 30_000 }).catch(() => undefined);
         await waitFor("the machine to start again", 5 * 60_000, async () => {
             if (host.exitReason) throw new Error(host.exitReason);
@@ -123,6 +124,15 @@ export const nativeRestart: Phase = {
             return bad.length === 0 ? true : undefined;
         }, 2000);
         ctx.log(`${names.length} containers running healthy again after ${Math.round((Date.now() - started) / 1000)} s`);
+        // The stop was Postgres's own shutdown (SIGTERM to every process of its scope, a shutdown checkpoint), not a
+        // kill: at start it finds a cleanly shut down cluster, no crash recovery. (Its log of the stop itself is lost:
+        // dockerd, which copies the logs, is gone by then.)
+        const pg = names.find((n) => n.endsWith("-postgres"));
+        if (!pg) throw new Error(`no Postgres container among ${names.join(", ")}`);
+        const pgStart = (await ssh.ok(`docker logs --since ${since} ${pg} 2>&1 | grep -E 'database system (was|is) |automatic recovery' || true`)).trim();
+        ctx.log(`${pg} after the restart: ${pgStart.split("\n").join(" | ") || "(no line)"}`);
+        if (!/database system was shut down at/.test(pgStart) || /not properly shut down|interrupted|automatic recovery/.test(pgStart))
+            throw new Error(`${pg} was not shut down cleanly by the reboot (its start after it: ${pgStart || "no line"})`);
         const t = turnOf(plan);
         if (t) {
             // TURN beside Janus (phases/turn.ts): the address unit runs before coturn at boot, coturn's TLS listener is back.
