@@ -96,13 +96,21 @@ case "$cmd" in
     exists="$(psql_at postgres -c "SELECT 1 FROM pg_database WHERE datname = '$db'")"
     # Two copies in the same second (a retry) would otherwise pick the same name and fail after the restore.
     if [ -n "$(psql_at postgres -c "SELECT 1 FROM pg_database WHERE datname = '$before'")" ]; then before="${before}_$$"; fi
+    # Nothing may be connected to a database that is renamed (rails and sidekiq are stopped by then). A rename waits
+    # 5 s for other sessions and fails if one is left, and clients reconnect at any time (the Postgres exporter every
+    # scrape, health checks): new sessions are refused first, then the ones there ended, then both renames; the kept
+    # copy accepts connections again, and on a failure so does $db.
+    if [ "$exists" = "1" ]; then
+      psql_at postgres -c "ALTER DATABASE \"$db\" WITH ALLOW_CONNECTIONS false" >/dev/null
+      trap 'psql_at postgres -c "ALTER DATABASE \"$db\" WITH ALLOW_CONNECTIONS true" >/dev/null 2>&1 || true; drop_scratch' EXIT
+    fi
     {
-      # Nothing may be connected to a database that is renamed (rails and sidekiq are stopped by then).
       echo "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname IN ('$db', '$scratch') AND pid <> pg_backend_pid();"
       echo "BEGIN;"
       [ "$exists" = "1" ] && echo "ALTER DATABASE \"$db\" RENAME TO \"$before\";"
       echo "ALTER DATABASE \"$scratch\" RENAME TO \"$db\";"
       echo "COMMIT;"
+      [ "$exists" = "1" ] && echo "ALTER DATABASE \"$before\" WITH ALLOW_CONNECTIONS true;"
     } | psql_at postgres >/dev/null
     trap - EXIT
     [ "$exists" = "1" ] && echo "pg-copy: $db replaced; the previous one is kept as $before (DROP DATABASE \"$before\" once you are sure)"

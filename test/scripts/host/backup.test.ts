@@ -1,4 +1,4 @@
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { folderState, seedFiles, startBackupHost, tableChecksums, type BackupHost } from "../../helpers/backup-host";
@@ -128,6 +128,30 @@ test("two restores in a row keep both previous databases and folders under their
     expect(fresh.map((d) => found(d, "written after the backup, before the first restore"))).toContain("1");
     expect(fresh.map((d) => found(d, "written between the two restores"))).toContain("1");
     expect(readdirSync(join(host.dataDir, "chatwoot")).filter((n) => n.startsWith("storage.before-")).length).toBeGreaterThanOrEqual(3);
+});
+
+test("a restore swaps the database in while a client keeps reconnecting to it (as the Postgres exporter does every scrape)", () => {
+    useSftp("repo-sftp");
+    const rowsBefore = tableChecksums(host, TABLES);
+    host.sql("INSERT INTO messages (account_id, body) VALUES (1, 'written after the backup, before the restore')");
+    // Four clients, each session on the live database for 10 s (a rename waits 5 s for other sessions); a killed or
+    // refused one comes straight back.
+    const stopFile = join(host.dir, "stop-client");
+    const psql = `${join(host.bin, "docker")} exec -i chatwoot-postgres psql -X -q -U chatwoot -d chatwoot_production -c 'SELECT pg_sleep(10)'`;
+    const clients = [1, 2, 3, 4].map(() => spawn("bash", ["-c", `while [ ! -e ${stopFile} ]; do ${psql} >/dev/null 2>&1; done`], { env: { ...process.env, ...host.env }, stdio: "ignore", detached: true }));
+    try {
+        spawnSync("sleep", ["1"]);
+        const connected = host.sql("SELECT count(*) FROM pg_stat_activity WHERE datname = 'chatwoot_production' AND query LIKE '%pg_sleep(10)%' AND pid <> pg_backend_pid()");
+        expect(connected).toBe("4");
+        const res = host.run("restore.sh", ["--yes"]);
+        expect({ status: res.status, stderr: res.stderr }).toEqual({ status: 0, stderr: "" });
+    } finally {
+        writeFileSync(stopFile, "");
+        for (const c of clients) process.kill(-c.pid!, "SIGKILL");
+    }
+    expect(tableChecksums(host, TABLES)).toEqual(rowsBefore);
+    // Both databases accept connections again: the restored one, and the kept one for a look at what was replaced.
+    expect(host.sql("SELECT string_agg(DISTINCT datallowconn::text, ',') FROM pg_database WHERE datname LIKE 'chatwoot\\_production%'")).toBe("true");
 });
 
 test("the drill restores the latest S3 snapshot into a scratch Postgres, prints the row counts and records the result", () => {

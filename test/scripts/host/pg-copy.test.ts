@@ -1,4 +1,4 @@
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -117,6 +117,31 @@ describe("scripts/host/pg-copy.sh: counts, dump, restore into a scratch database
         expect(kept[0]).not.toBe(kept[1]);
         expect(run(["counts", "--container", NEW]).stdout.toString()).toBe(readFileSync(join(work, "expected.tsv"), "utf8"));
     }, 30_000);
+
+    test("the swap succeeds while clients keep reconnecting to the target (as the Postgres exporter does every scrape)", () => {
+        // Four clients, each session on the target for 10 s (a rename waits 5 s for other sessions); a killed or
+        // refused one comes straight back.
+        const stopFile = join(work, "stop-clients");
+        const clients = [1, 2, 3, 4].map(() =>
+            spawn("bash", ["-c", `while [ ! -e ${stopFile} ]; do docker exec -i ${NEW} psql -X -q -U postgres -d chatwoot_production -c 'SELECT pg_sleep(10)' >/dev/null 2>&1; done`], {
+                env: { ...process.env, PATH: `${work}:${process.env.PATH}` },
+                stdio: "ignore",
+                detached: true,
+            }),
+        );
+        try {
+            spawnSync("sleep", ["1"]);
+            expect(pg.sql("postgres", "SELECT count(*) FROM pg_stat_activity WHERE datname = 'chatwoot_production' AND query LIKE '%pg_sleep(10)%'")).toBe("4");
+            const r = run(["restore", "--container", NEW, join(work, "full.dump"), join(work, "expected.tsv")]);
+            expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: "" });
+        } finally {
+            writeFileSync(stopFile, "");
+            for (const c of clients) process.kill(-c.pid!, "SIGKILL");
+        }
+        expect(run(["counts", "--container", NEW]).stdout.toString()).toBe(readFileSync(join(work, "expected.tsv"), "utf8"));
+        // Every copy accepts connections again: the new target and each kept one.
+        expect(pg.sql("postgres", "SELECT string_agg(DISTINCT datallowconn::text, ',') FROM pg_database WHERE datname LIKE 'chatwoot\\_production%'")).toBe("true");
+    }, 60_000);
 
     test("an unknown container is named", () => {
         const r = run(["counts", "--container", "chatwoot-postgres-9"]);
