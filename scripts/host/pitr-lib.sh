@@ -190,7 +190,8 @@ utc() { date -u -d "@${1%.*}" +%Y-%m-%dT%H:%M:%SZ; }
 pitr_prepare() {
   local given=$1 work=$2 start="" end list snap time i=0 shown_window=""
   pitr_target=$(pitr_parse_time "$given")
-  end=$(date -u +%s)
+  # Now to the nanosecond: a target given to the millisecond within the current second is not in the future.
+  end=$(date -u +%s.%N)
   if awk -v t="$pitr_target" -v e="$end" 'BEGIN { exit !(t > e) }'; then
     die "--to-time $given is in the future (now is $(utc "$end")): nothing is archived after now"
   fi
