@@ -217,20 +217,33 @@ now() { date -u +%Y-%m-%dT%H:%M:%SZ; }
 
 # Merges a jq expression into the status file (written aside and renamed, so a reader never sees half of it), then
 # writes the metrics. A status file that is not a JSON object (a full disk, a hand edit) is kept aside and started
-# anew: it must never fail the backup that would record the next outcome.
+# anew: it must never fail the backup that would record the next outcome. Writers take turns (status.lock, not the
+# backup lock: the WAL push records itself every minute while a backup or drill runs): two at once lost one's update
+# and failed the other on the shared temp file (seen: a drill failed with "mv: cannot stat …tmp").
 record_status() {
-  local current='{}'
   mkdir -p "$state_dir"
-  if [ -s "$status_file" ]; then
-    if jq -e 'type == "object"' "$status_file" >/dev/null 2>&1; then
-      current=$(cat "$status_file")
-    else
-      echo "$script_name: $status_file was not a JSON object; kept as $status_file.corrupt, started anew" >&2
-      mv -f "$status_file" "$status_file.corrupt"
+  (
+    # Waits for the other writer (a jq merge takes milliseconds); after 30 s it writes anyway rather than fail.
+    flock -w 30 8 || echo "$script_name: $state_dir/status.lock still held after 30 s; writing anyway" >&2
+    local current='{}' tmp
+    if [ -s "$status_file" ]; then
+      if jq -e 'type == "object"' "$status_file" >/dev/null 2>&1; then
+        current=$(cat "$status_file")
+      else
+        echo "$script_name: $status_file was not a JSON object; kept as $status_file.corrupt, started anew" >&2
+        mv -f "$status_file" "$status_file.corrupt"
+      fi
     fi
-  fi
-  jq "$@" <<<"$current" >"$status_file.tmp" && mv "$status_file.tmp" "$status_file"
-  write_metrics
+    tmp=$(mktemp "$status_file.XXXXXX")
+    if jq "$@" <<<"$current" >"$tmp"; then
+      chmod 0644 "$tmp"
+      mv -f "$tmp" "$status_file"
+    else
+      rm -f "$tmp"
+      exit 1
+    fi
+    write_metrics
+  ) 8>"$state_dir/status.lock"
 }
 
 # The status file as node-exporter textfile metrics (seconds since the epoch), for the alerting rules: a backup whose

@@ -1,6 +1,7 @@
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { ROOT as ROOT_DIR } from "../../helpers/program";
 import { folderState, seedFiles, startBackupHost, tableChecksums, type BackupHost } from "../../helpers/backup-host";
 import { freePort, startSshd, type LocalSshd } from "../../helpers/sshd";
 import { startS3, type LocalS3 } from "../../helpers/s3";
@@ -241,6 +242,19 @@ test("the dump is staged in VISUALKIT_DUMP_DIR (the data volume), and a restore 
     expect(tableChecksums(host, TABLES)).toEqual(rows);
     // The work files of the restore were on the data volume too, and are gone.
     expect(readdirSync(staging)).toEqual([]);
+});
+
+test("writers of the status file take turns: twenty at once (a drill and the minute's WAL push) keep every update and none fails", () => {
+    const dir = join(host.dir, "status-race");
+    mkdirSync(dir, { recursive: true });
+    const lib = join(ROOT_DIR, "scripts", "host", "backup-lib.sh");
+    const script = `script_name=test; . ${lib}; for i in $(seq 1 20); do record_status --arg i "$i" '.["w" + $i] = {lastSuccess: "2026-12-05T00:00:00Z"}' & done; fail=0; for j in $(jobs -p); do wait "$j" || fail=1; done; exit $fail`;
+    const res = spawnSync("bash", ["-c", script], { encoding: "utf8", env: { ...process.env, VISUALKIT_BACKUP_STATE: dir, VISUALKIT_BACKUP_METRICS: join(dir, "metrics", "visualkit-backup.prom") } });
+    expect({ status: res.status, stderr: res.stderr }).toEqual({ status: 0, stderr: "" });
+    const keys = Object.keys(JSON.parse(readFileSync(join(dir, "backup-status.json"), "utf8")) as object).sort();
+    expect(keys).toEqual(Array.from({ length: 20 }, (_, i) => `w${i + 1}`).sort());
+    // No temp file is left beside it.
+    expect(readdirSync(dir).filter((f) => f.startsWith("backup-status.json")).sort()).toEqual(["backup-status.json"]);
 });
 
 test("a corrupt status file is kept aside and the backup still succeeds and records itself", () => {
