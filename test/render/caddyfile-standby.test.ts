@@ -1,5 +1,6 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
+import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { hostRoutes } from "../../catalog";
@@ -29,7 +30,10 @@ class Copy {
         public version: string,
     ) {}
     async start(): Promise<void> {
-        this.server = createServer((req, res) => {
+        const server = createServer((req, res) => {
+            // A process that is stopping (no longer this copy's server) answers what it has begun and keeps no
+            // connection open for more.
+            if (this.server !== server) res.setHeader("connection", "close");
             if (req.url === healthPath) {
                 res.statusCode = this.healthy ? 200 : 503;
                 res.end(this.healthy ? "ok" : "booting");
@@ -38,14 +42,24 @@ class Copy {
             this.served++;
             res.end(this.version);
         });
-        await new Promise<void>((ok) => this.server!.listen(this.port, "127.0.0.1", ok));
+        await new Promise<void>((ok) => server.listen(this.port, "127.0.0.1", ok));
+        this.server = server;
     }
-    /** Like `docker stop` with a grace period: in-flight requests finish, new connections are refused. */
-    async stop(): Promise<void> {
+    /**
+     * Like `docker stop`: new connections are refused, in-flight requests finish, and the process is gone after its
+     * grace — every connection with it. `server.close()` alone is not that: Node keeps serving a keep-alive connection
+     * that was busy when it was called for as long as the client keeps using it, and Caddy, under load, always does
+     * (seen in CI: the stop never returned and the test ran into its timeout).
+     */
+    async stop(graceMs = 1000): Promise<void> {
         const s = this.server;
         this.server = undefined;
-        if (s) await new Promise((ok) => s.close(ok));
-        s?.closeIdleConnections();
+        if (!s) return;
+        const closed = new Promise((ok) => s.close(ok));
+        s.closeIdleConnections();
+        const exit = setTimeout(() => s.closeAllConnections(), graceMs);
+        await closed;
+        clearTimeout(exit);
     }
 }
 
@@ -120,6 +134,28 @@ afterAll(async () => {
 describe("a route with a standby copy, behind the real Caddy", () => {
     test("the rendered site lists the primary first, then its standby", () => {
         expect(renderCaddyfile(catalog, stackOptions(config))).toContain(`reverse_proxy ${primaryAddress} ${standbyAddress} {`);
+    });
+
+    test("the stand-in stops like a container: what it has begun is answered, then the connection is dropped", async () => {
+        const copy = new Copy(await freePort(), "vX");
+        await copy.start();
+        const socket = connect(copy.port, "127.0.0.1");
+        let received = "";
+        socket.on("data", (d: Buffer) => (received += d.toString("utf8")));
+        const ended = new Promise<boolean>((ok) => {
+            socket.on("end", () => ok(true));
+            setTimeout(() => ok(false), 5000);
+        });
+        // A request under way (headers not complete) when the stop begins, on a connection the client would keep using.
+        await new Promise<void>((ok) => socket.write("GET /version HTTP/1.1\r\nHost: x\r\n", () => ok()));
+        await sleep(100);
+        const stopped = copy.stop(60_000); // a long grace: the drop must come from the stopping copy, not the timer
+        socket.write("\r\n");
+        expect(await ended).toBe(true);
+        expect(received).toMatch(/^connection: close$/im);
+        expect(received).toMatch(/vX$/);
+        await stopped;
+        socket.destroy();
     });
 
     test("while the copies are replaced one after the other (v1 → v2), no request fails and the answers switch to v2", async () => {
