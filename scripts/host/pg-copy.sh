@@ -98,8 +98,8 @@ case "$cmd" in
     if [ -n "$(psql_at postgres -c "SELECT 1 FROM pg_database WHERE datname = '$before'")" ]; then before="${before}_$$"; fi
     # Nothing may be connected to a database that is renamed (rails and sidekiq are stopped by then). A rename waits
     # 5 s for other sessions and fails if one is left, and clients reconnect at any time (the Postgres exporter every
-    # scrape, health checks): new sessions are refused first, then the ones there ended, then both renames; the kept
-    # copy accepts connections again, and on a failure so does $db.
+    # scrape, health checks): new sessions are refused first, then the ones there ended, then both renames and the kept
+    # copy's connections allowed again in one transaction; on a failure $db accepts connections again.
     if [ "$exists" = "1" ]; then
       psql_at postgres -c "ALTER DATABASE \"$db\" WITH ALLOW_CONNECTIONS false" >/dev/null
       trap 'psql_at postgres -c "ALTER DATABASE \"$db\" WITH ALLOW_CONNECTIONS true" >/dev/null 2>&1 || true; drop_scratch' EXIT
@@ -109,8 +109,8 @@ case "$cmd" in
       echo "BEGIN;"
       [ "$exists" = "1" ] && echo "ALTER DATABASE \"$db\" RENAME TO \"$before\";"
       echo "ALTER DATABASE \"$scratch\" RENAME TO \"$db\";"
-      echo "COMMIT;"
       [ "$exists" = "1" ] && echo "ALTER DATABASE \"$before\" WITH ALLOW_CONNECTIONS true;"
+      echo "COMMIT;"
     } | psql_at postgres >/dev/null
     trap - EXIT
     [ "$exists" = "1" ] && echo "pg-copy: $db replaced; the previous one is kept as $before (DROP DATABASE \"$before\" once you are sure)"

@@ -152,16 +152,17 @@ if ! docker exec -i "$pg_container" pg_restore --exit-on-error --no-owner -U "$p
 fi
 # Both renames or neither: nothing can see a moment without $pg_db. A rename waits 5 s for the database's other
 # sessions and fails if one is left, and clients reconnect at any time (the Postgres exporter every scrape, health
-# checks): so new sessions are refused first, then the ones there are ended, then the renames; the kept copy accepts
-# connections again, and on a failure so does $pg_db (the application starts on it again).
+# checks): so new sessions are refused first, then the ones there are ended, then the renames and the kept copy's
+# connections allowed again, in one transaction (a swap that succeeded cannot be reported as failed); on a failure
+# $pg_db accepts connections again (the application starts on it again).
 if ! psql_admin -c "ALTER DATABASE \"$pg_db\" WITH ALLOW_CONNECTIONS false" \
   -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '$pg_db' AND pid <> pg_backend_pid()" >/dev/null ||
-  ! psql_admin -1 -c "ALTER DATABASE \"$pg_db\" RENAME TO \"$old_db\"" -c "ALTER DATABASE \"$new_db\" RENAME TO \"$pg_db\""; then
+  ! psql_admin -1 -c "ALTER DATABASE \"$pg_db\" RENAME TO \"$old_db\"" -c "ALTER DATABASE \"$new_db\" RENAME TO \"$pg_db\"" \
+    -c "ALTER DATABASE \"$old_db\" WITH ALLOW_CONNECTIONS true"; then
   psql_admin -c "ALTER DATABASE \"$pg_db\" WITH ALLOW_CONNECTIONS true" || true
   psql_admin -c "DROP DATABASE IF EXISTS \"$new_db\"" || true
   die "swapping in the restored database failed; the live database $pg_db is unchanged"
 fi
-psql_admin -c "ALTER DATABASE \"$old_db\" WITH ALLOW_CONNECTIONS true"
 echo "database $pg_db restored (the previous one is kept as $old_db; DROP DATABASE \"$old_db\" once you are sure)"
 
 for p in "${!restored[@]}"; do
