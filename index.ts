@@ -255,7 +255,7 @@ function hostMonitoring(p: Program, host: HostSpec, placed: readonly ServiceSpec
             dataDir: host.dataDir,
             hostnames: hostRoutes(catalog, host.name).map(({ route }) => route.hostname),
             janus: janusHere && { apiUrl: `http://${janusHost}:${janusHere.ports.http}/janus`, adminUrl: janusAdminUrl(janusHere) },
-            postgres: chatwoot && { container: "chatwoot-postgres", user: CHATWOOT_DATABASE.user, database: CHATWOOT_DATABASE.name },
+            postgres: chatwoot && { container: "chatwoot-postgres", user: CHATWOOT_DATABASE.user },
             redis: chatwoot && { container: "chatwoot-redis" },
             backupStatus: chatwoot && config.backups ? BACKUP_PATHS.status : undefined,
         },
@@ -263,7 +263,6 @@ function hostMonitoring(p: Program, host: HostSpec, placed: readonly ServiceSpec
         secrets: {
             janusAdminSecret: janusHere && secrets.generated.janusAdminSecret,
             janusTokenSecret: janusHere && secrets.janus.tokenSecret,
-            postgresPassword: chatwoot && secrets.generated.postgresPassword,
             redisPassword: chatwoot && secrets.generated.redisPassword,
         },
     });

@@ -42,10 +42,10 @@ export interface MonitoringArgs {
         heartbeatUrl?: SecretString;
     };
     /**
-     * Secrets the collector and exporters need: Janus's admin secret (and its token secret: the collector signs a one-minute token), the
-     * Postgres and Redis passwords.
+     * Secrets the collector and exporters need: Janus's admin secret (and its token secret: the collector signs a one-minute token) and
+     * the Redis password. No Postgres password: the Postgres exporter logs in as its own role, which the host makes.
      */
-    secrets: { janusAdminSecret?: pulumi.Input<string>; janusTokenSecret?: pulumi.Input<string>; postgresPassword?: pulumi.Input<string>; redisPassword?: pulumi.Input<string> };
+    secrets: { janusAdminSecret?: pulumi.Input<string>; janusTokenSecret?: pulumi.Input<string>; redisPassword?: pulumi.Input<string> };
     /**
      * Publish the rendered files under this folder of rendered/<stack>/ (one host: `monitoring`).
      * @default "monitoring"
@@ -92,10 +92,10 @@ export class Monitoring extends pulumi.ComponentResource {
         // Rendered inside the apply from Pulumi secrets, so the text is a secret too.
         const secret = (s?: SecretString) => (s ? toPulumiSecret(s) : pulumi.output(undefined));
         const stdin = pulumi
-            .all([secret(r.webhookUrl), secret(r.heartbeatUrl), secret(r.smtp?.password), args.secrets.janusAdminSecret, args.secrets.janusTokenSecret, args.secrets.postgresPassword, args.secrets.redisPassword])
-            .apply(([webhookUrl, heartbeatUrl, smtpPassword, janusAdminSecret, janusTokenSecret, postgresPassword, redisPassword]) =>
+            .all([secret(r.webhookUrl), secret(r.heartbeatUrl), secret(r.smtp?.password), args.secrets.janusAdminSecret, args.secrets.janusTokenSecret, args.secrets.redisPassword])
+            .apply(([webhookUrl, heartbeatUrl, smtpPassword, janusAdminSecret, janusTokenSecret, redisPassword]) =>
                 renderMonitoringStdin({
-                    env: renderMonitoringEnv({ janusAdminSecret, janusTokenSecret, postgresPassword, redisPassword }),
+                    env: renderMonitoringEnv({ janusAdminSecret, janusTokenSecret, redisPassword }),
                     alertmanager: renderAlertmanagerConfig({ email, webhookUrl, heartbeatUrl }),
                     smtpPassword: email?.username ? smtpPassword : undefined,
                 }),

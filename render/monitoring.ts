@@ -62,8 +62,11 @@ export interface MonitoringLayout {
     readonly hostnames: readonly string[];
     /** Janus's HTTP API and admin API (`http://172.18.0.1:8088/janus`, `…:7088/admin`). */
     readonly janus?: { readonly apiUrl: string; readonly adminUrl: string };
-    /** Containers whose address the Postgres and Redis exporters connect to (they move on every replacement). */
-    readonly postgres?: { readonly container: string; readonly user: string; readonly database: string };
+    /**
+     * Containers whose address the Postgres and Redis exporters connect to (they move on every replacement); `user`
+     * is the Postgres superuser the collector creates the exporter's own role with (`docker exec`, no password).
+     */
+    readonly postgres?: { readonly container: string; readonly user: string };
     readonly redis?: { readonly container: string };
     /** The backup status file; absent when backups are off. */
     readonly backupStatus?: string;
@@ -169,7 +172,6 @@ export function renderCollectorConf(l: MonitoringLayout): string {
         VISUALKIT_JANUS_ADMIN: l.janus?.adminUrl ?? "",
         VISUALKIT_PG_CONTAINER: l.postgres?.container ?? "",
         VISUALKIT_PG_USER: l.postgres?.user ?? "",
-        VISUALKIT_PG_DB: l.postgres?.database ?? "",
         VISUALKIT_REDIS_CONTAINER: l.redis?.container ?? "",
     };
     for (const h of l.hostnames) if (!/^[a-z0-9.-]+$/i.test(h)) throw new Error(`monitoring: hostname "${h}" is not a DNS name`);
@@ -217,11 +219,11 @@ export function renderMonitoringStdin(s: { env: string; alertmanager: string; sm
 }
 
 /**
- * The collector's secrets: the Janus admin secret (and its token secret) and the Postgres and
- * Redis passwords the exporters use.
+ * The collector's secrets: the Janus admin secret (and its token secret) and the Redis password its exporter uses.
+ * No Postgres password: the Postgres exporter has its own role, made on the host (scripts/host/visualkit-metrics.sh).
  */
-export function renderMonitoringEnv(s: { janusAdminSecret?: string; janusTokenSecret?: string; postgresPassword?: string; redisPassword?: string }): string {
-    const v = { JANUS_ADMIN_SECRET: s.janusAdminSecret ?? "", PG_PASSWORD: s.postgresPassword ?? "", REDIS_PASSWORD: s.redisPassword ?? "", ...(s.janusTokenSecret ? { JANUS_TOKEN_SECRET: s.janusTokenSecret } : {}) };
+export function renderMonitoringEnv(s: { janusAdminSecret?: string; janusTokenSecret?: string; redisPassword?: string }): string {
+    const v = { JANUS_ADMIN_SECRET: s.janusAdminSecret ?? "", REDIS_PASSWORD: s.redisPassword ?? "", ...(s.janusTokenSecret ? { JANUS_TOKEN_SECRET: s.janusTokenSecret } : {}) };
     return Object.entries(v).map(([k, x]) => `${k}=${shellQuote(x)}\n`).join("");
 }
 

@@ -6,13 +6,14 @@
  * and throwaway Debian PostgreSQL clusters. Their cost is the real tools' own (restic derives the repository key,
  * ~0.5 s of CPU, on every command; each suite starts its clusters and servers), ~70 s of CPU together: in the fast tier
  * they alone were more than its minute. CI runs both tiers; run the data tier too when scripts/host/backup*.sh,
- * restore.sh or pg-copy.sh, or scripts/backup.ts, restore.ts or migrate-data.ts change.
+ * restore.sh, pg-copy.sh or visualkit-metrics.sh's Postgres role, or scripts/backup.ts, restore.ts or migrate-data.ts change.
  */
 const DATA_TIER = [
     "test/scripts/host/backup.test.ts",
     "test/scripts/host/pitr.test.ts",
     "test/scripts/backup-commands.test.ts",
     "test/scripts/host/pg-copy.test.ts",
+    "test/scripts/host/metrics-pg-role.test.ts",
     "test/scripts/migrate-data.test.ts",
 ];
 

@@ -10,6 +10,12 @@
 # Usage: visualkit-metrics            collect once, write $VISUALKIT_TEXTFILE_DIR/visualkit.prom
 #        visualkit-metrics exporters  write /run/visualkit/exporters.env (the Postgres and Redis exporters' address
 #                                     and password; their systemd drop-in runs this before each start)
+# The Postgres exporter logs in as its own role, visualkit_monitor (pg_monitor's rights: statistics, no table data),
+# to the `postgres` database, never as Chatwoot's superuser nor to the application's database (a restore renames that
+# one and must end every session on it). The collector creates the role and sets its password, made once on this host
+# and kept root-only in $VISUALKIT_PG_MONITOR_PASSWORD (/var/lib/visualkit/pg-monitor.password); the exporter reads it
+# from a password file of its own user (PGPASSFILE), never from its DSN: Debian's exporter (0.11) logs the whole DSN
+# whenever a connection fails, so a password there would land in the journal at every Postgres restart.
 # Settings: /etc/visualkit/metrics.conf, secrets /etc/visualkit/monitoring.env (both written by the Monitoring
 # component). The tests move every path and address with the VISUALKIT_* variables below.
 set -uo pipefail
@@ -21,14 +27,17 @@ https_address=${VISUALKIT_HTTPS_ADDRESS:-127.0.0.1}
 https_port=${VISUALKIT_HTTPS_PORT:-443}
 cgroup_root=${VISUALKIT_CGROUP_ROOT:-/sys/fs/cgroup}
 backup_conf=${VISUALKIT_BACKUP_CONF:-/etc/visualkit/backup.conf}
+pg_monitor_password_file=${VISUALKIT_PG_MONITOR_PASSWORD:-/var/lib/visualkit/pg-monitor.password}
+pg_monitor_pgpass=${VISUALKIT_PG_MONITOR_PGPASS:-/var/lib/prometheus/postgres-exporter.pgpass}
+pg_monitor_role=visualkit_monitor
 # Caddy's own CA (caddyTls: internal) is trusted beside the system's, so test hosts report their certificates too.
 caddy_root_ca=${VISUALKIT_CADDY_ROOT_CA:-/var/lib/caddy/.local/share/caddy/pki/authorities/local/root.crt}
 VISUALKIT_HOSTNAMES='' VISUALKIT_TEXTFILE_DIR=/var/lib/prometheus/node-exporter VISUALKIT_BACKUP_STATUS=''
-VISUALKIT_JANUS_API='' VISUALKIT_JANUS_ADMIN='' VISUALKIT_PG_CONTAINER='' VISUALKIT_PG_USER='' VISUALKIT_PG_DB=''
+VISUALKIT_JANUS_API='' VISUALKIT_JANUS_ADMIN='' VISUALKIT_PG_CONTAINER='' VISUALKIT_PG_USER=''
 VISUALKIT_REDIS_CONTAINER=''
 # shellcheck source=/dev/null
 [ -r "$conf" ] && . "$conf"
-JANUS_ADMIN_SECRET='' JANUS_TOKEN_SECRET='' PG_PASSWORD='' REDIS_PASSWORD=''
+JANUS_ADMIN_SECRET='' JANUS_TOKEN_SECRET='' REDIS_PASSWORD=''
 # shellcheck source=/dev/null
 [ -r "$secrets" ] && . "$secrets"
 
@@ -140,11 +149,51 @@ address_of() { docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddres
 # A value inside double quotes of a systemd EnvironmentFile.
 env_value() { local v=${1//\\/\\\\}; printf '"%s"' "${v//\"/\\\"}"; }
 
+# The exporter role's password (hex: nothing to quote in SQL or the password file), made on the first call.
+pg_monitor_password() {
+  if [ ! -s "$pg_monitor_password_file" ]; then
+    (umask 077 && mkdir -p "$(dirname "$pg_monitor_password_file")" && openssl rand -hex 24 >"$pg_monitor_password_file.new" &&
+      mv -f "$pg_monitor_password_file.new" "$pg_monitor_password_file") || return 1
+  fi
+  local pw
+  pw=$(cat "$pg_monitor_password_file") || return 1
+  if ! [[ $pw =~ ^[0-9a-f]{32,}$ ]]; then
+    echo "visualkit-metrics: $pg_monitor_password_file is not a password it made; delete it and a new one is made" >&2
+    return 1
+  fi
+  printf '%s' "$pw"
+}
+
+# Creates the exporter's role when missing and sets its rights and password (the password through standard input,
+# never on a command line). Safe to run again; a replaced or rebuilt Postgres gets it at its next address.
+ensure_pg_monitor_role() {
+  local pw
+  pw=$(pg_monitor_password) && [ -n "$pw" ] || return 1
+  printf '%s\n' "\\set pw '$pw'" "SET client_min_messages = warning;" \
+    "SELECT 'CREATE ROLE $pg_monitor_role' WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$pg_monitor_role') \\gexec" \
+    "ALTER ROLE $pg_monitor_role WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS CONNECTION LIMIT 5 PASSWORD :'pw';" \
+    "GRANT pg_monitor TO $pg_monitor_role;" |
+    docker exec -i "$VISUALKIT_PG_CONTAINER" psql -X -q -v ON_ERROR_STOP=1 -U "$VISUALKIT_PG_USER" -d postgres >/dev/null
+}
+
+# The exporter's password file (libpq's format), readable only by the exporter's user.
+write_pgpass() {
+  local pw tmp
+  pw=$(pg_monitor_password) || return 1
+  tmp=$(umask 077 && mktemp "$pg_monitor_pgpass.XXXXXX") || return 1
+  if printf '*:*:*:%s:%s\n' "$pg_monitor_role" "$pw" >"$tmp" &&
+    { ! id -u prometheus >/dev/null 2>&1 || chown prometheus: "$tmp"; } && mv -f "$tmp" "$pg_monitor_pgpass"; then
+    return 0
+  fi
+  rm -f "$tmp"
+  return 1
+}
+
 exporters_env() {
   local pg redis
   if [ -n "$VISUALKIT_PG_CONTAINER" ] && pg=$(address_of "$VISUALKIT_PG_CONTAINER") && [ -n "$pg" ]; then
-    local pw=${PG_PASSWORD//\\/\\\\}
-    echo "DATA_SOURCE_NAME=$(env_value "host=$pg port=5432 user=$VISUALKIT_PG_USER dbname=$VISUALKIT_PG_DB sslmode=disable password='${pw//\'/\\\'}'")"
+    echo "DATA_SOURCE_NAME=$(env_value "host=$pg port=5432 user=$pg_monitor_role dbname=postgres sslmode=disable")"
+    echo "PGPASSFILE=$(env_value "$pg_monitor_pgpass")"
   fi
   if [ -n "$VISUALKIT_REDIS_CONTAINER" ] && redis=$(address_of "$VISUALKIT_REDIS_CONTAINER") && [ -n "$redis" ]; then
     # host:port: Debian's exporter (1.45) refuses the redis:// form ("dial redis: unknown network redis").
@@ -153,8 +202,16 @@ exporters_env() {
   fi
 }
 
+# Without its role the Postgres exporter gets no address: the file then differs from what exporters_env prints and
+# the next minute's run tries again (the role cannot be made while Postgres starts up).
 write_exporters_env() {
-  (umask 077 && mkdir -p "$run_dir" && exporters_env >"$run_dir/exporters.env.new" && mv -f "$run_dir/exporters.env.new" "$run_dir/exporters.env")
+  local env
+  env=$(exporters_env)
+  if grep -q '^DATA_SOURCE_NAME=' <<<"$env" && ! { ensure_pg_monitor_role && write_pgpass; }; then
+    echo "visualkit-metrics: could not set up the role $pg_monitor_role in $VISUALKIT_PG_CONTAINER; trying again in a minute" >&2
+    env=$(grep -v -e '^DATA_SOURCE_NAME=' -e '^PGPASSFILE=' <<<"$env")
+  fi
+  (umask 077 && mkdir -p "$run_dir" && printf '%s' "${env:+$env$'\n'}" >"$run_dir/exporters.env.new" && mv -f "$run_dir/exporters.env.new" "$run_dir/exporters.env")
 }
 
 if [ "${1:-}" = exporters ]; then
@@ -163,8 +220,11 @@ if [ "${1:-}" = exporters ]; then
 fi
 
 # A replaced Postgres or Redis container has a new address: the exporters follow it within a minute.
+# Also the retry of a role that could not be made: restarted only when the file did change.
 if [ -e "$run_dir/exporters.env" ] && ! cmp -s <(exporters_env) "$run_dir/exporters.env"; then
-  write_exporters_env && systemctl try-restart prometheus-postgres-exporter prometheus-redis-exporter 2>/dev/null
+  written=$(cat "$run_dir/exporters.env")
+  write_exporters_env && [ "$(cat "$run_dir/exporters.env")" != "$written" ] &&
+    systemctl try-restart prometheus-postgres-exporter prometheus-redis-exporter 2>/dev/null
 fi
 
 containers

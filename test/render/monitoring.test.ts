@@ -24,7 +24,7 @@ const layout: MonitoringLayout = {
     dataDir: "/mnt/data",
     hostnames: ["api.visualkit.live", "chat.visualkit.live"],
     janus: { apiUrl: "http://172.18.0.1:8088/janus", adminUrl: "http://172.18.0.1:7088/admin" },
-    postgres: { container: "chatwoot-postgres", user: "chatwoot", database: "chatwoot_production" },
+    postgres: { container: "chatwoot-postgres", user: "chatwoot" },
     redis: { container: "chatwoot-redis" },
     backupStatus: "/var/lib/visualkit/backup-status.json",
 };
@@ -179,7 +179,7 @@ describe("the install script", () => {
     const script = () => renderMonitoringInstall(layout, { collector, rules: renderAlertRules(layout.dataDir) });
     const stdin = (webhookUrl: string) =>
         renderMonitoringStdin({
-            env: renderMonitoringEnv({ janusAdminSecret: "j-secret", postgresPassword: "pg'pass", redisPassword: "redis pass" }),
+            env: renderMonitoringEnv({ janusAdminSecret: "j-secret", redisPassword: "redis p'ass" }),
             alertmanager: renderAlertmanagerConfig({ webhookUrl }),
             smtpPassword: "smtp pass",
         });
@@ -210,8 +210,8 @@ describe("the install script", () => {
         expect(readFileSync(p(MONITORING_PATHS.journald), "utf8")).toContain("SystemMaxUse=2G");
         expect(readFileSync(p("/etc/systemd/system/prometheus-postgres-exporter.service.d/50-visualkit.conf"), "utf8")).toContain("EnvironmentFile=-/run/visualkit/exporters.env");
         // The collector reads back what the install wrote.
-        const env = spawnSync("sh", ["-c", `. ${p(MONITORING_PATHS.secrets)}; printf '%s|%s|%s' "$JANUS_ADMIN_SECRET" "$PG_PASSWORD" "$REDIS_PASSWORD"`], { encoding: "utf8" });
-        expect(env.stdout).toBe("j-secret|pg'pass|redis pass");
+        const env = spawnSync("sh", ["-c", `. ${p(MONITORING_PATHS.secrets)}; printf '%s|%s' "$JANUS_ADMIN_SECRET" "$REDIS_PASSWORD"`], { encoding: "utf8" });
+        expect(env.stdout).toBe("j-secret|redis p'ass");
         expect(readdirSync(p("/etc/visualkit")).sort()).toEqual(["metrics.conf", "monitoring.env"]);
 
         const again = install(root, stdin("https://hooks.example.com/one"));

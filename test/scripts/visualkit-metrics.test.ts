@@ -85,12 +85,15 @@ beforeAll(async () => {
             `case "$1" in`,
             `  ps) echo ${CONTAINERS.map((c) => c.Id.slice(0, 12)).join(" ")} ;;`,
             `  inspect) if [ "$2" = -f ]; then case "$4" in chatwoot-postgres) echo "\${FAKE_PG_ADDR:-172.19.0.3} " ;; chatwoot-redis) echo "\${FAKE_REDIS_ADDR:-172.19.0.4} " ;; *) exit 1 ;; esac; else cat ${join(dir, "inspect.json")}; fi ;;`,
+            // psql in the Postgres container: the command line and standard input kept; a Postgres starting up refuses.
+            `  exec) echo "$*" >>${join(dir, "exec.args")}; cat >>${join(dir, "exec.stdin")}; [ -z "\${FAKE_PG_STARTING:-}" ] || { echo 'psql: error: the database system is starting up' >&2; exit 2; } ;;`,
             "  *) exit 1 ;;",
             "esac",
             "",
         ].join("\n"),
     );
     chmodSync(join(bin, "docker"), 0o755);
+    writeFileSync(join(bin, "systemctl"), `#!/bin/sh\necho "$*" >>${join(dir, "systemctl.calls")}\n`, { mode: 0o755 });
     const scope = join(dir, "cgroup/system.slice", `docker-${"a".repeat(64)}.scope`);
     mkdirSync(scope, { recursive: true });
     writeFileSync(join(scope, "memory.current"), "536870912\n");
@@ -105,13 +108,14 @@ beforeAll(async () => {
             `VISUALKIT_BACKUP_STATUS=${join(dir, "status.json")}`,
             `VISUALKIT_JANUS_API=http://127.0.0.1:${janusPort}/janus`,
             `VISUALKIT_JANUS_ADMIN=http://127.0.0.1:${janusPort}/admin`,
-            "VISUALKIT_PG_CONTAINER=chatwoot-postgres VISUALKIT_PG_USER=chatwoot VISUALKIT_PG_DB=chatwoot_production",
+            "VISUALKIT_PG_CONTAINER=chatwoot-postgres VISUALKIT_PG_USER=chatwoot",
             "VISUALKIT_REDIS_CONTAINER=chatwoot-redis",
             "",
         ].join("\n"),
     );
-    writeFileSync(join(dir, "monitoring.env"), `JANUS_ADMIN_SECRET='adm'\\''n "secret" $x'\nPG_PASSWORD='p\\w'\\''d'\nREDIS_PASSWORD='r"s'\n`);
+    writeFileSync(join(dir, "monitoring.env"), `JANUS_ADMIN_SECRET='adm'\\''n "secret" $x'\nREDIS_PASSWORD='r"s'\n`);
     writeFileSync(join(dir, "ca.crt"), ca.caPem);
+    mkdirSync(join(dir, "exporter-home"));
 });
 
 afterAll(async () => {
@@ -131,6 +135,8 @@ async function collect(args: string[] = [], extra: Record<string, string> = {}) 
         VISUALKIT_CGROUP_ROOT: join(dir, "cgroup"),
         VISUALKIT_BACKUP_CONF: join(dir, "backup.conf"),
         VISUALKIT_CADDY_ROOT_CA: join(dir, "ca.crt"),
+        VISUALKIT_PG_MONITOR_PASSWORD: join(dir, "state/pg-monitor.password"),
+        VISUALKIT_PG_MONITOR_PGPASS: join(dir, "exporter-home/postgres-exporter.pgpass"),
     };
     return promisify(execFile)("bash", [SCRIPT, ...args], { env, encoding: "utf8" });
 }
@@ -215,19 +221,86 @@ test("a Janus that refuses sessions and an admin secret it rejects are reported,
     }
 }, 60_000);
 
-test("exporters: writes the Postgres and Redis addresses and passwords as a root-only systemd environment file", async () => {
+const readOr = (file: string) => {
+    try {
+        return readFileSync(file, "utf8");
+    } catch {
+        return "";
+    }
+};
+const lines = (file: string) => readOr(file).split("\n").filter(Boolean);
+
+test("exporters: the Postgres exporter's own role and password, Redis's address and password, in a root-only systemd environment file", async () => {
+    rmSync(join(dir, "exec.stdin"), { force: true });
+    rmSync(join(dir, "exec.args"), { force: true });
     await collect(["exporters"]);
     const file = join(dir, "run/exporters.env");
+    const passwordFile = join(dir, "state/pg-monitor.password");
     expect((statSync(file).mode & 0o777).toString(8)).toBe("600");
+    expect((statSync(passwordFile).mode & 0o777).toString(8)).toBe("600");
+    const password = readFileSync(passwordFile, "utf8").trim();
+    expect(password).toMatch(/^[0-9a-f]{48}$/);
+    const pgpass = join(dir, "exporter-home/postgres-exporter.pgpass");
     expect(readFileSync(file, "utf8")).toBe(
         [
-            `DATA_SOURCE_NAME="host=172.19.0.3 port=5432 user=chatwoot dbname=chatwoot_production sslmode=disable password='p\\\\\\\\w\\\\'d'"`,
+            // Its own role on the `postgres` database: not Chatwoot's superuser, no session on the application's database;
+            // no password in the DSN, which the exporter logs at every failed connection.
+            'DATA_SOURCE_NAME="host=172.19.0.3 port=5432 user=visualkit_monitor dbname=postgres sslmode=disable"',
+            `PGPASSFILE="${pgpass}"`,
             'REDIS_ADDR="172.19.0.4:6379"',
             'REDIS_PASSWORD="r\\"s"',
             "",
         ].join("\n"),
     );
-    // systemd unquotes "…" (\\ → \, \" → "), libpq then reads '…' with \\ and \' as its escapes: p\w'd, r"s.
+    // systemd unquotes "…" (\" → "): r"s.
+    // The password file as libpq reads it, only for the exporter's user (Debian's `prometheus`, where it exists).
+    expect(readFileSync(pgpass, "utf8")).toBe(`*:*:*:visualkit_monitor:${password}\n`);
+    expect((statSync(pgpass).mode & 0o777).toString(8)).toBe("600");
+    const prometheus = spawnSync("id", ["-u", "prometheus"], { encoding: "utf8" });
+    expect(statSync(pgpass).uid).toBe(prometheus.status === 0 ? Number(prometheus.stdout) : process.getuid!());
+    // The role is made in the Postgres container as its superuser; the password only on standard input.
+    expect(lines(join(dir, "exec.args"))).toEqual(["exec -i chatwoot-postgres psql -X -q -v ON_ERROR_STOP=1 -U chatwoot -d postgres"]);
+    const sql = readFileSync(join(dir, "exec.stdin"), "utf8");
+    expect(sql).toContain(`\\set pw '${password}'`);
+    expect(sql).toMatch(/ALTER ROLE visualkit_monitor WITH LOGIN NOSUPERUSER .* PASSWORD :'pw';/);
+    expect(sql).toContain("GRANT pg_monitor TO visualkit_monitor;");
+    // The next start keeps the password (and sets it again, for a Postgres that lost the role).
+    await collect(["exporters"]);
+    expect(readFileSync(passwordFile, "utf8").trim()).toBe(password);
+    expect(readFileSync(join(dir, "exec.stdin"), "utf8").split(`\\set pw '${password}'`).length).toBe(3);
+}, 60_000);
+
+test("exporters: while Postgres cannot make the role (starting up), the exporter gets no address; the next minute's run makes it and restarts the exporters", async () => {
+    const file = join(dir, "run/exporters.env");
+    rmSync(join(dir, "systemctl.calls"), { force: true });
+    const starting = await collect(["exporters"], { FAKE_PG_STARTING: "1" }).catch((e: { stderr: string }) => e);
+    expect(starting.stderr).toContain("could not set up the role visualkit_monitor in chatwoot-postgres; trying again in a minute");
+    expect(readFileSync(file, "utf8")).toBe('REDIS_ADDR="172.19.0.4:6379"\nREDIS_PASSWORD="r\\"s"\n');
+    // Still starting a minute later: tried again, the exporters not restarted into the same file.
+    await collect([], { FAKE_PG_STARTING: "1" });
+    expect(readFileSync(file, "utf8")).not.toContain("DATA_SOURCE_NAME");
+    // Up: the role is made, the address written, both exporters restarted.
+    await collect();
+    expect(readFileSync(file, "utf8")).toMatch(/^DATA_SOURCE_NAME="host=172\.19\.0\.3 port=5432 user=visualkit_monitor /);
+    expect(lines(join(dir, "systemctl.calls"))).toEqual(["try-restart prometheus-postgres-exporter prometheus-redis-exporter"]);
+    // Nothing changes afterwards: no restart every minute.
+    await collect();
+    expect(lines(join(dir, "systemctl.calls"))).toHaveLength(1);
+}, 60_000);
+
+test("exporters: a password file it did not make is refused with what to do, never put into SQL", async () => {
+    const passwordFile = join(dir, "state/pg-monitor.password");
+    const good = readFileSync(passwordFile, "utf8");
+    writeFileSync(passwordFile, "x'; DROP ROLE chatwoot; --\n", { mode: 0o600 });
+    rmSync(join(dir, "exec.stdin"), { force: true });
+    try {
+        const res = await collect(["exporters"]);
+        expect(res.stderr).toContain(`${passwordFile} is not a password it made; delete it and a new one is made`);
+        expect(readOr(join(dir, "exec.stdin"))).toBe("");
+        expect(readFileSync(join(dir, "run/exporters.env"), "utf8")).not.toContain("DATA_SOURCE_NAME");
+    } finally {
+        writeFileSync(passwordFile, good, { mode: 0o600 });
+    }
 }, 60_000);
 
 test("exporters: Debian's Postgres and Redis exporters accept the address and credentials it writes", async () => {

@@ -119,6 +119,37 @@ async function collectorComplete(ctx: Context, ssh: Ssh): Promise<void> {
     ctx.log(`visualkit.prom: ${containers.length} containers, ${hostnames.length} routes`);
 }
 
+/**
+ * The Postgres and Redis exporters reach their containers (the collector follows a replaced container within a
+ * minute): the Postgres one as its own role, visualkit_monitor (pg_monitor, no superuser), on the `postgres`
+ * database, its password in neither its DSN nor the monitoring secrets, and never in its journal.
+ */
+async function exportersConnected(ctx: Context, ssh: Ssh): Promise<void> {
+    const t0 = Date.now();
+    let last = "";
+    await waitFor("pg_up 1 and redis_up 1 from the exporters", 150_000, async () => {
+        await ssh.ok(KICK_COLLECTOR);
+        last = await ssh.ok(
+            `curl -sf --max-time 10 http://127.0.0.1:${MONITORING_PORTS.postgresExporter}/metrics | grep -E '^pg_up '; curl -sf --max-time 10 http://127.0.0.1:${MONITORING_PORTS.redisExporter}/metrics | grep -E '^redis_up '; true`,
+        );
+        return /^pg_up 1$/m.test(last) && /^redis_up 1$/m.test(last) ? true : undefined;
+    }, 10_000).catch((e: Error) => {
+        throw new Error(`${e.message} (last: ${last.trim().replace(/\n/g, ", ") || "no answer"})`);
+    });
+    const env = await ssh.ok("cat /run/visualkit/exporters.env");
+    const dsn = /^DATA_SOURCE_NAME="([^"]*)"$/m.exec(env)?.[1] ?? "";
+    if (!/ user=visualkit_monitor dbname=postgres /.test(dsn) || /password/.test(dsn)) throw new Error(`the Postgres exporter's DSN is not its own role's, without password: ${dsn.replace(/password=\S+/, "password=…")}`);
+    const role = (await ssh.ok(`docker exec chatwoot-postgres psql -X -At -U chatwoot -d postgres -c "SELECT rolsuper, pg_has_role(oid, 'pg_monitor', 'member') FROM pg_roles WHERE rolname = 'visualkit_monitor'"`)).trim();
+    if (role !== "f|t") throw new Error(`visualkit_monitor: rolsuper|pg_monitor = "${role}", expected f|t`);
+    // The role's password nowhere in the exporter's journal (it logs its DSN at every failed connection), and no Postgres
+    // password among the monitoring secrets.
+    const leaks = await ssh.ok(
+        `pw=$(cat /var/lib/visualkit/pg-monitor.password); journalctl -u prometheus-postgres-exporter --no-pager -o cat | grep -cF "$pw"; grep -c '^PG_PASSWORD=' ${MONITORING_PATHS.secrets}; true`,
+    );
+    if (leaks.trim().split(/\s+/).some((n) => n !== "0")) throw new Error(`a Postgres password where it must not be (journal hits, PG_PASSWORD lines): ${leaks.trim()}`);
+    ctx.log(`exporters connected (pg_up 1 as visualkit_monitor, redis_up 1) ${Math.round((Date.now() - t0) / 1000)} s after the check began`);
+}
+
 /** Waits until the sink got the alert for the stopped exporter in `status`; returns the seconds it took. */
 async function sinkGets(received: Notification[], status: "firing" | "resolved", since: number, timeoutMs: number): Promise<number> {
     await waitFor(`${ALERT} ${status} for job ${STOPPED.job} at the webhook sink`, timeoutMs, async () =>
@@ -205,7 +236,7 @@ export const monitoringAlert: Phase = {
 };
 
 export const monitoring: Phase = {
-    name: "monitoring: loopback only, targets up, the collector complete, the journal keeps replaced containers' logs, footprint",
+    name: "monitoring: loopback only, targets up, the exporters logged in (Postgres as its own role), the collector complete, the journal keeps replaced containers' logs, footprint",
     tag: "monitoring",
     timeoutMs: 5 * 60_000,
     critical: false,
@@ -213,6 +244,7 @@ export const monitoring: Phase = {
         const ssh = need(ctx.ssh, "SSH");
         await servicesOnLoopback(ctx, ssh);
         await targetsUp(ctx, ssh);
+        await exportersConnected(ctx, ssh);
         await collectorComplete(ctx, ssh);
         await footprint(ctx, ssh);
         await logsOfReplacedContainers(ctx, ssh);
