@@ -156,7 +156,7 @@ export function renderServiceDefaults(l: MonitoringLayout): Record<string, strin
         // No cluster: one Alertmanager, and its gossip port would listen on every address.
         "prometheus-alertmanager": args([listen(P.alertmanager), "--cluster.listen-address=", `--web.external-url=http://${hostPort(P.alertmanager)}/`]),
         "prometheus-node-exporter": args([listen(P.nodeExporter), `--collector.filesystem.mount-points-exclude=${excluded}`, "--collector.systemd"]),
-        // The address and password come from the collector's env file (exporters.env), written before each start.
+        // The address and how to log in come from the collector's env file (<exporter>-exporter.env), written before each start.
         "prometheus-postgres-exporter": args([listen(P.postgresExporter), "--disable-settings-metrics"]),
         "prometheus-redis-exporter": args([`-web.listen-address=${hostPort(P.redisExporter)}`]),
     };
@@ -178,19 +178,25 @@ export function renderCollectorConf(l: MonitoringLayout): string {
     return ["# Written by the Monitoring component (pulumi up); secrets are in monitoring.env.", ...Object.entries(v).map(([k, x]) => `${k}=${shellQuote(x)}`), ""].join("\n");
 }
 
-/** The collector's service and timer (every minute), and the exporters' drop-ins that find Postgres and Redis. */
+/**
+ * The collector's service and timer (every minute), and the exporters' drop-ins that find Postgres and Redis. Each
+ * exporter has its own environment file, written by its own start: with one shared file, the Postgres exporter's start
+ * wrote the Redis address the Redis exporter never restarted for (the collector saw no change left), and it watched
+ * localhost until the next reboot (found by the host tier's redis_up check).
+ */
 export function renderMonitoringUnits(): Record<string, string> {
-    const exporterDropIn = [
-        "[Unit]",
-        "After=docker.service",
-        "[Service]",
-        "# The container's address changes with each replacement: written before every start by the collector (as root).",
-        `ExecStartPre=+${MONITORING_PATHS.collector} exporters`,
-        "EnvironmentFile=-/run/visualkit/exporters.env",
-        "Restart=always",
-        "RestartSec=30",
-        "",
-    ].join("\n");
+    const exporterDropIn = (exporter: "postgres" | "redis") =>
+        [
+            "[Unit]",
+            "After=docker.service",
+            "[Service]",
+            "# The container's address changes with each replacement: written before every start by the collector (as root).",
+            `ExecStartPre=+${MONITORING_PATHS.collector} exporters ${exporter}`,
+            `EnvironmentFile=-/run/visualkit/${exporter}-exporter.env`,
+            "Restart=always",
+            "RestartSec=30",
+            "",
+        ].join("\n");
     return {
         "visualkit-metrics.service": [
             "[Unit]",
@@ -203,8 +209,8 @@ export function renderMonitoringUnits(): Record<string, string> {
             "",
         ].join("\n"),
         "visualkit-metrics.timer": ["[Unit]", "Description=VisualKit metrics every minute", "[Timer]", "OnBootSec=1min", "OnUnitActiveSec=1min", "AccuracySec=5s", "[Install]", "WantedBy=timers.target", ""].join("\n"),
-        "prometheus-postgres-exporter.service.d/50-visualkit.conf": exporterDropIn,
-        "prometheus-redis-exporter.service.d/50-visualkit.conf": exporterDropIn,
+        "prometheus-postgres-exporter.service.d/50-visualkit.conf": exporterDropIn("postgres"),
+        "prometheus-redis-exporter.service.d/50-visualkit.conf": exporterDropIn("redis"),
     };
 }
 

@@ -8,8 +8,9 @@
 #   backups      the last successful backup and restore drill (the backup status file)
 #
 # Usage: visualkit-metrics            collect once, write $VISUALKIT_TEXTFILE_DIR/visualkit.prom
-#        visualkit-metrics exporters  write /run/visualkit/exporters.env (the Postgres and Redis exporters' address
-#                                     and password; their systemd drop-in runs this before each start)
+#        visualkit-metrics exporters [postgres|redis]
+#                                     write /run/visualkit/<exporter>-exporter.env (the exporter's address and how
+#                                     it logs in; each exporter's systemd drop-in runs this before its start)
 # The Postgres exporter logs in as its own role, visualkit_monitor (pg_monitor's rights: statistics, no table data),
 # to the `postgres` database, never as Chatwoot's superuser nor to the application's database (a restore renames that
 # one and must end every session on it). The collector creates the role and sets its password, made once on this host
@@ -189,43 +190,62 @@ write_pgpass() {
   return 1
 }
 
-exporters_env() {
-  local pg redis
-  if [ -n "$VISUALKIT_PG_CONTAINER" ] && pg=$(address_of "$VISUALKIT_PG_CONTAINER") && [ -n "$pg" ]; then
-    echo "DATA_SOURCE_NAME=$(env_value "host=$pg port=5432 user=$pg_monitor_role dbname=postgres sslmode=disable")"
-    echo "PGPASSFILE=$(env_value "$pg_monitor_pgpass")"
-  fi
-  if [ -n "$VISUALKIT_REDIS_CONTAINER" ] && redis=$(address_of "$VISUALKIT_REDIS_CONTAINER") && [ -n "$redis" ]; then
-    # host:port: Debian's exporter (1.45) refuses the redis:// form ("dial redis: unknown network redis").
-    echo "REDIS_ADDR=$(env_value "$redis:6379")"
-    echo "REDIS_PASSWORD=$(env_value "$REDIS_PASSWORD")"
-  fi
+# exporter_env postgres|redis: what that exporter's environment file must hold now (nothing without its container).
+exporter_env() {
+  local address
+  case $1 in
+    postgres)
+      if [ -n "$VISUALKIT_PG_CONTAINER" ] && address=$(address_of "$VISUALKIT_PG_CONTAINER") && [ -n "$address" ]; then
+        echo "DATA_SOURCE_NAME=$(env_value "host=$address port=5432 user=$pg_monitor_role dbname=postgres sslmode=disable")"
+        echo "PGPASSFILE=$(env_value "$pg_monitor_pgpass")"
+      fi
+      ;;
+    redis)
+      if [ -n "$VISUALKIT_REDIS_CONTAINER" ] && address=$(address_of "$VISUALKIT_REDIS_CONTAINER") && [ -n "$address" ]; then
+        # host:port: Debian's exporter (1.45) refuses the redis:// form ("dial redis: unknown network redis").
+        echo "REDIS_ADDR=$(env_value "$address:6379")"
+        echo "REDIS_PASSWORD=$(env_value "$REDIS_PASSWORD")"
+      fi
+      ;;
+  esac
 }
 
-# Without its role the Postgres exporter gets no address: the file then differs from what exporters_env prints and
-# the next minute's run tries again (the role cannot be made while Postgres starts up).
-write_exporters_env() {
-  local env
-  env=$(exporters_env)
-  if grep -q '^DATA_SOURCE_NAME=' <<<"$env" && ! { ensure_pg_monitor_role && write_pgpass; }; then
+# Without its role the Postgres exporter gets no address (it exits, and systemd starts it again in 30 s): the file then
+# differs from what exporter_env prints and the next minute's run tries again (no role while Postgres starts up).
+write_exporter_env() {
+  local env file="$run_dir/$1-exporter.env"
+  env=$(exporter_env "$1")
+  if [ "$1" = postgres ] && [ -n "$env" ] && ! { ensure_pg_monitor_role && write_pgpass; }; then
     echo "visualkit-metrics: could not set up the role $pg_monitor_role in $VISUALKIT_PG_CONTAINER; trying again in a minute" >&2
-    env=$(grep -v -e '^DATA_SOURCE_NAME=' -e '^PGPASSFILE=' <<<"$env")
+    env=""
   fi
-  (umask 077 && mkdir -p "$run_dir" && printf '%s' "${env:+$env$'\n'}" >"$run_dir/exporters.env.new" && mv -f "$run_dir/exporters.env.new" "$run_dir/exporters.env")
+  (umask 077 && mkdir -p "$run_dir" && printf '%s' "${env:+$env$'\n'}" >"$file.new" && mv -f "$file.new" "$file")
 }
 
 if [ "${1:-}" = exporters ]; then
-  write_exporters_env
+  # The one file both exporters shared before (it held the Redis password): gone with the first start of either.
+  rm -f "$run_dir/exporters.env"
+  case "${2:-}" in
+    postgres | redis) write_exporter_env "$2" ;;
+    "") write_exporter_env postgres && write_exporter_env redis ;;
+    *)
+      echo "usage: visualkit-metrics exporters [postgres|redis]" >&2
+      exit 2
+      ;;
+  esac
   exit 0
 fi
 
-# A replaced Postgres or Redis container has a new address: the exporters follow it within a minute.
-# Also the retry of a role that could not be made: restarted only when the file did change.
-if [ -e "$run_dir/exporters.env" ] && ! cmp -s <(exporters_env) "$run_dir/exporters.env"; then
-  written=$(cat "$run_dir/exporters.env")
-  write_exporters_env && [ "$(cat "$run_dir/exporters.env")" != "$written" ] &&
-    systemctl try-restart prometheus-postgres-exporter prometheus-redis-exporter 2>/dev/null
-fi
+# A replaced Postgres or Redis container has a new address: each exporter follows it within a minute. Also the retry of
+# a role that could not be made: an exporter is restarted only when its file did change.
+for exporter in postgres redis; do
+  exporter_file="$run_dir/$exporter-exporter.env"
+  if [ -e "$exporter_file" ] && ! cmp -s <(exporter_env "$exporter") "$exporter_file"; then
+    written=$(cat "$exporter_file")
+    write_exporter_env "$exporter" && [ "$(cat "$exporter_file")" != "$written" ] &&
+      systemctl try-restart "prometheus-$exporter-exporter" 2>/dev/null
+  fi
+done
 
 containers
 routes

@@ -208,7 +208,12 @@ describe("the install script", () => {
         expect(readFileSync(p(MONITORING_PATHS.alertmanagerConfig), "utf8")).toContain("url: https://hooks.example.com/one");
         expect(readFileSync(p("/etc/default/prometheus"), "utf8")).toContain("--storage.tsdb.retention.time=30d");
         expect(readFileSync(p(MONITORING_PATHS.journald), "utf8")).toContain("SystemMaxUse=2G");
-        expect(readFileSync(p("/etc/systemd/system/prometheus-postgres-exporter.service.d/50-visualkit.conf"), "utf8")).toContain("EnvironmentFile=-/run/visualkit/exporters.env");
+        // Each exporter its own file, written by its own start (with one shared file the Redis exporter missed its address).
+        for (const exporter of ["postgres", "redis"]) {
+            const dropIn = readFileSync(p(`/etc/systemd/system/prometheus-${exporter}-exporter.service.d/50-visualkit.conf`), "utf8");
+            expect(dropIn).toContain(`ExecStartPre=+${MONITORING_PATHS.collector} exporters ${exporter}\n`);
+            expect(dropIn).toContain(`EnvironmentFile=-/run/visualkit/${exporter}-exporter.env\n`);
+        }
         // The collector reads back what the install wrote.
         const env = spawnSync("sh", ["-c", `. ${p(MONITORING_PATHS.secrets)}; printf '%s|%s' "$JANUS_ADMIN_SECRET" "$REDIS_PASSWORD"`], { encoding: "utf8" });
         expect(env.stdout).toBe("j-secret|redis p'ass");

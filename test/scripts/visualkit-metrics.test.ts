@@ -84,7 +84,7 @@ beforeAll(async () => {
             "#!/bin/sh",
             `case "$1" in`,
             `  ps) echo ${CONTAINERS.map((c) => c.Id.slice(0, 12)).join(" ")} ;;`,
-            `  inspect) if [ "$2" = -f ]; then case "$4" in chatwoot-postgres) echo "\${FAKE_PG_ADDR:-172.19.0.3} " ;; chatwoot-redis) echo "\${FAKE_REDIS_ADDR:-172.19.0.4} " ;; *) exit 1 ;; esac; else cat ${join(dir, "inspect.json")}; fi ;;`,
+            `  inspect) if [ "$2" = -f ]; then [ -z "\${FAKE_NO_CONTAINERS:-}" ] || exit 1; case "$4" in chatwoot-postgres) echo "\${FAKE_PG_ADDR:-172.19.0.3} " ;; chatwoot-redis) echo "\${FAKE_REDIS_ADDR:-172.19.0.4} " ;; *) exit 1 ;; esac; else cat ${join(dir, "inspect.json")}; fi ;;`,
             // psql in the Postgres container: the command line and standard input kept; a Postgres starting up refuses.
             `  exec) echo "$*" >>${join(dir, "exec.args")}; cat >>${join(dir, "exec.stdin")}; [ -z "\${FAKE_PG_STARTING:-}" ] || { echo 'psql: error: the database system is starting up' >&2; exit 2; } ;;`,
             "  *) exit 1 ;;",
@@ -230,29 +230,27 @@ const readOr = (file: string) => {
 };
 const lines = (file: string) => readOr(file).split("\n").filter(Boolean);
 
-test("exporters: the Postgres exporter's own role and password, Redis's address and password, in a root-only systemd environment file", async () => {
+const envFile = (exporter: "postgres" | "redis") => join(dir, `run/${exporter}-exporter.env`);
+
+test("exporters: the Postgres exporter's own role and password file, Redis's address and password, each in its own root-only systemd environment file", async () => {
     rmSync(join(dir, "exec.stdin"), { force: true });
     rmSync(join(dir, "exec.args"), { force: true });
+    // The file of the version before, which both exporters shared: removed.
+    mkdirSync(join(dir, "run"), { recursive: true });
+    writeFileSync(join(dir, "run/exporters.env"), "REDIS_PASSWORD=old\n", { mode: 0o600 });
     await collect(["exporters"]);
-    const file = join(dir, "run/exporters.env");
+    expect(readOr(join(dir, "run/exporters.env"))).toBe("");
     const passwordFile = join(dir, "state/pg-monitor.password");
-    expect((statSync(file).mode & 0o777).toString(8)).toBe("600");
+    for (const e of ["postgres", "redis"] as const) expect((statSync(envFile(e)).mode & 0o777).toString(8)).toBe("600");
     expect((statSync(passwordFile).mode & 0o777).toString(8)).toBe("600");
     const password = readFileSync(passwordFile, "utf8").trim();
     expect(password).toMatch(/^[0-9a-f]{48}$/);
     const pgpass = join(dir, "exporter-home/postgres-exporter.pgpass");
-    expect(readFileSync(file, "utf8")).toBe(
-        [
-            // Its own role on the `postgres` database: not Chatwoot's superuser, no session on the application's database;
-            // no password in the DSN, which the exporter logs at every failed connection.
-            'DATA_SOURCE_NAME="host=172.19.0.3 port=5432 user=visualkit_monitor dbname=postgres sslmode=disable"',
-            `PGPASSFILE="${pgpass}"`,
-            'REDIS_ADDR="172.19.0.4:6379"',
-            'REDIS_PASSWORD="r\\"s"',
-            "",
-        ].join("\n"),
-    );
-    // systemd unquotes "…" (\" → "): r"s.
+    // Its own role on the `postgres` database: not Chatwoot's superuser, no session on the application's database; no
+    // password in the DSN, which the exporter logs at every failed connection.
+    expect(readFileSync(envFile("postgres"), "utf8")).toBe(`DATA_SOURCE_NAME="host=172.19.0.3 port=5432 user=visualkit_monitor dbname=postgres sslmode=disable"\nPGPASSFILE="${pgpass}"\n`);
+    // systemd unquotes "…" (\\" → "): r"s.
+    expect(readFileSync(envFile("redis"), "utf8")).toBe('REDIS_ADDR="172.19.0.4:6379"\nREDIS_PASSWORD="r\\"s"\n');
     // The password file as libpq reads it, only for the exporter's user (Debian's `prometheus`, where it exists).
     expect(readFileSync(pgpass, "utf8")).toBe(`*:*:*:visualkit_monitor:${password}\n`);
     expect((statSync(pgpass).mode & 0o777).toString(8)).toBe("600");
@@ -264,25 +262,45 @@ test("exporters: the Postgres exporter's own role and password, Redis's address 
     expect(sql).toContain(`\\set pw '${password}'`);
     expect(sql).toMatch(/ALTER ROLE visualkit_monitor WITH LOGIN NOSUPERUSER .* PASSWORD :'pw';/);
     expect(sql).toContain("GRANT pg_monitor TO visualkit_monitor;");
-    // The next start keeps the password (and sets it again, for a Postgres that lost the role).
-    await collect(["exporters"]);
+    // The Postgres exporter's next start keeps the password (and sets it again, for a Postgres that lost the role);
+    // the Redis exporter's start makes no role.
+    await collect(["exporters", "postgres"]);
+    await collect(["exporters", "redis"]);
     expect(readFileSync(passwordFile, "utf8").trim()).toBe(password);
     expect(readFileSync(join(dir, "exec.stdin"), "utf8").split(`\\set pw '${password}'`).length).toBe(3);
+    const wrong = await collect(["exporters", "mysql"]).catch((e: { code: number; stderr: string }) => e);
+    expect(wrong).toMatchObject({ code: 2, stderr: "usage: visualkit-metrics exporters [postgres|redis]\n" });
 }, 60_000);
 
-test("exporters: while Postgres cannot make the role (starting up), the exporter gets no address; the next minute's run makes it and restarts the exporters", async () => {
-    const file = join(dir, "run/exporters.env");
+test("exporters: each restarts when its own address appears, whichever exporter's start wrote first (the Redis one watched localhost until a reboot)", async () => {
+    for (const e of ["postgres", "redis"] as const) rmSync(envFile(e), { force: true });
     rmSync(join(dir, "systemctl.calls"), { force: true });
-    const starting = await collect(["exporters"], { FAKE_PG_STARTING: "1" }).catch((e: { stderr: string }) => e);
-    expect(starting.stderr).toContain("could not set up the role visualkit_monitor in chatwoot-postgres; trying again in a minute");
-    expect(readFileSync(file, "utf8")).toBe('REDIS_ADDR="172.19.0.4:6379"\nREDIS_PASSWORD="r\\"s"\n');
-    // Still starting a minute later: tried again, the exporters not restarted into the same file.
-    await collect([], { FAKE_PG_STARTING: "1" });
-    expect(readFileSync(file, "utf8")).not.toContain("DATA_SOURCE_NAME");
-    // Up: the role is made, the address written, both exporters restarted.
+    // Both exporters start before the containers exist (the monitoring install comes first): nothing to dial.
+    await collect(["exporters", "redis"], { FAKE_NO_CONTAINERS: "1" });
+    await collect(["exporters", "postgres"], { FAKE_NO_CONTAINERS: "1" });
+    expect([readOr(envFile("postgres")), readOr(envFile("redis"))]).toEqual(["", ""]);
+    // The containers are up. The Postgres exporter, which exits without an address, is started again by systemd first.
+    await collect(["exporters", "postgres"]);
+    expect(readOr(envFile("postgres"))).toContain("DATA_SOURCE_NAME=");
+    // The next minute: the Redis exporter still runs with no address, and is restarted into its file.
     await collect();
-    expect(readFileSync(file, "utf8")).toMatch(/^DATA_SOURCE_NAME="host=172\.19\.0\.3 port=5432 user=visualkit_monitor /);
-    expect(lines(join(dir, "systemctl.calls"))).toEqual(["try-restart prometheus-postgres-exporter prometheus-redis-exporter"]);
+    expect(readOr(envFile("redis"))).toContain('REDIS_ADDR="172.19.0.4:6379"');
+    expect(lines(join(dir, "systemctl.calls"))).toEqual(["try-restart prometheus-redis-exporter"]);
+}, 60_000);
+
+test("exporters: while Postgres cannot make the role (starting up), its exporter gets no address; the next minute's run makes it and restarts that exporter only", async () => {
+    rmSync(join(dir, "systemctl.calls"), { force: true });
+    const starting = await collect(["exporters", "postgres"], { FAKE_PG_STARTING: "1" }).catch((e: { stderr: string }) => e);
+    expect(starting.stderr).toContain("could not set up the role visualkit_monitor in chatwoot-postgres; trying again in a minute");
+    expect(readFileSync(envFile("postgres"), "utf8")).toBe("");
+    // Still starting a minute later: tried again, the exporter not restarted into the same file.
+    await collect([], { FAKE_PG_STARTING: "1" });
+    expect(readFileSync(envFile("postgres"), "utf8")).toBe("");
+    expect(lines(join(dir, "systemctl.calls"))).toEqual([]);
+    // Up: the role is made, the address written, the Postgres exporter restarted.
+    await collect();
+    expect(readFileSync(envFile("postgres"), "utf8")).toMatch(/^DATA_SOURCE_NAME="host=172\.19\.0\.3 port=5432 user=visualkit_monitor /);
+    expect(lines(join(dir, "systemctl.calls"))).toEqual(["try-restart prometheus-postgres-exporter"]);
     // Nothing changes afterwards: no restart every minute.
     await collect();
     expect(lines(join(dir, "systemctl.calls"))).toHaveLength(1);
@@ -294,10 +312,10 @@ test("exporters: a password file it did not make is refused with what to do, nev
     writeFileSync(passwordFile, "x'; DROP ROLE chatwoot; --\n", { mode: 0o600 });
     rmSync(join(dir, "exec.stdin"), { force: true });
     try {
-        const res = await collect(["exporters"]);
+        const res = await collect(["exporters", "postgres"]);
         expect(res.stderr).toContain(`${passwordFile} is not a password it made; delete it and a new one is made`);
         expect(readOr(join(dir, "exec.stdin"))).toBe("");
-        expect(readFileSync(join(dir, "run/exporters.env"), "utf8")).not.toContain("DATA_SOURCE_NAME");
+        expect(readFileSync(envFile("postgres"), "utf8")).toBe("");
     } finally {
         writeFileSync(passwordFile, good, { mode: 0o600 });
     }
@@ -306,9 +324,9 @@ test("exporters: a password file it did not make is refused with what to do, nev
 test("exporters: Debian's Postgres and Redis exporters accept the address and credentials it writes", async () => {
     // Both containers "at" 127.0.0.1 ports nothing listens on: the exporters must get as far as dialing them.
     await collect(["exporters"], { FAKE_PG_ADDR: "127.0.0.1", FAKE_REDIS_ADDR: "127.0.0.1" });
-    const file = join(dir, "run/exporters.env");
     let log = "";
     const scrape = async (cmd: string, args: (port: number) => string[], pattern: RegExp) => {
+        const file = envFile(cmd === "prometheus-postgres-exporter" ? "postgres" : "redis");
         const port = await freePort();
         log = "";
         // The file read as systemd's EnvironmentFile= reads it; for these values (double quotes, \\ and \" escapes) the same as a shell.

@@ -133,10 +133,11 @@ async function exportersConnected(ctx: Context, ssh: Ssh): Promise<void> {
             `curl -sf --max-time 10 http://127.0.0.1:${MONITORING_PORTS.postgresExporter}/metrics | grep -E '^pg_up '; curl -sf --max-time 10 http://127.0.0.1:${MONITORING_PORTS.redisExporter}/metrics | grep -E '^redis_up '; true`,
         );
         return /^pg_up 1$/m.test(last) && /^redis_up 1$/m.test(last) ? true : undefined;
-    }, 10_000).catch((e: Error) => {
-        throw new Error(`${e.message} (last: ${last.trim().replace(/\n/g, ", ") || "no answer"})`);
+    }, 10_000).catch(async (e: Error) => {
+        const journal = await ssh.ok("journalctl -u prometheus-redis-exporter -u prometheus-postgres-exporter -n 6 --no-pager -o cat; true").catch(() => "");
+        throw new Error(`${e.message} (last: ${last.trim().replace(/\n/g, ", ") || "no answer"}; the exporters' journal: ${journal.trim().replace(/\n/g, " | ")})`);
     });
-    const env = await ssh.ok("cat /run/visualkit/exporters.env");
+    const env = await ssh.ok("cat /run/visualkit/postgres-exporter.env");
     const dsn = /^DATA_SOURCE_NAME="([^"]*)"$/m.exec(env)?.[1] ?? "";
     if (!/ user=visualkit_monitor dbname=postgres /.test(dsn) || /password/.test(dsn)) throw new Error(`the Postgres exporter's DSN is not its own role's, without password: ${dsn.replace(/password=\S+/, "password=…")}`);
     const role = (await ssh.ok(`docker exec chatwoot-postgres psql -X -At -U chatwoot -d postgres -c "SELECT rolsuper, pg_has_role(oid, 'pg_monitor', 'member') FROM pg_roles WHERE rolname = 'visualkit_monitor'"`)).trim();

@@ -50,7 +50,7 @@ const password = () => readFileSync(env.VISUALKIT_PG_MONITOR_PASSWORD, "utf8").t
 async function scrape(extra = ""): Promise<{ up: string; text: string; log: string }> {
     const port = await freePort();
     let log = "";
-    const file = join(host.dir, "run/exporters.env");
+    const file = join(host.dir, "run/postgres-exporter.env");
     const proc = spawn("bash", ["-c", `set -a; . ${file}; ${extra} set +a; exec prometheus-postgres-exporter "$@"`, "exporter", `--web.listen-address=127.0.0.1:${port}`, "--disable-settings-metrics"], {
         stdio: ["ignore", "pipe", "pipe"],
     });
@@ -74,7 +74,7 @@ test("the collector makes the exporter's role: login, pg_monitor, no superuser, 
     const first = exporters();
     expect(first.stderr).toBe("");
     expect(first.status).toBe(0);
-    expect(readFileSync(join(host.dir, "run/exporters.env"), "utf8")).toContain(`PGPASSFILE="${env.VISUALKIT_PG_MONITOR_PGPASS}"`);
+    expect(readFileSync(join(host.dir, "run/postgres-exporter.env"), "utf8")).toContain(`PGPASSFILE="${env.VISUALKIT_PG_MONITOR_PGPASS}"`);
     expect(readFileSync(env.VISUALKIT_PG_MONITOR_PGPASS, "utf8")).toBe(`*:*:*:visualkit_monitor:${password()}\n`);
     const attrs = "SELECT rolcanlogin, rolsuper, rolcreatedb, rolcreaterole, rolreplication, rolbypassrls, rolconnlimit, pg_has_role(oid, 'pg_monitor', 'member') FROM pg_roles WHERE rolname = 'visualkit_monitor'";
     expect(host.sql(attrs)).toBe("t|f|f|f|f|f|5|t");
