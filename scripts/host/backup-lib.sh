@@ -248,10 +248,12 @@ record_status() {
 
 # The status file as node-exporter textfile metrics (seconds since the epoch), for the alerting rules: a backup whose
 # last success is old, or whose last failure is newer than its last success, is an alarm.
+# Its own temp file (not .prom: node-exporter reads only those), and never a failure of the run it records.
 write_metrics() {
-  local dir
+  local dir tmp
   dir=$(dirname "$metrics_file")
   [ -d "$dir" ] || return 0
+  tmp=$(mktemp "$metrics_file.XXXXXX") || return 0
   if jq -r '
     def ts: if type == "string" then (sub("\\.[0-9]+"; "") | fromdateiso8601) else empty end;
     "# HELP visualkit_backup_last_success_timestamp_seconds Last successful run of the backup, drill or prune.",
@@ -260,11 +262,11 @@ write_metrics() {
     "# HELP visualkit_backup_last_failure_timestamp_seconds Last failed run (the script or its systemd unit).",
     "# TYPE visualkit_backup_last_failure_timestamp_seconds gauge",
     (to_entries[] | select(.value | type == "object") | select(.value.lastFailure) | "visualkit_backup_last_failure_timestamp_seconds{job=\"\(.key)\"} \(.value.lastFailure | ts)")
-  ' "$status_file" >"$metrics_file.tmp" 2>/dev/null; then
-    mv -f "$metrics_file.tmp" "$metrics_file"
-  else
-    rm -f "$metrics_file.tmp"
+  ' "$status_file" >"$tmp" 2>/dev/null && chmod 0644 "$tmp" && mv -f "$tmp" "$metrics_file"; then
+    return 0
   fi
+  rm -f "$tmp"
+  echo "$script_name: could not write $metrics_file" >&2
 }
 
 # One backup, drill or restore at a time: a restore must not race the nightly backup. In the state folder, which

@@ -45,6 +45,7 @@ export function startBackupHost(pgConf?: (dir: string) => string): BackupHost {
     mkdirSync(bin);
     mkdirSync(dockerDir, { mode: 0o755 });
     mkdirSync(stateDir);
+    mkdirSync(join(dir, "node-exporter"));
     writeFileSync(join(bin, "docker"), `#!/bin/sh\nexec bash ${join(ROOT, "test", "helpers", "fake-docker.sh")} "$@"\n`, { mode: 0o755 });
     const env: Record<string, string> = {
         PATH: `${bin}:${process.env.PATH}`,
@@ -52,6 +53,8 @@ export function startBackupHost(pgConf?: (dir: string) => string): BackupHost {
         VISUALKIT_BACKUP_CONF: join(dir, "backup.conf"),
         VISUALKIT_BACKUP_ENV: join(dir, "backup.env"),
         VISUALKIT_BACKUP_STATE: stateDir,
+        // Not this machine's node-exporter folder (it exists where the tests installed the exporter): the test's own.
+        VISUALKIT_BACKUP_METRICS: join(dir, "node-exporter", "visualkit-backup.prom"),
         // restic's cache stays with the test, not in root's home.
         RESTIC_CACHE_DIR: join(dir, "restic-cache"),
     };

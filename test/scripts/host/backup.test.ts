@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, unlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ROOT as ROOT_DIR } from "../../helpers/program";
 import { folderState, seedFiles, startBackupHost, tableChecksums, type BackupHost } from "../../helpers/backup-host";
@@ -255,6 +255,23 @@ test("writers of the status file take turns: twenty at once (a drill and the min
     expect(keys).toEqual(Array.from({ length: 20 }, (_, i) => `w${i + 1}`).sort());
     // No temp file is left beside it.
     expect(readdirSync(dir).filter((f) => f.startsWith("backup-status.json")).sort()).toEqual(["backup-status.json"]);
+});
+
+test("writers that do not share a lock still each write the metrics file whole (as a writer does after the lock's 30 s)", () => {
+    // Two state folders (two locks), one node-exporter file: the shape that failed a drill with "mv: cannot stat
+    // …visualkit-backup.prom.tmp" when the data-tier suites ran side by side on one machine's node-exporter folder.
+    const dir = join(host.dir, "metrics-race");
+    const metrics = join(dir, "node-exporter", "visualkit-backup.prom");
+    mkdirSync(join(dir, "node-exporter"), { recursive: true });
+    const lib = join(ROOT_DIR, "scripts", "host", "backup-lib.sh");
+    const writers = (state: string) =>
+        `(VISUALKIT_BACKUP_STATE=${join(dir, state)}; script_name=test; . ${lib}; for i in $(seq 1 10); do record_status --arg i "$i" '.["w" + $i] = {lastSuccess: "2026-12-05T00:00:00Z"}' & done; fail=0; for j in $(jobs -p); do wait "$j" || fail=1; done; exit $fail)`;
+    const script = `${writers("a")} & a=$!; ${writers("b")} & b=$!; wait $a && wait $b`;
+    const res = spawnSync("bash", ["-c", script], { encoding: "utf8", env: { ...process.env, VISUALKIT_BACKUP_METRICS: metrics } });
+    expect({ status: res.status, stderr: res.stderr }).toEqual({ status: 0, stderr: "" });
+    expect(readdirSync(join(dir, "node-exporter"))).toEqual(["visualkit-backup.prom"]);
+    expect((statSync(metrics).mode & 0o777).toString(8)).toBe("644");
+    expect(readFileSync(metrics, "utf8").match(/^visualkit_backup_last_success_timestamp_seconds\{job="w\d+"\} \d+$/gm)).toHaveLength(10);
 });
 
 test("a corrupt status file is kept aside and the backup still succeeds and records itself", () => {
