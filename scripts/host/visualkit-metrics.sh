@@ -150,11 +150,14 @@ address_of() { docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddres
 # A value inside double quotes of a systemd EnvironmentFile.
 env_value() { local v=${1//\\/\\\\}; printf '"%s"' "${v//\"/\\\"}"; }
 
-# The exporter role's password (hex: nothing to quote in SQL or the password file), made on the first call.
+# The exporter role's password (hex: nothing to quote in SQL or the password file), made on the first call. Starts
+# that meet (the exporter's and the minute's run) agree: a new password is linked into place, never over another.
 pg_monitor_password() {
   if [ ! -s "$pg_monitor_password_file" ]; then
-    (umask 077 && mkdir -p "$(dirname "$pg_monitor_password_file")" && openssl rand -hex 24 >"$pg_monitor_password_file.new" &&
-      mv -f "$pg_monitor_password_file.new" "$pg_monitor_password_file") || return 1
+    local new
+    mkdir -p "$(dirname "$pg_monitor_password_file")" && new=$(umask 077 && mktemp "$pg_monitor_password_file.XXXXXX") || return 1
+    openssl rand -hex 24 >"$new" && ln "$new" "$pg_monitor_password_file" 2>/dev/null
+    rm -f "$new"
   fi
   local pw
   pw=$(cat "$pg_monitor_password_file") || return 1
@@ -165,24 +168,21 @@ pg_monitor_password() {
   printf '%s' "$pw"
 }
 
-# Creates the exporter's role when missing and sets its rights and password (the password through standard input,
-# never on a command line). Safe to run again; a replaced or rebuilt Postgres gets it at its next address.
+# ensure_pg_monitor_role PASSWORD: creates the exporter's role when missing and sets its rights and password (through
+# standard input, never on a command line). Safe to run again; a replaced or rebuilt Postgres gets it at its next address.
 ensure_pg_monitor_role() {
-  local pw
-  pw=$(pg_monitor_password) && [ -n "$pw" ] || return 1
-  printf '%s\n' "\\set pw '$pw'" "SET client_min_messages = warning;" \
+  printf '%s\n' "\\set pw '$1'" "SET client_min_messages = warning;" \
     "SELECT 'CREATE ROLE $pg_monitor_role' WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$pg_monitor_role') \\gexec" \
     "ALTER ROLE $pg_monitor_role WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS CONNECTION LIMIT 5 PASSWORD :'pw';" \
     "GRANT pg_monitor TO $pg_monitor_role;" |
     docker exec -i "$VISUALKIT_PG_CONTAINER" psql -X -q -v ON_ERROR_STOP=1 -U "$VISUALKIT_PG_USER" -d postgres >/dev/null
 }
 
-# The exporter's password file (libpq's format), readable only by the exporter's user.
+# write_pgpass PASSWORD: the exporter's password file (libpq's format), readable only by the exporter's user.
 write_pgpass() {
-  local pw tmp
-  pw=$(pg_monitor_password) || return 1
+  local tmp
   tmp=$(umask 077 && mktemp "$pg_monitor_pgpass.XXXXXX") || return 1
-  if printf '*:*:*:%s:%s\n' "$pg_monitor_role" "$pw" >"$tmp" &&
+  if printf '*:*:*:%s:%s\n' "$pg_monitor_role" "$1" >"$tmp" &&
     { ! id -u prometheus >/dev/null 2>&1 || chown prometheus: "$tmp"; } && mv -f "$tmp" "$pg_monitor_pgpass"; then
     return 0
   fi
@@ -213,13 +213,20 @@ exporter_env() {
 # Without its role the Postgres exporter gets no address (it exits, and systemd starts it again in 30 s): the file then
 # differs from what exporter_env prints and the next minute's run tries again (no role while Postgres starts up).
 write_exporter_env() {
-  local env file="$run_dir/$1-exporter.env"
+  local env file="$run_dir/$1-exporter.env" pw tmp
   env=$(exporter_env "$1")
-  if [ "$1" = postgres ] && [ -n "$env" ] && ! { ensure_pg_monitor_role && write_pgpass; }; then
+  # One read of the password for the role and the exporter's file, so the two cannot disagree.
+  if [ "$1" = postgres ] && [ -n "$env" ] && ! { pw=$(pg_monitor_password) && ensure_pg_monitor_role "$pw" && write_pgpass "$pw"; }; then
     echo "visualkit-metrics: could not set up the role $pg_monitor_role in $VISUALKIT_PG_CONTAINER; trying again in a minute" >&2
     env=""
   fi
-  (umask 077 && mkdir -p "$run_dir" && printf '%s' "${env:+$env$'\n'}" >"$file.new" && mv -f "$file.new" "$file")
+  # Its own temp file: the exporter's start and the minute's run may write at once.
+  tmp=$(umask 077 && mkdir -p "$run_dir" && mktemp "$file.XXXXXX") || return 1
+  if printf '%s' "${env:+$env$'\n'}" >"$tmp" && mv -f "$tmp" "$file"; then
+    return 0
+  fi
+  rm -f "$tmp"
+  return 1
 }
 
 if [ "${1:-}" = exporters ]; then

@@ -5,7 +5,7 @@
  * `promtool check metrics`, and the values are the ones these stand-ins were given.
  */
 import { execFile, spawn, spawnSync } from "node:child_process";
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { createServer as createHttp, type Server } from "node:http";
 import { createServer as createHttps } from "node:https";
 import type { AddressInfo } from "node:net";
@@ -270,6 +270,29 @@ test("exporters: the Postgres exporter's own role and password file, Redis's add
     expect(readFileSync(join(dir, "exec.stdin"), "utf8").split(`\\set pw '${password}'`).length).toBe(3);
     const wrong = await collect(["exporters", "mysql"]).catch((e: { code: number; stderr: string }) => e);
     expect(wrong).toMatchObject({ code: 2, stderr: "usage: visualkit-metrics exporters [postgres|redis]\n" });
+}, 60_000);
+
+test("exporters: starts that meet on a host without a password yet agree on one, for the role and the exporter's file alike", async () => {
+    const passwordFile = join(dir, "state/pg-monitor.password");
+    const pgpass = join(dir, "exporter-home/postgres-exporter.pgpass");
+    const good = readFileSync(passwordFile, "utf8");
+    rmSync(passwordFile);
+    rmSync(join(dir, "exec.stdin"), { force: true });
+    try {
+        // The exporter's start and the minute's run at once, many times over.
+        const runs = await Promise.all(Array.from({ length: 12 }, () => collect(["exporters", "postgres"])));
+        expect(runs.map((r) => r.stderr).join("")).toBe("");
+        const password = readFileSync(passwordFile, "utf8").trim();
+        const set = [...readFileSync(join(dir, "exec.stdin"), "utf8").matchAll(/^\\set pw '([0-9a-f]+)'$/gm)].map((m) => m[1]);
+        expect(set).toHaveLength(12);
+        expect(new Set(set)).toEqual(new Set([password]));
+        expect(readFileSync(pgpass, "utf8")).toBe(`*:*:*:visualkit_monitor:${password}\n`);
+        // No temp file left beside either file.
+        expect(readdirSync(join(dir, "state")).filter((f) => f.startsWith("pg-monitor"))).toEqual(["pg-monitor.password"]);
+        expect(readdirSync(join(dir, "run")).filter((f) => f.startsWith("postgres-exporter"))).toEqual(["postgres-exporter.env"]);
+    } finally {
+        writeFileSync(passwordFile, good, { mode: 0o600 });
+    }
 }, 60_000);
 
 test("exporters: each restarts when its own address appears, whichever exporter's start wrote first (the Redis one watched localhost until a reboot)", async () => {
